@@ -12,8 +12,11 @@ import org.apache.avro.generic.GenericDatumWriter;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.avro.io.BinaryDecoder;
 import org.apache.avro.io.BinaryEncoder;
+import org.apache.avro.io.DatumWriter;
 import org.apache.avro.io.DecoderFactory;
 import org.apache.avro.io.EncoderFactory;
+import org.apache.avro.specific.SpecificDatumWriter;
+import org.apache.avro.specific.SpecificRecord;
 
 /**
  * How Avro records travel in {@code RawRecord.bytes}: the Avro single-object encoding (bytes
@@ -22,7 +25,7 @@ import org.apache.avro.io.EncoderFactory;
  * fingerprint. Payloads without the {@code C3 01} marker are read as plain Avro binary in the
  * decoder's default schema (Kafka producers that write bare binary).
  */
-final class AvroPayloads {
+public final class AvroPayloads {
   private static final byte MARKER_0 = (byte) 0xC3;
   private static final byte MARKER_1 = (byte) 0x01;
   private static final int HEADER = 10;
@@ -38,12 +41,16 @@ final class AvroPayloads {
     }
   }
 
-  static long fingerprint(Schema schema) {
+  /** The CRC-64-AVRO fingerprint of a schema's parsing canonical form. */
+  public static long fingerprint(Schema schema) {
     return SchemaNormalization.parsingFingerprint64(schema);
   }
 
-  /** The single-object encoding of a record in its own schema. */
-  static byte[] encode(GenericRecord record) throws IOException {
+  /**
+   * The single-object encoding of a record in its own schema (generic or generated class), as
+   * {@link ReadRawRecords} emits it and a Kafka producer may send it.
+   */
+  public static byte[] encode(GenericRecord record) throws IOException {
     Schema schema = record.getSchema();
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     long fp = fingerprint(schema);
@@ -53,7 +60,11 @@ final class AvroPayloads {
       out.write((int) (fp >>> (8 * i)) & 0xFF);
     }
     BinaryEncoder enc = EncoderFactory.get().directBinaryEncoder(out, null);
-    new GenericDatumWriter<GenericRecord>(schema).write(record, enc);
+    DatumWriter<GenericRecord> writer =
+        record instanceof SpecificRecord
+            ? new SpecificDatumWriter<>(schema)
+            : new GenericDatumWriter<>(schema);
+    writer.write(record, enc);
     enc.flush();
     return out.toByteArray();
   }
