@@ -8,7 +8,9 @@ import io.ctrbeam.schema.Impression;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.apache.beam.sdk.Pipeline;
+import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.POutput;
 import org.apache.beam.sdk.values.PInput;
 import org.apache.beam.sdk.values.PValue;
 import org.apache.beam.sdk.values.TupleTag;
@@ -55,6 +57,12 @@ public final class LabelInputs implements PInput {
   /** The conversions, or null. */
   public PCollection<Conversion> conversions() {
     return conversions;
+  }
+
+  /** Applies a transform to these inputs, e.g. {@link LabelImpressions}. */
+  public <OutputT extends POutput> OutputT apply(
+      String name, PTransform<? super LabelInputs, OutputT> transform) {
+    return Pipeline.applyTransform(name, this, transform);
   }
 
   @Override
