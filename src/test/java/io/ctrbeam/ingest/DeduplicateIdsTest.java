@@ -1,0 +1,239 @@
+package io.ctrbeam.ingest;
+
+import static io.ctrbeam.ingest.IngestFixtures.T0;
+import static io.ctrbeam.ingest.ParseRecordsTest.impression;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.ctrbeam.schema.Impression;
+import io.ctrbeam.testing.TestPipelineExtension;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import org.apache.beam.sdk.extensions.avro.coders.AvroCoder;
+import org.apache.beam.sdk.testing.PAssert;
+import org.apache.beam.sdk.testing.TestPipeline;
+import org.apache.beam.sdk.testing.TestStream;
+import org.apache.beam.sdk.transforms.Create;
+import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.util.CoderUtils;
+import org.apache.beam.sdk.values.TimestampedValue;
+import org.joda.time.Duration;
+import org.joda.time.Instant;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+@ExtendWith(TestPipelineExtension.class)
+class DeduplicateIdsTest {
+  private static final long MIN = 60_000L;
+  private static final long HOUR = 60 * MIN;
+  private static final AvroCoder<Impression> CODER = AvroCoder.of(Impression.class);
+
+  private static TimestampedValue<Impression> at(Impression imp) {
+    return TimestampedValue.of(imp, new Instant(imp.getEventTime().toEpochMilli()));
+  }
+
+  private static String kept(Impression imp) {
+    return RecordJson.toJson(imp) + "@" + imp.getEventTime().toEpochMilli();
+  }
+
+  private static String dup(Impression imp) {
+    return "DUPLICATE_ID|DeduplicateIds|null|" + RecordJson.toJson(imp) + "|"
+        + imp.getEventTime().toEpochMilli();
+  }
+
+  private static void assertOutput(
+      ParseResult<Impression> result, String suffix, List<String> kept, List<String> dead) {
+    PAssert.that(result.records().apply("Render" + suffix, ParDo.of(new IngestFixtures.WithTimestampFn<>())))
+        .containsInAnyOrder(kept);
+    PAssert.that(result.deadLetters().apply("Describe" + suffix, ParDo.of(new IngestFixtures.DescribeFn())))
+        .containsInAnyOrder(dead);
+  }
+
+  @Test
+  void boundedKeepsTheEarliestOfEachHorizonWithADeterministicTieBreak(TestPipeline p)
+      throws Exception {
+    Impression a1 = impression("a", T0 + 10 * MIN, 1, null);
+    Impression a0 = impression("a", T0, 1, null);
+    Impression tieX = impression("t", T0, 1, "FR");
+    Impression tieY = impression("t", T0, 2, "FR");
+    Impression b = impression("b", T0, 1, null);
+    Impression c0 = impression("c", T0, 1, null);
+    Impression c1 = impression("c", T0 + HOUR, 1, null);
+    boolean xFirst =
+        Arrays.compareUnsigned(
+                CoderUtils.encodeToByteArray(CODER, tieX), CoderUtils.encodeToByteArray(CODER, tieY))
+            < 0;
+    Impression tieKept = xFirst ? tieX : tieY;
+    Impression tieDup = xFirst ? tieY : tieX;
+    List<String> keep = List.of(kept(a0), kept(tieKept), kept(b), kept(c0), kept(c1));
+    List<String> dead = List.of(dup(a1), dup(tieDup));
+
+    DeduplicateIds<Impression> dedup =
+        DeduplicateIds.impressions().withHorizon(Duration.standardHours(1)).withBuckets(4);
+    List<TimestampedValue<Impression>> data =
+        new ArrayList<>(List.of(at(a1), at(tieX), at(b), at(a0), at(c1), at(tieY), at(c0)));
+    ParseResult<Impression> forward =
+        p.apply("Forward", Create.timestamped(data).withCoder(CODER)).apply("DedupForward", dedup);
+    java.util.Collections.reverse(data);
+    ParseResult<Impression> backward =
+        p.apply("Backward", Create.timestamped(data).withCoder(CODER)).apply("DedupBackward", dedup);
+    assertOutput(forward, "Forward", keep, dead);
+    assertOutput(backward, "Backward", keep, dead);
+    p.run().waitUntilFinish();
+  }
+
+  /** Horizon 1 h in the streaming tests. */
+  private static DeduplicateIds<Impression> streamingDedup() {
+    return DeduplicateIds.impressions().withHorizon(Duration.standardHours(1));
+  }
+
+  @Test
+  void streamingOnTimeDuplicateIsRefused(TestPipeline p) {
+    Impression first = impression("a", T0, 1, null);
+    Impression again = impression("a", T0 + 2 * MIN, 2, null);
+    TestStream<Impression> events =
+        TestStream.create(CODER)
+            .advanceWatermarkTo(new Instant(T0))
+            .addElements(at(first))
+            .advanceWatermarkTo(new Instant(T0 + MIN))
+            .addElements(at(again))
+            .advanceWatermarkToInfinity();
+    assertOutput(p.apply(events).apply(streamingDedup()), "", List.of(kept(first)), List.of(dup(again)));
+    p.run().waitUntilFinish();
+  }
+
+  /** Once the watermark passes the first record's event time + horizon, the id is new again. */
+  @Test
+  void streamingSameIdAfterTheHorizonIsNotADuplicate(TestPipeline p) {
+    Impression first = impression("a", T0, 1, null);
+    Impression later = impression("a", T0 + HOUR + 5 * MIN, 1, null);
+    Impression laterDup = impression("a", T0 + HOUR + 6 * MIN, 3, null);
+    TestStream<Impression> events =
+        TestStream.create(CODER)
+            .advanceWatermarkTo(new Instant(T0))
+            .addElements(at(first))
+            .advanceWatermarkTo(new Instant(T0 + HOUR + 2 * MIN))
+            .addElements(at(later))
+            .addElements(at(laterDup))
+            .advanceWatermarkToInfinity();
+    assertOutput(
+        p.apply(events).apply(streamingDedup()),
+        "",
+        List.of(kept(first), kept(later)),
+        List.of(dup(laterDup)));
+    p.run().waitUntilFinish();
+  }
+
+  /** A duplicate behind the watermark is refused while its id is still remembered. */
+  @Test
+  void streamingLateDuplicateWithinTheHorizonIsRefused(TestPipeline p) {
+    Impression first = impression("a", T0 + 10 * MIN, 1, null);
+    Impression late = impression("a", T0 + 20 * MIN, 2, null);
+    TestStream<Impression> events =
+        TestStream.create(CODER)
+            .advanceWatermarkTo(new Instant(T0))
+            .addElements(at(first))
+            .advanceWatermarkTo(new Instant(T0 + 40 * MIN))
+            .addElements(at(late))
+            .advanceWatermarkToInfinity();
+    assertOutput(p.apply(events).apply(streamingDedup()), "", List.of(kept(first)), List.of(dup(late)));
+    p.run().waitUntilFinish();
+  }
+
+  /**
+   * Documented limit: after the GC timer collected an id (the watermark passed its expiry), a late
+   * duplicate of it is no longer recognised. The bounded dedup would refuse it.
+   */
+  @Test
+  void streamingLateDuplicateAfterCollectionIsNotRecognised(TestPipeline p) {
+    Impression first = impression("a", T0, 1, null);
+    Impression late = impression("a", T0 + 5 * MIN, 2, null);
+    TestStream<Impression> events =
+        TestStream.create(CODER)
+            .advanceWatermarkTo(new Instant(T0))
+            .addElements(at(first))
+            .advanceWatermarkTo(new Instant(T0 + 2 * HOUR))
+            .addElements(at(late))
+            .advanceWatermarkToInfinity();
+    assertOutput(
+        p.apply(events).apply(streamingDedup()), "", List.of(kept(first), kept(late)), List.of());
+    p.run().waitUntilFinish();
+  }
+
+  /** First arrival wins in streaming: an out-of-order duplicate keeps the one that came first. */
+  @Test
+  void streamingFirstArrivalWinsOverEarlierEventTime(TestPipeline p) {
+    Impression first = impression("a", T0 + 10 * MIN, 1, null);
+    Impression earlier = impression("a", T0 + 5 * MIN, 2, null);
+    TestStream<Impression> events =
+        TestStream.create(CODER)
+            .addElements(at(first), at(earlier))
+            .advanceWatermarkToInfinity();
+    assertOutput(p.apply(events).apply(streamingDedup()), "", List.of(kept(first)), List.of(dup(earlier)));
+    p.run().waitUntilFinish();
+  }
+
+  /** In event-time order and within the watermark's horizon, batch and streaming agree. */
+  @Test
+  void boundedAndStreamingAgree(TestPipeline p) {
+    List<Impression> ordered = new ArrayList<>();
+    for (int i = 0; i < 40; i++) {
+      ordered.add(impression("id" + (i % 7), T0 + i * 5 * MIN, 1 + i % 3, null));
+    }
+    List<String> keep = new ArrayList<>();
+    List<String> dead = new ArrayList<>();
+    java.util.Map<String, Long> keptAt = new java.util.HashMap<>();
+    for (Impression imp : ordered) {
+      long t = imp.getEventTime().toEpochMilli();
+      Long k = keptAt.get(imp.getImpressionId());
+      if (k != null && t < k + HOUR) {
+        dead.add(dup(imp));
+      } else {
+        keptAt.put(imp.getImpressionId(), t);
+        keep.add(kept(imp));
+      }
+    }
+    assertTrue(!dead.isEmpty() && keep.size() > 7, "the data has duplicates and expiries");
+
+    List<TimestampedValue<Impression>> timestamped = new ArrayList<>();
+    ordered.forEach(imp -> timestamped.add(at(imp)));
+    ParseResult<Impression> batch =
+        p.apply("Batch", Create.timestamped(timestamped).withCoder(CODER))
+            .apply("DedupBatch", streamingDedup());
+    TestStream.Builder<Impression> stream = TestStream.create(CODER);
+    for (Impression imp : ordered) {
+      stream = stream.addElements(at(imp)).advanceWatermarkTo(new Instant(imp.getEventTime().toEpochMilli()));
+    }
+    ParseResult<Impression> streaming =
+        p.apply("Stream", stream.advanceWatermarkToInfinity()).apply("DedupStream", streamingDedup());
+    assertOutput(batch, "Batch", keep, dead);
+    assertOutput(streaming, "Stream", keep, dead);
+    p.run().waitUntilFinish();
+  }
+
+  @Test
+  void idsSpreadOverAtMostTheConfiguredBuckets() {
+    for (int buckets : new int[] {1, 8, 64}) {
+      Set<Integer> seen = new HashSet<>();
+      for (int i = 0; i < 20_000; i++) {
+        int b = DeduplicateIds.bucket("imp-" + i, buckets);
+        assertTrue(b >= 0 && b < buckets);
+        seen.add(b);
+      }
+      assertTrue(seen.size() == buckets, "all " + buckets + " buckets used, got " + seen.size());
+    }
+  }
+
+  @Test
+  void optionsRejectBadValues() {
+    assertThrows(IllegalArgumentException.class, () -> DeduplicateIds.impressions().withBuckets(0));
+    assertThrows(
+        IllegalArgumentException.class, () -> DeduplicateIds.clicks().withHorizon(Duration.ZERO));
+    assertThrows(
+        IllegalArgumentException.class, () -> DeduplicateIds.of(RecordKind.USER_PROFILE));
+  }
+
+}

@@ -1,0 +1,140 @@
+package io.ctrbeam.label;
+
+import io.ctrbeam.schema.Click;
+import io.ctrbeam.schema.Conversion;
+import io.ctrbeam.schema.DeadLetter;
+import io.ctrbeam.schema.Impression;
+import io.ctrbeam.schema.LabelCorrection;
+import io.ctrbeam.schema.TrainingExample;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.beam.sdk.Pipeline;
+import org.apache.beam.sdk.coders.StringUtf8Coder;
+import org.apache.beam.sdk.extensions.avro.coders.AvroCoder;
+import org.apache.beam.sdk.metrics.MetricNameFilter;
+import org.apache.beam.sdk.metrics.MetricQueryResults;
+import org.apache.beam.sdk.metrics.MetricResult;
+import org.apache.beam.sdk.metrics.MetricsFilter;
+import org.apache.beam.sdk.PipelineResult;
+import org.apache.beam.sdk.transforms.Create;
+import org.apache.beam.sdk.transforms.DoFn;
+import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.TimestampedValue;
+
+/** Test data and order-independent summaries of the labeler's outputs. */
+final class LabelFixtures {
+  /** Monday 2026-01-05 10:00 UTC. */
+  static final long T0 = Instant.parse("2026-01-05T10:00:00Z").toEpochMilli();
+
+  static final long MIN = 60_000L;
+  static final long HOUR = 60 * MIN;
+
+  private LabelFixtures() {}
+
+  static Impression imp(String id, long t) {
+    return Impression.newBuilder()
+        .setImpressionId(id)
+        .setEventTime(Instant.ofEpochMilli(t))
+        .setUserId("u-" + id)
+        .setAdId("a1")
+        .setPosition(1)
+        .setCountry("DE")
+        .build();
+  }
+
+  static Click click(String id, String impId, long t) {
+    return Click.newBuilder()
+        .setClickId(id)
+        .setImpressionId(impId)
+        .setEventTime(Instant.ofEpochMilli(t))
+        .build();
+  }
+
+  static Conversion conv(String id, String impId, long t) {
+    return Conversion.newBuilder()
+        .setConversionId(id)
+        .setImpressionId(impId)
+        .setEventTime(Instant.ofEpochMilli(t))
+        .setValue(1.0)
+        .build();
+  }
+
+  static PCollection<Impression> impressions(Pipeline p, Impression... xs) {
+    List<TimestampedValue<Impression>> tv = new ArrayList<>();
+    for (Impression x : xs) {
+      tv.add(TimestampedValue.of(x, new org.joda.time.Instant(x.getEventTime().toEpochMilli())));
+    }
+    return p.apply("Impressions", Create.timestamped(tv).withCoder(AvroCoder.of(Impression.class)));
+  }
+
+  static PCollection<Click> clicks(Pipeline p, Click... xs) {
+    List<TimestampedValue<Click>> tv = new ArrayList<>();
+    for (Click x : xs) {
+      tv.add(TimestampedValue.of(x, new org.joda.time.Instant(x.getEventTime().toEpochMilli())));
+    }
+    return p.apply("Clicks", Create.timestamped(tv).withCoder(AvroCoder.of(Click.class)));
+  }
+
+  static PCollection<Conversion> conversions(Pipeline p, Conversion... xs) {
+    List<TimestampedValue<Conversion>> tv = new ArrayList<>();
+    for (Conversion x : xs) {
+      tv.add(TimestampedValue.of(x, new org.joda.time.Instant(x.getEventTime().toEpochMilli())));
+    }
+    return p.apply("Conversions", Create.timestamped(tv).withCoder(AvroCoder.of(Conversion.class)));
+  }
+
+  /** id|clicked|converted|label_time-T0|elapsed|kind|@timestamp-T0 of a row. */
+  static String row(String id, int clicked, int converted, long labelOffset, long elapsed, String kind) {
+    return id + "|" + clicked + "|" + converted + "|" + labelOffset + "|" + elapsed + "|" + kind
+        + "|@" + labelOffset;
+  }
+
+  /** record_type|reason|event_time-T0 of a dead letter. */
+  static String dl(String type, String reason, long eventOffset) {
+    return type + "|" + reason + "|" + eventOffset;
+  }
+
+  static String corr(String id, String label, long correctionOffset) {
+    return id + "|" + label + "|0->1|" + correctionOffset;
+  }
+
+  /** Summarizes rows, dead letters and corrections as strings (with element timestamps). */
+  static final class Summarize<T> extends DoFn<T, String> {
+    @ProcessElement
+    public void process(@Element T x, @Timestamp org.joda.time.Instant ts, OutputReceiver<String> out) {
+      out.output(summary(x, ts.getMillis()));
+    }
+  }
+
+  static String summary(Object x, long ts) {
+    if (x instanceof TrainingExample r) {
+      return r.getImpressionId() + "|" + r.getClicked() + "|" + r.getConverted() + "|"
+          + (r.getLabelTime().toEpochMilli() - T0) + "|" + r.getElapsedMs() + "|" + r.getLabelKind()
+          + "|@" + (ts - T0);
+    }
+    if (x instanceof DeadLetter d) {
+      return dl(d.getRecordType(), d.getReason(), d.getEventTime().toEpochMilli() - T0);
+    }
+    LabelCorrection c = (LabelCorrection) x;
+    return corr(c.getImpressionId(), c.getLabel(), c.getCorrectionTime().toEpochMilli() - T0);
+  }
+
+  static <T> PCollection<String> summarize(String name, PCollection<T> xs) {
+    return xs.apply(name, ParDo.of(new Summarize<T>())).setCoder(StringUtf8Coder.of());
+  }
+
+  /** The committed value of a counter in a namespace, summed over steps; 0 when absent. */
+  static long counter(PipelineResult r, String namespace, String name) {
+    MetricQueryResults q =
+        r.metrics()
+            .queryMetrics(
+                MetricsFilter.builder().addNameFilter(MetricNameFilter.named(namespace, name)).build());
+    long sum = 0;
+    for (MetricResult<Long> c : q.getCounters()) {
+      sum += c.getAttempted();
+    }
+    return sum;
+  }
+}

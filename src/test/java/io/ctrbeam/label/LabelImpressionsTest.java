@@ -1,0 +1,269 @@
+package io.ctrbeam.label;
+
+import static io.ctrbeam.label.LabelFixtures.HOUR;
+import static io.ctrbeam.label.LabelFixtures.MIN;
+import static io.ctrbeam.label.LabelFixtures.T0;
+import static io.ctrbeam.label.LabelFixtures.click;
+import static io.ctrbeam.label.LabelFixtures.clicks;
+import static io.ctrbeam.label.LabelFixtures.conv;
+import static io.ctrbeam.label.LabelFixtures.conversions;
+import static io.ctrbeam.label.LabelFixtures.dl;
+import static io.ctrbeam.label.LabelFixtures.imp;
+import static io.ctrbeam.label.LabelFixtures.impressions;
+import static io.ctrbeam.label.LabelFixtures.row;
+import static io.ctrbeam.label.LabelFixtures.summarize;
+import static org.hamcrest.MatcherAssert.assertThat;
+import static org.hamcrest.Matchers.closeTo;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.equalTo;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import io.ctrbeam.common.DeadLetters;
+import io.ctrbeam.schema.Click;
+import io.ctrbeam.schema.DeadLetter;
+import io.ctrbeam.schema.Impression;
+import io.ctrbeam.schema.TrainingExample;
+import io.ctrbeam.testing.TestPipelineExtension;
+import java.time.Instant;
+import org.apache.beam.sdk.PipelineResult;
+import org.apache.beam.sdk.testing.PAssert;
+import org.apache.beam.sdk.testing.TestPipeline;
+import org.apache.beam.sdk.transforms.Count;
+import org.joda.time.Duration;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/** Bounded labeling: one test per case of SPEC 2.1 / 2.2 (GroupByKey path, no timers). */
+@ExtendWith(TestPipelineExtension.class)
+class LabelImpressionsTest {
+  private static final double LAMBDA = LabelImpressions.DEFAULT_LAMBDA_PER_MS;
+
+  private static LabelResult label(TestPipeline p, Impression[] imps, Click... cs) {
+    return LabelInputs.of(impressions(p, imps), clicks(p, cs))
+        .apply("Label", LabelImpressions.create());
+  }
+
+  private static Impression[] imps(Impression... xs) {
+    return xs;
+  }
+
+  @Test
+  void positiveIsDatedByItsClickWithFullRow(TestPipeline p) {
+    LabelResult r = label(p, imps(imp("i1", T0)), click("c1", "i1", T0 + 5 * MIN));
+    PAssert.that(summarize("Rows", r.examples()))
+        .containsInAnyOrder(row("i1", 1, 0, 5 * MIN, 5 * MIN, "WAIT"));
+    PAssert.thatSingleton(r.examples()).satisfies(LabelImpressionsTest::checkPositiveRow);
+    PAssert.that(r.deadLetters()).empty();
+    PAssert.that(r.corrections()).empty();
+    p.run().waitUntilFinish();
+  }
+
+  private static Void checkPositiveRow(TrainingExample r) {
+    assertThat(r.getClickTime(), equalTo(Instant.ofEpochMilli(T0 + 5 * MIN)));
+    assertThat(r.getClickDelayMs(), equalTo(5 * MIN));
+    assertThat(r.getLabelConfidence(), equalTo(1.0));
+    assertThat(r.getHourOfDay(), equalTo(10));
+    assertThat(r.getDayOfWeek(), equalTo(1));
+    assertThat(r.getCountry(), equalTo("DE"));
+    assertThat(r.getUserId(), equalTo("u-i1"));
+    assertThat(r.getUserCtr24h(), equalTo(null));
+    assertThat(r.getWeight(), equalTo(1.0));
+    assertThat(r.getConverted(), equalTo(0));
+    return null;
+  }
+
+  @Test
+  void negativeAtImpressionPlusTWithDecayedConfidence(TestPipeline p) {
+    LabelResult r = label(p, imps(imp("i1", T0)));
+    PAssert.that(summarize("Rows", r.examples()))
+        .containsInAnyOrder(row("i1", 0, 0, 2 * HOUR, 2 * HOUR, "WAIT"));
+    PAssert.thatSingleton(r.examples()).satisfies(LabelImpressionsTest::checkNegativeRow);
+    p.run().waitUntilFinish();
+  }
+
+  private static Void checkNegativeRow(TrainingExample r) {
+    assertThat(r.getLabelConfidence(), closeTo(1 - Math.exp(-LAMBDA * 2 * HOUR), 1e-12));
+    assertThat(r.getClickTime(), equalTo(null));
+    assertThat(r.getClickDelayMs(), equalTo(null));
+    return null;
+  }
+
+  @Test
+  void defaultLambdaGivesConfidence0999After24h() {
+    assertThat(LabelImpressions.confidence(0, 24 * HOUR, LAMBDA), closeTo(0.999, 1e-12));
+    assertThat(LabelImpressions.confidence(1, 0, LAMBDA), equalTo(1.0));
+  }
+
+  @Test
+  void duplicateClickMakesOnePositiveDatedByTheFirst(TestPipeline p) {
+    LabelResult r =
+        label(
+            p, imps(imp("i1", T0)),
+            click("c2", "i1", T0 + 9 * MIN), click("c1", "i1", T0 + 3 * MIN));
+    PAssert.that(summarize("Rows", r.examples()))
+        .containsInAnyOrder(row("i1", 1, 0, 3 * MIN, 3 * MIN, "WAIT"));
+    PAssert.that(summarize("DeadLetters", r.deadLetters()))
+        .containsInAnyOrder(dl("click", "DUPLICATE_ID", 9 * MIN));
+    PAssert.thatSingleton(r.deadLetters()).satisfies(LabelImpressionsTest::mentionsSecondClick);
+    p.run().waitUntilFinish();
+  }
+
+  private static Void mentionsSecondClick(DeadLetter d) {
+    assertThat(d.getMessage(), containsString("second click c2 on impression i1"));
+    assertThat(d.getRaw(), containsString("\"c2\""));
+    return null;
+  }
+
+  @Test
+  void clickBeforeImpressionIsDeadLettered(TestPipeline p) {
+    LabelResult r = label(p, imps(imp("i1", T0)), click("c1", "i1", T0 - MIN));
+    PAssert.that(summarize("Rows", r.examples()))
+        .containsInAnyOrder(row("i1", 0, 0, 2 * HOUR, 2 * HOUR, "WAIT"));
+    PAssert.that(summarize("DeadLetters", r.deadLetters()))
+        .containsInAnyOrder(dl("click", "CLICK_BEFORE_IMPRESSION", -MIN));
+    p.run().waitUntilFinish();
+  }
+
+  @Test
+  void clickPastWindowIsDeadLettered(TestPipeline p) {
+    LabelResult r = label(p, imps(imp("i1", T0)), click("c1", "i1", T0 + 31 * MIN));
+    PAssert.that(summarize("Rows", r.examples()))
+        .containsInAnyOrder(row("i1", 0, 0, 2 * HOUR, 2 * HOUR, "WAIT"));
+    PAssert.that(summarize("DeadLetters", r.deadLetters()))
+        .containsInAnyOrder(dl("click", "CLICK_OUTSIDE_WINDOW", 31 * MIN));
+    p.run().waitUntilFinish();
+  }
+
+  @Test
+  void clickWithoutImpressionIsOrphan(TestPipeline p) {
+    LabelResult r = label(p, imps(imp("i1", T0)), click("c1", "nope", T0 + MIN));
+    PAssert.that(summarize("Rows", r.examples()))
+        .containsInAnyOrder(row("i1", 0, 0, 2 * HOUR, 2 * HOUR, "WAIT"));
+    PAssert.that(summarize("DeadLetters", r.deadLetters()))
+        .containsInAnyOrder(dl("click", "ORPHAN_CLICK", MIN));
+    p.run().waitUntilFinish();
+  }
+
+  @Test
+  void delayExactlyWIsPositiveAndExactlyZeroIsNot(TestPipeline p) {
+    LabelResult r =
+        label(
+            p, imps(imp("w", T0), imp("z", T0)),
+            click("cw", "w", T0 + 30 * MIN), click("cz", "z", T0));
+    PAssert.that(summarize("Rows", r.examples()))
+        .containsInAnyOrder(
+            row("w", 1, 0, 30 * MIN, 30 * MIN, "WAIT"), row("z", 0, 0, 2 * HOUR, 2 * HOUR, "WAIT"));
+    PAssert.that(summarize("DeadLetters", r.deadLetters()))
+        .containsInAnyOrder(dl("click", "CLICK_BEFORE_IMPRESSION", 0));
+    p.run().waitUntilFinish();
+  }
+
+  @Test
+  void conversionWithinWindowAfterClickConverts(TestPipeline p) {
+    LabelResult r =
+        LabelInputs.of(
+                impressions(p, imp("a", T0), imp("b", T0), imp("n", T0)),
+                clicks(p, click("ca", "a", T0 + MIN), click("cb", "b", T0 + MIN)),
+                conversions(
+                    p,
+                    conv("va", "a", T0 + MIN + 2 * HOUR),
+                    conv("vb", "b", T0 + MIN + 8 * 24 * HOUR),
+                    conv("vn", "n", T0 + HOUR)))
+            .apply("Label", LabelImpressions.create());
+    PAssert.that(summarize("Rows", r.examples()))
+        .containsInAnyOrder(
+            "a|1|1|60000|60000|WAIT|@" + (MIN + 2 * HOUR),
+            "b|1|0|60000|60000|WAIT|@" + (MIN + 7 * 24 * HOUR),
+            row("n", 0, 0, 2 * HOUR, 2 * HOUR, "WAIT"));
+    PAssert.that(summarize("DeadLetters", r.deadLetters()))
+        .containsInAnyOrder(
+            dl("conversion", "CLICK_OUTSIDE_WINDOW", MIN + 8 * 24 * HOUR),
+            dl("conversion", "ORPHAN_CLICK", HOUR));
+    p.run().waitUntilFinish();
+  }
+
+  @Test
+  void withoutConversionsNothingConverts(TestPipeline p) {
+    LabelResult r =
+        LabelInputs.of(
+                impressions(p, imp("a", T0)),
+                clicks(p, click("ca", "a", T0 + MIN)),
+                conversions(p, conv("va", "a", T0 + 2 * MIN)))
+            .apply("Label", LabelImpressions.create().withoutConversions());
+    PAssert.that(summarize("Rows", r.examples())).containsInAnyOrder(row("a", 1, 0, MIN, MIN, "WAIT"));
+    p.run().waitUntilFinish();
+  }
+
+  @Test
+  void accountingImpressionsInEqualRowsOutAndClicksInEqualAttributedPlusDeadLetters(TestPipeline p) {
+    Impression[] is = new Impression[40];
+    java.util.List<Click> cs = new java.util.ArrayList<>();
+    for (int i = 0; i < is.length; i++) {
+      is[i] = imp("i" + i, T0 + i * MIN);
+      long t = T0 + i * MIN;
+      switch (i % 5) {
+        case 0 -> cs.add(click("c" + i, "i" + i, t + 2 * MIN));
+        case 1 -> {
+          cs.add(click("c" + i, "i" + i, t + 2 * MIN));
+          cs.add(click("d" + i, "i" + i, t + 4 * MIN));
+        }
+        case 2 -> cs.add(click("c" + i, "i" + i, t + 40 * MIN));
+        case 3 -> cs.add(click("c" + i, "x" + i, t + MIN));
+        default -> cs.add(click("c" + i, "i" + i, t - MIN));
+      }
+    }
+    LabelResult r = label(p, is, cs.toArray(new Click[0]));
+    PAssert.thatSingleton(r.examples().apply("CountRows", Count.globally())).isEqualTo(40L);
+    PAssert.thatSingleton(r.deadLetters().apply("CountDeadLetters", Count.globally())).isEqualTo(32L);
+    PipelineResult res = p.run();
+    res.waitUntilFinish();
+    long attributed = LabelFixtures.counter(res, LabelRules.NAMESPACE, "click_attributed");
+    long dead = 0;
+    for (String reason :
+        new String[] {"DUPLICATE_ID", "CLICK_OUTSIDE_WINDOW", "ORPHAN_CLICK", "CLICK_BEFORE_IMPRESSION"}) {
+      dead += LabelFixtures.counter(res, DeadLetters.NAMESPACE, "click_" + reason);
+    }
+    long corrections = LabelFixtures.counter(res, LabelRules.NAMESPACE, "corrections");
+    assertThat(attributed, equalTo(16L));
+    assertThat(attributed + corrections + dead, equalTo((long) cs.size()));
+  }
+
+  @Test
+  void statsReportCountsQuantilesAndLambda(TestPipeline p) {
+    LabelResult r =
+        label(
+            p, imps(imp("a", T0), imp("b", T0), imp("c", T0)),
+            click("ca", "a", T0 + MIN), click("cb", "b", T0 + 3 * MIN), click("cc", "c", T0 + HOUR));
+    PAssert.thatSingleton(r.stats()).satisfies(LabelImpressionsTest::checkStats);
+    p.run().waitUntilFinish();
+  }
+
+  private static Void checkStats(LabelStats s) {
+    assertThat(s.matchedClicks(), equalTo(3L));
+    assertThat(s.p50DelayMs(), equalTo(3 * MIN));
+    assertThat(s.p99DelayMs(), equalTo(HOUR));
+    assertThat(s.sharePastWindow(), closeTo(1 / 3.0, 1e-12));
+    assertThat(s.count("rows_positive"), equalTo(2L));
+    assertThat(s.count("rows_negative"), equalTo(1L));
+    assertThat(s.count("dead_letter.click_CLICK_OUTSIDE_WINDOW"), equalTo(1L));
+    assertThat(s.lambdaPerMs(), equalTo(LAMBDA));
+    assertThat(s.lambdaEstimated(), equalTo(false));
+    return null;
+  }
+
+  @Test
+  void rejectsWaitShorterThanWindowAndBadOptions(TestPipeline p) {
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> LabelImpressions.create().withLabelWait(Duration.standardMinutes(10)).clickRules());
+    assertThrows(IllegalArgumentException.class, () -> LabelImpressions.create().withBuckets(0));
+    assertThrows(
+        IllegalArgumentException.class,
+        () ->
+            LabelImpressions.create()
+                .withMode(LabelMode.ELAPSED)
+                .withElapsedWait(Duration.standardHours(3))
+                .clickRules());
+    p.enableAbandonedNodeEnforcement(false);
+  }
+}

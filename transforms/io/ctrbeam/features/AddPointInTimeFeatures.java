@@ -1,0 +1,251 @@
+package io.ctrbeam.features;
+
+import static org.apache.beam.sdk.util.Preconditions.checkArgumentNotNull;
+import static org.apache.beam.vendor.guava.v32_1_2_jre.com.google.common.base.Preconditions.checkArgument;
+
+import io.ctrbeam.schema.Impression;
+import io.ctrbeam.schema.TrainingExample;
+import org.apache.beam.sdk.transforms.DoFn;
+import org.apache.beam.sdk.transforms.Flatten;
+import org.apache.beam.sdk.transforms.PTransform;
+import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.transforms.display.DisplayData;
+import org.apache.beam.sdk.transforms.windowing.GlobalWindows;
+import org.apache.beam.sdk.transforms.windowing.Window;
+import org.apache.beam.sdk.values.KV;
+import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.PCollectionList;
+import org.joda.time.Duration;
+import org.joda.time.Instant;
+
+/**
+ * Fills the sliding-window and decayed features of every key kind (user, ad, advertiser,
+ * user × category) onto training examples, each as of its impression's event_time t and from
+ * events strictly before t (SPEC §3 point in time).
+ *
+ * <p>Impression events come from {@code impressions}; click events from the positive examples
+ * (one per clicked impression, at its click_time). Every example comes out exactly once, in the
+ * global window, at its input timestamp (or t if that was earlier).
+ *
+ * <pre>{@code
+ * examples.apply("AddFeatures", AddPointInTimeFeatures.from(impressions)
+ *     .withWindow(Duration.standardHours(24)).withHalfLife(Duration.standardHours(24))
+ *     .withSmoothing(1, 49).withLabelWait(Duration.standardHours(2)).withBuckets(64));
+ * }</pre>
+ *
+ * <p>Bounded input: per kind one GroupByKey by hash bucket and an exact in-memory sweep. Unbounded
+ * input: per kind a stateful DoFn per bucket answers an example once the watermark passes its
+ * timestamp (a positive arrives at its click time, a negative at t + label wait); history is kept
+ * for window + label wait + allowed lateness and older events are folded into decayed sums.
+ */
+public final class AddPointInTimeFeatures
+    extends PTransform<PCollection<TrainingExample>, PCollection<TrainingExample>> {
+  private final PCollection<Impression> impressions;
+  private final Duration window;
+  private final Duration halfLife;
+  private final double alpha;
+  private final double beta;
+  private final Duration labelWait;
+  private final Duration allowedLateness;
+  private final int buckets;
+
+  private AddPointInTimeFeatures(
+      PCollection<Impression> impressions,
+      Duration window,
+      Duration halfLife,
+      double alpha,
+      double beta,
+      Duration labelWait,
+      Duration allowedLateness,
+      int buckets) {
+    this.impressions = impressions;
+    this.window = window;
+    this.halfLife = halfLife;
+    this.alpha = alpha;
+    this.beta = beta;
+    this.labelWait = labelWait;
+    this.allowedLateness = allowedLateness;
+    this.buckets = buckets;
+  }
+
+  /** Features from these impressions (and the clicks of the examples it is applied to). */
+  public static AddPointInTimeFeatures from(PCollection<Impression> impressions) {
+    checkArgumentNotNull(impressions, "impressions");
+    return new AddPointInTimeFeatures(
+        impressions,
+        Duration.standardHours(24),
+        Duration.standardHours(24),
+        FeatureParams.DEFAULT_ALPHA,
+        FeatureParams.DEFAULT_BETA,
+        Duration.standardHours(2),
+        Duration.ZERO,
+        64);
+  }
+
+  /** The sliding window of the counts and CTR (default 24 h). */
+  public AddPointInTimeFeatures withWindow(Duration window) {
+    checkArgument(window != null && window.getMillis() > 0, "window must be positive");
+    return new AddPointInTimeFeatures(
+        impressions, window, halfLife, alpha, beta, labelWait, allowedLateness, buckets);
+  }
+
+  /** The half-life of the decayed counts (default 24 h): λ = ln 2 / half-life. */
+  public AddPointInTimeFeatures withHalfLife(Duration halfLife) {
+    checkArgument(halfLife != null && halfLife.getMillis() > 0, "half-life must be positive");
+    return new AddPointInTimeFeatures(
+        impressions, window, halfLife, alpha, beta, labelWait, allowedLateness, buckets);
+  }
+
+  /** Decayed CTR = (clicks + α) / (impressions + α + β); default α = 1, β = 49. */
+  public AddPointInTimeFeatures withSmoothing(double alpha, double beta) {
+    checkArgument(alpha >= 0 && beta >= 0 && alpha + beta > 0, "need α, β >= 0 and α + β > 0");
+    return new AddPointInTimeFeatures(
+        impressions, window, halfLife, alpha, beta, labelWait, allowedLateness, buckets);
+  }
+
+  /** The label wait T: an example arrives at most T after its impression (default 2 h). */
+  public AddPointInTimeFeatures withLabelWait(Duration labelWait) {
+    checkArgument(labelWait != null && labelWait.getMillis() >= 0, "label wait must be >= 0");
+    return new AddPointInTimeFeatures(
+        impressions, window, halfLife, alpha, beta, labelWait, allowedLateness, buckets);
+  }
+
+  /** How late (behind the watermark) an example may still arrive with exact features (default 0). */
+  public AddPointInTimeFeatures withAllowedLateness(Duration allowedLateness) {
+    checkArgument(allowedLateness != null && allowedLateness.getMillis() >= 0, "lateness >= 0");
+    return new AddPointInTimeFeatures(
+        impressions, window, halfLife, alpha, beta, labelWait, allowedLateness, buckets);
+  }
+
+  /** The number of hash buckets (Beam keys) per key kind (default 64). */
+  public AddPointInTimeFeatures withBuckets(int buckets) {
+    checkArgument(buckets > 0, "buckets must be positive");
+    return new AddPointInTimeFeatures(
+        impressions, window, halfLife, alpha, beta, labelWait, allowedLateness, buckets);
+  }
+
+  FeatureParams params() {
+    return new FeatureParams(window.getMillis(), halfLife.getMillis(), alpha, beta);
+  }
+
+  @Override
+  public PCollection<TrainingExample> expand(PCollection<TrainingExample> examples) {
+    FeatureParams params = params();
+    long retention = labelWait.getMillis() + allowedLateness.getMillis();
+    PCollection<Impression> imps =
+        impressions.apply("ImpressionsGlobal", Window.into(new GlobalWindows()));
+    PCollection<TrainingExample> labeled =
+        examples.apply("ExamplesGlobal", Window.into(new GlobalWindows()));
+    PCollection<TrainingExample> current = labeled;
+    for (KeyKind kind : KeyKind.values()) {
+      String name = stepName(kind);
+      FeatureLogic logic = new FeatureLogic(kind, params);
+      PCollection<KV<Integer, BucketItem<String>>> impEvents =
+          imps.apply(name + "ImpressionEvents", ParDo.of(new ImpressionEventsFn(kind, buckets)))
+              .setCoder(BucketedAsOf.itemCoder(logic));
+      PCollection<KV<Integer, BucketItem<String>>> clickEvents =
+          labeled
+              .apply(name + "ClickEvents", ParDo.of(new ClickEventsFn(kind, buckets)))
+              .setCoder(BucketedAsOf.itemCoder(logic));
+      PCollection<KV<Integer, BucketItem<String>>> queries =
+          current
+              .apply(name + "Queries", ParDo.of(new QueriesFn<String>(kind, buckets)))
+              .setCoder(BucketedAsOf.itemCoder(logic));
+      current =
+          PCollectionList.of(impEvents)
+              .and(clickEvents)
+              .and(queries)
+              .apply(name + "Items", Flatten.pCollections())
+              .apply(name + "Features", new BucketedAsOf<>(logic, retention));
+    }
+    return current;
+  }
+
+  static String stepName(KeyKind kind) {
+    StringBuilder b = new StringBuilder();
+    for (String part : kind.label.split("_")) {
+      b.append(Character.toUpperCase(part.charAt(0))).append(part.substring(1));
+    }
+    return b.toString();
+  }
+
+  @Override
+  public void populateDisplayData(DisplayData.Builder builder) {
+    super.populateDisplayData(builder);
+    builder
+        .add(DisplayData.item("window", window))
+        .add(DisplayData.item("halfLife", halfLife))
+        .add(DisplayData.item("alpha", alpha))
+        .add(DisplayData.item("beta", beta))
+        .add(DisplayData.item("labelWait", labelWait))
+        .add(DisplayData.item("allowedLateness", allowedLateness))
+        .add(DisplayData.item("buckets", buckets));
+  }
+
+  /** One impression event per impression with a key of this kind. */
+  static final class ImpressionEventsFn extends DoFn<Impression, KV<Integer, BucketItem<String>>> {
+    private final KeyKind kind;
+    private final int buckets;
+
+    ImpressionEventsFn(KeyKind kind, int buckets) {
+      this.kind = kind;
+      this.buckets = buckets;
+    }
+
+    @ProcessElement
+    public void process(@Element Impression i, OutputReceiver<KV<Integer, BucketItem<String>>> out) {
+      String key = kind.keyOf(i);
+      if (key != null) {
+        out.output(
+            KV.of(
+                BucketItem.bucket(key, buckets),
+                BucketItem.<String>event(key, i.getEventTime().toEpochMilli(), null)));
+      }
+    }
+  }
+
+  /** One click event per positive example, at its click_time, keyed by the impression's key. */
+  static final class ClickEventsFn
+      extends DoFn<TrainingExample, KV<Integer, BucketItem<String>>> {
+    private final KeyKind kind;
+    private final int buckets;
+
+    ClickEventsFn(KeyKind kind, int buckets) {
+      this.kind = kind;
+      this.buckets = buckets;
+    }
+
+    @ProcessElement
+    public void process(
+        @Element TrainingExample e, OutputReceiver<KV<Integer, BucketItem<String>>> out) {
+      String key = kind.keyOf(e);
+      if (key != null && e.getClicked() == 1 && e.getClickTime() != null) {
+        out.output(
+            KV.of(
+                BucketItem.bucket(key, buckets),
+                BucketItem.event(key, e.getClickTime().toEpochMilli(), e.getImpressionId())));
+      }
+    }
+  }
+
+  /** Every example as a query of its key of this kind (a null key: bucket by impression_id). */
+  static final class QueriesFn<E> extends DoFn<TrainingExample, KV<Integer, BucketItem<E>>> {
+    private final KeyKind kind;
+    private final int buckets;
+
+    QueriesFn(KeyKind kind, int buckets) {
+      this.kind = kind;
+      this.buckets = buckets;
+    }
+
+    @ProcessElement
+    public void process(
+        @Element TrainingExample e,
+        @Timestamp Instant ts,
+        OutputReceiver<KV<Integer, BucketItem<E>>> out) {
+      String key = kind.keyOf(e);
+      int bucket = BucketItem.bucket(key != null ? key : e.getImpressionId(), buckets);
+      out.output(KV.of(bucket, BucketItem.<E>query(key, e, ts.getMillis())));
+    }
+  }
+}

@@ -1,0 +1,244 @@
+package io.ctrbeam.features;
+
+import io.ctrbeam.schema.TrainingExample;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.beam.sdk.coders.KvCoder;
+import org.apache.beam.sdk.coders.VarIntCoder;
+import org.apache.beam.sdk.coders.VarLongCoder;
+import org.apache.beam.sdk.extensions.avro.coders.AvroCoder;
+import org.apache.beam.sdk.state.BagState;
+import org.apache.beam.sdk.state.MapState;
+import org.apache.beam.sdk.state.StateSpec;
+import org.apache.beam.sdk.state.StateSpecs;
+import org.apache.beam.sdk.state.TimeDomain;
+import org.apache.beam.sdk.state.Timer;
+import org.apache.beam.sdk.state.TimerSpec;
+import org.apache.beam.sdk.state.TimerSpecs;
+import org.apache.beam.sdk.state.ValueState;
+import org.apache.beam.sdk.transforms.DoFn;
+import org.apache.beam.sdk.transforms.GroupByKey;
+import org.apache.beam.sdk.transforms.PTransform;
+import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.transforms.windowing.GlobalWindows;
+import org.apache.beam.sdk.transforms.windowing.TimestampCombiner;
+import org.apache.beam.sdk.transforms.windowing.Window;
+import org.apache.beam.sdk.values.KV;
+import org.apache.beam.sdk.values.PCollection;
+import org.joda.time.Instant;
+
+/**
+ * Answers queries (training examples) from per-entity state kept inside hash buckets, as of each
+ * query's time. Bounded input: one GroupByKey by bucket and an in-memory time-ordered sweep per
+ * entity, no timers. Unbounded input: a stateful DoFn per bucket with per-entity {@link MapState}
+ * and one event-time timer per bucket, set to the earliest pending query; state older than
+ * {@code retention} before the latest firing is compacted.
+ */
+final class BucketedAsOf<E, S>
+    extends PTransform<PCollection<KV<Integer, BucketItem<E>>>, PCollection<TrainingExample>> {
+  private final EntityLogic<E, S> logic;
+  private final long retentionMillis;
+
+  BucketedAsOf(EntityLogic<E, S> logic, long retentionMillis) {
+    this.logic = logic;
+    this.retentionMillis = retentionMillis;
+  }
+
+  @Override
+  public PCollection<TrainingExample> expand(PCollection<KV<Integer, BucketItem<E>>> items) {
+    PCollection<TrainingExample> out;
+    if (items.isBounded() == PCollection.IsBounded.BOUNDED) {
+      out =
+          items
+              .apply(
+                  "GlobalEarliest",
+                  Window.<KV<Integer, BucketItem<E>>>into(new GlobalWindows())
+                      .withTimestampCombiner(TimestampCombiner.EARLIEST))
+              .apply("GroupByBucket", GroupByKey.create())
+              .apply("SweepBucket", ParDo.of(new SweepFn<>(logic)));
+    } else {
+      out =
+          items
+              .apply("Global", Window.into(new GlobalWindows()))
+              .apply("StatefulBucket", ParDo.of(new StreamFn<>(logic, retentionMillis)));
+    }
+    return out.setCoder(AvroCoder.of(TrainingExample.class));
+  }
+
+  /** Sorts one entity's items by time; at equal times events come first only for inclusive logic. */
+  static <E> Comparator<BucketItem<E>> order(boolean inclusive) {
+    Comparator<BucketItem<E>> byTime = Comparator.comparingLong(i -> i.time);
+    return byTime.thenComparingInt(i -> i.isQuery() == inclusive ? 1 : 0);
+  }
+
+  /** Groups items by entity, keeping first-seen order. */
+  static <E> Map<String, List<BucketItem<E>>> byEntity(Iterable<BucketItem<E>> items) {
+    Map<String, List<BucketItem<E>>> m = new LinkedHashMap<>();
+    for (BucketItem<E> i : items) {
+      m.computeIfAbsent(i.entity, k -> new ArrayList<>()).add(i);
+    }
+    return m;
+  }
+
+  /** Bounded: a time-ordered sweep per entity of one bucket. */
+  static final class SweepFn<E, S> extends DoFn<KV<Integer, Iterable<BucketItem<E>>>, TrainingExample> {
+    private final EntityLogic<E, S> logic;
+
+    SweepFn(EntityLogic<E, S> logic) {
+      this.logic = logic;
+    }
+
+    @ProcessElement
+    public void process(
+        @Element KV<Integer, Iterable<BucketItem<E>>> bucket, OutputReceiver<TrainingExample> out) {
+      for (Map.Entry<String, List<BucketItem<E>>> e : byEntity(bucket.getValue()).entrySet()) {
+        List<BucketItem<E>> items = e.getValue();
+        if (e.getKey() == null) {
+          for (BucketItem<E> q : items) {
+            emit(logic.answer(null, q.query, q.time), q.outTime, out);
+          }
+          continue;
+        }
+        items.sort(order(logic.inclusive()));
+        S state = logic.newState();
+        for (BucketItem<E> i : items) {
+          if (i.isQuery()) {
+            state = logic.compact(state, logic.horizonFor(i.time));
+            emit(logic.answer(state, i.query, i.time), i.outTime, out);
+          } else {
+            state = logic.add(state, i.time, i.event);
+          }
+        }
+      }
+    }
+  }
+
+  static void emit(TrainingExample ex, long outTime, DoFn.OutputReceiver<TrainingExample> out) {
+    out.outputWithTimestamp(ex, new Instant(outTime));
+  }
+
+  /** Unbounded: per-bucket state, one timer per bucket at the earliest pending query. */
+  static final class StreamFn<E, S> extends DoFn<KV<Integer, BucketItem<E>>, TrainingExample> {
+    private static final String ENTITIES = "entities";
+    private static final String PENDING = "pending";
+    private static final String TIMER_AT = "timerAt";
+    private static final String LAST_FIRED = "lastFired";
+    private static final String DUE = "due";
+
+    private final EntityLogic<E, S> logic;
+    private final long retentionMillis;
+
+    @StateId(ENTITIES)
+    private final StateSpec<MapState<String, S>> entitiesSpec;
+
+    @StateId(PENDING)
+    private final StateSpec<BagState<BucketItem<E>>> pendingSpec;
+
+    @StateId(TIMER_AT)
+    private final StateSpec<ValueState<Long>> timerAtSpec = StateSpecs.value(VarLongCoder.of());
+
+    @StateId(LAST_FIRED)
+    private final StateSpec<ValueState<Long>> lastFiredSpec = StateSpecs.value(VarLongCoder.of());
+
+    @TimerId(DUE)
+    private final TimerSpec dueSpec = TimerSpecs.timer(TimeDomain.EVENT_TIME);
+
+    StreamFn(EntityLogic<E, S> logic, long retentionMillis) {
+      this.logic = logic;
+      this.retentionMillis = retentionMillis;
+      this.entitiesSpec =
+          StateSpecs.map(
+              org.apache.beam.sdk.coders.StringUtf8Coder.of(), logic.stateCoder());
+      this.pendingSpec = StateSpecs.bag(new BucketItem.ItemCoder<>(logic.eventCoder()));
+    }
+
+    @ProcessElement
+    public void process(
+        @Element KV<Integer, BucketItem<E>> element,
+        @StateId(ENTITIES) MapState<String, S> entities,
+        @StateId(PENDING) BagState<BucketItem<E>> pending,
+        @StateId(TIMER_AT) ValueState<Long> timerAt,
+        @StateId(LAST_FIRED) ValueState<Long> lastFired,
+        @TimerId(DUE) Timer due,
+        OutputReceiver<TrainingExample> out) {
+      BucketItem<E> item = element.getValue();
+      if (!item.isQuery()) {
+        S state = entities.get(item.entity).read();
+        state = logic.add(state == null ? logic.newState() : state, item.time, item.event);
+        Long fired = lastFired.read();
+        if (fired != null) {
+          state = logic.compact(state, logic.horizonFor(fired - retentionMillis));
+        }
+        entities.put(item.entity, state);
+      } else if (item.entity == null) {
+        emit(logic.answer(null, item.query, item.time), item.outTime, out);
+      } else {
+        pending.add(item);
+        Long at = timerAt.read();
+        if (at == null || item.outTime < at) {
+          Instant t = new Instant(item.outTime);
+          due.withOutputTimestamp(t).set(t);
+          timerAt.write(item.outTime);
+        }
+      }
+    }
+
+    @OnTimer(DUE)
+    public void onDue(
+        @StateId(ENTITIES) MapState<String, S> entities,
+        @StateId(PENDING) BagState<BucketItem<E>> pending,
+        @StateId(TIMER_AT) ValueState<Long> timerAt,
+        @StateId(LAST_FIRED) ValueState<Long> lastFired,
+        @TimerId(DUE) Timer due,
+        OutputReceiver<TrainingExample> out) {
+      Long firedAt = timerAt.read();
+      if (firedAt == null) {
+        return;
+      }
+      long f = firedAt;
+      Map<String, List<BucketItem<E>>> ready = new HashMap<>();
+      List<BucketItem<E>> rest = new ArrayList<>();
+      long next = Long.MAX_VALUE;
+      for (BucketItem<E> i : pending.read()) {
+        if (i.outTime <= f) {
+          ready.computeIfAbsent(i.entity, k -> new ArrayList<>()).add(i);
+        } else {
+          rest.add(i);
+          next = Math.min(next, i.outTime);
+        }
+      }
+      long horizon = logic.horizonFor(f - retentionMillis);
+      for (Map.Entry<String, List<BucketItem<E>>> e : ready.entrySet()) {
+        S state = entities.get(e.getKey()).read();
+        for (BucketItem<E> q : e.getValue()) {
+          TrainingExample ex =
+              logic.answer(state == null ? logic.newState() : state, q.query, q.time);
+          emit(ex, Math.max(q.outTime, f), out);
+        }
+        if (state != null) {
+          entities.put(e.getKey(), logic.compact(state, horizon));
+        }
+      }
+      pending.clear();
+      for (BucketItem<E> i : rest) {
+        pending.add(i);
+      }
+      lastFired.write(f);
+      if (rest.isEmpty()) {
+        timerAt.clear();
+      } else {
+        Instant t = new Instant(next);
+        due.withOutputTimestamp(t).set(t);
+        timerAt.write(next);
+      }
+    }
+  }
+
+  static <E> KvCoder<Integer, BucketItem<E>> itemCoder(EntityLogic<E, ?> logic) {
+    return KvCoder.of(VarIntCoder.of(), new BucketItem.ItemCoder<>(logic.eventCoder()));
+  }
+}

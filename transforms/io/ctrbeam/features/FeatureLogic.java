@@ -1,0 +1,82 @@
+package io.ctrbeam.features;
+
+import io.ctrbeam.schema.TrainingExample;
+import org.apache.beam.sdk.coders.Coder;
+import org.apache.beam.sdk.coders.NullableCoder;
+import org.apache.beam.sdk.coders.StringUtf8Coder;
+import org.apache.beam.sdk.metrics.Counter;
+import org.apache.beam.sdk.metrics.Metrics;
+
+/**
+ * Point-in-time features of one key kind. An event's payload is null for an impression and the
+ * impression_id for a click; a query at t sees only events before t.
+ */
+final class FeatureLogic implements EntityLogic<String, EntityHistory> {
+  private final KeyKind kind;
+  private final FeatureParams params;
+  private final Counter inexact;
+
+  FeatureLogic(KeyKind kind, FeatureParams params) {
+    this.kind = kind;
+    this.params = params;
+    this.inexact = Metrics.counter(AddPointInTimeFeatures.class, kind.label + "_beyond_history");
+  }
+
+  @Override
+  public Coder<EntityHistory> stateCoder() {
+    return new EntityHistory.Coder(params.lambdaPerMs);
+  }
+
+  @Override
+  public Coder<String> eventCoder() {
+    return NullableCoder.of(StringUtf8Coder.of());
+  }
+
+  @Override
+  public EntityHistory newState() {
+    return new EntityHistory(params.lambdaPerMs);
+  }
+
+  @Override
+  public EntityHistory add(EntityHistory h, long time, String clickId) {
+    h.add(time, clickId != null, clickId);
+    return h;
+  }
+
+  @Override
+  public boolean inclusive() {
+    return false;
+  }
+
+  @Override
+  public long horizonFor(long t) {
+    return t - params.windowMillis;
+  }
+
+  @Override
+  public EntityHistory compact(EntityHistory h, long horizon) {
+    h.compact(horizon);
+    return h;
+  }
+
+  @Override
+  public TrainingExample answer(EntityHistory h, TrainingExample query, long t) {
+    TrainingExample out = TrainingExample.newBuilder(query).build();
+    if (h == null) {
+      for (String suffix : FIELDS) {
+        out.put(kind.label + suffix, null);
+      }
+    } else {
+      if (!h.exactAt(t, params.windowMillis)) {
+        inexact.inc();
+      }
+      kind.fill(out, h.valuesAt(t, false, params));
+    }
+    return out;
+  }
+
+  private static final String[] FIELDS = {
+    "_impressions_24h", "_clicks_24h", "_ctr_24h",
+    "_decayed_impressions", "_decayed_clicks", "_decayed_ctr"
+  };
+}

@@ -1,0 +1,440 @@
+package io.ctrbeam.features;
+
+import static org.apache.beam.vendor.guava.v32_1_2_jre.com.google.common.base.Preconditions.checkArgument;
+
+import io.ctrbeam.schema.FeatureSnapshot;
+import io.ctrbeam.schema.Impression;
+import io.ctrbeam.schema.TrainingExample;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.apache.beam.sdk.coders.KvCoder;
+import org.apache.beam.sdk.coders.StringUtf8Coder;
+import org.apache.beam.sdk.coders.VarLongCoder;
+import org.apache.beam.sdk.extensions.avro.coders.AvroCoder;
+import org.apache.beam.sdk.state.BagState;
+import org.apache.beam.sdk.state.MapState;
+import org.apache.beam.sdk.state.StateSpec;
+import org.apache.beam.sdk.state.StateSpecs;
+import org.apache.beam.sdk.state.TimeDomain;
+import org.apache.beam.sdk.state.Timer;
+import org.apache.beam.sdk.state.TimerSpec;
+import org.apache.beam.sdk.state.TimerSpecs;
+import org.apache.beam.sdk.state.ValueState;
+import org.apache.beam.sdk.transforms.DoFn;
+import org.apache.beam.sdk.transforms.Flatten;
+import org.apache.beam.sdk.transforms.GroupByKey;
+import org.apache.beam.sdk.transforms.PTransform;
+import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.transforms.display.DisplayData;
+import org.apache.beam.sdk.transforms.windowing.GlobalWindows;
+import org.apache.beam.sdk.transforms.windowing.TimestampCombiner;
+import org.apache.beam.sdk.transforms.windowing.Window;
+import org.apache.beam.sdk.values.KV;
+import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.PCollectionList;
+import org.joda.time.Duration;
+import org.joda.time.Instant;
+
+/**
+ * Per-key {@link FeatureSnapshot}s for serving: the features of a key as of t over events at or
+ * before t (window (t − w, t], SPEC §3), from impressions and the clicks of positive examples.
+ *
+ * <ul>
+ *   <li>{@link #asOf(Instant...)} (bounded input): one snapshot per key with any event at or
+ *       before each given time;
+ *   <li>{@link #current()} (unbounded input): every {@code period} of event time (ticks at
+ *       multiples of the period), the snapshot as of the tick of each key that got an event since
+ *       its previous tick, emitted once the watermark passes the tick.
+ * </ul>
+ *
+ * <pre>{@code
+ * PCollection<FeatureSnapshot> s = examples.apply("Snapshots",
+ *     FeatureSnapshots.current().from(impressions).withPeriod(Duration.standardMinutes(1)));
+ * }</pre>
+ *
+ * <p>Keys are hashed into {@code buckets} Beam keys; per-key history lives in MapState (streaming)
+ * or an in-memory sweep (batch). Snapshots are in the global window, timestamped at their tick.
+ */
+public final class FeatureSnapshots
+    extends PTransform<PCollection<TrainingExample>, PCollection<FeatureSnapshot>> {
+  private final PCollection<Impression> impressions;
+  private final List<Instant> times;
+  private final Duration period;
+  private final Duration window;
+  private final Duration halfLife;
+  private final double alpha;
+  private final double beta;
+  private final int buckets;
+
+  private FeatureSnapshots(
+      PCollection<Impression> impressions,
+      List<Instant> times,
+      Duration period,
+      Duration window,
+      Duration halfLife,
+      double alpha,
+      double beta,
+      int buckets) {
+    this.impressions = impressions;
+    this.times = times;
+    this.period = period;
+    this.window = window;
+    this.halfLife = halfLife;
+    this.alpha = alpha;
+    this.beta = beta;
+    this.buckets = buckets;
+  }
+
+  /** Batch snapshots of every key as of each of the given times. */
+  public static FeatureSnapshots asOf(Instant... times) {
+    checkArgument(times.length > 0, "give at least one time");
+    List<Instant> sorted = new ArrayList<>(Arrays.asList(times));
+    sorted.sort(Comparator.naturalOrder());
+    return new FeatureSnapshots(
+        null,
+        sorted,
+        null,
+        Duration.standardHours(24),
+        Duration.standardHours(24),
+        FeatureParams.DEFAULT_ALPHA,
+        FeatureParams.DEFAULT_BETA,
+        64);
+  }
+
+  /** Streaming snapshots of the updated keys at every tick (default period 1 min). */
+  public static FeatureSnapshots current() {
+    return new FeatureSnapshots(
+        null,
+        null,
+        Duration.standardMinutes(1),
+        Duration.standardHours(24),
+        Duration.standardHours(24),
+        FeatureParams.DEFAULT_ALPHA,
+        FeatureParams.DEFAULT_BETA,
+        64);
+  }
+
+  /** The impressions to count (required). */
+  public FeatureSnapshots from(PCollection<Impression> impressions) {
+    checkArgument(impressions != null, "impressions");
+    return new FeatureSnapshots(
+        impressions, times, period, window, halfLife, alpha, beta, buckets);
+  }
+
+  /** The tick period of {@link #current()} snapshots. */
+  public FeatureSnapshots withPeriod(Duration period) {
+    checkArgument(times == null, "withPeriod applies to current() only");
+    checkArgument(period != null && period.getMillis() > 0, "period must be positive");
+    return new FeatureSnapshots(
+        impressions, times, period, window, halfLife, alpha, beta, buckets);
+  }
+
+  /** The sliding window of the counts and CTR (default 24 h). */
+  public FeatureSnapshots withWindow(Duration window) {
+    checkArgument(window != null && window.getMillis() > 0, "window must be positive");
+    return new FeatureSnapshots(
+        impressions, times, period, window, halfLife, alpha, beta, buckets);
+  }
+
+  /** The half-life of the decayed counts (default 24 h). */
+  public FeatureSnapshots withHalfLife(Duration halfLife) {
+    checkArgument(halfLife != null && halfLife.getMillis() > 0, "half-life must be positive");
+    return new FeatureSnapshots(
+        impressions, times, period, window, halfLife, alpha, beta, buckets);
+  }
+
+  /** Decayed CTR = (clicks + α) / (impressions + α + β); default α = 1, β = 49. */
+  public FeatureSnapshots withSmoothing(double alpha, double beta) {
+    checkArgument(alpha >= 0 && beta >= 0 && alpha + beta > 0, "need α, β >= 0 and α + β > 0");
+    return new FeatureSnapshots(
+        impressions, times, period, window, halfLife, alpha, beta, buckets);
+  }
+
+  /** The number of hash buckets (Beam keys), default 64. */
+  public FeatureSnapshots withBuckets(int buckets) {
+    checkArgument(buckets > 0, "buckets must be positive");
+    return new FeatureSnapshots(
+        impressions, times, period, window, halfLife, alpha, beta, buckets);
+  }
+
+  @Override
+  public PCollection<FeatureSnapshot> expand(PCollection<TrainingExample> examples) {
+    checkArgument(impressions != null, "call from(impressions) first");
+    FeatureParams params = new FeatureParams(window.getMillis(), halfLife.getMillis(), alpha, beta);
+    KvCoder<Integer, BucketItem<String>> coder =
+        BucketedAsOf.itemCoder(new FeatureLogic(KeyKind.USER, params));
+    PCollection<KV<Integer, BucketItem<String>>> events =
+        PCollectionList.of(
+                impressions
+                    .apply("ImpressionsGlobal", Window.into(new GlobalWindows()))
+                    .apply("ImpressionEvents", ParDo.of(new ImpressionEventsFn(buckets)))
+                    .setCoder(coder))
+            .and(
+                examples
+                    .apply("ExamplesGlobal", Window.into(new GlobalWindows()))
+                    .apply("ClickEvents", ParDo.of(new ClickEventsFn(buckets)))
+                    .setCoder(coder))
+            .apply("Events", Flatten.pCollections());
+    PCollection<FeatureSnapshot> out;
+    if (events.isBounded() == PCollection.IsBounded.BOUNDED) {
+      checkArgument(times != null, "bounded input needs asOf(times)");
+      out =
+          events
+              .apply(
+                  "GlobalEarliest",
+                  Window.<KV<Integer, BucketItem<String>>>into(new GlobalWindows())
+                      .withTimestampCombiner(TimestampCombiner.EARLIEST))
+              .apply("GroupByBucket", GroupByKey.create())
+              .apply("SweepBucket", ParDo.of(new AsOfFn(params, times)));
+    } else {
+      checkArgument(period != null, "unbounded input needs current()");
+      out = events.apply("TickBucket", ParDo.of(new TickFn(params, period.getMillis())));
+    }
+    return out.setCoder(AvroCoder.of(FeatureSnapshot.class));
+  }
+
+  @Override
+  public void populateDisplayData(DisplayData.Builder builder) {
+    super.populateDisplayData(builder);
+    builder
+        .addIfNotNull(DisplayData.item("period", period))
+        .addIfNotNull(DisplayData.item("asOf", times == null ? null : times.toString()))
+        .add(DisplayData.item("window", window))
+        .add(DisplayData.item("halfLife", halfLife))
+        .add(DisplayData.item("alpha", alpha))
+        .add(DisplayData.item("beta", beta))
+        .add(DisplayData.item("buckets", buckets));
+  }
+
+  /** The entity of a (kind, key): {@code kind|key}; kind labels hold no '|'. */
+  static String entity(KeyKind kind, String key) {
+    return kind.label + "|" + key;
+  }
+
+  static FeatureSnapshot snapshot(String entity, long asOf, FeatureValues v) {
+    int bar = entity.indexOf('|');
+    return FeatureSnapshot.newBuilder()
+        .setKeyKind(entity.substring(0, bar))
+        .setKey(entity.substring(bar + 1))
+        .setAsOf(java.time.Instant.ofEpochMilli(asOf))
+        .setImpressions24h(v.impressions24h)
+        .setClicks24h(v.clicks24h)
+        .setCtr24h(v.ctr24h)
+        .setDecayedImpressions(v.decayedImpressions)
+        .setDecayedClicks(v.decayedClicks)
+        .setDecayedCtr(v.decayedCtr)
+        .build();
+  }
+
+  /** One event per key kind of each impression. */
+  static final class ImpressionEventsFn extends DoFn<Impression, KV<Integer, BucketItem<String>>> {
+    private final int buckets;
+
+    ImpressionEventsFn(int buckets) {
+      this.buckets = buckets;
+    }
+
+    @ProcessElement
+    public void process(@Element Impression i, OutputReceiver<KV<Integer, BucketItem<String>>> out) {
+      for (KeyKind kind : KeyKind.values()) {
+        String key = kind.keyOf(i);
+        if (key != null) {
+          String entity = entity(kind, key);
+          out.output(
+              KV.of(
+                  BucketItem.bucket(entity, buckets),
+                  BucketItem.<String>event(entity, i.getEventTime().toEpochMilli(), null)));
+        }
+      }
+    }
+  }
+
+  /** One click event per key kind of each positive example, at its click_time. */
+  static final class ClickEventsFn
+      extends DoFn<TrainingExample, KV<Integer, BucketItem<String>>> {
+    private final int buckets;
+
+    ClickEventsFn(int buckets) {
+      this.buckets = buckets;
+    }
+
+    @ProcessElement
+    public void process(
+        @Element TrainingExample e, OutputReceiver<KV<Integer, BucketItem<String>>> out) {
+      if (e.getClicked() != 1 || e.getClickTime() == null) {
+        return;
+      }
+      for (KeyKind kind : KeyKind.values()) {
+        String key = kind.keyOf(e);
+        if (key != null) {
+          String entity = entity(kind, key);
+          out.output(
+              KV.of(
+                  BucketItem.bucket(entity, buckets),
+                  BucketItem.event(entity, e.getClickTime().toEpochMilli(), e.getImpressionId())));
+        }
+      }
+    }
+  }
+
+  /** Bounded: per key, a sweep over its events and the requested times. */
+  static final class AsOfFn
+      extends DoFn<KV<Integer, Iterable<BucketItem<String>>>, FeatureSnapshot> {
+    private final FeatureParams params;
+    private final List<Instant> times;
+
+    AsOfFn(FeatureParams params, List<Instant> times) {
+      this.params = params;
+      this.times = times;
+    }
+
+    @ProcessElement
+    public void process(
+        @Element KV<Integer, Iterable<BucketItem<String>>> bucket,
+        @Timestamp Instant groupTs,
+        OutputReceiver<FeatureSnapshot> out) {
+      for (Map.Entry<String, List<BucketItem<String>>> e :
+          BucketedAsOf.byEntity(bucket.getValue()).entrySet()) {
+        List<BucketItem<String>> events = e.getValue();
+        events.sort(Comparator.comparingLong(i -> i.time));
+        EntityHistory h = new EntityHistory(params.lambdaPerMs);
+        int next = 0;
+        for (Instant asOf : times) {
+          long t = asOf.getMillis();
+          while (next < events.size() && events.get(next).time <= t) {
+            BucketItem<String> i = events.get(next++);
+            h.add(i.time, i.event != null, i.event);
+          }
+          h.compact(t - params.windowMillis);
+          if (h.hasEventBefore(t, true)) {
+            FeatureSnapshot s = snapshot(e.getKey(), t, h.valuesAt(t, true, params));
+            out.outputWithTimestamp(s, asOf.isBefore(groupTs) ? groupTs : asOf);
+          }
+        }
+      }
+    }
+  }
+
+  /**
+   * Unbounded: per bucket, the history of each key in MapState and the keys marked dirty per tick;
+   * one timer per bucket at the earliest dirty tick.
+   */
+  static final class TickFn extends DoFn<KV<Integer, BucketItem<String>>, FeatureSnapshot> {
+    private static final String ENTITIES = "entities";
+    private static final String DIRTY = "dirty";
+    private static final String TIMER_AT = "timerAt";
+    private static final String LAST_TICK = "lastTick";
+    private static final String TICK = "tick";
+
+    private final FeatureParams params;
+    private final long periodMillis;
+
+    @StateId(ENTITIES)
+    private final StateSpec<MapState<String, EntityHistory>> entitiesSpec;
+
+    @StateId(DIRTY)
+    private final StateSpec<BagState<KV<Long, String>>> dirtySpec =
+        StateSpecs.bag(KvCoder.of(VarLongCoder.of(), StringUtf8Coder.of()));
+
+    @StateId(TIMER_AT)
+    private final StateSpec<ValueState<Long>> timerAtSpec = StateSpecs.value(VarLongCoder.of());
+
+    @StateId(LAST_TICK)
+    private final StateSpec<ValueState<Long>> lastTickSpec = StateSpecs.value(VarLongCoder.of());
+
+    @TimerId(TICK)
+    private final TimerSpec tickSpec = TimerSpecs.timer(TimeDomain.EVENT_TIME);
+
+    TickFn(FeatureParams params, long periodMillis) {
+      this.params = params;
+      this.periodMillis = periodMillis;
+      this.entitiesSpec =
+          StateSpecs.map(StringUtf8Coder.of(), new EntityHistory.Coder(params.lambdaPerMs));
+    }
+
+    /** The first tick at or after t. */
+    long ceilTick(long t) {
+      long floor = Math.floorDiv(t, periodMillis) * periodMillis;
+      return floor == t ? t : floor + periodMillis;
+    }
+
+    @ProcessElement
+    public void process(
+        @Element KV<Integer, BucketItem<String>> element,
+        @Timestamp Instant ts,
+        @StateId(ENTITIES) MapState<String, EntityHistory> entities,
+        @StateId(DIRTY) BagState<KV<Long, String>> dirty,
+        @StateId(TIMER_AT) ValueState<Long> timerAt,
+        @StateId(LAST_TICK) ValueState<Long> lastTick,
+        @TimerId(TICK) Timer timer) {
+      BucketItem<String> i = element.getValue();
+      EntityHistory h = entities.get(i.entity).read();
+      if (h == null) {
+        h = new EntityHistory(params.lambdaPerMs);
+      }
+      h.add(i.time, i.event != null, i.event);
+      Long last = lastTick.read();
+      long tick = ceilTick(Math.max(i.time, ts.getMillis()));
+      if (last != null) {
+        h.compact(last - params.windowMillis);
+        tick = Math.max(tick, last + periodMillis);
+      }
+      entities.put(i.entity, h);
+      dirty.add(KV.of(tick, i.entity));
+      Long at = timerAt.read();
+      if (at == null || tick < at) {
+        Instant t = new Instant(tick);
+        timer.withOutputTimestamp(t).set(t);
+        timerAt.write(tick);
+      }
+    }
+
+    @OnTimer(TICK)
+    public void onTick(
+        @StateId(ENTITIES) MapState<String, EntityHistory> entities,
+        @StateId(DIRTY) BagState<KV<Long, String>> dirty,
+        @StateId(TIMER_AT) ValueState<Long> timerAt,
+        @StateId(LAST_TICK) ValueState<Long> lastTick,
+        @TimerId(TICK) Timer timer,
+        OutputReceiver<FeatureSnapshot> out) {
+      Long at = timerAt.read();
+      if (at == null) {
+        return;
+      }
+      long tick = at;
+      Set<String> due = new HashSet<>();
+      List<KV<Long, String>> rest = new ArrayList<>();
+      long next = Long.MAX_VALUE;
+      for (KV<Long, String> d : dirty.read()) {
+        if (d.getKey() <= tick) {
+          due.add(d.getValue());
+        } else {
+          rest.add(d);
+          next = Math.min(next, d.getKey());
+        }
+      }
+      for (String entity : due) {
+        EntityHistory h = entities.get(entity).read();
+        out.outputWithTimestamp(
+            snapshot(entity, tick, h.valuesAt(tick, true, params)), new Instant(tick));
+        h.compact(tick - params.windowMillis);
+        entities.put(entity, h);
+      }
+      dirty.clear();
+      rest.forEach(dirty::add);
+      lastTick.write(tick);
+      if (rest.isEmpty()) {
+        timerAt.clear();
+      } else {
+        Instant t = new Instant(next);
+        timer.withOutputTimestamp(t).set(t);
+        timerAt.write(next);
+      }
+    }
+  }
+}

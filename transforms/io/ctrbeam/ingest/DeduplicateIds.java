@@ -1,0 +1,337 @@
+package io.ctrbeam.ingest;
+
+import static org.apache.beam.sdk.util.Preconditions.checkArgumentNotNull;
+
+import io.ctrbeam.common.DeadLetters;
+import io.ctrbeam.common.Reason;
+import io.ctrbeam.schema.Click;
+import io.ctrbeam.schema.Conversion;
+import io.ctrbeam.schema.DeadLetter;
+import io.ctrbeam.schema.Impression;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.avro.specific.SpecificRecord;
+import org.apache.beam.sdk.coders.CoderException;
+import org.apache.beam.sdk.coders.KvCoder;
+import org.apache.beam.sdk.coders.StringUtf8Coder;
+import org.apache.beam.sdk.coders.VarIntCoder;
+import org.apache.beam.sdk.coders.VarLongCoder;
+import org.apache.beam.sdk.extensions.avro.coders.AvroCoder;
+import org.apache.beam.sdk.metrics.Counter;
+import org.apache.beam.sdk.state.MapState;
+import org.apache.beam.sdk.state.StateSpec;
+import org.apache.beam.sdk.state.StateSpecs;
+import org.apache.beam.sdk.state.TimeDomain;
+import org.apache.beam.sdk.state.Timer;
+import org.apache.beam.sdk.state.TimerSpec;
+import org.apache.beam.sdk.state.TimerSpecs;
+import org.apache.beam.sdk.state.ValueState;
+import org.apache.beam.sdk.transforms.DoFn;
+import org.apache.beam.sdk.transforms.GroupByKey;
+import org.apache.beam.sdk.transforms.PTransform;
+import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.transforms.SerializableFunction;
+import org.apache.beam.sdk.transforms.WithKeys;
+import org.apache.beam.sdk.transforms.display.DisplayData;
+import org.apache.beam.sdk.util.CoderUtils;
+import org.apache.beam.sdk.values.KV;
+import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.PCollectionTuple;
+import org.apache.beam.sdk.values.TupleTag;
+import org.apache.beam.sdk.values.TupleTagList;
+import org.apache.beam.sdk.values.TypeDescriptors;
+import org.joda.time.Duration;
+import org.joda.time.Instant;
+
+/**
+ * Refuses records whose id (impression_id, click_id, conversion_id) was seen before, as
+ * DUPLICATE_ID dead letters. An id is remembered for a horizon of event time (default 24 h) after
+ * the event time of the record that was kept: a record with the same id and an event time before
+ * that expiry is a duplicate, a later one starts a new horizon.
+ *
+ * <p>Records are keyed by {@code floorMod(id.hashCode(), buckets)} (default 64 buckets), never by
+ * id, so the runner handles at most {@code buckets} keys.
+ *
+ * <ul>
+ *   <li><b>Bounded input</b>: a GroupByKey by bucket, then per id the records in event-time order
+ *       (ties broken by their encoded bytes): the earliest is kept. No timers.
+ *   <li><b>Unbounded input</b>: a stateful DoFn per bucket holds {@code MapState<id, expiry>} and
+ *       one event-time GC timer set to the earliest expiry, which removes the ids whose expiry the
+ *       watermark has passed. The first ARRIVAL wins: a duplicate that arrives first with a later
+ *       event time is kept and the earlier one refused. A duplicate that arrives after its id was
+ *       collected (later than the watermark passing the expiry) is not recognised.
+ * </ul>
+ *
+ * Both agree when records arrive in event-time order and within the horizon of the watermark.
+ * Dedup is per window; apply it in the global window (as {@link IngestRecords} does).
+ *
+ * <p>A DUPLICATE_ID dead letter has source {@value #DEAD_LETTER_SOURCE}, no offset, and the
+ * refused record re-rendered as a SPEC JSON line as raw input, so it can be replayed.
+ */
+public final class DeduplicateIds<T extends SpecificRecord>
+    extends PTransform<PCollection<T>, ParseResult<T>> {
+  /** The source of DUPLICATE_ID dead letters. */
+  public static final String DEAD_LETTER_SOURCE = "DeduplicateIds";
+
+  private final RecordKind<T> kind;
+  private final int buckets;
+  private final Duration horizon;
+
+  private DeduplicateIds(RecordKind<T> kind, int buckets, Duration horizon) {
+    this.kind = kind;
+    this.buckets = buckets;
+    this.horizon = horizon;
+  }
+
+  /** Dedups a kind that has an id field. */
+  public static <T extends SpecificRecord> DeduplicateIds<T> of(RecordKind<T> kind) {
+    checkArgumentNotNull(kind, "kind");
+    if (kind.idField() == null) {
+      throw new IllegalArgumentException(kind.name() + " records have no id to deduplicate");
+    }
+    return new DeduplicateIds<>(kind, 64, Duration.standardHours(24));
+  }
+
+  public static DeduplicateIds<Impression> impressions() {
+    return of(RecordKind.IMPRESSION);
+  }
+
+  public static DeduplicateIds<Click> clicks() {
+    return of(RecordKind.CLICK);
+  }
+
+  public static DeduplicateIds<Conversion> conversions() {
+    return of(RecordKind.CONVERSION);
+  }
+
+  /** The number of hash buckets, i.e. keys (default 64, at least 1). */
+  public DeduplicateIds<T> withBuckets(int buckets) {
+    if (buckets < 1) {
+      throw new IllegalArgumentException("buckets must be at least 1, got " + buckets);
+    }
+    return new DeduplicateIds<>(kind, buckets, horizon);
+  }
+
+  /** How long after a kept record's event time its id is remembered (default 24 h, positive). */
+  public DeduplicateIds<T> withHorizon(Duration horizon) {
+    checkArgumentNotNull(horizon, "horizon");
+    if (!horizon.isLongerThan(Duration.ZERO)) {
+      throw new IllegalArgumentException("horizon must be positive, got " + horizon);
+    }
+    return new DeduplicateIds<>(kind, buckets, horizon);
+  }
+
+  /** The bucket (key) of an id among {@code buckets}. */
+  public static int bucket(String id, int buckets) {
+    return Math.floorMod(id.hashCode(), buckets);
+  }
+
+  @Override
+  public ParseResult<T> expand(PCollection<T> input) {
+    TupleTag<T> recordsTag = new TupleTag<>("unique" + kind.stepSuffix());
+    int b = buckets;
+    RecordKind<T> k = kind;
+    PCollection<KV<Integer, T>> keyed =
+        input
+            .apply(
+                "BucketById",
+                WithKeys.of((SerializableFunction<T, Integer>) r -> bucket(k.id(r), b))
+                    .withKeyType(TypeDescriptors.integers()))
+            .setCoder(KvCoder.of(VarIntCoder.of(), AvroCoder.of(kind.recordClass())));
+    PCollectionTuple out;
+    if (input.isBounded() == PCollection.IsBounded.BOUNDED) {
+      out =
+          keyed
+              .apply("GroupByBucket", GroupByKey.create())
+              .apply(
+                  "KeepEarliest",
+                  ParDo.of(new KeepEarliestFn<>(kind, horizon.getMillis(), recordsTag))
+                      .withOutputTags(recordsTag, TupleTagList.of(DeadLetters.TAG)));
+    } else {
+      out =
+          keyed.apply(
+              "KeepFirstArrival",
+              ParDo.of(new KeepFirstArrivalFn<>(kind, horizon.getMillis(), recordsTag))
+                  .withOutputTags(recordsTag, TupleTagList.of(DeadLetters.TAG)));
+    }
+    out.get(recordsTag).setCoder(AvroCoder.of(kind.recordClass()));
+    out.get(DeadLetters.TAG).setCoder(AvroCoder.of(DeadLetter.class));
+    return ParseResult.of(out, recordsTag);
+  }
+
+  @Override
+  public void populateDisplayData(DisplayData.Builder builder) {
+    super.populateDisplayData(builder);
+    builder
+        .add(DisplayData.item("recordType", kind.name()).withLabel("Record type"))
+        .add(DisplayData.item("idField", kind.idField()).withLabel("Id field"))
+        .add(DisplayData.item("buckets", buckets).withLabel("Hash buckets (keys)"))
+        .add(DisplayData.item("horizon", horizon).withLabel("Dedup horizon (event time)"));
+  }
+
+  private static <T extends SpecificRecord> DeadLetter duplicate(
+      RecordKind<T> kind, T record, long keptEventTime) {
+    long t = kind.eventTime(record).toEpochMilli();
+    return DeadLetters.of(
+        kind.name(),
+        Reason.DUPLICATE_ID,
+        kind.idField() + " " + kind.id(record) + " already seen: kept the record at event time "
+            + java.time.Instant.ofEpochMilli(keptEventTime),
+        DEAD_LETTER_SOURCE,
+        null,
+        RecordJson.toJson(record),
+        t);
+  }
+
+  /** Bounded: per bucket, per id, keeps the earliest record of each horizon. */
+  static final class KeepEarliestFn<T extends SpecificRecord>
+      extends DoFn<KV<Integer, Iterable<T>>, T> {
+    private final RecordKind<T> kind;
+    private final long horizonMillis;
+    private final TupleTag<T> recordsTag;
+    private final Counter duplicates;
+    private transient AvroCoder<T> coder;
+
+    KeepEarliestFn(RecordKind<T> kind, long horizonMillis, TupleTag<T> recordsTag) {
+      this.kind = kind;
+      this.horizonMillis = horizonMillis;
+      this.recordsTag = recordsTag;
+      this.duplicates = DeadLetters.counter(kind.name(), Reason.DUPLICATE_ID);
+    }
+
+    @Setup
+    public void setup() {
+      coder = AvroCoder.of(kind.recordClass());
+    }
+
+    /** Unlimited: records go back from the group's timestamp to their own event time. */
+    @Override
+    @SuppressWarnings("deprecation")
+    public Duration getAllowedTimestampSkew() {
+      return Duration.millis(Long.MAX_VALUE);
+    }
+
+    @ProcessElement
+    public void process(@Element KV<Integer, Iterable<T>> bucket, MultiOutputReceiver out) {
+      Map<String, List<T>> byId = new HashMap<>();
+      for (T r : bucket.getValue()) {
+        byId.computeIfAbsent(kind.id(r), id -> new ArrayList<>(1)).add(r);
+      }
+      for (List<T> same : byId.values()) {
+        if (same.size() > 1) {
+          same.sort(this::compare);
+        }
+        long keptAt = Long.MIN_VALUE;
+        for (T r : same) {
+          long t = kind.eventTime(r).toEpochMilli();
+          if (keptAt != Long.MIN_VALUE && t < keptAt + horizonMillis) {
+            out.get(DeadLetters.TAG).output(duplicate(kind, r, keptAt));
+            duplicates.inc();
+          } else {
+            keptAt = t;
+            out.get(recordsTag).outputWithTimestamp(r, new Instant(t));
+          }
+        }
+      }
+    }
+
+    private int compare(T a, T b) {
+      int byTime = kind.eventTime(a).compareTo(kind.eventTime(b));
+      return byTime != 0 ? byTime : Arrays.compareUnsigned(encode(a), encode(b));
+    }
+
+    private byte[] encode(T r) {
+      try {
+        return CoderUtils.encodeToByteArray(coder, r);
+      } catch (CoderException e) {
+        throw new IllegalStateException("Cannot encode " + r, e);
+      }
+    }
+  }
+
+  /** Unbounded: per bucket, remembers ids until the watermark passes their expiry. */
+  static final class KeepFirstArrivalFn<T extends SpecificRecord> extends DoFn<KV<Integer, T>, T> {
+    static final String SEEN = "seen";
+    static final String GC_AT = "gcAt";
+    static final String GC = "gc";
+
+    @StateId(SEEN)
+    private final StateSpec<MapState<String, Long>> seenSpec =
+        StateSpecs.map(StringUtf8Coder.of(), VarLongCoder.of());
+
+    @StateId(GC_AT)
+    private final StateSpec<ValueState<Long>> gcAtSpec = StateSpecs.value(VarLongCoder.of());
+
+    @TimerId(GC)
+    private final TimerSpec gcSpec = TimerSpecs.timer(TimeDomain.EVENT_TIME);
+
+    private final RecordKind<T> kind;
+    private final long horizonMillis;
+    private final TupleTag<T> recordsTag;
+    private final Counter duplicates;
+
+    KeepFirstArrivalFn(RecordKind<T> kind, long horizonMillis, TupleTag<T> recordsTag) {
+      this.kind = kind;
+      this.horizonMillis = horizonMillis;
+      this.recordsTag = recordsTag;
+      this.duplicates = DeadLetters.counter(kind.name(), Reason.DUPLICATE_ID);
+    }
+
+    @ProcessElement
+    public void process(
+        @Element KV<Integer, T> element,
+        @Timestamp Instant timestamp,
+        @StateId(SEEN) MapState<String, Long> seen,
+        @StateId(GC_AT) ValueState<Long> gcAt,
+        @TimerId(GC) Timer gc,
+        MultiOutputReceiver out) {
+      T r = element.getValue();
+      String id = kind.id(r);
+      long t = kind.eventTime(r).toEpochMilli();
+      Long expiry = seen.get(id).read();
+      if (expiry != null && t < expiry) {
+        out.get(DeadLetters.TAG).output(duplicate(kind, r, expiry - horizonMillis));
+        duplicates.inc();
+        return;
+      }
+      long newExpiry = t + horizonMillis;
+      seen.put(id, newExpiry);
+      out.get(recordsTag).output(r);
+      Long at = gcAt.read();
+      if (at == null || newExpiry < at) {
+        // The hold sits at the firing time: the watermark may advance up to it in any case.
+        long fire = Math.max(newExpiry, timestamp.getMillis());
+        gc.withOutputTimestamp(new Instant(fire)).set(new Instant(fire));
+        gcAt.write(fire);
+      }
+    }
+
+    @OnTimer(GC)
+    public void collect(
+        @Timestamp Instant firedAt,
+        @StateId(SEEN) MapState<String, Long> seen,
+        @StateId(GC_AT) ValueState<Long> gcAt,
+        @TimerId(GC) Timer gc) {
+      long now = firedAt.getMillis();
+      Long next = null;
+      List<String> expired = new ArrayList<>();
+      for (Map.Entry<String, Long> e : seen.entries().read()) {
+        if (e.getValue() <= now) {
+          expired.add(e.getKey());
+        } else if (next == null || e.getValue() < next) {
+          next = e.getValue();
+        }
+      }
+      expired.forEach(seen::remove);
+      if (next == null) {
+        gcAt.clear();
+      } else {
+        gc.withOutputTimestamp(new Instant(next)).set(new Instant(next));
+        gcAt.write(next);
+      }
+    }
+  }
+}

@@ -1,0 +1,67 @@
+package io.ctrbeam.ingest;
+
+import io.ctrbeam.common.DeadLetters;
+import io.ctrbeam.schema.DeadLetter;
+import java.util.Map;
+import org.apache.beam.sdk.Pipeline;
+import org.apache.beam.sdk.transforms.PTransform;
+import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.PCollectionTuple;
+import org.apache.beam.sdk.values.POutput;
+import org.apache.beam.sdk.values.PValue;
+import org.apache.beam.sdk.values.TupleTag;
+
+/** The good records of an ingest step and its dead letters ({@link DeadLetters#TAG}). */
+public final class ParseResult<T> implements POutput {
+  private final Pipeline pipeline;
+  private final TupleTag<T> recordsTag;
+  private final PCollection<T> records;
+  private final PCollection<DeadLetter> deadLetters;
+
+  private ParseResult(
+      Pipeline pipeline,
+      TupleTag<T> recordsTag,
+      PCollection<T> records,
+      PCollection<DeadLetter> deadLetters) {
+    this.pipeline = pipeline;
+    this.recordsTag = recordsTag;
+    this.records = records;
+    this.deadLetters = deadLetters;
+  }
+
+  /** Wraps the two outputs of a multi-output ParDo. */
+  static <T> ParseResult<T> of(PCollectionTuple tuple, TupleTag<T> recordsTag) {
+    return new ParseResult<>(
+        tuple.getPipeline(), recordsTag, tuple.get(recordsTag), tuple.get(DeadLetters.TAG));
+  }
+
+  /** Combines records with dead letters that were produced separately. */
+  static <T> ParseResult<T> of(
+      TupleTag<T> recordsTag, PCollection<T> records, PCollection<DeadLetter> deadLetters) {
+    return new ParseResult<>(records.getPipeline(), recordsTag, records, deadLetters);
+  }
+
+  /** The valid (and, after dedup, unique) records, timestamped with their event time. */
+  public PCollection<T> records() {
+    return records;
+  }
+
+  /** The refused records with their reason codes. */
+  public PCollection<DeadLetter> deadLetters() {
+    return deadLetters;
+  }
+
+  @Override
+  public Pipeline getPipeline() {
+    return pipeline;
+  }
+
+  @Override
+  public Map<TupleTag<?>, PValue> expand() {
+    return Map.of(recordsTag, records, DeadLetters.TAG, deadLetters);
+  }
+
+  @Override
+  public void finishSpecifyingOutput(
+      String transformName, org.apache.beam.sdk.values.PInput input, PTransform<?, ?> transform) {}
+}

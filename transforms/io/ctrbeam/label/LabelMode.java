@@ -1,0 +1,11 @@
+package io.ctrbeam.label;
+
+/** Which delayed-feedback strategy produces the rows (SPEC 2.3, the {@code label_kind} column). */
+public enum LabelMode {
+  /** Wait T: a positive as soon as its click comes, a negative once the watermark passes t + T. */
+  WAIT,
+  /** Every impression at once as a negative, and again as a positive when its click comes. */
+  FAKE_NEGATIVE,
+  /** A negative after a shorter wait tau; a later valid click adds a positive row. */
+  ELAPSED
+}

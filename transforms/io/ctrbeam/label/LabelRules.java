@@ -1,0 +1,252 @@
+package io.ctrbeam.label;
+
+import static org.apache.beam.vendor.guava.v32_1_2_jre.com.google.common.base.Preconditions.checkArgument;
+
+import io.ctrbeam.common.DeadLetters;
+import io.ctrbeam.common.Reason;
+import io.ctrbeam.schema.DeadLetter;
+import io.ctrbeam.schema.LabelCorrection;
+import io.ctrbeam.schema.TrainingExample;
+import java.io.Serializable;
+import java.time.Instant;
+import org.apache.beam.sdk.metrics.Counter;
+import org.apache.beam.sdk.metrics.Metrics;
+
+/**
+ * The pure rules of one outcome join (SPEC 2.1): how an outcome is judged against its primary, when
+ * a primary is due, and how each output row is built. Shared by the bounded in-memory pass and the
+ * stateful streaming path; plain Java, no Beam state.
+ */
+public final class LabelRules implements Serializable {
+  /** Metrics namespace of the labeling counters. */
+  public static final String NAMESPACE = "ctrbeam.label";
+
+  /** How one outcome relates to its primary. */
+  public enum Verdict {
+    /** 0 < delay <= window. */
+    VALID,
+    /** delay <= 0. */
+    BEFORE,
+    /** delay > window. */
+    OUTSIDE
+  }
+
+  /** Where the rules send what they decide; the timestamp is the output's event time. */
+  public interface Sink {
+    void example(TrainingExample row, long timestampMs);
+
+    void deadLetter(DeadLetter dl, long timestampMs);
+
+    void correction(LabelCorrection c, long timestampMs);
+
+    /** The delay of an outcome matched to its primary, reported for lambda and stats. */
+    void delay(long delayMs, long timestampMs);
+  }
+
+  private final OutcomeStage stage;
+  private final LabelMode mode;
+  private final long windowMs;
+  private final long waitMs;
+  private final long tauMs;
+  private final long latenessMs;
+
+  public LabelRules(
+      OutcomeStage stage, LabelMode mode, long windowMs, long waitMs, long tauMs, long latenessMs) {
+    checkArgument(windowMs > 0, "window must be positive");
+    checkArgument(waitMs >= windowMs, "wait T (%s ms) must be >= window W (%s ms)", waitMs, windowMs);
+    checkArgument(mode != LabelMode.ELAPSED || (tauMs > 0 && tauMs < waitMs), "need 0 < tau < T");
+    checkArgument(latenessMs >= 0, "allowed lateness must be >= 0");
+    this.stage = stage;
+    this.mode = mode;
+    this.windowMs = windowMs;
+    this.waitMs = waitMs;
+    this.tauMs = tauMs;
+    this.latenessMs = latenessMs;
+  }
+
+  public OutcomeStage stage() {
+    return stage;
+  }
+
+  public LabelMode mode() {
+    return mode;
+  }
+
+  public long windowMs() {
+    return windowMs;
+  }
+
+  public long waitMs() {
+    return waitMs;
+  }
+
+  public Verdict classify(long primaryTime, long outcomeTime) {
+    long delay = outcomeTime - primaryTime;
+    if (delay <= 0) {
+      return Verdict.BEFORE;
+    }
+    return delay <= windowMs ? Verdict.VALID : Verdict.OUTSIDE;
+  }
+
+  /** When a primary with no valid outcome yet gets its negative row (FAKE_NEGATIVE: at once). */
+  public long negativeAt(long primaryTime) {
+    switch (mode) {
+      case FAKE_NEGATIVE:
+        return primaryTime;
+      case ELAPSED:
+        return primaryTime + tauMs;
+      default:
+        return primaryTime + waitMs;
+    }
+  }
+
+  /**
+   * Until when the primary row itself is kept to build a positive: T in WAIT, max(tau, W) in
+   * ELAPSED, W in FAKE_NEGATIVE (no valid outcome can come later in event time).
+   */
+  public long releaseAt(long primaryTime) {
+    switch (mode) {
+      case FAKE_NEGATIVE:
+        return primaryTime + windowMs;
+      case ELAPSED:
+        return primaryTime + Math.max(tauMs, windowMs);
+      default:
+        return primaryTime + waitMs;
+    }
+  }
+
+  /**
+   * Until when a released primary leaves a tombstone: W + T + lateness after it, so that a valid
+   * outcome processed while the watermark is at most its own time + T + lateness is recognised.
+   */
+  public long tombstoneUntil(long primaryTime) {
+    return primaryTime + windowMs + waitMs + latenessMs;
+  }
+
+  /** When a buffered outcome whose primary never came becomes an orphan. */
+  public long orphanAt(long outcomeTime) {
+    return outcomeTime + waitMs;
+  }
+
+  /** An unmatched outcome is droppably late once the watermark is past its time + T + lateness. */
+  public boolean droppablyLate(long outcomeTime, long watermarkLowerBound) {
+    return watermarkLowerBound >= outcomeTime + waitMs + latenessMs;
+  }
+
+  /** Emits the positive row a valid outcome makes, dated by the outcome. */
+  public void emitPositive(TrainingExample row, Outcome o, Sink sink) {
+    Counters.attributed(stage).inc();
+    Counters.rows(stage, true).inc();
+    sink.example(stage.positive(row, o.timeMs()), o.timeMs());
+  }
+
+  /** Emits the negative row, dated by {@link #negativeAt}. */
+  public void emitNegative(TrainingExample row, Sink sink) {
+    long at = negativeAt(stage.primaryTime(row));
+    Counters.rows(stage, false).inc();
+    sink.example(stage.negative(row, at), at);
+  }
+
+  public long primaryTime(TrainingExample row) {
+    return stage.primaryTime(row);
+  }
+
+  /** Judges an outcome that has a primary; reports VALID ones to the caller. */
+  public Verdict judge(long primaryTime, Outcome o, boolean alreadyPositive, Sink sink, long ts) {
+    Verdict v = classify(primaryTime, o.timeMs());
+    long delay = o.timeMs() - primaryTime;
+    if (v == Verdict.OUTSIDE || (v == Verdict.VALID && !alreadyPositive)) {
+      if (stage == OutcomeStage.CLICK) {
+        sink.delay(delay, ts);
+      }
+    }
+    if (v != Verdict.VALID) {
+      String msg =
+          String.format(
+              "%s %s on impression %s: delay %d ms not in (0, %d]",
+              stage.recordType(), o.outcomeId(), o.primaryId(), delay, windowMs);
+      sink.deadLetter(deadLetter(o, stage.reason(v), msg), ts);
+    } else if (alreadyPositive) {
+      String msg =
+          String.format(
+              "second %s %s on impression %s, already %s",
+              stage.recordType(), o.outcomeId(), o.primaryId(), stage.labelName());
+      sink.deadLetter(deadLetter(o, Reason.DUPLICATE_ID, msg), ts);
+    }
+    return v;
+  }
+
+  public void orphan(Outcome o, Sink sink, long ts) {
+    String msg =
+        String.format(
+            "%s %s: impression %s %s", stage.recordType(), o.outcomeId(), o.primaryId(),
+            stage == OutcomeStage.CLICK ? "never arrived" : "has no click");
+    sink.deadLetter(deadLetter(o, Reason.ORPHAN_CLICK, msg), ts);
+  }
+
+  public void droppablyLate(Outcome o, Sink sink, long ts) {
+    String msg =
+        String.format(
+            "%s %s on impression %s processed after the lateness horizon (%d ms)",
+            stage.recordType(), o.outcomeId(), o.primaryId(), latenessMs);
+    sink.deadLetter(deadLetter(o, Reason.LATE_CLICK, msg), ts);
+  }
+
+  public void duplicatePrimary(TrainingExample row, Sink sink, long ts) {
+    Counters.DUPLICATE_PRIMARIES.inc();
+    DeadLetter dl =
+        DeadLetters.of(
+            "impression",
+            Reason.DUPLICATE_ID,
+            "impression " + row.getImpressionId() + " seen twice by the labeler",
+            "label",
+            null,
+            row.toString(),
+            row.getEventTime().toEpochMilli());
+    DeadLetters.counter("impression", Reason.DUPLICATE_ID).inc();
+    sink.deadLetter(dl, ts);
+  }
+
+  /** A correction for a valid outcome that came after its primary was emitted as negative. */
+  public LabelCorrection correction(String primaryId, long impressionTime, Outcome o) {
+    Counters.CORRECTIONS.inc();
+    return LabelCorrection.newBuilder()
+        .setImpressionId(primaryId)
+        .setLabel(stage.labelName())
+        .setOldLabel(0)
+        .setNewLabel(1)
+        .setCorrectionTime(Instant.ofEpochMilli(o.timeMs()))
+        .setImpressionTime(Instant.ofEpochMilli(impressionTime))
+        .setOutcomeId(o.outcomeId())
+        .setLabelKind(mode.name())
+        .build();
+  }
+
+  private DeadLetter deadLetter(Outcome o, Reason reason, String msg) {
+    DeadLetters.counter(stage.recordType(), reason).inc();
+    return DeadLetters.of(stage.recordType(), reason, msg, "label", null, o.raw(), o.timeMs());
+  }
+
+  @Override
+  public String toString() {
+    return String.format(
+        "%s %s W=%dms T=%dms tau=%dms lateness=%dms",
+        stage, mode, windowMs, waitMs, tauMs, latenessMs);
+  }
+
+  /** Beam Metrics counters of the labeler (namespace {@link #NAMESPACE}). */
+  static final class Counters {
+    static final Counter DUPLICATE_PRIMARIES = Metrics.counter(NAMESPACE, "duplicate_primaries");
+    static final Counter CORRECTIONS = Metrics.counter(NAMESPACE, "corrections");
+
+    static Counter attributed(OutcomeStage s) {
+      return Metrics.counter(NAMESPACE, s.recordType() + "_attributed");
+    }
+
+    static Counter rows(OutcomeStage s, boolean positive) {
+      return Metrics.counter(NAMESPACE, s.labelName() + (positive ? "_positive" : "_negative"));
+    }
+
+    private Counters() {}
+  }
+}

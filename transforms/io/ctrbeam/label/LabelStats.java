@@ -1,0 +1,189 @@
+package io.ctrbeam.label;
+
+import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.TreeMap;
+import org.apache.beam.sdk.transforms.Combine;
+import org.apache.beam.sdk.values.KV;
+
+/**
+ * A small report of one labeling run: the decay rate used (and whether it was estimated), the
+ * click-delay quantiles of matched clicks, the share of matched clicks past W, and counts per
+ * outcome ({@code rows_positive}, {@code rows_negative}, {@code rows_converted}, {@code
+ * corrections}, {@code dead_letter.<type>_<REASON>}).
+ */
+public final class LabelStats implements Serializable {
+  private final double lambdaPerMs;
+  private final boolean lambdaEstimated;
+  private final long matchedClicks;
+  private final double meanDelayMs;
+  private final long p50DelayMs;
+  private final long p90DelayMs;
+  private final long p99DelayMs;
+  private final double sharePastWindow;
+  private final TreeMap<String, Long> counts;
+
+  LabelStats(
+      double lambdaPerMs,
+      boolean lambdaEstimated,
+      long matchedClicks,
+      double meanDelayMs,
+      long p50DelayMs,
+      long p90DelayMs,
+      long p99DelayMs,
+      double sharePastWindow,
+      Map<String, Long> counts) {
+    this.lambdaPerMs = lambdaPerMs;
+    this.lambdaEstimated = lambdaEstimated;
+    this.matchedClicks = matchedClicks;
+    this.meanDelayMs = meanDelayMs;
+    this.p50DelayMs = p50DelayMs;
+    this.p90DelayMs = p90DelayMs;
+    this.p99DelayMs = p99DelayMs;
+    this.sharePastWindow = sharePastWindow;
+    this.counts = new TreeMap<>(counts);
+  }
+
+  /** The decay rate per millisecond used for negative confidences. */
+  public double lambdaPerMs() {
+    return lambdaPerMs;
+  }
+
+  public boolean lambdaEstimated() {
+    return lambdaEstimated;
+  }
+
+  /** Clicks matched to their impression with a positive delay (first valid ones and those past W). */
+  public long matchedClicks() {
+    return matchedClicks;
+  }
+
+  public double meanDelayMs() {
+    return meanDelayMs;
+  }
+
+  public long p50DelayMs() {
+    return p50DelayMs;
+  }
+
+  public long p90DelayMs() {
+    return p90DelayMs;
+  }
+
+  public long p99DelayMs() {
+    return p99DelayMs;
+  }
+
+  /** Share of matched clicks whose delay is past the attribution window W. */
+  public double sharePastWindow() {
+    return sharePastWindow;
+  }
+
+  /** The count under a name, 0 when absent. */
+  public long count(String name) {
+    return counts.getOrDefault(name, 0L);
+  }
+
+  public Map<String, Long> counts() {
+    return Collections.unmodifiableMap(counts);
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof LabelStats s && toString().equals(s.toString());
+  }
+
+  @Override
+  public int hashCode() {
+    return Objects.hash(toString());
+  }
+
+  @Override
+  public String toString() {
+    return String.format(
+        "LabelStats{lambda=%.6g/h (%s), matchedClicks=%d, meanDelay=%.0fms, p50=%dms, p90=%dms,"
+            + " p99=%dms, pastW=%.4f, counts=%s}",
+        lambdaPerMs * 3_600_000, lambdaEstimated ? "estimated" : "given", matchedClicks, meanDelayMs,
+        p50DelayMs, p90DelayMs, p99DelayMs, sharePastWindow, counts);
+  }
+
+  /** Combines (name, value) points: {@code delay} points are delays, the rest are counts. */
+  static final class StatsFn extends Combine.CombineFn<KV<String, Long>, StatsFn.Acc, LabelStats> {
+    static final String DELAY = "delay";
+    private final long windowMs;
+    private final Double lambdaGiven;
+    private final double lambdaDefault;
+
+    StatsFn(long windowMs, Double lambdaGiven, double lambdaDefault) {
+      this.windowMs = windowMs;
+      this.lambdaGiven = lambdaGiven;
+      this.lambdaDefault = lambdaDefault;
+    }
+
+    static final class Acc implements Serializable {
+      final TreeMap<String, Long> counts = new TreeMap<>();
+      final ArrayList<Long> delays = new ArrayList<>();
+    }
+
+    @Override
+    public Acc createAccumulator() {
+      return new Acc();
+    }
+
+    @Override
+    public Acc addInput(Acc acc, KV<String, Long> point) {
+      if (DELAY.equals(point.getKey())) {
+        acc.delays.add(point.getValue());
+      } else {
+        acc.counts.merge(point.getKey(), point.getValue(), Long::sum);
+      }
+      return acc;
+    }
+
+    @Override
+    public Acc mergeAccumulators(Iterable<Acc> accs) {
+      Acc out = new Acc();
+      for (Acc a : accs) {
+        a.counts.forEach((k, v) -> out.counts.merge(k, v, Long::sum));
+        out.delays.addAll(a.delays);
+      }
+      return out;
+    }
+
+    @Override
+    public LabelStats extractOutput(Acc acc) {
+      List<Long> d = new ArrayList<>(acc.delays);
+      Collections.sort(d);
+      long n = d.size();
+      double sum = 0;
+      long past = 0;
+      for (long x : d) {
+        sum += x;
+        past += x > windowMs ? 1 : 0;
+      }
+      double mean = n == 0 ? Double.NaN : sum / n;
+      double lambda = lambdaGiven != null ? lambdaGiven : estimate(n, sum, lambdaDefault);
+      return new LabelStats(
+          lambda, lambdaGiven == null, n, mean, quantile(d, 0.50), quantile(d, 0.90),
+          quantile(d, 0.99), n == 0 ? 0.0 : (double) past / n, acc.counts);
+    }
+  }
+
+  /** The exponential MLE 1 / mean delay, or the fallback when nothing was matched. */
+  static double estimate(long n, double sumDelayMs, double fallback) {
+    return n == 0 || sumDelayMs <= 0 ? fallback : n / sumDelayMs;
+  }
+
+  /** The nearest-rank quantile of sorted values, -1 when empty. */
+  static long quantile(List<Long> sorted, double q) {
+    if (sorted.isEmpty()) {
+      return -1;
+    }
+    int rank = (int) Math.ceil(q * sorted.size());
+    return sorted.get(Math.max(0, Math.min(sorted.size() - 1, rank - 1)));
+  }
+}

@@ -1,0 +1,117 @@
+package io.ctrbeam.label;
+
+import io.ctrbeam.common.Reason;
+import io.ctrbeam.schema.TrainingExample;
+import java.time.Instant;
+
+/**
+ * What one outcome join labels: clicks on impressions, or conversions on clicked examples. The join
+ * itself ({@link LabelRules}, {@link BatchLabeler}, {@link StatefulLabelFn}) is the same for both.
+ */
+public enum OutcomeStage {
+  CLICK("click", "clicked") {
+    @Override
+    long primaryTime(TrainingExample row) {
+      return row.getEventTime().toEpochMilli();
+    }
+
+    @Override
+    boolean eligible(TrainingExample row) {
+      return true;
+    }
+
+    @Override
+    TrainingExample positive(TrainingExample row, long outcomeTime) {
+      long delay = outcomeTime - primaryTime(row);
+      return TrainingExample.newBuilder(row)
+          .setClicked(1)
+          .setClickTime(Instant.ofEpochMilli(outcomeTime))
+          .setClickDelayMs(delay)
+          .setLabelTime(Instant.ofEpochMilli(outcomeTime))
+          .setElapsedMs(delay)
+          .setLabelConfidence(1.0)
+          .build();
+    }
+
+    @Override
+    TrainingExample negative(TrainingExample row, long labelTime) {
+      return TrainingExample.newBuilder(row)
+          .setClicked(0)
+          .setClickTime(null)
+          .setClickDelayMs(null)
+          .setLabelTime(Instant.ofEpochMilli(labelTime))
+          .setElapsedMs(labelTime - primaryTime(row))
+          .build();
+    }
+  },
+
+  CONVERSION("conversion", "converted") {
+    @Override
+    long primaryTime(TrainingExample row) {
+      return row.getClickTime().toEpochMilli();
+    }
+
+    @Override
+    boolean eligible(TrainingExample row) {
+      return row.getClicked() == 1 && row.getClickTime() != null;
+    }
+
+    @Override
+    TrainingExample positive(TrainingExample row, long outcomeTime) {
+      return TrainingExample.newBuilder(row)
+          .setConverted(1)
+          .setConversionTime(Instant.ofEpochMilli(outcomeTime))
+          .setConversionDelayMs(outcomeTime - primaryTime(row))
+          .build();
+    }
+
+    @Override
+    TrainingExample negative(TrainingExample row, long labelTime) {
+      return TrainingExample.newBuilder(row)
+          .setConverted(0)
+          .setConversionTime(null)
+          .setConversionDelayMs(null)
+          .build();
+    }
+  };
+
+  private final String recordType;
+  private final String labelName;
+
+  OutcomeStage(String recordType, String labelName) {
+    this.recordType = recordType;
+    this.labelName = labelName;
+  }
+
+  /** The dead-letter record type of this stage's outcomes: {@code click} or {@code conversion}. */
+  public String recordType() {
+    return recordType;
+  }
+
+  /** The label this stage decides: {@code clicked} or {@code converted}. */
+  public String labelName() {
+    return labelName;
+  }
+
+  /** The primary's time the outcome delay is measured from. */
+  abstract long primaryTime(TrainingExample row);
+
+  /** Whether a row takes part in this join; the others pass through unchanged. */
+  abstract boolean eligible(TrainingExample row);
+
+  abstract TrainingExample positive(TrainingExample row, long outcomeTime);
+
+  abstract TrainingExample negative(TrainingExample row, long labelTime);
+
+  /** The dead-letter reason for an outcome judged by {@link LabelRules.Verdict}. */
+  Reason reason(LabelRules.Verdict v) {
+    switch (v) {
+      case BEFORE:
+        return Reason.CLICK_BEFORE_IMPRESSION;
+      case OUTSIDE:
+        return Reason.CLICK_OUTSIDE_WINDOW;
+      default:
+        throw new IllegalArgumentException("not a dead-letter verdict: " + v);
+    }
+  }
+}

@@ -1,0 +1,278 @@
+package io.ctrbeam.storage;
+
+import static org.apache.beam.vendor.guava.v32_1_2_jre.com.google.common.base.Preconditions.checkArgument;
+import static org.apache.beam.vendor.guava.v32_1_2_jre.com.google.common.base.Preconditions.checkNotNull;
+
+import java.util.Map;
+import org.apache.avro.Schema;
+import org.apache.avro.specific.SpecificData;
+import org.apache.avro.specific.SpecificRecord;
+import org.apache.beam.sdk.coders.KvCoder;
+import org.apache.beam.sdk.coders.StringUtf8Coder;
+import org.apache.beam.sdk.extensions.avro.coders.AvroCoder;
+import org.apache.beam.sdk.extensions.avro.io.AvroIO;
+import org.apache.beam.sdk.io.FileIO;
+import org.apache.beam.sdk.io.TextIO;
+import org.apache.beam.sdk.io.WriteFilesResult;
+import org.apache.beam.sdk.io.parquet.ParquetIO;
+import org.apache.beam.sdk.transforms.Contextful;
+import org.apache.beam.sdk.transforms.Count;
+import org.apache.beam.sdk.transforms.DoFn;
+import org.apache.beam.sdk.transforms.Keys;
+import org.apache.beam.sdk.transforms.PTransform;
+import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.transforms.SerializableFunction;
+import org.apache.beam.sdk.transforms.View;
+import org.apache.beam.sdk.transforms.WithKeys;
+import org.apache.beam.sdk.transforms.display.DisplayData;
+import org.apache.beam.sdk.transforms.windowing.FixedWindows;
+import org.apache.beam.sdk.transforms.windowing.GlobalWindows;
+import org.apache.beam.sdk.transforms.windowing.Window;
+import org.apache.beam.sdk.values.KV;
+import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.PCollectionView;
+import org.apache.beam.sdk.values.TypeDescriptors;
+import org.checkerframework.checker.nullness.qual.Nullable;
+import org.joda.time.Duration;
+
+/**
+ * Writes generated Avro records as Parquet, Avro or JSON-lines files under one output directory,
+ * in partition folders chosen per record (e.g. {@code date=…/hour=…/country=…/}), through Beam's
+ * {@code FileSystems} (local paths, {@code gs://}, {@code s3://}).
+ *
+ * <p>Files are named {@code <partition>/part-<window>-<pane>-<shard>-of-<n><suffix>}. Bounded
+ * input is written once at the end; unbounded input must be windowed (by {@link
+ * #withFixedWindows} or upstream) and is written once per window and pane.
+ *
+ * <p>File size: by default the runner picks the shard count (bounded) or {@link #withNumShards}
+ * files per partition and window are written (unbounded default 1). {@link
+ * #withTargetRecordsPerFile} instead counts each partition's records (per window) and spreads
+ * them over {@code ceil(count / n)} files by a hash of the record, so files hold about {@code n}
+ * records each (hash-balanced, not a hard cap). {@link #withTargetFileSize} derives {@code n}
+ * from a target size and an estimated bytes per row.
+ *
+ * <pre>{@code
+ * examples.apply("WriteTrainingData",
+ *     WriteTrainingData.to("gs://bucket/training").withFormat(FileFormat.PARQUET));
+ * }</pre>
+ */
+public final class WriteRecords<T extends SpecificRecord>
+    extends PTransform<PCollection<T>, WriteFilesResult<String>> {
+  private static final String COUNTS = "partitionCounts";
+
+  private final Class<T> type;
+  private final @Nullable String outputDir;
+  private final FileFormat format;
+  private final SerializableFunction<T, String> partitioning;
+  private final String partitioningName;
+  private final @Nullable Duration windowSize;
+  private final int numShards;
+  private final long targetRecordsPerFile;
+
+  private WriteRecords(
+      Class<T> type,
+      @Nullable String outputDir,
+      FileFormat format,
+      SerializableFunction<T, String> partitioning,
+      String partitioningName,
+      @Nullable Duration windowSize,
+      int numShards,
+      long targetRecordsPerFile) {
+    this.type = type;
+    this.outputDir = outputDir;
+    this.format = format;
+    this.partitioning = partitioning;
+    this.partitioningName = partitioningName;
+    this.windowSize = windowSize;
+    this.numShards = numShards;
+    this.targetRecordsPerFile = targetRecordsPerFile;
+  }
+
+  /** Writes records of the generated class {@code type}: Parquet, no partition folders. */
+  public static <T extends SpecificRecord> WriteRecords<T> of(Class<T> type) {
+    checkNotNull(type, "type");
+    return new WriteRecords<>(
+        type, null, FileFormat.PARQUET, Partitions.none(), "none", null, 0, 0);
+  }
+
+  /** The output directory (a local path or a Beam filesystem URI). Required. */
+  public WriteRecords<T> to(String outputDir) {
+    checkArgument(outputDir != null && !outputDir.isEmpty(), "outputDir must not be empty");
+    return new WriteRecords<>(
+        type, outputDir, format, partitioning, partitioningName, windowSize, numShards,
+        targetRecordsPerFile);
+  }
+
+  /** The file format; default PARQUET. */
+  public WriteRecords<T> withFormat(FileFormat format) {
+    checkNotNull(format, "format");
+    return new WriteRecords<>(
+        type, outputDir, format, partitioning, partitioningName, windowSize, numShards,
+        targetRecordsPerFile);
+  }
+
+  /**
+   * The partition folder of each record, relative to the output directory and without slashes
+   * at either end ({@code ""} for none), e.g. {@link Partitions#dateHourCountry}. {@code name}
+   * describes it in display data.
+   */
+  public WriteRecords<T> withPartitioning(SerializableFunction<T, String> fn, String name) {
+    checkNotNull(fn, "partitioning");
+    checkArgument(name != null && !name.isEmpty(), "partitioning name must not be empty");
+    return new WriteRecords<>(
+        type, outputDir, format, fn, name, windowSize, numShards, targetRecordsPerFile);
+  }
+
+  /** Windows the input into fixed event-time windows of {@code size} before writing. */
+  public WriteRecords<T> withFixedWindows(Duration size) {
+    checkArgument(size != null && size.getMillis() > 0, "window size must be > 0, got %s", size);
+    return new WriteRecords<>(
+        type, outputDir, format, partitioning, partitioningName, size, numShards,
+        targetRecordsPerFile);
+  }
+
+  /** Files per partition, window and pane; 0 lets the runner choose (bounded input only). */
+  public WriteRecords<T> withNumShards(int numShards) {
+    checkArgument(numShards >= 0, "numShards must be >= 0, got %s", numShards);
+    return new WriteRecords<>(
+        type, outputDir, format, partitioning, partitioningName, windowSize, numShards,
+        targetRecordsPerFile);
+  }
+
+  /**
+   * About {@code n} records a file: each partition's records (per window) are counted and spread
+   * over {@code ceil(count / n)} files by record hash. Overrides {@link #withNumShards}. 0 = off.
+   */
+  public WriteRecords<T> withTargetRecordsPerFile(long n) {
+    checkArgument(n >= 0, "target records per file must be >= 0, got %s", n);
+    return new WriteRecords<>(
+        type, outputDir, format, partitioning, partitioningName, windowSize, numShards, n);
+  }
+
+  /**
+   * Files of about {@code targetBytes}, given an estimate of one row's size in the written
+   * format ({@code targetBytes / estimatedRowBytes} records a file, see {@link
+   * #withTargetRecordsPerFile}).
+   */
+  public WriteRecords<T> withTargetFileSize(long targetBytes, long estimatedRowBytes) {
+    checkArgument(targetBytes > 0, "targetBytes must be > 0, got %s", targetBytes);
+    checkArgument(estimatedRowBytes > 0, "estimatedRowBytes must be > 0, got %s", estimatedRowBytes);
+    return withTargetRecordsPerFile(Math.max(1, targetBytes / estimatedRowBytes));
+  }
+
+  /** The Avro schema of the written records. */
+  public Schema schema() {
+    return SpecificData.getForClass(type).getSchema(type);
+  }
+
+  @Override
+  public WriteFilesResult<String> expand(PCollection<T> input) {
+    checkArgument(outputDir != null, "call to(outputDir) before applying %s", getName());
+    PCollection<T> windowed =
+        windowSize == null
+            ? input
+            : input.apply("FixedWindows", Window.<T>into(FixedWindows.of(windowSize)));
+    boolean unbounded = input.isBounded() == PCollection.IsBounded.UNBOUNDED;
+    checkArgument(
+        !unbounded
+            || !(windowed.getWindowingStrategy().getWindowFn() instanceof GlobalWindows),
+        "unbounded input must be windowed: use withFixedWindows(...) or window it upstream");
+
+    KvCoder<String, T> kvCoder = KvCoder.of(StringUtf8Coder.of(), AvroCoder.of(type));
+    PCollection<KV<String, T>> byPartition =
+        windowed
+            .apply("KeyByPartition", WithKeys.of(partitioning).withKeyType(TypeDescriptors.strings()))
+            .setCoder(kvCoder);
+    PCollection<KV<String, T>> byFile;
+    if (targetRecordsPerFile > 0) {
+      PCollectionView<Map<String, Long>> counts =
+          byPartition
+              .apply("PartitionOfEach", Keys.create())
+              .apply("CountPerPartition", Count.perElement())
+              .apply("PartitionCounts", View.asMap());
+      byFile =
+          byPartition
+              .apply(
+                  "AssignFiles",
+                  ParDo.of(new AssignFile<T>(targetRecordsPerFile)).withSideInput(COUNTS, counts))
+              .setCoder(kvCoder);
+    } else {
+      byFile = byPartition.apply("FilePrefixes", ParDo.of(new FilePrefix<T>())).setCoder(kvCoder);
+    }
+
+    String suffix = format.suffix();
+    FileIO.Write<String, KV<String, T>> write =
+        FileIO.<String, KV<String, T>>writeDynamic()
+            .by(KV::getKey)
+            .withDestinationCoder(StringUtf8Coder.of())
+            .to(outputDir)
+            .withNaming(prefix -> FileIO.Write.defaultNaming(prefix, suffix));
+    switch (format) {
+      case PARQUET:
+        write = write.via(Contextful.fn(kv -> PlainRecords.toGeneric(kv.getValue())),
+            ParquetIO.sink(schema()));
+        break;
+      case AVRO:
+        write = write.via(Contextful.fn(kv -> PlainRecords.toGeneric(kv.getValue())),
+            AvroIO.sink(schema()));
+        break;
+      case JSONL:
+        write = write.via(Contextful.fn(kv -> JsonRecords.toJson(kv.getValue())), TextIO.sink());
+        break;
+      default:
+        throw new IllegalArgumentException("format " + format);
+    }
+    int shards = targetRecordsPerFile > 0 ? 1 : (numShards == 0 && unbounded ? 1 : numShards);
+    if (shards > 0) {
+      write = write.withNumShards(shards);
+    }
+    return byFile.apply("Write" + format.name(), write);
+  }
+
+  @Override
+  public void populateDisplayData(DisplayData.Builder builder) {
+    super.populateDisplayData(builder);
+    builder
+        .add(DisplayData.item("recordType", type.getName()))
+        .addIfNotNull(DisplayData.item("outputDir", outputDir))
+        .add(DisplayData.item("format", format.name()))
+        .add(DisplayData.item("partitioning", partitioningName))
+        .addIfNotNull(DisplayData.item("windowSize", windowSize))
+        .add(DisplayData.item("numShards", numShards))
+        .add(DisplayData.item("targetRecordsPerFile", targetRecordsPerFile));
+  }
+
+  private static String prefixOf(String partition) {
+    return partition.isEmpty() ? "part" : partition + "/part";
+  }
+
+  /** Replaces the partition key by the file prefix {@code <partition>/part}. */
+  private static final class FilePrefix<T> extends DoFn<KV<String, T>, KV<String, T>> {
+    @ProcessElement
+    public void process(@Element KV<String, T> e, OutputReceiver<KV<String, T>> out) {
+      out.output(KV.of(prefixOf(e.getKey()), e.getValue()));
+    }
+  }
+
+  /** Replaces the partition key by {@code <partition>/part-<file index>}, by record hash. */
+  private static final class AssignFile<T> extends DoFn<KV<String, T>, KV<String, T>> {
+    private final long targetRecordsPerFile;
+
+    AssignFile(long targetRecordsPerFile) {
+      this.targetRecordsPerFile = targetRecordsPerFile;
+    }
+
+    @ProcessElement
+    public void process(
+        @Element KV<String, T> e,
+        @SideInput(COUNTS) Map<String, Long> counts,
+        OutputReceiver<KV<String, T>> out) {
+      long count = counts.getOrDefault(e.getKey(), 1L);
+      long files = Math.max(1, (count + targetRecordsPerFile - 1) / targetRecordsPerFile);
+      // Mixed so that records hashing alike in low bits still spread over files.
+      long mixed = (e.getValue().hashCode() * 0x9E3779B97F4A7C15L) >>> 32;
+      long index = Math.floorMod(mixed, files);
+      out.output(KV.of(String.format("%s-%05d", prefixOf(e.getKey()), index), e.getValue()));
+    }
+  }
+}
