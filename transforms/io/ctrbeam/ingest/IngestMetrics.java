@@ -1,13 +1,9 @@
 package io.ctrbeam.ingest;
 
+import io.ctrbeam.common.Counters;
 import io.ctrbeam.common.DeadLetters;
 import java.util.Map;
-import java.util.TreeMap;
 import org.apache.beam.sdk.PipelineResult;
-import org.apache.beam.sdk.metrics.MetricNameFilter;
-import org.apache.beam.sdk.metrics.MetricQueryResults;
-import org.apache.beam.sdk.metrics.MetricResult;
-import org.apache.beam.sdk.metrics.MetricsFilter;
 
 /**
  * Ingest counters. In namespace {@value #NAMESPACE}: {@code <type>_in} (raw records read),
@@ -26,27 +22,6 @@ public final class IngestMetrics {
    * values where the runner supports them, else attempted.
    */
   public static Map<String, Long> counters(PipelineResult result) {
-    MetricQueryResults metrics =
-        result
-            .metrics()
-            .queryMetrics(
-                MetricsFilter.builder()
-                    .addNameFilter(MetricNameFilter.inNamespace(NAMESPACE))
-                    .addNameFilter(MetricNameFilter.inNamespace(DeadLetters.NAMESPACE))
-                    .build());
-    Map<String, Long> out = new TreeMap<>();
-    for (MetricResult<Long> c : metrics.getCounters()) {
-      out.merge(c.getName().getName(), value(c), Long::sum);
-    }
-    return out;
-  }
-
-  private static long value(MetricResult<Long> c) {
-    try {
-      Long committed = c.getCommitted();
-      return committed == null ? c.getAttempted() : committed;
-    } catch (UnsupportedOperationException e) {
-      return c.getAttempted();
-    }
+    return Counters.read(result, NAMESPACE, DeadLetters.NAMESPACE);
   }
 }

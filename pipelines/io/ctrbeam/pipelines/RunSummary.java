@@ -1,0 +1,76 @@
+package io.ctrbeam.pipelines;
+
+import io.ctrbeam.common.Counters;
+import io.ctrbeam.common.DeadLetters;
+import io.ctrbeam.ingest.IngestMetrics;
+import io.ctrbeam.label.LabelRules;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.TreeMap;
+import org.apache.beam.sdk.PipelineResult;
+
+/** What a finished batch run did, from its Beam Metrics: records in, out, dead-lettered, labels. */
+public final class RunSummary {
+  private final Map<String, Long> ingest;
+  private final Map<String, Long> deadLetters;
+  private final Map<String, Long> labels;
+  private final String output;
+
+  private RunSummary(PipelineResult result, String output) {
+    this.ingest = Counters.read(result, IngestMetrics.NAMESPACE);
+    this.deadLetters = Counters.read(result, DeadLetters.NAMESPACE);
+    this.labels = Counters.read(result, LabelRules.NAMESPACE);
+    this.output = TrainingDataPipeline.trimSlash(output);
+  }
+
+  public static RunSummary of(PipelineResult result, String output) {
+    return new RunSummary(result, output);
+  }
+
+  public long ingest(String name) {
+    return ingest.getOrDefault(name, 0L);
+  }
+
+  public long deadLetters(String name) {
+    return deadLetters.getOrDefault(name, 0L);
+  }
+
+  public long label(String name) {
+    return labels.getOrDefault(name, 0L);
+  }
+
+  public void print(PrintStream out) {
+    out.println("== ctr-beam run summary");
+    out.println("output: " + output + "/training (training examples)");
+    out.println("        " + output + "/dead_letters (refused records, JSON lines with reasons)");
+    out.println("        " + output + "/corrections (late-label corrections)");
+    out.println("records (in -> out, dead-lettered):");
+    for (String type : new String[] {"impression", "click", "conversion", "user_profile", "ad_metadata"}) {
+      long in = ingest(type + "_in");
+      if (in == 0) {
+        continue;
+      }
+      long dead = deadLetters.entrySet().stream().filter(e -> e.getKey().startsWith(type + "_")).mapToLong(Map.Entry::getValue).sum();
+      out.printf("  %-12s in=%d out=%d dead-lettered=%d%n", type, in, ingest(type + "_out"), dead);
+    }
+    out.println("dead letters by type and reason:");
+    deadLetters.forEach((k, v) -> out.printf("  %-40s %d%n", k, v));
+    long pos = label("clicked_positive");
+    long neg = label("clicked_negative");
+    out.printf("labels: positives=%d negatives=%d positive rate=%.4f%n", pos, neg, pos + neg == 0 ? 0.0 : (double) pos / (pos + neg));
+    out.println("labeling counters:");
+    labels.forEach((k, v) -> out.printf("  %-40s %d%n", k, v));
+    Path stats = Path.of(output, "_reports", "label_stats.txt");
+    if (Files.exists(stats)) {
+      try {
+        out.println("label stats: " + Files.readString(stats, StandardCharsets.UTF_8).trim());
+      } catch (IOException e) {
+        out.println("label stats: unreadable (" + e.getMessage() + ")");
+      }
+    }
+  }
+}
