@@ -1,0 +1,332 @@
+package io.ctrbeam.generate;
+
+import io.ctrbeam.schema.AdMetadata;
+import io.ctrbeam.schema.Click;
+import io.ctrbeam.schema.Conversion;
+import io.ctrbeam.schema.Impression;
+import io.ctrbeam.schema.UserProfile;
+import java.io.BufferedOutputStream;
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.OutputStreamWriter;
+import java.io.UncheckedIOException;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalDateTime;
+import java.time.ZoneOffset;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.Deque;
+import java.util.EnumMap;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.TreeMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.apache.avro.Schema;
+import org.apache.avro.file.DataFileWriter;
+import org.apache.avro.specific.SpecificDatumWriter;
+import org.apache.avro.specific.SpecificRecord;
+
+/**
+ * A deterministic generator of realistic ad logs with known ground truth (plain Java, not a pipeline).
+ *
+ * <p>Ads have a log-normal true CTR, positions a true examination probability, and better ads are
+ * ranked higher more often, so the naive CTR_p / CTR_1 is biased. Clicks follow with a heavy-tailed
+ * delay, conversions hours to days later; records arrive out of order within a bound and a small
+ * fraction arrive hours late; bad records of every SPEC 6 reason can be injected.
+ *
+ * <p>Each event hour is generated from its own seeded {@link SplittableRandom}, so the output is the
+ * same for a seed whatever the number of threads.
+ */
+public final class LogGenerator {
+  /** The biggest run {@link #generate} holds in memory. */
+  public static final long MAX_IN_MEMORY_IMPRESSIONS = 5_000_000L;
+  private static final Comparator<ArrivalEvent> ARRIVAL_ORDER =
+      Comparator.comparingLong(ArrivalEvent::arrivalTime).thenComparingLong(ArrivalEvent::seq);
+
+  private LogGenerator() {}
+
+  /** Generates a small run in memory: records, raw lines and events in arrival order, and the truth with every label. */
+  public static GeneratedLogs generate(GeneratorConfig config) {
+    check(config);
+    GeneratorConfig.checkArgument(config.totalImpressions() <= MAX_IN_MEMORY_IMPRESSIONS,
+        "generate() holds the run in memory; use write() above " + MAX_IN_MEMORY_IMPRESSIONS + " impressions",
+        config.totalImpressions());
+    World world = new World(config);
+    PartitionGenerator.Keep keep = new PartitionGenerator.Keep(true, true, true);
+    List<ArrivalEvent> events = new ArrayList<>();
+    Tally tally = new Tally(config.positions());
+    Map<String, ExpectedLabel> labels = new LinkedHashMap<>();
+    PartitionGenerator.Output snapshot = PartitionGenerator.snapshot(config, world, keep);
+    events.addAll(snapshot.events);
+    tally.merge(snapshot.tally);
+    ExecutorService pool = Executors.newFixedThreadPool(config.threads());
+    try {
+      List<Future<PartitionGenerator.Output>> hours = new ArrayList<>();
+      long[] counts = hourCounts(config.impressionsPerDay());
+      for (int g = 0; g < config.days() * 24; g++) {
+        int partition = g;
+        hours.add(pool.submit(() -> PartitionGenerator.hour(config, world, counts, partition, keep)));
+      }
+      for (Future<PartitionGenerator.Output> f : hours) {
+        PartitionGenerator.Output o = get(f);
+        events.addAll(o.events);
+        tally.merge(o.tally);
+        for (ExpectedLabel l : o.labels) {
+          labels.put(l.impressionId(), l);
+        }
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+    events.sort(ARRIVAL_ORDER);
+    return new GeneratedLogs(config, events, new GroundTruth(config, world, tally, labels));
+  }
+
+  /**
+   * Streams a run to files partitioned by arrival hour:
+   * {@code <out>/{impressions,clicks,conversions,users,ads}/date=YYYY-MM-DD/hour=HH/part-00000.{jsonl,avro}},
+   * plus {@code <out>/ground_truth.json} and, when the config says so, {@code <out>/truth/labels.jsonl}.
+   */
+  public static WriteResult write(GeneratorConfig config, Path outputDir, OutputFormat format) throws IOException {
+    check(config);
+    long started = System.nanoTime();
+    Files.createDirectories(outputDir);
+    World world = new World(config);
+    boolean writeLabels = config.writeLabels();
+    PartitionGenerator.Keep keep = new PartitionGenerator.Keep(format.jsonl(), format.avro(), writeLabels);
+    Tally tally = new Tally(config.positions());
+    long startHour = config.startMillis() / PartitionGenerator.HOUR_MS;
+    int partitions = config.days() * 24;
+    long[] counts = hourCounts(config.impressionsPerDay());
+    TreeMap<Long, HourBuffer> buffers = new TreeMap<>();
+    List<Future<long[]>> flushes = new ArrayList<>();
+    ExecutorService pool = Executors.newFixedThreadPool(config.threads());
+    Writer labelsOut = null;
+    try {
+      if (writeLabels) {
+        Path truthDir = outputDir.resolve("truth");
+        Files.createDirectories(truthDir);
+        labelsOut = newWriter(truthDir.resolve("labels.jsonl"));
+      }
+      PartitionGenerator.Output snapshot = PartitionGenerator.snapshot(config, world, keep);
+      buffer(buffers, snapshot.events, Long.MIN_VALUE);
+      tally.merge(snapshot.tally);
+      Deque<Future<PartitionGenerator.Output>> pending = new ArrayDeque<>();
+      int next = 0;
+      int window = config.threads() * 2;
+      for (int g = 0; g < partitions; g++) {
+        while (next < partitions && pending.size() < window) {
+          int partition = next++;
+          pending.add(pool.submit(() -> PartitionGenerator.hour(config, world, counts, partition, keep)));
+        }
+        PartitionGenerator.Output o = get(pending.poll());
+        buffer(buffers, o.events, startHour + g - 1);
+        tally.merge(o.tally);
+        if (labelsOut != null) {
+          for (ExpectedLabel l : o.labels) {
+            labelsOut.write(l.toJson());
+            labelsOut.write('\n');
+          }
+        }
+        // Every record arrives at or after its event hour, so arrival hours up to this one are complete.
+        flushUpTo(buffers, startHour + g, outputDir, format, config.seed(), pool, flushes);
+      }
+      flushUpTo(buffers, Long.MAX_VALUE, outputDir, format, config.seed(), pool, flushes);
+      long files = 0;
+      long bytes = 0;
+      long records = 0;
+      for (Future<long[]> f : flushes) {
+        long[] r = get(f);
+        files += r[0];
+        bytes += r[1];
+        records += r[2];
+      }
+      GroundTruth truth = new GroundTruth(config, world, tally, new LinkedHashMap<>());
+      Files.writeString(outputDir.resolve("ground_truth.json"), truth.toJson() + "\n", StandardCharsets.UTF_8);
+      return new WriteResult(outputDir, truth, files, bytes, records, (System.nanoTime() - started) / 1_000_000);
+    } finally {
+      if (labelsOut != null) {
+        labelsOut.close();
+      }
+      pool.shutdownNow();
+    }
+  }
+
+  /** The records of one arrival hour, by type. */
+  private static final class HourBuffer {
+    final long hour;
+    final Map<RecordType, List<ArrivalEvent>> byType = new EnumMap<>(RecordType.class);
+
+    HourBuffer(long hour) {
+      this.hour = hour;
+    }
+  }
+
+  private static void buffer(TreeMap<Long, HourBuffer> buffers, List<ArrivalEvent> events, long flushedThrough) {
+    for (ArrivalEvent e : events) {
+      long hour = Math.floorDiv(e.arrivalTime(), PartitionGenerator.HOUR_MS);
+      if (hour <= flushedThrough) {
+        throw new IllegalStateException("record arrives in an hour already written: " + e);
+      }
+      buffers.computeIfAbsent(hour, HourBuffer::new).byType
+          .computeIfAbsent(e.type(), t -> new ArrayList<>()).add(e);
+    }
+  }
+
+  private static void flushUpTo(TreeMap<Long, HourBuffer> buffers, long lastHour, Path out, OutputFormat format,
+      long seed, ExecutorService pool, List<Future<long[]>> flushes) {
+    Iterator<Map.Entry<Long, HourBuffer>> it = buffers.headMap(lastHour, true).entrySet().iterator();
+    while (it.hasNext()) {
+      HourBuffer b = it.next().getValue();
+      it.remove();
+      flushes.add(pool.submit(() -> writeHour(b, out, format, seed)));
+    }
+  }
+
+  /** Writes one arrival hour; returns {files, bytes, records}. */
+  private static long[] writeHour(HourBuffer b, Path out, OutputFormat format, long seed) throws IOException {
+    LocalDateTime t = LocalDateTime.ofEpochSecond(b.hour * 3600, 0, ZoneOffset.UTC);
+    String partition = String.format("date=%s/hour=%02d", t.toLocalDate(), t.getHour());
+    long[] result = new long[3];
+    for (Map.Entry<RecordType, List<ArrivalEvent>> entry : b.byType.entrySet()) {
+      List<ArrivalEvent> events = entry.getValue();
+      events.sort(ARRIVAL_ORDER);
+      Path dir = out.resolve(entry.getKey().directory()).resolve(partition);
+      Files.createDirectories(dir);
+      if (format.jsonl()) {
+        Path file = dir.resolve("part-00000.jsonl");
+        try (Writer w = newWriter(file)) {
+          for (ArrivalEvent e : events) {
+            w.write(e.rawLine());
+            w.write('\n');
+          }
+        }
+        result[0]++;
+        result[1] += Files.size(file);
+        result[2] += events.size();
+      }
+      if (format.avro()) {
+        String relative = entry.getKey().directory() + "/" + partition + "/part-00000.avro";
+        long n = writeAvro(events, entry.getKey(), out.resolve(relative), syncMarker(seed, relative));
+        result[0]++;
+        result[1] += Files.size(out.resolve(relative));
+        if (!format.jsonl()) {
+          result[2] += n;
+        }
+      }
+    }
+    return result;
+  }
+
+  private static long writeAvro(List<ArrivalEvent> events, RecordType type, Path file, byte[] sync) throws IOException {
+    Schema schema = schema(type);
+    long n = 0;
+    try (OutputStream os = new BufferedOutputStream(Files.newOutputStream(file), 1 << 20);
+        DataFileWriter<SpecificRecord> w = new DataFileWriter<>(new SpecificDatumWriter<SpecificRecord>(schema))) {
+      w.create(schema, os, sync);
+      for (ArrivalEvent e : events) {
+        if (e.record() != null) {
+          w.append(e.record());
+          n++;
+        }
+      }
+    }
+    return n;
+  }
+
+  /** The Avro schema of a record type's generated class. */
+  public static Schema schema(RecordType type) {
+    switch (type) {
+      case IMPRESSION: return Impression.getClassSchema();
+      case CLICK: return Click.getClassSchema();
+      case CONVERSION: return Conversion.getClassSchema();
+      case USER_PROFILE: return UserProfile.getClassSchema();
+      default: return AdMetadata.getClassSchema();
+    }
+  }
+
+  /** A deterministic Avro sync marker per file, so that Avro output is byte-identical for a seed. */
+  private static byte[] syncMarker(long seed, String relativePath) {
+    SplittableRandom r = new SplittableRandom(mix(seed, relativePath.hashCode()));
+    byte[] sync = new byte[16];
+    r.nextBytes(sync);
+    return sync;
+  }
+
+  private static Writer newWriter(Path file) throws IOException {
+    return new BufferedWriter(new OutputStreamWriter(Files.newOutputStream(file), StandardCharsets.UTF_8), 1 << 20);
+  }
+
+  private static void check(GeneratorConfig c) {
+    GeneratorConfig.checkArgument(c.ads() >= c.positions(), "need at least as many ads as positions", c.ads());
+  }
+
+  private static <T> T get(Future<T> f) throws UncheckedIOException {
+    try {
+      return f.get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted", e);
+    } catch (ExecutionException e) {
+      Throwable cause = e.getCause();
+      if (cause instanceof IOException) {
+        throw new UncheckedIOException((IOException) cause);
+      }
+      if (cause instanceof RuntimeException) {
+        throw (RuntimeException) cause;
+      }
+      throw new IllegalStateException(cause);
+    }
+  }
+
+  /** Impressions of each hour of a day: a diurnal curve peaking mid-afternoon UTC, summing exactly to {@code perDay}. */
+  static long[] hourCounts(long perDay) {
+    double[] weight = new double[24];
+    double sum = 0;
+    for (int h = 0; h < 24; h++) {
+      weight[h] = 1 + 0.5 * Math.sin(2 * Math.PI * (h - 9) / 24.0);
+      sum += weight[h];
+    }
+    long[] counts = new long[24];
+    double[] remainder = new double[24];
+    long assigned = 0;
+    for (int h = 0; h < 24; h++) {
+      double exact = perDay * weight[h] / sum;
+      counts[h] = (long) Math.floor(exact);
+      remainder[h] = exact - counts[h];
+      assigned += counts[h];
+    }
+    // Largest remainders get the leftover impressions (ties by hour).
+    while (assigned < perDay) {
+      int best = 0;
+      for (int h = 1; h < 24; h++) {
+        if (remainder[h] > remainder[best]) {
+          best = h;
+        }
+      }
+      counts[best]++;
+      remainder[best] = -1;
+      assigned++;
+    }
+    return counts;
+  }
+
+  /** SplitMix64 of a seed and a stream number: independent seeds per partition. */
+  static long mix(long seed, long stream) {
+    long z = seed + 0x9E3779B97F4A7C15L * (stream + 1);
+    z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+    z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+    return z ^ (z >>> 31);
+  }
+}
