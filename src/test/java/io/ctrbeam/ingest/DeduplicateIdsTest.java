@@ -227,6 +227,43 @@ class DeduplicateIdsTest {
     }
   }
 
+  /** The keyed collection inside the dedup holds at most {@code buckets} distinct keys. */
+  @Test
+  @SuppressWarnings("unchecked")
+  void dedupKeysByAtMostTheConfiguredBuckets(TestPipeline p) {
+    List<TimestampedValue<Impression>> data = new ArrayList<>();
+    for (int i = 0; i < 500; i++) {
+      data.add(at(impression("imp-" + i, T0 + i, 1, null)));
+    }
+    ParseResult<Impression> result =
+        p.apply(Create.timestamped(data).withCoder(CODER))
+            .apply("Dedup", DeduplicateIds.impressions().withBuckets(8));
+    List<org.apache.beam.sdk.values.PCollection<?>> keyed = new ArrayList<>();
+    p.traverseTopologically(
+        new org.apache.beam.sdk.Pipeline.PipelineVisitor.Defaults() {
+          @Override
+          public CompositeBehavior enterCompositeTransform(
+              org.apache.beam.sdk.runners.TransformHierarchy.Node node) {
+            if (node.getFullName().equals("Dedup/BucketById")) {
+              node.getOutputs().values().forEach(v -> keyed.add((org.apache.beam.sdk.values.PCollection<?>) v));
+            }
+            return CompositeBehavior.ENTER_TRANSFORM;
+          }
+        });
+    org.apache.beam.sdk.values.PCollection<org.apache.beam.sdk.values.KV<Integer, Impression>> byBucket =
+        (org.apache.beam.sdk.values.PCollection<org.apache.beam.sdk.values.KV<Integer, Impression>>)
+            keyed.get(0);
+    PAssert.thatSingleton(
+            byBucket
+                .apply(org.apache.beam.sdk.transforms.Keys.create())
+                .apply(org.apache.beam.sdk.transforms.Distinct.create())
+                .apply("CountKeys", org.apache.beam.sdk.transforms.Count.globally()))
+        .isEqualTo(8L);
+    PAssert.thatSingleton(result.records().apply("CountRecords", org.apache.beam.sdk.transforms.Count.globally()))
+        .isEqualTo(500L);
+    p.run().waitUntilFinish();
+  }
+
   @Test
   void optionsRejectBadValues() {
     assertThrows(IllegalArgumentException.class, () -> DeduplicateIds.impressions().withBuckets(0));
