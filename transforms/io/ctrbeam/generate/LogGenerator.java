@@ -134,10 +134,7 @@ public final class LogGenerator {
         buffer(buffers, o.events, startHour + g - 1);
         tally.merge(o.tally);
         if (labelsOut != null) {
-          for (ExpectedLabel l : o.labels) {
-            labelsOut.write(l.toJson());
-            labelsOut.write('\n');
-          }
+          labelsOut.write(o.labelLines);
         }
         // Every record arrives at or after its event hour, so arrival hours up to this one are complete.
         flushUpTo(buffers, startHour + g, outputDir, format, config.seed(), pool, flushes);
