@@ -54,6 +54,17 @@ public final class GeneratedLogs {
   /** Every record, valid or injected, in arrival order (ties by a deterministic sequence number). */
   public List<ArrivalEvent> events() { return events; }
 
+  /** The records of one type, valid or injected, in arrival order (e.g. to drive a TestStream). */
+  public List<ArrivalEvent> events(RecordType type) {
+    List<ArrivalEvent> out = new ArrayList<>();
+    for (ArrivalEvent e : events) {
+      if (e.type() == type) {
+        out.add(e);
+      }
+    }
+    return out;
+  }
+
   /** The raw JSON lines of a type in arrival order, injected bad ones included. */
   public List<String> lines(RecordType type) { return Collections.unmodifiableList(lines.get(type)); }
 

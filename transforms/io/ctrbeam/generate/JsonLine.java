@@ -105,6 +105,10 @@ final class JsonLine {
   /** Appends a JSON string literal with RFC 8259 escaping. */
   static void quote(StringBuilder sb, String s) {
     sb.append('"');
+    if (plain(s)) {
+      sb.append(s).append('"');
+      return;
+    }
     for (int i = 0; i < s.length(); i++) {
       char ch = s.charAt(i);
       switch (ch) {
@@ -124,6 +128,17 @@ final class JsonLine {
       }
     }
     sb.append('"');
+  }
+
+  /** Whether {@code s} needs no escaping (the common case: ids and codes). */
+  private static boolean plain(String s) {
+    for (int i = 0; i < s.length(); i++) {
+      char ch = s.charAt(i);
+      if (ch < 0x20 || ch == '"' || ch == '\\') {
+        return false;
+      }
+    }
+    return true;
   }
 
   static String quote(String s) {

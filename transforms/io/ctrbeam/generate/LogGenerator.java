@@ -19,6 +19,7 @@ import java.time.LocalDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.Deque;
 import java.util.EnumMap;
@@ -124,7 +125,7 @@ public final class LogGenerator {
       tally.merge(snapshot.tally);
       Deque<Future<PartitionGenerator.Output>> pending = new ArrayDeque<>();
       int next = 0;
-      int window = config.threads() * 2;
+      int window = config.threads() + 1;
       for (int g = 0; g < partitions; g++) {
         while (next < partitions && pending.size() < window) {
           int partition = next++;
@@ -134,10 +135,7 @@ public final class LogGenerator {
         buffer(buffers, o.events, startHour + g - 1);
         tally.merge(o.tally);
         if (labelsOut != null) {
-          for (ExpectedLabel l : o.labels) {
-            labelsOut.write(l.toJson());
-            labelsOut.write('\n');
-          }
+          labelsOut.write(o.labelLines);
         }
         // Every record arrives at or after its event hour, so arrival hours up to this one are complete.
         flushUpTo(buffers, startHour + g, outputDir, format, config.seed(), pool, flushes);
@@ -200,8 +198,7 @@ public final class LogGenerator {
     String partition = String.format("date=%s/hour=%02d", t.toLocalDate(), t.getHour());
     long[] result = new long[3];
     for (Map.Entry<RecordType, List<ArrivalEvent>> entry : b.byType.entrySet()) {
-      List<ArrivalEvent> events = entry.getValue();
-      events.sort(ARRIVAL_ORDER);
+      List<ArrivalEvent> events = sortByArrival(entry.getValue(), b.hour * PartitionGenerator.HOUR_MS);
       Path dir = out.resolve(entry.getKey().directory()).resolve(partition);
       Files.createDirectories(dir);
       if (format.jsonl()) {
@@ -227,6 +224,23 @@ public final class LogGenerator {
       }
     }
     return result;
+  }
+
+  /**
+   * Sorts one hour's records by (arrival, seq) with a primitive sort. Buffers are filled partition by
+   * partition in generation order, so the buffer index orders ties exactly as seq does.
+   */
+  private static List<ArrivalEvent> sortByArrival(List<ArrivalEvent> events, long hourStart) {
+    long[] keys = new long[events.size()];
+    for (int i = 0; i < keys.length; i++) {
+      keys[i] = ((events.get(i).arrivalTime() - hourStart) << 40) | i;
+    }
+    Arrays.sort(keys);
+    List<ArrivalEvent> sorted = new ArrayList<>(keys.length);
+    for (long k : keys) {
+      sorted.add(events.get((int) (k & ((1L << 40) - 1))));
+    }
+    return sorted;
   }
 
   private static long writeAvro(List<ArrivalEvent> events, RecordType type, Path file, byte[] sync) throws IOException {

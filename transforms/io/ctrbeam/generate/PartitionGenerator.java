@@ -40,12 +40,21 @@ final class PartitionGenerator {
     final List<ArrivalEvent> events;
     final Tally tally;
     final List<ExpectedLabel> labels;
+    /** The labels as truth/labels.jsonl lines, made on the worker thread. */
+    final String labelLines;
 
     Output(int partition, List<ArrivalEvent> events, Tally tally, List<ExpectedLabel> labels) {
       this.partition = partition;
       this.events = events;
       this.tally = tally;
       this.labels = labels;
+      StringBuilder sb = new StringBuilder();
+      if (labels != null) {
+        for (ExpectedLabel l : labels) {
+          sb.append(l.toJson()).append('\n');
+        }
+      }
+      this.labelLines = sb.toString();
     }
   }
 
