@@ -35,6 +35,15 @@ public final class RunSummary {
     return ingest.getOrDefault(name, 0L);
   }
 
+  /** Records of a type that passed validation but were dropped as duplicate ids. */
+  public long ingestDuplicates(String type) {
+    return ingest(type + "_valid") - ingest(type + "_out");
+  }
+
+  public long totalDeadLetters() {
+    return deadLetters.values().stream().mapToLong(Long::longValue).sum();
+  }
+
   public long deadLetters(String name) {
     return deadLetters.getOrDefault(name, 0L);
   }

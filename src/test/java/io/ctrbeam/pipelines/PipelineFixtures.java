@@ -1,0 +1,147 @@
+package io.ctrbeam.pipelines;
+
+import static org.hamcrest.MatcherAssert.assertThat;
+import static org.hamcrest.Matchers.equalTo;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.ctrbeam.common.Reason;
+import io.ctrbeam.generate.GeneratorConfig;
+import io.ctrbeam.generate.GroundTruth;
+import io.ctrbeam.generate.LogGenerator;
+import io.ctrbeam.generate.OutputFormat;
+import io.ctrbeam.generate.RecordType;
+import io.ctrbeam.generate.WriteResult;
+import java.io.IOException;
+import org.apache.beam.runners.direct.DirectOptions;
+import org.apache.beam.sdk.options.PipelineOptionsFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.util.EnumSet;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Stream;
+
+/** Generated logs with known truth, and checks of a finished training-data run against it. */
+final class PipelineFixtures {
+  /** Reasons that ingest decides; the rest are decided by labeling. */
+  static final Set<Reason> INGEST_REASONS =
+      EnumSet.of(Reason.PARSE_ERROR, Reason.MISSING_FIELD, Reason.BAD_TIMESTAMP, Reason.BAD_POSITION, Reason.BAD_COUNTRY);
+
+  private PipelineFixtures() {}
+
+  static GeneratorConfig smallWorld() {
+    return GeneratorConfig.defaults()
+        .withImpressionsPerDay(3_000)
+        .withDays(1)
+        .withUsers(400)
+        .withAds(80)
+        .withAdvertisers(20)
+        .withBadRecordRate(0.03)
+        .withSeed(7)
+        .withThreads(1);
+  }
+
+  static WriteResult writeLogs(GeneratorConfig config, Path dir) throws IOException {
+    return LogGenerator.write(config.withWriteLabels(true), dir, OutputFormat.parse("jsonl"));
+  }
+
+  /** Options for a whole-pipeline run on DirectRunner; the transforms' own tests keep its checks on. */
+  static TrainingDataOptions directOptions() {
+    TrainingDataOptions o = PipelineOptionsFactory.as(TrainingDataOptions.class);
+    DirectOptions d = o.as(DirectOptions.class);
+    d.setEnforceImmutability(false);
+    d.setEnforceEncodability(false);
+    return o;
+  }
+
+  static void pointAt(TrainingDataOptions o, Path logs, Path out) {
+    o.setImpressions(logs.resolve(RecordType.IMPRESSION.directory()) + "/**");
+    o.setClicks(logs.resolve(RecordType.CLICK.directory()) + "/**");
+    o.setConversions(logs.resolve(RecordType.CONVERSION.directory()) + "/**");
+    o.setUserProfiles(logs.resolve(RecordType.USER_PROFILE.directory()) + "/**");
+    o.setAdMetadata(logs.resolve(RecordType.AD_METADATA.directory()) + "/**");
+    o.setOutput(out.toString());
+  }
+
+  /** The truth labels: impression_id → [clicked, converted, click_time or -1]. */
+  static Map<String, long[]> truthLabels(Path logs) throws IOException {
+    ObjectMapper json = new ObjectMapper();
+    Map<String, long[]> labels = new HashMap<>();
+    for (String line : Files.readAllLines(logs.resolve("truth/labels.jsonl"))) {
+      JsonNode n = json.readTree(line);
+      labels.put(
+          n.get("impression_id").asText(),
+          new long[] {
+            n.get("clicked").asLong(), n.get("converted").asLong(),
+            n.get("click_time").isNull() ? -1 : n.get("click_time").asLong()
+          });
+    }
+    return labels;
+  }
+
+  /** The written training rows, read back with DuckDB: impression_id → [clicked, converted, click_time or -1]. */
+  static Map<String, long[]> writtenLabels(Path out) throws Exception {
+    Map<String, long[]> rows = new HashMap<>();
+    try (Connection c = DriverManager.getConnection("jdbc:duckdb:");
+        Statement s = c.createStatement();
+        ResultSet r =
+            s.executeQuery(
+                "SELECT impression_id, clicked, converted, epoch_ms(click_time) FROM read_parquet('"
+                    + out.resolve("training") + "/**/*.parquet', hive_partitioning=true)")) {
+      while (r.next()) {
+        long clickTime = r.getLong(4);
+        boolean noClick = r.wasNull();
+        long[] prev =
+            rows.put(r.getString(1), new long[] {r.getLong(2), r.getLong(3), noClick ? -1 : clickTime});
+        assertThat("one row per impression: " + r.getString(1), prev, equalTo(null));
+      }
+    }
+    return rows;
+  }
+
+  /** Lines in all JSON-lines files under a directory. */
+  static long jsonLines(Path dir) throws IOException {
+    long n = 0;
+    try (Stream<Path> files = Files.walk(dir)) {
+      for (Path f : (Iterable<Path>) files.filter(p -> p.toString().endsWith(".jsonl"))::iterator) {
+        n += Files.readAllLines(f).size();
+      }
+    }
+    return n;
+  }
+
+  /** Asserts every dead-letter count, and in = out + dead-lettered for every record type. */
+  static void assertAccounting(RunSummary s, GroundTruth t) {
+    for (RecordType type : RecordType.values()) {
+      String name = type.typeName();
+      long ingestDead = 0;
+      for (Reason reason : INGEST_REASONS) {
+        long dead = s.deadLetters(name + "_" + reason);
+        assertThat(name + " " + reason, dead, equalTo(t.injected(type, reason)));
+        ingestDead += dead;
+      }
+      long dedupDead = s.ingestDuplicates(name);
+      assertThat(name + ": in = out + dead-lettered", s.ingest(name + "_in"), equalTo(s.ingest(name + "_out") + ingestDead + dedupDead));
+    }
+    assertThat(s.ingestDuplicates("impression"), equalTo(t.injected(RecordType.IMPRESSION, Reason.DUPLICATE_ID)));
+    assertThat(s.ingestDuplicates("click"), equalTo(t.injected(RecordType.CLICK, Reason.DUPLICATE_ID)));
+    assertThat("orphans", s.deadLetters("click_ORPHAN_CLICK"), equalTo(t.orphanClicks()));
+    assertThat("before impression", s.deadLetters("click_CLICK_BEFORE_IMPRESSION"), equalTo(t.clicksBeforeImpression()));
+    assertThat("outside window", s.deadLetters("click_CLICK_OUTSIDE_WINDOW"), equalTo(t.clicksOutsideWindow()));
+    assertThat("duplicate clicks", s.deadLetters("click_DUPLICATE_ID"), equalTo(t.injected(RecordType.CLICK, Reason.DUPLICATE_ID) + t.duplicateClicks()));
+    assertThat("every impression labeled once", s.label("clicked_positive") + s.label("clicked_negative"), equalTo(s.ingest("impression_out")));
+    long clickLabelDead = 0;
+    for (Reason r : List.of(Reason.ORPHAN_CLICK, Reason.CLICK_BEFORE_IMPRESSION, Reason.CLICK_OUTSIDE_WINDOW, Reason.LATE_CLICK)) {
+      clickLabelDead += s.deadLetters("click_" + r);
+    }
+    clickLabelDead += t.duplicateClicks();
+    assertThat("clicks: in = attributed + corrections + dead-lettered", s.ingest("click_out"), equalTo(s.label("click_attributed") + s.label("corrections") + clickLabelDead));
+  }
+}

@@ -1,0 +1,77 @@
+package io.ctrbeam.pipelines;
+
+import static org.hamcrest.MatcherAssert.assertThat;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.greaterThan;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import io.ctrbeam.generate.GroundTruth;
+import io.ctrbeam.generate.WriteResult;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.apache.beam.sdk.PipelineResult;
+import org.apache.beam.sdk.options.PipelineOptionsFactory;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The batch pipeline on DirectRunner over generated logs with injected defects, checked against the generator's truth. */
+class TrainingDataPipelineTest {
+
+  @Test
+  void labelsCountsAndAccountingMatchTheGeneratorsTruth(@TempDir Path dir) throws Exception {
+    WriteResult logs = PipelineFixtures.writeLogs(PipelineFixtures.smallWorld(), dir.resolve("logs"));
+    GroundTruth truth = logs.truth();
+    TrainingDataOptions o = PipelineFixtures.directOptions();
+    PipelineFixtures.pointAt(o, dir.resolve("logs"), dir.resolve("out"));
+
+    PipelineResult result = TrainingDataPipeline.run(o);
+    result.waitUntilFinish();
+    RunSummary summary = RunSummary.of(result, o.getOutput());
+
+    assertThat(truth.positives(), greaterThan(20L));
+    assertThat(summary.label("clicked_positive"), equalTo(truth.positives()));
+    assertThat(summary.label("clicked_negative"), equalTo(truth.negatives()));
+    PipelineFixtures.assertAccounting(summary, truth);
+
+    Map<String, long[]> expected = PipelineFixtures.truthLabels(dir.resolve("logs"));
+    Map<String, long[]> written = PipelineFixtures.writtenLabels(dir.resolve("out"));
+    assertThat(written.size(), equalTo(expected.size()));
+    for (Map.Entry<String, long[]> e : expected.entrySet()) {
+      long[] w = written.get(e.getKey());
+      assertThat("row for " + e.getKey(), w == null, equalTo(false));
+      assertThat("clicked " + e.getKey(), w[0], equalTo(e.getValue()[0]));
+      assertThat("converted " + e.getKey(), w[1], equalTo(e.getValue()[1]));
+      assertThat("click_time " + e.getKey(), w[2], equalTo(e.getValue()[2]));
+    }
+
+    assertThat(
+        "every dead letter is written, with its reason",
+        PipelineFixtures.jsonLines(dir.resolve("out/dead_letters")),
+        equalTo(summary.totalDeadLetters()));
+    assertThat(Files.exists(dir.resolve("out/_reports/label_stats.txt")), equalTo(true));
+  }
+
+  @Test
+  void refusesALabelWaitShorterThanTheWindow() {
+    TrainingDataOptions o = PipelineOptionsFactory.fromArgs("--impressions=x", "--clicks=y", "--output=z", "--attributionWindow=3h", "--labelWait=2h").withValidation().as(TrainingDataOptions.class);
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> TrainingDataPipeline.labeling(o));
+    assertThat(e.getMessage(), containsString("--labelWait"));
+  }
+
+  @Test
+  void refusesAnUnknownOutputFormat() {
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> TrainingDataPipeline.outputFormat("csv"));
+    assertThat(e.getMessage(), containsString("parquet, avro or jsonl"));
+  }
+
+  @Test
+  void optionsParseWithDefaults() {
+    TrainingDataOptions o = PipelineOptionsFactory.fromArgs("--impressions=a", "--clicks=b", "--output=c").withValidation().as(TrainingDataOptions.class);
+    assertThat(o.getAttributionWindow(), equalTo("30m"));
+    assertThat(o.getLabelWait(), equalTo("2h"));
+    assertThat(o.getOutputFormat(), equalTo("parquet"));
+    assertThat(o.getBuckets(), equalTo(64));
+  }
+}
