@@ -16,6 +16,7 @@ import io.ctrbeam.schema.DeadLetter;
 import io.ctrbeam.schema.FeatureSnapshot;
 import io.ctrbeam.schema.TrainingExample;
 import io.ctrbeam.testing.TestPipelineExtension;
+import io.ctrbeam.testing.TestSnapshots;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -228,9 +229,9 @@ class WriteRecordsTest {
     String out = tmp.resolve("features").toString();
     List<FeatureSnapshot> in =
         List.of(
-            Examples.snapshot("user", "u1", Examples.T0 + 1, 10, 2),
-            Examples.snapshot("ad", "a1", Examples.T0 + 86_400_000L, 0, 0),
-            Examples.snapshot("user", "u2", Examples.T0 + 86_400_000L + 5, 4, 1));
+            TestSnapshots.snapshot("user", "u1", Examples.T0 + 1, 10, 2),
+            TestSnapshots.snapshot("ad", "a1", Examples.T0 + 86_400_000L, 0, 0),
+            TestSnapshots.snapshot("user", "u2", Examples.T0 + 86_400_000L + 5, 4, 1));
     p.apply(Create.of(in).withCoder(AvroCoder.of(FeatureSnapshot.class)))
         .apply("WriteFeatures", WriteFeatureSnapshots.to(out));
     p.run().waitUntilFinish();
