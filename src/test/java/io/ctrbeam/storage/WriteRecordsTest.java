@@ -210,6 +210,43 @@ class WriteRecordsTest {
   }
 
   @Test
+  void unboundedTargetRecordsPerFileCountsPerWindow(TestPipeline p) throws Exception {
+    String out = tmp.resolve("stream-sized").toString();
+    TestStream.Builder<TrainingExample> stream =
+        TestStream.create(AvroCoder.of(TrainingExample.class));
+    for (int hour = 0; hour < 2; hour++) {
+      List<TimestampedValue<TrainingExample>> batch = new ArrayList<>();
+      for (int i = 0; i < 40; i++) {
+        long t = Examples.T0 + hour * 3_600_000L + i * 1_000L;
+        batch.add(TimestampedValue.of(Examples.example("w" + hour + "-" + i, t, "FR", 0), new Instant(t)));
+      }
+      stream =
+          stream
+              .addElements(batch.get(0), batch.subList(1, batch.size()).toArray(TimestampedValue[]::new))
+              .advanceWatermarkTo(new Instant(Examples.T0 + (hour + 1) * 3_600_000L));
+    }
+    p.apply(stream.advanceWatermarkToInfinity())
+        .apply(
+            "WriteTrainingData",
+            WriteTrainingData.to(out)
+                .withFixedWindows(Duration.standardHours(1))
+                .withTargetRecordsPerFile(10));
+    p.run().waitUntilFinish();
+
+    assertThat(
+        partitionCounts(out, ".parquet"),
+        equalTo(
+            Map.of(
+                "date=2024-03-05/hour=00/country=FR", 40L, "date=2024-03-05/hour=01/country=FR", 40L)));
+    for (String hour : List.of("00", "01")) {
+      long files =
+          files(out, ".parquet").stream().filter(f -> f.toString().contains("hour=" + hour)).count();
+      // 40 records at 10 a file: 4 files by hash, fewer only if a hash bucket stays empty.
+      assertThat(files, allOf(greaterThanOrEqualTo(2L), lessThanOrEqualTo(4L)));
+    }
+  }
+
+  @Test
   void unboundedInputWithoutWindowsIsRefused(TestPipeline p) {
     p.enableAbandonedNodeEnforcement(false);
     TestStream<TrainingExample> stream =
