@@ -179,22 +179,7 @@ class WriteRecordsTest {
   void unboundedInputIsWrittenPerFixedWindowAndMatchesBatch(TestPipeline p) throws Exception {
     String out = tmp.resolve("stream").toString();
     List<TrainingExample> in = Examples.examples(N);
-    TestStream.Builder<TrainingExample> stream =
-        TestStream.create(AvroCoder.of(TrainingExample.class));
-    for (int hour = 0; hour < 3; hour++) {
-      List<TimestampedValue<TrainingExample>> batch = new ArrayList<>();
-      for (TrainingExample e : in) {
-        long t = e.getEventTime().toEpochMilli();
-        if ((t - Examples.T0) / 3_600_000L == hour) {
-          batch.add(TimestampedValue.of(e, new Instant(t)));
-        }
-      }
-      stream =
-          stream
-              .addElements(batch.get(0), batch.subList(1, batch.size()).toArray(TimestampedValue[]::new))
-              .advanceWatermarkTo(new Instant(Examples.T0 + (hour + 1) * 3_600_000L));
-    }
-    p.apply(stream.advanceWatermarkToInfinity())
+    p.apply(hourly(in))
         .apply(
             "WriteTrainingData",
             WriteTrainingData.to(out).withFixedWindows(Duration.standardHours(1)).withNumShards(1));
@@ -212,20 +197,11 @@ class WriteRecordsTest {
   @Test
   void unboundedTargetRecordsPerFileCountsPerWindow(TestPipeline p) throws Exception {
     String out = tmp.resolve("stream-sized").toString();
-    TestStream.Builder<TrainingExample> stream =
-        TestStream.create(AvroCoder.of(TrainingExample.class));
-    for (int hour = 0; hour < 2; hour++) {
-      List<TimestampedValue<TrainingExample>> batch = new ArrayList<>();
-      for (int i = 0; i < 40; i++) {
-        long t = Examples.T0 + hour * 3_600_000L + i * 1_000L;
-        batch.add(TimestampedValue.of(Examples.example("w" + hour + "-" + i, t, "FR", 0), new Instant(t)));
-      }
-      stream =
-          stream
-              .addElements(batch.get(0), batch.subList(1, batch.size()).toArray(TimestampedValue[]::new))
-              .advanceWatermarkTo(new Instant(Examples.T0 + (hour + 1) * 3_600_000L));
+    List<TrainingExample> in = new ArrayList<>();
+    for (int i = 0; i < 80; i++) {
+      in.add(Examples.example("w" + i, Examples.T0 + (i / 40) * 3_600_000L + i * 1_000L, "FR", 0));
     }
-    p.apply(stream.advanceWatermarkToInfinity())
+    p.apply(hourly(in))
         .apply(
             "WriteTrainingData",
             WriteTrainingData.to(out)
@@ -316,6 +292,25 @@ class WriteRecordsTest {
     assertThat(reasons, containsInAnyOrder("ORPHAN_CLICK/3/null", "PARSE_ERROR/9/Bw=="));
     assertThat(WriteJsonLines.sibling("gs://b/x/out/", "dead_letters"), equalTo("gs://b/x/dead_letters/"));
     assertThat(WriteJsonLines.sibling("out", "dead_letters"), equalTo("dead_letters/"));
+  }
+
+  // The examples hour by hour from T0, the watermark passing each hour's end after it.
+  private static TestStream<TrainingExample> hourly(List<TrainingExample> in) {
+    TestStream.Builder<TrainingExample> stream = TestStream.create(AvroCoder.of(TrainingExample.class));
+    Map<Long, List<TimestampedValue<TrainingExample>>> byHour = new TreeMap<>();
+    for (TrainingExample e : in) {
+      long t = e.getEventTime().toEpochMilli();
+      byHour.computeIfAbsent((t - Examples.T0) / 3_600_000L, h -> new ArrayList<>())
+          .add(TimestampedValue.of(e, new Instant(t)));
+    }
+    for (Map.Entry<Long, List<TimestampedValue<TrainingExample>>> hour : byHour.entrySet()) {
+      List<TimestampedValue<TrainingExample>> batch = hour.getValue();
+      stream =
+          stream
+              .addElements(batch.get(0), batch.subList(1, batch.size()).toArray(TimestampedValue[]::new))
+              .advanceWatermarkTo(new Instant(Examples.T0 + (hour.getKey() + 1) * 3_600_000L));
+    }
+    return stream.advanceWatermarkToInfinity();
   }
 
   // Rows per partition folder, counted from the written files.
