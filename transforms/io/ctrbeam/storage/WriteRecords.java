@@ -40,7 +40,7 @@ import org.joda.time.Duration;
  * in partition folders chosen per record (e.g. {@code date=…/hour=…/country=…/}), through Beam's
  * {@code FileSystems} (local paths, {@code gs://}, {@code s3://}).
  *
- * <p>Files are named {@code <partition>/part-<window>-<pane>-<shard>-of-<n><suffix>}. Bounded
+ * <p>Files are named {@code <partition>/part[-<file>][-<window>][-<pane>]-<shard>-of-<n><suffix>}. Bounded
  * input is written once at the end; unbounded input must be windowed (by {@link
  * #withFixedWindows} or upstream) and is written once per window and pane.
  *

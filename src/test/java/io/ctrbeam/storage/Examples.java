@@ -1,6 +1,5 @@
 package io.ctrbeam.storage;
 
-import io.ctrbeam.schema.FeatureSnapshot;
 import io.ctrbeam.schema.TrainingExample;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -49,19 +48,5 @@ final class Examples {
       out.add(example(String.format("imp-%04d", i), t, countries[(i / 3) % 3], i % 5 == 0 ? 1 : 0));
     }
     return out;
-  }
-
-  static FeatureSnapshot snapshot(String kind, String key, long asOf, long imps, long clicks) {
-    return FeatureSnapshot.newBuilder()
-        .setKeyKind(kind)
-        .setKey(key)
-        .setAsOf(Instant.ofEpochMilli(asOf))
-        .setImpressions24h(imps)
-        .setClicks24h(clicks)
-        .setCtr24h(imps == 0 ? null : (double) clicks / imps)
-        .setDecayedImpressions(imps * 0.9)
-        .setDecayedClicks(clicks * 0.9)
-        .setDecayedCtr((clicks * 0.9 + 1) / (imps * 0.9 + 11))
-        .build();
   }
 }

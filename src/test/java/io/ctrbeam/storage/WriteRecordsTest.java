@@ -16,6 +16,7 @@ import io.ctrbeam.schema.DeadLetter;
 import io.ctrbeam.schema.FeatureSnapshot;
 import io.ctrbeam.schema.TrainingExample;
 import io.ctrbeam.testing.TestPipelineExtension;
+import io.ctrbeam.testing.TestSnapshots;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -178,22 +179,7 @@ class WriteRecordsTest {
   void unboundedInputIsWrittenPerFixedWindowAndMatchesBatch(TestPipeline p) throws Exception {
     String out = tmp.resolve("stream").toString();
     List<TrainingExample> in = Examples.examples(N);
-    TestStream.Builder<TrainingExample> stream =
-        TestStream.create(AvroCoder.of(TrainingExample.class));
-    for (int hour = 0; hour < 3; hour++) {
-      List<TimestampedValue<TrainingExample>> batch = new ArrayList<>();
-      for (TrainingExample e : in) {
-        long t = e.getEventTime().toEpochMilli();
-        if ((t - Examples.T0) / 3_600_000L == hour) {
-          batch.add(TimestampedValue.of(e, new Instant(t)));
-        }
-      }
-      stream =
-          stream
-              .addElements(batch.get(0), batch.subList(1, batch.size()).toArray(TimestampedValue[]::new))
-              .advanceWatermarkTo(new Instant(Examples.T0 + (hour + 1) * 3_600_000L));
-    }
-    p.apply(stream.advanceWatermarkToInfinity())
+    p.apply(hourly(in))
         .apply(
             "WriteTrainingData",
             WriteTrainingData.to(out).withFixedWindows(Duration.standardHours(1)).withNumShards(1));
@@ -206,6 +192,34 @@ class WriteRecordsTest {
     assertThat(
         files.stream().allMatch(f -> f.getFileName().toString().startsWith("part-2024-03-05T")),
         equalTo(true));
+  }
+
+  @Test
+  void unboundedTargetRecordsPerFileCountsPerWindow(TestPipeline p) throws Exception {
+    String out = tmp.resolve("stream-sized").toString();
+    List<TrainingExample> in = new ArrayList<>();
+    for (int i = 0; i < 80; i++) {
+      in.add(Examples.example("w" + i, Examples.T0 + (i / 40) * 3_600_000L + i * 1_000L, "FR", 0));
+    }
+    p.apply(hourly(in))
+        .apply(
+            "WriteTrainingData",
+            WriteTrainingData.to(out)
+                .withFixedWindows(Duration.standardHours(1))
+                .withTargetRecordsPerFile(10));
+    p.run().waitUntilFinish();
+
+    assertThat(
+        partitionCounts(out, ".parquet"),
+        equalTo(
+            Map.of(
+                "date=2024-03-05/hour=00/country=FR", 40L, "date=2024-03-05/hour=01/country=FR", 40L)));
+    for (String hour : List.of("00", "01")) {
+      long files =
+          files(out, ".parquet").stream().filter(f -> f.toString().contains("hour=" + hour)).count();
+      // 40 records at 10 a file: 4 files by hash, fewer only if a hash bucket stays empty.
+      assertThat(files, allOf(greaterThanOrEqualTo(2L), lessThanOrEqualTo(4L)));
+    }
   }
 
   @Test
@@ -228,9 +242,9 @@ class WriteRecordsTest {
     String out = tmp.resolve("features").toString();
     List<FeatureSnapshot> in =
         List.of(
-            Examples.snapshot("user", "u1", Examples.T0 + 1, 10, 2),
-            Examples.snapshot("ad", "a1", Examples.T0 + 86_400_000L, 0, 0),
-            Examples.snapshot("user", "u2", Examples.T0 + 86_400_000L + 5, 4, 1));
+            TestSnapshots.snapshot("user", "u1", Examples.T0 + 1, 10, 2),
+            TestSnapshots.snapshot("ad", "a1", Examples.T0 + 86_400_000L, 0, 0),
+            TestSnapshots.snapshot("user", "u2", Examples.T0 + 86_400_000L + 5, 4, 1));
     p.apply(Create.of(in).withCoder(AvroCoder.of(FeatureSnapshot.class)))
         .apply("WriteFeatures", WriteFeatureSnapshots.to(out));
     p.run().waitUntilFinish();
@@ -278,6 +292,25 @@ class WriteRecordsTest {
     assertThat(reasons, containsInAnyOrder("ORPHAN_CLICK/3/null", "PARSE_ERROR/9/Bw=="));
     assertThat(WriteJsonLines.sibling("gs://b/x/out/", "dead_letters"), equalTo("gs://b/x/dead_letters/"));
     assertThat(WriteJsonLines.sibling("out", "dead_letters"), equalTo("dead_letters/"));
+  }
+
+  // The examples hour by hour from T0, the watermark passing each hour's end after it.
+  private static TestStream<TrainingExample> hourly(List<TrainingExample> in) {
+    TestStream.Builder<TrainingExample> stream = TestStream.create(AvroCoder.of(TrainingExample.class));
+    Map<Long, List<TimestampedValue<TrainingExample>>> byHour = new TreeMap<>();
+    for (TrainingExample e : in) {
+      long t = e.getEventTime().toEpochMilli();
+      byHour.computeIfAbsent((t - Examples.T0) / 3_600_000L, h -> new ArrayList<>())
+          .add(TimestampedValue.of(e, new Instant(t)));
+    }
+    for (Map.Entry<Long, List<TimestampedValue<TrainingExample>>> hour : byHour.entrySet()) {
+      List<TimestampedValue<TrainingExample>> batch = hour.getValue();
+      stream =
+          stream
+              .addElements(batch.get(0), batch.subList(1, batch.size()).toArray(TimestampedValue[]::new))
+              .advanceWatermarkTo(new Instant(Examples.T0 + (hour.getKey() + 1) * 3_600_000L));
+    }
+    return stream.advanceWatermarkToInfinity();
   }
 
   // Rows per partition folder, counted from the written files.

@@ -1,0 +1,134 @@
+package io.ctrbeam.kafka;
+
+import static org.hamcrest.MatcherAssert.assertThat;
+import static org.hamcrest.Matchers.containsInAnyOrder;
+import static org.hamcrest.Matchers.equalTo;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.ctrbeam.schema.FeatureSnapshot;
+import io.ctrbeam.schema.RawRecord;
+import io.ctrbeam.testing.EmbeddedKafka;
+import io.ctrbeam.testing.TestPipelineExtension;
+import io.ctrbeam.testing.TestSnapshots;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.beam.sdk.extensions.avro.coders.AvroCoder;
+import org.apache.beam.sdk.testing.PAssert;
+import org.apache.beam.sdk.testing.TestPipeline;
+import org.apache.beam.sdk.transforms.Create;
+import org.apache.beam.sdk.transforms.DoFn;
+import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.values.PCollection;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.joda.time.Instant;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+@ExtendWith(TestPipelineExtension.class)
+class KafkaReadIT {
+  private static final long T0 = 1_709_596_800_000L;
+  private static final ObjectMapper MAPPER = new ObjectMapper();
+  private static EmbeddedKafka kafka;
+
+  @BeforeAll
+  static void startKafka() throws Exception {
+    kafka = EmbeddedKafka.start();
+  }
+
+  @AfterAll
+  static void stopKafka() throws Exception {
+    kafka.close();
+  }
+
+  /** {@code <source>/<offset>@<element timestamp millis>|<text or bytes as text>}. */
+  static final class Describe extends DoFn<RawRecord, String> {
+    @ProcessElement
+    public void process(@Element RawRecord r, @Timestamp Instant ts, OutputReceiver<String> out) {
+      String payload =
+          r.getText() != null
+              ? "text:" + r.getText()
+              : "bytes:" + StandardCharsets.UTF_8.decode(r.getBytes().duplicate());
+      out.output(r.getSource() + "/" + r.getSourceOffset() + "@" + ts.getMillis() + "|" + payload);
+    }
+  }
+
+  @Test
+  void jsonLinesWithDisorderBecomeRawRecordsAtTheirEventTime(TestPipeline p) throws Exception {
+    kafka.createTopic("impressions", 1);
+    long[] offsetsInSeconds = {0, 50, 20, 90, 10, 70, 30};
+    List<String> lines = new ArrayList<>();
+    for (int i = 0; i < offsetsInSeconds.length; i++) {
+      lines.add(String.format(
+          "{\"impression_id\":\"i%d\",\"nested\":{\"event_time\":1},\"event_time\":%d}",
+          i, T0 + offsetsInSeconds[i] * 1000));
+    }
+    lines.add("{\"impression_id\":\"i7\",\"event_time\":\"not a time\"}");
+    lines.add("not json at all");
+    lines.add("{\"impression_id\":\"i9\",\"event_time\":\"" + (T0 + 5) + "\"}");
+    List<RecordMetadata> acks = kafka.produce("impressions", lines, 0);
+
+    PCollection<String> read =
+        p.apply(
+                "ReadImpressions",
+                ReadKafkaRecords.from(kafka.bootstrapServers(), "impressions")
+                    .withMaxDelay(org.joda.time.Duration.standardMinutes(2))
+                    .withMaxNumRecords(lines.size()))
+            .apply(ParDo.of(new Describe()));
+
+    List<String> expected = new ArrayList<>();
+    for (int i = 0; i < lines.size(); i++) {
+      long ts =
+          i < offsetsInSeconds.length
+              ? T0 + offsetsInSeconds[i] * 1000
+              : i == 9 ? T0 + 5 : acks.get(i).timestamp();
+      expected.add("impressions-0/" + acks.get(i).offset() + "@" + ts + "|text:" + lines.get(i));
+    }
+    PAssert.that(read).containsInAnyOrder(expected);
+    p.run().waitUntilFinish();
+  }
+
+  @Test
+  void avroValuesArriveAsBytesAtTheKafkaTimestamp(TestPipeline p) throws Exception {
+    kafka.createTopic("binary", 1);
+    List<RecordMetadata> acks = kafka.produce("binary", List.of("\u0002ab", "{\"event_time\":5}"), 0);
+    PCollection<String> read =
+        p.apply(
+                "ReadBinary",
+                ReadKafkaRecords.from(kafka.bootstrapServers(), "binary")
+                    .withValueFormat(ReadKafkaRecords.ValueFormat.AVRO)
+                    .withMaxNumRecords(2))
+            .apply(ParDo.of(new Describe()));
+    PAssert.that(read)
+        .containsInAnyOrder(
+            "binary-0/0@" + acks.get(0).timestamp() + "|bytes:\u0002ab",
+            "binary-0/1@" + acks.get(1).timestamp() + "|bytes:{\"event_time\":5}");
+    p.run().waitUntilFinish();
+  }
+
+  @Test
+  void writeKafkaJsonSendsPlainJsonKeyedByTheKeyFn(TestPipeline p) throws Exception {
+    kafka.createTopic("features-out", 1);
+    FeatureSnapshot a = TestSnapshots.snapshot("user", "u1", T0, 4, 1);
+    FeatureSnapshot b = TestSnapshots.snapshot("user", "u2", T0, 0, 0);
+    p.apply(Create.of(a, b).withCoder(AvroCoder.of(FeatureSnapshot.class)))
+        .apply(
+            "WriteKafkaJson",
+            WriteKafkaJson.<FeatureSnapshot>to(kafka.bootstrapServers(), "features-out")
+                .withKeyFn(FeatureSnapshot::getKey));
+    p.run().waitUntilFinish();
+
+    List<ConsumerRecord<String, String>> got = kafka.consume("features-out", 2, 10_000);
+    List<String> summary = new ArrayList<>();
+    for (ConsumerRecord<String, String> r : got) {
+      JsonNode j = MAPPER.readTree(r.value());
+      summary.add(r.key() + ":" + j.get("key").asText() + ":" + j.get("as_of").asLong() + ":" + j.get("ctr_24h"));
+    }
+    assertThat(summary, containsInAnyOrder("u1:u1:" + T0 + ":0.25", "u2:u2:" + T0 + ":null"));
+    assertThat(got.size(), equalTo(2));
+  }
+}
