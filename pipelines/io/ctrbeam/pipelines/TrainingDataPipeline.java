@@ -93,9 +93,9 @@ public final class TrainingDataPipeline {
     String out = trimSlash(o.getOutput());
 
     ParseResult<Impression> impressions =
-        p.apply("ReadImpressions", ReadLogs.impressions(o.getImpressions()).withFormat(o.getInputFormat()));
+        p.apply("ReadImpressions", ReadLogs.impressions(o.getImpressions()).withFormat(o.getInputFormat()).withDedupBuckets(o.getBuckets()));
     ParseResult<Click> clicks =
-        p.apply("ReadClicks", ReadLogs.clicks(o.getClicks()).withFormat(o.getInputFormat()));
+        p.apply("ReadClicks", ReadLogs.clicks(o.getClicks()).withFormat(o.getInputFormat()).withDedupBuckets(o.getBuckets()));
     List<PCollection<DeadLetter>> deadLetters = new ArrayList<>();
     deadLetters.add(impressions.deadLetters());
     deadLetters.add(clicks.deadLetters());
@@ -106,7 +106,7 @@ public final class TrainingDataPipeline {
       labeling = labeling.withoutConversions();
     } else {
       ParseResult<Conversion> read =
-          p.apply("ReadConversions", ReadLogs.conversions(o.getConversions()).withFormat(o.getInputFormat()));
+          p.apply("ReadConversions", ReadLogs.conversions(o.getConversions()).withFormat(o.getInputFormat()).withDedupBuckets(o.getBuckets()));
       conversions = read.records();
       deadLetters.add(read.deadLetters());
     }

@@ -44,8 +44,9 @@ import org.joda.time.Duration;
  * input is written once at the end; unbounded input must be windowed (by {@link
  * #withFixedWindows} or upstream) and is written once per window and pane.
  *
- * <p>File size: by default the runner picks the shard count (bounded) or {@link #withNumShards}
- * files per partition and window are written (unbounded default 1). {@link
+ * <p>File size: by default one file per partition and window ({@link #withNumShards} sets
+ * another count; 0 lets the runner choose, bounded input only, which on DirectRunner means a file
+ * per bundle and partition). {@link
  * #withTargetRecordsPerFile} instead counts each partition's records (per window) and spreads
  * them over {@code ceil(count / n)} files by a hash of the record, so files hold about {@code n}
  * records each (hash-balanced, not a hard cap). {@link #withTargetFileSize} derives {@code n}
@@ -92,7 +93,7 @@ public final class WriteRecords<T extends SpecificRecord>
   public static <T extends SpecificRecord> WriteRecords<T> of(Class<T> type) {
     checkNotNull(type, "type");
     return new WriteRecords<>(
-        type, null, FileFormat.PARQUET, Partitions.none(), "none", null, 0, 0);
+        type, null, FileFormat.PARQUET, Partitions.none(), "none", null, 1, 0);
   }
 
   /** The output directory (a local path or a Beam filesystem URI). Required. */
