@@ -21,7 +21,10 @@ import org.apache.beam.sdk.transforms.Create;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.PCollectionTuple;
 import org.apache.beam.sdk.values.TimestampedValue;
+import org.apache.beam.sdk.values.TupleTag;
+import org.apache.beam.sdk.values.TupleTagList;
 
 /** Test data and order-independent summaries of the labeler's outputs. */
 final class LabelFixtures {
@@ -83,6 +86,49 @@ final class LabelFixtures {
       tv.add(TimestampedValue.of(x, new org.joda.time.Instant(x.getEventTime().toEpochMilli())));
     }
     return p.apply("Conversions", Create.timestamped(tv).withCoder(AvroCoder.of(Conversion.class)));
+  }
+
+  /** An encoded event for {@link #events}: an impression. */
+  static TimestampedValue<String> ei(String id, long t) {
+    return TimestampedValue.of("i," + id + ",," + t, new org.joda.time.Instant(t));
+  }
+
+  /** An encoded click. */
+  static TimestampedValue<String> ec(String id, String impId, long t) {
+    return TimestampedValue.of("c," + id + "," + impId + "," + t, new org.joda.time.Instant(t));
+  }
+
+  /** An encoded conversion. */
+  static TimestampedValue<String> ev(String id, String impId, long t) {
+    return TimestampedValue.of("v," + id + "," + impId + "," + t, new org.joda.time.Instant(t));
+  }
+
+  static final TupleTag<Impression> IMPS = new TupleTag<Impression>("imps") {};
+  static final TupleTag<Click> CLICKS = new TupleTag<Click>("clicks") {};
+  static final TupleTag<Conversion> CONVS = new TupleTag<Conversion>("convs") {};
+
+  /** Splits encoded events (e.g. from one TestStream) into the labeler's three inputs. */
+  static LabelInputs events(PCollection<String> encoded) {
+    PCollectionTuple t =
+        encoded.apply(
+            "Decode", ParDo.of(new DecodeFn()).withOutputTags(IMPS, TupleTagList.of(CLICKS).and(CONVS)));
+    return LabelInputs.of(
+        t.get(IMPS).setCoder(AvroCoder.of(Impression.class)),
+        t.get(CLICKS).setCoder(AvroCoder.of(Click.class)),
+        t.get(CONVS).setCoder(AvroCoder.of(Conversion.class)));
+  }
+
+  static final class DecodeFn extends DoFn<String, Impression> {
+    @ProcessElement
+    public void process(@Element String s, MultiOutputReceiver out) {
+      String[] f = s.split(",", -1);
+      long t = Long.parseLong(f[3]);
+      switch (f[0]) {
+        case "i" -> out.get(IMPS).output(imp(f[1], t));
+        case "c" -> out.get(CLICKS).output(click(f[1], f[2], t));
+        default -> out.get(CONVS).output(conv(f[1], f[2], t));
+      }
+    }
   }
 
   /** id|clicked|converted|label_time-T0|elapsed|kind|@timestamp-T0 of a row. */
