@@ -109,9 +109,13 @@ final class LabelFixtures {
 
   /** Splits encoded events (e.g. from one TestStream) into the labeler's three inputs. */
   static LabelInputs events(PCollection<String> encoded) {
+    return events("Decode", encoded);
+  }
+
+  static LabelInputs events(String name, PCollection<String> encoded) {
     PCollectionTuple t =
         encoded.apply(
-            "Decode", ParDo.of(new DecodeFn()).withOutputTags(IMPS, TupleTagList.of(CLICKS).and(CONVS)));
+            name, ParDo.of(new DecodeFn()).withOutputTags(IMPS, TupleTagList.of(CLICKS).and(CONVS)));
     return LabelInputs.of(
         t.get(IMPS).setCoder(AvroCoder.of(Impression.class)),
         t.get(CLICKS).setCoder(AvroCoder.of(Click.class)),
