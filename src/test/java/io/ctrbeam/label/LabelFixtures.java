@@ -125,13 +125,28 @@ final class LabelFixtures {
   static final class DecodeFn extends DoFn<String, Impression> {
     @ProcessElement
     public void process(@Element String s, MultiOutputReceiver out) {
-      String[] f = s.split(",", -1);
-      long t = Long.parseLong(f[3]);
-      switch (f[0]) {
-        case "i" -> out.get(IMPS).output(imp(f[1], t));
-        case "c" -> out.get(CLICKS).output(click(f[1], f[2], t));
-        default -> out.get(CONVS).output(conv(f[1], f[2], t));
+      Object x = decode(s);
+      if (x instanceof Impression i) {
+        out.get(IMPS).output(i);
+      } else if (x instanceof Click c) {
+        out.get(CLICKS).output(c);
+      } else {
+        out.get(CONVS).output((Conversion) x);
       }
+    }
+  }
+
+  /** An encoded event as an Impression, Click or Conversion. */
+  static Object decode(String s) {
+    String[] f = s.split(",", -1);
+    long t = Long.parseLong(f[3]);
+    switch (f[0]) {
+      case "i":
+        return imp(f[1], t);
+      case "c":
+        return click(f[1], f[2], t);
+      default:
+        return conv(f[1], f[2], t);
     }
   }
 
