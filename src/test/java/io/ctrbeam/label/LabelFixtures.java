@@ -7,6 +7,7 @@ import io.ctrbeam.schema.Impression;
 import io.ctrbeam.schema.LabelCorrection;
 import io.ctrbeam.schema.TrainingExample;
 import java.time.Instant;
+import org.apache.avro.specific.SpecificRecord;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.beam.sdk.Pipeline;
@@ -65,27 +66,27 @@ final class LabelFixtures {
   }
 
   static PCollection<Impression> impressions(Pipeline p, Impression... xs) {
-    List<TimestampedValue<Impression>> tv = new ArrayList<>();
-    for (Impression x : xs) {
-      tv.add(TimestampedValue.of(x, new org.joda.time.Instant(x.getEventTime().toEpochMilli())));
-    }
-    return p.apply("Impressions", Create.timestamped(tv).withCoder(AvroCoder.of(Impression.class)));
+    return timestamped(p, "Impressions", Impression.class, xs);
   }
 
   static PCollection<Click> clicks(Pipeline p, Click... xs) {
-    List<TimestampedValue<Click>> tv = new ArrayList<>();
-    for (Click x : xs) {
-      tv.add(TimestampedValue.of(x, new org.joda.time.Instant(x.getEventTime().toEpochMilli())));
-    }
-    return p.apply("Clicks", Create.timestamped(tv).withCoder(AvroCoder.of(Click.class)));
+    return timestamped(p, "Clicks", Click.class, xs);
   }
 
   static PCollection<Conversion> conversions(Pipeline p, Conversion... xs) {
-    List<TimestampedValue<Conversion>> tv = new ArrayList<>();
-    for (Conversion x : xs) {
-      tv.add(TimestampedValue.of(x, new org.joda.time.Instant(x.getEventTime().toEpochMilli())));
+    return timestamped(p, "Conversions", Conversion.class, xs);
+  }
+
+  /** Avro records, each timestamped with its event_time field. */
+  @SafeVarargs
+  static <T extends SpecificRecord> PCollection<T> timestamped(
+      Pipeline p, String name, Class<T> type, T... xs) {
+    List<TimestampedValue<T>> tv = new ArrayList<>();
+    for (T x : xs) {
+      long t = ((Instant) x.get(x.getSchema().getField("event_time").pos())).toEpochMilli();
+      tv.add(TimestampedValue.of(x, new org.joda.time.Instant(t)));
     }
-    return p.apply("Conversions", Create.timestamped(tv).withCoder(AvroCoder.of(Conversion.class)));
+    return p.apply(name, Create.timestamped(tv).withCoder(AvroCoder.of(type)));
   }
 
   /** An encoded event for {@link #events}: an impression. */
