@@ -25,8 +25,11 @@ import org.apache.beam.sdk.values.TupleTagList;
  *
  * <pre>
  * mvn -o test-compile exec:java -Dexec.classpathScope=test \
- *   -DmainClass=io.ctrbeam.label.LabelBenchmark \
- *   -Dexec.args="--impressions=100000 --buckets=64 [--stateful=true] [--runner=FlinkRunner --flinkMaster=[local]]"
+ *   -DmainClass=io.ctrbeam.label.LabelBenchmark -Dexec.args="--impressions=100000 [--stateful=true]"
+ * # Flink: exec:java's class loader hides Flink classes from the mini-cluster, so use plain java:
+ * mvn -o -q dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile=cp.txt
+ * java -cp target/classes:target/test-classes:$(cat cp.txt) io.ctrbeam.label.LabelBenchmark \
+ *   --impressions=100000 --runner=FlinkRunner --flinkMaster=[local] --parallelism=2
  * </pre>
  *
  * Options of its own: --impressions, --clickRate, --buckets, --stateful, --mode; the rest go to
