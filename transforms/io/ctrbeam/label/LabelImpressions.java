@@ -255,17 +255,17 @@ public final class LabelImpressions extends PTransform<LabelInputs, LabelResult>
     PCollection<LabelCorrection> corrections = corrs.apply("FlattenCorrections", Flatten.pCollections());
     PCollection<Long> delays = clicked.get(OutcomeJoin.DELAYS);
 
-    PCollectionView<Double> lambdaView = null;
+    ParDo.SingleOutput<TrainingExample, TrainingExample> confidence;
     if (estimateLambda) {
-      lambdaView =
+      PCollectionView<Double> lambdaView =
           delays
               .apply("EstimateLambda", Combine.globally(new LambdaFn(lambdaPerMs)))
               .apply("LambdaView", View.asSingleton());
-    }
-    ParDo.SingleOutput<TrainingExample, TrainingExample> confidence =
-        ParDo.of(new ConfidenceFn(estimateLambda ? null : lambdaPerMs, lambdaView));
-    if (lambdaView != null) {
-      confidence = confidence.withSideInputs(lambdaView);
+      confidence =
+          ParDo.of(new EstimatedConfidenceFn())
+              .withSideInput(EstimatedConfidenceFn.LAMBDA, lambdaView);
+    } else {
+      confidence = ParDo.of(new ConfidenceFn(lambdaPerMs));
     }
     PCollection<TrainingExample> examples =
         rows.apply("ApplyConfidence", confidence).setCoder(AvroCoder.of(TrainingExample.class));
@@ -434,21 +434,34 @@ public final class LabelImpressions extends PTransform<LabelInputs, LabelResult>
     }
   }
 
-  private static final class ConfidenceFn extends DoFn<TrainingExample, TrainingExample> {
-    private final Double lambda;
-    private final PCollectionView<Double> view;
+  private static TrainingExample withConfidence(TrainingExample row, double lambdaPerMs) {
+    double c = confidence(row.getClicked(), row.getElapsedMs(), lambdaPerMs);
+    return TrainingExample.newBuilder(row).setLabelConfidence(c).build();
+  }
 
-    ConfidenceFn(Double lambda, PCollectionView<Double> view) {
+  private static final class ConfidenceFn extends DoFn<TrainingExample, TrainingExample> {
+    private final double lambda;
+
+    ConfidenceFn(double lambda) {
       this.lambda = lambda;
-      this.view = view;
     }
 
     @ProcessElement
+    public void process(@Element TrainingExample row, OutputReceiver<TrainingExample> out) {
+      out.output(withConfidence(row, lambda));
+    }
+  }
+
+  /** Confidence with the decay rate estimated from the data, read from a side input. */
+  private static final class EstimatedConfidenceFn extends DoFn<TrainingExample, TrainingExample> {
+    static final String LAMBDA = "lambda";
+
+    @ProcessElement
     public void process(
-        @Element TrainingExample row, OutputReceiver<TrainingExample> out, ProcessContext ctx) {
-      double l = view == null ? lambda : ctx.sideInput(view);
-      double c = confidence(row.getClicked(), row.getElapsedMs(), l);
-      out.output(TrainingExample.newBuilder(row).setLabelConfidence(c).build());
+        @Element TrainingExample row,
+        @SideInput(LAMBDA) Double lambda,
+        OutputReceiver<TrainingExample> out) {
+      out.output(withConfidence(row, lambda));
     }
   }
 

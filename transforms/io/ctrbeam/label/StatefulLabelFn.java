@@ -40,6 +40,9 @@ final class StatefulLabelFn extends DoFn<KV<Integer, LabelEvent>, TrainingExampl
   static final String TIMER_AT = "timerAt";
   static final String WATERMARK_SEEN = "watermarkSeen";
   static final String SIZE = "size";
+  static final String NEXT_PENDING = "nextPending";
+  static final String NEXT_TOMB = "nextTombstoneExpiry";
+  static final String NEXT_ORPHAN = "nextOrphan";
   static final String DUE = "due";
 
   private static final Counter STATE_ENTRIES = Metrics.counter(LabelRules.NAMESPACE, "state_entries");
@@ -72,6 +75,18 @@ final class StatefulLabelFn extends DoFn<KV<Integer, LabelEvent>, TrainingExampl
   @StateId(SIZE)
   private final StateSpec<ValueState<Long>> sizeSpec = StateSpecs.value(VarLongCoder.of());
 
+  /** The earliest due time of the pending primaries: they are scanned only on fires that reach it. */
+  @StateId(NEXT_PENDING)
+  private final StateSpec<ValueState<Long>> nextPendingSpec = StateSpecs.value(VarLongCoder.of());
+
+  /** The earliest tombstone expiry: tombstones are scanned only on fires that reach it. */
+  @StateId(NEXT_TOMB)
+  private final StateSpec<ValueState<Long>> nextTombSpec = StateSpecs.value(VarLongCoder.of());
+
+  /** The earliest orphan deadline of the buffered outcomes, likewise. */
+  @StateId(NEXT_ORPHAN)
+  private final StateSpec<ValueState<Long>> nextOrphanSpec = StateSpecs.value(VarLongCoder.of());
+
   @TimerId(DUE)
   private final TimerSpec dueSpec = TimerSpecs.timer(TimeDomain.EVENT_TIME);
 
@@ -90,6 +105,9 @@ final class StatefulLabelFn extends DoFn<KV<Integer, LabelEvent>, TrainingExampl
       @StateId(TIMER_AT) ValueState<Long> timerAt,
       @StateId(WATERMARK_SEEN) ValueState<Long> wmSeen,
       @StateId(SIZE) ValueState<Long> size,
+      @StateId(NEXT_PENDING) ValueState<Long> nextPending,
+      @StateId(NEXT_TOMB) ValueState<Long> nextTomb,
+      @StateId(NEXT_ORPHAN) ValueState<Long> nextOrphan,
       @TimerId(DUE) Timer due,
       MultiOutputReceiver receiver) {
     JoinTags.Out out = tags.sink(receiver, ts);
@@ -126,10 +144,10 @@ final class StatefulLabelFn extends DoFn<KV<Integer, LabelEvent>, TrainingExampl
       }
       if (positive) {
         tombs.put(id, new Tomb(t, row.getEventTime().toEpochMilli(), 1));
-        nextDue = rules.tombstoneUntil(t);
+        nextDue = lower(nextTomb, rules.tombstoneUntil(t));
       } else {
         pending.put(id, held);
-        nextDue = dueOf(held, t);
+        nextDue = lower(nextPending, dueOf(held, t));
       }
       delta += 1;
     } else {
@@ -143,7 +161,7 @@ final class StatefulLabelFn extends DoFn<KV<Integer, LabelEvent>, TrainingExampl
           rules.emitPositive(held.row, o, out);
           pending.remove(id);
           tombs.put(id, new Tomb(t, held.row.getEventTime().toEpochMilli(), 1));
-          nextDue = rules.tombstoneUntil(t);
+          nextDue = lower(nextTomb, rules.tombstoneUntil(t));
         }
       } else if (tomb != null) {
         boolean wasPositive = tomb.label == 1;
@@ -163,7 +181,7 @@ final class StatefulLabelFn extends DoFn<KV<Integer, LabelEvent>, TrainingExampl
           next.add(o);
           early.put(id, next);
           delta += 1;
-          nextDue = rules.orphanAt(o.timeMs());
+          nextDue = lower(nextOrphan, rules.orphanAt(o.timeMs()));
         }
       }
     }
@@ -187,6 +205,9 @@ final class StatefulLabelFn extends DoFn<KV<Integer, LabelEvent>, TrainingExampl
       @StateId(TIMER_AT) ValueState<Long> timerAt,
       @StateId(WATERMARK_SEEN) ValueState<Long> wmSeen,
       @StateId(SIZE) ValueState<Long> size,
+      @StateId(NEXT_PENDING) ValueState<Long> nextPending,
+      @StateId(NEXT_TOMB) ValueState<Long> nextTomb,
+      @StateId(NEXT_ORPHAN) ValueState<Long> nextOrphan,
       @TimerId(DUE) Timer due,
       MultiOutputReceiver receiver) {
     long f = ctx.fireTimestamp().getMillis();
@@ -194,63 +215,78 @@ final class StatefulLabelFn extends DoFn<KV<Integer, LabelEvent>, TrainingExampl
     wmSeen.write(seen == null ? f : Math.max(seen, f));
     JoinTags.Out out = tags.sink(receiver, ctx.timestamp());
     long delta = 0;
-    long next = Long.MAX_VALUE;
-
-    List<Map.Entry<String, Held>> pendingNow = new ArrayList<>();
-    pending.entries().read().forEach(pendingNow::add);
-    for (Map.Entry<String, Held> en : pendingNow) {
-      Held held = en.getValue();
-      long t = rules.primaryTime(held.row);
-      boolean neg = held.negEmitted;
-      if (!neg && rules.negativeAt(t) <= f) {
-        rules.emitNegative(held.row, out);
-        neg = true;
-      }
-      if (rules.releaseAt(t) <= f) {
-        pending.remove(en.getKey());
-        tombs.put(en.getKey(), new Tomb(t, held.row.getEventTime().toEpochMilli(), 0));
-        next = Math.min(next, rules.tombstoneUntil(t));
-      } else {
-        if (neg != held.negEmitted) {
-          held = new Held(held.row, true);
-          pending.put(en.getKey(), held);
+    Long pendingAt = nextPending.read();
+    if (pendingAt != null && pendingAt <= f) {
+      long nextP = Long.MAX_VALUE;
+      List<Map.Entry<String, Held>> pendingNow = new ArrayList<>();
+      pending.entries().read().forEach(pendingNow::add);
+      for (Map.Entry<String, Held> en : pendingNow) {
+        Held held = en.getValue();
+        long t = rules.primaryTime(held.row);
+        boolean neg = held.negEmitted;
+        if (!neg && rules.negativeAt(t) <= f) {
+          rules.emitNegative(held.row, out);
+          neg = true;
         }
-        next = Math.min(next, dueOf(held, t));
+        if (rules.releaseAt(t) <= f) {
+          pending.remove(en.getKey());
+          tombs.put(en.getKey(), new Tomb(t, held.row.getEventTime().toEpochMilli(), 0));
+          lower(nextTomb, rules.tombstoneUntil(t));
+        } else {
+          if (neg != held.negEmitted) {
+            held = new Held(held.row, true);
+            pending.put(en.getKey(), held);
+          }
+          nextP = Math.min(nextP, dueOf(held, t));
+        }
       }
+      write(nextPending, nextP);
     }
 
-    List<Map.Entry<String, Tomb>> tombsNow = new ArrayList<>();
-    tombs.entries().read().forEach(tombsNow::add);
-    for (Map.Entry<String, Tomb> en : tombsNow) {
-      long until = rules.tombstoneUntil(en.getValue().primaryTime);
-      if (until <= f) {
-        tombs.remove(en.getKey());
-        delta -= 1;
-      } else {
-        next = Math.min(next, until);
-      }
-    }
-
-    List<Map.Entry<String, List<Outcome>>> earlyNow = new ArrayList<>();
-    early.entries().read().forEach(earlyNow::add);
-    for (Map.Entry<String, List<Outcome>> en : earlyNow) {
-      List<Outcome> keep = new ArrayList<>();
-      for (Outcome o : en.getValue()) {
-        long orphanAt = rules.orphanAt(o.timeMs());
-        if (orphanAt <= f) {
-          rules.orphan(o, out, orphanAt);
+    Long tombAt = nextTomb.read();
+    if (tombAt != null && tombAt <= f) {
+      long nextT = Long.MAX_VALUE;
+      List<Map.Entry<String, Tomb>> tombsNow = new ArrayList<>();
+      tombs.entries().read().forEach(tombsNow::add);
+      for (Map.Entry<String, Tomb> en : tombsNow) {
+        long until = rules.tombstoneUntil(en.getValue().primaryTime);
+        if (until <= f) {
+          tombs.remove(en.getKey());
           delta -= 1;
         } else {
-          keep.add(o);
-          next = Math.min(next, orphanAt);
+          nextT = Math.min(nextT, until);
         }
       }
-      if (keep.isEmpty()) {
-        early.remove(en.getKey());
-      } else if (keep.size() != en.getValue().size()) {
-        early.put(en.getKey(), keep);
-      }
+      write(nextTomb, nextT);
     }
+
+    Long orphanAt0 = nextOrphan.read();
+    if (orphanAt0 != null && orphanAt0 <= f) {
+      long nextO = Long.MAX_VALUE;
+      List<Map.Entry<String, List<Outcome>>> earlyNow = new ArrayList<>();
+      early.entries().read().forEach(earlyNow::add);
+      for (Map.Entry<String, List<Outcome>> en : earlyNow) {
+        List<Outcome> keep = new ArrayList<>();
+        for (Outcome o : en.getValue()) {
+          long orphanAt = rules.orphanAt(o.timeMs());
+          if (orphanAt <= f) {
+            rules.orphan(o, out, orphanAt);
+            delta -= 1;
+          } else {
+            keep.add(o);
+            nextO = Math.min(nextO, orphanAt);
+          }
+        }
+        if (keep.isEmpty()) {
+          early.remove(en.getKey());
+        } else if (keep.size() != en.getValue().size()) {
+          early.put(en.getKey(), keep);
+        }
+      }
+      write(nextOrphan, nextO);
+    }
+    long next =
+        Math.min(orDefault(nextPending), Math.min(orDefault(nextTomb), orDefault(nextOrphan)));
 
     if (next == Long.MAX_VALUE) {
       timerAt.clear();
@@ -265,6 +301,28 @@ final class StatefulLabelFn extends DoFn<KV<Integer, LabelEvent>, TrainingExampl
   /** The next time a held primary needs the timer: its negative, else its release. */
   private long dueOf(Held held, long t) {
     return held.negEmitted ? rules.releaseAt(t) : Math.min(rules.negativeAt(t), rules.releaseAt(t));
+  }
+
+  /** Lowers a stored minimum to {@code t}; returns t. */
+  private static long lower(ValueState<Long> min, long t) {
+    Long m = min.read();
+    if (m == null || t < m) {
+      min.write(t);
+    }
+    return t;
+  }
+
+  private static long orDefault(ValueState<Long> min) {
+    Long m = min.read();
+    return m == null ? Long.MAX_VALUE : m;
+  }
+
+  private static void write(ValueState<Long> min, long t) {
+    if (t == Long.MAX_VALUE) {
+      min.clear();
+    } else {
+      min.write(t);
+    }
   }
 
   private static void track(ValueState<Long> size, long delta) {

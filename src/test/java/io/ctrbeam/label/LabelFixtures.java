@@ -7,6 +7,7 @@ import io.ctrbeam.schema.Impression;
 import io.ctrbeam.schema.LabelCorrection;
 import io.ctrbeam.schema.TrainingExample;
 import java.time.Instant;
+import org.apache.avro.specific.SpecificRecord;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.beam.sdk.Pipeline;
@@ -21,7 +22,10 @@ import org.apache.beam.sdk.transforms.Create;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.PCollectionTuple;
 import org.apache.beam.sdk.values.TimestampedValue;
+import org.apache.beam.sdk.values.TupleTag;
+import org.apache.beam.sdk.values.TupleTagList;
 
 /** Test data and order-independent summaries of the labeler's outputs. */
 final class LabelFixtures {
@@ -62,27 +66,89 @@ final class LabelFixtures {
   }
 
   static PCollection<Impression> impressions(Pipeline p, Impression... xs) {
-    List<TimestampedValue<Impression>> tv = new ArrayList<>();
-    for (Impression x : xs) {
-      tv.add(TimestampedValue.of(x, new org.joda.time.Instant(x.getEventTime().toEpochMilli())));
-    }
-    return p.apply("Impressions", Create.timestamped(tv).withCoder(AvroCoder.of(Impression.class)));
+    return timestamped(p, "Impressions", Impression.class, xs);
   }
 
   static PCollection<Click> clicks(Pipeline p, Click... xs) {
-    List<TimestampedValue<Click>> tv = new ArrayList<>();
-    for (Click x : xs) {
-      tv.add(TimestampedValue.of(x, new org.joda.time.Instant(x.getEventTime().toEpochMilli())));
-    }
-    return p.apply("Clicks", Create.timestamped(tv).withCoder(AvroCoder.of(Click.class)));
+    return timestamped(p, "Clicks", Click.class, xs);
   }
 
   static PCollection<Conversion> conversions(Pipeline p, Conversion... xs) {
-    List<TimestampedValue<Conversion>> tv = new ArrayList<>();
-    for (Conversion x : xs) {
-      tv.add(TimestampedValue.of(x, new org.joda.time.Instant(x.getEventTime().toEpochMilli())));
+    return timestamped(p, "Conversions", Conversion.class, xs);
+  }
+
+  /** Avro records, each timestamped with its event_time field. */
+  @SafeVarargs
+  static <T extends SpecificRecord> PCollection<T> timestamped(
+      Pipeline p, String name, Class<T> type, T... xs) {
+    List<TimestampedValue<T>> tv = new ArrayList<>();
+    for (T x : xs) {
+      long t = ((Instant) x.get(x.getSchema().getField("event_time").pos())).toEpochMilli();
+      tv.add(TimestampedValue.of(x, new org.joda.time.Instant(t)));
     }
-    return p.apply("Conversions", Create.timestamped(tv).withCoder(AvroCoder.of(Conversion.class)));
+    return p.apply(name, Create.timestamped(tv).withCoder(AvroCoder.of(type)));
+  }
+
+  /** An encoded event for {@link #events}: an impression. */
+  static TimestampedValue<String> ei(String id, long t) {
+    return TimestampedValue.of("i," + id + ",," + t, new org.joda.time.Instant(t));
+  }
+
+  /** An encoded click. */
+  static TimestampedValue<String> ec(String id, String impId, long t) {
+    return TimestampedValue.of("c," + id + "," + impId + "," + t, new org.joda.time.Instant(t));
+  }
+
+  /** An encoded conversion. */
+  static TimestampedValue<String> ev(String id, String impId, long t) {
+    return TimestampedValue.of("v," + id + "," + impId + "," + t, new org.joda.time.Instant(t));
+  }
+
+  static final TupleTag<Impression> IMPS = new TupleTag<Impression>("imps") {};
+  static final TupleTag<Click> CLICKS = new TupleTag<Click>("clicks") {};
+  static final TupleTag<Conversion> CONVS = new TupleTag<Conversion>("convs") {};
+
+  /** Splits encoded events (e.g. from one TestStream) into the labeler's three inputs. */
+  static LabelInputs events(PCollection<String> encoded) {
+    return events("Decode", encoded);
+  }
+
+  static LabelInputs events(String name, PCollection<String> encoded) {
+    PCollectionTuple t =
+        encoded.apply(
+            name, ParDo.of(new DecodeFn()).withOutputTags(IMPS, TupleTagList.of(CLICKS).and(CONVS)));
+    return LabelInputs.of(
+        t.get(IMPS).setCoder(AvroCoder.of(Impression.class)),
+        t.get(CLICKS).setCoder(AvroCoder.of(Click.class)),
+        t.get(CONVS).setCoder(AvroCoder.of(Conversion.class)));
+  }
+
+  static final class DecodeFn extends DoFn<String, Impression> {
+    @ProcessElement
+    public void process(@Element String s, MultiOutputReceiver out) {
+      Object x = decode(s);
+      if (x instanceof Impression i) {
+        out.get(IMPS).output(i);
+      } else if (x instanceof Click c) {
+        out.get(CLICKS).output(c);
+      } else {
+        out.get(CONVS).output((Conversion) x);
+      }
+    }
+  }
+
+  /** An encoded event as an Impression, Click or Conversion. */
+  static Object decode(String s) {
+    String[] f = s.split(",", -1);
+    long t = Long.parseLong(f[3]);
+    switch (f[0]) {
+      case "i":
+        return imp(f[1], t);
+      case "c":
+        return click(f[1], f[2], t);
+      default:
+        return conv(f[1], f[2], t);
+    }
   }
 
   /** id|clicked|converted|label_time-T0|elapsed|kind|@timestamp-T0 of a row. */
