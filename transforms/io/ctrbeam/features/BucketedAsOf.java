@@ -53,20 +53,29 @@ final class BucketedAsOf<E, S>
     PCollection<TrainingExample> out;
     if (items.isBounded() == PCollection.IsBounded.BOUNDED) {
       out =
-          items
-              .apply(
-                  "GlobalEarliest",
-                  Window.<KV<Integer, BucketItem<E>>>into(new GlobalWindows())
-                      .withTimestampCombiner(TimestampCombiner.EARLIEST))
+          globalEarliest("GlobalEarliest", items)
               .apply("GroupByBucket", GroupByKey.create())
               .apply("SweepBucket", ParDo.of(new SweepFn<>(logic)));
     } else {
       out =
-          items
-              .apply("Global", Window.into(new GlobalWindows()))
+          globalEarliest("GlobalEarliest", items)
               .apply("StatefulBucket", ParDo.of(new StreamFn<>(logic, retentionMillis)));
     }
     return out.setCoder(AvroCoder.of(TrainingExample.class));
+  }
+
+  /**
+   * The global window with the earliest timestamp per group, so that a bucket's outputs can keep
+   * their own timestamps; a no-op when the input already has it.
+   */
+  static <T> PCollection<T> globalEarliest(String name, PCollection<T> in) {
+    if (in.getWindowingStrategy().getWindowFn() instanceof GlobalWindows
+        && in.getWindowingStrategy().getTimestampCombiner() == TimestampCombiner.EARLIEST) {
+      return in;
+    }
+    return in.apply(
+        name,
+        Window.<T>into(new GlobalWindows()).withTimestampCombiner(TimestampCombiner.EARLIEST));
   }
 
   /** Sorts one entity's items by time; at equal times events come first only for inclusive logic. */

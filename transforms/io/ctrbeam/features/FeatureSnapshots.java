@@ -31,9 +31,6 @@ import org.apache.beam.sdk.transforms.GroupByKey;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.transforms.display.DisplayData;
-import org.apache.beam.sdk.transforms.windowing.GlobalWindows;
-import org.apache.beam.sdk.transforms.windowing.TimestampCombiner;
-import org.apache.beam.sdk.transforms.windowing.Window;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionList;
@@ -170,13 +167,11 @@ public final class FeatureSnapshots
         BucketedAsOf.itemCoder(new FeatureLogic(KeyKind.USER, params));
     PCollection<KV<Integer, BucketItem<String>>> events =
         PCollectionList.of(
-                impressions
-                    .apply("ImpressionsGlobal", Window.into(new GlobalWindows()))
+                BucketedAsOf.globalEarliest("ImpressionsGlobal", impressions)
                     .apply("ImpressionEvents", ParDo.of(new ImpressionEventsFn(buckets)))
                     .setCoder(coder))
             .and(
-                examples
-                    .apply("ExamplesGlobal", Window.into(new GlobalWindows()))
+                BucketedAsOf.globalEarliest("ExamplesGlobal", examples)
                     .apply("ClickEvents", ParDo.of(new ClickEventsFn(buckets)))
                     .setCoder(coder))
             .apply("Events", Flatten.pCollections());
@@ -184,11 +179,7 @@ public final class FeatureSnapshots
     if (events.isBounded() == PCollection.IsBounded.BOUNDED) {
       checkArgument(times != null, "bounded input needs asOf(times)");
       out =
-          events
-              .apply(
-                  "GlobalEarliest",
-                  Window.<KV<Integer, BucketItem<String>>>into(new GlobalWindows())
-                      .withTimestampCombiner(TimestampCombiner.EARLIEST))
+          BucketedAsOf.globalEarliest("EventsGlobal", events)
               .apply("GroupByBucket", GroupByKey.create())
               .apply("SweepBucket", ParDo.of(new AsOfFn(params, times)));
     } else {

@@ -168,7 +168,9 @@ class FeatureSnapshotsTest {
   @Test
   void streamingTicksMatchBatchAsOfTheSameTimes(TestPipeline stream, TestPipeline batch) {
     Scenario sc = Scenario.random(5, 160);
-    long period = H;
+    // Period = delivery step: the late impression arrives after the watermark passed it but before
+    // its tick fires (a late event arriving after its tick fired is only in later ticks).
+    long period = 2 * H;
     PCollection<KV<Impression, TrainingExample>> in =
         stream.apply("Stream", sc.stream(2 * H, 9));
     PCollection<Impression> imps =
