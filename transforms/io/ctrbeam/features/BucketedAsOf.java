@@ -189,9 +189,7 @@ final class BucketedAsOf<E, S>
         pending.add(item);
         Long at = timerAt.read();
         if (at == null || item.outTime < at) {
-          Instant t = new Instant(item.outTime);
-          due.withOutputTimestamp(t).set(t);
-          timerAt.write(item.outTime);
+          setTimer(due, timerAt, item.outTime);
         }
       }
     }
@@ -240,11 +238,16 @@ final class BucketedAsOf<E, S>
       if (rest.isEmpty()) {
         timerAt.clear();
       } else {
-        Instant t = new Instant(next);
-        due.withOutputTimestamp(t).set(t);
-        timerAt.write(next);
+        setTimer(due, timerAt, next);
       }
     }
+  }
+
+  /** Sets the bucket's one timer to t, holding the output watermark at t, and remembers t. */
+  static void setTimer(Timer timer, ValueState<Long> timerAt, long t) {
+    Instant at = new Instant(t);
+    timer.withOutputTimestamp(at).set(at);
+    timerAt.write(t);
   }
 
   static <E> KvCoder<Integer, BucketItem<E>> itemCoder(EntityLogic<E, ?> logic) {

@@ -379,9 +379,7 @@ public final class FeatureSnapshots
       dirty.add(KV.of(tick, i.entity));
       Long at = timerAt.read();
       if (at == null || tick < at) {
-        Instant t = new Instant(tick);
-        timer.withOutputTimestamp(t).set(t);
-        timerAt.write(tick);
+        BucketedAsOf.setTimer(timer, timerAt, tick);
       }
     }
 
@@ -422,9 +420,7 @@ public final class FeatureSnapshots
       if (rest.isEmpty()) {
         timerAt.clear();
       } else {
-        Instant t = new Instant(next);
-        timer.withOutputTimestamp(t).set(t);
-        timerAt.write(next);
+        BucketedAsOf.setTimer(timer, timerAt, next);
       }
     }
   }
