@@ -192,9 +192,13 @@ public final class FeatureSnapshots
   @Override
   public void populateDisplayData(DisplayData.Builder builder) {
     super.populateDisplayData(builder);
+    if (period != null) {
+      builder.add(DisplayData.item("period", period));
+    }
+    if (times != null) {
+      builder.add(DisplayData.item("asOf", times.toString()));
+    }
     builder
-        .addIfNotNull(DisplayData.item("period", period))
-        .addIfNotNull(DisplayData.item("asOf", times == null ? null : times.toString()))
         .add(DisplayData.item("window", window))
         .add(DisplayData.item("halfLife", halfLife))
         .add(DisplayData.item("alpha", alpha))
