@@ -61,7 +61,7 @@ final class BucketedAsOf<E, S>
           globalEarliest("GlobalEarliest", items)
               .apply("StatefulBucket", ParDo.of(new StreamFn<>(logic, retentionMillis)));
     }
-    return out.setCoder(AvroCoder.of(TrainingExample.class));
+    return out.setCoder(AvroCoder.specific(TrainingExample.class));
   }
 
   /**

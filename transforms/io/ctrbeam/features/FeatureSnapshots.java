@@ -186,7 +186,7 @@ public final class FeatureSnapshots
       checkArgument(period != null, "unbounded input needs current()");
       out = events.apply("TickBucket", ParDo.of(new TickFn(params, period.getMillis())));
     }
-    return out.setCoder(AvroCoder.of(FeatureSnapshot.class));
+    return out.setCoder(AvroCoder.specific(FeatureSnapshot.class));
   }
 
   @Override
