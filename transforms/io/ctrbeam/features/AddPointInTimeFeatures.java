@@ -10,8 +10,6 @@ import org.apache.beam.sdk.transforms.Flatten;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.transforms.display.DisplayData;
-import org.apache.beam.sdk.transforms.windowing.GlobalWindows;
-import org.apache.beam.sdk.transforms.windowing.Window;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionList;
@@ -132,10 +130,8 @@ public final class AddPointInTimeFeatures
   public PCollection<TrainingExample> expand(PCollection<TrainingExample> examples) {
     FeatureParams params = params();
     long retention = labelWait.getMillis() + allowedLateness.getMillis();
-    PCollection<Impression> imps =
-        impressions.apply("ImpressionsGlobal", Window.into(new GlobalWindows()));
-    PCollection<TrainingExample> labeled =
-        examples.apply("ExamplesGlobal", Window.into(new GlobalWindows()));
+    PCollection<Impression> imps = BucketedAsOf.globalEarliest("ImpressionsGlobal", impressions);
+    PCollection<TrainingExample> labeled = BucketedAsOf.globalEarliest("ExamplesGlobal", examples);
     PCollection<TrainingExample> current = labeled;
     for (KeyKind kind : KeyKind.values()) {
       String name = stepName(kind);

@@ -56,7 +56,7 @@ final class BucketItem<E> {
     private static final Coder<String> STR = NullableCoder.of(StringUtf8Coder.of());
     private static final Coder<Long> LONG = VarLongCoder.of();
     private static final Coder<TrainingExample> EX =
-        NullableCoder.of(AvroCoder.of(TrainingExample.class));
+        NullableCoder.of(AvroCoder.specific(TrainingExample.class));
     private final Coder<E> eventCoder;
 
     ItemCoder(Coder<E> eventCoder) {

@@ -53,20 +53,29 @@ final class BucketedAsOf<E, S>
     PCollection<TrainingExample> out;
     if (items.isBounded() == PCollection.IsBounded.BOUNDED) {
       out =
-          items
-              .apply(
-                  "GlobalEarliest",
-                  Window.<KV<Integer, BucketItem<E>>>into(new GlobalWindows())
-                      .withTimestampCombiner(TimestampCombiner.EARLIEST))
+          globalEarliest("GlobalEarliest", items)
               .apply("GroupByBucket", GroupByKey.create())
               .apply("SweepBucket", ParDo.of(new SweepFn<>(logic)));
     } else {
       out =
-          items
-              .apply("Global", Window.into(new GlobalWindows()))
+          globalEarliest("GlobalEarliest", items)
               .apply("StatefulBucket", ParDo.of(new StreamFn<>(logic, retentionMillis)));
     }
-    return out.setCoder(AvroCoder.of(TrainingExample.class));
+    return out.setCoder(AvroCoder.specific(TrainingExample.class));
+  }
+
+  /**
+   * The global window with the earliest timestamp per group, so that a bucket's outputs can keep
+   * their own timestamps; a no-op when the input already has it.
+   */
+  static <T> PCollection<T> globalEarliest(String name, PCollection<T> in) {
+    if (in.getWindowingStrategy().getWindowFn() instanceof GlobalWindows
+        && in.getWindowingStrategy().getTimestampCombiner() == TimestampCombiner.EARLIEST) {
+      return in;
+    }
+    return in.apply(
+        name,
+        Window.<T>into(new GlobalWindows()).withTimestampCombiner(TimestampCombiner.EARLIEST));
   }
 
   /** Sorts one entity's items by time; at equal times events come first only for inclusive logic. */
@@ -180,9 +189,7 @@ final class BucketedAsOf<E, S>
         pending.add(item);
         Long at = timerAt.read();
         if (at == null || item.outTime < at) {
-          Instant t = new Instant(item.outTime);
-          due.withOutputTimestamp(t).set(t);
-          timerAt.write(item.outTime);
+          setTimer(due, timerAt, item.outTime);
         }
       }
     }
@@ -231,11 +238,16 @@ final class BucketedAsOf<E, S>
       if (rest.isEmpty()) {
         timerAt.clear();
       } else {
-        Instant t = new Instant(next);
-        due.withOutputTimestamp(t).set(t);
-        timerAt.write(next);
+        setTimer(due, timerAt, next);
       }
     }
+  }
+
+  /** Sets the bucket's one timer to t, holding the output watermark at t, and remembers t. */
+  static void setTimer(Timer timer, ValueState<Long> timerAt, long t) {
+    Instant at = new Instant(t);
+    timer.withOutputTimestamp(at).set(at);
+    timerAt.write(t);
   }
 
   static <E> KvCoder<Integer, BucketItem<E>> itemCoder(EntityLogic<E, ?> logic) {

@@ -15,8 +15,6 @@ import org.apache.beam.sdk.transforms.Flatten;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.transforms.display.DisplayData;
-import org.apache.beam.sdk.transforms.windowing.GlobalWindows;
-import org.apache.beam.sdk.transforms.windowing.Window;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionList;
@@ -98,13 +96,11 @@ public final class EnrichExamples
       KeyKind kind,
       long retention) {
     PCollection<KV<Integer, BucketItem<R>>> events =
-        versions
-            .apply(name + "VersionsGlobal", Window.into(new GlobalWindows()))
+        BucketedAsOf.globalEarliest(name + "VersionsGlobal", versions)
             .apply(name + "Versions", ParDo.of(new VersionEventsFn<>(logic, buckets)))
             .setCoder(BucketedAsOf.itemCoder(logic));
     PCollection<KV<Integer, BucketItem<R>>> queries =
-        examples
-            .apply(name + "ExamplesGlobal", Window.into(new GlobalWindows()))
+        BucketedAsOf.globalEarliest(name + "ExamplesGlobal", examples)
             .apply(name + "Queries", ParDo.of(new AddPointInTimeFeatures.QueriesFn<R>(kind, buckets)))
             .setCoder(BucketedAsOf.itemCoder(logic));
     return PCollectionList.of(events)

@@ -31,9 +31,6 @@ import org.apache.beam.sdk.transforms.GroupByKey;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.transforms.display.DisplayData;
-import org.apache.beam.sdk.transforms.windowing.GlobalWindows;
-import org.apache.beam.sdk.transforms.windowing.TimestampCombiner;
-import org.apache.beam.sdk.transforms.windowing.Window;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionList;
@@ -170,13 +167,11 @@ public final class FeatureSnapshots
         BucketedAsOf.itemCoder(new FeatureLogic(KeyKind.USER, params));
     PCollection<KV<Integer, BucketItem<String>>> events =
         PCollectionList.of(
-                impressions
-                    .apply("ImpressionsGlobal", Window.into(new GlobalWindows()))
+                BucketedAsOf.globalEarliest("ImpressionsGlobal", impressions)
                     .apply("ImpressionEvents", ParDo.of(new ImpressionEventsFn(buckets)))
                     .setCoder(coder))
             .and(
-                examples
-                    .apply("ExamplesGlobal", Window.into(new GlobalWindows()))
+                BucketedAsOf.globalEarliest("ExamplesGlobal", examples)
                     .apply("ClickEvents", ParDo.of(new ClickEventsFn(buckets)))
                     .setCoder(coder))
             .apply("Events", Flatten.pCollections());
@@ -184,26 +179,26 @@ public final class FeatureSnapshots
     if (events.isBounded() == PCollection.IsBounded.BOUNDED) {
       checkArgument(times != null, "bounded input needs asOf(times)");
       out =
-          events
-              .apply(
-                  "GlobalEarliest",
-                  Window.<KV<Integer, BucketItem<String>>>into(new GlobalWindows())
-                      .withTimestampCombiner(TimestampCombiner.EARLIEST))
+          BucketedAsOf.globalEarliest("EventsGlobal", events)
               .apply("GroupByBucket", GroupByKey.create())
               .apply("SweepBucket", ParDo.of(new AsOfFn(params, times)));
     } else {
       checkArgument(period != null, "unbounded input needs current()");
       out = events.apply("TickBucket", ParDo.of(new TickFn(params, period.getMillis())));
     }
-    return out.setCoder(AvroCoder.of(FeatureSnapshot.class));
+    return out.setCoder(AvroCoder.specific(FeatureSnapshot.class));
   }
 
   @Override
   public void populateDisplayData(DisplayData.Builder builder) {
     super.populateDisplayData(builder);
+    if (period != null) {
+      builder.add(DisplayData.item("period", period));
+    }
+    if (times != null) {
+      builder.add(DisplayData.item("asOf", times.toString()));
+    }
     builder
-        .addIfNotNull(DisplayData.item("period", period))
-        .addIfNotNull(DisplayData.item("asOf", times == null ? null : times.toString()))
         .add(DisplayData.item("window", window))
         .add(DisplayData.item("halfLife", halfLife))
         .add(DisplayData.item("alpha", alpha))
@@ -388,9 +383,7 @@ public final class FeatureSnapshots
       dirty.add(KV.of(tick, i.entity));
       Long at = timerAt.read();
       if (at == null || tick < at) {
-        Instant t = new Instant(tick);
-        timer.withOutputTimestamp(t).set(t);
-        timerAt.write(tick);
+        BucketedAsOf.setTimer(timer, timerAt, tick);
       }
     }
 
@@ -431,9 +424,7 @@ public final class FeatureSnapshots
       if (rest.isEmpty()) {
         timerAt.clear();
       } else {
-        Instant t = new Instant(next);
-        timer.withOutputTimestamp(t).set(t);
-        timerAt.write(next);
+        BucketedAsOf.setTimer(timer, timerAt, next);
       }
     }
   }

@@ -223,7 +223,7 @@ class AddPointInTimeFeaturesTest {
   void streamingWithTestStreamMatchesBatchToOneInABillion(TestPipeline stream, TestPipeline batch) {
     Scenario s = Scenario.random(3, 160);
     PCollection<KV<Impression, TrainingExample>> in =
-        stream.apply("Stream", s.stream(30 * MIN, 5));
+        stream.apply("Stream", s.stream(2 * H, 5));
     PCollection<Impression> imps =
         in.apply("SplitImpressions", ParDo.of(new Scenario.Impressions()))
             .setCoder(AvroCoder.of(Impression.class));
