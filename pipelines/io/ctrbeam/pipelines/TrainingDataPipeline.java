@@ -3,7 +3,7 @@ package io.ctrbeam.pipelines;
 import static com.google.common.base.Preconditions.checkArgument;
 
 import io.ctrbeam.common.Durations;
-import io.ctrbeam.features.AddPointInTimeFeatures;
+import io.ctrbeam.features.FeatureSnapshots;
 import io.ctrbeam.features.EnrichExamples;
 import io.ctrbeam.ingest.ParseResult;
 import io.ctrbeam.ingest.ReadLogs;
@@ -20,6 +20,7 @@ import io.ctrbeam.schema.LabelCorrection;
 import io.ctrbeam.schema.TrainingExample;
 import io.ctrbeam.schema.UserProfile;
 import io.ctrbeam.storage.FileFormat;
+import io.ctrbeam.storage.WriteFeatureSnapshots;
 import io.ctrbeam.storage.WriteJsonLines;
 import io.ctrbeam.storage.WriteTrainingData;
 import java.util.ArrayList;
@@ -89,7 +90,7 @@ public final class TrainingDataPipeline {
   /** Builds the graph: read → label → features → enrich → write. */
   public static Outputs build(Pipeline p, TrainingDataOptions o) {
     FileFormat format = outputFormat(o.getOutputFormat());
-    LabelImpressions labeling = labeling(o);
+    LabelImpressions labeling = CtrTransforms.labeling(o);
     String out = trimSlash(o.getOutput());
 
     ParseResult<Impression> impressions =
@@ -120,12 +121,7 @@ public final class TrainingDataPipeline {
             .examples()
             .apply(
                 "AddFeatures",
-                AddPointInTimeFeatures.from(impressions.records())
-                    .withWindow(Durations.parse(o.getFeatureWindow()))
-                    .withHalfLife(Durations.parse(o.getHalfLife()))
-                    .withSmoothing(o.getSmoothingAlpha(), o.getSmoothingBeta())
-                    .withLabelWait(Durations.parse(o.getLabelWait()))
-                    .withBuckets(o.getBuckets()));
+                CtrTransforms.pointInTimeFeatures(o, impressions.records()));
 
     if (!o.getUserProfiles().isEmpty() || !o.getAdMetadata().isEmpty()) {
       PCollection<UserProfile> profiles;
@@ -162,6 +158,14 @@ public final class TrainingDataPipeline {
     labels
         .corrections()
         .apply("WriteCorrections", WriteJsonLines.of(LabelCorrection.class, out + "/corrections"));
+    if (!o.getFeatureSnapshotsAt().isEmpty()) {
+      labels
+          .examples()
+          .apply(
+              "FeatureSnapshots",
+              CtrTransforms.snapshots(FeatureSnapshots.asOf(CtrTransforms.instants(o.getFeatureSnapshotsAt())), o, impressions.records()))
+          .apply("WriteFeatureTable", WriteFeatureSnapshots.to(out + "/features"));
+    }
     labels
         .stats()
         .apply("FormatLabelStats", MapElements.into(TypeDescriptors.strings()).via(Object::toString))
@@ -169,34 +173,6 @@ public final class TrainingDataPipeline {
             "WriteLabelStats",
             TextIO.write().to(out + "/_reports/label_stats").withSuffix(".txt").withoutSharding());
     return new Outputs(examples, labels.corrections(), allDeadLetters);
-  }
-
-  /** The labeling transform the options describe; two-field rules fail here with a clear message. */
-  static LabelImpressions labeling(TrainingDataOptions o) {
-    Duration w = Durations.parse(o.getAttributionWindow());
-    Duration t = Durations.parse(o.getLabelWait());
-    checkArgument(
-        !t.isShorterThan(w),
-        "--labelWait (%s) must be at least --attributionWindow (%s)",
-        o.getLabelWait(),
-        o.getAttributionWindow());
-    LabelImpressions l =
-        LabelImpressions.create()
-            .withAttributionWindow(w)
-            .withLabelWait(t)
-            .withMode(o.getLabelMode())
-            .withConversionWindow(Durations.parse(o.getConversionWindow()))
-            .withConversionWait(Durations.parse(o.getConversionWindow()))
-            .withBuckets(o.getBuckets());
-    if (o.getLabelMode() == LabelMode.ELAPSED) {
-      Duration tau = Durations.parse(o.getElapsedWait());
-      checkArgument(tau.isShorterThan(t), "--elapsedWait (%s) must be shorter than --labelWait (%s)", o.getElapsedWait(), o.getLabelWait());
-      l = l.withElapsedWait(tau);
-    }
-    checkArgument(o.getDecayRatePerHour() >= 0, "--decayRatePerHour must be >= 0, got %s", o.getDecayRatePerHour());
-    return o.getDecayRatePerHour() == 0
-        ? l.withEstimatedDecayRate()
-        : l.withDecayRate(o.getDecayRatePerHour() / 3_600_000.0);
   }
 
   static FileFormat outputFormat(String name) {

@@ -10,7 +10,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.apache.beam.sdk.extensions.avro.coders.AvroCoder;
-import org.apache.beam.sdk.io.kafka.CustomTimestampPolicyWithLimitedDelay;
 import org.apache.beam.sdk.io.kafka.KafkaIO;
 import org.apache.beam.sdk.io.kafka.KafkaRecord;
 import org.apache.beam.sdk.io.kafka.TimestampPolicy;
@@ -36,9 +35,10 @@ import org.joda.time.Instant;
  *
  * <p>Event time: the value's top-level {@code event_time} (epoch millis) for JSON values; the
  * Kafka record timestamp when it cannot be read (parsing dead-letters such a record anyway) and
- * for Avro values. The watermark of each partition trails the largest event time seen by {@link
- * #withMaxDelay} (default 5 min) and advances to now − maxDelay when a partition idles ({@link
- * CustomTimestampPolicyWithLimitedDelay}); records more out of order than that are late.
+ * for Avro values. The watermark of each partition trails the largest plausible event time seen by
+ * {@link #withMaxDelay} (default 5 min) and moves only with event time ({@link
+ * EventTimeWatermarkPolicy}), so historical logs replayed through Kafka are labeled by their own
+ * time; records more out of order than that are late. An idle partition holds the watermark.
  *
  * <p>Starts at the earliest offset unless consumer config says otherwise. {@link
  * #withMaxNumRecords} and {@link #withStartReadTime} make a bounded read for tests and backfills.
@@ -177,7 +177,7 @@ public final class ReadKafkaRecords extends PTransform<PBegin, PCollection<RawRe
         .addIfNotNull(DisplayData.item("startReadTime", startReadTime));
   }
 
-  /** Event time from the JSON value (when {@code field} is set), else the Kafka timestamp. */
+  /** Event time from the JSON value (when {@code field} is set; none when unreadable), else the Kafka timestamp. */
   private static final class EventTimePolicyFactory
       implements TimestampPolicyFactory<byte[], byte[]> {
     private final @Nullable String field;
@@ -192,13 +192,10 @@ public final class ReadKafkaRecords extends PTransform<PBegin, PCollection<RawRe
     public TimestampPolicy<byte[], byte[]> createTimestampPolicy(
         TopicPartition tp, Optional<Instant> previousWatermark) {
       String f = field;
-      return new CustomTimestampPolicyWithLimitedDelay<>(
-          r -> eventTime(r, f), maxDelay, previousWatermark);
-    }
-
-    private static Instant eventTime(KafkaRecord<byte[], byte[]> r, @Nullable String field) {
-      Long millis = field == null ? null : EventTimes.fromJson(r.getKV().getValue(), field);
-      return new Instant(millis != null ? millis : r.getTimestamp());
+      return new EventTimeWatermarkPolicy(
+          r -> f == null ? Long.valueOf(r.getTimestamp()) : EventTimes.fromJson(r.getKV().getValue(), f),
+          maxDelay,
+          previousWatermark);
     }
   }
 

@@ -56,7 +56,7 @@ class TrainingDataPipelineTest {
   @Test
   void refusesALabelWaitShorterThanTheWindow() {
     TrainingDataOptions o = PipelineOptionsFactory.fromArgs("--impressions=x", "--clicks=y", "--output=z", "--attributionWindow=3h", "--labelWait=2h").withValidation().as(TrainingDataOptions.class);
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> TrainingDataPipeline.labeling(o));
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> CtrTransforms.labeling(o));
     assertThat(e.getMessage(), containsString("--labelWait"));
   }
 

@@ -1,0 +1,71 @@
+package io.ctrbeam.pipelines;
+
+import static com.google.common.base.Preconditions.checkArgument;
+
+import io.ctrbeam.common.Durations;
+import io.ctrbeam.features.AddPointInTimeFeatures;
+import io.ctrbeam.features.FeatureSnapshots;
+import io.ctrbeam.label.LabelImpressions;
+import io.ctrbeam.label.LabelMode;
+import io.ctrbeam.schema.Impression;
+import java.util.Arrays;
+import org.apache.beam.sdk.values.PCollection;
+import org.joda.time.Duration;
+import org.joda.time.Instant;
+
+/** The labeling and feature transforms as {@link CtrOptions} configure them, the same for both layers. */
+public final class CtrTransforms {
+  private CtrTransforms() {}
+
+  /** The labeling transform the options describe; two-field rules fail here with a clear message. */
+  public static LabelImpressions labeling(CtrOptions o) {
+    Duration w = Durations.parse(o.getAttributionWindow());
+    Duration t = Durations.parse(o.getLabelWait());
+    checkArgument(
+        !t.isShorterThan(w),
+        "--labelWait (%s) must be at least --attributionWindow (%s)",
+        o.getLabelWait(),
+        o.getAttributionWindow());
+    LabelImpressions l =
+        LabelImpressions.create()
+            .withAttributionWindow(w)
+            .withLabelWait(t)
+            .withMode(o.getLabelMode())
+            .withConversionWindow(Durations.parse(o.getConversionWindow()))
+            .withConversionWait(Durations.parse(o.getConversionWindow()))
+            .withBuckets(o.getBuckets());
+    if (o.getLabelMode() == LabelMode.ELAPSED) {
+      Duration tau = Durations.parse(o.getElapsedWait());
+      checkArgument(tau.isShorterThan(t), "--elapsedWait (%s) must be shorter than --labelWait (%s)", o.getElapsedWait(), o.getLabelWait());
+      l = l.withElapsedWait(tau);
+    }
+    checkArgument(o.getDecayRatePerHour() >= 0, "--decayRatePerHour must be >= 0, got %s", o.getDecayRatePerHour());
+    return o.getDecayRatePerHour() == 0
+        ? l.withEstimatedDecayRate()
+        : l.withDecayRate(o.getDecayRatePerHour() / 3_600_000.0);
+  }
+
+  /** Point-in-time features on training examples. */
+  public static AddPointInTimeFeatures pointInTimeFeatures(CtrOptions o, PCollection<Impression> impressions) {
+    return AddPointInTimeFeatures.from(impressions)
+        .withWindow(Durations.parse(o.getFeatureWindow()))
+        .withHalfLife(Durations.parse(o.getHalfLife()))
+        .withSmoothing(o.getSmoothingAlpha(), o.getSmoothingBeta())
+        .withLabelWait(Durations.parse(o.getLabelWait()))
+        .withBuckets(o.getBuckets());
+  }
+
+  /** Per-key serving snapshots with the options' window, half-life and smoothing. */
+  public static FeatureSnapshots snapshots(FeatureSnapshots base, CtrOptions o, PCollection<Impression> impressions) {
+    return base.from(impressions)
+        .withWindow(Durations.parse(o.getFeatureWindow()))
+        .withHalfLife(Durations.parse(o.getHalfLife()))
+        .withSmoothing(o.getSmoothingAlpha(), o.getSmoothingBeta())
+        .withBuckets(o.getBuckets());
+  }
+
+  /** Comma-separated ISO instants. */
+  public static Instant[] instants(String csv) {
+    return Arrays.stream(csv.split(",")).map(String::trim).filter(t -> !t.isEmpty()).map(Instant::parse).toArray(Instant[]::new);
+  }
+}

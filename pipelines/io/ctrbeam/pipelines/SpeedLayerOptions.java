@@ -1,0 +1,81 @@
+package io.ctrbeam.pipelines;
+
+import org.apache.beam.sdk.options.Default;
+import org.apache.beam.sdk.options.Description;
+import org.apache.beam.sdk.options.StreamingOptions;
+import org.apache.beam.sdk.options.Validation;
+
+/** Options of the speed layer: Kafka in; Redis features, labeled examples and dead letters out. */
+public interface SpeedLayerOptions extends CtrOptions, StreamingOptions {
+  @Description("Kafka bootstrap servers, e.g. localhost:9092")
+  @Validation.Required
+  String getBootstrapServers();
+
+  void setBootstrapServers(String value);
+
+  @Description("Topic of impression JSON lines")
+  @Default.String("impressions")
+  String getImpressionsTopic();
+
+  void setImpressionsTopic(String value);
+
+  @Description("Topic of click JSON lines")
+  @Default.String("clicks")
+  String getClicksTopic();
+
+  void setClicksTopic(String value);
+
+  @Description("Topic of conversion JSON lines; empty to label clicks only")
+  @Default.String("")
+  String getConversionsTopic();
+
+  void setConversionsTopic(String value);
+
+  @Description("Bounded disorder the watermark tolerates: watermark = latest event time - this")
+  @Default.String("5m")
+  String getMaxDelay();
+
+  void setMaxDelay(String value);
+
+  @Description("Redis host of the hot tier")
+  @Default.String("localhost")
+  String getRedisHost();
+
+  void setRedisHost(String value);
+
+  @Description("Redis port")
+  @Default.Integer(6379)
+  int getRedisPort();
+
+  void setRedisPort(int value);
+
+  @Description("TTL of each key's features in Redis")
+  @Default.String("48h")
+  String getFeatureTtl();
+
+  void setFeatureTtl(String value);
+
+  @Description("Event-time period at which updated keys' features are written to Redis")
+  @Default.String("1m")
+  String getSnapshotPeriod();
+
+  void setSnapshotPeriod(String value);
+
+  @Description("Topic to write labeled, featured examples to as JSON; empty for none")
+  @Default.String("")
+  String getLabelsTopic();
+
+  void setLabelsTopic(String value);
+
+  @Description("Directory for dead letters and label corrections (JSON lines, per window); empty for none")
+  @Default.String("")
+  String getOutput();
+
+  void setOutput(String value);
+
+  @Description("Window of the file outputs")
+  @Default.String("10m")
+  String getFileWindow();
+
+  void setFileWindow(String value);
+}

@@ -1,0 +1,131 @@
+package io.ctrbeam.pipelines;
+
+import io.ctrbeam.common.Durations;
+import io.ctrbeam.features.FeatureSnapshots;
+import io.ctrbeam.ingest.IngestRecords;
+import io.ctrbeam.ingest.ParseResult;
+import io.ctrbeam.kafka.ReadKafkaRecords;
+import io.ctrbeam.kafka.WriteKafkaJson;
+import io.ctrbeam.label.LabelImpressions;
+import io.ctrbeam.label.LabelInputs;
+import io.ctrbeam.label.LabelResult;
+import io.ctrbeam.schema.Click;
+import io.ctrbeam.schema.Conversion;
+import io.ctrbeam.schema.DeadLetter;
+import io.ctrbeam.schema.FeatureSnapshot;
+import io.ctrbeam.schema.Impression;
+import io.ctrbeam.schema.LabelCorrection;
+import io.ctrbeam.schema.RawRecord;
+import io.ctrbeam.schema.TrainingExample;
+import io.ctrbeam.serving.WriteFeaturesToRedis;
+import io.ctrbeam.storage.WriteJsonLines;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.beam.sdk.Pipeline;
+import org.apache.beam.sdk.PipelineResult;
+import org.apache.beam.sdk.extensions.avro.coders.AvroCoder;
+import org.apache.beam.sdk.options.PipelineOptionsFactory;
+import org.apache.beam.sdk.transforms.Create;
+import org.apache.beam.sdk.transforms.Flatten;
+import org.apache.beam.sdk.values.PBegin;
+import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.PCollectionList;
+import org.joda.time.Duration;
+
+/**
+ * The speed layer: impressions, clicks (and conversions) from Kafka; each key's current features
+ * to Redis with a TTL; labeled, point-in-time featured examples to a Kafka topic; dead letters and
+ * label corrections to files. The labeling and feature transforms are the batch layer's, configured
+ * by the same {@link CtrOptions}.
+ *
+ * <p>Redis layout (see {@link io.ctrbeam.serving.RedisFeatureLayout}): one hash per entity,
+ * {@code ctr:feat:{user|ad|advertiser|user_category}:{key}}, fields {@code as_of},
+ * {@code impressions_24h}, {@code clicks_24h}, {@code ctr_24h}, {@code decayed_*}.
+ *
+ * <pre>How to run (a local Kafka and Redis):
+ * mvn compile exec:java -Dexec.mainClass=io.ctrbeam.pipelines.SpeedLayerPipeline \
+ *   -Dexec.args="--bootstrapServers=localhost:9092 --redisHost=localhost --labelsTopic=labels --output=speed-out"
+ * # on Flink: -Pflink-runner and --runner=FlinkRunner --flinkMaster=[local] --streaming=true
+ * </pre>
+ */
+public final class SpeedLayerPipeline {
+  private SpeedLayerPipeline() {}
+
+  public static void main(String[] args) {
+    SpeedLayerOptions options =
+        PipelineOptionsFactory.fromArgs(args).withValidation().as(SpeedLayerOptions.class);
+    run(options).waitUntilFinish();
+  }
+
+  public static PipelineResult run(SpeedLayerOptions options) {
+    options.setStreaming(true);
+    Pipeline p = Pipeline.create(options);
+    build(p, options);
+    return p.run();
+  }
+
+  /** Builds the graph: Kafka → ingest → label → features → Redis, Kafka and files. */
+  public static void build(Pipeline p, SpeedLayerOptions o) {
+    LabelImpressions labeling = CtrTransforms.labeling(o);
+    ParseResult<Impression> impressions =
+        read(p, o, "Impressions", o.getImpressionsTopic()).apply("IngestImpressions", IngestRecords.impressions());
+    ParseResult<Click> clicks =
+        read(p, o, "Clicks", o.getClicksTopic()).apply("IngestClicks", IngestRecords.clicks());
+    List<PCollection<DeadLetter>> deadLetters = new ArrayList<>();
+    deadLetters.add(impressions.deadLetters());
+    deadLetters.add(clicks.deadLetters());
+    PCollection<Conversion> conversions;
+    if (o.getConversionsTopic().isEmpty()) {
+      conversions = p.apply("NoConversions", Create.empty(AvroCoder.of(Conversion.class)));
+      labeling = labeling.withoutConversions();
+    } else {
+      ParseResult<Conversion> c =
+          read(p, o, "Conversions", o.getConversionsTopic()).apply("IngestConversions", IngestRecords.conversions());
+      conversions = c.records();
+      deadLetters.add(c.deadLetters());
+    }
+
+    LabelResult labels =
+        LabelInputs.of(impressions.records(), clicks.records(), conversions).apply("Label", labeling);
+    deadLetters.add(labels.deadLetters());
+
+    PCollection<FeatureSnapshot> current =
+        labels
+            .examples()
+            .apply(
+                "CurrentFeatures",
+                CtrTransforms.snapshots(
+                    FeatureSnapshots.current().withPeriod(Durations.parse(o.getSnapshotPeriod())),
+                    o,
+                    impressions.records()));
+    current.apply(
+        "WriteFeaturesToRedis",
+        WriteFeaturesToRedis.to(o.getRedisHost(), o.getRedisPort()).withTtl(Durations.parse(o.getFeatureTtl())));
+
+    if (!o.getLabelsTopic().isEmpty()) {
+      PCollection<TrainingExample> featured =
+          labels.examples().apply("AddFeatures", CtrTransforms.pointInTimeFeatures(o, impressions.records()));
+      featured.apply(
+          "WriteLabelsToKafka",
+          WriteKafkaJson.<TrainingExample>to(o.getBootstrapServers(), o.getLabelsTopic())
+              .withKeyFn(TrainingExample::getImpressionId));
+    }
+    if (!o.getOutput().isEmpty()) {
+      String out = TrainingDataPipeline.trimSlash(o.getOutput());
+      Duration window = Durations.parse(o.getFileWindow());
+      PCollectionList.of(deadLetters)
+          .apply("FlattenDeadLetters", Flatten.pCollections())
+          .apply("WriteDeadLetters", WriteJsonLines.of(DeadLetter.class, out + "/dead_letters").withFixedWindows(window));
+      labels
+          .corrections()
+          .apply("WriteCorrections", WriteJsonLines.of(LabelCorrection.class, out + "/corrections").withFixedWindows(window));
+    }
+  }
+
+  private static PCollection<RawRecord> read(Pipeline p, SpeedLayerOptions o, String what, String topic) {
+    return PBegin.in(p)
+        .apply(
+            "Read" + what + "Topic",
+            ReadKafkaRecords.from(o.getBootstrapServers(), topic).withMaxDelay(Durations.parse(o.getMaxDelay())));
+  }
+}

@@ -1,0 +1,165 @@
+package io.ctrbeam.pipelines;
+
+import static org.hamcrest.MatcherAssert.assertThat;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.greaterThan;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.ctrbeam.common.Counters;
+import io.ctrbeam.common.DeadLetters;
+import io.ctrbeam.generate.GeneratedLogs;
+import io.ctrbeam.ingest.IngestMetrics;
+import io.ctrbeam.label.LabelRules;
+import io.ctrbeam.generate.GeneratorConfig;
+import io.ctrbeam.generate.LogGenerator;
+import io.ctrbeam.generate.RecordType;
+import io.ctrbeam.testing.EmbeddedKafka;
+import io.ctrbeam.testing.RedisServerProcess;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.StringJoiner;
+import org.apache.beam.runners.direct.DirectOptions;
+import org.apache.beam.sdk.PipelineResult;
+import org.apache.beam.sdk.options.PipelineOptionsFactory;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.joda.time.Instant;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import redis.clients.jedis.Jedis;
+
+/**
+ * The speed layer against a real Kafka broker and a real redis-server: generated impressions and
+ * clicks stream in out of order; labeled examples come out on a topic; every key's features in
+ * Redis equal the batch layer's point-in-time snapshot at the same time (the consistency report
+ * finds no mismatch and nothing missing).
+ */
+class SpeedLayerIT {
+  private static final long HOUR = 3_600_000L;
+
+  @Test
+  void redisFeaturesEqualTheBatchLayerAndLabelsReachKafka(@TempDir Path dir) throws Exception {
+    GeneratorConfig config =
+        GeneratorConfig.defaults().withImpressionsPerDay(1_500).withUsers(60).withAds(25).withAdvertisers(8)
+            .withLateFraction(0).withBadRecordRate(0.01).withSeed(11).withThreads(1);
+    GeneratedLogs logs = LogGenerator.generate(config);
+    List<String> impressions = logs.lines(RecordType.IMPRESSION);
+    List<String> clicks = logs.lines(RecordType.CLICK);
+
+    try (EmbeddedKafka kafka = EmbeddedKafka.start();
+        RedisServerProcess redis = RedisServerProcess.start()) {
+      kafka.createTopic("impressions", 1);
+      kafka.createTopic("clicks", 1);
+      kafka.createTopic("labels", 1);
+      kafka.produce("impressions", impressions);
+      kafka.produce("clicks", clicks);
+      // Event time moves only with events: a record a day later moves both watermarks past the data.
+      long later = lastEventTime(logs) + 24 * HOUR;
+      kafka.produce("impressions", List.of("{\"impression_id\":\"sentinel\",\"event_time\":" + later
+          + ",\"user_id\":\"sentinel\",\"ad_id\":\"sentinel\",\"position\":1}"));
+      kafka.produce("clicks", List.of("{\"click_id\":\"sentinel\",\"impression_id\":\"sentinel\",\"event_time\":" + (later + 1) + "}"));
+
+      SpeedLayerOptions o = PipelineOptionsFactory.as(SpeedLayerOptions.class);
+      o.setBootstrapServers(kafka.bootstrapServers());
+      o.setRedisHost(redis.host());
+      o.setRedisPort(redis.port());
+      o.setSnapshotPeriod("1h");
+      o.setMaxDelay("10m");
+      o.setLabelsTopic("labels");
+      o.setOutput(dir.resolve("speed").toString());
+      o.setBuckets(8);
+      o.as(DirectOptions.class).setBlockOnRun(false);
+      PipelineResult streaming = SpeedLayerPipeline.run(o);
+
+      long expectedRows = logs.truth().impressions();
+      List<ConsumerRecord<String, String>> labels = kafka.consume("labels", (int) expectedRows, 240_000);
+      long redisKeys = waitForStableKeyCount(redis, 30_000);
+      Map<String, Long> streamingCounters =
+          Counters.read(streaming, DeadLetters.NAMESPACE, LabelRules.NAMESPACE, IngestMetrics.NAMESPACE);
+      streaming.cancel();
+
+      assertThat("one labeled row per impression on the labels topic", (long) labels.size(), equalTo(expectedRows));
+      ObjectMapper json = new ObjectMapper();
+      long positives = 0;
+      for (ConsumerRecord<String, String> r : labels) {
+        JsonNode n = json.readTree(r.value());
+        positives += n.get("clicked").asLong();
+        assertThat(n.has("user_ctr_24h"), equalTo(true));
+      }
+      assertThat(streamingCounters.toString(), positives, equalTo(logs.truth().positives()));
+      assertThat(redisKeys, greaterThan(50L));
+      try (Jedis j = redis.client()) {
+        String anyKey = j.keys("ctr:feat:user:*").iterator().next();
+        assertThat("features carry a TTL", j.pttl(anyKey), greaterThan(0L));
+      }
+
+      // The batch layer over the same events, with snapshots at every hourly tick.
+      Path in = dir.resolve("logs");
+      Files.createDirectories(in.resolve("impressions"));
+      Files.createDirectories(in.resolve("clicks"));
+      Files.write(in.resolve("impressions/part.jsonl"), impressions);
+      Files.write(in.resolve("clicks/part.jsonl"), clicks);
+      TrainingDataOptions batch = PipelineFixtures.directOptions();
+      batch.setImpressions(in.resolve("impressions") + "/*.jsonl");
+      batch.setClicks(in.resolve("clicks") + "/*.jsonl");
+      batch.setOutput(dir.resolve("batch").toString());
+      batch.setBuckets(8);
+      batch.setFeatureSnapshotsAt(hourlyTicks(logs));
+      TrainingDataPipeline.run(batch).waitUntilFinish();
+
+      ConsistencyReport.Options report = PipelineOptionsFactory.as(ConsistencyReport.Options.class);
+      report.setFeatures(dir.resolve("batch/features") + "/**/*.parquet");
+      report.setRedisHost(redis.host());
+      report.setRedisPort(redis.port());
+      report.setOutput(dir.resolve("consistency").toString());
+      Map<String, Long> counts = ConsistencyReport.run(report);
+      assertThat(counts.toString(), counts.get("mismatched"), equalTo(0L));
+      assertThat(counts.toString(), counts.get("missing"), equalTo(0L));
+      assertThat(counts.toString(), counts.get("not_comparable"), equalTo(0L));
+      assertThat("every key in Redis was compared", counts.get("matched"), equalTo(redisKeys));
+    }
+  }
+
+  private static long lastEventTime(GeneratedLogs logs) {
+    return logs.events().stream().filter(e -> e.passesIngest()).mapToLong(e -> e.eventTime()).max().orElseThrow();
+  }
+
+  /** Every hour boundary from the first event's hour to two hours past the last event. */
+  private static String hourlyTicks(GeneratedLogs logs) {
+    long min = Long.MAX_VALUE;
+    long max = Long.MIN_VALUE;
+    for (var e : logs.events()) {
+      if (!e.passesIngest()) {
+        continue;
+      }
+      min = Math.min(min, e.eventTime());
+      max = Math.max(max, e.eventTime());
+    }
+    StringJoiner ticks = new StringJoiner(",");
+    for (long t = Math.floorDiv(min, HOUR) * HOUR + HOUR; t <= max + 2 * HOUR; t += HOUR) {
+      ticks.add(new Instant(t).toString());
+    }
+    return ticks.toString();
+  }
+
+  private static long waitForStableKeyCount(RedisServerProcess redis, long timeoutMs) throws InterruptedException {
+    long deadline = System.currentTimeMillis() + timeoutMs;
+    long last = -1;
+    List<Long> seen = new ArrayList<>();
+    try (Jedis j = redis.client()) {
+      while (System.currentTimeMillis() < deadline) {
+        long n = j.keys("ctr:feat:*").size();
+        seen.add(n);
+        if (n > 0 && n == last) {
+          return n;
+        }
+        last = n;
+        Thread.sleep(3_000);
+      }
+    }
+    return last;
+  }
+}
