@@ -9,7 +9,6 @@ import org.apache.beam.sdk.PipelineResult;
 import org.apache.beam.sdk.io.TextIO;
 import org.apache.beam.sdk.options.Default;
 import org.apache.beam.sdk.options.Description;
-import org.apache.beam.sdk.options.PipelineOptions;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
 import org.apache.beam.sdk.options.Validation;
 import org.apache.beam.sdk.values.PCollection;
@@ -28,24 +27,14 @@ public final class ConsistencyReport {
   private ConsistencyReport() {}
 
   /** Options of the report. */
-  public interface Options extends PipelineOptions {
+  public interface Options extends RedisOptions {
     @Description("Parquet files of the batch feature table (TrainingDataPipeline --featureSnapshotsAt)")
     @Validation.Required
     String getFeatures();
 
     void setFeatures(String value);
 
-    @Description("Redis host of the speed layer")
-    @Default.String("localhost")
-    String getRedisHost();
 
-    void setRedisHost(String value);
-
-    @Description("Redis port")
-    @Default.Integer(6379)
-    int getRedisPort();
-
-    void setRedisPort(int value);
 
     @Description("Relative tolerance of numeric features")
     @Default.Double(1e-9)

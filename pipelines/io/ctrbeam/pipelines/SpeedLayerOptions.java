@@ -6,7 +6,7 @@ import org.apache.beam.sdk.options.StreamingOptions;
 import org.apache.beam.sdk.options.Validation;
 
 /** Options of the speed layer: Kafka in; Redis features, labeled examples and dead letters out. */
-public interface SpeedLayerOptions extends CtrOptions, StreamingOptions {
+public interface SpeedLayerOptions extends CtrOptions, RedisOptions, StreamingOptions {
   @Description("Kafka bootstrap servers, e.g. localhost:9092")
   @Validation.Required
   String getBootstrapServers();
@@ -37,17 +37,7 @@ public interface SpeedLayerOptions extends CtrOptions, StreamingOptions {
 
   void setMaxDelay(String value);
 
-  @Description("Redis host of the hot tier")
-  @Default.String("localhost")
-  String getRedisHost();
 
-  void setRedisHost(String value);
-
-  @Description("Redis port")
-  @Default.Integer(6379)
-  int getRedisPort();
-
-  void setRedisPort(int value);
 
   @Description("TTL of each key's features in Redis")
   @Default.String("48h")

@@ -1,7 +1,5 @@
 package io.ctrbeam.pipelines;
 
-import static com.google.common.base.Preconditions.checkArgument;
-
 import io.ctrbeam.common.Durations;
 import io.ctrbeam.features.FeatureSnapshots;
 import io.ctrbeam.features.EnrichExamples;
@@ -9,7 +7,6 @@ import io.ctrbeam.ingest.ParseResult;
 import io.ctrbeam.ingest.ReadLogs;
 import io.ctrbeam.label.LabelImpressions;
 import io.ctrbeam.label.LabelInputs;
-import io.ctrbeam.label.LabelMode;
 import io.ctrbeam.label.LabelResult;
 import io.ctrbeam.schema.AdMetadata;
 import io.ctrbeam.schema.Click;
@@ -37,7 +34,6 @@ import org.apache.beam.sdk.transforms.MapElements;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionList;
 import org.apache.beam.sdk.values.TypeDescriptors;
-import org.joda.time.Duration;
 
 /**
  * The batch layer: impression, click and conversion files in; labeled, featured training examples
