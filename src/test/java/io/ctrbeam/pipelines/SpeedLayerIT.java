@@ -23,6 +23,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.StringJoiner;
 import org.apache.beam.runners.direct.DirectOptions;
+import org.apache.beam.runners.flink.FlinkPipelineOptions;
+import org.apache.beam.runners.flink.FlinkRunner;
 import org.apache.beam.sdk.PipelineResult;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -41,7 +43,16 @@ class SpeedLayerIT {
   private static final long HOUR = 3_600_000L;
 
   @Test
-  void redisFeaturesEqualTheBatchLayerAndLabelsReachKafka(@TempDir Path dir) throws Exception {
+  void onDirectRunnerRedisFeaturesEqualTheBatchLayerAndLabelsReachKafka(@TempDir Path dir) throws Exception {
+    check(dir, false);
+  }
+
+  @Test
+  void onFlinkRunnerRedisFeaturesEqualTheBatchLayerAndLabelsReachKafka(@TempDir Path dir) throws Exception {
+    check(dir, true);
+  }
+
+  private void check(Path dir, boolean flink) throws Exception {
     GeneratorConfig config =
         GeneratorConfig.defaults().withImpressionsPerDay(1_500).withUsers(60).withAds(25).withAdvertisers(8)
             .withLateFraction(0).withBadRecordRate(0.01).withSeed(11).withThreads(1);
@@ -71,15 +82,33 @@ class SpeedLayerIT {
       o.setLabelsTopic("labels");
       o.setOutput(dir.resolve("speed").toString());
       o.setBuckets(8);
-      o.as(DirectOptions.class).setBlockOnRun(false);
-      PipelineResult streaming = SpeedLayerPipeline.run(o);
+      PipelineResult streaming = null;
+      Thread flinkJob = null;
+      if (flink) {
+        FlinkPipelineOptions f = o.as(FlinkPipelineOptions.class);
+        f.setRunner(FlinkRunner.class);
+        f.setFlinkMaster("[local]");
+        f.setParallelism(1);
+        // An unbounded Flink job runs until its JVM ends: run it beside the test.
+        flinkJob = new Thread(() -> SpeedLayerPipeline.run(o), "speed-layer-on-flink");
+        flinkJob.setDaemon(true);
+        flinkJob.start();
+      } else {
+        o.as(DirectOptions.class).setBlockOnRun(false);
+        streaming = SpeedLayerPipeline.run(o);
+      }
 
       long expectedRows = logs.truth().impressions();
       List<ConsumerRecord<String, String>> labels = kafka.consume("labels", (int) expectedRows, 240_000);
       long redisKeys = waitForStableKeyCount(redis, 30_000);
-      Map<String, Long> streamingCounters =
-          Counters.read(streaming, DeadLetters.NAMESPACE, LabelRules.NAMESPACE, IngestMetrics.NAMESPACE);
-      streaming.cancel();
+      String streamingCounters = "";
+      if (streaming != null) {
+        streamingCounters =
+            Counters.read(streaming, DeadLetters.NAMESPACE, LabelRules.NAMESPACE, IngestMetrics.NAMESPACE).toString();
+        streaming.cancel();
+      } else {
+        flinkJob.interrupt();
+      }
 
       assertThat("one labeled row per impression on the labels topic", (long) labels.size(), equalTo(expectedRows));
       ObjectMapper json = new ObjectMapper();
@@ -89,7 +118,7 @@ class SpeedLayerIT {
         positives += n.get("clicked").asLong();
         assertThat(n.has("user_ctr_24h"), equalTo(true));
       }
-      assertThat(streamingCounters.toString(), positives, equalTo(logs.truth().positives()));
+      assertThat(streamingCounters, positives, equalTo(logs.truth().positives()));
       assertThat(redisKeys, greaterThan(50L));
       try (Jedis j = redis.client()) {
         String anyKey = j.keys("ctr:feat:user:*").iterator().next();
