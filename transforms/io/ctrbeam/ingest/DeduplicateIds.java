@@ -140,7 +140,7 @@ public final class DeduplicateIds<T extends SpecificRecord>
                 "BucketById",
                 WithKeys.of((SerializableFunction<T, Integer>) r -> bucket(k.id(r), b))
                     .withKeyType(TypeDescriptors.integers()))
-            .setCoder(KvCoder.of(VarIntCoder.of(), AvroCoder.of(kind.recordClass())));
+            .setCoder(KvCoder.of(VarIntCoder.of(), AvroCoder.specific(kind.recordClass())));
     PCollectionTuple out;
     if (input.isBounded() == PCollection.IsBounded.BOUNDED) {
       out =
@@ -157,8 +157,8 @@ public final class DeduplicateIds<T extends SpecificRecord>
               ParDo.of(new KeepFirstArrivalFn<>(kind, horizon.getMillis(), recordsTag))
                   .withOutputTags(recordsTag, TupleTagList.of(DeadLetters.TAG)));
     }
-    out.get(recordsTag).setCoder(AvroCoder.of(kind.recordClass()));
-    out.get(DeadLetters.TAG).setCoder(AvroCoder.of(DeadLetter.class));
+    out.get(recordsTag).setCoder(AvroCoder.specific(kind.recordClass()));
+    out.get(DeadLetters.TAG).setCoder(AvroCoder.specific(DeadLetter.class));
     return ParseResult.of(out, recordsTag);
   }
 
@@ -204,7 +204,7 @@ public final class DeduplicateIds<T extends SpecificRecord>
 
     @Setup
     public void setup() {
-      coder = AvroCoder.of(kind.recordClass());
+      coder = AvroCoder.specific(kind.recordClass());
     }
 
     /** Unlimited: records go back from the group's timestamp to their own event time. */
