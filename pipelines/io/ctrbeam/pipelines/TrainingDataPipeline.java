@@ -99,7 +99,7 @@ public final class TrainingDataPipeline {
 
     PCollection<Conversion> conversions;
     if (o.getConversions().isEmpty()) {
-      conversions = p.apply("NoConversions", Create.empty(AvroCoder.of(Conversion.class)));
+      conversions = p.apply("NoConversions", Create.empty(AvroCoder.specific(Conversion.class)));
       labeling = labeling.withoutConversions();
     } else {
       ParseResult<Conversion> read =
@@ -122,7 +122,7 @@ public final class TrainingDataPipeline {
     if (!o.getUserProfiles().isEmpty() || !o.getAdMetadata().isEmpty()) {
       PCollection<UserProfile> profiles;
       if (o.getUserProfiles().isEmpty()) {
-        profiles = p.apply("NoUserProfiles", Create.empty(AvroCoder.of(UserProfile.class)));
+        profiles = p.apply("NoUserProfiles", Create.empty(AvroCoder.specific(UserProfile.class)));
       } else {
         ParseResult<UserProfile> read =
             p.apply("ReadUserProfiles", ReadLogs.userProfiles(o.getUserProfiles()).withFormat(o.getInputFormat()));
@@ -131,7 +131,7 @@ public final class TrainingDataPipeline {
       }
       PCollection<AdMetadata> ads;
       if (o.getAdMetadata().isEmpty()) {
-        ads = p.apply("NoAdMetadata", Create.empty(AvroCoder.of(AdMetadata.class)));
+        ads = p.apply("NoAdMetadata", Create.empty(AvroCoder.specific(AdMetadata.class)));
       } else {
         ParseResult<AdMetadata> read =
             p.apply("ReadAdMetadata", ReadLogs.adMetadata(o.getAdMetadata()).withFormat(o.getInputFormat()));

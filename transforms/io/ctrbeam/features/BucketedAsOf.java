@@ -108,7 +108,7 @@ final class BucketedAsOf<E, S>
         List<BucketItem<E>> items = e.getValue();
         if (e.getKey() == null) {
           for (BucketItem<E> q : items) {
-            emit(logic.answer(null, q.query, q.time), q.outTime, out);
+            emit(logic.answer(null, q.query(), q.time), q.outTime, out);
           }
           continue;
         }
@@ -117,7 +117,7 @@ final class BucketedAsOf<E, S>
         for (BucketItem<E> i : items) {
           if (i.isQuery()) {
             state = logic.compact(state, logic.horizonFor(i.time));
-            emit(logic.answer(state, i.query, i.time), i.outTime, out);
+            emit(logic.answer(state, i.query(), i.time), i.outTime, out);
           } else {
             state = logic.add(state, i.time, i.event);
           }
@@ -184,7 +184,7 @@ final class BucketedAsOf<E, S>
         }
         entities.put(item.entity, state);
       } else if (item.entity == null) {
-        emit(logic.answer(null, item.query, item.time), item.outTime, out);
+        emit(logic.answer(null, item.query(), item.time), item.outTime, out);
       } else {
         pending.add(item);
         Long at = timerAt.read();
@@ -223,7 +223,7 @@ final class BucketedAsOf<E, S>
         S state = entities.get(e.getKey()).read();
         for (BucketItem<E> q : e.getValue()) {
           TrainingExample ex =
-              logic.answer(state == null ? logic.newState() : state, q.query, q.time);
+              logic.answer(state == null ? logic.newState() : state, q.query(), q.time);
           emit(ex, Math.max(q.outTime, f), out);
         }
         if (state != null) {

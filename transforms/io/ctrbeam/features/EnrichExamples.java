@@ -184,7 +184,7 @@ public final class EnrichExamples
   static final class ProfileLogic extends VersionLogic<UserProfile> {
     @Override
     public Coder<UserProfile> eventCoder() {
-      return AvroCoder.of(UserProfile.class);
+      return AvroCoder.specific(UserProfile.class);
     }
 
     @Override
@@ -208,7 +208,7 @@ public final class EnrichExamples
   static final class AdLogic extends VersionLogic<AdMetadata> {
     @Override
     public Coder<AdMetadata> eventCoder() {
-      return AvroCoder.of(AdMetadata.class);
+      return AvroCoder.specific(AdMetadata.class);
     }
 
     @Override

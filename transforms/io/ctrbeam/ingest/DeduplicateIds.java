@@ -14,6 +14,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.avro.specific.SpecificRecord;
+import org.apache.beam.sdk.coders.ByteArrayCoder;
 import org.apache.beam.sdk.coders.CoderException;
 import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
@@ -140,11 +141,13 @@ public final class DeduplicateIds<T extends SpecificRecord>
                 "BucketById",
                 WithKeys.of((SerializableFunction<T, Integer>) r -> bucket(k.id(r), b))
                     .withKeyType(TypeDescriptors.integers()))
-            .setCoder(KvCoder.of(VarIntCoder.of(), AvroCoder.of(kind.recordClass())));
+            .setCoder(KvCoder.of(VarIntCoder.of(), AvroCoder.specific(kind.recordClass())));
     PCollectionTuple out;
     if (input.isBounded() == PCollection.IsBounded.BOUNDED) {
       out =
           keyed
+              .apply("EncodeRecords", ParDo.of(new EncodeFn<>(kind)))
+              .setCoder(KvCoder.of(VarIntCoder.of(), ByteArrayCoder.of()))
               .apply("GroupByBucket", GroupByKey.create())
               .apply(
                   "KeepEarliest",
@@ -157,8 +160,8 @@ public final class DeduplicateIds<T extends SpecificRecord>
               ParDo.of(new KeepFirstArrivalFn<>(kind, horizon.getMillis(), recordsTag))
                   .withOutputTags(recordsTag, TupleTagList.of(DeadLetters.TAG)));
     }
-    out.get(recordsTag).setCoder(AvroCoder.of(kind.recordClass()));
-    out.get(DeadLetters.TAG).setCoder(AvroCoder.of(DeadLetter.class));
+    out.get(recordsTag).setCoder(AvroCoder.specific(kind.recordClass()));
+    out.get(DeadLetters.TAG).setCoder(AvroCoder.specific(DeadLetter.class));
     return ParseResult.of(out, recordsTag);
   }
 
@@ -186,9 +189,33 @@ public final class DeduplicateIds<T extends SpecificRecord>
         t);
   }
 
+  /**
+   * Bounded: each record as its Avro bytes, so that the grouping copies bytes rather than re-coding
+   * records (DirectRunner clones a bucket's whole bag once per upstream bundle).
+   */
+  static final class EncodeFn<T extends SpecificRecord> extends DoFn<KV<Integer, T>, KV<Integer, byte[]>> {
+    private final RecordKind<T> kind;
+    private transient AvroCoder<T> coder;
+
+    EncodeFn(RecordKind<T> kind) {
+      this.kind = kind;
+    }
+
+    @Setup
+    public void setup() {
+      coder = AvroCoder.specific(kind.recordClass());
+    }
+
+    @ProcessElement
+    public void process(@Element KV<Integer, T> r, OutputReceiver<KV<Integer, byte[]>> out)
+        throws CoderException {
+      out.output(KV.of(r.getKey(), CoderUtils.encodeToByteArray(coder, r.getValue())));
+    }
+  }
+
   /** Bounded: per bucket, per id, keeps the earliest record of each horizon. */
   static final class KeepEarliestFn<T extends SpecificRecord>
-      extends DoFn<KV<Integer, Iterable<T>>, T> {
+      extends DoFn<KV<Integer, Iterable<byte[]>>, T> {
     private final RecordKind<T> kind;
     private final long horizonMillis;
     private final TupleTag<T> recordsTag;
@@ -204,7 +231,7 @@ public final class DeduplicateIds<T extends SpecificRecord>
 
     @Setup
     public void setup() {
-      coder = AvroCoder.of(kind.recordClass());
+      coder = AvroCoder.specific(kind.recordClass());
     }
 
     /** Unlimited: records go back from the group's timestamp to their own event time. */
@@ -215,17 +242,20 @@ public final class DeduplicateIds<T extends SpecificRecord>
     }
 
     @ProcessElement
-    public void process(@Element KV<Integer, Iterable<T>> bucket, MultiOutputReceiver out) {
-      Map<String, List<T>> byId = new HashMap<>();
-      for (T r : bucket.getValue()) {
-        byId.computeIfAbsent(kind.id(r), id -> new ArrayList<>(1)).add(r);
+    public void process(@Element KV<Integer, Iterable<byte[]>> bucket, MultiOutputReceiver out)
+        throws CoderException {
+      Map<String, List<Encoded<T>>> byId = new HashMap<>();
+      for (byte[] bytes : bucket.getValue()) {
+        T r = CoderUtils.decodeFromByteArray(coder, bytes);
+        byId.computeIfAbsent(kind.id(r), id -> new ArrayList<>(1)).add(new Encoded<>(r, bytes));
       }
-      for (List<T> same : byId.values()) {
+      for (List<Encoded<T>> same : byId.values()) {
         if (same.size() > 1) {
           same.sort(this::compare);
         }
         long keptAt = Long.MIN_VALUE;
-        for (T r : same) {
+        for (Encoded<T> e : same) {
+          T r = e.record;
           long t = kind.eventTime(r).toEpochMilli();
           if (keptAt != Long.MIN_VALUE && t < keptAt + horizonMillis) {
             out.get(DeadLetters.TAG).output(duplicate(kind, r, keptAt));
@@ -238,19 +268,14 @@ public final class DeduplicateIds<T extends SpecificRecord>
       }
     }
 
-    private int compare(T a, T b) {
-      int byTime = kind.eventTime(a).compareTo(kind.eventTime(b));
-      return byTime != 0 ? byTime : Arrays.compareUnsigned(encode(a), encode(b));
-    }
-
-    private byte[] encode(T r) {
-      try {
-        return CoderUtils.encodeToByteArray(coder, r);
-      } catch (CoderException e) {
-        throw new IllegalStateException("Cannot encode " + r, e);
-      }
+    private int compare(Encoded<T> a, Encoded<T> b) {
+      int byTime = kind.eventTime(a.record).compareTo(kind.eventTime(b.record));
+      return byTime != 0 ? byTime : Arrays.compareUnsigned(a.bytes, b.bytes);
     }
   }
+
+  /** A decoded record with its encoding (the tie-breaker among equal event times). */
+  private record Encoded<T>(T record, byte[] bytes) {}
 
   /** Unbounded: per bucket, remembers ids until the watermark passes their expiry. */
   static final class KeepFirstArrivalFn<T extends SpecificRecord> extends DoFn<KV<Integer, T>, T> {

@@ -142,8 +142,8 @@ public final class ParseRecords<T extends SpecificRecord>
             "ParseAndValidate",
             ParDo.of(new ParseFn<>(kind, clock, writerSchemas, recordsTag))
                 .withOutputTags(recordsTag, TupleTagList.of(DeadLetters.TAG)));
-    out.get(recordsTag).setCoder(AvroCoder.of(kind.recordClass()));
-    out.get(DeadLetters.TAG).setCoder(AvroCoder.of(DeadLetter.class));
+    out.get(recordsTag).setCoder(AvroCoder.specific(kind.recordClass()));
+    out.get(DeadLetters.TAG).setCoder(AvroCoder.specific(DeadLetter.class));
     return ParseResult.of(out, recordsTag);
   }
 

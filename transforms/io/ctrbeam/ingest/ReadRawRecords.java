@@ -85,7 +85,7 @@ public final class ReadRawRecords extends PTransform<PBegin, PCollection<RawReco
         .apply("MatchFiles", FileIO.match().filepattern(filePattern))
         .apply("ReadMatches", FileIO.readMatches())
         .apply("ReadRecords", ParDo.of(new ReadFileFn(format)))
-        .setCoder(AvroCoder.of(RawRecord.class));
+        .setCoder(AvroCoder.specific(RawRecord.class));
   }
 
   /** The files the pattern matches now; throws IllegalArgumentException when there are none. */

@@ -51,7 +51,7 @@ public final class LabelEvent {
   /** Coder: a tag byte, then the primary (Avro) or the outcome. */
   public static final class LabelEventCoder extends CustomCoder<LabelEvent> {
     private static final LabelEventCoder INSTANCE = new LabelEventCoder();
-    private static final AvroCoder<TrainingExample> ROW = AvroCoder.of(TrainingExample.class);
+    private static final AvroCoder<TrainingExample> ROW = AvroCoder.specific(TrainingExample.class);
 
     public static LabelEventCoder of() {
       return INSTANCE;

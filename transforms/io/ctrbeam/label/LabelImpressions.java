@@ -213,7 +213,7 @@ public final class LabelImpressions extends PTransform<LabelInputs, LabelResult>
     PCollection<TrainingExample> primaries =
         in.impressions()
             .apply("ImpressionsToRows", ParDo.of(new ToRowFn(mode)))
-            .setCoder(AvroCoder.of(TrainingExample.class));
+            .setCoder(AvroCoder.specific(TrainingExample.class));
     PCollection<Outcome> clicks =
         in.clicks().apply("ClicksToOutcomes", ParDo.of(new ClickOutcomeFn())).setCoder(Outcome.OutcomeCoder.of());
     PCollectionTuple clicked =
@@ -239,13 +239,13 @@ public final class LabelImpressions extends PTransform<LabelInputs, LabelResult>
       PCollectionTuple converted =
           PCollectionTuple.of(
                   OutcomeJoin.PRIMARIES,
-                  split.get(eligible).setCoder(AvroCoder.of(TrainingExample.class)))
+                  split.get(eligible).setCoder(AvroCoder.specific(TrainingExample.class)))
               .and(OutcomeJoin.OUTCOMES, convs)
               .apply(
                   "LabelConversions",
                   OutcomeJoin.of(convRules, buckets).withStatefulInBatch(statefulInBatch));
       rows =
-          PCollectionList.of(split.get(passing).setCoder(AvroCoder.of(TrainingExample.class)))
+          PCollectionList.of(split.get(passing).setCoder(AvroCoder.specific(TrainingExample.class)))
               .and(converted.get(OutcomeJoin.ROWS))
               .apply("FlattenConverted", Flatten.pCollections());
       dls = dls.and(converted.get(OutcomeJoin.DEAD_LETTERS));
@@ -268,7 +268,7 @@ public final class LabelImpressions extends PTransform<LabelInputs, LabelResult>
       confidence = ParDo.of(new ConfidenceFn(lambdaPerMs));
     }
     PCollection<TrainingExample> examples =
-        rows.apply("ApplyConfidence", confidence).setCoder(AvroCoder.of(TrainingExample.class));
+        rows.apply("ApplyConfidence", confidence).setCoder(AvroCoder.specific(TrainingExample.class));
 
     PCollection<LabelStats> stats = stats(examples, corrections, deadLetters, delays, bounded, clickRules);
     return new LabelResult(examples, corrections, deadLetters, stats);

@@ -39,7 +39,7 @@ final class LabelState {
   }
 
   static final class HeldCoder extends CustomCoder<Held> {
-    private static final AvroCoder<TrainingExample> ROW = AvroCoder.of(TrainingExample.class);
+    private static final AvroCoder<TrainingExample> ROW = AvroCoder.specific(TrainingExample.class);
 
     @Override
     public void encode(Held h, OutputStream out) throws IOException {

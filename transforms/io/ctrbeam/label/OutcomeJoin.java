@@ -101,9 +101,9 @@ public final class OutcomeJoin extends PTransform<PCollectionTuple, PCollectionT
                   "LabelBucketsStateful",
                   ParDo.of(new StatefulLabelFn(rules, TAGS)).withOutputTags(ROWS, TAGS.additional()));
     }
-    out.get(ROWS).setCoder(AvroCoder.of(TrainingExample.class));
-    out.get(DEAD_LETTERS).setCoder(AvroCoder.of(DeadLetter.class));
-    out.get(CORRECTIONS).setCoder(AvroCoder.of(LabelCorrection.class));
+    out.get(ROWS).setCoder(AvroCoder.specific(TrainingExample.class));
+    out.get(DEAD_LETTERS).setCoder(AvroCoder.specific(DeadLetter.class));
+    out.get(CORRECTIONS).setCoder(AvroCoder.specific(LabelCorrection.class));
     out.get(DELAYS).setCoder(VarLongCoder.of());
     return out;
   }

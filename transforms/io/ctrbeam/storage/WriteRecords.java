@@ -179,7 +179,7 @@ public final class WriteRecords<T extends SpecificRecord>
             || !(windowed.getWindowingStrategy().getWindowFn() instanceof GlobalWindows),
         "unbounded input must be windowed: use withFixedWindows(...) or window it upstream");
 
-    KvCoder<String, T> kvCoder = KvCoder.of(StringUtf8Coder.of(), AvroCoder.of(type));
+    KvCoder<String, T> kvCoder = KvCoder.of(StringUtf8Coder.of(), AvroCoder.specific(type));
     PCollection<KV<String, T>> byPartition =
         windowed
             .apply("KeyByPartition", WithKeys.of(partitioning).withKeyType(TypeDescriptors.strings()))
