@@ -13,7 +13,7 @@ public interface CtrJobOptions extends PipelineOptions {
   void setWorkDir(String value);
 
   @Description("Impressions a day to generate")
-  @Default.Long(20_000L)
+  @Default.Long(50_000L)
   long getImpressionsPerDay();
 
   void setImpressionsPerDay(long value);

@@ -41,7 +41,7 @@ class PipelineOptionsTest {
     CtrJobOptions o =
         PipelineOptionsFactory.fromArgs("--workDir=w", "--labelWait=3h", "--seed=9").withValidation().as(CtrJobOptions.class);
     assertThat(o.getSeed(), equalTo(9L));
-    assertThat(o.getImpressionsPerDay(), equalTo(20_000L));
+    assertThat(o.getImpressionsPerDay(), equalTo(50_000L));
     assertThat(o.as(TrainingDataOptions.class).getLabelWait(), equalTo("3h"));
   }
 }
