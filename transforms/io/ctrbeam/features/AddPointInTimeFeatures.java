@@ -1,5 +1,6 @@
 package io.ctrbeam.features;
 
+import io.ctrbeam.common.Buckets;
 import static org.apache.beam.sdk.util.Preconditions.checkArgumentNotNull;
 import static org.apache.beam.vendor.guava.v32_1_2_jre.com.google.common.base.Preconditions.checkArgument;
 
@@ -194,7 +195,7 @@ public final class AddPointInTimeFeatures
       if (key != null) {
         out.output(
             KV.of(
-                BucketItem.bucket(key, buckets),
+                Buckets.of(key, buckets),
                 BucketItem.<String>event(key, i.getEventTime().toEpochMilli(), null)));
       }
     }
@@ -218,7 +219,7 @@ public final class AddPointInTimeFeatures
       if (key != null && e.getClicked() == 1 && e.getClickTime() != null) {
         out.output(
             KV.of(
-                BucketItem.bucket(key, buckets),
+                Buckets.of(key, buckets),
                 BucketItem.event(key, e.getClickTime().toEpochMilli(), e.getImpressionId())));
       }
     }
@@ -240,7 +241,7 @@ public final class AddPointInTimeFeatures
         @Timestamp Instant ts,
         OutputReceiver<KV<Integer, BucketItem<E>>> out) {
       String key = kind.keyOf(e);
-      int bucket = BucketItem.bucket(key != null ? key : e.getImpressionId(), buckets);
+      int bucket = Buckets.of(key != null ? key : e.getImpressionId(), buckets);
       out.output(KV.of(bucket, BucketItem.<E>query(key, e, ts.getMillis())));
     }
   }

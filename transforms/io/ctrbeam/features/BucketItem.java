@@ -77,11 +77,6 @@ final class BucketItem<E> {
     }
   }
 
-  /** The hash bucket of a key. */
-  static int bucket(String key, int buckets) {
-    return Math.floorMod(key.hashCode(), buckets);
-  }
-
   /** Encodes items given the coder of the event payload. */
   static final class ItemCoder<E> extends StructuredCoder<BucketItem<E>> {
     private static final Coder<String> STR = NullableCoder.of(StringUtf8Coder.of());

@@ -1,5 +1,6 @@
 package io.ctrbeam.features;
 
+import io.ctrbeam.common.Buckets;
 import static org.apache.beam.vendor.guava.v32_1_2_jre.com.google.common.base.Preconditions.checkArgument;
 
 import io.ctrbeam.schema.AdMetadata;
@@ -242,7 +243,7 @@ public final class EnrichExamples
     public void process(@Element R r, OutputReceiver<KV<Integer, BucketItem<R>>> out) {
       String id = logic.idOf(r);
       out.output(
-          KV.of(BucketItem.bucket(id, buckets), BucketItem.event(id, logic.updatedAt(r), r)));
+          KV.of(Buckets.of(id, buckets), BucketItem.event(id, logic.updatedAt(r), r)));
     }
   }
 }

@@ -1,5 +1,6 @@
 package io.ctrbeam.features;
 
+import io.ctrbeam.common.Buckets;
 import static org.apache.beam.vendor.guava.v32_1_2_jre.com.google.common.base.Preconditions.checkArgument;
 
 import io.ctrbeam.schema.FeatureSnapshot;
@@ -242,7 +243,7 @@ public final class FeatureSnapshots
           String entity = entity(kind, key);
           out.output(
               KV.of(
-                  BucketItem.bucket(entity, buckets),
+                  Buckets.of(entity, buckets),
                   BucketItem.<String>event(entity, i.getEventTime().toEpochMilli(), null)));
         }
       }
@@ -270,7 +271,7 @@ public final class FeatureSnapshots
           String entity = entity(kind, key);
           out.output(
               KV.of(
-                  BucketItem.bucket(entity, buckets),
+                  Buckets.of(entity, buckets),
                   BucketItem.event(entity, e.getClickTime().toEpochMilli(), e.getImpressionId())));
         }
       }

@@ -1,5 +1,6 @@
 package io.ctrbeam.ingest;
 
+import io.ctrbeam.common.Buckets;
 import static org.apache.beam.sdk.util.Preconditions.checkArgumentNotNull;
 
 import io.ctrbeam.common.DeadLetters;
@@ -53,7 +54,7 @@ import org.joda.time.Instant;
  * the event time of the record that was kept: a record with the same id and an event time before
  * that expiry is a duplicate, a later one starts a new horizon.
  *
- * <p>Records are keyed by {@code floorMod(id.hashCode(), buckets)} (default 64 buckets), never by
+ * <p>Records are keyed by {@link io.ctrbeam.common.Buckets#of} of their id (default 64 buckets), never by
  * id, so the runner handles at most {@code buckets} keys.
  *
  * <ul>
@@ -125,11 +126,6 @@ public final class DeduplicateIds<T extends SpecificRecord>
     return new DeduplicateIds<>(kind, buckets, horizon);
   }
 
-  /** The bucket (key) of an id among {@code buckets}. */
-  public static int bucket(String id, int buckets) {
-    return Math.floorMod(id.hashCode(), buckets);
-  }
-
   @Override
   public ParseResult<T> expand(PCollection<T> input) {
     TupleTag<T> recordsTag = new TupleTag<>("unique" + kind.stepSuffix());
@@ -139,7 +135,7 @@ public final class DeduplicateIds<T extends SpecificRecord>
         input
             .apply(
                 "BucketById",
-                WithKeys.of((SerializableFunction<T, Integer>) r -> bucket(k.id(r), b))
+                WithKeys.of((SerializableFunction<T, Integer>) r -> Buckets.of(k.id(r), b))
                     .withKeyType(TypeDescriptors.integers()))
             .setCoder(KvCoder.of(VarIntCoder.of(), AvroCoder.specific(kind.recordClass())));
     PCollectionTuple out;

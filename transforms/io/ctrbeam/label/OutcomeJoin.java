@@ -1,5 +1,6 @@
 package io.ctrbeam.label;
 
+import io.ctrbeam.common.Buckets;
 import static org.apache.beam.vendor.guava.v32_1_2_jre.com.google.common.base.Preconditions.checkArgument;
 
 import io.ctrbeam.schema.DeadLetter;
@@ -63,11 +64,6 @@ public final class OutcomeJoin extends PTransform<PCollectionTuple, PCollectionT
     return new OutcomeJoin(rules, buckets, stateful);
   }
 
-  /** The bucket of an impression_id. */
-  public static int bucket(String id, int buckets) {
-    return Math.floorMod(id.hashCode(), buckets);
-  }
-
   @Override
   public PCollectionTuple expand(PCollectionTuple in) {
     PCollection<TrainingExample> primaries = in.get(PRIMARIES);
@@ -126,7 +122,7 @@ public final class OutcomeJoin extends PTransform<PCollectionTuple, PCollectionT
 
     @ProcessElement
     public void process(@Element TrainingExample row, OutputReceiver<KV<Integer, LabelEvent>> out) {
-      out.output(KV.of(bucket(row.getImpressionId(), buckets), LabelEvent.primary(row)));
+      out.output(KV.of(Buckets.of(row.getImpressionId(), buckets), LabelEvent.primary(row)));
     }
   }
 
@@ -139,7 +135,7 @@ public final class OutcomeJoin extends PTransform<PCollectionTuple, PCollectionT
 
     @ProcessElement
     public void process(@Element Outcome o, OutputReceiver<KV<Integer, LabelEvent>> out) {
-      out.output(KV.of(bucket(o.primaryId(), buckets), LabelEvent.outcome(o)));
+      out.output(KV.of(Buckets.of(o.primaryId(), buckets), LabelEvent.outcome(o)));
     }
   }
 }

@@ -1,5 +1,6 @@
 package io.ctrbeam.serving;
 
+import io.ctrbeam.common.Buckets;
 import static com.google.common.base.Preconditions.checkArgument;
 
 import io.ctrbeam.schema.FeatureSnapshot;
@@ -73,7 +74,7 @@ public final class CheckConsistency extends PTransform<PCollection<FeatureSnapsh
   public PCollection<String> expand(PCollection<FeatureSnapshot> batch) {
     int b = buckets;
     return batch
-        .apply("KeyByBucket", WithKeys.of((FeatureSnapshot s) -> Math.floorMod(entity(s).hashCode(), b)).withKeyType(TypeDescriptors.integers()))
+        .apply("KeyByBucket", WithKeys.of((FeatureSnapshot s) -> Buckets.of(entity(s), b)).withKeyType(TypeDescriptors.integers()))
         .setCoder(KvCoder.of(VarIntCoder.of(), AvroCoder.specific(FeatureSnapshot.class)))
         .apply("GroupByBucket", GroupByKey.create())
         .apply("CompareWithRedis", ParDo.of(new CompareFn(host, port, tolerance)));

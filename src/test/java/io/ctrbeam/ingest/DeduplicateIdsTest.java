@@ -1,5 +1,6 @@
 package io.ctrbeam.ingest;
 
+import io.ctrbeam.common.Buckets;
 import static io.ctrbeam.ingest.IngestFixtures.T0;
 import static io.ctrbeam.ingest.ParseRecordsTest.impression;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -219,7 +220,7 @@ class DeduplicateIdsTest {
     for (int buckets : new int[] {1, 8, 64}) {
       Set<Integer> seen = new HashSet<>();
       for (int i = 0; i < 20_000; i++) {
-        int b = DeduplicateIds.bucket("imp-" + i, buckets);
+        int b = Buckets.of("imp-" + i, buckets);
         assertTrue(b >= 0 && b < buckets);
         seen.add(b);
       }
