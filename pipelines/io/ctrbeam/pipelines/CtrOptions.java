@@ -2,6 +2,7 @@ package io.ctrbeam.pipelines;
 
 import io.ctrbeam.label.LabelMode;
 import org.apache.beam.sdk.options.Default;
+import org.apache.beam.sdk.options.DefaultValueFactory;
 import org.apache.beam.sdk.options.Description;
 import org.apache.beam.sdk.options.PipelineOptions;
 
@@ -67,9 +68,22 @@ public interface CtrOptions extends PipelineOptions {
 
   void setSmoothingBeta(double value);
 
-  @Description("Hash buckets (Beam keys) of every join; more for big clusters, fewer on DirectRunner")
-  @Default.Integer(64)
+  @Description(
+      "Hash buckets (Beam keys) of every join. Default by runner: 64 on DirectRunner, which pays per"
+          + " key; 2^20 elsewhere, so groups stay small and the key space never caps parallelism")
+  @Default.InstanceFactory(RunnerAwareBuckets.class)
   int getBuckets();
 
   void setBuckets(int value);
+
+  /** Few keys with big bundles suit DirectRunner; many small groups suit a cluster's sort-based shuffle. */
+  final class RunnerAwareBuckets implements DefaultValueFactory<Integer> {
+    static final int DIRECT = 64;
+    static final int CLUSTER = 1 << 20;
+
+    @Override
+    public Integer create(PipelineOptions options) {
+      return options.getRunner().getSimpleName().contains("Direct") ? DIRECT : CLUSTER;
+    }
+  }
 }

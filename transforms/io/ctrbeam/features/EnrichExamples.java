@@ -1,5 +1,6 @@
 package io.ctrbeam.features;
 
+import io.ctrbeam.common.TrainingRows;
 import io.ctrbeam.common.Buckets;
 import static org.apache.beam.vendor.guava.v32_1_2_jre.com.google.common.base.Preconditions.checkArgument;
 
@@ -126,7 +127,7 @@ public final class EnrichExamples
     abstract long updatedAt(R r);
 
     /** Writes the version's fields (null: none) onto a copied example. */
-    abstract void fill(TrainingExample.Builder out, R r);
+    abstract void fill(TrainingExample out, R r);
 
     @Override
     public Coder<List<R>> stateCoder() {
@@ -176,9 +177,9 @@ public final class EnrichExamples
     @Override
     public TrainingExample answer(List<R> state, TrainingExample query, long t) {
       int i = state == null ? -1 : latestAtOrBefore(state, t);
-      TrainingExample.Builder b = TrainingExample.newBuilder(query);
-      fill(b, i < 0 ? null : state.get(i));
-      return b.build();
+      TrainingExample out = TrainingRows.copy(query);
+      fill(out, i < 0 ? null : state.get(i));
+      return out;
     }
   }
 
@@ -199,10 +200,10 @@ public final class EnrichExamples
     }
 
     @Override
-    void fill(TrainingExample.Builder b, UserProfile r) {
-      b.setUserAgeBucket(r == null ? null : r.getAgeBucket())
-          .setUserGender(r == null ? null : r.getGender())
-          .setUserInterests(r == null ? null : r.getInterests());
+    void fill(TrainingExample e, UserProfile r) {
+      e.setUserAgeBucket(r == null ? null : r.getAgeBucket());
+      e.setUserGender(r == null ? null : r.getGender());
+      e.setUserInterests(r == null ? null : r.getInterests());
     }
   }
 
@@ -223,9 +224,9 @@ public final class EnrichExamples
     }
 
     @Override
-    void fill(TrainingExample.Builder b, AdMetadata r) {
-      b.setAdMetaAdvertiserId(r == null ? null : r.getAdvertiserId())
-          .setAdMetaCategory(r == null ? null : r.getCategory());
+    void fill(TrainingExample e, AdMetadata r) {
+      e.setAdMetaAdvertiserId(r == null ? null : r.getAdvertiserId());
+      e.setAdMetaCategory(r == null ? null : r.getCategory());
     }
   }
 

@@ -1,5 +1,6 @@
 package io.ctrbeam.features;
 
+import io.ctrbeam.common.TrainingRows;
 import io.ctrbeam.schema.TrainingExample;
 import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.coders.NullableCoder;
@@ -61,22 +62,13 @@ final class FeatureLogic implements EntityLogic<String, EntityHistory> {
 
   @Override
   public TrainingExample answer(EntityHistory h, TrainingExample query, long t) {
-    TrainingExample out = TrainingExample.newBuilder(query).build();
-    if (h == null) {
-      for (String suffix : FIELDS) {
-        out.put(kind.label + suffix, null);
-      }
-    } else {
-      if (!h.exactAt(t, params.windowMillis)) {
-        inexact.inc();
-      }
-      kind.fill(out, h.valuesAt(t, false, params));
+    TrainingExample out = TrainingRows.copy(query);
+    if (h != null && !h.exactAt(t, params.windowMillis)) {
+      inexact.inc();
     }
+    kind.fill(out, h == null ? null : h.valuesAt(t, false, params));
     return out;
   }
 
-  private static final String[] FIELDS = {
-    "_impressions_24h", "_clicks_24h", "_ctr_24h",
-    "_decayed_impressions", "_decayed_clicks", "_decayed_ctr"
-  };
+
 }

@@ -40,13 +40,33 @@ public enum KeyKind {
     }
   }
 
-  /** Writes the six features of this kind onto a (copied) example. */
+  /** Writes the six features of this kind onto a (copied) example; null values clear them. */
   void fill(TrainingExample e, FeatureValues v) {
-    e.put(label + "_impressions_24h", v.impressions24h);
-    e.put(label + "_clicks_24h", v.clicks24h);
-    e.put(label + "_ctr_24h", v.ctr24h);
-    e.put(label + "_decayed_impressions", v.decayedImpressions);
-    e.put(label + "_decayed_clicks", v.decayedClicks);
-    e.put(label + "_decayed_ctr", v.decayedCtr);
+    int[] at = positions();
+    e.put(at[0], v == null ? null : v.impressions24h);
+    e.put(at[1], v == null ? null : v.clicks24h);
+    e.put(at[2], v == null ? null : v.ctr24h);
+    e.put(at[3], v == null ? null : v.decayedImpressions);
+    e.put(at[4], v == null ? null : v.decayedClicks);
+    e.put(at[5], v == null ? null : v.decayedCtr);
+  }
+
+  private static final String[] SUFFIXES = {
+    "_impressions_24h", "_clicks_24h", "_ctr_24h",
+    "_decayed_impressions", "_decayed_clicks", "_decayed_ctr"
+  };
+
+  private int[] positions;
+
+  /** The schema positions of this kind's six fields, looked up once. */
+  private int[] positions() {
+    if (positions == null) {
+      int[] p = new int[SUFFIXES.length];
+      for (int i = 0; i < p.length; i++) {
+        p[i] = TrainingExample.getClassSchema().getField(label + SUFFIXES[i]).pos();
+      }
+      positions = p;
+    }
+    return positions;
   }
 }

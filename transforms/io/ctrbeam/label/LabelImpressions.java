@@ -2,6 +2,7 @@ package io.ctrbeam.label;
 
 import static org.apache.beam.vendor.guava.v32_1_2_jre.com.google.common.base.Preconditions.checkArgument;
 
+import io.ctrbeam.common.TrainingRows;
 import io.ctrbeam.schema.Click;
 import io.ctrbeam.schema.Conversion;
 import io.ctrbeam.schema.DeadLetter;
@@ -436,7 +437,9 @@ public final class LabelImpressions extends PTransform<LabelInputs, LabelResult>
 
   private static TrainingExample withConfidence(TrainingExample row, double lambdaPerMs) {
     double c = confidence(row.getClicked(), row.getElapsedMs(), lambdaPerMs);
-    return TrainingExample.newBuilder(row).setLabelConfidence(c).build();
+    TrainingExample out = TrainingRows.copy(row);
+    out.setLabelConfidence(c);
+    return out;
   }
 
   private static final class ConfidenceFn extends DoFn<TrainingExample, TrainingExample> {

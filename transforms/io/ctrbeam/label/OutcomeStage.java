@@ -1,6 +1,7 @@
 package io.ctrbeam.label;
 
 import io.ctrbeam.common.Reason;
+import io.ctrbeam.common.TrainingRows;
 import io.ctrbeam.schema.TrainingExample;
 import java.time.Instant;
 
@@ -23,25 +24,25 @@ public enum OutcomeStage {
     @Override
     TrainingExample positive(TrainingExample row, long outcomeTime) {
       long delay = outcomeTime - primaryTime(row);
-      return TrainingExample.newBuilder(row)
-          .setClicked(1)
-          .setClickTime(Instant.ofEpochMilli(outcomeTime))
-          .setClickDelayMs(delay)
-          .setLabelTime(Instant.ofEpochMilli(outcomeTime))
-          .setElapsedMs(delay)
-          .setLabelConfidence(1.0)
-          .build();
+      TrainingExample r = TrainingRows.copy(row);
+      r.setClicked(1);
+      r.setClickTime(Instant.ofEpochMilli(outcomeTime));
+      r.setClickDelayMs(delay);
+      r.setLabelTime(Instant.ofEpochMilli(outcomeTime));
+      r.setElapsedMs(delay);
+      r.setLabelConfidence(1.0);
+      return r;
     }
 
     @Override
     TrainingExample negative(TrainingExample row, long labelTime) {
-      return TrainingExample.newBuilder(row)
-          .setClicked(0)
-          .setClickTime(null)
-          .setClickDelayMs(null)
-          .setLabelTime(Instant.ofEpochMilli(labelTime))
-          .setElapsedMs(labelTime - primaryTime(row))
-          .build();
+      TrainingExample r = TrainingRows.copy(row);
+      r.setClicked(0);
+      r.setClickTime(null);
+      r.setClickDelayMs(null);
+      r.setLabelTime(Instant.ofEpochMilli(labelTime));
+      r.setElapsedMs(labelTime - primaryTime(row));
+      return r;
     }
   },
 
@@ -58,20 +59,20 @@ public enum OutcomeStage {
 
     @Override
     TrainingExample positive(TrainingExample row, long outcomeTime) {
-      return TrainingExample.newBuilder(row)
-          .setConverted(1)
-          .setConversionTime(Instant.ofEpochMilli(outcomeTime))
-          .setConversionDelayMs(outcomeTime - primaryTime(row))
-          .build();
+      TrainingExample r = TrainingRows.copy(row);
+      r.setConverted(1);
+      r.setConversionTime(Instant.ofEpochMilli(outcomeTime));
+      r.setConversionDelayMs(outcomeTime - primaryTime(row));
+      return r;
     }
 
     @Override
     TrainingExample negative(TrainingExample row, long labelTime) {
-      return TrainingExample.newBuilder(row)
-          .setConverted(0)
-          .setConversionTime(null)
-          .setConversionDelayMs(null)
-          .build();
+      TrainingExample r = TrainingRows.copy(row);
+      r.setConverted(0);
+      r.setConversionTime(null);
+      r.setConversionDelayMs(null);
+      return r;
     }
   };
 

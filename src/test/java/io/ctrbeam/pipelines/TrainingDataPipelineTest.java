@@ -74,4 +74,12 @@ class TrainingDataPipelineTest {
     assertThat(o.getOutputFormat(), equalTo("parquet"));
     assertThat(o.getBuckets(), equalTo(64));
   }
+
+  @Test
+  void bucketsDefaultFollowsTheRunner() {
+    TrainingDataOptions flink = PipelineOptionsFactory.fromArgs("--runner=FlinkRunner", "--impressions=a", "--clicks=b", "--output=c").withValidation().as(TrainingDataOptions.class);
+    assertThat(flink.getBuckets(), equalTo(1 << 20));
+    TrainingDataOptions given = PipelineOptionsFactory.fromArgs("--runner=FlinkRunner", "--buckets=8", "--impressions=a", "--clicks=b", "--output=c").withValidation().as(TrainingDataOptions.class);
+    assertThat(given.getBuckets(), equalTo(8));
+  }
 }
