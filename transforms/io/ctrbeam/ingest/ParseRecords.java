@@ -2,10 +2,6 @@ package io.ctrbeam.ingest;
 
 import static org.apache.beam.sdk.util.Preconditions.checkArgumentNotNull;
 
-import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.ctrbeam.common.DeadLetters;
 import io.ctrbeam.common.Reason;
 import io.ctrbeam.schema.AdMetadata;
@@ -167,7 +163,7 @@ public final class ParseRecords<T extends SpecificRecord>
     private final TupleTag<T> recordsTag;
     private final Counter in;
     private final Counter valid;
-    private transient ObjectMapper mapper;
+    private transient JsonRecordParser<T> json;
     private transient AvroPayloads avro;
     private transient Map<Reason, Counter> deadLetterCounters;
 
@@ -183,10 +179,7 @@ public final class ParseRecords<T extends SpecificRecord>
 
     @Setup
     public void setup() {
-      mapper =
-          new ObjectMapper()
-              .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
-              .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
+      json = new JsonRecordParser<>(kind, earliestMillis, latestMillis);
       List<Schema> schemas = new ArrayList<>();
       for (String s : writerSchemas) {
         schemas.add(new Schema.Parser().parse(s));
@@ -225,16 +218,7 @@ public final class ParseRecords<T extends SpecificRecord>
 
     private Fields read(RawRecord raw) throws InvalidRecordException {
       if (raw.getText() != null) {
-        JsonNode node;
-        try {
-          node = mapper.readTree(raw.getText());
-        } catch (IOException e) {
-          throw new InvalidRecordException(Reason.PARSE_ERROR, "invalid JSON: " + firstLine(e));
-        }
-        if (node == null || !node.isObject()) {
-          throw new InvalidRecordException(Reason.PARSE_ERROR, "not a JSON object");
-        }
-        return Fields.ofJson(node, earliestMillis, latestMillis);
+        return json.fields(raw.getText());
       }
       if (raw.getBytes() != null) {
         try {
@@ -266,12 +250,6 @@ public final class ParseRecords<T extends SpecificRecord>
       byte[] out = new byte[b.remaining()];
       b.get(out);
       return out;
-    }
-
-    private static String firstLine(Exception e) {
-      String m = String.valueOf(e.getMessage());
-      int nl = m.indexOf('\n');
-      return nl < 0 ? m : m.substring(0, nl);
     }
   }
 }

@@ -1,0 +1,303 @@
+package io.ctrbeam.baseline;
+
+import io.ctrbeam.features.FeatureParams;
+import io.ctrbeam.features.KeyKind;
+import io.ctrbeam.ingest.JsonRecordParser;
+import io.ctrbeam.ingest.RecordKind;
+import io.ctrbeam.label.BatchLabeler;
+import io.ctrbeam.label.LabelImpressions;
+import io.ctrbeam.label.LabelMode;
+import io.ctrbeam.label.LabelRules;
+import io.ctrbeam.label.Outcome;
+import io.ctrbeam.schema.AdMetadata;
+import io.ctrbeam.schema.Click;
+import io.ctrbeam.schema.Conversion;
+import io.ctrbeam.schema.DeadLetter;
+import io.ctrbeam.schema.Impression;
+import io.ctrbeam.schema.LabelCorrection;
+import io.ctrbeam.schema.TrainingExample;
+import io.ctrbeam.schema.UserProfile;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+import java.util.function.Function;
+import java.util.function.ToLongFunction;
+import java.util.stream.Stream;
+import org.apache.avro.specific.SpecificRecord;
+
+/**
+ * Everything the batch pipeline writes, computed single-threaded in memory with no framework: the
+ * benchmark's baseline, the best plain Java does on this machine. It reads JSON lines, applies the
+ * ingest rules and the id dedup, labels clicks and conversions with {@link BatchLabeler}, applies
+ * confidence with the default λ = ln(1000) / 24 h, then computes the point-in-time features of every key
+ * kind with one sorted sweep each ({@link PointInTimeSweep}) and the as-of profile and ad joins.
+ *
+ * <p>It covers the pipeline's default options (WAIT, W = 30 min, T = 2 h, 7 d conversions, 24 h
+ * window and half-life, α = 1, β = 49).
+ */
+public final class PlainJavaPipeline {
+  private static final long DEDUP_HORIZON_MS = 24 * 3_600_000L;
+
+  private final Instant clock;
+  private final Map<String, Double> stageSeconds = new LinkedHashMap<>();
+
+  public PlainJavaPipeline(Instant clock) {
+    this.clock = clock;
+  }
+
+  /** Seconds spent per stage in the last {@link #run}. */
+  public Map<String, Double> stageSeconds() {
+    return stageSeconds;
+  }
+
+  /** The training rows of the logs under {@code logs} (the generator's layout). */
+  public List<TrainingExample> run(Path logs) {
+    stageSeconds.clear();
+    long t0 = System.nanoTime();
+    List<Impression> imps = dedup(read(logs.resolve("impressions"), RecordKind.IMPRESSION),
+        Impression::getImpressionId, i -> i.getEventTime().toEpochMilli());
+    List<Click> clicks = dedup(read(logs.resolve("clicks"), RecordKind.CLICK),
+        Click::getClickId, c -> c.getEventTime().toEpochMilli());
+    List<Conversion> convs = dedup(read(logs.resolve("conversions"), RecordKind.CONVERSION),
+        Conversion::getConversionId, c -> c.getEventTime().toEpochMilli());
+    List<UserProfile> profiles = read(logs.resolve("users"), RecordKind.USER_PROFILE);
+    List<AdMetadata> ads = read(logs.resolve("ads"), RecordKind.AD_METADATA);
+    long t1 = lap("ingest", t0);
+
+    List<TrainingExample> rows = label(imps, clicks, convs);
+    long t2 = lap("label", t1);
+    features(rows, imps);
+    long t3 = lap("features", t2);
+    if (!profiles.isEmpty() || !ads.isEmpty()) {
+      enrich(rows, profiles, ads);
+    }
+    lap("enrich", t3);
+    return rows;
+  }
+
+  private long lap(String stage, long since) {
+    long now = System.nanoTime();
+    stageSeconds.put(stage, (now - since) / 1e9);
+    return now;
+  }
+
+  private <T extends SpecificRecord> List<T> read(Path dir, RecordKind<T> kind) {
+    List<T> out = new ArrayList<>();
+    if (!Files.isDirectory(dir)) {
+      return out;
+    }
+    JsonRecordParser<T> parser = new JsonRecordParser<>(kind, clock);
+    forEachLine(dir, line -> {
+      T r = parser.parseOrNull(line);
+      if (r != null) {
+        out.add(r);
+      }
+    });
+    return out;
+  }
+
+  /** Keeps the earliest record per id; a repeat within the horizon is a duplicate. */
+  static <T> List<T> dedup(List<T> in, Function<T, String> id, ToLongFunction<T> time) {
+    Map<String, Object> byId = new HashMap<>(in.size() * 2);
+    boolean repeats = false;
+    for (T r : in) {
+      Object prev = byId.putIfAbsent(id.apply(r), r);
+      if (prev != null) {
+        repeats = true;
+        @SuppressWarnings("unchecked")
+        List<T> same = prev instanceof List ? (List<T>) prev : new ArrayList<>(List.of((T) prev));
+        same.add(r);
+        byId.put(id.apply(r), same);
+      }
+    }
+    if (!repeats) {
+      return in;
+    }
+    List<T> out = new ArrayList<>(byId.size());
+    for (Object v : byId.values()) {
+      if (!(v instanceof List)) {
+        @SuppressWarnings("unchecked")
+        T r = (T) v;
+        out.add(r);
+        continue;
+      }
+      @SuppressWarnings("unchecked")
+      List<T> same = (List<T>) v;
+      same.sort(Comparator.comparingLong(time));
+      long keptAt = Long.MIN_VALUE;
+      for (T r : same) {
+        long t = time.applyAsLong(r);
+        if (keptAt == Long.MIN_VALUE || t >= keptAt + DEDUP_HORIZON_MS) {
+          keptAt = t;
+          out.add(r);
+        }
+      }
+    }
+    return out;
+  }
+
+  private static List<TrainingExample> label(List<Impression> imps, List<Click> clicks, List<Conversion> convs) {
+    LabelImpressions cfg = LabelImpressions.create();
+    Rows clicked = new Rows();
+    BatchLabeler clickJoin = new BatchLabeler(cfg.clickRules());
+    for (Impression i : imps) {
+      clickJoin.addPrimary(LabelImpressions.toRow(i, LabelMode.WAIT), clicked);
+    }
+    for (Click c : clicks) {
+      clickJoin.addOutcome(Outcome.of(c));
+    }
+    clickJoin.finish(clicked);
+
+    Rows out = new Rows();
+    BatchLabeler convJoin = new BatchLabeler(cfg.conversionRules());
+    for (TrainingExample r : clicked.rows) {
+      if (r.getClicked() == 1 && r.getClickTime() != null) {
+        convJoin.addPrimary(r, out);
+      } else {
+        out.rows.add(r);
+      }
+    }
+    for (Conversion c : convs) {
+      convJoin.addOutcome(Outcome.of(c));
+    }
+    convJoin.finish(out);
+
+    double lambda = LabelImpressions.DEFAULT_LAMBDA_PER_MS;
+    for (TrainingExample r : out.rows) {
+      r.setLabelConfidence(LabelImpressions.confidence(r.getClicked(), r.getElapsedMs(), lambda));
+    }
+    return out.rows;
+  }
+
+  private static void features(List<TrainingExample> rows, List<Impression> imps) {
+    FeatureParams params = new FeatureParams(24 * 3_600_000L, 24 * 3_600_000L, 1.0, 49.0);
+    for (KeyKind kind : KeyKind.values()) {
+      Map<String, Integer> ids = new HashMap<>();
+      PointInTimeSweep sweep = new PointInTimeSweep(params);
+      for (Impression i : imps) {
+        String k = kind.keyOf(i);
+        if (k != null) {
+          sweep.addEvent(ids.computeIfAbsent(k, x -> ids.size()), i.getEventTime().toEpochMilli(), false);
+        }
+      }
+      int[] qKey = new int[rows.size()];
+      long[] qTime = new long[rows.size()];
+      for (int i = 0; i < rows.size(); i++) {
+        TrainingExample r = rows.get(i);
+        String k = kind.keyOf(r);
+        Integer id = k == null ? null : ids.computeIfAbsent(k, x -> ids.size());
+        qKey[i] = id == null ? -1 : id;
+        qTime[i] = r.getEventTime().toEpochMilli();
+        if (id != null && r.getClicked() == 1 && r.getClickTime() != null) {
+          sweep.addEvent(id, r.getClickTime().toEpochMilli(), true);
+        }
+      }
+      double[] v = sweep.answer(qKey, qTime);
+      String p = kind.label;
+      for (int i = 0; i < rows.size(); i++) {
+        TrainingExample r = rows.get(i);
+        boolean none = Double.isNaN(v[4 * i]);
+        long wi = (long) v[4 * i];
+        long wc = (long) v[4 * i + 1];
+        r.put(p + "_impressions_24h", none ? null : wi);
+        r.put(p + "_clicks_24h", none ? null : wc);
+        r.put(p + "_ctr_24h", none ? null : FeatureParams.windowCtr(wc, wi));
+        r.put(p + "_decayed_impressions", none ? null : v[4 * i + 2]);
+        r.put(p + "_decayed_clicks", none ? null : v[4 * i + 3]);
+        r.put(p + "_decayed_ctr", none ? null : params.smoothedCtr(v[4 * i + 3], v[4 * i + 2]));
+      }
+    }
+  }
+
+  private static void enrich(List<TrainingExample> rows, List<UserProfile> profiles, List<AdMetadata> ads) {
+    AsOf<UserProfile> users = new AsOf<>(profiles, UserProfile::getUserId, u -> u.getUpdatedAt().toEpochMilli());
+    AsOf<AdMetadata> meta = new AsOf<>(ads, AdMetadata::getAdId, a -> a.getUpdatedAt().toEpochMilli());
+    for (TrainingExample r : rows) {
+      long t = r.getEventTime().toEpochMilli();
+      UserProfile u = users.at(r.getUserId(), t);
+      r.setUserAgeBucket(u == null ? null : u.getAgeBucket());
+      r.setUserGender(u == null ? null : u.getGender());
+      r.setUserInterests(u == null ? null : u.getInterests());
+      AdMetadata a = meta.at(r.getAdId(), t);
+      r.setAdMetaAdvertiserId(a == null ? null : a.getAdvertiserId());
+      r.setAdMetaCategory(a == null ? null : a.getCategory());
+    }
+  }
+
+  /** Versions per id sorted by time; the latest at or before t. */
+  private static final class AsOf<R> {
+    private final Map<String, List<R>> byId = new HashMap<>();
+    private final ToLongFunction<R> time;
+
+    AsOf(List<R> versions, Function<R, String> id, ToLongFunction<R> time) {
+      this.time = time;
+      for (R r : versions) {
+        byId.computeIfAbsent(id.apply(r), k -> new ArrayList<>(2)).add(r);
+      }
+      for (List<R> l : byId.values()) {
+        l.sort(Comparator.comparingLong(time));
+      }
+    }
+
+    R at(String id, long t) {
+      List<R> l = id == null ? null : byId.get(id);
+      if (l == null) {
+        return null;
+      }
+      R best = null;
+      for (R r : l) {
+        if (time.applyAsLong(r) > t) {
+          break;
+        }
+        best = r;
+      }
+      return best;
+    }
+  }
+
+  private static void forEachLine(Path dir, Consumer<String> f) {
+    try (Stream<Path> files = Files.walk(dir)) {
+      for (Path p : files.filter(x -> x.toString().endsWith(".jsonl")).sorted().toList()) {
+        try (BufferedReader r = Files.newBufferedReader(p, StandardCharsets.UTF_8)) {
+          for (String line = r.readLine(); line != null; line = r.readLine()) {
+            if (!line.isBlank()) {
+              f.accept(line);
+            }
+          }
+        }
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** Collects the rows. */
+  private static final class Rows implements LabelRules.Sink {
+    final List<TrainingExample> rows = new ArrayList<>();
+
+    @Override
+    public void example(TrainingExample row, long ts) {
+      rows.add(row);
+    }
+
+    @Override
+    public void deadLetter(DeadLetter dl, long ts) {}
+
+    @Override
+    public void correction(LabelCorrection c, long ts) {}
+
+    @Override
+    public void delay(long delayMs, long ts) {}
+  }
+}
