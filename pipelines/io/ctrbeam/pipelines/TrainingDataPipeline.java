@@ -1,6 +1,7 @@
 package io.ctrbeam.pipelines;
 
 import io.ctrbeam.common.Durations;
+import io.ctrbeam.features.AddPointInTimeFeatures;
 import io.ctrbeam.features.FeatureSnapshots;
 import io.ctrbeam.features.EnrichExamples;
 import io.ctrbeam.ingest.ParseResult;
@@ -83,7 +84,7 @@ public final class TrainingDataPipeline {
     return p.run();
   }
 
-  /** Builds the graph: read → label → features → enrich → write. */
+  /** Builds the graph: read → label → features and enrichment → write. */
   public static Outputs build(Pipeline p, TrainingDataOptions o) {
     FileFormat format = outputFormat(o.getOutputFormat());
     LabelImpressions labeling = CtrTransforms.labeling(o);
@@ -112,13 +113,7 @@ public final class TrainingDataPipeline {
         LabelInputs.of(impressions.records(), clicks.records(), conversions).apply("Label", labeling);
     deadLetters.add(labels.deadLetters());
 
-    PCollection<TrainingExample> examples =
-        labels
-            .examples()
-            .apply(
-                "AddFeatures",
-                CtrTransforms.pointInTimeFeatures(o, impressions.records()));
-
+    AddPointInTimeFeatures features = CtrTransforms.pointInTimeFeatures(o, impressions.records());
     if (!o.getUserProfiles().isEmpty() || !o.getAdMetadata().isEmpty()) {
       PCollection<UserProfile> profiles;
       if (o.getUserProfiles().isEmpty()) {
@@ -138,13 +133,13 @@ public final class TrainingDataPipeline {
         ads = read.records();
         deadLetters.add(read.deadLetters());
       }
-      examples =
-          examples.apply(
-              "Enrich",
+      features =
+          features.withEnrichment(
               EnrichExamples.of(profiles, ads)
                   .withLabelWait(Durations.parse(o.getLabelWait()))
                   .withBuckets(o.getBuckets()));
     }
+    PCollection<TrainingExample> examples = labels.examples().apply("AddFeatures", features);
 
     PCollection<DeadLetter> allDeadLetters =
         PCollectionList.of(deadLetters).apply("FlattenDeadLetters", Flatten.pCollections());

@@ -39,8 +39,8 @@ final class PointInTimeSweep {
    * per query, {imps24h, clicks24h, decayedImps, decayedClicks} in {@code out[4 * i ...]}.
    */
   double[] answer(int[] queryKey, long[] queryTime) {
-    Integer[] eo = order(eventKey, eventTime, events);
-    Integer[] qo = order(queryKey, queryTime, queryKey.length);
+    int[] eo = order(eventKey, eventTime, events);
+    int[] qo = order(queryKey, queryTime, queryKey.length);
     double[] out = new double[4 * queryKey.length];
     double lambda = params.lambdaPerMs();
     long window = params.windowMillis();
@@ -52,7 +52,7 @@ final class PointInTimeSweep {
     double dImps = 0;
     double dClicks = 0;
     long at = 0;
-    for (Integer qi : qo) {
+    for (int qi : qo) {
       int k = queryKey[qi];
       long t = queryTime[qi];
       if (k < 0) {
@@ -103,12 +103,44 @@ final class PointInTimeSweep {
     return out;
   }
 
-  private static Integer[] order(int[] key, long[] time, int n) {
-    Integer[] o = new Integer[n];
-    for (int i = 0; i < n; i++) {
-      o[i] = i;
+  private static final int INDEX_BITS = 25;
+  private static final int TIME_BITS = 38;
+
+  /**
+   * Indices sorted by (key, time): a primitive sort of (time, index) packed in a long, then a stable
+   * counting sort by key. Up to 2^25 elements over 2^38 ms (8 years).
+   */
+  private static int[] order(int[] key, long[] time, int n) {
+    if (n >= 1 << INDEX_BITS) {
+      throw new IllegalArgumentException("the baseline sorts at most 2^25 elements, got " + n);
     }
-    Arrays.sort(o, (a, b) -> key[a] != key[b] ? Integer.compare(key[a], key[b]) : Long.compare(time[a], time[b]));
-    return o;
+    long min = Long.MAX_VALUE;
+    int maxKey = -1;
+    for (int i = 0; i < n; i++) {
+      min = Math.min(min, time[i]);
+      maxKey = Math.max(maxKey, key[i]);
+    }
+    long[] packed = new long[n];
+    for (int i = 0; i < n; i++) {
+      long rel = time[i] - min;
+      if (rel >>> TIME_BITS != 0) {
+        throw new IllegalArgumentException("the baseline covers at most 2^38 ms of event time");
+      }
+      packed[i] = rel << INDEX_BITS | i;
+    }
+    Arrays.sort(packed);
+    int[] start = new int[maxKey + 3];
+    for (int i = 0; i < n; i++) {
+      start[key[i] + 2]++;
+    }
+    for (int k = 1; k < start.length; k++) {
+      start[k] += start[k - 1];
+    }
+    int[] out = new int[n];
+    for (long p : packed) {
+      int i = (int) (p & ((1 << INDEX_BITS) - 1));
+      out[start[key[i] + 1]++] = i;
+    }
+    return out;
   }
 }

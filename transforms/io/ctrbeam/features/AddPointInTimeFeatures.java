@@ -6,6 +6,8 @@ import static org.apache.beam.vendor.guava.v32_1_2_jre.com.google.common.base.Pr
 
 import io.ctrbeam.schema.Impression;
 import io.ctrbeam.schema.TrainingExample;
+import java.util.ArrayList;
+import java.util.List;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.Flatten;
 import org.apache.beam.sdk.transforms.PTransform;
@@ -47,6 +49,7 @@ public final class AddPointInTimeFeatures
   private final Duration labelWait;
   private final Duration allowedLateness;
   private final int buckets;
+  private final EnrichExamples enrichment;
 
   private AddPointInTimeFeatures(
       PCollection<Impression> impressions,
@@ -56,7 +59,8 @@ public final class AddPointInTimeFeatures
       double beta,
       Duration labelWait,
       Duration allowedLateness,
-      int buckets) {
+      int buckets,
+      EnrichExamples enrichment) {
     this.impressions = impressions;
     this.window = window;
     this.halfLife = halfLife;
@@ -65,6 +69,7 @@ public final class AddPointInTimeFeatures
     this.labelWait = labelWait;
     this.allowedLateness = allowedLateness;
     this.buckets = buckets;
+    this.enrichment = enrichment;
   }
 
   /** Features from these impressions (and the clicks of the examples it is applied to). */
@@ -78,49 +83,60 @@ public final class AddPointInTimeFeatures
         FeatureParams.DEFAULT_BETA,
         Duration.standardHours(2),
         Duration.ZERO,
-        64);
+        64,
+        null);
   }
 
   /** The sliding window of the counts and CTR (default 24 h). */
   public AddPointInTimeFeatures withWindow(Duration window) {
     checkArgument(window != null && window.getMillis() > 0, "window must be positive");
     return new AddPointInTimeFeatures(
-        impressions, window, halfLife, alpha, beta, labelWait, allowedLateness, buckets);
+        impressions, window, halfLife, alpha, beta, labelWait, allowedLateness, buckets, enrichment);
   }
 
   /** The half-life of the decayed counts (default 24 h): λ = ln 2 / half-life. */
   public AddPointInTimeFeatures withHalfLife(Duration halfLife) {
     checkArgument(halfLife != null && halfLife.getMillis() > 0, "half-life must be positive");
     return new AddPointInTimeFeatures(
-        impressions, window, halfLife, alpha, beta, labelWait, allowedLateness, buckets);
+        impressions, window, halfLife, alpha, beta, labelWait, allowedLateness, buckets, enrichment);
   }
 
   /** Decayed CTR = (clicks + α) / (impressions + α + β); default α = 1, β = 49. */
   public AddPointInTimeFeatures withSmoothing(double alpha, double beta) {
     checkArgument(alpha >= 0 && beta >= 0 && alpha + beta > 0, "need α, β >= 0 and α + β > 0");
     return new AddPointInTimeFeatures(
-        impressions, window, halfLife, alpha, beta, labelWait, allowedLateness, buckets);
+        impressions, window, halfLife, alpha, beta, labelWait, allowedLateness, buckets, enrichment);
   }
 
   /** The label wait T: an example arrives at most T after its impression (default 2 h). */
   public AddPointInTimeFeatures withLabelWait(Duration labelWait) {
     checkArgument(labelWait != null && labelWait.getMillis() >= 0, "label wait must be >= 0");
     return new AddPointInTimeFeatures(
-        impressions, window, halfLife, alpha, beta, labelWait, allowedLateness, buckets);
+        impressions, window, halfLife, alpha, beta, labelWait, allowedLateness, buckets, enrichment);
   }
 
   /** How late (behind the watermark) an example may still arrive with exact features (default 0). */
   public AddPointInTimeFeatures withAllowedLateness(Duration allowedLateness) {
     checkArgument(allowedLateness != null && allowedLateness.getMillis() >= 0, "lateness >= 0");
     return new AddPointInTimeFeatures(
-        impressions, window, halfLife, alpha, beta, labelWait, allowedLateness, buckets);
+        impressions, window, halfLife, alpha, beta, labelWait, allowedLateness, buckets, enrichment);
   }
 
   /** The number of hash buckets (Beam keys) per key kind (default 64). */
   public AddPointInTimeFeatures withBuckets(int buckets) {
     checkArgument(buckets > 0, "buckets must be positive");
     return new AddPointInTimeFeatures(
-        impressions, window, halfLife, alpha, beta, labelWait, allowedLateness, buckets);
+        impressions, window, halfLife, alpha, beta, labelWait, allowedLateness, buckets, enrichment);
+  }
+
+  /**
+   * Also writes the as-of profile and ad-metadata fields of {@code enrichment}, in the same final
+   * grouping as the features, so the rows are grouped once for both.
+   */
+  public AddPointInTimeFeatures withEnrichment(EnrichExamples enrichment) {
+    checkArgumentNotNull(enrichment, "enrichment");
+    return new AddPointInTimeFeatures(
+        impressions, window, halfLife, alpha, beta, labelWait, allowedLateness, buckets, enrichment);
   }
 
   FeatureParams params() {
@@ -129,11 +145,20 @@ public final class AddPointInTimeFeatures
 
   @Override
   public PCollection<TrainingExample> expand(PCollection<TrainingExample> examples) {
+    PCollection<TrainingExample> labeled = BucketedAsOf.globalEarliest("ExamplesGlobal", examples);
+    List<AttachAnswers.AnswerSet<?>> sets = answerSets(labeled);
+    if (enrichment != null) {
+      sets.addAll(enrichment.answerSets(labeled));
+    }
+    return labeled.apply("AttachFeatures", new AttachAnswers(sets, buckets));
+  }
+
+  /** Per key kind, the features of every row as {@code KV(rowId, values)}. */
+  List<AttachAnswers.AnswerSet<?>> answerSets(PCollection<TrainingExample> labeled) {
     FeatureParams params = params();
     long retention = labelWait.getMillis() + allowedLateness.getMillis();
     PCollection<Impression> imps = BucketedAsOf.globalEarliest("ImpressionsGlobal", impressions);
-    PCollection<TrainingExample> labeled = BucketedAsOf.globalEarliest("ExamplesGlobal", examples);
-    PCollection<TrainingExample> current = labeled;
+    List<AttachAnswers.AnswerSet<?>> sets = new ArrayList<>();
     for (KeyKind kind : KeyKind.values()) {
       String name = stepName(kind);
       FeatureLogic logic = new FeatureLogic(kind, params);
@@ -145,17 +170,18 @@ public final class AddPointInTimeFeatures
               .apply(name + "ClickEvents", ParDo.of(new ClickEventsFn(kind, buckets)))
               .setCoder(BucketedAsOf.itemCoder(logic));
       PCollection<KV<Integer, BucketItem<String>>> queries =
-          current
+          labeled
               .apply(name + "Queries", ParDo.of(new QueriesFn<String>(kind, buckets)))
               .setCoder(BucketedAsOf.itemCoder(logic));
-      current =
+      PCollection<KV<String, FeatureValues>> answers =
           PCollectionList.of(impEvents)
               .and(clickEvents)
               .and(queries)
               .apply(name + "Items", Flatten.pCollections())
               .apply(name + "Features", new BucketedAsOf<>(logic, retention));
+      sets.add(new AttachAnswers.AnswerSet<>(name, answers, logic));
     }
-    return current;
+    return sets;
   }
 
   static String stepName(KeyKind kind) {
@@ -176,7 +202,8 @@ public final class AddPointInTimeFeatures
         .add(DisplayData.item("beta", beta))
         .add(DisplayData.item("labelWait", labelWait))
         .add(DisplayData.item("allowedLateness", allowedLateness))
-        .add(DisplayData.item("buckets", buckets));
+        .add(DisplayData.item("buckets", buckets))
+        .add(DisplayData.item("enrichment", enrichment != null));
   }
 
   /** One impression event per impression with a key of this kind. */
@@ -225,7 +252,7 @@ public final class AddPointInTimeFeatures
     }
   }
 
-  /** Every example as a query of its key of this kind (a null key: bucket by impression_id). */
+  /** Every example as a query of its key of this kind (a null key: bucket by row id). */
   static final class QueriesFn<E> extends DoFn<TrainingExample, KV<Integer, BucketItem<E>>> {
     private final KeyKind kind;
     private final int buckets;
@@ -241,8 +268,9 @@ public final class AddPointInTimeFeatures
         @Timestamp Instant ts,
         OutputReceiver<KV<Integer, BucketItem<E>>> out) {
       String key = kind.keyOf(e);
-      int bucket = Buckets.of(key != null ? key : e.getImpressionId(), buckets);
-      out.output(KV.of(bucket, BucketItem.<E>query(key, e, ts.getMillis())));
+      String rowId = AttachAnswers.rowId(e);
+      int bucket = Buckets.of(key != null ? key : rowId, buckets);
+      out.output(KV.of(bucket, BucketItem.<E>query(key, rowId, e.getEventTime().toEpochMilli(), ts.getMillis())));
     }
   }
 }

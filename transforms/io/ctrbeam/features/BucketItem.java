@@ -1,43 +1,36 @@
 package io.ctrbeam.features;
 
-import io.ctrbeam.schema.TrainingExample;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.util.Arrays;
 import java.util.List;
-import org.apache.beam.sdk.coders.ByteArrayCoder;
 import org.apache.beam.sdk.coders.Coder;
-import org.apache.beam.sdk.coders.CoderException;
 import org.apache.beam.sdk.coders.NullableCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.apache.beam.sdk.coders.StructuredCoder;
 import org.apache.beam.sdk.coders.VarLongCoder;
-import org.apache.beam.sdk.extensions.avro.coders.AvroCoder;
-import org.apache.beam.sdk.util.CoderUtils;
 
 /**
- * One element of a bucketed as-of step: an event of an entity at a time, or a query (a training
- * example that wants the entity's state as of its time).
- *
- * <p>A query carries its example Avro-encoded and decodes it on first use: grouping and state copy
- * items often (DirectRunner clones a key's whole bag once per upstream bundle), and copying bytes
- * is far cheaper than re-encoding and decoding a full record each time.
+ * One element of a bucketed as-of step: an event of an entity at a time, or a query for the
+ * entity's state as of a time. A query carries only the id of the row that asked ({@link
+ * AttachAnswers#rowId}), never the row: the answer goes back to the row in one final grouping, so
+ * the as-of groupings move ids and times, not whole training rows.
  */
 final class BucketItem<E> {
   final String entity;
   final long time;
   final E event;
-  private final byte[] queryBytes;
-  private transient TrainingExample query;
+  /** For a query, the id of the asking row; null for an event. */
+  final String queryId;
   /** For a query, the time it may be answered and output at (its element timestamp, >= time). */
   final long outTime;
 
-  private BucketItem(String entity, long time, E event, byte[] queryBytes, long outTime) {
+  private BucketItem(String entity, long time, E event, String queryId, long outTime) {
     this.entity = entity;
     this.time = time;
     this.event = event;
-    this.queryBytes = queryBytes;
+    this.queryId = queryId;
     this.outTime = outTime;
   }
 
@@ -45,44 +38,19 @@ final class BucketItem<E> {
     return new BucketItem<>(entity, time, event, null, time);
   }
 
-  static <E> BucketItem<E> query(String entity, TrainingExample ex, long elementTimestamp) {
-    long t = ex.getEventTime().toEpochMilli();
-    BucketItem<E> item =
-        new BucketItem<>(entity, t, null, encode(ex), Math.max(t, elementTimestamp));
-    item.query = ex;
-    return item;
+  /** A query of row {@code queryId} as of {@code time}, answered once event time reaches its timestamp. */
+  static <E> BucketItem<E> query(String entity, String queryId, long time, long elementTimestamp) {
+    return new BucketItem<>(entity, time, null, queryId, Math.max(time, elementTimestamp));
   }
 
   boolean isQuery() {
-    return queryBytes != null;
-  }
-
-  /** The query's example (null for an event), decoded once. */
-  TrainingExample query() {
-    if (query == null && queryBytes != null) {
-      try {
-        query = CoderUtils.decodeFromByteArray(ItemCoder.EX, queryBytes);
-      } catch (CoderException e) {
-        throw new IllegalStateException("cannot decode a query example", e);
-      }
-    }
-    return query;
-  }
-
-  private static byte[] encode(TrainingExample ex) {
-    try {
-      return CoderUtils.encodeToByteArray(ItemCoder.EX, ex);
-    } catch (CoderException e) {
-      throw new IllegalStateException("cannot encode " + ex.getImpressionId(), e);
-    }
+    return queryId != null;
   }
 
   /** Encodes items given the coder of the event payload. */
   static final class ItemCoder<E> extends StructuredCoder<BucketItem<E>> {
     private static final Coder<String> STR = NullableCoder.of(StringUtf8Coder.of());
     private static final Coder<Long> LONG = VarLongCoder.of();
-    private static final Coder<TrainingExample> EX = AvroCoder.specific(TrainingExample.class);
-    private static final Coder<byte[]> BYTES = NullableCoder.of(ByteArrayCoder.of());
     private final Coder<E> eventCoder;
 
     ItemCoder(Coder<E> eventCoder) {
@@ -94,14 +62,14 @@ final class BucketItem<E> {
       STR.encode(v.entity, os);
       LONG.encode(v.time, os);
       eventCoder.encode(v.event, os);
-      BYTES.encode(v.queryBytes, os);
+      STR.encode(v.queryId, os);
       LONG.encode(v.outTime, os);
     }
 
     @Override
     public BucketItem<E> decode(InputStream is) throws IOException {
       return new BucketItem<>(
-          STR.decode(is), LONG.decode(is), eventCoder.decode(is), BYTES.decode(is), LONG.decode(is));
+          STR.decode(is), LONG.decode(is), eventCoder.decode(is), STR.decode(is), LONG.decode(is));
     }
 
     @Override

@@ -1,6 +1,5 @@
 package io.ctrbeam.features;
 
-import io.ctrbeam.schema.TrainingExample;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -8,9 +7,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.beam.sdk.coders.KvCoder;
+import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.apache.beam.sdk.coders.VarIntCoder;
 import org.apache.beam.sdk.coders.VarLongCoder;
-import org.apache.beam.sdk.extensions.avro.coders.AvroCoder;
 import org.apache.beam.sdk.state.BagState;
 import org.apache.beam.sdk.state.MapState;
 import org.apache.beam.sdk.state.StateSpec;
@@ -32,25 +31,25 @@ import org.apache.beam.sdk.values.PCollection;
 import org.joda.time.Instant;
 
 /**
- * Answers queries (training examples) from per-entity state kept inside hash buckets, as of each
- * query's time. Bounded input: one GroupByKey by bucket and an in-memory time-ordered sweep per
+ * Answers queries (row ids with a time) from per-entity state kept inside hash buckets, as of each
+ * query's time, as {@code KV(rowId, answer)}; {@link AttachAnswers} writes them onto the rows. Bounded input: one GroupByKey by bucket and an in-memory time-ordered sweep per
  * entity, no timers. Unbounded input: a stateful DoFn per bucket with per-entity {@link MapState}
  * and one event-time timer per bucket, set to the earliest pending query; state older than
  * {@code retention} before the latest firing is compacted.
  */
-final class BucketedAsOf<E, S>
-    extends PTransform<PCollection<KV<Integer, BucketItem<E>>>, PCollection<TrainingExample>> {
-  private final EntityLogic<E, S> logic;
+final class BucketedAsOf<E, S, V>
+    extends PTransform<PCollection<KV<Integer, BucketItem<E>>>, PCollection<KV<String, V>>> {
+  private final EntityLogic<E, S, V> logic;
   private final long retentionMillis;
 
-  BucketedAsOf(EntityLogic<E, S> logic, long retentionMillis) {
+  BucketedAsOf(EntityLogic<E, S, V> logic, long retentionMillis) {
     this.logic = logic;
     this.retentionMillis = retentionMillis;
   }
 
   @Override
-  public PCollection<TrainingExample> expand(PCollection<KV<Integer, BucketItem<E>>> items) {
-    PCollection<TrainingExample> out;
+  public PCollection<KV<String, V>> expand(PCollection<KV<Integer, BucketItem<E>>> items) {
+    PCollection<KV<String, V>> out;
     if (items.isBounded() == PCollection.IsBounded.BOUNDED) {
       out =
           globalEarliest("GlobalEarliest", items)
@@ -61,7 +60,7 @@ final class BucketedAsOf<E, S>
           globalEarliest("GlobalEarliest", items)
               .apply("StatefulBucket", ParDo.of(new StreamFn<>(logic, retentionMillis)));
     }
-    return out.setCoder(AvroCoder.specific(TrainingExample.class));
+    return out.setCoder(KvCoder.of(StringUtf8Coder.of(), logic.answerCoder()));
   }
 
   /**
@@ -94,21 +93,21 @@ final class BucketedAsOf<E, S>
   }
 
   /** Bounded: a time-ordered sweep per entity of one bucket. */
-  static final class SweepFn<E, S> extends DoFn<KV<Integer, Iterable<BucketItem<E>>>, TrainingExample> {
-    private final EntityLogic<E, S> logic;
+  static final class SweepFn<E, S, V> extends DoFn<KV<Integer, Iterable<BucketItem<E>>>, KV<String, V>> {
+    private final EntityLogic<E, S, V> logic;
 
-    SweepFn(EntityLogic<E, S> logic) {
+    SweepFn(EntityLogic<E, S, V> logic) {
       this.logic = logic;
     }
 
     @ProcessElement
     public void process(
-        @Element KV<Integer, Iterable<BucketItem<E>>> bucket, OutputReceiver<TrainingExample> out) {
+        @Element KV<Integer, Iterable<BucketItem<E>>> bucket, OutputReceiver<KV<String, V>> out) {
       for (Map.Entry<String, List<BucketItem<E>>> e : byEntity(bucket.getValue()).entrySet()) {
         List<BucketItem<E>> items = e.getValue();
         if (e.getKey() == null) {
           for (BucketItem<E> q : items) {
-            emit(logic.answer(null, q.query(), q.time), q.outTime, out);
+            emit(q.queryId, logic.answer(null, q.time), q.outTime, out);
           }
           continue;
         }
@@ -117,7 +116,7 @@ final class BucketedAsOf<E, S>
         for (BucketItem<E> i : items) {
           if (i.isQuery()) {
             state = logic.compact(state, logic.horizonFor(i.time));
-            emit(logic.answer(state, i.query(), i.time), i.outTime, out);
+            emit(i.queryId, logic.answer(state, i.time), i.outTime, out);
           } else {
             state = logic.add(state, i.time, i.event);
           }
@@ -126,19 +125,19 @@ final class BucketedAsOf<E, S>
     }
   }
 
-  static void emit(TrainingExample ex, long outTime, DoFn.OutputReceiver<TrainingExample> out) {
-    out.outputWithTimestamp(ex, new Instant(outTime));
+  static <V> void emit(String rowId, V answer, long outTime, DoFn.OutputReceiver<KV<String, V>> out) {
+    out.outputWithTimestamp(KV.of(rowId, answer), new Instant(outTime));
   }
 
   /** Unbounded: per-bucket state, one timer per bucket at the earliest pending query. */
-  static final class StreamFn<E, S> extends DoFn<KV<Integer, BucketItem<E>>, TrainingExample> {
+  static final class StreamFn<E, S, V> extends DoFn<KV<Integer, BucketItem<E>>, KV<String, V>> {
     private static final String ENTITIES = "entities";
     private static final String PENDING = "pending";
     private static final String TIMER_AT = "timerAt";
     private static final String LAST_FIRED = "lastFired";
     private static final String DUE = "due";
 
-    private final EntityLogic<E, S> logic;
+    private final EntityLogic<E, S, V> logic;
     private final long retentionMillis;
 
     @StateId(ENTITIES)
@@ -156,12 +155,12 @@ final class BucketedAsOf<E, S>
     @TimerId(DUE)
     private final TimerSpec dueSpec = TimerSpecs.timer(TimeDomain.EVENT_TIME);
 
-    StreamFn(EntityLogic<E, S> logic, long retentionMillis) {
+    StreamFn(EntityLogic<E, S, V> logic, long retentionMillis) {
       this.logic = logic;
       this.retentionMillis = retentionMillis;
       this.entitiesSpec =
           StateSpecs.map(
-              org.apache.beam.sdk.coders.StringUtf8Coder.of(), logic.stateCoder());
+              StringUtf8Coder.of(), logic.stateCoder());
       this.pendingSpec = StateSpecs.bag(new BucketItem.ItemCoder<>(logic.eventCoder()));
     }
 
@@ -173,7 +172,7 @@ final class BucketedAsOf<E, S>
         @StateId(TIMER_AT) ValueState<Long> timerAt,
         @StateId(LAST_FIRED) ValueState<Long> lastFired,
         @TimerId(DUE) Timer due,
-        OutputReceiver<TrainingExample> out) {
+        OutputReceiver<KV<String, V>> out) {
       BucketItem<E> item = element.getValue();
       if (!item.isQuery()) {
         S state = entities.get(item.entity).read();
@@ -184,7 +183,7 @@ final class BucketedAsOf<E, S>
         }
         entities.put(item.entity, state);
       } else if (item.entity == null) {
-        emit(logic.answer(null, item.query(), item.time), item.outTime, out);
+        emit(item.queryId, logic.answer(null, item.time), item.outTime, out);
       } else {
         pending.add(item);
         Long at = timerAt.read();
@@ -201,7 +200,7 @@ final class BucketedAsOf<E, S>
         @StateId(TIMER_AT) ValueState<Long> timerAt,
         @StateId(LAST_FIRED) ValueState<Long> lastFired,
         @TimerId(DUE) Timer due,
-        OutputReceiver<TrainingExample> out) {
+        OutputReceiver<KV<String, V>> out) {
       Long firedAt = timerAt.read();
       if (firedAt == null) {
         return;
@@ -222,9 +221,8 @@ final class BucketedAsOf<E, S>
       for (Map.Entry<String, List<BucketItem<E>>> e : ready.entrySet()) {
         S state = entities.get(e.getKey()).read();
         for (BucketItem<E> q : e.getValue()) {
-          TrainingExample ex =
-              logic.answer(state == null ? logic.newState() : state, q.query(), q.time);
-          emit(ex, Math.max(q.outTime, f), out);
+          V answer = logic.answer(state == null ? logic.newState() : state, q.time);
+          emit(q.queryId, answer, Math.max(q.outTime, f), out);
         }
         if (state != null) {
           entities.put(e.getKey(), logic.compact(state, horizon));
@@ -250,7 +248,7 @@ final class BucketedAsOf<E, S>
     timerAt.write(t);
   }
 
-  static <E> KvCoder<Integer, BucketItem<E>> itemCoder(EntityLogic<E, ?> logic) {
+  static <E> KvCoder<Integer, BucketItem<E>> itemCoder(EntityLogic<E, ?, ?> logic) {
     return KvCoder.of(VarIntCoder.of(), new BucketItem.ItemCoder<>(logic.eventCoder()));
   }
 }

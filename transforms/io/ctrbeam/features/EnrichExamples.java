@@ -1,6 +1,6 @@
 package io.ctrbeam.features;
 
-import io.ctrbeam.common.TrainingRows;
+
 import io.ctrbeam.common.Buckets;
 import static org.apache.beam.vendor.guava.v32_1_2_jre.com.google.common.base.Preconditions.checkArgument;
 
@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.coders.ListCoder;
+import org.apache.beam.sdk.coders.NullableCoder;
 import org.apache.beam.sdk.extensions.avro.coders.AvroCoder;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.Flatten;
@@ -84,15 +85,22 @@ public final class EnrichExamples
 
   @Override
   public PCollection<TrainingExample> expand(PCollection<TrainingExample> examples) {
-    long retention = labelWait.getMillis() + allowedLateness.getMillis();
-    PCollection<TrainingExample> withUser =
-        join("User", examples, profiles, new ProfileLogic(), KeyKind.USER, retention);
-    return join("Ad", withUser, ads, new AdLogic(), KeyKind.AD, retention);
+    PCollection<TrainingExample> rows = BucketedAsOf.globalEarliest("ExamplesGlobal", examples);
+    return rows.apply("AttachEnrichment", new AttachAnswers(answerSets(rows), buckets));
   }
 
-  private <R> PCollection<TrainingExample> join(
+  /** The as-of profile and ad-metadata versions of every row as {@code KV(rowId, version)}. */
+  List<AttachAnswers.AnswerSet<?>> answerSets(PCollection<TrainingExample> rows) {
+    long retention = labelWait.getMillis() + allowedLateness.getMillis();
+    List<AttachAnswers.AnswerSet<?>> sets = new ArrayList<>();
+    sets.add(join("Profile", rows, profiles, new ProfileLogic(), KeyKind.USER, retention));
+    sets.add(join("AdMetadata", rows, ads, new AdLogic(), KeyKind.AD, retention));
+    return sets;
+  }
+
+  private <R> AttachAnswers.AnswerSet<R> join(
       String name,
-      PCollection<TrainingExample> examples,
+      PCollection<TrainingExample> rows,
       PCollection<R> versions,
       VersionLogic<R> logic,
       KeyKind kind,
@@ -102,13 +110,14 @@ public final class EnrichExamples
             .apply(name + "Versions", ParDo.of(new VersionEventsFn<>(logic, buckets)))
             .setCoder(BucketedAsOf.itemCoder(logic));
     PCollection<KV<Integer, BucketItem<R>>> queries =
-        BucketedAsOf.globalEarliest(name + "ExamplesGlobal", examples)
-            .apply(name + "Queries", ParDo.of(new AddPointInTimeFeatures.QueriesFn<R>(kind, buckets)))
+        rows.apply(name + "Queries", ParDo.of(new AddPointInTimeFeatures.QueriesFn<R>(kind, buckets)))
             .setCoder(BucketedAsOf.itemCoder(logic));
-    return PCollectionList.of(events)
-        .and(queries)
-        .apply(name + "Items", Flatten.pCollections())
-        .apply(name + "AsOfJoin", new BucketedAsOf<>(logic, retention));
+    PCollection<KV<String, R>> answers =
+        PCollectionList.of(events)
+            .and(queries)
+            .apply(name + "Items", Flatten.pCollections())
+            .apply(name + "AsOfJoin", new BucketedAsOf<>(logic, retention));
+    return new AttachAnswers.AnswerSet<>(name, answers, logic);
   }
 
   @Override
@@ -121,13 +130,15 @@ public final class EnrichExamples
   }
 
   /** Versions of one id sorted by updated_at; a query at t takes the latest at or before t. */
-  abstract static class VersionLogic<R> implements EntityLogic<R, List<R>> {
+  abstract static class VersionLogic<R> implements EntityLogic<R, List<R>, R> {
     abstract String idOf(R r);
 
     abstract long updatedAt(R r);
 
-    /** Writes the version's fields (null: none) onto a copied example. */
-    abstract void fill(TrainingExample out, R r);
+    @Override
+    public Coder<R> answerCoder() {
+      return NullableCoder.of(eventCoder());
+    }
 
     @Override
     public Coder<List<R>> stateCoder() {
@@ -175,11 +186,9 @@ public final class EnrichExamples
     }
 
     @Override
-    public TrainingExample answer(List<R> state, TrainingExample query, long t) {
+    public R answer(List<R> state, long t) {
       int i = state == null ? -1 : latestAtOrBefore(state, t);
-      TrainingExample out = TrainingRows.copy(query);
-      fill(out, i < 0 ? null : state.get(i));
-      return out;
+      return i < 0 ? null : state.get(i);
     }
   }
 
@@ -200,7 +209,7 @@ public final class EnrichExamples
     }
 
     @Override
-    void fill(TrainingExample e, UserProfile r) {
+    public void fill(TrainingExample e, UserProfile r) {
       e.setUserAgeBucket(r == null ? null : r.getAgeBucket());
       e.setUserGender(r == null ? null : r.getGender());
       e.setUserInterests(r == null ? null : r.getInterests());
@@ -224,7 +233,7 @@ public final class EnrichExamples
     }
 
     @Override
-    void fill(TrainingExample e, AdMetadata r) {
+    public void fill(TrainingExample e, AdMetadata r) {
       e.setAdMetaAdvertiserId(r == null ? null : r.getAdvertiserId());
       e.setAdMetaCategory(r == null ? null : r.getCategory());
     }

@@ -5,16 +5,21 @@ import java.io.Serializable;
 import org.apache.beam.sdk.coders.Coder;
 
 /**
- * What a bucketed as-of step keeps per entity and how it answers a query. Implementations are
- * plain Java, so the batch sweep and the streaming state run the same code.
+ * What a bucketed as-of step keeps per entity, how it answers a query, and how the answer is
+ * written onto the asking row. Implementations are plain Java, so the batch sweep and the
+ * streaming state run the same code.
  *
  * @param <E> the event payload
  * @param <S> the per-entity state
+ * @param <V> the answer to one query (null allowed: no such key, or nothing as of t)
  */
-interface EntityLogic<E, S> extends Serializable {
+interface EntityLogic<E, S, V> extends Serializable {
   Coder<S> stateCoder();
 
   Coder<E> eventCoder();
+
+  /** The coder of an answer; it must accept null. */
+  Coder<V> answerCoder();
 
   S newState();
 
@@ -30,6 +35,9 @@ interface EntityLogic<E, S> extends Serializable {
   /** Folds or drops what lies at or before the horizon; returns the new state. */
   S compact(S state, long horizon);
 
-  /** A new example: the query with this entity's values as of t (state null: no such key). */
-  TrainingExample answer(S state, TrainingExample query, long t);
+  /** The entity's answer as of t (state null: no such key). */
+  V answer(S state, long t);
+
+  /** Writes an answer onto a copied row. */
+  void fill(TrainingExample row, V answer);
 }

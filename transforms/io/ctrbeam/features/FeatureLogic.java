@@ -1,6 +1,6 @@
 package io.ctrbeam.features;
 
-import io.ctrbeam.common.TrainingRows;
+
 import io.ctrbeam.schema.TrainingExample;
 import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.coders.NullableCoder;
@@ -12,7 +12,7 @@ import org.apache.beam.sdk.metrics.Metrics;
  * Point-in-time features of one key kind. An event's payload is null for an impression and the
  * impression_id for a click; a query at t sees only events before t.
  */
-final class FeatureLogic implements EntityLogic<String, EntityHistory> {
+final class FeatureLogic implements EntityLogic<String, EntityHistory, FeatureValues> {
   private final KeyKind kind;
   private final FeatureParams params;
   private final Counter inexact;
@@ -61,13 +61,24 @@ final class FeatureLogic implements EntityLogic<String, EntityHistory> {
   }
 
   @Override
-  public TrainingExample answer(EntityHistory h, TrainingExample query, long t) {
-    TrainingExample out = TrainingRows.copy(query);
-    if (h != null && !h.exactAt(t, params.windowMillis)) {
+  public Coder<FeatureValues> answerCoder() {
+    return NullableCoder.of(FeatureValues.Coder.of());
+  }
+
+  @Override
+  public FeatureValues answer(EntityHistory h, long t) {
+    if (h == null) {
+      return null;
+    }
+    if (!h.exactAt(t, params.windowMillis)) {
       inexact.inc();
     }
-    kind.fill(out, h == null ? null : h.valuesAt(t, false, params));
-    return out;
+    return h.valuesAt(t, false, params);
+  }
+
+  @Override
+  public void fill(TrainingExample row, FeatureValues v) {
+    kind.fill(row, v);
   }
 
 

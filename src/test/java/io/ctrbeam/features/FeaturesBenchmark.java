@@ -71,7 +71,7 @@ public final class FeaturesBenchmark {
         if (e.getClicked() == 1) {
           l.add(BucketItem.event(key, e.getClickTime().toEpochMilli(), e.getImpressionId()));
         }
-        l.add(BucketItem.query(key, e, Long.MIN_VALUE));
+        l.add(BucketItem.query(key, e.getImpressionId(), e.getEventTime().toEpochMilli(), Long.MIN_VALUE));
       }
       for (List<BucketItem<String>> items : byKey.values()) {
         items.sort(BucketedAsOf.order(false));
