@@ -204,18 +204,22 @@ public final class PlainJavaPipeline {
         }
       }
       double[] v = sweep.answer(qKey, qTime);
-      String p = kind.label;
+      int[] at = new int[6];
+      String[] suffixes = {"_impressions_24h", "_clicks_24h", "_ctr_24h", "_decayed_impressions", "_decayed_clicks", "_decayed_ctr"};
+      for (int f = 0; f < 6; f++) {
+        at[f] = TrainingExample.getClassSchema().getField(kind.label + suffixes[f]).pos();
+      }
       for (int i = 0; i < rows.size(); i++) {
         TrainingExample r = rows.get(i);
         boolean none = Double.isNaN(v[4 * i]);
         long wi = (long) v[4 * i];
         long wc = (long) v[4 * i + 1];
-        r.put(p + "_impressions_24h", none ? null : wi);
-        r.put(p + "_clicks_24h", none ? null : wc);
-        r.put(p + "_ctr_24h", none ? null : FeatureParams.windowCtr(wc, wi));
-        r.put(p + "_decayed_impressions", none ? null : v[4 * i + 2]);
-        r.put(p + "_decayed_clicks", none ? null : v[4 * i + 3]);
-        r.put(p + "_decayed_ctr", none ? null : params.smoothedCtr(v[4 * i + 3], v[4 * i + 2]));
+        r.put(at[0], none ? null : wi);
+        r.put(at[1], none ? null : wc);
+        r.put(at[2], none ? null : FeatureParams.windowCtr(wc, wi));
+        r.put(at[3], none ? null : v[4 * i + 2]);
+        r.put(at[4], none ? null : v[4 * i + 3]);
+        r.put(at[5], none ? null : params.smoothedCtr(v[4 * i + 3], v[4 * i + 2]));
       }
     }
   }

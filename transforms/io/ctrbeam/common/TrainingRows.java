@@ -10,6 +10,9 @@ import io.ctrbeam.schema.TrainingExample;
 public final class TrainingRows {
   private static final int FIELDS = TrainingExample.getClassSchema().getFields().size();
 
+  /** The coder of training rows between steps: {@link FastRecordCoder}, not Avro's reflection walk. */
+  public static final FastRecordCoder<TrainingExample> CODER = FastRecordCoder.of(TrainingExample.class);
+
   private TrainingRows() {}
 
   /** A new row with the same field values (strings and lists shared, not copied). */

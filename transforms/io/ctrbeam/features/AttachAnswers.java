@@ -1,5 +1,6 @@
 package io.ctrbeam.features;
 
+import io.ctrbeam.common.TrainingRows;
 import io.ctrbeam.common.Buckets;
 import io.ctrbeam.schema.TrainingExample;
 import java.io.IOException;
@@ -19,7 +20,6 @@ import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.apache.beam.sdk.coders.StructuredCoder;
 import org.apache.beam.sdk.coders.VarIntCoder;
 import org.apache.beam.sdk.coders.VarLongCoder;
-import org.apache.beam.sdk.extensions.avro.coders.AvroCoder;
 import org.apache.beam.sdk.state.MapState;
 import org.apache.beam.sdk.state.StateSpec;
 import org.apache.beam.sdk.state.StateSpecs;
@@ -64,15 +64,18 @@ final class AttachAnswers extends PTransform<PCollection<TrainingExample>, PColl
     final String name;
     final transient PCollection<KV<String, V>> answers;
     final EntityLogic<?, ?, V> logic;
+    /** Built once: a logic's coder getters may build a new (costly) Avro coder per call. */
+    final Coder<V> coder;
 
     AnswerSet(String name, PCollection<KV<String, V>> answers, EntityLogic<?, ?, V> logic) {
       this.name = name;
       this.answers = answers;
       this.logic = logic;
+      this.coder = logic.answerCoder();
     }
 
     void fill(TrainingExample row, byte[] encoded) throws CoderException {
-      logic.fill(row, CoderUtils.decodeFromByteArray(logic.answerCoder(), encoded));
+      logic.fill(row, CoderUtils.decodeFromByteArray(coder, encoded));
     }
   }
 
@@ -92,12 +95,12 @@ final class AttachAnswers extends PTransform<PCollection<TrainingExample>, PColl
     } else {
       out = all.apply("AttachToRowsStateful", ParDo.of(new AttachStreamFn(sets)));
     }
-    return out.setCoder(AvroCoder.specific(TrainingExample.class));
+    return out.setCoder(TrainingRows.CODER);
   }
 
   private <V> PCollection<KV<Integer, Part>> answerParts(AnswerSet<V> s, int index) {
     return s.answers.apply(
-        s.name + "AnswerParts", ParDo.of(new AnswerPartFn<>(s.logic.answerCoder(), index, buckets)));
+        s.name + "AnswerParts", ParDo.of(new AnswerPartFn<>(s.coder, index, buckets)));
   }
 
   /** One part of a row: the row itself (index -1) or the answer of set {@code index}, encoded. */
@@ -143,7 +146,7 @@ final class AttachAnswers extends PTransform<PCollection<TrainingExample>, PColl
   }
 
   private static final class RowPartFn extends DoFn<TrainingExample, KV<Integer, Part>> {
-    private static final Coder<TrainingExample> ROWS = AvroCoder.specific(TrainingExample.class);
+    private static final Coder<TrainingExample> ROWS = TrainingRows.CODER;
     private final int buckets;
 
     RowPartFn(int buckets) {

@@ -1,12 +1,13 @@
 package io.ctrbeam.label;
 
+import io.ctrbeam.common.TrainingRows;
 import io.ctrbeam.schema.TrainingExample;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.util.Objects;
+import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.coders.CustomCoder;
-import org.apache.beam.sdk.extensions.avro.coders.AvroCoder;
 
 /** One input of the outcome join: a primary row or an outcome, so both can share one key. */
 public final class LabelEvent {
@@ -51,7 +52,7 @@ public final class LabelEvent {
   /** Coder: a tag byte, then the primary (Avro) or the outcome. */
   public static final class LabelEventCoder extends CustomCoder<LabelEvent> {
     private static final LabelEventCoder INSTANCE = new LabelEventCoder();
-    private static final AvroCoder<TrainingExample> ROW = AvroCoder.specific(TrainingExample.class);
+    private static final Coder<TrainingExample> ROW = TrainingRows.CODER;
 
     public static LabelEventCoder of() {
       return INSTANCE;

@@ -15,7 +15,6 @@ import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.coders.SerializableCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.apache.beam.sdk.coders.VarLongCoder;
-import org.apache.beam.sdk.extensions.avro.coders.AvroCoder;
 import org.apache.beam.sdk.transforms.Combine;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.Flatten;
@@ -214,7 +213,7 @@ public final class LabelImpressions extends PTransform<LabelInputs, LabelResult>
     PCollection<TrainingExample> primaries =
         in.impressions()
             .apply("ImpressionsToRows", ParDo.of(new ToRowFn(mode)))
-            .setCoder(AvroCoder.specific(TrainingExample.class));
+            .setCoder(TrainingRows.CODER);
     PCollection<Outcome> clicks =
         in.clicks().apply("ClicksToOutcomes", ParDo.of(new ClickOutcomeFn())).setCoder(Outcome.OutcomeCoder.of());
     PCollectionTuple clicked =
@@ -240,13 +239,13 @@ public final class LabelImpressions extends PTransform<LabelInputs, LabelResult>
       PCollectionTuple converted =
           PCollectionTuple.of(
                   OutcomeJoin.PRIMARIES,
-                  split.get(eligible).setCoder(AvroCoder.specific(TrainingExample.class)))
+                  split.get(eligible).setCoder(TrainingRows.CODER))
               .and(OutcomeJoin.OUTCOMES, convs)
               .apply(
                   "LabelConversions",
                   OutcomeJoin.of(convRules, buckets).withStatefulInBatch(statefulInBatch));
       rows =
-          PCollectionList.of(split.get(passing).setCoder(AvroCoder.specific(TrainingExample.class)))
+          PCollectionList.of(split.get(passing).setCoder(TrainingRows.CODER))
               .and(converted.get(OutcomeJoin.ROWS))
               .apply("FlattenConverted", Flatten.pCollections());
       dls = dls.and(converted.get(OutcomeJoin.DEAD_LETTERS));
@@ -269,7 +268,7 @@ public final class LabelImpressions extends PTransform<LabelInputs, LabelResult>
       confidence = ParDo.of(new ConfidenceFn(lambdaPerMs));
     }
     PCollection<TrainingExample> examples =
-        rows.apply("ApplyConfidence", confidence).setCoder(AvroCoder.specific(TrainingExample.class));
+        rows.apply("ApplyConfidence", confidence).setCoder(TrainingRows.CODER);
 
     PCollection<LabelStats> stats = stats(examples, corrections, deadLetters, delays, bounded, clickRules);
     return new LabelResult(examples, corrections, deadLetters, stats);

@@ -1,14 +1,15 @@
 package io.ctrbeam.label;
 
+import io.ctrbeam.common.TrainingRows;
 import io.ctrbeam.schema.TrainingExample;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import org.apache.beam.sdk.coders.BooleanCoder;
+import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.coders.CustomCoder;
 import org.apache.beam.sdk.coders.VarIntCoder;
 import org.apache.beam.sdk.coders.VarLongCoder;
-import org.apache.beam.sdk.extensions.avro.coders.AvroCoder;
 
 /** The per-id values a bucket of {@link StatefulLabelFn} keeps, with their coders. */
 final class LabelState {
@@ -39,7 +40,7 @@ final class LabelState {
   }
 
   static final class HeldCoder extends CustomCoder<Held> {
-    private static final AvroCoder<TrainingExample> ROW = AvroCoder.specific(TrainingExample.class);
+    private static final Coder<TrainingExample> ROW = TrainingRows.CODER;
 
     @Override
     public void encode(Held h, OutputStream out) throws IOException {

@@ -1,5 +1,6 @@
 package io.ctrbeam.label;
 
+import io.ctrbeam.common.TrainingRows;
 import io.ctrbeam.common.Buckets;
 import static org.apache.beam.vendor.guava.v32_1_2_jre.com.google.common.base.Preconditions.checkArgument;
 
@@ -97,7 +98,7 @@ public final class OutcomeJoin extends PTransform<PCollectionTuple, PCollectionT
                   "LabelBucketsStateful",
                   ParDo.of(new StatefulLabelFn(rules, TAGS)).withOutputTags(ROWS, TAGS.additional()));
     }
-    out.get(ROWS).setCoder(AvroCoder.specific(TrainingExample.class));
+    out.get(ROWS).setCoder(TrainingRows.CODER);
     out.get(DEAD_LETTERS).setCoder(AvroCoder.specific(DeadLetter.class));
     out.get(CORRECTIONS).setCoder(AvroCoder.specific(LabelCorrection.class));
     out.get(DELAYS).setCoder(VarLongCoder.of());
