@@ -1,13 +1,14 @@
 package io.ctrbeam.common;
 
 import java.io.DataInputStream;
-import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.lang.reflect.Constructor;
 import java.time.Instant;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import org.apache.avro.LogicalTypes;
 import org.apache.avro.Schema;
@@ -19,7 +20,7 @@ import org.apache.beam.sdk.util.VarInt;
 /**
  * A coder for flat Avro records (strings, ints, longs, doubles, timestamp-millis, string arrays,
  * each optionally nullable) that writes each field with a switch on a precomputed kind: a null
- * mask, then the present values. The profile put Avro's generic datum writer and reader (schema
+ * mask, then the present values, built in a buffer and written in one call. The profile put Avro's generic datum writer and reader (schema
  * walk, union resolution, logical-type conversion per field) at the top of every shuffle of
  * training rows; this does the same work without the walk. Up to 64 nullable fields.
  */
@@ -85,6 +86,8 @@ public final class FastRecordCoder<T extends SpecificRecordBase> extends CustomC
 
   @Override
   public void encode(T r, OutputStream os) throws IOException {
+    Bytes out = BUFFER.get();
+    out.size = 0;
     long mask = 0;
     int bit = 0;
     for (int i = 0; i < kinds.length; i++) {
@@ -95,8 +98,7 @@ public final class FastRecordCoder<T extends SpecificRecordBase> extends CustomC
         bit++;
       }
     }
-    DataOutputStream out = new DataOutputStream(os);
-    out.writeLong(mask);
+    out.writeVarLong(mask);
     for (int i = 0; i < kinds.length; i++) {
       Object v = r.get(i);
       if (v == null) {
@@ -106,27 +108,31 @@ public final class FastRecordCoder<T extends SpecificRecordBase> extends CustomC
         continue;
       }
       switch (kinds[i]) {
-        case STRING -> writeString(out, v.toString());
-        case INT -> VarInt.encode((Integer) v, out);
-        case LONG -> VarInt.encode((Long) v, out);
-        case DOUBLE -> out.writeDouble((Double) v);
-        case TIMESTAMP -> VarInt.encode(((Instant) v).toEpochMilli(), out);
+        case STRING -> out.writeString(v.toString());
+        case INT -> out.writeVarLong((Integer) v);
+        case LONG -> out.writeVarLong((Long) v);
+        case DOUBLE -> out.writeLong(Double.doubleToRawLongBits((Double) v));
+        case TIMESTAMP -> out.writeVarLong(((Instant) v).toEpochMilli());
         case STRINGS -> {
           List<?> l = (List<?>) v;
-          VarInt.encode(l.size(), out);
+          out.writeVarLong(l.size());
           for (Object s : l) {
-            writeString(out, s.toString());
+            out.writeString(s.toString());
           }
         }
       }
     }
-    out.flush();
+    // One bulk write: runners' output views pay per call, and a record is ~50 small fields.
+    VarInt.encode(out.size, os);
+    os.write(out.buf, 0, out.size);
   }
 
   @Override
   public T decode(InputStream is) throws IOException {
-    DataInputStream in = new DataInputStream(is);
-    long mask = in.readLong();
+    byte[] b = new byte[VarInt.decodeInt(is)];
+    new DataInputStream(is).readFully(b);
+    Reader in = new Reader(b);
+    long mask = in.readVarLong();
     T r = newRecord();
     int bit = 0;
     for (int i = 0; i < kinds.length; i++) {
@@ -135,16 +141,16 @@ public final class FastRecordCoder<T extends SpecificRecordBase> extends CustomC
       }
       Object v;
       switch (kinds[i]) {
-        case STRING -> v = readString(in);
-        case INT -> v = VarInt.decodeInt(in);
-        case LONG -> v = VarInt.decodeLong(in);
-        case DOUBLE -> v = in.readDouble();
-        case TIMESTAMP -> v = Instant.ofEpochMilli(VarInt.decodeLong(in));
+        case STRING -> v = in.readString();
+        case INT -> v = (int) in.readVarLong();
+        case LONG -> v = in.readVarLong();
+        case DOUBLE -> v = Double.longBitsToDouble(in.readLong());
+        case TIMESTAMP -> v = Instant.ofEpochMilli(in.readVarLong());
         default -> {
-          int n = VarInt.decodeInt(in);
+          int n = (int) in.readVarLong();
           List<String> l = new ArrayList<>(n);
           for (int k = 0; k < n; k++) {
-            l.add(readString(in));
+            l.add(in.readString());
           }
           v = l;
         }
@@ -154,16 +160,79 @@ public final class FastRecordCoder<T extends SpecificRecordBase> extends CustomC
     return r;
   }
 
-  private static void writeString(DataOutputStream out, String s) throws IOException {
-    byte[] b = s.getBytes(java.nio.charset.StandardCharsets.UTF_8);
-    VarInt.encode(b.length, out);
-    out.write(b);
+  private static final ThreadLocal<Bytes> BUFFER = ThreadLocal.withInitial(Bytes::new);
+
+  /** A growable byte buffer; zig-zag varints so negative values stay short. */
+  private static final class Bytes {
+    byte[] buf = new byte[512];
+    int size;
+
+    private void ensure(int n) {
+      if (size + n > buf.length) {
+        buf = Arrays.copyOf(buf, Math.max(buf.length * 2, size + n));
+      }
+    }
+
+    void writeVarLong(long v) {
+      ensure(10);
+      long z = (v << 1) ^ (v >> 63);
+      while ((z & ~0x7FL) != 0) {
+        buf[size++] = (byte) ((z & 0x7F) | 0x80);
+        z >>>= 7;
+      }
+      buf[size++] = (byte) z;
+    }
+
+    void writeLong(long v) {
+      ensure(8);
+      for (int k = 56; k >= 0; k -= 8) {
+        buf[size++] = (byte) (v >>> k);
+      }
+    }
+
+    void writeString(String s) {
+      byte[] b = s.getBytes(StandardCharsets.UTF_8);
+      writeVarLong(b.length);
+      ensure(b.length);
+      System.arraycopy(b, 0, buf, size, b.length);
+      size += b.length;
+    }
   }
 
-  private static String readString(DataInputStream in) throws IOException {
-    byte[] b = new byte[VarInt.decodeInt(in)];
-    in.readFully(b);
-    return new String(b, java.nio.charset.StandardCharsets.UTF_8);
+  private static final class Reader {
+    private final byte[] b;
+    private int pos;
+
+    Reader(byte[] b) {
+      this.b = b;
+    }
+
+    long readVarLong() {
+      long z = 0;
+      int shift = 0;
+      byte x;
+      do {
+        x = b[pos++];
+        z |= (long) (x & 0x7F) << shift;
+        shift += 7;
+      } while (x < 0);
+      return (z >>> 1) ^ -(z & 1);
+    }
+
+    long readLong() {
+      long v = 0;
+      for (int k = 0; k < 8; k++) {
+        v = (v << 8) | (b[pos++] & 0xFF);
+      }
+      return v;
+    }
+
+    String readString() {
+      int n = (int) readVarLong();
+      String s = new String(b, pos, n, StandardCharsets.UTF_8);
+      pos += n;
+      return s;
+    }
   }
 
   @Override

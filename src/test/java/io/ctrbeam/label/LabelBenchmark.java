@@ -32,6 +32,8 @@ import org.apache.beam.sdk.values.TupleTagList;
  *   --impressions=100000 --runner=FlinkRunner --flinkMaster=[local] --parallelism=2
  * </pre>
  *
+ * A second run labels the same input with {@link ObviousLabelDesign}, the comparison row.
+ *
  * Options of its own: --impressions, --clickRate, --buckets, --stateful, --mode; the rest go to
  * Beam's PipelineOptions (DirectRunner by default).
  */
@@ -148,5 +150,24 @@ public final class LabelBenchmark {
         "dead letters counted: orphan=%d outside=%d%n",
         LabelFixtures.counter(r, DeadLetters.NAMESPACE, "click_ORPHAN_CLICK"),
         LabelFixtures.counter(r, DeadLetters.NAMESPACE, "click_CLICK_OUTSIDE_WINDOW"));
+
+    // The comparison row: the obvious design (one key, state and timer per impression), same input.
+    Pipeline q = Pipeline.create(o);
+    PCollectionTuple gen2 =
+        q.apply("Sequence", GenerateSequence.from(0).to(n))
+            .apply("Generate", ParDo.of(new GenerateFn(clickRate)).withOutputTags(IMPS, TupleTagList.of(CLICKS)));
+    ObviousLabelDesign.inputs(
+            gen2.get(IMPS).setCoder(AvroCoder.of(Impression.class)),
+            gen2.get(CLICKS).setCoder(AvroCoder.of(Click.class)))
+        .apply("LabelObviously", new ObviousLabelDesign(t.clickRules().windowMs(), 2 * 3_600_000L));
+    long q0 = System.nanoTime();
+    PipelineResult qr = q.run();
+    qr.waitUntilFinish();
+    double obviousSec = (System.nanoTime() - q0) / 1e9;
+    long obviousPos = LabelFixtures.counter(qr, ObviousLabelDesign.NAMESPACE, "positive");
+    System.out.printf(
+        "obvious design (key, state, timer per impression): %.3f s = %.0f events/s, %d positive%s%n",
+        obviousSec, events / obviousSec, obviousPos, obviousPos == pos ? "" : " (DIFFERS from LabelImpressions)");
+    System.out.printf("LabelImpressions / obvious design = %.2f%n", obviousSec / beamSec);
   }
 }
