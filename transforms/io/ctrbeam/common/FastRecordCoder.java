@@ -60,6 +60,15 @@ public final class FastRecordCoder<T extends SpecificRecordBase> extends CustomC
     return new FastRecordCoder<>(type, newInstance(type).getSchema());
   }
 
+  /** This coder where the record's fields allow it, else Avro's own. */
+  public static <T extends SpecificRecordBase> org.apache.beam.sdk.coders.Coder<T> orAvro(Class<T> type) {
+    try {
+      return of(type);
+    } catch (IllegalArgumentException e) {
+      return org.apache.beam.sdk.extensions.avro.coders.AvroCoder.specific(type);
+    }
+  }
+
   private static Kind kind(String name, Schema s) {
     if (s.getLogicalType() instanceof LogicalTypes.TimestampMillis) {
       return Kind.TIMESTAMP;

@@ -221,7 +221,22 @@ public final class LabelImpressions extends PTransform<LabelInputs, LabelResult>
             .and(OutcomeJoin.OUTCOMES, clicks)
             .apply("LabelClicks", OutcomeJoin.of(clickRules, buckets).withStatefulInBatch(statefulInBatch));
 
-    PCollection<TrainingExample> rows = clicked.get(OutcomeJoin.ROWS);
+    PCollection<Long> delays = clicked.get(OutcomeJoin.DELAYS);
+    ParDo.SingleOutput<TrainingExample, TrainingExample> confidence;
+    if (estimateLambda) {
+      PCollectionView<Double> lambdaView =
+          delays
+              .apply("EstimateLambda", Combine.globally(new LambdaFn(lambdaPerMs)))
+              .apply("LambdaView", View.asSingleton());
+      confidence =
+          ParDo.of(new EstimatedConfidenceFn())
+              .withSideInput(EstimatedConfidenceFn.LAMBDA, lambdaView);
+    } else {
+      confidence = ParDo.of(new ConfidenceFn(lambdaPerMs));
+    }
+    // Before the conversion split: it changes no click field, and one fewer step moves every row.
+    PCollection<TrainingExample> rows =
+        clicked.get(OutcomeJoin.ROWS).apply("ApplyConfidence", confidence).setCoder(TrainingRows.CODER);
     PCollectionList<DeadLetter> dls = PCollectionList.of(clicked.get(OutcomeJoin.DEAD_LETTERS));
     PCollectionList<LabelCorrection> corrs = PCollectionList.of(clicked.get(OutcomeJoin.CORRECTIONS));
     if (conversions && in.conversions() != null) {
@@ -253,22 +268,7 @@ public final class LabelImpressions extends PTransform<LabelInputs, LabelResult>
     }
     PCollection<DeadLetter> deadLetters = dls.apply("FlattenDeadLetters", Flatten.pCollections());
     PCollection<LabelCorrection> corrections = corrs.apply("FlattenCorrections", Flatten.pCollections());
-    PCollection<Long> delays = clicked.get(OutcomeJoin.DELAYS);
-
-    ParDo.SingleOutput<TrainingExample, TrainingExample> confidence;
-    if (estimateLambda) {
-      PCollectionView<Double> lambdaView =
-          delays
-              .apply("EstimateLambda", Combine.globally(new LambdaFn(lambdaPerMs)))
-              .apply("LambdaView", View.asSingleton());
-      confidence =
-          ParDo.of(new EstimatedConfidenceFn())
-              .withSideInput(EstimatedConfidenceFn.LAMBDA, lambdaView);
-    } else {
-      confidence = ParDo.of(new ConfidenceFn(lambdaPerMs));
-    }
-    PCollection<TrainingExample> examples =
-        rows.apply("ApplyConfidence", confidence).setCoder(TrainingRows.CODER);
+    PCollection<TrainingExample> examples = rows;
 
     PCollection<LabelStats> stats = stats(examples, corrections, deadLetters, delays, bounded, clickRules);
     return new LabelResult(examples, corrections, deadLetters, stats);

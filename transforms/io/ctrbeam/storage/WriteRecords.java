@@ -1,5 +1,8 @@
 package io.ctrbeam.storage;
 
+import io.ctrbeam.common.FastRecordCoder;
+import org.apache.avro.specific.SpecificRecordBase;
+import org.apache.beam.sdk.coders.Coder;
 import static org.apache.beam.vendor.guava.v32_1_2_jre.com.google.common.base.Preconditions.checkArgument;
 import static org.apache.beam.vendor.guava.v32_1_2_jre.com.google.common.base.Preconditions.checkNotNull;
 
@@ -161,6 +164,13 @@ public final class WriteRecords<T extends SpecificRecord>
     return withTargetRecordsPerFile(Math.max(1, targetBytes / estimatedRowBytes));
   }
 
+  @SuppressWarnings("unchecked")
+  private Coder<T> rowCoder() {
+    return SpecificRecordBase.class.isAssignableFrom(type)
+        ? (Coder<T>) FastRecordCoder.orAvro((Class<? extends SpecificRecordBase>) type)
+        : AvroCoder.specific(type);
+  }
+
   /** The Avro schema of the written records. */
   public Schema schema() {
     return SpecificData.getForClass(type).getSchema(type);
@@ -179,7 +189,7 @@ public final class WriteRecords<T extends SpecificRecord>
             || !(windowed.getWindowingStrategy().getWindowFn() instanceof GlobalWindows),
         "unbounded input must be windowed: use withFixedWindows(...) or window it upstream");
 
-    KvCoder<String, T> kvCoder = KvCoder.of(StringUtf8Coder.of(), AvroCoder.specific(type));
+    KvCoder<String, T> kvCoder = KvCoder.of(StringUtf8Coder.of(), rowCoder());
     PCollection<KV<String, T>> byPartition =
         windowed
             .apply("KeyByPartition", WithKeys.of(partitioning).withKeyType(TypeDescriptors.strings()))

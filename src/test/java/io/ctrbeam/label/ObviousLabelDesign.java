@@ -1,7 +1,10 @@
 package io.ctrbeam.label;
 
+import io.ctrbeam.common.TrainingRows;
 import io.ctrbeam.schema.Click;
 import io.ctrbeam.schema.Impression;
+import io.ctrbeam.schema.TrainingExample;
+import java.time.Instant;
 import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.apache.beam.sdk.coders.VarLongCoder;
@@ -21,15 +24,14 @@ import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionList;
-import org.apache.beam.sdk.values.PDone;
-import org.joda.time.Instant;
 
 /**
  * The obvious labeling design, kept as the benchmark's comparison row: one Beam key per
- * impression_id, a ValueState holding the impression's time, one for its earliest click, and one
- * event-time timer at t + T that emits the label. Rows are counted, not built.
+ * impression_id, a ValueState holding the impression's row, one holding its earliest click time,
+ * and one event-time timer at t + T that emits the labeled row. Same row type and coder as {@link
+ * LabelImpressions}; no dead letters, corrections or stats.
  */
-final class ObviousLabelDesign extends PTransform<PCollectionList<KV<String, Long>>, PDone> {
+final class ObviousLabelDesign extends PTransform<PCollectionList<KV<String, LabelEvent>>, PCollection<TrainingExample>> {
   static final String NAMESPACE = "obvious";
   private final long windowMs;
   private final long waitMs;
@@ -39,38 +41,37 @@ final class ObviousLabelDesign extends PTransform<PCollectionList<KV<String, Lon
     this.waitMs = waitMs;
   }
 
-  /** Impressions as (id, +t) and clicks as (impression id, -t - 1), so one KV type carries both. */
-  static PCollectionList<KV<String, Long>> inputs(PCollection<Impression> imps, PCollection<Click> clicks) {
-    KvCoder<String, Long> kv = KvCoder.of(StringUtf8Coder.of(), VarLongCoder.of());
-    return PCollectionList.of(imps.apply("KeyImpressions", ParDo.of(new DoFn<Impression, KV<String, Long>>() {
+  static PCollectionList<KV<String, LabelEvent>> inputs(PCollection<Impression> imps, PCollection<Click> clicks) {
+    KvCoder<String, LabelEvent> kv = KvCoder.of(StringUtf8Coder.of(), LabelEvent.LabelEventCoder.of());
+    return PCollectionList.of(imps.apply("KeyImpressions", ParDo.of(new DoFn<Impression, KV<String, LabelEvent>>() {
               @ProcessElement
-              public void process(@Element Impression i, OutputReceiver<KV<String, Long>> out) {
-                out.output(KV.of(i.getImpressionId(), i.getEventTime().toEpochMilli()));
+              public void process(@Element Impression i, OutputReceiver<KV<String, LabelEvent>> out) {
+                out.output(KV.of(i.getImpressionId(), LabelEvent.primary(LabelImpressions.toRow(i, LabelMode.WAIT))));
               }
             })).setCoder(kv))
-        .and(clicks.apply("KeyClicks", ParDo.of(new DoFn<Click, KV<String, Long>>() {
+        .and(clicks.apply("KeyClicks", ParDo.of(new DoFn<Click, KV<String, LabelEvent>>() {
               @ProcessElement
-              public void process(@Element Click c, OutputReceiver<KV<String, Long>> out) {
-                out.output(KV.of(c.getImpressionId(), -c.getEventTime().toEpochMilli() - 1));
+              public void process(@Element Click c, OutputReceiver<KV<String, LabelEvent>> out) {
+                out.output(KV.of(c.getImpressionId(), LabelEvent.outcome(Outcome.of(c))));
               }
             })).setCoder(kv));
   }
 
   @Override
-  public PDone expand(PCollectionList<KV<String, Long>> in) {
-    in.apply("FlattenEvents", Flatten.pCollections()).apply("LabelPerImpression", ParDo.of(new PerImpressionFn(windowMs, waitMs)));
-    return PDone.in(in.getPipeline());
+  public PCollection<TrainingExample> expand(PCollectionList<KV<String, LabelEvent>> in) {
+    return in.apply("FlattenEvents", Flatten.pCollections())
+        .apply("LabelPerImpression", ParDo.of(new PerImpressionFn(windowMs, waitMs)))
+        .setCoder(TrainingRows.CODER);
   }
 
-  static final class PerImpressionFn extends DoFn<KV<String, Long>, Void> {
+  static final class PerImpressionFn extends DoFn<KV<String, LabelEvent>, TrainingExample> {
     private final long windowMs;
     private final long waitMs;
     private final Counter positives = Metrics.counter(NAMESPACE, "positive");
     private final Counter negatives = Metrics.counter(NAMESPACE, "negative");
-    private final Counter orphans = Metrics.counter(NAMESPACE, "orphan");
 
-    @StateId("impression")
-    private final StateSpec<ValueState<Long>> impSpec = StateSpecs.value(VarLongCoder.of());
+    @StateId("row")
+    private final StateSpec<ValueState<TrainingExample>> rowSpec = StateSpecs.value(TrainingRows.CODER);
 
     @StateId("click")
     private final StateSpec<ValueState<Long>> clickSpec = StateSpecs.value(VarLongCoder.of());
@@ -85,39 +86,55 @@ final class ObviousLabelDesign extends PTransform<PCollectionList<KV<String, Lon
 
     @ProcessElement
     public void process(
-        @Element KV<String, Long> e,
-        @StateId("impression") ValueState<Long> imp,
+        @Element KV<String, LabelEvent> e,
+        @StateId("row") ValueState<TrainingExample> row,
         @StateId("click") ValueState<Long> click,
         @TimerId("due") Timer due) {
-      long v = e.getValue();
-      if (v >= 0) {
-        imp.write(v);
-        due.set(new Instant(v + waitMs));
+      if (e.getValue().primary() != null) {
+        TrainingExample r = e.getValue().primary();
+        row.write(r);
+        due.set(new org.joda.time.Instant(r.getEventTime().toEpochMilli() + waitMs));
       } else {
-        long t = -v - 1;
+        long t = e.getValue().outcome().timeMs();
         Long prev = click.read();
         if (prev == null || t < prev) {
           click.write(t);
         }
-        if (imp.read() == null) {
-          due.set(new Instant(t + waitMs));
+        if (row.read() == null) {
+          due.set(new org.joda.time.Instant(t + waitMs));
         }
       }
     }
 
     @OnTimer("due")
-    public void onDue(@StateId("impression") ValueState<Long> imp, @StateId("click") ValueState<Long> click) {
-      Long t = imp.read();
+    public void onDue(
+        @StateId("row") ValueState<TrainingExample> row,
+        @StateId("click") ValueState<Long> click,
+        OutputReceiver<TrainingExample> out) {
+      TrainingExample r = row.read();
       Long c = click.read();
-      if (t == null) {
-        orphans.inc();
-      } else if (c != null && c > t && c - t <= windowMs) {
+      row.clear();
+      click.clear();
+      if (r == null) {
+        return;
+      }
+      long t = r.getEventTime().toEpochMilli();
+      TrainingExample l = TrainingRows.copy(r);
+      if (c != null && c > t && c - t <= windowMs) {
+        l.setClicked(1);
+        l.setClickTime(Instant.ofEpochMilli(c));
+        l.setClickDelayMs(c - t);
+        l.setLabelTime(Instant.ofEpochMilli(c));
+        l.setElapsedMs(c - t);
+        l.setLabelConfidence(1.0);
         positives.inc();
       } else {
+        l.setLabelTime(Instant.ofEpochMilli(t + waitMs));
+        l.setElapsedMs(waitMs);
+        l.setLabelConfidence(LabelImpressions.confidence(0, waitMs, LabelImpressions.DEFAULT_LAMBDA_PER_MS));
         negatives.inc();
       }
-      imp.clear();
-      click.clear();
+      out.output(l);
     }
   }
 }
