@@ -39,6 +39,13 @@ public record SamplingPlan(double observedRate, double targetRate, boolean measu
     return Math.min(1.0, r * (1 - t) / (t * (1 - r)));
   }
 
+  /** The plan as one JSON object. */
+  public String toJson() {
+    return String.format(java.util.Locale.ROOT,
+        "{\"observed_positive_rate\": %s, \"measured\": %s, \"target_positive_rate\": %s, \"negative_sampling_rate\": %s, \"negative_weight\": %s}",
+        observedRate, measured, targetRate, negativeRate(), 1.0 / negativeRate());
+  }
+
   /** Whether a row is kept: every positive, and a negative when its hash falls under the rate. */
   public boolean keep(boolean positive, String impressionId, long seed) {
     return positive || StableHash.unit(seed, impressionId) < negativeRate();
