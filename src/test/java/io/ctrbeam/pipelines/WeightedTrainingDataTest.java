@@ -5,6 +5,7 @@ import static org.hamcrest.Matchers.closeTo;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.greaterThan;
 import static org.hamcrest.Matchers.lessThan;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.ctrbeam.generate.GroundTruth;
@@ -18,7 +19,9 @@ import java.sql.Statement;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.TreeMap;
+import io.ctrbeam.weights.Estimator;
 import org.apache.beam.sdk.PipelineResult;
+import org.apache.beam.sdk.options.PipelineOptionsFactory;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -134,5 +137,16 @@ class WeightedTrainingDataTest {
       }
     }
     assertThat(Files.exists(dir.resolve("out/_reports/propensities.json")), equalTo(true));
+  }
+
+  @Test
+  void weightOptionsParseWithTheSeedsDefaultsAndRefuseABadRate() {
+    TrainingDataOptions o = PipelineOptionsFactory.fromArgs("--impressions=a", "--clicks=b", "--output=c").withValidation().as(TrainingDataOptions.class);
+    assertThat(o.getTargetPositiveRate(), equalTo(0.10));
+    assertThat(o.getMaxIpwWeight(), equalTo(20.0));
+    assertThat(o.getPropensityEstimator(), equalTo(Estimator.EM));
+    assertThat(o.getTargetFileSize(), equalTo("256MB"));
+    o.setObservedPositiveRate(1.5);
+    assertThrows(IllegalArgumentException.class, () -> CtrTransforms.weighting(o));
   }
 }
