@@ -137,6 +137,30 @@ class WeightedTrainingDataTest {
       }
     }
     assertThat(Files.exists(dir.resolve("out/_reports/propensities.json")), equalTo(true));
+
+    // A later run reads the table back with --propensities and writes its propensities.
+    TrainingDataOptions again = PipelineFixtures.directOptions();
+    PipelineFixtures.pointAt(again, dir.resolve("logs"), dir.resolve("again"));
+    again.setBuckets(2);
+    again.setPropensities(dir.resolve("out/_reports/propensities.json").toString());
+    again.setPropensityEstimator(Estimator.NAIVE);
+    TrainingDataPipeline.run(again).waitUntilFinish();
+    Map<Integer, Double> fromFile = new TreeMap<>();
+    for (JsonNode e : summary.report("propensities").path("propensities")) {
+      if (e.path("context").asText().equals("*")) {
+        fromFile.put(e.path("position").asInt(), e.path("em").asDouble());
+      }
+    }
+    Map<Integer, Double> used = new TreeMap<>();
+    try (Connection c = DriverManager.getConnection("jdbc:duckdb:");
+        Statement s = c.createStatement();
+        ResultSet r = s.executeQuery("SELECT DISTINCT position, position_propensity FROM read_parquet('"
+            + dir.resolve("again/training") + "/**/*.parquet', hive_partitioning = true)")) {
+      while (r.next()) {
+        assertThat("one propensity a position", used.put(r.getInt(1), r.getDouble(2)), equalTo(null));
+      }
+    }
+    assertThat("the file's (EM) propensities, not this run's naive estimate", used, equalTo(fromFile));
   }
 
   @Test
