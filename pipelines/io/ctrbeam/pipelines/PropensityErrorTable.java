@@ -58,7 +58,7 @@ public final class PropensityErrorTable {
     }
     Errors naive = errors(config, t, Estimator.NAIVE);
     Errors em = errors(config, t, Estimator.EM);
-    out.printf("| **max / mean abs error** | | %.3f / %.3f | | %.3f / %.3f | |%n%n", naive.max(), naive.mean(), em.max(), em.mean());
+    out.printf("| max / mean (2..%d) | | | %.3f / %.3f | | %.3f / %.3f |%n%n", config.positions(), naive.max(), naive.mean(), em.max(), em.mean());
     return Map.of(Estimator.NAIVE, naive, Estimator.EM, em);
   }
 
