@@ -98,7 +98,12 @@ public final class RetentionJob {
 
   public static void main(String[] args) throws IOException {
     Options o = PipelineOptionsFactory.fromArgs(args).withValidation().as(Options.class);
-    run(o, System.out);
+    try {
+      run(o, System.out);
+    } catch (IllegalArgumentException | IllegalStateException e) {
+      System.err.println("retention refused: " + e.getMessage());
+      System.exit(2);
+    }
   }
 
   /** Plans, prints and (unless a dry run) deletes; returns the plan. */

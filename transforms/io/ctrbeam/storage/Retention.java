@@ -48,7 +48,8 @@ import org.apache.beam.sdk.io.fs.ResourceId;
  * when (1) its tier holds Beam's temporary files ({@code .temp-beam-…}, where FileIO stages a
  * write until it finalizes): the whole tier then waits; (2) it holds a hidden or temporary file
  * (name starting with {@code .} or {@code _}, or ending in {@code .tmp}); or (3) any of its files
- * was modified within the grace period before the clock.
+ * was modified within the grace period before the clock, or after the clock (a clock set in the
+ * past never deletes what is being written now).
  */
 public final class Retention {
   private static final Pattern DATE = Pattern.compile("date=(\\d{4}-\\d{2}-\\d{2})");
@@ -226,7 +227,7 @@ public final class Retention {
         }
         long modified = m.lastModifiedMillis();
         if (inFlight == null && modified > 0 && now.toEpochMilli() - modified < gracePeriod.toMillis()) {
-          inFlight = "a file was modified within the grace period " + gracePeriod;
+          inFlight = "a file was modified less than " + gracePeriod + " before the clock, or after it";
         }
       }
       Decision d;

@@ -148,6 +148,26 @@ class WeightExamplesTest {
   }
 
   @Test
+  void perDeviceEstimateOnBeamEqualsTheFitOfCountsTakenByHand(TestPipeline p) {
+    List<TrainingExample> input = new ArrayList<>();
+    ClickCounts byHand = new ClickCounts();
+    String[] devices = {"mobile", "desktop", null};
+    for (int i = 0; i < 3_000; i++) {
+      int position = 1 + i % 3;
+      String device = devices[i % 3 == 0 ? (i / 3) % 3 : i % 2];
+      boolean clicked = (i * 17 % 89) < 10 / position;
+      TrainingExample e = WeightFixtures.example("d" + i, position, device, clicked, WeightFixtures.T0 + i);
+      input.add(e);
+      byHand.add(device == null ? "unknown" : device, position, e.getAdId(), 1, clicked ? 1 : 0);
+    }
+    PropensityFit fit = PropensityFit.create().withMinImpressions(50);
+    PCollection<PropensityTable> t = p.apply(Create.of(input).withCoder(AvroCoder.specific(TrainingExample.class)))
+        .apply(EstimatePropensities.create().withFit(fit).perDevice(true));
+    PAssert.thatSingleton(t).isEqualTo(fit.fit(byHand));
+    p.run().waitUntilFinish();
+  }
+
+  @Test
   void onTestStreamTheEstimateAccumulatesOverPanes(TestPipeline p) {
     List<TrainingExample> all = WeightFixtures.examples(600, 10);
     TestStream.Builder<TrainingExample> b = TestStream.create(AvroCoder.specific(TrainingExample.class));
