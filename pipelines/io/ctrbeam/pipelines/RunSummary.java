@@ -99,8 +99,11 @@ public final class RunSummary {
     JsonNode plan = report("sampling_plan");
     JsonNode w = report("weights");
     JsonNode p = report("propensities");
-    out.printf("weights: propensities %s (%s), IPW clipped at the maximum in %d rows; fallbacks %s%n",
-        p.path("estimator").asText("?"), p.path("source").asText("?"), weights("ipw_clipped"), p.path("fallbacks"));
+    out.printf("weights: propensities %s (%s; EM %d iterations, %s), IPW clipped at the maximum in %d rows,"
+            + " %d rows deeper than the table; fallbacks %s%n",
+        p.path("estimator").asText("?"), p.path("source").asText("?"), p.path("em_iterations").asInt(),
+        p.path("em_converged").asBoolean() ? "converged" : "NOT converged", weights("ipw_clipped"),
+        weights("position_beyond_table"), p.path("fallbacks"));
     out.printf("negative downsampling: observed positive rate %.4f (%s), target %.4f -> keep negatives at rate %.4f (weight %.2f); kept %d negatives, dropped %d, kept %d positives%n",
         plan.path("observed_positive_rate").asDouble(), plan.path("measured").asBoolean() ? "measured" : "given",
         plan.path("target_positive_rate").asDouble(), plan.path("negative_sampling_rate").asDouble(),
