@@ -98,7 +98,7 @@ public final class RunSummary {
     labels.forEach((k, v) -> out.printf("  %-40s %d%n", k, v));
     JsonNode plan = report("sampling_plan");
     JsonNode w = report("weights");
-    JsonNode p = report("propensities");
+    JsonNode p = report("propensities_used");
     out.printf("weights: propensities %s (%s; EM %d iterations, %s), IPW clipped at the maximum in %d rows,"
             + " %d rows deeper than the table; fallbacks %s%n",
         p.path("estimator").asText("?"), p.path("source").asText("?"), p.path("em_iterations").asInt(),

@@ -49,7 +49,8 @@ import org.apache.beam.vendor.guava.v32_1_2_jre.com.google.common.base.CaseForma
  * <p>Output layout under {@code --output}: {@code training/}, {@code dead_letters/}, {@code
  * corrections/}, {@code _reports/label_stats.txt}, and the weighting reports {@code
  * _reports/propensities.json} (both estimators, the counts behind them and the fallbacks; a later
- * run can take it as {@code --propensities}), {@code _reports/sampling_plan.json} and {@code
+ * run can take it as {@code --propensities}), {@code _reports/propensities_used.json} (the table
+ * the weights came from: the estimate or the file), {@code _reports/sampling_plan.json} and {@code
  * _reports/weights.json} (rows and positive rates before and after, weighted and unweighted).
  *
  * <pre>How to run:
@@ -168,6 +169,7 @@ public final class TrainingDataPipeline {
                 .withFormat(format)
                 .withTargetFileSize(ByteSizes.parse(o.getTargetFileSize())));
     writeReport(weights.estimated(), PropensityTable::toJson, out, "propensities");
+    writeReport(weights.applied(), PropensityTable::toJson, out, "propensities_used");
     writeReport(weights.plan(), SamplingPlan::toJson, out, "sampling_plan");
     writeReport(weights.stats(), WeightStats::toJson, out, "weights");
     allDeadLetters.apply("WriteDeadLetters", WriteJsonLines.of(DeadLetter.class, out + "/dead_letters"));

@@ -144,7 +144,10 @@ class WeightedTrainingDataTest {
     again.setBuckets(2);
     again.setPropensities(dir.resolve("out/_reports/propensities.json").toString());
     again.setPropensityEstimator(Estimator.NAIVE);
-    TrainingDataPipeline.run(again).waitUntilFinish();
+    PipelineResult second = TrainingDataPipeline.run(again);
+    second.waitUntilFinish();
+    assertThat(RunSummary.of(second, again.getOutput()).report("propensities_used").path("source").asText(),
+        equalTo(dir.resolve("out/_reports/propensities.json").toString()));
     Map<Integer, Double> fromFile = new TreeMap<>();
     for (JsonNode e : summary.report("propensities").path("propensities")) {
       if (e.path("context").asText().equals("*")) {
