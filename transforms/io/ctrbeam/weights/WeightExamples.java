@@ -10,13 +10,16 @@ import org.apache.beam.sdk.transforms.MapElements;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.View;
 import org.apache.beam.sdk.transforms.display.DisplayData;
+import org.apache.beam.sdk.transforms.windowing.AfterProcessingTime;
 import org.apache.beam.sdk.transforms.windowing.GlobalWindows;
-import org.apache.beam.sdk.transforms.windowing.Trigger;
+import org.apache.beam.sdk.transforms.windowing.Repeatedly;
+import org.apache.beam.sdk.transforms.windowing.Window;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionTuple;
 import org.apache.beam.sdk.values.PCollectionView;
 import org.apache.beam.sdk.values.TypeDescriptor;
 import org.checkerframework.checker.nullness.qual.Nullable;
+import org.joda.time.Duration;
 
 /**
  * Position-bias weights and negative downsampling (SPEC §4) in one step before the write:
@@ -117,11 +120,18 @@ public final class WeightExamples extends PTransform<PCollection<TrainingExample
     PCollectionView<SamplingPlan> planView = plan.apply("PlanView", View.asSingleton());
     PCollectionTuple weighted = input.apply("AttachWeights",
         AttachWeights.using(tableView, planView).withMaxIpwWeight(maxIpwWeight).withSeed(seed));
-    boolean global = input.getWindowingStrategy().getWindowFn() instanceof GlobalWindows
-        && input.isBounded() == PCollection.IsBounded.BOUNDED;
+    boolean global = input.getWindowingStrategy().getWindowFn() instanceof GlobalWindows;
+    boolean bounded = input.isBounded() == PCollection.IsBounded.BOUNDED;
+    PCollection<WeightStats> rows = weighted.get(AttachWeights.STATS);
+    if (global && !bounded) {
+      // A stream in the global window: a running summary a minute of processing time after data arrives.
+      rows = rows.apply("AccumulateStats", Window.<WeightStats>into(new GlobalWindows())
+          .triggering(Repeatedly.forever(AfterProcessingTime.pastFirstElementInPane().plusDelayOf(Duration.standardMinutes(1))))
+          .accumulatingFiredPanes()
+          .withAllowedLateness(Duration.ZERO));
+    }
     Combine.Globally<WeightStats, WeightStats> sum = Combine.globally(WeightStats.combineFn());
-    PCollection<WeightStats> stats =
-        weighted.get(AttachWeights.STATS).apply("SummarizeWeights", global ? sum : sum.withoutDefaults());
+    PCollection<WeightStats> stats = rows.apply("SummarizeWeights", global && bounded ? sum : sum.withoutDefaults());
     return new WeightResult(weighted.get(AttachWeights.EXAMPLES), estimated, applied, plan, stats);
   }
 

@@ -197,6 +197,11 @@ class WeightExamplesTest {
     PCollection<String> streamed = p.apply("Stream", stream)
         .apply("Hourly", Window.into(FixedWindows.of(Duration.standardHours(1))))
         .apply("WeighStream", weigh).examples().apply("StreamRows", rows());
+    // The speed layer's labels are unbounded in the global window: the same rows.
+    TestStream.Builder<TrainingExample> g = add(TestStream.create(AvroCoder.specific(TrainingExample.class)), all.subList(0, 1_500));
+    g = add(g.advanceWatermarkTo(new Instant(WeightFixtures.T0 + 1_500_000L)), all.subList(1_500, 3_000));
+    PCollection<String> global = p.apply("GlobalStream", g.advanceWatermarkToInfinity())
+        .apply("WeighGlobal", weigh).examples().apply("GlobalRows", rows());
     PCollection<String> bounded = p.apply("Bounded", Create.of(all).withCoder(AvroCoder.specific(TrainingExample.class)))
         .apply("WeighBounded", weigh).examples().apply("BoundedRows", rows());
     Set<String> expected = new TreeSet<>();
@@ -208,6 +213,7 @@ class WeightExamplesTest {
       }
     }
     PAssert.that(streamed).containsInAnyOrder(expected);
+    PAssert.that(global).containsInAnyOrder(expected);
     PAssert.that(bounded).containsInAnyOrder(expected);
     p.run().waitUntilFinish();
   }
