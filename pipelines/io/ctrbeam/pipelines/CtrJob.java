@@ -1,5 +1,6 @@
 package io.ctrbeam.pipelines;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import io.ctrbeam.common.Reason;
 import io.ctrbeam.generate.GeneratorConfig;
 import io.ctrbeam.generate.GroundTruth;
@@ -17,8 +18,9 @@ import org.apache.beam.sdk.options.PipelineOptionsFactory;
 
 /**
  * The main job, end to end over data it makes itself: generate logs with known truth → ingest and
- * validate → label → features → partitioned Parquet, dead letters and a run summary that compares
- * what it measured with the generator's truth.
+ * validate → label → features → position-bias weights and negative downsampling (to 10% positives
+ * by default) → partitioned Parquet, dead letters and a run summary that compares what it measured
+ * with the generator's truth, including the propensity table beside the true examination.
  *
  * <pre>How to run (DirectRunner):
  * mvn -q compile exec:java -Dexec.args="--workDir=demo-output --impressionsPerDay=100000"
@@ -94,6 +96,26 @@ public final class CtrJob {
     row(out, "orphan clicks", t.orphanClicks(), s.deadLetters("click_" + Reason.ORPHAN_CLICK));
     row(out, "clicks before impression", t.clicksBeforeImpression(), s.deadLetters("click_" + Reason.CLICK_BEFORE_IMPRESSION));
     row(out, "clicks outside window", t.clicksOutsideWindow(), s.deadLetters("click_" + Reason.CLICK_OUTSIDE_WINDOW));
+    out.println("position propensity (relative to position 1) vs the generator's true examination:");
+    out.printf("  %-8s %-8s %-8s %-8s %-10s %-10s %s%n", "position", "truth", "naive", "EM", "impr", "clicks", "fallback");
+    double naiveErr = 0;
+    double emErr = 0;
+    int n = 0;
+    for (JsonNode e : s.report("propensities").path("propensities")) {
+      int p = e.path("position").asInt();
+      if (!e.path("context").asText().equals("*") || p > t.config().positions()) {
+        continue;
+      }
+      double truth = t.examinationProbability(p) / t.examinationProbability(1);
+      out.printf("  %-8d %-8.3f %-8.3f %-8.3f %-10d %-10d %s%n", p, truth, e.path("naive").asDouble(), e.path("em").asDouble(),
+          e.path("impressions").asLong(), e.path("clicks").asLong(), e.path("fallback").asText());
+      if (p > 1) {
+        naiveErr = Math.max(naiveErr, Math.abs(e.path("naive").asDouble() - truth));
+        emErr = Math.max(emErr, Math.abs(e.path("em").asDouble() - truth));
+        n++;
+      }
+    }
+    out.printf("  max abs error over %d positions: naive %.3f, EM %.3f%n", n, naiveErr, emErr);
   }
 
   private static void row(PrintStream out, String what, long truth, long measured) {

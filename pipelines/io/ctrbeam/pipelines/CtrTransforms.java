@@ -8,6 +8,9 @@ import io.ctrbeam.features.FeatureSnapshots;
 import io.ctrbeam.label.LabelImpressions;
 import io.ctrbeam.label.LabelMode;
 import io.ctrbeam.schema.Impression;
+import io.ctrbeam.weights.EstimatePropensities;
+import io.ctrbeam.weights.PropensityFit;
+import io.ctrbeam.weights.WeightExamples;
 import java.util.Arrays;
 import org.apache.beam.sdk.values.PCollection;
 import org.joda.time.Duration;
@@ -43,6 +46,24 @@ public final class CtrTransforms {
     return o.getDecayRatePerHour() == 0
         ? l.withEstimatedDecayRate()
         : l.withDecayRate(o.getDecayRatePerHour() / 3_600_000.0);
+  }
+
+  /** Weights and downsampling as {@link WeightOptions} configure them. */
+  public static WeightExamples weighting(WeightOptions o) {
+    checkArgument(o.getObservedPositiveRate() >= 0 && o.getObservedPositiveRate() < 1,
+        "--observedPositiveRate must be in [0, 1) (0 = measure), got %s", o.getObservedPositiveRate());
+    WeightExamples w = WeightExamples.create()
+        .withEstimate(EstimatePropensities.create()
+            .withFit(PropensityFit.create().withMinImpressions(o.getPropensityMinImpressions()))
+            .perDevice(o.getPropensityByDevice()))
+        .withEstimator(o.getPropensityEstimator())
+        .withMaxIpwWeight(o.getMaxIpwWeight())
+        .withTargetPositiveRate(o.getTargetPositiveRate())
+        .withSamplingSeed(o.getSamplingSeed());
+    if (!o.getPropensities().isEmpty()) {
+      w = w.withPropensityFile(o.getPropensities());
+    }
+    return o.getObservedPositiveRate() > 0 ? w.withObservedPositiveRate(o.getObservedPositiveRate()) : w;
   }
 
   /** Point-in-time features on training examples. */

@@ -1,11 +1,15 @@
 package io.ctrbeam.pipelines;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.ctrbeam.common.Counters;
 import io.ctrbeam.common.DeadLetters;
 import io.ctrbeam.ingest.IngestMetrics;
 import io.ctrbeam.label.LabelRules;
+import io.ctrbeam.weights.AttachWeights;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -15,15 +19,18 @@ import org.apache.beam.sdk.PipelineResult;
 
 /** What a finished batch run did, from its Beam Metrics: records in, out, dead-lettered, labels. */
 public final class RunSummary {
+  private static final ObjectMapper JSON = new ObjectMapper();
   private final Map<String, Long> ingest;
   private final Map<String, Long> deadLetters;
   private final Map<String, Long> labels;
+  private final Map<String, Long> weights;
   private final String output;
 
   private RunSummary(PipelineResult result, String output) {
     this.ingest = Counters.read(result, IngestMetrics.NAMESPACE);
     this.deadLetters = Counters.read(result, DeadLetters.NAMESPACE);
     this.labels = Counters.read(result, LabelRules.NAMESPACE);
+    this.weights = Counters.read(result, AttachWeights.NAMESPACE);
     this.output = TrainingDataPipeline.trimSlash(output);
   }
 
@@ -52,11 +59,27 @@ public final class RunSummary {
     return labels.getOrDefault(name, 0L);
   }
 
+  /** A counter of the weighting step ({@link AttachWeights}). */
+  public long weights(String name) {
+    return weights.getOrDefault(name, 0L);
+  }
+
+  /** A JSON report under {@code _reports/}, or an empty object when it is missing. */
+  public JsonNode report(String name) {
+    Path file = Path.of(output, "_reports", name + ".json");
+    try {
+      return Files.exists(file) ? JSON.readTree(file.toFile()) : JSON.createObjectNode();
+    } catch (IOException e) {
+      throw new UncheckedIOException("unreadable report " + file, e);
+    }
+  }
+
   public void print(PrintStream out) {
     out.println("== ctr-beam run summary");
     out.println("output: " + output + "/training (training examples)");
     out.println("        " + output + "/dead_letters (refused records, JSON lines with reasons)");
     out.println("        " + output + "/corrections (late-label corrections)");
+    out.println("        " + output + "/_reports/propensities.json (propensity table, reusable as --propensities)");
     out.println("records (in -> out, dead-lettered):");
     for (String type : new String[] {"impression", "click", "conversion", "user_profile", "ad_metadata"}) {
       long in = ingest(type + "_in");
@@ -73,6 +96,23 @@ public final class RunSummary {
     out.printf("labels: positives=%d negatives=%d positive rate=%.4f%n", pos, neg, pos + neg == 0 ? 0.0 : (double) pos / (pos + neg));
     out.println("labeling counters:");
     labels.forEach((k, v) -> out.printf("  %-40s %d%n", k, v));
+    JsonNode plan = report("sampling_plan");
+    JsonNode w = report("weights");
+    JsonNode p = report("propensities_used");
+    out.printf("weights: propensities %s (%s; EM %d iterations, %s), IPW clipped at the maximum in %d rows,"
+            + " %d rows deeper than the table; fallbacks %s%n",
+        p.path("estimator").asText("?"), p.path("source").asText("?"), p.path("em_iterations").asInt(),
+        p.path("em_converged").asBoolean() ? "converged" : "NOT converged", weights("ipw_clipped"),
+        weights("position_beyond_table"), p.path("fallbacks"));
+    out.printf("negative downsampling: observed positive rate %.4f (%s), target %.4f -> keep negatives at rate %.4f (weight %.2f); kept %d negatives, dropped %d, kept %d positives%n",
+        plan.path("observed_positive_rate").asDouble(), plan.path("measured").asBoolean() ? "measured" : "given",
+        plan.path("target_positive_rate").asDouble(), plan.path("negative_sampling_rate").asDouble(),
+        plan.path("negative_weight").asDouble(), weights("negatives_kept"), weights("negatives_dropped"), weights("positives_kept"));
+    out.printf("positive rate before sampling: unweighted %.4f, IPW-weighted %.4f (%d rows)%n",
+        w.path("positive_rate_in").asDouble(), w.path("ipw_weighted_positive_rate_in").asDouble(), w.path("rows_in").asLong());
+    out.printf("positive rate after sampling:  unweighted %.4f, sampling-weighted %.4f, weighted (ipw x sampling) %.4f (%d rows)%n",
+        w.path("positive_rate_out").asDouble(), w.path("sampling_weighted_positive_rate_out").asDouble(),
+        w.path("weighted_positive_rate_out").asDouble(), w.path("rows_out").asLong());
     Path stats = Path.of(output, "_reports", "label_stats.txt");
     if (Files.exists(stats)) {
       try {

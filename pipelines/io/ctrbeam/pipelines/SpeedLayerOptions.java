@@ -6,7 +6,7 @@ import org.apache.beam.sdk.options.StreamingOptions;
 import org.apache.beam.sdk.options.Validation;
 
 /** Options of the speed layer: Kafka in; Redis features, labeled examples and dead letters out. */
-public interface SpeedLayerOptions extends CtrOptions, RedisOptions, StreamingOptions {
+public interface SpeedLayerOptions extends CtrOptions, RedisOptions, StreamingOptions, WeightOptions {
   @Description("Kafka bootstrap servers, e.g. localhost:9092")
   @Validation.Required
   String getBootstrapServers();

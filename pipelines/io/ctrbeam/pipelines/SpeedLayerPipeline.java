@@ -1,5 +1,7 @@
 package io.ctrbeam.pipelines;
 
+import static org.apache.beam.vendor.guava.v32_1_2_jre.com.google.common.base.Preconditions.checkArgument;
+
 import io.ctrbeam.common.Durations;
 import io.ctrbeam.features.FeatureSnapshots;
 import io.ctrbeam.ingest.IngestRecords;
@@ -19,6 +21,7 @@ import io.ctrbeam.schema.RawRecord;
 import io.ctrbeam.schema.TrainingExample;
 import io.ctrbeam.serving.WriteFeaturesToRedis;
 import io.ctrbeam.storage.WriteJsonLines;
+import io.ctrbeam.weights.WeightExamples;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.beam.sdk.Pipeline;
@@ -36,7 +39,9 @@ import org.joda.time.Duration;
  * The speed layer: impressions, clicks (and conversions) from Kafka; each key's current features
  * to Redis with a TTL; labeled, point-in-time featured examples to a Kafka topic; dead letters and
  * label corrections to files. The labeling and feature transforms are the batch layer's, configured
- * by the same {@link CtrOptions}.
+ * by the same {@link CtrOptions}. With {@code --propensities=<file>} and {@code
+ * --observedPositiveRate} the labeled rows are weighted and downsampled as in the batch layer,
+ * keeping the same rows (the same hash of impression_id and seed).
  *
  * <p>Redis layout (see {@link io.ctrbeam.serving.RedisFeatureLayout}): one hash per entity,
  * {@code ctr:feat:{user|ad|advertiser|user_category}:{key}}, fields {@code as_of},
@@ -105,6 +110,9 @@ public final class SpeedLayerPipeline {
     if (!o.getLabelsTopic().isEmpty()) {
       PCollection<TrainingExample> featured =
           labels.examples().apply("AddFeatures", CtrTransforms.pointInTimeFeatures(o, impressions.records()));
+      if (!o.getPropensities().isEmpty()) {
+        featured = featured.apply("Weigh", weighting(o)).examples();
+      }
       featured.apply(
           "WriteLabelsToKafka",
           WriteKafkaJson.<TrainingExample>to(o.getBootstrapServers(), o.getLabelsTopic())
@@ -120,6 +128,19 @@ public final class SpeedLayerPipeline {
           .corrections()
           .apply("WriteCorrections", WriteJsonLines.of(LabelCorrection.class, out + "/corrections").withFixedWindows(window));
     }
+  }
+
+  /**
+   * The speed layer weighs its labeled rows only from a propensity file and a given observed
+   * positive rate: each row is then decided at once, from its own id, exactly as the batch layer
+   * decides it, and nothing waits for an estimate from the stream.
+   */
+  static WeightExamples weighting(SpeedLayerOptions o) {
+    checkArgument(o.getObservedPositiveRate() > 0,
+        "the speed layer weighs rows with --propensities only at a given --observedPositiveRate (a rate measured"
+            + " from a stream moves as it runs and would keep other rows than the batch layer), got %s",
+        o.getObservedPositiveRate());
+    return CtrTransforms.weighting(o);
   }
 
   private static PCollection<RawRecord> read(Pipeline p, SpeedLayerOptions o, String what, String topic) {

@@ -6,7 +6,7 @@ import org.apache.beam.sdk.options.Description;
 import org.apache.beam.sdk.options.Validation;
 
 /** Options of the batch training-data pipeline (files in, training examples out). */
-public interface TrainingDataOptions extends CtrOptions {
+public interface TrainingDataOptions extends CtrOptions, WeightOptions {
   @Description("File pattern of impression logs (JSON lines or Avro), e.g. logs/impressions/**")
   @Validation.Required
   String getImpressions();
@@ -60,4 +60,10 @@ public interface TrainingDataOptions extends CtrOptions {
   String getFeatureSnapshotsAt();
 
   void setFeatureSnapshotsAt(String value);
+
+  @Description("Target size of a training-data file, e.g. 256MB or 1GB: each partition gets ceil(its Avro-encoded bytes / this) files; 0 = one file per partition")
+  @Default.String("256MB")
+  String getTargetFileSize();
+
+  void setTargetFileSize(String value);
 }

@@ -1,5 +1,6 @@
 package io.ctrbeam.pipelines;
 
+import io.ctrbeam.common.ByteSizes;
 import io.ctrbeam.common.Durations;
 import io.ctrbeam.features.AddPointInTimeFeatures;
 import io.ctrbeam.features.FeatureSnapshots;
@@ -21,6 +22,10 @@ import io.ctrbeam.storage.FileFormat;
 import io.ctrbeam.storage.WriteFeatureSnapshots;
 import io.ctrbeam.storage.WriteJsonLines;
 import io.ctrbeam.storage.WriteTrainingData;
+import io.ctrbeam.weights.PropensityTable;
+import io.ctrbeam.weights.SamplingPlan;
+import io.ctrbeam.weights.WeightResult;
+import io.ctrbeam.weights.WeightStats;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -32,16 +37,22 @@ import org.apache.beam.sdk.options.PipelineOptionsFactory;
 import org.apache.beam.sdk.transforms.Create;
 import org.apache.beam.sdk.transforms.Flatten;
 import org.apache.beam.sdk.transforms.MapElements;
+import org.apache.beam.sdk.transforms.SerializableFunction;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionList;
 import org.apache.beam.sdk.values.TypeDescriptors;
+import org.apache.beam.vendor.guava.v32_1_2_jre.com.google.common.base.CaseFormat;
 
 /**
  * The batch layer: impression, click and conversion files in; labeled, featured training examples
  * out, partitioned {@code date=/hour=/country=}, with dead letters and label corrections beside.
  *
  * <p>Output layout under {@code --output}: {@code training/}, {@code dead_letters/}, {@code
- * corrections/}, {@code _reports/label_stats.txt}.
+ * corrections/}, {@code _reports/label_stats.txt}, and the weighting reports {@code
+ * _reports/propensities.json} (both estimators, the counts behind them and the fallbacks; a later
+ * run can take it as {@code --propensities}), {@code _reports/propensities_used.json} (the table
+ * the weights came from: the estimate or the file), {@code _reports/sampling_plan.json} and {@code
+ * _reports/weights.json} (rows and positive rates before and after, weighted and unweighted).
  *
  * <pre>How to run:
  * mvn compile exec:java -Dexec.mainClass=io.ctrbeam.pipelines.TrainingDataPipeline \
@@ -84,7 +95,7 @@ public final class TrainingDataPipeline {
     return p.run();
   }
 
-  /** Builds the graph: read → label → features and enrichment → write. */
+  /** Builds the graph: read → label → features and enrichment → weigh and sample → write. */
   public static Outputs build(Pipeline p, TrainingDataOptions o) {
     FileFormat format = outputFormat(o.getOutputFormat());
     LabelImpressions labeling = CtrTransforms.labeling(o);
@@ -144,7 +155,18 @@ public final class TrainingDataPipeline {
     PCollection<DeadLetter> allDeadLetters =
         PCollectionList.of(deadLetters).apply("FlattenDeadLetters", Flatten.pCollections());
 
-    examples.apply("WriteTrainingData", WriteTrainingData.to(out + "/training").withFormat(format));
+    WeightResult weights = examples.apply("Weigh", CtrTransforms.weighting(o));
+    weights
+        .examples()
+        .apply(
+            "WriteTrainingData",
+            WriteTrainingData.to(out + "/training")
+                .withFormat(format)
+                .withTargetFileSize(ByteSizes.parse(o.getTargetFileSize())));
+    writeReport(weights.estimated(), PropensityTable::toJson, out, "propensities");
+    writeReport(weights.applied(), PropensityTable::toJson, out, "propensities_used");
+    writeReport(weights.plan(), SamplingPlan::toJson, out, "sampling_plan");
+    writeReport(weights.stats(), WeightStats::toJson, out, "weights");
     allDeadLetters.apply("WriteDeadLetters", WriteJsonLines.of(DeadLetter.class, out + "/dead_letters"));
     labels
         .corrections()
@@ -163,7 +185,14 @@ public final class TrainingDataPipeline {
         .apply(
             "WriteLabelStats",
             TextIO.write().to(out + "/_reports/label_stats").withSuffix(".txt").withoutSharding());
-    return new Outputs(examples, labels.corrections(), allDeadLetters);
+    return new Outputs(weights.examples(), labels.corrections(), allDeadLetters);
+  }
+
+  /** One JSON report, {@code <out>/_reports/<name>.json}, from a single-element collection. */
+  private static <T> void writeReport(PCollection<T> one, SerializableFunction<T, String> json, String out, String name) {
+    String step = CaseFormat.LOWER_UNDERSCORE.to(CaseFormat.UPPER_CAMEL, name);
+    one.apply("Format" + step, MapElements.into(TypeDescriptors.strings()).via(json))
+        .apply("Write" + step + "Report", TextIO.write().to(out + "/_reports/" + name).withSuffix(".json").withoutSharding());
   }
 
   static FileFormat outputFormat(String name) {

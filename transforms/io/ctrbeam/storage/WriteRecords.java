@@ -6,10 +6,12 @@ import org.apache.beam.sdk.coders.Coder;
 import static org.apache.beam.vendor.guava.v32_1_2_jre.com.google.common.base.Preconditions.checkArgument;
 import static org.apache.beam.vendor.guava.v32_1_2_jre.com.google.common.base.Preconditions.checkNotNull;
 
+import java.io.IOException;
 import java.util.Map;
 import org.apache.avro.Schema;
 import org.apache.avro.specific.SpecificData;
 import org.apache.avro.specific.SpecificRecord;
+import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.apache.beam.sdk.extensions.avro.coders.AvroCoder;
@@ -22,9 +24,11 @@ import org.apache.beam.sdk.transforms.Contextful;
 import org.apache.beam.sdk.transforms.Count;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.Keys;
+import org.apache.beam.sdk.transforms.MapElements;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.transforms.SerializableFunction;
+import org.apache.beam.sdk.transforms.Sum;
 import org.apache.beam.sdk.transforms.View;
 import org.apache.beam.sdk.transforms.WithKeys;
 import org.apache.beam.sdk.transforms.display.DisplayData;
@@ -34,7 +38,10 @@ import org.apache.beam.sdk.transforms.windowing.Window;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionView;
+import org.apache.beam.sdk.values.TypeDescriptor;
 import org.apache.beam.sdk.values.TypeDescriptors;
+import org.apache.beam.vendor.guava.v32_1_2_jre.com.google.common.io.ByteStreams;
+import org.apache.beam.vendor.guava.v32_1_2_jre.com.google.common.io.CountingOutputStream;
 import org.checkerframework.checker.nullness.qual.Nullable;
 import org.joda.time.Duration;
 
@@ -53,7 +60,8 @@ import org.joda.time.Duration;
  * #withTargetRecordsPerFile} instead counts each partition's records (per window) and spreads
  * them over {@code ceil(count / n)} files by a hash of the record, so files hold about {@code n}
  * records each (hash-balanced, not a hard cap). {@link #withTargetFileSize} derives {@code n}
- * from a target size and an estimated bytes per row.
+ * from a target size and an estimated bytes per row; {@link #withTargetFileSize(long)} measures
+ * the bytes instead.
  *
  * <pre>{@code
  * examples.apply("WriteTrainingData",
@@ -72,6 +80,7 @@ public final class WriteRecords<T extends SpecificRecord>
   private final @Nullable Duration windowSize;
   private final int numShards;
   private final long targetRecordsPerFile;
+  private final long targetFileBytes;
 
   private WriteRecords(
       Class<T> type,
@@ -81,7 +90,8 @@ public final class WriteRecords<T extends SpecificRecord>
       String partitioningName,
       @Nullable Duration windowSize,
       int numShards,
-      long targetRecordsPerFile) {
+      long targetRecordsPerFile,
+      long targetFileBytes) {
     this.type = type;
     this.outputDir = outputDir;
     this.format = format;
@@ -90,13 +100,14 @@ public final class WriteRecords<T extends SpecificRecord>
     this.windowSize = windowSize;
     this.numShards = numShards;
     this.targetRecordsPerFile = targetRecordsPerFile;
+    this.targetFileBytes = targetFileBytes;
   }
 
   /** Writes records of the generated class {@code type}: Parquet, no partition folders. */
   public static <T extends SpecificRecord> WriteRecords<T> of(Class<T> type) {
     checkNotNull(type, "type");
     return new WriteRecords<>(
-        type, null, FileFormat.PARQUET, Partitions.none(), "none", null, 1, 0);
+        type, null, FileFormat.PARQUET, Partitions.none(), "none", null, 1, 0, 0);
   }
 
   /** The output directory (a local path or a Beam filesystem URI). Required. */
@@ -104,7 +115,7 @@ public final class WriteRecords<T extends SpecificRecord>
     checkArgument(outputDir != null && !outputDir.isEmpty(), "outputDir must not be empty");
     return new WriteRecords<>(
         type, outputDir, format, partitioning, partitioningName, windowSize, numShards,
-        targetRecordsPerFile);
+        targetRecordsPerFile, targetFileBytes);
   }
 
   /** The file format; default PARQUET. */
@@ -112,7 +123,7 @@ public final class WriteRecords<T extends SpecificRecord>
     checkNotNull(format, "format");
     return new WriteRecords<>(
         type, outputDir, format, partitioning, partitioningName, windowSize, numShards,
-        targetRecordsPerFile);
+        targetRecordsPerFile, targetFileBytes);
   }
 
   /**
@@ -124,7 +135,8 @@ public final class WriteRecords<T extends SpecificRecord>
     checkNotNull(fn, "partitioning");
     checkArgument(name != null && !name.isEmpty(), "partitioning name must not be empty");
     return new WriteRecords<>(
-        type, outputDir, format, fn, name, windowSize, numShards, targetRecordsPerFile);
+        type, outputDir, format, fn, name, windowSize, numShards, targetRecordsPerFile,
+        targetFileBytes);
   }
 
   /** Windows the input into fixed event-time windows of {@code size} before writing. */
@@ -132,7 +144,7 @@ public final class WriteRecords<T extends SpecificRecord>
     checkArgument(size != null && size.getMillis() > 0, "window size must be > 0, got %s", size);
     return new WriteRecords<>(
         type, outputDir, format, partitioning, partitioningName, size, numShards,
-        targetRecordsPerFile);
+        targetRecordsPerFile, targetFileBytes);
   }
 
   /** Files per partition, window and pane; 0 lets the runner choose (bounded input only). */
@@ -140,7 +152,7 @@ public final class WriteRecords<T extends SpecificRecord>
     checkArgument(numShards >= 0, "numShards must be >= 0, got %s", numShards);
     return new WriteRecords<>(
         type, outputDir, format, partitioning, partitioningName, windowSize, numShards,
-        targetRecordsPerFile);
+        targetRecordsPerFile, targetFileBytes);
   }
 
   /**
@@ -150,7 +162,7 @@ public final class WriteRecords<T extends SpecificRecord>
   public WriteRecords<T> withTargetRecordsPerFile(long n) {
     checkArgument(n >= 0, "target records per file must be >= 0, got %s", n);
     return new WriteRecords<>(
-        type, outputDir, format, partitioning, partitioningName, windowSize, numShards, n);
+        type, outputDir, format, partitioning, partitioningName, windowSize, numShards, n, 0);
   }
 
   /**
@@ -162,6 +174,20 @@ public final class WriteRecords<T extends SpecificRecord>
     checkArgument(targetBytes > 0, "targetBytes must be > 0, got %s", targetBytes);
     checkArgument(estimatedRowBytes > 0, "estimatedRowBytes must be > 0, got %s", estimatedRowBytes);
     return withTargetRecordsPerFile(Math.max(1, targetBytes / estimatedRowBytes));
+  }
+
+  /**
+   * Files of at most about {@code targetBytes}, from measured sizes: each record's Avro binary
+   * encoding is measured, summed per partition (and window), and the partition is spread over
+   * {@code ceil(bytes / targetBytes)} files by record hash. Parquet's columnar encoding and
+   * compression make its files smaller than the Avro bytes, so files come out at or under the
+   * target. Overrides {@link #withNumShards} and {@link #withTargetRecordsPerFile}. 0 = off.
+   */
+  public WriteRecords<T> withTargetFileSize(long targetBytes) {
+    checkArgument(targetBytes >= 0, "targetBytes must be >= 0, got %s", targetBytes);
+    return new WriteRecords<>(
+        type, outputDir, format, partitioning, partitioningName, windowSize, numShards, 0,
+        targetBytes);
   }
 
   @SuppressWarnings("unchecked")
@@ -195,17 +221,25 @@ public final class WriteRecords<T extends SpecificRecord>
             .apply("KeyByPartition", WithKeys.of(partitioning).withKeyType(TypeDescriptors.strings()))
             .setCoder(kvCoder);
     PCollection<KV<String, T>> byFile;
-    if (targetRecordsPerFile > 0) {
-      PCollectionView<Map<String, Long>> counts =
-          byPartition
-              .apply("PartitionOfEach", Keys.create())
-              .apply("CountPerPartition", Count.perElement())
-              .apply("PartitionCounts", View.asMap());
+    if (targetRecordsPerFile > 0 || targetFileBytes > 0) {
+      PCollection<KV<String, Long>> files;
+      if (targetFileBytes > 0) {
+        long target = targetFileBytes;
+        files = byPartition
+            .apply("MeasureBytes", ParDo.of(new EncodedSize<T>(AvroCoder.specific(type))))
+            .apply("BytesPerPartition", Sum.longsPerKey())
+            .apply("FilesPerPartition", MapElements.into(kvs()).via(kv -> KV.of(kv.getKey(), files(kv.getValue(), target))));
+      } else {
+        long perFile = targetRecordsPerFile;
+        files = byPartition
+            .apply("PartitionOfEach", Keys.create())
+            .apply("CountPerPartition", Count.perElement())
+            .apply("FilesPerPartition", MapElements.into(kvs()).via(kv -> KV.of(kv.getKey(), files(kv.getValue(), perFile))));
+      }
+      PCollectionView<Map<String, Long>> filesView = files.apply("PartitionFiles", View.asMap());
       byFile =
           byPartition
-              .apply(
-                  "AssignFiles",
-                  ParDo.of(new AssignFile<T>(targetRecordsPerFile)).withSideInput(COUNTS, counts))
+              .apply("AssignFiles", ParDo.of(new AssignFile<T>()).withSideInput(COUNTS, filesView))
               .setCoder(kvCoder);
     } else {
       byFile = byPartition.apply("FilePrefixes", ParDo.of(new FilePrefix<T>())).setCoder(kvCoder);
@@ -233,7 +267,7 @@ public final class WriteRecords<T extends SpecificRecord>
       default:
         throw new IllegalArgumentException("format " + format);
     }
-    int shards = targetRecordsPerFile > 0 ? 1 : (numShards == 0 && unbounded ? 1 : numShards);
+    int shards = targetRecordsPerFile > 0 || targetFileBytes > 0 ? 1 : (numShards == 0 && unbounded ? 1 : numShards);
     if (shards > 0) {
       write = write.withNumShards(shards);
     }
@@ -250,7 +284,8 @@ public final class WriteRecords<T extends SpecificRecord>
         .add(DisplayData.item("partitioning", partitioningName))
         .addIfNotNull(DisplayData.item("windowSize", windowSize))
         .add(DisplayData.item("numShards", numShards))
-        .add(DisplayData.item("targetRecordsPerFile", targetRecordsPerFile));
+        .add(DisplayData.item("targetRecordsPerFile", targetRecordsPerFile))
+        .add(DisplayData.item("targetFileBytes", targetFileBytes));
   }
 
   private static String prefixOf(String partition) {
@@ -265,21 +300,39 @@ public final class WriteRecords<T extends SpecificRecord>
     }
   }
 
-  /** Replaces the partition key by {@code <partition>/part-<file index>}, by record hash. */
-  private static final class AssignFile<T> extends DoFn<KV<String, T>, KV<String, T>> {
-    private final long targetRecordsPerFile;
+  /** Files a partition of {@code amount} (records or bytes) gets at {@code perFile} a file: at least 1. */
+  static long files(long amount, long perFile) {
+    return Math.max(1, (amount + perFile - 1) / perFile);
+  }
 
-    AssignFile(long targetRecordsPerFile) {
-      this.targetRecordsPerFile = targetRecordsPerFile;
+  private static TypeDescriptor<KV<String, Long>> kvs() {
+    return TypeDescriptors.kvs(TypeDescriptors.strings(), TypeDescriptors.longs());
+  }
+
+  /** The Avro binary size of each record, keyed by its partition. */
+  private static final class EncodedSize<T> extends DoFn<KV<String, T>, KV<String, Long>> {
+    private final Coder<T> coder;
+
+    EncodedSize(Coder<T> coder) {
+      this.coder = coder;
     }
 
     @ProcessElement
+    public void process(@Element KV<String, T> e, OutputReceiver<KV<String, Long>> out) throws IOException {
+      CountingOutputStream bytes = new CountingOutputStream(ByteStreams.nullOutputStream());
+      coder.encode(e.getValue(), bytes);
+      out.output(KV.of(e.getKey(), bytes.getCount()));
+    }
+  }
+
+  /** Replaces the partition key by {@code <partition>/part-<file index>}, by record hash. */
+  private static final class AssignFile<T> extends DoFn<KV<String, T>, KV<String, T>> {
+    @ProcessElement
     public void process(
         @Element KV<String, T> e,
-        @SideInput(COUNTS) Map<String, Long> counts,
+        @SideInput(COUNTS) Map<String, Long> filesPerPartition,
         OutputReceiver<KV<String, T>> out) {
-      long count = counts.getOrDefault(e.getKey(), 1L);
-      long files = Math.max(1, (count + targetRecordsPerFile - 1) / targetRecordsPerFile);
+      long files = filesPerPartition.getOrDefault(e.getKey(), 1L);
       // Mixed so that records hashing alike in low bits still spread over files.
       long mixed = (e.getValue().hashCode() * 0x9E3779B97F4A7C15L) >>> 32;
       long index = Math.floorMod(mixed, files);

@@ -32,6 +32,10 @@ class CtrJobTest {
     assertThat(printed, containsString("impression_PARSE_ERROR"));
     assertThat(printed, containsString("positives"));
     assertThat(printed, not(containsString("DIFFERENT")));
+    assertThat(printed, containsString("position propensity (relative to position 1) vs the generator's true examination"));
+    assertThat(printed, containsString("IPW clipped at the maximum in"));
+    assertThat(printed, containsString("target 0.1000 -> keep negatives at rate"));
+    assertThat(printed, containsString("positive rate after sampling:  unweighted"));
     assertThat(summary.label("clicked_positive") + summary.label("clicked_negative"), equalTo(2000L));
   }
 

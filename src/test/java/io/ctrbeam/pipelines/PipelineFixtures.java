@@ -12,6 +12,7 @@ import io.ctrbeam.generate.LogGenerator;
 import io.ctrbeam.generate.OutputFormat;
 import io.ctrbeam.generate.RecordType;
 import io.ctrbeam.generate.WriteResult;
+import io.ctrbeam.weights.StableHash;
 import java.io.IOException;
 import org.apache.beam.runners.direct.DirectOptions;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
@@ -84,6 +85,22 @@ final class PipelineFixtures {
           });
     }
     return labels;
+  }
+
+  /**
+   * The truth labels of the rows the default downsampling keeps: every positive, and a negative
+   * when the hash of its id (seed 0) falls under r(1 − 0.1) / (0.1(1 − r)), r the true positive rate.
+   */
+  static Map<String, long[]> keptByDefaultSampling(Map<String, long[]> truth) {
+    double r = truth.values().stream().filter(v -> v[0] == 1).count() / (double) truth.size();
+    double rate = Math.min(1.0, r * 0.9 / (0.1 * (1 - r)));
+    Map<String, long[]> kept = new HashMap<>();
+    truth.forEach((id, v) -> {
+      if (v[0] == 1 || StableHash.unit(0L, id) < rate) {
+        kept.put(id, v);
+      }
+    });
+    return kept;
   }
 
   /** The written training rows, read back with DuckDB: impression_id → [clicked, converted, click_time or -1]. */

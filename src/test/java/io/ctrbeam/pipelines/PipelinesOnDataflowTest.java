@@ -32,7 +32,7 @@ class PipelinesOnDataflowTest {
     assertThat(job.path("type").asText(), equalTo("JOB_TYPE_BATCH"));
     for (String step :
         new String[] {"ReadImpressions", "ReadClicks", "ReadConversions", "Label", "AddFeatures/ProfileAsOfJoin", "AddFeatures/AdMetadataAsOfJoin", "AddFeatures/AttachFeatures",
-          "FeatureSnapshots", "WriteTrainingData", "WriteDeadLetters", "WriteCorrections", "WriteFeatureTable"}) {
+          "FeatureSnapshots", "Weigh", "WriteTrainingData", "WritePropensitiesReport", "WriteDeadLetters", "WriteCorrections", "WriteFeatureTable"}) {
       assertThat(names, hasItem(startsWith(step + "/")));
     }
   }
