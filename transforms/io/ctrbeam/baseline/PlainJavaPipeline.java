@@ -17,6 +17,13 @@ import io.ctrbeam.schema.Impression;
 import io.ctrbeam.schema.LabelCorrection;
 import io.ctrbeam.schema.TrainingExample;
 import io.ctrbeam.schema.UserProfile;
+import io.ctrbeam.weights.ClickCounts;
+import io.ctrbeam.weights.CountClicks;
+import io.ctrbeam.weights.Estimator;
+import io.ctrbeam.weights.PropensityFit;
+import io.ctrbeam.weights.PropensityTable;
+import io.ctrbeam.weights.SamplingPlan;
+import org.apache.beam.sdk.transforms.Combine.CombineFn;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -41,10 +48,11 @@ import org.apache.avro.specific.SpecificRecord;
  * benchmark's baseline, the best plain Java does on this machine. It reads JSON lines, applies the
  * ingest rules and the id dedup, labels clicks and conversions with {@link BatchLabeler}, applies
  * confidence with the default λ = ln(1000) / 24 h, then computes the point-in-time features of every key
- * kind with one sorted sweep each ({@link PointInTimeSweep}) and the as-of profile and ad joins.
+ * kind with one sorted sweep each ({@link PointInTimeSweep}) and the as-of profile and ad joins,
+ * and weighs and samples the rows as the weights package does.
  *
  * <p>It covers the pipeline's default options (WAIT, W = 30 min, T = 2 h, 7 d conversions, 24 h
- * window and half-life, α = 1, β = 49).
+ * window and half-life, α = 1, β = 49, EM propensities, IPW clip 20, 10% target positive rate).
  */
 public final class PlainJavaPipeline {
   private static final long DEDUP_HORIZON_MS = 24 * 3_600_000L;
@@ -82,8 +90,43 @@ public final class PlainJavaPipeline {
     if (!profiles.isEmpty() || !ads.isEmpty()) {
       enrich(rows, profiles, ads);
     }
-    lap("enrich", t3);
+    long t4 = lap("enrich", t3);
+    rows = weigh(rows);
+    lap("weights", t4);
     return rows;
+  }
+
+  /** The default weighting: EM propensities from click counts, IPW clipped at 20, negatives sampled to 10%. */
+  private static List<TrainingExample> weigh(List<TrainingExample> rows) {
+    CombineFn<TrainingExample, ?, ClickCounts> count = CountClicks.perPosition();
+    ClickCounts counts = countAll(count, rows);
+    PropensityTable table = PropensityFit.create().withMinImpressions(100).fit(counts).using(Estimator.EM);
+    SamplingPlan plan = new SamplingPlan(table.positiveRate(), 0.10, true);
+    List<TrainingExample> kept = new ArrayList<>(rows.size() / 4);
+    for (TrainingExample e : rows) {
+      boolean positive = e.getClicked() == 1;
+      if (!plan.keep(positive, e.getImpressionId(), 0L)) {
+        continue;
+      }
+      double p = table.propensity(e.getDevice(), e.getPosition());
+      double ipw = Math.min(20.0, 1.0 / p);
+      double rate = positive ? 1.0 : plan.negativeRate();
+      e.setPositionPropensity(p);
+      e.setIpwWeight(ipw);
+      e.setSamplingRate(rate);
+      e.setSamplingWeight(1.0 / rate);
+      e.setWeight(ipw / rate);
+      kept.add(e);
+    }
+    return kept;
+  }
+
+  private static <A> ClickCounts countAll(CombineFn<TrainingExample, A, ClickCounts> fn, List<TrainingExample> rows) {
+    A acc = fn.createAccumulator();
+    for (TrainingExample r : rows) {
+      acc = fn.addInput(acc, r);
+    }
+    return fn.extractOutput(acc);
   }
 
   private long lap(String stage, long since) {

@@ -1,5 +1,6 @@
 package io.ctrbeam.weights;
 
+import io.ctrbeam.common.TrainingRows;
 import static org.apache.beam.vendor.guava.v32_1_2_jre.com.google.common.base.Preconditions.checkArgument;
 
 import io.ctrbeam.schema.TrainingExample;
@@ -127,13 +128,12 @@ public final class AttachWeights extends PTransform<PCollection<TrainingExample>
         clipped.inc();
       }
       (positive ? positivesKept : negativesKept).inc();
-      TrainingExample w = TrainingExample.newBuilder(e)
-          .setPositionPropensity(p)
-          .setIpwWeight(ipw)
-          .setSamplingRate(rate)
-          .setSamplingWeight(1.0 / rate)
-          .setWeight(ipw / rate)
-          .build();
+      TrainingExample w = TrainingRows.copy(e);
+      w.setPositionPropensity(p);
+      w.setIpwWeight(ipw);
+      w.setSamplingRate(rate);
+      w.setSamplingWeight(1.0 / rate);
+      w.setWeight(ipw / rate);
       out.get(EXAMPLES).output(w);
     }
   }
