@@ -83,7 +83,11 @@ public interface CtrOptions extends PipelineOptions {
 
     @Override
     public Integer create(PipelineOptions options) {
-      return options.getRunner().getSimpleName().contains("Direct") ? DIRECT : CLUSTER;
+      return isDirect(options) ? DIRECT : CLUSTER;
+    }
+
+    static boolean isDirect(PipelineOptions options) {
+      return options.getRunner().getSimpleName().contains("Direct");
     }
   }
 }

@@ -50,6 +50,7 @@ public final class AddPointInTimeFeatures
   private final Duration allowedLateness;
   private final int buckets;
   private final EnrichExamples enrichment;
+  private final boolean statefulInBatch;
 
   private AddPointInTimeFeatures(
       PCollection<Impression> impressions,
@@ -60,7 +61,8 @@ public final class AddPointInTimeFeatures
       Duration labelWait,
       Duration allowedLateness,
       int buckets,
-      EnrichExamples enrichment) {
+      EnrichExamples enrichment,
+      boolean statefulInBatch) {
     this.impressions = impressions;
     this.window = window;
     this.halfLife = halfLife;
@@ -70,6 +72,7 @@ public final class AddPointInTimeFeatures
     this.allowedLateness = allowedLateness;
     this.buckets = buckets;
     this.enrichment = enrichment;
+    this.statefulInBatch = statefulInBatch;
   }
 
   /** Features from these impressions (and the clicks of the examples it is applied to). */
@@ -84,49 +87,50 @@ public final class AddPointInTimeFeatures
         Duration.standardHours(2),
         Duration.ZERO,
         64,
-        null);
+        null,
+        false);
   }
 
   /** The sliding window of the counts and CTR (default 24 h). */
   public AddPointInTimeFeatures withWindow(Duration window) {
     checkArgument(window != null && window.getMillis() > 0, "window must be positive");
     return new AddPointInTimeFeatures(
-        impressions, window, halfLife, alpha, beta, labelWait, allowedLateness, buckets, enrichment);
+        impressions, window, halfLife, alpha, beta, labelWait, allowedLateness, buckets, enrichment, statefulInBatch);
   }
 
   /** The half-life of the decayed counts (default 24 h): λ = ln 2 / half-life. */
   public AddPointInTimeFeatures withHalfLife(Duration halfLife) {
     checkArgument(halfLife != null && halfLife.getMillis() > 0, "half-life must be positive");
     return new AddPointInTimeFeatures(
-        impressions, window, halfLife, alpha, beta, labelWait, allowedLateness, buckets, enrichment);
+        impressions, window, halfLife, alpha, beta, labelWait, allowedLateness, buckets, enrichment, statefulInBatch);
   }
 
   /** Decayed CTR = (clicks + α) / (impressions + α + β); default α = 1, β = 49. */
   public AddPointInTimeFeatures withSmoothing(double alpha, double beta) {
     checkArgument(alpha >= 0 && beta >= 0 && alpha + beta > 0, "need α, β >= 0 and α + β > 0");
     return new AddPointInTimeFeatures(
-        impressions, window, halfLife, alpha, beta, labelWait, allowedLateness, buckets, enrichment);
+        impressions, window, halfLife, alpha, beta, labelWait, allowedLateness, buckets, enrichment, statefulInBatch);
   }
 
   /** The label wait T: an example arrives at most T after its impression (default 2 h). */
   public AddPointInTimeFeatures withLabelWait(Duration labelWait) {
     checkArgument(labelWait != null && labelWait.getMillis() >= 0, "label wait must be >= 0");
     return new AddPointInTimeFeatures(
-        impressions, window, halfLife, alpha, beta, labelWait, allowedLateness, buckets, enrichment);
+        impressions, window, halfLife, alpha, beta, labelWait, allowedLateness, buckets, enrichment, statefulInBatch);
   }
 
   /** How late (behind the watermark) an example may still arrive with exact features (default 0). */
   public AddPointInTimeFeatures withAllowedLateness(Duration allowedLateness) {
     checkArgument(allowedLateness != null && allowedLateness.getMillis() >= 0, "lateness >= 0");
     return new AddPointInTimeFeatures(
-        impressions, window, halfLife, alpha, beta, labelWait, allowedLateness, buckets, enrichment);
+        impressions, window, halfLife, alpha, beta, labelWait, allowedLateness, buckets, enrichment, statefulInBatch);
   }
 
   /** The number of hash buckets (Beam keys) per key kind (default 64). */
   public AddPointInTimeFeatures withBuckets(int buckets) {
     checkArgument(buckets > 0, "buckets must be positive");
     return new AddPointInTimeFeatures(
-        impressions, window, halfLife, alpha, beta, labelWait, allowedLateness, buckets, enrichment);
+        impressions, window, halfLife, alpha, beta, labelWait, allowedLateness, buckets, enrichment, statefulInBatch);
   }
 
   /**
@@ -136,7 +140,16 @@ public final class AddPointInTimeFeatures
   public AddPointInTimeFeatures withEnrichment(EnrichExamples enrichment) {
     checkArgumentNotNull(enrichment, "enrichment");
     return new AddPointInTimeFeatures(
-        impressions, window, halfLife, alpha, beta, labelWait, allowedLateness, buckets, enrichment);
+        impressions, window, halfLife, alpha, beta, labelWait, allowedLateness, buckets, enrichment, statefulInBatch);
+  }
+
+  /**
+   * Attaches the answers to bounded rows with the stateful path instead of a GroupByKey: on Flink a
+   * batch GroupByKey is a list-building combine plus a second sort, a stateful DoFn one sort.
+   */
+  public AddPointInTimeFeatures withStatefulInBatch(boolean stateful) {
+    return new AddPointInTimeFeatures(
+        impressions, window, halfLife, alpha, beta, labelWait, allowedLateness, buckets, enrichment, stateful);
   }
 
   FeatureParams params() {
@@ -150,7 +163,7 @@ public final class AddPointInTimeFeatures
     if (enrichment != null) {
       sets.addAll(enrichment.answerSets(labeled));
     }
-    return labeled.apply("AttachFeatures", new AttachAnswers(sets, buckets));
+    return labeled.apply("AttachFeatures", new AttachAnswers(sets, buckets, statefulInBatch));
   }
 
   /** Per key kind, the features of every row as {@code KV(rowId, values)}. */
@@ -203,7 +216,8 @@ public final class AddPointInTimeFeatures
         .add(DisplayData.item("labelWait", labelWait))
         .add(DisplayData.item("allowedLateness", allowedLateness))
         .add(DisplayData.item("buckets", buckets))
-        .add(DisplayData.item("enrichment", enrichment != null));
+        .add(DisplayData.item("enrichment", enrichment != null))
+        .add(DisplayData.item("statefulInBatch", statefulInBatch));
   }
 
   /** One impression event per impression with a key of this kind. */

@@ -39,7 +39,9 @@ import org.joda.time.Instant;
  * id: the only step of the features that moves whole rows. Every row gets exactly one answer from
  * each set, so a row is complete, and leaves, once it holds them all.
  *
- * <p>Bounded input: a GroupByKey by hash bucket of the row id. Unbounded input: a stateful DoFn
+ * <p>Bounded input: a GroupByKey by hash bucket of the row id (or, when asked, the stateful path:
+ * Flink runs a batch GroupByKey as a list-building combine plus a second sort, a stateful DoFn
+ * as one sort). Unbounded input: a stateful DoFn
  * per bucket holding each row's parts only until its last answer arrives, so the state is bounded
  * by the rows in flight.
  */
@@ -48,10 +50,12 @@ final class AttachAnswers extends PTransform<PCollection<TrainingExample>, PColl
 
   private final List<AnswerSet<?>> sets;
   private final int buckets;
+  private final boolean statefulInBatch;
 
-  AttachAnswers(List<AnswerSet<?>> sets, int buckets) {
+  AttachAnswers(List<AnswerSet<?>> sets, int buckets, boolean statefulInBatch) {
     this.sets = sets;
     this.buckets = buckets;
+    this.statefulInBatch = statefulInBatch;
   }
 
   /** The id a row asks its queries under: one row per impression and label (FAKE_NEGATIVE has two). */
@@ -90,7 +94,7 @@ final class AttachAnswers extends PTransform<PCollection<TrainingExample>, PColl
     PCollection<KV<Integer, Part>> all =
         BucketedAsOf.globalEarliest("PartsGlobal", parts.apply("FlattenParts", Flatten.pCollections()));
     PCollection<TrainingExample> out;
-    if (all.isBounded() == PCollection.IsBounded.BOUNDED) {
+    if (all.isBounded() == PCollection.IsBounded.BOUNDED && !statefulInBatch) {
       out = all.apply("GroupByRow", GroupByKey.create()).apply("AttachToRows", ParDo.of(new AttachFn(sets)));
     } else {
       out = all.apply("AttachToRowsStateful", ParDo.of(new AttachStreamFn(sets)));

@@ -86,7 +86,7 @@ public final class EnrichExamples
   @Override
   public PCollection<TrainingExample> expand(PCollection<TrainingExample> examples) {
     PCollection<TrainingExample> rows = BucketedAsOf.globalEarliest("ExamplesGlobal", examples);
-    return rows.apply("AttachEnrichment", new AttachAnswers(answerSets(rows), buckets));
+    return rows.apply("AttachEnrichment", new AttachAnswers(answerSets(rows), buckets, false));
   }
 
   /** The as-of profile and ad-metadata versions of every row as {@code KV(rowId, version)}. */
