@@ -152,6 +152,16 @@ class AddPointInTimeFeaturesTest {
   }
 
   @Test
+  void batchWithTheStatefulAttachMatchesOracle(TestPipeline p) {
+    Scenario s = Scenario.random(11, 300);
+    PCollection<TrainingExample> out =
+        examples(p, s)
+            .apply("AddFeatures", AddPointInTimeFeatures.from(impressions(p, s)).withBuckets(5).withStatefulInBatch(true));
+    PAssert.that(out).satisfies(rows -> Check.allMatchOracle(rows, s, P));
+    p.run().waitUntilFinish();
+  }
+
+  @Test
   void batchMatchesOracleForEveryKindAndKeepsEveryRecord(TestPipeline p) {
     Scenario s = Scenario.random(7, 300);
     PCollection<TrainingExample> out =
