@@ -2,6 +2,9 @@ package io.ctrbeam.quality;
 
 import static org.apache.beam.vendor.guava.v32_1_2_jre.com.google.common.base.Preconditions.checkArgument;
 
+import java.util.Arrays;
+import java.util.SplittableRandom;
+
 /**
  * PSI, KL(P‖Q) and Jensen–Shannon between a current histogram P (actual) and a reference Q
  * (expected) on the same bins, natural logarithms.
@@ -12,14 +15,17 @@ import static org.apache.beam.vendor.guava.v32_1_2_jre.com.google.common.base.Pr
  *
  * <p>Sampling noise: for two samples of one distribution of sizes n and m on k bins, Σ(p−q)²/q
  * is about χ²(k−1)·(1/n + 1/m). PSI ≈ Σ(p−q)²/q, KL ≈ ½Σ(p−q)²/q and JS ≈ ⅛Σ(p−q)²/q to second
- * order, so their expected values under no drift are (k−1)(1/n+1/m) times 1, ½ and ⅛, and a bound
- * that pure noise passes with probability α takes the χ² quantile in place of k−1.
+ * order, so their expected values under no drift are about (k−1)(1/n+1/m) times 1, ½ and ⅛. That
+ * approximation fails for small samples, where empty bins meet ε (PSI of 10 values on 11 bins is
+ * several times it), so the gate's noise level is simulated ({@link #noise}).
  */
 public final class Drift {
   /** Default smoothing of empty bins. */
   public static final double DEFAULT_EPSILON = 1e-4;
   /** Default probability that pure sampling noise exceeds the noise bound. */
   public static final double DEFAULT_ALPHA = 0.001;
+  /** Simulated draws of the noise; with the default alpha the bound is the second largest. */
+  public static final int DEFAULT_DRAWS = 2000;
 
   private Drift() {}
 
@@ -29,7 +35,7 @@ public final class Drift {
     KL(0.5),
     JS(0.125);
 
-    /** E[measure] ≈ factor · (k−1)(1/n + 1/m) under no drift. */
+    /** E[measure] ≈ factor · (k−1)(1/n + 1/m) under no drift, to second order. */
     final double noiseFactor;
 
     Measure(double noiseFactor) {
@@ -121,48 +127,111 @@ public final class Drift {
     return k;
   }
 
-  /** The expected value of the measure from sampling noise alone, at sizes n and m on k occupied bins. */
-  public static double expectedNoise(Measure measure, int k, long n, long m) {
-    if (n == 0 || m == 0) {
-      return Double.POSITIVE_INFINITY;
-    }
+  /**
+   * The second-order approximation of a measure's mean under no drift, factor·(k−1)(1/n + 1/m)
+   * on k occupied bins. Good when every bin expects a few counts; {@link #noise} is used instead.
+   */
+  public static double chiSquareApproximation(Measure measure, int k, long n, long m) {
     return measure.noiseFactor * Math.max(0, k - 1) * (1.0 / n + 1.0 / m);
   }
 
-  /** The value that sampling noise alone exceeds with probability alpha. */
-  public static double noiseBound(Measure measure, int k, long n, long m, double alpha) {
+  /** What sampling noise alone gives: the mean of a measure and the value it exceeds with probability alpha. */
+  public record Noise(double mean, double bound) {}
+
+  /**
+   * The noise of each measure at these sample sizes, by simulation under no drift: both samples
+   * are drawn again (multinomial, sizes n and m) from the pooled shares, smoothed with the same ε,
+   * {@code draws} times with a seed taken from the counts, so a report is reproducible. Unlike
+   * the χ² approximation this holds for small samples, where empty bins and ε dominate.
+   */
+  public static Noise[] noise(long[] current, long[] reference, double epsilon, double alpha, int draws) {
+    checkSameBins(new double[current.length], new double[reference.length]);
+    checkArgument(alpha > 0 && alpha < 1 && draws * alpha >= 1, "need alpha in (0, 1) and draws * alpha >= 1, got %s and %s", (Object) alpha, (Object) draws);
+    long n = 0;
+    long m = 0;
+    for (int i = 0; i < current.length; i++) {
+      n += current[i];
+      m += reference[i];
+    }
+    Noise[] out = new Noise[Measure.values().length];
     if (n == 0 || m == 0) {
-      return Double.POSITIVE_INFINITY;
+      Arrays.fill(out, new Noise(Double.POSITIVE_INFINITY, Double.POSITIVE_INFINITY));
+      return out;
     }
-    return measure.noiseFactor * chiSquareQuantile(Math.max(1, k - 1), 1 - alpha) * (1.0 / n + 1.0 / m);
+    double[] pooled = new double[current.length];
+    for (int i = 0; i < pooled.length; i++) {
+      pooled[i] = (double) (current[i] + reference[i]) / (n + m);
+    }
+    SplittableRandom rnd = new SplittableRandom(31L * Arrays.hashCode(current) + Arrays.hashCode(reference));
+    double[][] values = new double[out.length][draws];
+    long[] a = new long[pooled.length];
+    long[] b = new long[pooled.length];
+    for (int d = 0; d < draws; d++) {
+      multinomial(n, pooled, rnd, a);
+      multinomial(m, pooled, rnd, b);
+      for (Measure ms : Measure.values()) {
+        values[ms.ordinal()][d] = measure(ms, a, b, epsilon);
+      }
+    }
+    int rank = Math.min(draws - 1, (int) Math.ceil((1 - alpha) * draws) - 1);
+    for (Measure ms : Measure.values()) {
+      double[] v = values[ms.ordinal()];
+      double mean = Arrays.stream(v).average().orElse(0);
+      Arrays.sort(v);
+      out[ms.ordinal()] = new Noise(mean, v[rank]);
+    }
+    return out;
   }
 
-  /** The p-quantile of χ²(ν), Wilson–Hilferty: ν(1 − 2/(9ν) + z_p √(2/(9ν)))³. */
-  static double chiSquareQuantile(int nu, double p) {
-    double z = normalQuantile(p);
-    double a = 2.0 / (9 * nu);
-    double c = 1 - a + z * Math.sqrt(a);
-    return nu * c * c * c;
+  /** A multinomial draw of size n by conditional binomials. */
+  static void multinomial(long n, double[] p, SplittableRandom rnd, long[] out) {
+    long left = n;
+    double rest = 1.0;
+    for (int i = 0; i < p.length; i++) {
+      if (left == 0 || rest <= 0) {
+        out[i] = 0;
+        continue;
+      }
+      double q = i == p.length - 1 ? 1.0 : Math.min(1.0, p[i] / rest);
+      out[i] = binomial(left, q, rnd);
+      left -= out[i];
+      rest -= p[i];
+    }
   }
 
-  /** The p-quantile of the standard normal (Acklam's rational approximation, |error| < 1.2e-9). */
-  static double normalQuantile(double p) {
-    checkArgument(p > 0 && p < 1, "p must be in (0, 1), got %s", p);
-    double[] a = {-3.969683028665376e+01, 2.209460984245205e+02, -2.759285104469687e+02, 1.383577518672690e+02, -3.066479806614716e+01, 2.506628277459239e+00};
-    double[] b = {-5.447609879822406e+01, 1.615858368580409e+02, -1.556989798598866e+02, 6.680131188771972e+01, -1.328068155288572e+01};
-    double[] c = {-7.784894002430293e-03, -3.223964580411365e-01, -2.400758277161838e+00, -2.549732539343734e+00, 4.374664141464968e+00, 2.938163982698783e+00};
-    double[] d = {7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e+00, 3.754408661907416e+00};
-    double lo = 0.02425;
-    if (p < lo) {
-      double q = Math.sqrt(-2 * Math.log(p));
-      return (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) / ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1);
+  /** Binomial(n, p): exact by waiting times for a small mean, normal approximation for a large one. */
+  static long binomial(long n, double p, SplittableRandom rnd) {
+    if (p <= 0) {
+      return 0;
     }
-    if (p > 1 - lo) {
-      return -normalQuantile(1 - p);
+    if (p >= 1) {
+      return n;
     }
-    double q = p - 0.5;
-    double r = q * q;
-    return (((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q / (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1);
+    if (p > 0.5) {
+      return n - binomial(n, 1 - p, rnd);
+    }
+    double mean = n * p;
+    if (mean < 30) {
+      // Geometric waiting times between successes; O(mean).
+      double logQ = Math.log1p(-p);
+      long k = 0;
+      long pos = 0;
+      while (true) {
+        pos += (long) Math.floor(Math.log(1 - rnd.nextDouble()) / logQ) + 1;
+        if (pos > n) {
+          return k;
+        }
+        k++;
+      }
+    }
+    long x = Math.round(mean + Math.sqrt(mean * (1 - p)) * gaussian(rnd));
+    return Math.max(0, Math.min(n, x));
+  }
+
+  private static double gaussian(SplittableRandom rnd) {
+    double u = 1 - rnd.nextDouble();
+    double v = rnd.nextDouble();
+    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
   }
 
   /** SPEC 5 bands: below 0.1 none, 0.1 to 0.2 moderate, above 0.2 significant. */

@@ -35,19 +35,28 @@ public record QualityCheck(
 
   /** e.g. {@code impression.device psi = 0.4512 > threshold 0.2 (n=1000, m=1200, noise bound 0.0123)}. */
   public String describe() {
-    StringBuilder s = new StringBuilder(recordType + "." + field + " " + metric + " = " + String.format("%.6g", value));
+    StringBuilder s = new StringBuilder(recordType + "." + field + " " + metric + " = " + number(value));
     if (threshold != null) {
       boolean upper = QualityConfig.UPPER_BOUNDS.contains(metric);
       String op = failed() ? (upper ? " > " : " < ") : (upper ? " <= " : " >= ");
-      s.append(op).append("threshold ").append(String.format("%.6g", threshold));
+      s.append(op).append("threshold ").append(number(threshold));
     }
     s.append(" (n=").append(n);
     if (m != null) {
       s.append(", m=").append(m);
     }
     if (noiseBound != null) {
-      s.append(", noise bound ").append(String.format("%.4g", noiseBound));
+      s.append(", noise bound ").append(number(noiseBound));
     }
     return s.append(")").toString();
+  }
+
+  /** Six significant digits, no trailing zeros: 0.2, 0.879112, 1.5e-05. */
+  public static String number(double v) {
+    if (Double.isNaN(v) || Double.isInfinite(v)) {
+      return Double.toString(v);
+    }
+    String s = new java.math.BigDecimal(v).round(new java.math.MathContext(6)).stripTrailingZeros().toString();
+    return s.contains("E") ? s.replace("E", "e") : s;
   }
 }

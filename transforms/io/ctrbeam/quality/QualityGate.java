@@ -96,13 +96,13 @@ public final class QualityGate {
   private static void drift(String type, FieldProfile f, Bins reference, QualityConfig c, List<QualityCheck> out) {
     long[] cur = f.onReference().counts();
     long[] ref = reference.counts();
-    int k = Drift.occupiedBins(cur, ref);
     long n = f.onReference().n();
     long m = reference.n();
+    Drift.Noise[] noises = Drift.noise(cur, ref, c.epsilon(), c.alpha(), Drift.DEFAULT_DRAWS);
     for (Drift.Measure measure : Drift.Measure.values()) {
       double v = Drift.measure(measure, cur, ref, c.epsilon());
-      double noise = Drift.expectedNoise(measure, k, n, m);
-      double bound = Drift.noiseBound(measure, k, n, m, c.alpha());
+      double noise = noises[measure.ordinal()].mean();
+      double bound = noises[measure.ordinal()].bound();
       Double t = c.threshold(measure.key(), type, f.name(), f.required());
       boolean failed = t != null && v > t && v > bound;
       out.add(check(type, f.name(), measure.key(), v, t, failed, n, m, noise, bound, Drift.band(v), reference.exact(), null));

@@ -3,6 +3,7 @@ package io.ctrbeam.quality;
 import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.closeTo;
 import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.greaterThan;
 import static org.hamcrest.Matchers.lessThan;
 
 import org.junit.jupiter.api.Test;
@@ -83,19 +84,48 @@ class DriftTest {
     for (double v : s) {
       assertThat(v, closeTo(0.25, 1e-15));
     }
-    assertThat(Drift.noiseBound(Drift.Measure.PSI, 4, 0, 100, 0.001), equalTo(Double.POSITIVE_INFINITY));
+    Drift.Noise psi = Drift.noise(new long[] {0, 0, 0, 0}, new long[] {1, 2, 3, 4}, EPS, 0.001, 2000)[0];
+    assertThat(psi.bound(), equalTo(Double.POSITIVE_INFINITY));
   }
 
   @Test
-  void noiseIsTheChiSquareApproximation() {
-    // E[PSI] ≈ (k−1)(1/n + 1/m): 11 bins, n = 1000, m = 10 → 10 × 0.101 = 1.01; KL half, JS an eighth.
-    assertThat(Drift.expectedNoise(Drift.Measure.PSI, 11, 1000, 10), closeTo(1.01, 1e-12));
-    assertThat(Drift.expectedNoise(Drift.Measure.KL, 11, 1000, 10), closeTo(0.505, 1e-12));
-    assertThat(Drift.expectedNoise(Drift.Measure.JS, 11, 1000, 10), closeTo(0.12625, 1e-12));
-    // χ²(10) 0.999-quantile is 29.588 (tables); Wilson–Hilferty gives it within 1%.
-    assertThat(Drift.chiSquareQuantile(10, 0.999), closeTo(29.588, 0.3));
-    assertThat(Drift.chiSquareQuantile(1, 0.95), closeTo(3.841, 0.1));
-    assertThat(Drift.normalQuantile(0.975), closeTo(1.959964, 1e-6));
+  void simulatedNoiseMatchesTheChiSquareApproximationAtLargeSizes() {
+    // Five equal bins, n = m = 10000: E[PSI] ≈ (k−1)(1/n + 1/m) = 4 × 2e-4 = 8e-4; KL half, JS an eighth.
+    long[] cur = {2000, 2000, 2000, 2000, 2000};
+    Drift.Noise[] noise = Drift.noise(cur, cur.clone(), EPS, 0.001, 2000);
+    assertThat(Drift.chiSquareApproximation(Drift.Measure.PSI, 5, 10_000, 10_000), closeTo(8e-4, 1e-15));
+    assertThat(noise[Drift.Measure.PSI.ordinal()].mean(), closeTo(8e-4, 8e-5));
+    assertThat(noise[Drift.Measure.KL.ordinal()].mean(), closeTo(4e-4, 4e-5));
+    assertThat(noise[Drift.Measure.JS.ordinal()].mean(), closeTo(1e-4, 1e-5));
+    // χ²(4) exceeds 18.47 with probability 0.001, so the bound is near 18.47 × 2e-4.
+    assertThat(noise[Drift.Measure.PSI.ordinal()].bound(), closeTo(18.47 * 2e-4, 18.47 * 2e-4 * 0.25));
+  }
+
+  @Test
+  void atSmallSizesTheSimulationIsWellAboveTheApproximation() {
+    // Ten values on 11 equal bins: most bins are empty, and each costs about 0.1 · ln(0.1/ε).
+    long[] ref = new long[11];
+    java.util.Arrays.fill(ref, 10_000);
+    long[] cur = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0};
+    Drift.Noise psi = Drift.noise(cur, ref, EPS, 0.001, 2000)[0];
+    double approx = Drift.chiSquareApproximation(Drift.Measure.PSI, 11, 10, 110_000);
+    assertThat(approx, closeTo(1.0, 0.001));
+    assertThat(psi.mean(), greaterThan(2 * approx));
+    // Reproducible: the seed comes from the counts.
+    assertThat(Drift.noise(cur, ref, EPS, 0.001, 2000)[0], equalTo(psi));
+  }
+
+  @Test
+  void binomialDrawsHaveTheirMean() {
+    java.util.SplittableRandom rnd = new java.util.SplittableRandom(1);
+    for (double[] np : new double[][] {{50, 0.1}, {1_000_000, 0.3}, {20, 0.9}}) {
+      double sum = 0;
+      for (int i = 0; i < 4000; i++) {
+        sum += Drift.binomial((long) np[0], np[1], rnd);
+      }
+      double mean = np[0] * np[1];
+      assertThat(sum / 4000, closeTo(mean, 4 * Math.sqrt(mean * (1 - np[1]) / 4000)));
+    }
   }
 
   @Test
