@@ -28,6 +28,7 @@ final class ProfileFn<T extends IndexedRecord> extends CombineFn<T, ProfileAccum
   static final int HLL_LG_K = 12;
   static final int KLL_K = 200;
   static final int ITEMS_MAP_SIZE = 1024;
+  static final long MIN_SELECTED_COUNT = 30;
   static final double[] QUANTILE_RANKS = {0.01, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99};
   static final double[] DECILE_RANKS = {0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9};
 
@@ -190,7 +191,7 @@ final class ProfileFn<T extends IndexedRecord> extends CombineFn<T, ProfileAccum
       } else {
         topError = 0L;
       }
-      bins = categoricalBins(top, s, total, topError == 0);
+      bins = categoricalBins(top, s, total, topError == 0, s.items != null && s.items.getNumActiveItems() > topK);
     }
     Bins onRef = ref == null ? null : ref.withCounts(s.onReference == null ? new long[ref.size()] : s.onReference, total, true);
     return new FieldProfile(
@@ -226,17 +227,24 @@ final class ProfileFn<T extends IndexedRecord> extends CombineFn<T, ProfileAccum
     return Bins.numeric(edges, counts, total, !s.kll.isEstimationMode());
   }
 
-  private static Bins categoricalBins(List<FieldProfile.CategoryCount> top, FieldState s, long total, boolean exact) {
+  /**
+   * Bins on the top categories. When the top-K is a selection among more values, a category with
+   * few counts is top partly by chance and its share regresses in the next sample (a bias that
+   * sampling noise does not cover), so only categories with {@value #MIN_SELECTED_COUNT} counts or
+   * more become bins; the rest is "other".
+   */
+  private static Bins categoricalBins(List<FieldProfile.CategoryCount> top, FieldState s, long total, boolean exact, boolean selected) {
+    List<FieldProfile.CategoryCount> keep = selected ? top.stream().filter(t -> t.count() >= MIN_SELECTED_COUNT).toList() : top;
     List<String> cats = new ArrayList<>();
-    long[] counts = new long[top.size() + 2];
+    long[] counts = new long[keep.size() + 2];
     long inTop = 0;
-    for (int i = 0; i < top.size(); i++) {
-      cats.add(top.get(i).value());
-      counts[i] = top.get(i).count();
+    for (int i = 0; i < keep.size(); i++) {
+      cats.add(keep.get(i).value());
+      counts[i] = keep.get(i).count();
       inTop += counts[i];
     }
-    counts[top.size()] = Math.max(0, s.nonNull - inTop);
-    counts[top.size() + 1] = s.nulls;
+    counts[keep.size()] = Math.max(0, s.nonNull - inTop);
+    counts[keep.size() + 1] = s.nulls;
     return Bins.categorical(cats, counts, total, exact);
   }
 
