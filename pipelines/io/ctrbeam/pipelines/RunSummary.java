@@ -4,7 +4,11 @@ import io.ctrbeam.common.Counters;
 import io.ctrbeam.common.DeadLetters;
 import io.ctrbeam.ingest.IngestMetrics;
 import io.ctrbeam.label.LabelRules;
+import io.ctrbeam.quality.QualityJson;
+import io.ctrbeam.quality.QualityReport;
+import io.ctrbeam.quality.WriteQualityReport;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -19,12 +23,35 @@ public final class RunSummary {
   private final Map<String, Long> deadLetters;
   private final Map<String, Long> labels;
   private final String output;
+  private final QualityReport quality;
 
   private RunSummary(PipelineResult result, String output) {
     this.ingest = Counters.read(result, IngestMetrics.NAMESPACE);
     this.deadLetters = Counters.read(result, DeadLetters.NAMESPACE);
     this.labels = Counters.read(result, LabelRules.NAMESPACE);
     this.output = TrainingDataPipeline.trimSlash(output);
+    this.quality = readQuality(qualityFile(this.output, WriteQualityReport.REPORT_JSON));
+  }
+
+  private static Path qualityFile(String output, String name) {
+    return Path.of(output, QualitySetup.REPORT_DIR, name);
+  }
+
+  private static QualityReport readQuality(Path json) {
+    try {
+      return Files.exists(json) ? QualityJson.readReport(Files.readString(json, StandardCharsets.UTF_8)) : null;
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read " + json, e);
+    }
+  }
+
+  /** The quality gate's report, or null when the gate did not run (or wrote elsewhere than a local path). */
+  public QualityReport quality() {
+    return quality;
+  }
+
+  public boolean qualityFailed() {
+    return quality != null && !quality.passed();
   }
 
   public static RunSummary of(PipelineResult result, String output) {
@@ -73,6 +100,12 @@ public final class RunSummary {
     out.printf("labels: positives=%d negatives=%d positive rate=%.4f%n", pos, neg, pos + neg == 0 ? 0.0 : (double) pos / (pos + neg));
     out.println("labeling counters:");
     labels.forEach((k, v) -> out.printf("  %-40s %d%n", k, v));
+    if (quality != null) {
+      out.println(quality.summary());
+      out.println("quality page: " + qualityFile(output, WriteQualityReport.REPORT_HTML).toAbsolutePath().toUri());
+      out.println("quality json: " + qualityFile(output, WriteQualityReport.REPORT_JSON).toAbsolutePath());
+      out.println("this run's profile (a --qualityReference for the next): " + qualityFile(output, WriteQualityReport.PROFILE_JSON).toAbsolutePath());
+    }
     Path stats = Path.of(output, "_reports", "label_stats.txt");
     if (Files.exists(stats)) {
       try {

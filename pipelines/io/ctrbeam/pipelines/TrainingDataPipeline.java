@@ -8,6 +8,9 @@ import io.ctrbeam.ingest.ReadLogs;
 import io.ctrbeam.label.LabelImpressions;
 import io.ctrbeam.label.LabelInputs;
 import io.ctrbeam.label.LabelResult;
+import io.ctrbeam.quality.DatasetProfile;
+import io.ctrbeam.quality.RecordFields;
+import io.ctrbeam.quality.WriteQualityReport;
 import io.ctrbeam.schema.AdMetadata;
 import io.ctrbeam.schema.Click;
 import io.ctrbeam.schema.Conversion;
@@ -40,7 +43,9 @@ import org.apache.beam.sdk.values.TypeDescriptors;
  * out, partitioned {@code date=/hour=/country=}, with dead letters and label corrections beside.
  *
  * <p>Output layout under {@code --output}: {@code training/}, {@code dead_letters/}, {@code
- * corrections/}, {@code _reports/label_stats.txt}.
+ * corrections/}, {@code _reports/label_stats.txt}, and the quality gate's {@code
+ * _reports/quality.json}, {@code quality.html} and {@code profile.json} (see {@link QualityOptions}:
+ * {@code --qualityReference}, {@code --qualityConfig}, {@code --failOnBreach}). A breach exits 1.
  *
  * <pre>How to run:
  * mvn compile exec:java -Dexec.mainClass=io.ctrbeam.pipelines.TrainingDataPipeline \
@@ -73,7 +78,11 @@ public final class TrainingDataPipeline {
         PipelineOptionsFactory.fromArgs(args).withValidation().as(TrainingDataOptions.class);
     PipelineResult result = run(options);
     result.waitUntilFinish();
-    RunSummary.of(result, options.getOutput()).print(System.out);
+    RunSummary summary = RunSummary.of(result, options.getOutput());
+    summary.print(System.out);
+    if (options.getFailOnBreach() && summary.qualityFailed()) {
+      System.exit(1);
+    }
   }
 
   /** Builds and starts the pipeline. */
@@ -83,7 +92,7 @@ public final class TrainingDataPipeline {
     return p.run();
   }
 
-  /** Builds the graph: read → label → features → enrich → write. */
+  /** Builds the graph: read → label → features → enrich → quality gate (combines only) → write. */
   public static Outputs build(Pipeline p, TrainingDataOptions o) {
     FileFormat format = outputFormat(o.getOutputFormat());
     LabelImpressions labeling = CtrTransforms.labeling(o);
@@ -148,6 +157,20 @@ public final class TrainingDataPipeline {
 
     PCollection<DeadLetter> allDeadLetters =
         PCollectionList.of(deadLetters).apply("FlattenDeadLetters", Flatten.pCollections());
+
+    if (o.getQualityGate()) {
+      QualitySetup q = QualitySetup.of(o);
+      PCollectionList<DatasetProfile> profiles =
+          PCollectionList.of(impressions.records().apply("ProfileImpressions", q.<Impression>profile(RecordFields.IMPRESSION)))
+              .and(clicks.records().apply("ProfileClicks", q.<Click>profile(RecordFields.CLICK)))
+              .and(examples.apply("ProfileTrainingExamples", q.<TrainingExample>profile(RecordFields.TRAINING)));
+      if (!o.getConversions().isEmpty()) {
+        profiles = profiles.and(conversions.apply("ProfileConversions", q.<Conversion>profile(RecordFields.CONVERSION)));
+      }
+      profiles
+          .apply("CheckQuality", q.check().withDeadLetters(allDeadLetters))
+          .apply("WriteQualityReport", WriteQualityReport.to(out + "/" + QualitySetup.REPORT_DIR));
+    }
 
     examples.apply("WriteTrainingData", WriteTrainingData.to(out + "/training").withFormat(format));
     allDeadLetters.apply("WriteDeadLetters", WriteJsonLines.of(DeadLetter.class, out + "/dead_letters"));

@@ -159,9 +159,14 @@ final class ProfileFn<T extends IndexedRecord> extends CombineFn<T, ProfileAccum
         invalidTotal += s.invalid[r.ordinal()];
       }
     }
-    Double distinct = s.hll == null ? (total == 0 ? null : 0.0) : s.hll.getEstimate();
-    Double lower = s.hll == null ? distinct : s.hll.getLowerBound(2);
-    Double upper = s.hll == null ? distinct : s.hll.getUpperBound(2);
+    Double distinct = null;
+    if (s.hll != null) {
+      distinct = s.hll.getEstimate();
+    } else if (total > 0) {
+      distinct = 0.0;
+    }
+    Double lower = s.hll == null ? distinct : (Double) s.hll.getLowerBound(2);
+    Double upper = s.hll == null ? distinct : (Double) s.hll.getUpperBound(2);
     boolean numbers = s.kll != null && !s.kll.isEmpty();
     Map<String, Double> quantiles = null;
     Bins bins = null;

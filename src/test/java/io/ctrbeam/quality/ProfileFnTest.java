@@ -112,4 +112,14 @@ class ProfileFnTest {
     assertThat(parts.field("impression_id").distinct(), closeTo(3000, 3000 * 0.05));
     assertThat(parts.field("position").quantiles().get("p50"), closeTo(5, 1));
   }
+
+  @Test
+  void anEmptyInputHasAProfileToo() {
+    // Combine.globally computes this default for an empty PCollection.
+    DatasetProfile p = profile(List.of(), null);
+    assertThat(p.records(), equalTo(0L));
+    assertThat(p.latestEventTime(), nullValue());
+    assertThat(p.field("device").distinct(), nullValue());
+    assertThat(p.field("position").bins().counts(), equalTo(new long[] {0, 0}));
+  }
 }
