@@ -212,7 +212,7 @@ public final class QualityPage {
           option.animation = false;
           echarts.init(el, null, {renderer: 'svg'}).setOption(option);
         }
-        function bars(id, title, rows, axisMin, marks) {
+        function bars(id, title, rows, axisMin, marks, axisMax) {
           var el = document.getElementById(id);
           if (!rows.length) { el.textContent = title + ': nothing to draw.'; el.style.height = 'auto'; return; }
           el.style.height = Math.max(200, 60 + 18 * rows.length) + 'px';
@@ -220,16 +220,18 @@ public final class QualityPage {
             title: {text: title, textStyle: {fontSize: 14}},
             tooltip: {},
             grid: {left: 260, right: 40, top: 40, bottom: 20},
-            xAxis: {type: 'value', min: axisMin},
+            xAxis: {type: 'value', min: axisMin, max: axisMax},
             yAxis: {type: 'category', inverse: true, data: rows.map(function (r) { return r.name; })},
             series: [{type: 'bar', data: rows.map(function (r) {
               return {value: r.value, itemStyle: {color: r.band === 'moderate' && r.verdict !== 'fail' ? '#e67e22' : colour[r.verdict]}};
             }), markLine: marks ? {symbol: 'none', data: marks} : undefined}]
           });
         }
-        bars('psi-chart', 'PSI per field (0.1 moderate, 0.2 significant)', data.psi, 0, [{xAxis: 0.1}, {xAxis: 0.2}]);
+        // Tiny samples can score PSI in the units; the axis stops at 1 so that 0.1 and 0.2 stay readable.
+        var top = data.psi.reduce(function (m, r) { return Math.max(m, r.value); }, 0);
+        bars('psi-chart', 'PSI per field (0.1 moderate, 0.2 significant; axis cut at 1)', data.psi, 0, [{xAxis: 0.1}, {xAxis: 0.2}], Math.max(0.3, Math.min(1, top)));
         var low = data.completeness.reduce(function (m, r) { return Math.min(m, r.value); }, 1);
-        bars('completeness-chart', 'Completeness per field', data.completeness, Math.max(0, Math.floor(low * 20) / 20 - 0.05), null);
+        bars('completeness-chart', 'Completeness per field', data.completeness, Math.max(0, Math.floor(low * 20) / 20 - 0.05), null, 1);
         var box = document.getElementById('histograms');
         data.histograms.forEach(function (h) {
           var el = document.createElement('div');
