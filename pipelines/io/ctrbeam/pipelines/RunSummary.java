@@ -37,7 +37,7 @@ public final class RunSummary {
     return Path.of(output, QualitySetup.REPORT_DIR, name);
   }
 
-  private static QualityReport readQuality(Path json) {
+  static QualityReport readQuality(Path json) {
     try {
       return Files.exists(json) ? QualityJson.readReport(Files.readString(json, StandardCharsets.UTF_8)) : null;
     } catch (IOException e) {
