@@ -53,9 +53,9 @@ public final class DataQualityReport {
 
     @Description("Input format: for raw logs AUTO, JSONL or AVRO; for training examples PARQUET or AVRO")
     @Default.String("AUTO")
-    String getInputFormat();
+    String getInputFileFormat();
 
-    void setInputFormat(String value);
+    void setInputFileFormat(String value);
 
     @Description("Folder of quality.json, quality.html and profile.json")
     @Validation.Required
@@ -84,7 +84,7 @@ public final class DataQualityReport {
   static void build(Pipeline p, Options o) {
     QualitySetup q = QualitySetup.of(o);
     String type = o.getRecordType().trim().toLowerCase(Locale.ROOT);
-    String format = o.getInputFormat().trim().toUpperCase(Locale.ROOT);
+    String format = o.getInputFileFormat().trim().toUpperCase(Locale.ROOT);
     PCollection<DatasetProfile> profile;
     ParseResult<?> raw = null;
     switch (type) {
