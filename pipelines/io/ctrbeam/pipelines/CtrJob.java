@@ -9,7 +9,9 @@ import io.ctrbeam.generate.OutputFormat;
 import io.ctrbeam.generate.RecordType;
 import io.ctrbeam.generate.WriteResult;
 import java.io.IOException;
+import io.ctrbeam.quality.WriteQualityReport;
 import java.io.PrintStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -18,22 +20,30 @@ import org.apache.beam.sdk.options.PipelineOptionsFactory;
 
 /**
  * The main job, end to end over data it makes itself: generate logs with known truth → ingest and
- * validate → label → features → position-bias weights and negative downsampling (to 10% positives
- * by default) → partitioned Parquet, dead letters and a run summary that compares what it measured
- * with the generator's truth, including the propensity table beside the true examination.
+ * validate → label → features → quality gate → position-bias weights and negative downsampling
+ * (to 10% positives by default) → partitioned Parquet, dead letters and a run summary that compares
+ * what it measured with the generator's truth, including the propensity table beside the true
+ * examination. The first run's quality profile is kept in the working directory as the drift
+ * reference of the next ones ({@code --driftFromDay=0} makes the next run drift); a breach exits 1.
  *
  * <pre>How to run (DirectRunner):
  * mvn -q compile exec:java -Dexec.args="--workDir=demo-output --impressionsPerDay=100000"
  * </pre>
  */
 public final class CtrJob {
+  /** The drift reference the job keeps in its working directory: the first run's profile. */
+  static final String REFERENCE = "quality_reference.json";
+
   private CtrJob() {}
 
   public static void main(String[] args) throws IOException {
     PipelineOptionsFactory.register(TrainingDataOptions.class);
     CtrJobOptions options =
         PipelineOptionsFactory.fromArgs(withDirectRunnerDefaults(args)).withValidation().as(CtrJobOptions.class);
-    run(options, System.out);
+    RunSummary summary = run(options, System.out);
+    if (options.as(QualityOptions.class).getFailOnBreach() && summary.qualityFailed()) {
+      System.exit(1);
+    }
   }
 
   /** Generates the logs, runs the training-data pipeline over them and prints what it did. */
@@ -46,7 +56,8 @@ public final class CtrJob {
             .withSeed(options.getSeed())
             .withBadRecordRate(options.getBadRecordRate())
             .withUsers(options.getUsers())
-            .withAds(options.getAds());
+            .withAds(options.getAds())
+            .withDriftFromDay(options.getDriftFromDay());
     WriteResult logs = LogGenerator.write(config, work.resolve("logs"), OutputFormat.parse("jsonl"));
     out.println("generated " + logs);
 
@@ -58,6 +69,15 @@ public final class CtrJob {
     training.setUserProfiles(in.resolve(RecordType.USER_PROFILE.directory()) + "/**");
     training.setAdMetadata(in.resolve(RecordType.AD_METADATA.directory()) + "/**");
     training.setOutput(work.resolve("out").toString());
+    // The generated logs end at the end of their last day: that is "now" for freshness.
+    if (training.getQualityClock().isEmpty()) {
+      training.setQualityClock(java.time.Instant.ofEpochMilli(config.startMillis() + config.days() * 86_400_000L).toString());
+    }
+    Path reference = work.resolve(REFERENCE);
+    boolean savedReference = training.getQualityReference().isEmpty() && Files.exists(reference);
+    if (savedReference) {
+      training.setQualityReference(reference.toString());
+    }
 
     long t1 = System.nanoTime();
     PipelineResult result = TrainingDataPipeline.run(training);
@@ -66,6 +86,15 @@ public final class CtrJob {
     RunSummary summary = RunSummary.of(result, training.getOutput());
     summary.print(out);
     printTruth(logs.truth(), summary, out);
+    if (summary.quality() != null) {
+      if (savedReference) {
+        out.println("drift was checked against " + reference + " (an earlier run's profile; delete it to start over)");
+      } else if (training.getQualityReference().isEmpty()) {
+        Files.copy(Path.of(training.getOutput(), QualitySetup.REPORT_DIR, WriteQualityReport.PROFILE_JSON), reference);
+        out.println("no drift reference yet: saved this run's profile as " + reference
+            + "; the next run compares with it (try --driftFromDay=0)");
+      }
+    }
     return summary;
   }
 

@@ -30,11 +30,17 @@ public interface CtrJobOptions extends PipelineOptions {
 
   void setSeed(long value);
 
-  @Description("Share of injected bad records (every dead-letter reason)")
-  @Default.Double(0.01)
+  @Description("Share of injected bad records (every dead-letter reason); above 0.001 the quality gate fails on validity, as it should")
+  @Default.Double(0.0005)
   double getBadRecordRate();
 
   void setBadRecordRate(double value);
+
+  @Description("From this day (0-based) on, the generator drifts (device mix, CTR); -1 for none")
+  @Default.Integer(-1)
+  int getDriftFromDay();
+
+  void setDriftFromDay(int value);
 
   @Description("Users in the generated world")
   @Default.Integer(20_000)

@@ -7,7 +7,11 @@ import io.ctrbeam.common.DeadLetters;
 import io.ctrbeam.ingest.IngestMetrics;
 import io.ctrbeam.label.LabelRules;
 import io.ctrbeam.weights.AttachWeights;
+import io.ctrbeam.quality.QualityJson;
+import io.ctrbeam.quality.QualityReport;
+import io.ctrbeam.quality.WriteQualityReport;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -25,6 +29,7 @@ public final class RunSummary {
   private final Map<String, Long> labels;
   private final Map<String, Long> weights;
   private final String output;
+  private final QualityReport quality;
 
   private RunSummary(PipelineResult result, String output) {
     this.ingest = Counters.read(result, IngestMetrics.NAMESPACE);
@@ -32,6 +37,28 @@ public final class RunSummary {
     this.labels = Counters.read(result, LabelRules.NAMESPACE);
     this.weights = Counters.read(result, AttachWeights.NAMESPACE);
     this.output = TrainingDataPipeline.trimSlash(output);
+    this.quality = readQuality(qualityFile(this.output, WriteQualityReport.REPORT_JSON));
+  }
+
+  private static Path qualityFile(String output, String name) {
+    return Path.of(output, QualitySetup.REPORT_DIR, name);
+  }
+
+  static QualityReport readQuality(Path json) {
+    try {
+      return Files.exists(json) ? QualityJson.readReport(Files.readString(json, StandardCharsets.UTF_8)) : null;
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read " + json, e);
+    }
+  }
+
+  /** The quality gate's report, or null when the gate did not run (or wrote elsewhere than a local path). */
+  public QualityReport quality() {
+    return quality;
+  }
+
+  public boolean qualityFailed() {
+    return quality != null && !quality.passed();
   }
 
   public static RunSummary of(PipelineResult result, String output) {
@@ -113,6 +140,12 @@ public final class RunSummary {
     out.printf("positive rate after sampling:  unweighted %.4f, sampling-weighted %.4f, weighted (ipw x sampling) %.4f (%d rows)%n",
         w.path("positive_rate_out").asDouble(), w.path("sampling_weighted_positive_rate_out").asDouble(),
         w.path("weighted_positive_rate_out").asDouble(), w.path("rows_out").asLong());
+    if (quality != null) {
+      out.println(quality.summary());
+      out.println("quality page: " + qualityFile(output, WriteQualityReport.REPORT_HTML).toAbsolutePath().toUri());
+      out.println("quality json: " + qualityFile(output, WriteQualityReport.REPORT_JSON).toAbsolutePath());
+      out.println("this run's profile (a --qualityReference for the next): " + qualityFile(output, WriteQualityReport.PROFILE_JSON).toAbsolutePath());
+    }
     Path stats = Path.of(output, "_reports", "label_stats.txt");
     if (Files.exists(stats)) {
       try {

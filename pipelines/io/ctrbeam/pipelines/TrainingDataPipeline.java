@@ -10,6 +10,9 @@ import io.ctrbeam.ingest.ReadLogs;
 import io.ctrbeam.label.LabelImpressions;
 import io.ctrbeam.label.LabelInputs;
 import io.ctrbeam.label.LabelResult;
+import io.ctrbeam.quality.DatasetProfile;
+import io.ctrbeam.quality.RecordFields;
+import io.ctrbeam.quality.WriteQualityReport;
 import io.ctrbeam.schema.AdMetadata;
 import io.ctrbeam.schema.Click;
 import io.ctrbeam.schema.Conversion;
@@ -52,7 +55,10 @@ import org.apache.beam.vendor.guava.v32_1_2_jre.com.google.common.base.CaseForma
  * _reports/propensities.json} (both estimators, the counts behind them and the fallbacks; a later
  * run can take it as {@code --propensities}), {@code _reports/propensities_used.json} (the table
  * the weights came from: the estimate or the file), {@code _reports/sampling_plan.json} and {@code
- * _reports/weights.json} (rows and positive rates before and after, weighted and unweighted).
+ * _reports/weights.json} (rows and positive rates before and after, weighted and unweighted), and the
+ * quality gate's {@code _reports/quality.json}, {@code quality.html} and {@code profile.json} (see
+ * {@link QualityOptions}: {@code --qualityReference}, {@code --qualityConfig}, {@code
+ * --failOnBreach}). A breach exits 1.
  *
  * <pre>How to run:
  * mvn compile exec:java -Dexec.mainClass=io.ctrbeam.pipelines.TrainingDataPipeline \
@@ -85,7 +91,11 @@ public final class TrainingDataPipeline {
         PipelineOptionsFactory.fromArgs(args).withValidation().as(TrainingDataOptions.class);
     PipelineResult result = run(options);
     result.waitUntilFinish();
-    RunSummary.of(result, options.getOutput()).print(System.out);
+    RunSummary summary = RunSummary.of(result, options.getOutput());
+    summary.print(System.out);
+    if (options.getFailOnBreach() && summary.qualityFailed()) {
+      System.exit(1);
+    }
   }
 
   /** Builds and starts the pipeline. */
@@ -95,7 +105,7 @@ public final class TrainingDataPipeline {
     return p.run();
   }
 
-  /** Builds the graph: read → label → features and enrichment → weigh and sample → write. */
+  /** Builds the graph: read → label → features and enrichment → quality gate (combines only) → weigh and sample → write. */
   public static Outputs build(Pipeline p, TrainingDataOptions o) {
     FileFormat format = outputFormat(o.getOutputFormat());
     LabelImpressions labeling = CtrTransforms.labeling(o);
@@ -154,6 +164,20 @@ public final class TrainingDataPipeline {
 
     PCollection<DeadLetter> allDeadLetters =
         PCollectionList.of(deadLetters).apply("FlattenDeadLetters", Flatten.pCollections());
+
+    if (o.getQualityGate()) {
+      QualitySetup q = QualitySetup.of(o);
+      PCollectionList<DatasetProfile> profiles =
+          PCollectionList.of(impressions.records().apply("ProfileImpressions", q.<Impression>profile(RecordFields.IMPRESSION)))
+              .and(clicks.records().apply("ProfileClicks", q.<Click>profile(RecordFields.CLICK)))
+              .and(examples.apply("ProfileTrainingExamples", q.<TrainingExample>profile(RecordFields.TRAINING)));
+      if (!o.getConversions().isEmpty()) {
+        profiles = profiles.and(conversions.apply("ProfileConversions", q.<Conversion>profile(RecordFields.CONVERSION)));
+      }
+      profiles
+          .apply("CheckQuality", q.check().withDeadLetters(allDeadLetters))
+          .apply("WriteQualityReport", WriteQualityReport.to(out + "/" + QualitySetup.REPORT_DIR));
+    }
 
     WeightResult weights = examples.apply("Weigh", CtrTransforms.weighting(o));
     weights

@@ -44,4 +44,25 @@ class PipelineOptionsTest {
     assertThat(o.getImpressionsPerDay(), equalTo(50_000L));
     assertThat(o.as(TrainingDataOptions.class).getLabelWait(), equalTo("3h"));
   }
+
+  @Test
+  void qualityOptionsHaveSpecFiveDefaultsAndLiveBesideTheTrainingDataOptions() {
+    // Registered together, as in one JVM: no property may clash in type.
+    PipelineOptionsFactory.register(TrainingDataOptions.class);
+    PipelineOptionsFactory.register(DataQualityReport.Options.class);
+    DataQualityReport.Options o =
+        PipelineOptionsFactory.fromArgs("--input=x/*.parquet", "--output=q").withValidation().as(DataQualityReport.Options.class);
+    assertThat(o.getRecordType(), equalTo("training"));
+    assertThat(o.getFailOnBreach(), equalTo(true));
+    assertThat(o.getQualityGate(), equalTo(true));
+    assertThat(o.getQualityReference(), equalTo(""));
+    TrainingDataOptions t =
+        PipelineOptionsFactory.fromArgs("--impressions=i", "--clicks=c", "--output=o", "--failOnBreach=false", "--qualityConfig=q.json")
+            .withValidation().as(TrainingDataOptions.class);
+    assertThat(t.getFailOnBreach(), equalTo(false));
+    assertThat(t.getQualityConfig(), equalTo("q.json"));
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> PipelineOptionsFactory.fromArgs("--output=q").withValidation().as(DataQualityReport.Options.class));
+    assertThat(e.getMessage(), containsString("input"));
+  }
 }
