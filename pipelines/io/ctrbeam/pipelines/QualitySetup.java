@@ -1,5 +1,6 @@
 package io.ctrbeam.pipelines;
 
+import io.ctrbeam.quality.QualityPerWindow;
 import io.ctrbeam.quality.CheckQuality;
 import io.ctrbeam.quality.DatasetProfile;
 import io.ctrbeam.quality.ProfileRecords;
@@ -45,6 +46,14 @@ final class QualitySetup {
 
   <T extends IndexedRecord> ProfileRecords<T> profile(RecordFields fields) {
     return ProfileRecords.<T>of(fields).withReference(QualityFiles.forType(reference, fields.recordType())).withClock(runStart);
+  }
+
+  /** The same checks per event-time window of a stream, against this setup's reference and config. */
+  <T extends IndexedRecord> QualityPerWindow<T> perWindow(RecordFields fields, org.joda.time.Duration window) {
+    return QualityPerWindow.<T>of(fields)
+        .withWindow(window)
+        .withReference(QualityFiles.forType(reference, fields.recordType()))
+        .withConfig(config);
   }
 
   CheckQuality check() {

@@ -6,7 +6,13 @@ import org.apache.beam.sdk.options.StreamingOptions;
 import org.apache.beam.sdk.options.Validation;
 
 /** Options of the speed layer: Kafka in; Redis features, labeled examples and dead letters out. */
-public interface SpeedLayerOptions extends CtrOptions, RedisOptions, StreamingOptions, WeightOptions {
+public interface SpeedLayerOptions extends CtrOptions, RedisOptions, StreamingOptions, WeightOptions, QualityOptions {
+  @Description("Event-time window of the streaming quality checks; their alerts go to <output>/quality_alerts/")
+  @Default.String("1h")
+  String getQualityWindow();
+
+  void setQualityWindow(String value);
+
   @Description("Kafka bootstrap servers, e.g. localhost:9092")
   @Validation.Required
   String getBootstrapServers();

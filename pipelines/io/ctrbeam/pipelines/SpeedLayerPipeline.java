@@ -22,6 +22,9 @@ import io.ctrbeam.schema.TrainingExample;
 import io.ctrbeam.serving.WriteFeaturesToRedis;
 import io.ctrbeam.storage.WriteJsonLines;
 import io.ctrbeam.weights.WeightExamples;
+import io.ctrbeam.quality.FormatQualityAlerts;
+import io.ctrbeam.quality.RecordFields;
+import org.apache.beam.sdk.io.TextIO;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.beam.sdk.Pipeline;
@@ -69,7 +72,7 @@ public final class SpeedLayerPipeline {
     return p.run();
   }
 
-  /** Builds the graph: Kafka → ingest → label → features → Redis, Kafka and files. */
+  /** Builds the graph: Kafka → ingest → label → features → Redis, Kafka and files; quality alerts per window. */
   public static void build(Pipeline p, SpeedLayerOptions o) {
     LabelImpressions labeling = CtrTransforms.labeling(o);
     ParseResult<Impression> impressions =
@@ -127,6 +130,21 @@ public final class SpeedLayerPipeline {
       labels
           .corrections()
           .apply("WriteCorrections", WriteJsonLines.of(LabelCorrection.class, out + "/corrections").withFixedWindows(window));
+      if (o.getQualityGate()) {
+        QualitySetup q = QualitySetup.of(o);
+        Duration qw = Durations.parse(o.getQualityWindow());
+        PCollectionList.of(
+                impressions.records()
+                    .apply("QualityPerWindowImpressions", q.<Impression>perWindow(RecordFields.IMPRESSION, qw))
+                    .apply("ImpressionQualityAlerts", FormatQualityAlerts.create()))
+            .and(
+                clicks.records()
+                    .apply("QualityPerWindowClicks", q.<Click>perWindow(RecordFields.CLICK, qw))
+                    .apply("ClickQualityAlerts", FormatQualityAlerts.create()))
+            .apply("FlattenQualityAlerts", Flatten.pCollections())
+            .apply("WriteQualityAlerts",
+                TextIO.write().to(out + "/quality_alerts/alerts").withSuffix(".jsonl").withWindowedWrites().withNumShards(1));
+      }
     }
   }
 

@@ -40,6 +40,26 @@ import redis.clients.jedis.Jedis;
  * finds no mismatch and nothing missing).
  */
 class SpeedLayerIT {
+  /** The lines of the alert files under {@code dir}, once any appear (empty after the timeout). */
+  private static List<String> waitForLines(Path dir, long timeoutMs) throws Exception {
+    long end = System.currentTimeMillis() + timeoutMs;
+    while (System.currentTimeMillis() < end) {
+      if (Files.isDirectory(dir)) {
+        List<String> lines = new ArrayList<>();
+        try (java.util.stream.Stream<Path> files = Files.walk(dir)) {
+          for (Path f : files.filter(x -> x.getFileName().toString().startsWith("alerts") && x.toString().endsWith(".jsonl")).toList()) {
+            lines.addAll(Files.readAllLines(f));
+          }
+        }
+        if (!lines.isEmpty()) {
+          return lines;
+        }
+      }
+      Thread.sleep(500);
+    }
+    return List.of();
+  }
+
   private static final long HOUR = 3_600_000L;
 
   @Test
@@ -82,6 +102,10 @@ class SpeedLayerIT {
       o.setLabelsTopic("labels");
       o.setOutput(dir.resolve("speed").toString());
       o.setBuckets(8);
+      // Freshness above 0 h in every window: each hour with data must raise an alert.
+      Path qualityConfig = dir.resolve("quality_config.json");
+      Files.writeString(qualityConfig, "{\"defaults\": {\"freshness_hours\": 0.0}}");
+      o.setQualityConfig(qualityConfig.toString());
       PipelineResult streaming = null;
       Thread flinkJob = null;
       if (flink) {
@@ -101,6 +125,7 @@ class SpeedLayerIT {
       long expectedRows = logs.truth().impressions();
       List<ConsumerRecord<String, String>> labels = kafka.consume("labels", (int) expectedRows, 240_000);
       long redisKeys = waitForStableKeyCount(redis, 30_000);
+      List<String> alerts = waitForLines(dir.resolve("speed/quality_alerts"), 120_000);
       String streamingCounters = "";
       if (streaming != null) {
         streamingCounters =
@@ -120,6 +145,13 @@ class SpeedLayerIT {
       }
       assertThat(streamingCounters, positives, equalTo(logs.truth().positives()));
       assertThat(redisKeys, greaterThan(50L));
+      assertThat("quality alerts per window reach <output>/quality_alerts", alerts.size(), greaterThan(0));
+      for (String line : alerts) {
+        JsonNode a = json.readTree(line);
+        assertThat(line, a.get("metric").asText(), equalTo("freshness_hours"));
+        assertThat(line, a.get("threshold").asDouble(), equalTo(0.0));
+        assertThat(line, a.hasNonNull("window_start") && a.hasNonNull("window_end"), equalTo(true));
+      }
       try (Jedis j = redis.client()) {
         String anyKey = j.keys("ctr:feat:user:*").iterator().next();
         assertThat("features carry a TTL", j.pttl(anyKey), greaterThan(0L));
