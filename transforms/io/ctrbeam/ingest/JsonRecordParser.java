@@ -45,6 +45,11 @@ public final class JsonRecordParser<T extends SpecificRecord> {
 
   /** The fields of a JSON object line; PARSE_ERROR for anything else. */
   Fields fields(String line) throws InvalidRecordException {
+    return fields(line, latestMillis);
+  }
+
+  /** The same, with BAD_TIMESTAMP judged against {@code latest} (a live clock's now + 1 h). */
+  Fields fields(String line, long latest) throws InvalidRecordException {
     JsonNode node;
     try {
       node = mapper.readTree(line);
@@ -54,7 +59,7 @@ public final class JsonRecordParser<T extends SpecificRecord> {
     if (node == null || !node.isObject()) {
       throw new InvalidRecordException(Reason.PARSE_ERROR, "not a JSON object");
     }
-    return Fields.ofJson(node, earliestMillis, latestMillis);
+    return Fields.ofJson(node, earliestMillis, latest);
   }
 
   private static String firstLine(Exception e) {

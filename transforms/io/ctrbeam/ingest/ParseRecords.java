@@ -65,18 +65,23 @@ public final class ParseRecords<T extends SpecificRecord>
 
   private final RecordKind<T> kind;
   private final Instant clock;
+  private final boolean clockGiven;
+  private final ProcessingClock liveClock;
   private final List<String> writerSchemas;
 
-  private ParseRecords(RecordKind<T> kind, Instant clock, List<String> writerSchemas) {
+  private ParseRecords(
+      RecordKind<T> kind, Instant clock, boolean clockGiven, ProcessingClock liveClock, List<String> writerSchemas) {
     this.kind = kind;
     this.clock = clock;
+    this.clockGiven = clockGiven;
+    this.liveClock = liveClock;
     this.writerSchemas = writerSchemas;
   }
 
   /** Parses any record kind, with the clock at now. */
   public static <T extends SpecificRecord> ParseRecords<T> of(RecordKind<T> kind) {
     return new ParseRecords<>(
-        checkArgumentNotNull(kind, "kind"), Instant.now(), Collections.emptyList());
+        checkArgumentNotNull(kind, "kind"), Instant.now(), false, ProcessingClock.system(), Collections.emptyList());
   }
 
   public static ParseRecords<Impression> impressions() {
@@ -100,12 +105,19 @@ public final class ParseRecords<T extends SpecificRecord>
   }
 
   /**
-   * The run's clock: timestamps more than 1 h after it are BAD_TIMESTAMP. Default: the time this
-   * transform was constructed.
+   * The run's clock: timestamps more than 1 h after it are BAD_TIMESTAMP. Default: on bounded input
+   * the time this transform was constructed (the run's start); on unbounded input the processing
+   * time at which each record is parsed ({@link #withLiveClock}). Given here, it holds for both.
    */
   public ParseRecords<T> withClock(Instant clock) {
     checkArgumentNotNull(clock, "clock");
-    return new ParseRecords<>(kind, clock, writerSchemas);
+    return new ParseRecords<>(kind, clock, true, liveClock, writerSchemas);
+  }
+
+  /** The processing-time clock of unbounded input (default: the system clock), read per record. */
+  public ParseRecords<T> withLiveClock(ProcessingClock clock) {
+    checkArgumentNotNull(clock, "clock");
+    return new ParseRecords<>(kind, this.clock, clockGiven, clock, writerSchemas);
   }
 
   /**
@@ -119,7 +131,7 @@ public final class ParseRecords<T extends SpecificRecord>
     for (Schema s : schemas) {
       all.add(checkArgumentNotNull(s, "schema").toString());
     }
-    return new ParseRecords<>(kind, clock, Collections.unmodifiableList(all));
+    return new ParseRecords<>(kind, clock, clockGiven, liveClock, Collections.unmodifiableList(all));
   }
 
   public RecordKind<T> kind() {
@@ -136,11 +148,16 @@ public final class ParseRecords<T extends SpecificRecord>
     PCollectionTuple out =
         input.apply(
             "ParseAndValidate",
-            ParDo.of(new ParseFn<>(kind, clock, writerSchemas, recordsTag))
+            ParDo.of(new ParseFn<>(kind, clock, live(input) ? liveClock : null, writerSchemas, recordsTag))
                 .withOutputTags(recordsTag, TupleTagList.of(DeadLetters.TAG)));
     out.get(recordsTag).setCoder(AvroCoder.specific(kind.recordClass()));
     out.get(DeadLetters.TAG).setCoder(AvroCoder.specific(DeadLetter.class));
     return ParseResult.of(out, recordsTag);
+  }
+
+  /** Unbounded input without a given clock is judged against processing time, record by record. */
+  private boolean live(PCollection<RawRecord> input) {
+    return !clockGiven && input.isBounded() == PCollection.IsBounded.UNBOUNDED;
   }
 
   @Override
@@ -148,7 +165,7 @@ public final class ParseRecords<T extends SpecificRecord>
     super.populateDisplayData(builder);
     builder
         .add(DisplayData.item("recordType", kind.name()).withLabel("Record type"))
-        .add(DisplayData.item("clock", clock.toString()).withLabel("Run clock"))
+        .add(DisplayData.item("clock", clockGiven ? clock.toString() : "run start (bounded) or processing time (unbounded)").withLabel("Run clock"))
         .add(
             DisplayData.item("writerSchemas", writerSchemas.size())
                 .withLabel("Extra Avro writer schemas"));
@@ -159,6 +176,8 @@ public final class ParseRecords<T extends SpecificRecord>
     private final RecordKind<T> kind;
     private final long earliestMillis;
     private final long latestMillis;
+    /** Non-null on unbounded input: BAD_TIMESTAMP is judged against it, per record. */
+    private final ProcessingClock liveClock;
     private final List<String> writerSchemas;
     private final TupleTag<T> recordsTag;
     private final Counter in;
@@ -167,10 +186,11 @@ public final class ParseRecords<T extends SpecificRecord>
     private transient AvroPayloads avro;
     private transient Map<Reason, Counter> deadLetterCounters;
 
-    ParseFn(RecordKind<T> kind, Instant clock, List<String> writerSchemas, TupleTag<T> recordsTag) {
+    ParseFn(RecordKind<T> kind, Instant clock, ProcessingClock liveClock, List<String> writerSchemas, TupleTag<T> recordsTag) {
       this.kind = kind;
       this.earliestMillis = EARLIEST_TIME.toEpochMilli();
       this.latestMillis = clock.plus(MAX_FUTURE).toEpochMilli();
+      this.liveClock = liveClock;
       this.writerSchemas = writerSchemas;
       this.recordsTag = recordsTag;
       this.in = Metrics.counter(IngestMetrics.NAMESPACE, kind.name() + "_in");
@@ -218,16 +238,20 @@ public final class ParseRecords<T extends SpecificRecord>
 
     private Fields read(RawRecord raw) throws InvalidRecordException {
       if (raw.getText() != null) {
-        return json.fields(raw.getText());
+        return json.fields(raw.getText(), latest());
       }
       if (raw.getBytes() != null) {
         try {
-          return Fields.ofAvro(avro.decode(bytes(raw.getBytes())), earliestMillis, latestMillis);
+          return Fields.ofAvro(avro.decode(bytes(raw.getBytes())), earliestMillis, latest());
         } catch (IOException e) {
           throw new InvalidRecordException(Reason.PARSE_ERROR, "invalid Avro: " + e.getMessage());
         }
       }
       throw new InvalidRecordException(Reason.PARSE_ERROR, "neither text nor bytes");
+    }
+
+    private long latest() {
+      return liveClock == null ? latestMillis : liveClock.nowMillis() + MAX_FUTURE.toMillis();
     }
 
     private DeadLetter deadLetter(RawRecord raw, Reason reason, String message, Long eventTime) {

@@ -83,4 +83,20 @@ final class IngestFixtures {
       out.output(RecordJson.toJson(r) + "@" + ts.getMillis());
     }
   }
+
+  /** An impression's id. */
+  static final class IdFn extends DoFn<io.ctrbeam.schema.Impression, String> {
+    @ProcessElement
+    public void process(@Element io.ctrbeam.schema.Impression i, OutputReceiver<String> out) {
+      out.output(i.getImpressionId());
+    }
+  }
+
+  /** A dead letter's reason. */
+  static final class ReasonFn extends DoFn<DeadLetter, String> {
+    @ProcessElement
+    public void process(@Element DeadLetter d, OutputReceiver<String> out) {
+      out.output(String.valueOf(d.getReason()));
+    }
+  }
 }

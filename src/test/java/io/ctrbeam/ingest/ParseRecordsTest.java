@@ -229,6 +229,55 @@ class ParseRecordsTest {
     p.run().waitUntilFinish();
   }
 
+  /**
+   * The streaming clock moves: the graph is built at P - 2 h, the records are parsed at P. An event
+   * time of P + 30 min is valid; one of P + 2 h is still refused. A clock frozen at graph build
+   * would refuse both.
+   */
+  @Test
+  void streamingJudgesTheFutureAgainstProcessingTimeNotGraphBuildTime(TestPipeline p) {
+    long built = System.currentTimeMillis();
+    long parsedAt = built + 2 * 3_600_000L;
+    TestStream<RawRecord> stream =
+        TestStream.create(AvroCoder.of(RawRecord.class))
+            .addElements(
+                new RawRecord("imps-0", 1L, impressionJson("soon", parsedAt + 30 * 60_000L, 1, null), null),
+                new RawRecord("imps-0", 2L, impressionJson("far", parsedAt + 2 * 3_600_000L, 1, null), null))
+            .advanceWatermarkToInfinity();
+    ParseRecords<Impression> parse = ParseRecords.impressions().withLiveClock(new FixedClock(parsedAt));
+    ParseResult<Impression> result = p.apply(stream).apply(parse);
+    PAssert.that(result.records().apply(ParDo.of(new IngestFixtures.IdFn())))
+        .containsInAnyOrder("soon");
+    PAssert.that(result.deadLetters().apply("Reasons", ParDo.of(new IngestFixtures.ReasonFn())))
+        .containsInAnyOrder("BAD_TIMESTAMP");
+    p.run().waitUntilFinish();
+  }
+
+  @Test
+  void batchJudgesTheFutureAgainstTheRunsStart(TestPipeline p) {
+    long now = System.currentTimeMillis();
+    ParseResult<Impression> result =
+        p.apply(texts(impressionJson("late", now + 2 * 3_600_000L, 1, null)))
+            .apply(ParseRecords.impressions().withLiveClock(new FixedClock(now + 10 * 3_600_000L)));
+    PAssert.that(result.records()).empty();
+    PAssert.that(result.deadLetters().apply("Reasons", ParDo.of(new IngestFixtures.ReasonFn())))
+        .containsInAnyOrder("BAD_TIMESTAMP");
+    p.run().waitUntilFinish();
+  }
+
+  private static final class FixedClock implements ProcessingClock {
+    private final long now;
+
+    FixedClock(long now) {
+      this.now = now;
+    }
+
+    @Override
+    public long nowMillis() {
+      return now;
+    }
+  }
+
   private static Create.Values<RawRecord> texts(String... lines) {
     List<RawRecord> raw = new ArrayList<>();
     for (int i = 0; i < lines.length; i++) {
