@@ -247,11 +247,7 @@ public final class PlainJavaPipeline {
         }
       }
       double[] v = sweep.answer(qKey, qTime);
-      int[] at = new int[6];
-      String[] suffixes = {"_impressions_24h", "_clicks_24h", "_ctr_24h", "_decayed_impressions", "_decayed_clicks", "_decayed_ctr"};
-      for (int f = 0; f < 6; f++) {
-        at[f] = TrainingExample.getClassSchema().getField(kind.label + suffixes[f]).pos();
-      }
+      int[] at = kind.fieldPositions();
       for (int i = 0; i < rows.size(); i++) {
         TrainingExample r = rows.get(i);
         boolean none = Double.isNaN(v[4 * i]);

@@ -80,6 +80,4 @@ final class FeatureLogic implements EntityLogic<String, EntityHistory, FeatureVa
   public void fill(TrainingExample row, FeatureValues v) {
     kind.fill(row, v);
   }
-
-
 }

@@ -13,8 +13,20 @@ public enum KeyKind {
   /** The name used as key_kind in snapshots and as field prefix in training examples. */
   public final String label;
 
+  /** The TrainingExample schema positions of this kind's six fields. */
+  private final int[] positions;
+
   KeyKind(String label) {
     this.label = label;
+    this.positions = new int[Suffixes.ALL.length];
+    for (int i = 0; i < positions.length; i++) {
+      positions[i] = TrainingExample.getClassSchema().getField(label + Suffixes.ALL[i]).pos();
+    }
+  }
+
+  /** The schema positions of this kind's six fields, in {@link FeatureValues} order. */
+  public int[] fieldPositions() {
+    return positions.clone();
   }
 
   /** The key of this kind for an impression, or null when a part of it is null. */
@@ -42,7 +54,7 @@ public enum KeyKind {
 
   /** Writes the six features of this kind onto a (copied) example; null values clear them. */
   void fill(TrainingExample e, FeatureValues v) {
-    int[] at = positions();
+    int[] at = positions;
     e.put(at[0], v == null ? null : v.impressions24h);
     e.put(at[1], v == null ? null : v.clicks24h);
     e.put(at[2], v == null ? null : v.ctr24h);
@@ -51,22 +63,11 @@ public enum KeyKind {
     e.put(at[5], v == null ? null : v.decayedCtr);
   }
 
-  private static final String[] SUFFIXES = {
-    "_impressions_24h", "_clicks_24h", "_ctr_24h",
-    "_decayed_impressions", "_decayed_clicks", "_decayed_ctr"
-  };
-
-  private int[] positions;
-
-  /** The schema positions of this kind's six fields, looked up once. */
-  private int[] positions() {
-    if (positions == null) {
-      int[] p = new int[SUFFIXES.length];
-      for (int i = 0; i < p.length; i++) {
-        p[i] = TrainingExample.getClassSchema().getField(label + SUFFIXES[i]).pos();
-      }
-      positions = p;
-    }
-    return positions;
+  /** The six feature-field suffixes, in {@link FeatureValues} order; a holder, as an enum constructor cannot read its own statics. */
+  private static final class Suffixes {
+    static final String[] ALL = {
+      "_impressions_24h", "_clicks_24h", "_ctr_24h",
+      "_decayed_impressions", "_decayed_clicks", "_decayed_ctr"
+    };
   }
 }
