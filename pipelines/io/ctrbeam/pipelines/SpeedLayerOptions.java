@@ -43,6 +43,14 @@ public interface SpeedLayerOptions extends CtrOptions, RedisOptions, StreamingOp
 
   void setMaxDelay(String value);
 
+  @Description("A Kafka partition without records and backlog for this long advances its watermark with the"
+      + " processing clock (now - maxDelay) instead of holding every other partition back; 0s turns it off,"
+      + " e.g. to replay historical logs that pause")
+  @Default.String("5m")
+  String getIdleTimeout();
+
+  void setIdleTimeout(String value);
+
 
 
   @Description("TTL of each key's features in Redis")

@@ -165,6 +165,8 @@ public final class SpeedLayerPipeline {
     return PBegin.in(p)
         .apply(
             "Read" + what + "Topic",
-            ReadKafkaRecords.from(o.getBootstrapServers(), topic).withMaxDelay(Durations.parse(o.getMaxDelay())));
+            ReadKafkaRecords.from(o.getBootstrapServers(), topic)
+                .withMaxDelay(Durations.parse(o.getMaxDelay()))
+                .withIdleTimeout(Durations.parse(o.getIdleTimeout())));
   }
 }
