@@ -77,7 +77,8 @@ public interface SpeedLayerOptions extends CtrOptions, RedisOptions, StreamingOp
 
   void setOutput(String value);
 
-  @Description("Window of the file outputs")
+  @Description("Processing-time period after which dead letters and corrections are written to files;"
+      + " late records are written too")
   @Default.String("10m")
   String getFileWindow();
 
