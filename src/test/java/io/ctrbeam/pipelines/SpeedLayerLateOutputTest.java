@@ -122,6 +122,9 @@ class SpeedLayerLateOutputTest {
 
   private static List<JsonNode> lines(Path folder) throws IOException {
     List<JsonNode> out = new ArrayList<>();
+    if (!Files.exists(folder)) {
+      return out; // nothing written: the assertions name what is missing
+    }
     try (Stream<Path> files = Files.walk(folder)) {
       for (Path f : (Iterable<Path>) files.filter(Files::isRegularFile).filter(f -> !f.getFileName().toString().startsWith("."))::iterator) {
         for (String line : Files.readAllLines(f)) {

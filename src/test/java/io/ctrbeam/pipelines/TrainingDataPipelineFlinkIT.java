@@ -32,6 +32,7 @@ class TrainingDataPipelineFlinkIT {
 
     assertThat(summary.label("clicked_positive"), equalTo(logs.truth().positives()));
     PipelineFixtures.assertAccounting(summary, logs.truth());
+    PipelineFixtures.assertRecordsConserved(dir.resolve("logs"), dir.resolve("out"), summary);
     // Negatives are downsampled to 10% positives by default: the kept rows follow from the ids alone.
     Map<String, long[]> expected = PipelineFixtures.keptByDefaultSampling(PipelineFixtures.truthLabels(dir.resolve("logs")));
     Map<String, long[]> written = PipelineFixtures.writtenLabels(dir.resolve("out"));
