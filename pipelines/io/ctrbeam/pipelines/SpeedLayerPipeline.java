@@ -62,14 +62,20 @@ public final class SpeedLayerPipeline {
   public static void main(String[] args) {
     SpeedLayerOptions options =
         PipelineOptionsFactory.fromArgs(args).withValidation().as(SpeedLayerOptions.class);
-    run(options).waitUntilFinish();
+    String runFor = options.getRunFor();
+    Progress.run(pipeline(options), System.out, runFor.isEmpty() ? null : Durations.parse(runFor));
   }
 
   public static PipelineResult run(SpeedLayerOptions options) {
+    return pipeline(options).run();
+  }
+
+  /** The built streaming pipeline, not yet started. */
+  public static Pipeline pipeline(SpeedLayerOptions options) {
     options.setStreaming(true);
     Pipeline p = Pipeline.create(options);
     build(p, options);
-    return p.run();
+    return p;
   }
 
   /** Builds the graph: Kafka → ingest → label → features → Redis, Kafka and files; quality alerts per window. */

@@ -10,6 +10,7 @@ import io.ctrbeam.ingest.ReadLogs;
 import io.ctrbeam.label.LabelImpressions;
 import io.ctrbeam.label.LabelInputs;
 import io.ctrbeam.label.LabelResult;
+import io.ctrbeam.label.LabelStats;
 import io.ctrbeam.quality.DatasetProfile;
 import io.ctrbeam.quality.RecordFields;
 import io.ctrbeam.quality.WriteQualityReport;
@@ -89,8 +90,7 @@ public final class TrainingDataPipeline {
   public static void main(String[] args) {
     TrainingDataOptions options =
         PipelineOptionsFactory.fromArgs(args).withValidation().as(TrainingDataOptions.class);
-    PipelineResult result = run(options);
-    result.waitUntilFinish();
+    PipelineResult result = Progress.run(pipeline(options), System.out);
     RunSummary summary = RunSummary.of(result, options.getOutput());
     summary.print(System.out);
     if (options.getFailOnBreach() && summary.qualityFailed()) {
@@ -100,9 +100,14 @@ public final class TrainingDataPipeline {
 
   /** Builds and starts the pipeline. */
   public static PipelineResult run(TrainingDataOptions options) {
+    return pipeline(options).run();
+  }
+
+  /** The built pipeline, not yet started. */
+  public static Pipeline pipeline(TrainingDataOptions options) {
     Pipeline p = Pipeline.create(options);
     build(p, options);
-    return p.run();
+    return p;
   }
 
   /** Builds the graph: read → label → features and enrichment → quality gate (combines only) → weigh and sample → write. */
@@ -205,7 +210,7 @@ public final class TrainingDataPipeline {
     }
     labels
         .stats()
-        .apply("FormatLabelStats", MapElements.into(TypeDescriptors.strings()).via(Object::toString))
+        .apply("FormatLabelStats", MapElements.into(TypeDescriptors.strings()).via(LabelStats::toTable))
         .apply(
             "WriteLabelStats",
             TextIO.write().to(out + "/_reports/label_stats").withSuffix(".txt").withoutSharding());
