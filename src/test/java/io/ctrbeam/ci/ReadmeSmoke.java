@@ -193,13 +193,13 @@ public final class ReadmeSmoke {
           System.out.printf("   started in %.1f s: Kafka on %s%n", (System.nanoTime() - t) / 1e9, kafka);
           continue;
         }
-        boolean ended = p.waitFor(10, TimeUnit.MINUTES);
+        boolean ended = p.waitFor(5, TimeUnit.MINUTES);
         String out = Files.readString(log, StandardCharsets.UTF_8);
         double s = (System.nanoTime() - t) / 1e9;
         String failure = null;
         if (!ended) {
           p.destroyForcibly();
-          failure = "did not end in 10 min";
+          failure = "did not end in 5 min";
         } else if (p.exitValue() != 0) {
           failure = "exited " + p.exitValue();
         } else if (!Pattern.compile(pattern).matcher(out).find()) {
