@@ -31,6 +31,7 @@ class ProgressTest {
     assertThat(result.getState(), equalTo(PipelineResult.State.DONE));
     RunSummary summary = RunSummary.of(result, o.getOutput());
 
+    System.out.print(bytes.toString(StandardCharsets.UTF_8));
     ProgressLines.check(bytes.toString(StandardCharsets.UTF_8), summary, 2);
     // The summary prints the label stats as a table, not as a toString().
     ByteArrayOutputStream printed = new ByteArrayOutputStream();
@@ -46,6 +47,7 @@ class ProgressTest {
     PipelineFixtures.writeLogs(PipelineFixtures.smallWorld().withImpressionsPerDay(300), dir.resolve("logs"));
     TrainingDataOptions o = PipelineFixtures.directOptions();
     PipelineFixtures.pointAt(o, dir.resolve("logs"), dir.resolve("out"));
+    o.setConversions("");
     o.setProgress(false);
     o.setProgressInterval("100ms");
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();

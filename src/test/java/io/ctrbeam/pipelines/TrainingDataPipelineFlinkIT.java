@@ -42,6 +42,7 @@ class TrainingDataPipelineFlinkIT {
     PipelineResult result = Progress.run(TrainingDataPipeline.pipeline(o), new PrintStream(progress, true, StandardCharsets.UTF_8));
     assertThat(result.waitUntilFinish(), equalTo(PipelineResult.State.DONE));
     RunSummary summary = RunSummary.of(result, o.getOutput());
+    System.out.print(progress.toString(StandardCharsets.UTF_8));
     ProgressLines.check(progress.toString(StandardCharsets.UTF_8), summary, 2);
 
     assertThat(summary.label("clicked_positive"), equalTo(logs.truth().positives()));
