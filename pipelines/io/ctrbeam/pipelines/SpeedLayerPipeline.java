@@ -53,7 +53,8 @@ import org.joda.time.Duration;
  * <pre>How to run (a local Kafka and Redis):
  * mvn compile exec:java -Dexec.mainClass=io.ctrbeam.pipelines.SpeedLayerPipeline \
  *   -Dexec.args="--bootstrapServers=localhost:9092 --redisHost=localhost --labelsTopic=labels --output=speed-out"
- * # on Flink: -Pflink-runner and --runner=FlinkRunner --flinkMaster=[local] --streaming=true
+ * # on Flink: from the bundled jar (see TrainingDataPipeline), --runner=FlinkRunner '--flinkMaster=[local]'
+ * # a bounded run: --runFor=10m cancels the job after that long
  * </pre>
  */
 public final class SpeedLayerPipeline {
@@ -64,6 +65,8 @@ public final class SpeedLayerPipeline {
         PipelineOptionsFactory.fromArgs(args).withValidation().as(SpeedLayerOptions.class);
     String runFor = options.getRunFor();
     Progress.run(pipeline(options), System.out, runFor.isEmpty() ? null : Durations.parse(runFor));
+    // A cancelled stream leaves the runner's and Kafka consumers' threads behind; a bounded run ends here.
+    System.exit(0);
   }
 
   public static PipelineResult run(SpeedLayerOptions options) {

@@ -65,8 +65,13 @@ import org.apache.beam.vendor.guava.v32_1_2_jre.com.google.common.base.CaseForma
  * mvn compile exec:java -Dexec.mainClass=io.ctrbeam.pipelines.TrainingDataPipeline \
  *   -Dexec.args="--impressions=logs/impressions/** --clicks=logs/clicks/** \
  *     --conversions=logs/conversions/** --output=out"
- * # on Flink: add -Pflink-runner and --runner=FlinkRunner --flinkMaster=[local]
+ * # on Flink, from the bundled jar (exec:java's class loader hides the job's classes from Flink):
+ * mvn -q package -Pflink-runner -DskipTests
+ * java -cp target/ctr-beam-bundled-flink-0.1.0-SNAPSHOT.jar io.ctrbeam.pipelines.TrainingDataPipeline \
+ *   --runner=FlinkRunner '--flinkMaster=[local]' '--impressions=logs/impressions/**' ...
  * </pre>
+ *
+ * <p>While it runs it prints progress lines ({@link Progress}; {@code --progress=false} turns them off).
  */
 public final class TrainingDataPipeline {
   private TrainingDataPipeline() {}

@@ -144,7 +144,7 @@ public final class ReadmeSmoke {
     }
     if (s.contains("SpeedLayerPipeline")) {
       // A stream runs until stopped: bound it.
-      s = s.replace("--output=speed-out", "--output=speed-out --runFor=40s --progressInterval=2s");
+      s = s.replace("--output=speed-out", "--output=speed-out --runFor=25s --progressInterval=2s");
     }
     return s;
   }
@@ -198,6 +198,7 @@ public final class ReadmeSmoke {
         double s = (System.nanoTime() - t) / 1e9;
         String failure = null;
         if (!ended) {
+          p.descendants().forEach(ProcessHandle::destroyForcibly);
           p.destroyForcibly();
           failure = "did not end in 5 min";
         } else if (p.exitValue() != 0) {
