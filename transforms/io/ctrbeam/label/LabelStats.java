@@ -124,7 +124,7 @@ public final class LabelStats implements Serializable {
   }
 
   private static void row(StringBuilder s, String name, String value) {
-    s.append(String.format("%-36s %s%n", name, value));
+    s.append(String.format("%-40s %s%n", name, value));
   }
 
   private static String delay(long ms) {
