@@ -17,6 +17,7 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Collections;
 import java.util.Map;
 import java.util.TreeMap;
 import org.apache.beam.sdk.PipelineResult;
@@ -80,7 +81,7 @@ public final class RunSummary {
 
   /** Every dead-letter counter, {@code <type>_<REASON>}. */
   public Map<String, Long> deadLetterCounters() {
-    return java.util.Collections.unmodifiableMap(deadLetters);
+    return Collections.unmodifiableMap(deadLetters);
   }
 
   public long deadLetters(String name) {
