@@ -80,8 +80,7 @@ public final class CtrJob {
     }
 
     long t1 = System.nanoTime();
-    PipelineResult result = TrainingDataPipeline.run(training);
-    result.waitUntilFinish();
+    PipelineResult result = Progress.run(TrainingDataPipeline.pipeline(training), out);
     out.printf("pipeline %s in %.1f s on %s%n", result.getState(), (System.nanoTime() - t1) / 1e9, options.getRunner().getSimpleName());
     RunSummary summary = RunSummary.of(result, training.getOutput());
     summary.print(out);

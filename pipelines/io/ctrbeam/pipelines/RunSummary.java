@@ -17,6 +17,7 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Collections;
 import java.util.Map;
 import java.util.TreeMap;
 import org.apache.beam.sdk.PipelineResult;
@@ -78,6 +79,11 @@ public final class RunSummary {
     return deadLetters.values().stream().mapToLong(Long::longValue).sum();
   }
 
+  /** Every dead-letter counter, {@code <type>_<REASON>}. */
+  public Map<String, Long> deadLetterCounters() {
+    return Collections.unmodifiableMap(deadLetters);
+  }
+
   public long deadLetters(String name) {
     return deadLetters.getOrDefault(name, 0L);
   }
@@ -107,22 +113,22 @@ public final class RunSummary {
     out.println("        " + output + "/dead_letters (refused records, JSON lines with reasons)");
     out.println("        " + output + "/corrections (late-label corrections)");
     out.println("        " + output + "/_reports/propensities.json (propensity table, reusable as --propensities)");
-    out.println("records (in -> out, dead-lettered):");
-    for (String type : new String[] {"impression", "click", "conversion", "user_profile", "ad_metadata"}) {
+    out.println("records:");
+    out.printf("  %-14s %12s %12s %14s%n", "type", "read", "out", "dead-lettered");
+    Map<String, Long> deadByType = Progress.deadLettersByType(deadLetters);
+    for (String type : Progress.TYPES) {
       long in = ingest(type + "_in");
-      if (in == 0) {
-        continue;
+      if (in > 0) {
+        out.printf("  %-14s %,12d %,12d %,14d%n", type, in, ingest(type + "_out"), deadByType.getOrDefault(type, 0L));
       }
-      long dead = deadLetters.entrySet().stream().filter(e -> e.getKey().startsWith(type + "_")).mapToLong(Map.Entry::getValue).sum();
-      out.printf("  %-12s in=%d out=%d dead-lettered=%d%n", type, in, ingest(type + "_out"), dead);
     }
     out.println("dead letters by type and reason:");
-    deadLetters.forEach((k, v) -> out.printf("  %-40s %d%n", k, v));
+    deadLetters.forEach((k, v) -> out.printf("  %-40s %,10d%n", k, v));
     long pos = label("clicked_positive");
     long neg = label("clicked_negative");
-    out.printf("labels: positives=%d negatives=%d positive rate=%.4f%n", pos, neg, pos + neg == 0 ? 0.0 : (double) pos / (pos + neg));
+    out.printf("labels: positives %,d, negatives %,d, positive rate %.4f%n", pos, neg, pos + neg == 0 ? 0.0 : (double) pos / (pos + neg));
     out.println("labeling counters:");
-    labels.forEach((k, v) -> out.printf("  %-40s %d%n", k, v));
+    labels.forEach((k, v) -> out.printf("  %-40s %,10d%n", k, v));
     JsonNode plan = report("sampling_plan");
     JsonNode w = report("weights");
     JsonNode p = report("propensities_used");
@@ -149,7 +155,8 @@ public final class RunSummary {
     Path stats = Path.of(output, "_reports", "label_stats.txt");
     if (Files.exists(stats)) {
       try {
-        out.println("label stats: " + Files.readString(stats, StandardCharsets.UTF_8).trim());
+        out.println("label stats (" + stats + "):");
+        Files.readAllLines(stats, StandardCharsets.UTF_8).forEach(l -> out.println("  " + l));
       } catch (IOException e) {
         out.println("label stats: unreadable (" + e.getMessage() + ")");
       }

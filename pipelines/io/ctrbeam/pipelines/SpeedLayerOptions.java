@@ -6,12 +6,18 @@ import org.apache.beam.sdk.options.StreamingOptions;
 import org.apache.beam.sdk.options.Validation;
 
 /** Options of the speed layer: Kafka in; Redis features, labeled examples and dead letters out. */
-public interface SpeedLayerOptions extends CtrOptions, RedisOptions, StreamingOptions, WeightOptions, QualityOptions {
+public interface SpeedLayerOptions extends CtrOptions, RedisOptions, StreamingOptions, WeightOptions, QualityOptions, ProgressOptions {
   @Description("Event-time window of the streaming quality checks; their alerts go to <output>/quality_alerts/")
   @Default.String("1h")
   String getQualityWindow();
 
   void setQualityWindow(String value);
+
+  @Description("Cancel the job after this long, e.g. 10m (a bounded run: a smoke test, a backfill); empty runs until stopped")
+  @Default.String("")
+  String getRunFor();
+
+  void setRunFor(String value);
 
   @Description("Kafka bootstrap servers, e.g. localhost:9092")
   @Validation.Required

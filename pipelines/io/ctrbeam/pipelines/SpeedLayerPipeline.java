@@ -53,7 +53,8 @@ import org.joda.time.Duration;
  * <pre>How to run (a local Kafka and Redis):
  * mvn compile exec:java -Dexec.mainClass=io.ctrbeam.pipelines.SpeedLayerPipeline \
  *   -Dexec.args="--bootstrapServers=localhost:9092 --redisHost=localhost --labelsTopic=labels --output=speed-out"
- * # on Flink: -Pflink-runner and --runner=FlinkRunner --flinkMaster=[local] --streaming=true
+ * # on Flink: from the bundled jar (see TrainingDataPipeline), --runner=FlinkRunner '--flinkMaster=[local]'
+ * # a bounded run: --runFor=10m cancels the job after that long
  * </pre>
  */
 public final class SpeedLayerPipeline {
@@ -62,14 +63,22 @@ public final class SpeedLayerPipeline {
   public static void main(String[] args) {
     SpeedLayerOptions options =
         PipelineOptionsFactory.fromArgs(args).withValidation().as(SpeedLayerOptions.class);
-    run(options).waitUntilFinish();
+    String runFor = options.getRunFor();
+    Progress.run(pipeline(options), System.out, runFor.isEmpty() ? null : Durations.parse(runFor));
+    // A cancelled stream leaves the runner's and Kafka consumers' threads behind; a bounded run ends here.
+    System.exit(0);
   }
 
   public static PipelineResult run(SpeedLayerOptions options) {
+    return pipeline(options).run();
+  }
+
+  /** The built streaming pipeline, not yet started. */
+  public static Pipeline pipeline(SpeedLayerOptions options) {
     options.setStreaming(true);
     Pipeline p = Pipeline.create(options);
     build(p, options);
-    return p.run();
+    return p;
   }
 
   /** Builds the graph: Kafka → ingest → label → features → Redis, Kafka and files; quality alerts per window. */

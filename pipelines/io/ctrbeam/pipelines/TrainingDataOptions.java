@@ -6,7 +6,7 @@ import org.apache.beam.sdk.options.Description;
 import org.apache.beam.sdk.options.Validation;
 
 /** Options of the batch training-data pipeline (files in, training examples out). */
-public interface TrainingDataOptions extends CtrOptions, WeightOptions, QualityOptions {
+public interface TrainingDataOptions extends CtrOptions, WeightOptions, QualityOptions, ProgressOptions {
   @Description("File pattern of impression logs (JSON lines or Avro), e.g. logs/impressions/**")
   @Validation.Required
   String getImpressions();

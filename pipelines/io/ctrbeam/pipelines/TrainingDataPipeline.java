@@ -10,6 +10,7 @@ import io.ctrbeam.ingest.ReadLogs;
 import io.ctrbeam.label.LabelImpressions;
 import io.ctrbeam.label.LabelInputs;
 import io.ctrbeam.label.LabelResult;
+import io.ctrbeam.label.LabelStats;
 import io.ctrbeam.quality.DatasetProfile;
 import io.ctrbeam.quality.RecordFields;
 import io.ctrbeam.quality.WriteQualityReport;
@@ -64,8 +65,13 @@ import org.apache.beam.vendor.guava.v32_1_2_jre.com.google.common.base.CaseForma
  * mvn compile exec:java -Dexec.mainClass=io.ctrbeam.pipelines.TrainingDataPipeline \
  *   -Dexec.args="--impressions=logs/impressions/** --clicks=logs/clicks/** \
  *     --conversions=logs/conversions/** --output=out"
- * # on Flink: add -Pflink-runner and --runner=FlinkRunner --flinkMaster=[local]
+ * # on Flink, from the bundled jar (exec:java's class loader hides the job's classes from Flink):
+ * mvn -q package -Pflink-runner -DskipTests
+ * java -cp target/ctr-beam-bundled-flink-0.1.0-SNAPSHOT.jar io.ctrbeam.pipelines.TrainingDataPipeline \
+ *   --runner=FlinkRunner '--flinkMaster=[local]' '--impressions=logs/impressions/**' ...
  * </pre>
+ *
+ * <p>While it runs it prints progress lines ({@link Progress}; {@code --progress=false} turns them off).
  */
 public final class TrainingDataPipeline {
   private TrainingDataPipeline() {}
@@ -89,8 +95,7 @@ public final class TrainingDataPipeline {
   public static void main(String[] args) {
     TrainingDataOptions options =
         PipelineOptionsFactory.fromArgs(args).withValidation().as(TrainingDataOptions.class);
-    PipelineResult result = run(options);
-    result.waitUntilFinish();
+    PipelineResult result = Progress.run(pipeline(options), System.out);
     RunSummary summary = RunSummary.of(result, options.getOutput());
     summary.print(System.out);
     if (options.getFailOnBreach() && summary.qualityFailed()) {
@@ -100,9 +105,14 @@ public final class TrainingDataPipeline {
 
   /** Builds and starts the pipeline. */
   public static PipelineResult run(TrainingDataOptions options) {
+    return pipeline(options).run();
+  }
+
+  /** The built pipeline, not yet started. */
+  public static Pipeline pipeline(TrainingDataOptions options) {
     Pipeline p = Pipeline.create(options);
     build(p, options);
-    return p.run();
+    return p;
   }
 
   /** Builds the graph: read → label → features and enrichment → quality gate (combines only) → weigh and sample → write. */
@@ -205,7 +215,7 @@ public final class TrainingDataPipeline {
     }
     labels
         .stats()
-        .apply("FormatLabelStats", MapElements.into(TypeDescriptors.strings()).via(Object::toString))
+        .apply("FormatLabelStats", MapElements.into(TypeDescriptors.strings()).via(LabelStats::toTable))
         .apply(
             "WriteLabelStats",
             TextIO.write().to(out + "/_reports/label_stats").withSuffix(".txt").withoutSharding());

@@ -111,6 +111,27 @@ public final class LabelStats implements Serializable {
         p50DelayMs, p90DelayMs, p99DelayMs, sharePastWindow, counts);
   }
 
+  /** The stats as a two-column table, one line each, for a report a person reads. */
+  public String toTable() {
+    StringBuilder s = new StringBuilder();
+    row(s, "decay rate of negative confidence", String.format("%.6g per hour (%s)", lambdaPerMs * 3_600_000, lambdaEstimated ? "estimated" : "given"));
+    row(s, "matched clicks", String.format("%,d", matchedClicks));
+    row(s, "click delay", String.format("mean %s, p50 %s, p90 %s, p99 %s",
+        delay(Math.round(meanDelayMs)), delay(p50DelayMs), delay(p90DelayMs), delay(p99DelayMs)));
+    row(s, "matched clicks past W", String.format("%.2f%%", 100 * sharePastWindow));
+    counts.forEach((name, n) -> row(s, name, String.format("%,d", n)));
+    return s.toString().stripTrailing();
+  }
+
+  private static void row(StringBuilder s, String name, String value) {
+    s.append(String.format("%-40s %s%n", name, value));
+  }
+
+  private static String delay(long ms) {
+    long seconds = ms / 1000;
+    return seconds < 60 ? String.format("%.1fs", ms / 1000.0) : String.format("%dm%02ds", seconds / 60, seconds % 60);
+  }
+
   /** Combines (name, value) points: {@code delay} points are delays, the rest are counts. */
   static final class StatsFn extends Combine.CombineFn<KV<String, Long>, StatsFn.Acc, LabelStats> {
     static final String DELAY = "delay";
