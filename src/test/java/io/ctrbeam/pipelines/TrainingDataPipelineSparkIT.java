@@ -4,6 +4,7 @@ import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.closeTo;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.greaterThan;
+import static org.hamcrest.Matchers.startsWith;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -64,6 +65,7 @@ class TrainingDataPipelineSparkIT {
     spark.setFeatureSnapshotsAt(SNAPSHOTS);
     PipelineResult result = TrainingDataPipeline.run(spark);
     assertThat(result.waitUntilFinish(), equalTo(PipelineResult.State.DONE));
+    assertThat("ran on Spark", result.getClass().getName(), startsWith("org.apache.beam.runners.spark."));
     RunSummary summary = RunSummary.of(result, spark.getOutput());
 
     // Labels against the generator's truth.
@@ -71,12 +73,7 @@ class TrainingDataPipelineSparkIT {
     assertThat(summary.label("clicked_positive"), equalTo(truth.positives()));
     assertThat(summary.label("clicked_negative"), equalTo(truth.negatives()));
     PipelineFixtures.assertAccounting(summary, truth);
-    Map<String, long[]> expected = PipelineFixtures.keptByDefaultSampling(PipelineFixtures.truthLabels(dir.resolve("logs")));
-    Map<String, long[]> written = PipelineFixtures.writtenLabels(dir.resolve("spark"));
-    assertThat(written.size(), equalTo(expected.size()));
-    for (Map.Entry<String, long[]> e : expected.entrySet()) {
-      assertThat(e.getKey(), written.get(e.getKey()), equalTo(e.getValue()));
-    }
+    PipelineFixtures.assertWrittenLabelsAreTheTruth(dir.resolve("logs"), dir.resolve("spark"));
 
     // Every training row, field by field (labels, weights, point-in-time features, enrichment), against Direct's.
     RowComparison rows =
