@@ -73,6 +73,7 @@ class TrainingDataPipelineSparkIT {
     assertThat(summary.label("clicked_positive"), equalTo(truth.positives()));
     assertThat(summary.label("clicked_negative"), equalTo(truth.negatives()));
     PipelineFixtures.assertAccounting(summary, truth);
+    PipelineFixtures.assertRecordsConserved(dir.resolve("logs"), dir.resolve("spark"), summary);
     PipelineFixtures.assertWrittenLabelsAreTheTruth(dir.resolve("logs"), dir.resolve("spark"));
 
     // Every training row, field by field (labels, weights, point-in-time features, enrichment), against Direct's.
