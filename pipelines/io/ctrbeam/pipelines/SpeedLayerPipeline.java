@@ -33,9 +33,11 @@ import org.apache.beam.sdk.extensions.avro.coders.AvroCoder;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
 import org.apache.beam.sdk.transforms.Create;
 import org.apache.beam.sdk.transforms.Flatten;
+import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.values.PBegin;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionList;
+import org.checkerframework.checker.nullness.qual.Nullable;
 import org.joda.time.Duration;
 
 /**
@@ -60,9 +62,12 @@ public final class SpeedLayerPipeline {
   private SpeedLayerPipeline() {}
 
   public static void main(String[] args) {
-    SpeedLayerOptions options =
-        PipelineOptionsFactory.fromArgs(args).withValidation().as(SpeedLayerOptions.class);
-    run(options).waitUntilFinish();
+    run(options(args)).waitUntilFinish();
+  }
+
+  /** The command line as options: the speed layer's and the runner's (e.g. Flink's checkpointing and restarts). */
+  public static SpeedLayerOptions options(String... args) {
+    return PipelineOptionsFactory.fromArgs(args).withValidation().as(SpeedLayerOptions.class);
   }
 
   public static PipelineResult run(SpeedLayerOptions options) {
@@ -74,11 +79,23 @@ public final class SpeedLayerPipeline {
 
   /** Builds the graph: Kafka → ingest → label → features → Redis, Kafka and files; quality alerts per window. */
   public static void build(Pipeline p, SpeedLayerOptions o) {
+    build(p, o, null);
+  }
+
+  /**
+   * As {@link #build(Pipeline, SpeedLayerOptions)}, with {@code afterRead} (when not null) applied
+   * to each topic's records as they come from Kafka: tests inject a failure there.
+   */
+  static void build(
+      Pipeline p,
+      SpeedLayerOptions o,
+      @Nullable PTransform<? super PCollection<RawRecord>, PCollection<RawRecord>> afterRead) {
     LabelImpressions labeling = CtrTransforms.labeling(o);
     ParseResult<Impression> impressions =
-        read(p, o, "Impressions", o.getImpressionsTopic()).apply("IngestImpressions", IngestRecords.impressions());
+        read(p, o, "Impressions", o.getImpressionsTopic(), afterRead)
+            .apply("IngestImpressions", IngestRecords.impressions());
     ParseResult<Click> clicks =
-        read(p, o, "Clicks", o.getClicksTopic()).apply("IngestClicks", IngestRecords.clicks());
+        read(p, o, "Clicks", o.getClicksTopic(), afterRead).apply("IngestClicks", IngestRecords.clicks());
     List<PCollection<DeadLetter>> deadLetters = new ArrayList<>();
     deadLetters.add(impressions.deadLetters());
     deadLetters.add(clicks.deadLetters());
@@ -88,7 +105,7 @@ public final class SpeedLayerPipeline {
       labeling = labeling.withoutConversions();
     } else {
       ParseResult<Conversion> c =
-          read(p, o, "Conversions", o.getConversionsTopic()).apply("IngestConversions", IngestRecords.conversions());
+          read(p, o, "Conversions", o.getConversionsTopic(), afterRead).apply("IngestConversions", IngestRecords.conversions());
       conversions = c.records();
       deadLetters.add(c.deadLetters());
     }
@@ -161,10 +178,17 @@ public final class SpeedLayerPipeline {
     return CtrTransforms.weighting(o);
   }
 
-  private static PCollection<RawRecord> read(Pipeline p, SpeedLayerOptions o, String what, String topic) {
-    return PBegin.in(p)
-        .apply(
-            "Read" + what + "Topic",
-            ReadKafkaRecords.from(o.getBootstrapServers(), topic).withMaxDelay(Durations.parse(o.getMaxDelay())));
+  private static PCollection<RawRecord> read(
+      Pipeline p,
+      SpeedLayerOptions o,
+      String what,
+      String topic,
+      @Nullable PTransform<? super PCollection<RawRecord>, PCollection<RawRecord>> afterRead) {
+    PCollection<RawRecord> records =
+        PBegin.in(p)
+            .apply(
+                "Read" + what + "Topic",
+                ReadKafkaRecords.from(o.getBootstrapServers(), topic).withMaxDelay(Durations.parse(o.getMaxDelay())));
+    return afterRead == null ? records : records.apply("AfterRead" + what, afterRead);
   }
 }
