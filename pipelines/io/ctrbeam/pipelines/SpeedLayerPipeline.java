@@ -56,6 +56,8 @@ import org.joda.time.Duration;
  * mvn compile exec:java -Dexec.mainClass=io.ctrbeam.pipelines.SpeedLayerPipeline \
  *   -Dexec.args="--bootstrapServers=localhost:9092 --redisHost=localhost --labelsTopic=labels --output=speed-out"
  * # on Flink: -Pflink-runner and --runner=FlinkRunner --flinkMaster=[local] --streaming=true
+ * # recovery on Flink (README "Recovery on Flink"): --checkpointingInterval=10000 --stateBackend=filesystem
+ * #   --stateBackendStoragePath=file:///… --numberOfExecutionRetries=3 --executionRetryDelay=5000
  * </pre>
  */
 public final class SpeedLayerPipeline {
