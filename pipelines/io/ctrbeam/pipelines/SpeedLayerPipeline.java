@@ -33,9 +33,11 @@ import org.apache.beam.sdk.extensions.avro.coders.AvroCoder;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
 import org.apache.beam.sdk.transforms.Create;
 import org.apache.beam.sdk.transforms.Flatten;
+import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.values.PBegin;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionList;
+import org.checkerframework.checker.nullness.qual.Nullable;
 import org.joda.time.Duration;
 
 /**
@@ -55,18 +57,24 @@ import org.joda.time.Duration;
  *   -Dexec.args="--bootstrapServers=localhost:9092 --redisHost=localhost --labelsTopic=labels --output=speed-out"
  * # on Flink: from the bundled jar (see TrainingDataPipeline), --runner=FlinkRunner '--flinkMaster=[local]'
  * # a bounded run: --runFor=10m cancels the job after that long
+ * # recovery on Flink (README "Recovery on Flink"): --checkpointingInterval=10000 --stateBackend=filesystem
+ * #   --stateBackendStoragePath=file:///… --numberOfExecutionRetries=3 --executionRetryDelay=5000
  * </pre>
  */
 public final class SpeedLayerPipeline {
   private SpeedLayerPipeline() {}
 
   public static void main(String[] args) {
-    SpeedLayerOptions options =
-        PipelineOptionsFactory.fromArgs(args).withValidation().as(SpeedLayerOptions.class);
+    SpeedLayerOptions options = options(args);
     String runFor = options.getRunFor();
     Progress.run(pipeline(options), System.out, runFor.isEmpty() ? null : Durations.parse(runFor));
     // A cancelled stream leaves the runner's and Kafka consumers' threads behind; a bounded run ends here.
     System.exit(0);
+  }
+
+  /** The command line as options: the speed layer's and the runner's (e.g. Flink's checkpointing and restarts). */
+  public static SpeedLayerOptions options(String... args) {
+    return PipelineOptionsFactory.fromArgs(args).withValidation().as(SpeedLayerOptions.class);
   }
 
   public static PipelineResult run(SpeedLayerOptions options) {
@@ -83,11 +91,23 @@ public final class SpeedLayerPipeline {
 
   /** Builds the graph: Kafka → ingest → label → features → Redis, Kafka and files; quality alerts per window. */
   public static void build(Pipeline p, SpeedLayerOptions o) {
+    build(p, o, null);
+  }
+
+  /**
+   * As {@link #build(Pipeline, SpeedLayerOptions)}, with {@code afterRead} (when not null) applied
+   * to each topic's records as they come from Kafka: tests inject a failure there.
+   */
+  static void build(
+      Pipeline p,
+      SpeedLayerOptions o,
+      @Nullable PTransform<? super PCollection<RawRecord>, PCollection<RawRecord>> afterRead) {
     LabelImpressions labeling = CtrTransforms.labeling(o);
     ParseResult<Impression> impressions =
-        read(p, o, "Impressions", o.getImpressionsTopic()).apply("IngestImpressions", IngestRecords.impressions());
+        read(p, o, "Impressions", o.getImpressionsTopic(), afterRead)
+            .apply("IngestImpressions", IngestRecords.impressions());
     ParseResult<Click> clicks =
-        read(p, o, "Clicks", o.getClicksTopic()).apply("IngestClicks", IngestRecords.clicks());
+        read(p, o, "Clicks", o.getClicksTopic(), afterRead).apply("IngestClicks", IngestRecords.clicks());
     List<PCollection<DeadLetter>> deadLetters = new ArrayList<>();
     deadLetters.add(impressions.deadLetters());
     deadLetters.add(clicks.deadLetters());
@@ -97,7 +117,7 @@ public final class SpeedLayerPipeline {
       labeling = labeling.withoutConversions();
     } else {
       ParseResult<Conversion> c =
-          read(p, o, "Conversions", o.getConversionsTopic()).apply("IngestConversions", IngestRecords.conversions());
+          read(p, o, "Conversions", o.getConversionsTopic(), afterRead).apply("IngestConversions", IngestRecords.conversions());
       conversions = c.records();
       deadLetters.add(c.deadLetters());
     }
@@ -181,12 +201,19 @@ public final class SpeedLayerPipeline {
         "WriteCorrections", WriteJsonLines.of(LabelCorrection.class, out + "/corrections").withPeriodicWrites(period));
   }
 
-  private static PCollection<RawRecord> read(Pipeline p, SpeedLayerOptions o, String what, String topic) {
-    return PBegin.in(p)
-        .apply(
-            "Read" + what + "Topic",
-            ReadKafkaRecords.from(o.getBootstrapServers(), topic)
-                .withMaxDelay(Durations.parse(o.getMaxDelay()))
-                .withIdleTimeout(Durations.parse(o.getIdleTimeout())));
+  private static PCollection<RawRecord> read(
+      Pipeline p,
+      SpeedLayerOptions o,
+      String what,
+      String topic,
+      @Nullable PTransform<? super PCollection<RawRecord>, PCollection<RawRecord>> afterRead) {
+    PCollection<RawRecord> records =
+        PBegin.in(p)
+            .apply(
+                "Read" + what + "Topic",
+                ReadKafkaRecords.from(o.getBootstrapServers(), topic)
+                    .withMaxDelay(Durations.parse(o.getMaxDelay()))
+                    .withIdleTimeout(Durations.parse(o.getIdleTimeout())));
+    return afterRead == null ? records : records.apply("AfterRead" + what, afterRead);
   }
 }

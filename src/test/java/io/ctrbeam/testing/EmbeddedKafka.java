@@ -3,9 +3,11 @@ package io.ctrbeam.testing;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 import java.util.UUID;
 import java.util.concurrent.Future;
+import java.util.function.Predicate;
 import kafka.testkit.KafkaClusterTestKit;
 import kafka.testkit.TestKitNodes;
 import org.apache.kafka.clients.admin.Admin;
@@ -100,17 +102,31 @@ public final class EmbeddedKafka implements AutoCloseable {
 
   /** Reads {@code n} messages of {@code topic} from the beginning, waiting at most {@code timeoutMs}. */
   public List<ConsumerRecord<String, String>> consume(String topic, int n, long timeoutMs) {
+    return consumeUntil(topic, read -> read.size() >= n, timeoutMs, Map.of());
+  }
+
+  /**
+   * Reads {@code topic} from the beginning until {@code done} holds for all messages read so far,
+   * waiting at most {@code timeoutMs}; {@code config} adds consumer properties (e.g. {@code
+   * isolation.level=read_committed}).
+   */
+  public List<ConsumerRecord<String, String>> consumeUntil(
+      String topic,
+      Predicate<List<ConsumerRecord<String, String>>> done,
+      long timeoutMs,
+      Map<String, Object> config) {
     Properties props = new Properties();
     props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
     props.put(ConsumerConfig.GROUP_ID_CONFIG, "embedded-kafka-" + UUID.randomUUID());
     props.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
     props.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
     props.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
+    props.putAll(config);
     List<ConsumerRecord<String, String>> out = new ArrayList<>();
     long deadline = System.currentTimeMillis() + timeoutMs;
     try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(props)) {
       consumer.subscribe(List.of(topic));
-      while (out.size() < n && System.currentTimeMillis() < deadline) {
+      while (!done.test(out) && System.currentTimeMillis() < deadline) {
         consumer.poll(Duration.ofMillis(200)).forEach(out::add);
       }
     }
