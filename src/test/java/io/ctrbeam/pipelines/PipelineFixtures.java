@@ -103,6 +103,20 @@ final class PipelineFixtures {
     return kept;
   }
 
+  /**
+   * Asserts that the rows written under {@code out} are the generator's truth labels of the rows
+   * the default downsampling keeps: the same impressions, each with its clicked, converted and
+   * click_time.
+   */
+  static void assertWrittenLabelsAreTheTruth(Path logs, Path out) throws Exception {
+    Map<String, long[]> expected = keptByDefaultSampling(truthLabels(logs));
+    Map<String, long[]> written = writtenLabels(out);
+    assertThat(written.size(), equalTo(expected.size()));
+    for (Map.Entry<String, long[]> e : expected.entrySet()) {
+      assertThat(e.getKey(), written.get(e.getKey()), equalTo(e.getValue()));
+    }
+  }
+
   /** The written training rows, read back with DuckDB: impression_id → [clicked, converted, click_time or -1]. */
   static Map<String, long[]> writtenLabels(Path out) throws Exception {
     Map<String, long[]> rows = new HashMap<>();

@@ -5,7 +5,6 @@ import static org.hamcrest.Matchers.equalTo;
 
 import io.ctrbeam.generate.WriteResult;
 import java.nio.file.Path;
-import java.util.Map;
 import org.apache.beam.runners.flink.FlinkPipelineOptions;
 import org.apache.beam.runners.flink.FlinkRunner;
 import org.apache.beam.sdk.PipelineResult;
@@ -33,12 +32,7 @@ class TrainingDataPipelineFlinkIT {
     assertThat(summary.label("clicked_positive"), equalTo(logs.truth().positives()));
     PipelineFixtures.assertAccounting(summary, logs.truth());
     // Negatives are downsampled to 10% positives by default: the kept rows follow from the ids alone.
-    Map<String, long[]> expected = PipelineFixtures.keptByDefaultSampling(PipelineFixtures.truthLabels(dir.resolve("logs")));
-    Map<String, long[]> written = PipelineFixtures.writtenLabels(dir.resolve("out"));
-    assertThat(written.size(), equalTo(expected.size()));
-    for (Map.Entry<String, long[]> e : expected.entrySet()) {
-      assertThat(e.getKey(), written.get(e.getKey()), equalTo(e.getValue()));
-    }
+    PipelineFixtures.assertWrittenLabelsAreTheTruth(dir.resolve("logs"), dir.resolve("out"));
     assertThat(
         PipelineFixtures.jsonLines(dir.resolve("out/dead_letters")), equalTo(summary.totalDeadLetters()));
   }
