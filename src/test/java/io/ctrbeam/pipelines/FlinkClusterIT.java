@@ -25,6 +25,7 @@ import java.util.Set;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.beam.runners.dataflow.options.DataflowPipelineOptions;
 import org.apache.beam.sdk.Pipeline;
+import org.apache.beam.sdk.options.PipelineOptionsFactory;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -44,10 +45,19 @@ class FlinkClusterIT {
   private static final String SPEED = "io.ctrbeam.pipelines.SpeedLayerPipeline";
 
   private static FlinkRestCluster flink;
+  private static long t0 = System.nanoTime();
+
+  /** Prints the seconds since the last mark: the test's output file tells where the time goes. */
+  private static void mark(String phase) {
+    long now = System.nanoTime();
+    System.out.printf("FlinkClusterIT %s: %.1f s%n", phase, (now - t0) / 1e9);
+    t0 = now;
+  }
 
   @BeforeAll
   static void startCluster() throws Exception {
     flink = FlinkRestCluster.start(4);
+    mark("cluster up");
   }
 
   @AfterAll
@@ -59,6 +69,7 @@ class FlinkClusterIT {
 
   @Test
   void batchLayerFromTheJarRunsInTheClusterEqualsDirectAndBuildsForDataflow(@TempDir Path dir) throws Exception {
+    mark("before the batch test");
     Path logs = dir.resolve("logs");
     PipelineFixtures.writeLogs(PipelineFixtures.smallWorld(), logs);
     // One set of options for every runner: each runner reads its own and ignores the others'.
@@ -76,6 +87,7 @@ class FlinkClusterIT {
         "--targetParallelism=2",
         "--enforceImmutability=false",
         "--enforceEncodability=false"));
+    mark("generated logs");
     Set<String> jobsBefore = jobIds();
 
     Path onFlink = dir.resolve("out-flink");
@@ -85,6 +97,7 @@ class FlinkClusterIT {
     assertThat(job.toString(), job.path("name").asText(), startsWith("trainingdatapipeline"));
     PipelineFixtures.assertWrittenLabelsAreTheTruth(logs, onFlink);
 
+    mark("flink batch run and checks");
     Path onDirect = dir.resolve("out-direct");
     runToTheEnd(dir, "DirectRunner", options, onDirect);
     assertThat("Direct ran in its own process, not in the cluster", jobIds().size(), equalTo(jobsBefore.size() + 1));
@@ -95,13 +108,16 @@ class FlinkClusterIT {
     assertThat(PipelineFixtures.jsonLines(onFlink.resolve("dead_letters")),
         equalTo(PipelineFixtures.jsonLines(onDirect.resolve("dead_letters"))));
 
+    mark("direct run and comparison");
     // Dataflow, offline, from the same options (the test's class path stands in for the jar's).
     List<String> dataflow = new ArrayList<>(options);
     dataflow.add("--output=" + dir.resolve("out-dataflow"));
+    PipelineOptionsFactory.register(TrainingDataOptions.class);
     DataflowPipelineOptions df = DataflowOffline.options(dir.resolve("job.json"), dataflow.toArray(new String[0]));
     Pipeline p = Pipeline.create(df);
     TrainingDataPipeline.build(p, df.as(TrainingDataOptions.class));
     JsonNode dfJob = DataflowOffline.translate(p, df);
+    mark("dataflow translation");
     assertThat(dfJob.path("type").asText(), equalTo("JOB_TYPE_BATCH"));
     List<String> steps = DataflowOffline.stepUserNames(dfJob);
     for (String step : List.of("ReadImpressions/", "Label/", "AddFeatures/", "Weigh/", "WriteTrainingData/")) {
@@ -116,6 +132,7 @@ class FlinkClusterIT {
    */
   @Test
   void speedLayerFromTheJarRunsInTheClusterWithTheRunnersConfigUntilCancelled(@TempDir Path dir) throws Exception {
+    mark("before the speed layer test");
     GeneratedLogs logs = SpeedLayerFixtures.logs();
     Path conf = Files.createDirectories(dir.resolve("flink-conf"));
     Files.writeString(conf.resolve("config.yaml"),
@@ -131,20 +148,26 @@ class FlinkClusterIT {
           "--snapshotPeriod=1h", "--maxDelay=10m", "--labelsTopic=labels", "--buckets=8",
           "--output=" + dir.resolve("speed"));
       try (BundledJar.Run run = BundledJar.start(dir.resolve("speed.log"), SPEED, args)) {
+        mark("kafka, redis up");
         JsonNode job = flink.awaitJob(j -> !jobsBefore.contains(j.path("jid").asText()), 120_000);
         String jid = job.path("jid").asText();
         assertThat(job.toString(), job.path("name").asText(), startsWith("speedlayerpipeline"));
+        mark("job running");
         List<ConsumerRecord<String, String>> labels =
             kafka.consume("labels", (int) logs.truth().impressions(), 120_000);
+        mark("labels read");
         long redisKeys = SpeedLayerFixtures.waitForStableKeyCount(redis, 30_000);
+        mark("redis stable");
         JsonNode checkpoints = flink.get("/jobs/" + jid + "/checkpoints/config");
         assertThat("still running in the cluster: " + run.log(), flink.get("/jobs/" + jid).path("state").asText(),
             equalTo("RUNNING"));
 
         flink.cancel(jid);
         flink.awaitJob(j -> j.path("jid").asText().equals(jid) && j.path("state").asText().equals("CANCELED"), 30_000);
+        mark("cancelled");
         assertThat("the detached client returns once the job is cancelled: " + run.log(), run.waitFor(60), equalTo(0));
 
+        mark("client exited");
         SpeedLayerFixtures.assertLabels("from the cluster", labels, logs);
         assertThat(redisKeys, greaterThan(50L));
         try (Jedis j = redis.client()) {

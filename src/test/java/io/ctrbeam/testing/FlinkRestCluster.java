@@ -55,6 +55,10 @@ public final class FlinkRestCluster implements AutoCloseable {
     conf.set(TaskManagerOptions.MANAGED_MEMORY_SIZE, MemorySize.parse("256m"));
     // Submitted jobs load Beam from the uploaded jar: its threads may outlive a job by a moment.
     conf.set(CoreOptions.CHECK_LEAKED_CLASSLOADER, false);
+    // This cluster shares the test JVM, whose class path (unlike a Flink installation's lib/) has
+    // Kafka's Scala Jackson module; Jackson's module lookup would mix the jar's Jackson classes
+    // with it ("DefaultScalaModule not a subtype"). Both hold Jackson 2.15.4: take the cluster's.
+    conf.set(CoreOptions.ALWAYS_PARENT_FIRST_LOADER_PATTERNS_ADDITIONAL, List.of("com.fasterxml.jackson."));
     MiniCluster cluster =
         new MiniCluster(
             new MiniClusterConfiguration.Builder()
