@@ -2,6 +2,7 @@ package io.ctrbeam.pipelines;
 
 import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.containsStringIgnoringCase;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.greaterThan;
 import static org.hamcrest.Matchers.hasItem;
@@ -91,16 +92,19 @@ class FlinkClusterIT {
     Set<String> jobsBefore = jobIds();
 
     Path onFlink = dir.resolve("out-flink");
-    runToTheEnd(dir, "FlinkRunner", options, onFlink);
+    Path onDirect = dir.resolve("out-direct");
+    // Both at once: the Flink client mostly waits on the cluster.
+    try (BundledJar.Run flinkRun = start(dir, "FlinkRunner", options, onFlink);
+        BundledJar.Run directRun = start(dir, "DirectRunner", options, onDirect)) {
+      assertThat(flinkRun.log(), flinkRun.waitFor(300), equalTo(0));
+      assertThat(directRun.log(), directRun.waitFor(300), equalTo(0));
+    }
+    mark("flink and direct runs");
     JsonNode job = flink.awaitJob(j -> !jobsBefore.contains(j.path("jid").asText()), 10_000);
     assertThat("the job ran in the cluster: " + job, job.path("state").asText(), equalTo("FINISHED"));
     assertThat(job.toString(), job.path("name").asText(), startsWith("trainingdatapipeline"));
-    PipelineFixtures.assertWrittenLabelsAreTheTruth(logs, onFlink);
-
-    mark("flink batch run and checks");
-    Path onDirect = dir.resolve("out-direct");
-    runToTheEnd(dir, "DirectRunner", options, onDirect);
     assertThat("Direct ran in its own process, not in the cluster", jobIds().size(), equalTo(jobsBefore.size() + 1));
+    PipelineFixtures.assertWrittenLabelsAreTheTruth(logs, onFlink);
     List<GenericRecord> directRows = Benchmark.readParquet(onDirect.resolve("training"));
     RowComparison cmp = RowComparison.of(directRows, Benchmark.readParquet(onFlink.resolve("training")));
     assertThat(cmp.examples.toString(), cmp.correct(), equalTo(true));
@@ -108,7 +112,7 @@ class FlinkClusterIT {
     assertThat(PipelineFixtures.jsonLines(onFlink.resolve("dead_letters")),
         equalTo(PipelineFixtures.jsonLines(onDirect.resolve("dead_letters"))));
 
-    mark("direct run and comparison");
+    mark("checks");
     // Dataflow, offline, from the same options (the test's class path stands in for the jar's).
     List<String> dataflow = new ArrayList<>(options);
     dataflow.add("--output=" + dir.resolve("out-dataflow"));
@@ -159,6 +163,7 @@ class FlinkClusterIT {
         long redisKeys = SpeedLayerFixtures.waitForStableKeyCount(redis, 30_000);
         mark("redis stable");
         JsonNode checkpoints = flink.get("/jobs/" + jid + "/checkpoints/config");
+        JsonNode execution = flink.get("/jobs/" + jid + "/config").path("execution-config");
         assertThat("still running in the cluster: " + run.log(), flink.get("/jobs/" + jid).path("state").asText(),
             equalTo("RUNNING"));
 
@@ -179,19 +184,17 @@ class FlinkClusterIT {
         assertThat(checkpoints.toString(), checkpoints.path("state_backend").asText(), containsString("RocksDB"));
         assertThat(checkpoints.toString(), checkpoints.path("externalization").path("delete_on_cancellation").asBoolean(true),
             equalTo(false));
+        assertThat(execution.toString(), execution.path("restart-strategy").asText(), containsStringIgnoringCase("exponential"));
       }
     }
   }
 
-  /** Runs the batch pipeline from the jar on {@code runner}, writing to {@code out}; it must exit 0. */
-  private static void runToTheEnd(Path dir, String runner, List<String> options, Path out) throws Exception {
+  /** Starts the batch pipeline from the jar on {@code runner}, writing to {@code out}. */
+  private static BundledJar.Run start(Path dir, String runner, List<String> options, Path out) throws Exception {
     List<String> args = new ArrayList<>(options);
     args.add("--runner=" + runner);
     args.add("--output=" + out);
-    try (BundledJar.Run run = BundledJar.start(dir.resolve(runner + ".log"), BATCH, args)) {
-      int exit = run.waitFor(300);
-      assertThat(run.log(), exit, equalTo(0));
-    }
+    return BundledJar.start(dir.resolve(runner + ".log"), BATCH, args);
   }
 
   private static Set<String> jobIds() throws Exception {
