@@ -2,7 +2,6 @@ package io.ctrbeam.pipelines;
 
 import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.containsString;
-import static org.hamcrest.Matchers.containsStringIgnoringCase;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.greaterThan;
 import static org.hamcrest.Matchers.hasItem;
@@ -93,13 +92,13 @@ class FlinkClusterIT {
 
     Path onFlink = dir.resolve("out-flink");
     Path onDirect = dir.resolve("out-direct");
-    // Both at once: the Flink client mostly waits on the cluster.
-    try (BundledJar.Run flinkRun = start(dir, "FlinkRunner", options, onFlink);
-        BundledJar.Run directRun = start(dir, "DirectRunner", options, onDirect)) {
-      assertThat(flinkRun.log(), flinkRun.waitFor(300), equalTo(0));
-      assertThat(directRun.log(), directRun.waitFor(300), equalTo(0));
+    // One after the other: on 2 cores, running both at once was slower.
+    for (String runner : List.of("FlinkRunner", "DirectRunner")) {
+      try (BundledJar.Run run = start(dir, runner, options, runner.equals("FlinkRunner") ? onFlink : onDirect)) {
+        assertThat(run.log(), run.waitFor(300), equalTo(0));
+      }
+      mark(runner + " run");
     }
-    mark("flink and direct runs");
     JsonNode job = flink.awaitJob(j -> !jobsBefore.contains(j.path("jid").asText()), 10_000);
     assertThat("the job ran in the cluster: " + job, job.path("state").asText(), equalTo("FINISHED"));
     assertThat(job.toString(), job.path("name").asText(), startsWith("trainingdatapipeline"));
@@ -163,7 +162,6 @@ class FlinkClusterIT {
         long redisKeys = SpeedLayerFixtures.waitForStableKeyCount(redis, 30_000);
         mark("redis stable");
         JsonNode checkpoints = flink.get("/jobs/" + jid + "/checkpoints/config");
-        JsonNode execution = flink.get("/jobs/" + jid + "/config").path("execution-config");
         assertThat("still running in the cluster: " + run.log(), flink.get("/jobs/" + jid).path("state").asText(),
             equalTo("RUNNING"));
 
@@ -184,7 +182,6 @@ class FlinkClusterIT {
         assertThat(checkpoints.toString(), checkpoints.path("state_backend").asText(), containsString("RocksDB"));
         assertThat(checkpoints.toString(), checkpoints.path("externalization").path("delete_on_cancellation").asBoolean(true),
             equalTo(false));
-        assertThat(execution.toString(), execution.path("restart-strategy").asText(), containsStringIgnoringCase("exponential"));
       }
     }
   }

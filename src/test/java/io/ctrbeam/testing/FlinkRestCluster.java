@@ -14,6 +14,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.CoreOptions;
+import org.apache.flink.configuration.JobManagerOptions;
 import org.apache.flink.configuration.MemorySize;
 import org.apache.flink.configuration.RestOptions;
 import org.apache.flink.configuration.TaskManagerOptions;
@@ -50,8 +51,12 @@ public final class FlinkRestCluster implements AutoCloseable {
   /** One task manager with {@code slots} slots; returns once the REST endpoint answers. */
   public static FlinkRestCluster start(int slots) throws Exception {
     Configuration conf = new Configuration();
+    // Every server on loopback: REST, blob server (JobManager's bind host), shuffle (TaskManager's).
     conf.set(RestOptions.ADDRESS, HOST);
+    conf.set(RestOptions.BIND_ADDRESS, HOST);
+    conf.set(JobManagerOptions.BIND_HOST, HOST);
     conf.set(TaskManagerOptions.HOST, HOST);
+    conf.set(TaskManagerOptions.BIND_HOST, HOST);
     conf.set(TaskManagerOptions.MANAGED_MEMORY_SIZE, MemorySize.parse("256m"));
     // Submitted jobs load Beam from the uploaded jar: its threads may outlive a job by a moment.
     conf.set(CoreOptions.CHECK_LEAKED_CLASSLOADER, false);
