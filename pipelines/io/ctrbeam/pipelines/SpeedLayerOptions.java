@@ -43,6 +43,14 @@ public interface SpeedLayerOptions extends CtrOptions, RedisOptions, StreamingOp
 
   void setMaxDelay(String value);
 
+  @Description("A Kafka partition without records and backlog for this long advances its watermark with the"
+      + " processing clock (now - maxDelay) instead of holding every other partition back; 0s turns it off,"
+      + " e.g. to replay historical logs that pause")
+  @Default.String("5m")
+  String getIdleTimeout();
+
+  void setIdleTimeout(String value);
+
 
 
   @Description("TTL of each key's features in Redis")
@@ -69,7 +77,8 @@ public interface SpeedLayerOptions extends CtrOptions, RedisOptions, StreamingOp
 
   void setOutput(String value);
 
-  @Description("Window of the file outputs")
+  @Description("Processing-time period after which dead letters and corrections are written to files;"
+      + " late records are written too")
   @Default.String("10m")
   String getFileWindow();
 

@@ -123,13 +123,11 @@ public final class SpeedLayerPipeline {
     }
     if (!o.getOutput().isEmpty()) {
       String out = TrainingDataPipeline.trimSlash(o.getOutput());
-      Duration window = Durations.parse(o.getFileWindow());
-      PCollectionList.of(deadLetters)
-          .apply("FlattenDeadLetters", Flatten.pCollections())
-          .apply("WriteDeadLetters", WriteJsonLines.of(DeadLetter.class, out + "/dead_letters").withFixedWindows(window));
-      labels
-          .corrections()
-          .apply("WriteCorrections", WriteJsonLines.of(LabelCorrection.class, out + "/corrections").withFixedWindows(window));
+      writeFiles(
+          PCollectionList.of(deadLetters).apply("FlattenDeadLetters", Flatten.pCollections()),
+          labels.corrections(),
+          out,
+          Durations.parse(o.getFileWindow()));
       if (o.getQualityGate()) {
         QualitySetup q = QualitySetup.of(o);
         Duration qw = Durations.parse(o.getQualityWindow());
@@ -161,10 +159,25 @@ public final class SpeedLayerPipeline {
     return CtrTransforms.weighting(o);
   }
 
+  /**
+   * Dead letters and corrections to JSON-lines files, a pane every {@code period} of processing
+   * time: both are late in event time by construction (a late click, a late bad record), so an
+   * event-time window would drop them.
+   */
+  static void writeFiles(
+      PCollection<DeadLetter> deadLetters, PCollection<LabelCorrection> corrections, String out, Duration period) {
+    deadLetters.apply(
+        "WriteDeadLetters", WriteJsonLines.of(DeadLetter.class, out + "/dead_letters").withPeriodicWrites(period));
+    corrections.apply(
+        "WriteCorrections", WriteJsonLines.of(LabelCorrection.class, out + "/corrections").withPeriodicWrites(period));
+  }
+
   private static PCollection<RawRecord> read(Pipeline p, SpeedLayerOptions o, String what, String topic) {
     return PBegin.in(p)
         .apply(
             "Read" + what + "Topic",
-            ReadKafkaRecords.from(o.getBootstrapServers(), topic).withMaxDelay(Durations.parse(o.getMaxDelay())));
+            ReadKafkaRecords.from(o.getBootstrapServers(), topic)
+                .withMaxDelay(Durations.parse(o.getMaxDelay()))
+                .withIdleTimeout(Durations.parse(o.getIdleTimeout())));
   }
 }

@@ -2,13 +2,16 @@ package io.ctrbeam.kafka;
 
 import static org.apache.beam.vendor.guava.v32_1_2_jre.com.google.common.base.Preconditions.checkArgument;
 
+import io.ctrbeam.ingest.ProcessingClock;
 import io.ctrbeam.schema.RawRecord;
+import java.io.Serializable;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Consumer;
 import org.apache.beam.sdk.extensions.avro.coders.AvroCoder;
 import org.apache.beam.sdk.io.kafka.KafkaIO;
 import org.apache.beam.sdk.io.kafka.KafkaRecord;
@@ -38,7 +41,8 @@ import org.joda.time.Instant;
  * for Avro values. The watermark of each partition trails the largest plausible event time seen by
  * {@link #withMaxDelay} (default 5 min) and moves only with event time ({@link
  * EventTimeWatermarkPolicy}), so historical logs replayed through Kafka are labeled by their own
- * time; records more out of order than that are late. An idle partition holds the watermark.
+ * time; records more out of order than that are late. A lone outlier does not carry the watermark, and
+ * a partition idle for {@link #withIdleTimeout} advances with the processing clock.
  *
  * <p>Starts at the earliest offset unless consumer config says otherwise. {@link
  * #withMaxNumRecords} and {@link #withStartReadTime} make a bounded read for tests and backfills.
@@ -50,117 +54,137 @@ public final class ReadKafkaRecords extends PTransform<PBegin, PCollection<RawRe
     AVRO
   }
 
-  private final String bootstrapServers;
-  private final List<String> topics;
-  private final ValueFormat valueFormat;
-  private final String eventTimeField;
-  private final Duration maxDelay;
-  private final @Nullable Long maxNumRecords;
-  private final @Nullable Instant startReadTime;
-  private final Map<String, Object> consumerConfig;
+  /** Everything that configures a read. Never changed once a transform holds it: {@link #with} copies. */
+  private static final class Config implements Serializable, Cloneable {
+    String bootstrapServers;
+    List<String> topics;
+    ValueFormat valueFormat = ValueFormat.JSON;
+    String eventTimeField = "event_time";
+    Duration maxDelay = Duration.standardMinutes(5);
+    Duration idleTimeout = Duration.standardMinutes(5);
+    ProcessingClock clock = ProcessingClock.system();
+    @Nullable Long maxNumRecords;
+    @Nullable Instant startReadTime;
+    Map<String, Object> consumerConfig = Map.of();
 
-  private ReadKafkaRecords(
-      String bootstrapServers,
-      List<String> topics,
-      ValueFormat valueFormat,
-      String eventTimeField,
-      Duration maxDelay,
-      @Nullable Long maxNumRecords,
-      @Nullable Instant startReadTime,
-      Map<String, Object> consumerConfig) {
-    this.bootstrapServers = bootstrapServers;
-    this.topics = topics;
-    this.valueFormat = valueFormat;
-    this.eventTimeField = eventTimeField;
-    this.maxDelay = maxDelay;
-    this.maxNumRecords = maxNumRecords;
-    this.startReadTime = startReadTime;
-    this.consumerConfig = consumerConfig;
+    Config copy() {
+      try {
+        return (Config) clone();
+      } catch (CloneNotSupportedException e) {
+        throw new AssertionError(e);
+      }
+    }
+  }
+
+  private final Config c;
+
+  private ReadKafkaRecords(Config c) {
+    this.c = c;
+  }
+
+  private ReadKafkaRecords with(Consumer<Config> change) {
+    Config next = c.copy();
+    change.accept(next);
+    return new ReadKafkaRecords(next);
   }
 
   /** Reads JSON values of {@code topic}. */
   public static ReadKafkaRecords from(String bootstrapServers, String topic) {
-    checkArgument(topic != null && !topic.isEmpty(), "topic must not be empty");
+    checkArgument(topic != null && !topic.isEmpty(), "topic must not be empty, got %s", topic);
     return from(bootstrapServers, List.of(topic));
   }
 
   /** Reads JSON values of several topics. */
   public static ReadKafkaRecords from(String bootstrapServers, List<String> topics) {
     checkArgument(
-        bootstrapServers != null && !bootstrapServers.isEmpty(), "bootstrapServers must not be empty");
-    checkArgument(topics != null && !topics.isEmpty(), "topics must not be empty");
-    return new ReadKafkaRecords(
-        bootstrapServers, List.copyOf(topics), ValueFormat.JSON, "event_time",
-        Duration.standardMinutes(5), null, null, Map.of());
+        bootstrapServers != null && !bootstrapServers.isEmpty(),
+        "bootstrapServers must not be empty, got %s",
+        bootstrapServers);
+    checkArgument(topics != null && !topics.isEmpty(), "topics must not be empty, got %s", topics);
+    Config c = new Config();
+    c.bootstrapServers = bootstrapServers;
+    c.topics = List.copyOf(topics);
+    return new ReadKafkaRecords(c);
   }
 
   /** JSON (default: {@code text}) or Avro ({@code bytes}, Kafka timestamp as event time). */
   public ReadKafkaRecords withValueFormat(ValueFormat valueFormat) {
     checkArgument(valueFormat != null, "valueFormat must not be null");
-    return new ReadKafkaRecords(bootstrapServers, topics, valueFormat, eventTimeField, maxDelay,
-        maxNumRecords, startReadTime, consumerConfig);
+    return with(n -> n.valueFormat = valueFormat);
   }
 
   /** The JSON field holding the event time; default {@code event_time}. */
   public ReadKafkaRecords withEventTimeField(String field) {
-    checkArgument(field != null && !field.isEmpty(), "field must not be empty");
-    return new ReadKafkaRecords(bootstrapServers, topics, valueFormat, field, maxDelay,
-        maxNumRecords, startReadTime, consumerConfig);
+    checkArgument(field != null && !field.isEmpty(), "field must not be empty, got %s", field);
+    return with(n -> n.eventTimeField = field);
   }
 
   /** The disorder the watermark tolerates; default 5 min. */
   public ReadKafkaRecords withMaxDelay(Duration maxDelay) {
-    checkArgument(maxDelay != null && maxDelay.getMillis() >= 0, "maxDelay must be >= 0");
-    return new ReadKafkaRecords(bootstrapServers, topics, valueFormat, eventTimeField, maxDelay,
-        maxNumRecords, startReadTime, consumerConfig);
+    checkArgument(maxDelay != null && maxDelay.getMillis() >= 0, "maxDelay must be >= 0, got %s", maxDelay);
+    return with(n -> n.maxDelay = maxDelay);
   }
 
-  /** Stops after {@code n} records: a bounded read. */
-  public ReadKafkaRecords withMaxNumRecords(long n) {
-    checkArgument(n > 0, "maxNumRecords must be > 0, got %s", n);
-    return new ReadKafkaRecords(bootstrapServers, topics, valueFormat, eventTimeField, maxDelay,
-        n, startReadTime, consumerConfig);
+  /**
+   * How long a partition may go without records (and without backlog) before its watermark
+   * advances with the processing clock instead of holding everything back; default 5 min, zero
+   * turns it off (a replay whose partitions pause between bursts).
+   */
+  public ReadKafkaRecords withIdleTimeout(Duration idleTimeout) {
+    checkArgument(
+        idleTimeout != null && idleTimeout.getMillis() >= 0, "idleTimeout must be >= 0, got %s", idleTimeout);
+    return with(n -> n.idleTimeout = idleTimeout);
+  }
+
+  /** The processing clock the watermark is capped at and idleness is measured by; the system clock by default. */
+  public ReadKafkaRecords withClock(ProcessingClock clock) {
+    checkArgument(clock != null, "clock must not be null");
+    return with(n -> n.clock = clock);
+  }
+
+  /** Stops after {@code count} records: a bounded read. */
+  public ReadKafkaRecords withMaxNumRecords(long count) {
+    checkArgument(count > 0, "maxNumRecords must be > 0, got %s", count);
+    return with(n -> n.maxNumRecords = count);
   }
 
   /** Starts at the first offset whose Kafka timestamp is at or after {@code time}. */
   public ReadKafkaRecords withStartReadTime(Instant time) {
     checkArgument(time != null, "startReadTime must not be null");
-    return new ReadKafkaRecords(bootstrapServers, topics, valueFormat, eventTimeField, maxDelay,
-        maxNumRecords, time, consumerConfig);
+    return with(n -> n.startReadTime = time);
   }
 
   /** Extra Kafka consumer properties (group id, security, offset reset, ...). */
   public ReadKafkaRecords withConsumerConfigUpdates(Map<String, Object> config) {
     checkArgument(config != null, "config must not be null");
-    Map<String, Object> merged = new HashMap<>(consumerConfig);
+    Map<String, Object> merged = new HashMap<>(c.consumerConfig);
     merged.putAll(config);
-    return new ReadKafkaRecords(bootstrapServers, topics, valueFormat, eventTimeField, maxDelay,
-        maxNumRecords, startReadTime, Map.copyOf(merged));
+    return with(n -> n.consumerConfig = Map.copyOf(merged));
   }
 
   @Override
   public PCollection<RawRecord> expand(PBegin input) {
     Map<String, Object> config = new HashMap<>();
     config.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-    config.putAll(consumerConfig);
-    String field = valueFormat == ValueFormat.JSON ? eventTimeField : null;
+    config.putAll(c.consumerConfig);
+    String field = c.valueFormat == ValueFormat.JSON ? c.eventTimeField : null;
     KafkaIO.Read<byte[], byte[]> read =
         KafkaIO.<byte[], byte[]>read()
-            .withBootstrapServers(bootstrapServers)
-            .withTopics(topics)
+            .withBootstrapServers(c.bootstrapServers)
+            .withTopics(c.topics)
             .withKeyDeserializer(ByteArrayDeserializer.class)
             .withValueDeserializer(ByteArrayDeserializer.class)
             .withConsumerConfigUpdates(config)
-            .withTimestampPolicyFactory(new EventTimePolicyFactory(field, maxDelay));
-    if (maxNumRecords != null) {
-      read = read.withMaxNumRecords(maxNumRecords);
+            .withTimestampPolicyFactory(new EventTimePolicyFactory(field, c.maxDelay, c.idleTimeout, c.clock));
+    if (c.maxNumRecords != null) {
+      read = read.withMaxNumRecords(c.maxNumRecords);
     }
-    if (startReadTime != null) {
-      read = read.withStartReadTime(startReadTime);
+    if (c.startReadTime != null) {
+      read = read.withStartReadTime(c.startReadTime);
     }
     return input
         .apply("ReadKafka", read)
-        .apply("ToRawRecords", ParDo.of(new ToRawRecord(valueFormat)))
+        .apply("ToRawRecords", ParDo.of(new ToRawRecord(c.valueFormat)))
         .setCoder(AvroCoder.of(RawRecord.class));
   }
 
@@ -168,13 +192,14 @@ public final class ReadKafkaRecords extends PTransform<PBegin, PCollection<RawRe
   public void populateDisplayData(DisplayData.Builder builder) {
     super.populateDisplayData(builder);
     builder
-        .add(DisplayData.item("bootstrapServers", bootstrapServers))
-        .add(DisplayData.item("topics", String.join(",", topics)))
-        .add(DisplayData.item("valueFormat", valueFormat.name()))
-        .add(DisplayData.item("eventTimeField", eventTimeField))
-        .add(DisplayData.item("maxDelay", maxDelay))
-        .addIfNotNull(DisplayData.item("maxNumRecords", maxNumRecords))
-        .addIfNotNull(DisplayData.item("startReadTime", startReadTime));
+        .add(DisplayData.item("bootstrapServers", c.bootstrapServers))
+        .add(DisplayData.item("topics", String.join(",", c.topics)))
+        .add(DisplayData.item("valueFormat", c.valueFormat.name()))
+        .add(DisplayData.item("eventTimeField", c.eventTimeField))
+        .add(DisplayData.item("maxDelay", c.maxDelay))
+        .add(DisplayData.item("idleTimeout", c.idleTimeout))
+        .addIfNotNull(DisplayData.item("maxNumRecords", c.maxNumRecords))
+        .addIfNotNull(DisplayData.item("startReadTime", c.startReadTime));
   }
 
   /** Event time from the JSON value (when {@code field} is set; none when unreadable), else the Kafka timestamp. */
@@ -182,10 +207,14 @@ public final class ReadKafkaRecords extends PTransform<PBegin, PCollection<RawRe
       implements TimestampPolicyFactory<byte[], byte[]> {
     private final @Nullable String field;
     private final Duration maxDelay;
+    private final Duration idleTimeout;
+    private final ProcessingClock clock;
 
-    EventTimePolicyFactory(@Nullable String field, Duration maxDelay) {
+    EventTimePolicyFactory(@Nullable String field, Duration maxDelay, Duration idleTimeout, ProcessingClock clock) {
       this.field = field;
       this.maxDelay = maxDelay;
+      this.idleTimeout = idleTimeout;
+      this.clock = clock;
     }
 
     @Override
@@ -195,6 +224,8 @@ public final class ReadKafkaRecords extends PTransform<PBegin, PCollection<RawRe
       return new EventTimeWatermarkPolicy(
           r -> f == null ? Long.valueOf(r.getTimestamp()) : EventTimes.fromJson(r.getKV().getValue(), f),
           maxDelay,
+          idleTimeout,
+          clock,
           previousWatermark);
     }
   }

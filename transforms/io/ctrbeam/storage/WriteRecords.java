@@ -32,7 +32,7 @@ import org.apache.beam.sdk.transforms.Sum;
 import org.apache.beam.sdk.transforms.View;
 import org.apache.beam.sdk.transforms.WithKeys;
 import org.apache.beam.sdk.transforms.display.DisplayData;
-import org.apache.beam.sdk.transforms.windowing.FixedWindows;
+import org.apache.beam.sdk.transforms.windowing.DefaultTrigger;
 import org.apache.beam.sdk.transforms.windowing.GlobalWindows;
 import org.apache.beam.sdk.transforms.windowing.Window;
 import org.apache.beam.sdk.values.KV;
@@ -77,7 +77,7 @@ public final class WriteRecords<T extends SpecificRecord>
   private final FileFormat format;
   private final SerializableFunction<T, String> partitioning;
   private final String partitioningName;
-  private final @Nullable Duration windowSize;
+  private final @Nullable FileWindows windowing;
   private final int numShards;
   private final long targetRecordsPerFile;
   private final long targetFileBytes;
@@ -88,7 +88,7 @@ public final class WriteRecords<T extends SpecificRecord>
       FileFormat format,
       SerializableFunction<T, String> partitioning,
       String partitioningName,
-      @Nullable Duration windowSize,
+      @Nullable FileWindows windowing,
       int numShards,
       long targetRecordsPerFile,
       long targetFileBytes) {
@@ -97,7 +97,7 @@ public final class WriteRecords<T extends SpecificRecord>
     this.format = format;
     this.partitioning = partitioning;
     this.partitioningName = partitioningName;
-    this.windowSize = windowSize;
+    this.windowing = windowing;
     this.numShards = numShards;
     this.targetRecordsPerFile = targetRecordsPerFile;
     this.targetFileBytes = targetFileBytes;
@@ -114,7 +114,7 @@ public final class WriteRecords<T extends SpecificRecord>
   public WriteRecords<T> to(String outputDir) {
     checkArgument(outputDir != null && !outputDir.isEmpty(), "outputDir must not be empty");
     return new WriteRecords<>(
-        type, outputDir, format, partitioning, partitioningName, windowSize, numShards,
+        type, outputDir, format, partitioning, partitioningName, windowing, numShards,
         targetRecordsPerFile, targetFileBytes);
   }
 
@@ -122,7 +122,7 @@ public final class WriteRecords<T extends SpecificRecord>
   public WriteRecords<T> withFormat(FileFormat format) {
     checkNotNull(format, "format");
     return new WriteRecords<>(
-        type, outputDir, format, partitioning, partitioningName, windowSize, numShards,
+        type, outputDir, format, partitioning, partitioningName, windowing, numShards,
         targetRecordsPerFile, targetFileBytes);
   }
 
@@ -135,15 +135,30 @@ public final class WriteRecords<T extends SpecificRecord>
     checkNotNull(fn, "partitioning");
     checkArgument(name != null && !name.isEmpty(), "partitioning name must not be empty");
     return new WriteRecords<>(
-        type, outputDir, format, fn, name, windowSize, numShards, targetRecordsPerFile,
+        type, outputDir, format, fn, name, windowing, numShards, targetRecordsPerFile,
         targetFileBytes);
   }
 
-  /** Windows the input into fixed event-time windows of {@code size} before writing. */
+  /**
+   * Windows the input into fixed event-time windows of {@code size} before writing. Records that
+   * arrive after the watermark passed their window are dropped: for outputs that are late by
+   * construction (corrections, dead letters) use {@link #withPeriodicWrites}.
+   */
   public WriteRecords<T> withFixedWindows(Duration size) {
     checkArgument(size != null && size.getMillis() > 0, "window size must be > 0, got %s", size);
     return new WriteRecords<>(
-        type, outputDir, format, partitioning, partitioningName, size, numShards,
+        type, outputDir, format, partitioning, partitioningName, FileWindows.fixed(size), numShards,
+        targetRecordsPerFile, targetFileBytes);
+  }
+
+  /**
+   * Writes the input in the global window, a pane of files every {@code period} of processing
+   * time: no record is ever too late to be written, whatever its event time.
+   */
+  public WriteRecords<T> withPeriodicWrites(Duration period) {
+    checkArgument(period != null && period.getMillis() > 0, "period must be > 0, got %s", period);
+    return new WriteRecords<>(
+        type, outputDir, format, partitioning, partitioningName, FileWindows.periodic(period), numShards,
         targetRecordsPerFile, targetFileBytes);
   }
 
@@ -151,7 +166,7 @@ public final class WriteRecords<T extends SpecificRecord>
   public WriteRecords<T> withNumShards(int numShards) {
     checkArgument(numShards >= 0, "numShards must be >= 0, got %s", numShards);
     return new WriteRecords<>(
-        type, outputDir, format, partitioning, partitioningName, windowSize, numShards,
+        type, outputDir, format, partitioning, partitioningName, windowing, numShards,
         targetRecordsPerFile, targetFileBytes);
   }
 
@@ -162,7 +177,7 @@ public final class WriteRecords<T extends SpecificRecord>
   public WriteRecords<T> withTargetRecordsPerFile(long n) {
     checkArgument(n >= 0, "target records per file must be >= 0, got %s", n);
     return new WriteRecords<>(
-        type, outputDir, format, partitioning, partitioningName, windowSize, numShards, n, 0);
+        type, outputDir, format, partitioning, partitioningName, windowing, numShards, n, 0);
   }
 
   /**
@@ -186,7 +201,7 @@ public final class WriteRecords<T extends SpecificRecord>
   public WriteRecords<T> withTargetFileSize(long targetBytes) {
     checkArgument(targetBytes >= 0, "targetBytes must be >= 0, got %s", targetBytes);
     return new WriteRecords<>(
-        type, outputDir, format, partitioning, partitioningName, windowSize, numShards, 0,
+        type, outputDir, format, partitioning, partitioningName, windowing, numShards, 0,
         targetBytes);
   }
 
@@ -206,14 +221,13 @@ public final class WriteRecords<T extends SpecificRecord>
   public WriteFilesResult<String> expand(PCollection<T> input) {
     checkArgument(outputDir != null, "call to(outputDir) before applying %s", getName());
     PCollection<T> windowed =
-        windowSize == null
-            ? input
-            : input.apply("FixedWindows", Window.<T>into(FixedWindows.of(windowSize)));
+        windowing == null ? input : input.apply(windowing.name(), windowing.<T>window());
     boolean unbounded = input.isBounded() == PCollection.IsBounded.UNBOUNDED;
     checkArgument(
         !unbounded
-            || !(windowed.getWindowingStrategy().getWindowFn() instanceof GlobalWindows),
-        "unbounded input must be windowed: use withFixedWindows(...) or window it upstream");
+            || !(windowed.getWindowingStrategy().getWindowFn() instanceof GlobalWindows)
+            || !(windowed.getWindowingStrategy().getTrigger() instanceof DefaultTrigger),
+        "unbounded input must be windowed: use withFixedWindows(...), withPeriodicWrites(...) or window it upstream");
 
     KvCoder<String, T> kvCoder = KvCoder.of(StringUtf8Coder.of(), rowCoder());
     PCollection<KV<String, T>> byPartition =
@@ -282,7 +296,7 @@ public final class WriteRecords<T extends SpecificRecord>
         .addIfNotNull(DisplayData.item("outputDir", outputDir))
         .add(DisplayData.item("format", format.name()))
         .add(DisplayData.item("partitioning", partitioningName))
-        .addIfNotNull(DisplayData.item("windowSize", windowSize))
+        .addIfNotNull(DisplayData.item("windowing", windowing == null ? null : windowing.toString()))
         .add(DisplayData.item("numShards", numShards))
         .add(DisplayData.item("targetRecordsPerFile", targetRecordsPerFile))
         .add(DisplayData.item("targetFileBytes", targetFileBytes));

@@ -3,6 +3,7 @@ package io.ctrbeam.kafka;
 import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.containsInAnyOrder;
 import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.hasItems;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -14,6 +15,18 @@ import io.ctrbeam.testing.TestSnapshots;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.Queue;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import org.apache.beam.sdk.Pipeline;
+import org.apache.beam.sdk.PipelineResult;
+import org.apache.beam.sdk.options.PipelineOptionsFactory;
+import org.apache.beam.sdk.transforms.Combine;
+import org.apache.beam.sdk.transforms.Count;
+import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
+import org.apache.beam.sdk.transforms.windowing.FixedWindows;
+import org.apache.beam.sdk.transforms.windowing.Window;
 import org.apache.beam.sdk.extensions.avro.coders.AvroCoder;
 import org.apache.beam.sdk.testing.PAssert;
 import org.apache.beam.sdk.testing.TestPipeline;
@@ -91,6 +104,65 @@ class KafkaReadIT {
     }
     PAssert.that(read).containsInAnyOrder(expected);
     p.run().waitUntilFinish();
+  }
+
+  /** Window end and count of each fired pane, in the order the runner fires them. */
+  private static final Queue<String> FIRED = new ConcurrentLinkedQueue<>();
+
+  static final class RecordFired extends DoFn<Long, Void> {
+    @ProcessElement
+    public void process(@Element Long count, BoundedWindow window) {
+      FIRED.add(window.maxTimestamp().plus(1).getMillis() + "=" + count);
+    }
+  }
+
+  @Test
+  void anIdlePartitionDoesNotHoldBackTheWatermarkOfLiveTraffic() throws Exception {
+    kafka.createTopic("live", 3);
+    long now = System.currentTimeMillis();
+    long minute = 60_000L;
+    Map<Long, Long> perWindow = new TreeMap<>();
+    List<String> p0 = new ArrayList<>();
+    List<String> p1 = new ArrayList<>();
+    for (int i = 0; i < 240; i++) {
+      long t = now - 20 * minute + i * 3_000L; // now - 20 min .. now - 8 min
+      (i % 2 == 0 ? p0 : p1).add(String.format("{\"impression_id\":\"live%d\",\"event_time\":%d}", i, t));
+      perWindow.merge(t - t % minute + minute, 1L, Long::sum);
+    }
+    kafka.produce("live", p0, 0);
+    kafka.produce("live", p1, 1); // partition 2 stays empty for the whole run
+
+    FIRED.clear();
+    Pipeline p = Pipeline.create(PipelineOptionsFactory.fromArgs("--blockOnRun=false").create());
+    p.apply(
+            "ReadLive",
+            ReadKafkaRecords.from(kafka.bootstrapServers(), "live")
+                .withMaxDelay(org.joda.time.Duration.standardMinutes(1))
+                .withIdleTimeout(org.joda.time.Duration.standardSeconds(2)))
+        .apply(Window.<RawRecord>into(FixedWindows.of(org.joda.time.Duration.standardMinutes(1))))
+        .apply(Combine.globally(Count.<RawRecord>combineFn()).withoutDefaults())
+        .apply(ParDo.of(new RecordFired()));
+    PipelineResult result = p.run();
+    try {
+      // partitions 0 and 1 put the watermark near now - 9 min: the windows ending by now - 10 min
+      // must fire while the job runs, although partition 2 has never seen a record
+      long cutoff = now - 10 * minute;
+      List<String> expected = new ArrayList<>();
+      perWindow.forEach((end, n) -> {
+        if (end <= cutoff) {
+          expected.add(end + "=" + n);
+        }
+      });
+      long deadline = System.currentTimeMillis() + 60_000;
+      while (!new ArrayList<>(FIRED).containsAll(expected) && System.currentTimeMillis() < deadline) {
+        Thread.sleep(200);
+      }
+      assertThat("windows fired on live traffic with an idle partition", new ArrayList<>(FIRED),
+          hasItems(expected.toArray(new String[0])));
+      assertThat(result.getState(), equalTo(PipelineResult.State.RUNNING));
+    } finally {
+      result.cancel();
+    }
   }
 
   @Test

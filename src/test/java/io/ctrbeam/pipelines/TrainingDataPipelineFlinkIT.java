@@ -31,6 +31,7 @@ class TrainingDataPipelineFlinkIT {
 
     assertThat(summary.label("clicked_positive"), equalTo(logs.truth().positives()));
     PipelineFixtures.assertAccounting(summary, logs.truth());
+    PipelineFixtures.assertRecordsConserved(dir.resolve("logs"), dir.resolve("out"), summary);
     // Negatives are downsampled to 10% positives by default: the kept rows follow from the ids alone.
     PipelineFixtures.assertWrittenLabelsAreTheTruth(dir.resolve("logs"), dir.resolve("out"));
     assertThat(

@@ -34,6 +34,7 @@ class TrainingDataPipelineTest {
     assertThat(summary.label("clicked_positive"), equalTo(truth.positives()));
     assertThat(summary.label("clicked_negative"), equalTo(truth.negatives()));
     PipelineFixtures.assertAccounting(summary, truth);
+    PipelineFixtures.assertRecordsConserved(dir.resolve("logs"), dir.resolve("out"), summary);
 
     // Negatives are downsampled to 10% positives by default: the kept rows follow from the ids alone.
     Map<String, long[]> expected = PipelineFixtures.keptByDefaultSampling(PipelineFixtures.truthLabels(dir.resolve("logs")));
