@@ -30,7 +30,7 @@ final class SpeedLayerFixtures {
 
   /**
    * Creates the topics {@code impressions}, {@code clicks} and {@code labels} (one partition each)
-   * and sends the logs' impressions and clicks, then one impression and click a day after the last
+   * and sends the logs' impressions and clicks, then two impressions and clicks a day after the last
    * event: event time moves only with events, so they move both watermarks past the data.
    */
   static void produce(EmbeddedKafka kafka, GeneratedLogs logs) throws Exception {
@@ -40,9 +40,13 @@ final class SpeedLayerFixtures {
     kafka.produce("impressions", logs.lines(RecordType.IMPRESSION));
     kafka.produce("clicks", logs.lines(RecordType.CLICK));
     long later = logs.events().stream().filter(e -> e.passesIngest()).mapToLong(e -> e.eventTime()).max().orElseThrow() + DAY;
-    kafka.produce("impressions", List.of("{\"impression_id\":\"sentinel\",\"event_time\":" + later
-        + ",\"user_id\":\"sentinel\",\"ad_id\":\"sentinel\",\"position\":1}"));
-    kafka.produce("clicks", List.of("{\"click_id\":\"sentinel\",\"impression_id\":\"sentinel\",\"event_time\":" + (later + 1) + "}"));
+    // Two of each: a partition's watermark follows its second largest event time (a lone outlier does not carry it).
+    for (int i = 1; i <= 2; i++) {
+      kafka.produce("impressions", List.of("{\"impression_id\":\"sentinel-" + i + "\",\"event_time\":" + (later + i)
+          + ",\"user_id\":\"sentinel\",\"ad_id\":\"sentinel\",\"position\":1}"));
+      kafka.produce("clicks", List.of("{\"click_id\":\"sentinel-" + i + "\",\"impression_id\":\"sentinel-" + i
+          + "\",\"event_time\":" + (later + i + 1) + "}"));
+    }
   }
 
   /** One labeled row per impression, as many positives as the truth, each row with its features. */
