@@ -103,7 +103,11 @@ final class PipelineFixtures {
     return kept;
   }
 
-  /** The written rows are exactly those the default sampling keeps, each with the truth's labels. */
+  /**
+   * Asserts that the rows written under {@code out} are the generator's truth labels of the rows
+   * the default downsampling keeps: the same impressions, each with its clicked, converted and
+   * click_time.
+   */
   static void assertWrittenLabelsAreTheTruth(Path logs, Path out) throws Exception {
     Map<String, long[]> expected = keptByDefaultSampling(truthLabels(logs));
     Map<String, long[]> written = writtenLabels(out);

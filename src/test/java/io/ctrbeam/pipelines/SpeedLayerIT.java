@@ -11,8 +11,6 @@ import io.ctrbeam.common.DeadLetters;
 import io.ctrbeam.generate.GeneratedLogs;
 import io.ctrbeam.ingest.IngestMetrics;
 import io.ctrbeam.label.LabelRules;
-import io.ctrbeam.generate.GeneratorConfig;
-import io.ctrbeam.generate.LogGenerator;
 import io.ctrbeam.generate.RecordType;
 import io.ctrbeam.testing.EmbeddedKafka;
 import io.ctrbeam.testing.RedisServerProcess;
@@ -73,25 +71,13 @@ class SpeedLayerIT {
   }
 
   private void check(Path dir, boolean flink) throws Exception {
-    GeneratorConfig config =
-        GeneratorConfig.defaults().withImpressionsPerDay(1_500).withUsers(60).withAds(25).withAdvertisers(8)
-            .withLateFraction(0).withBadRecordRate(0.01).withSeed(11).withThreads(1);
-    GeneratedLogs logs = LogGenerator.generate(config);
+    GeneratedLogs logs = SpeedLayerFixtures.logs();
     List<String> impressions = logs.lines(RecordType.IMPRESSION);
     List<String> clicks = logs.lines(RecordType.CLICK);
 
     try (EmbeddedKafka kafka = EmbeddedKafka.start();
         RedisServerProcess redis = RedisServerProcess.start()) {
-      kafka.createTopic("impressions", 1);
-      kafka.createTopic("clicks", 1);
-      kafka.createTopic("labels", 1);
-      kafka.produce("impressions", impressions);
-      kafka.produce("clicks", clicks);
-      // Event time moves only with events: a record a day later moves both watermarks past the data.
-      long later = lastEventTime(logs) + 24 * HOUR;
-      kafka.produce("impressions", List.of("{\"impression_id\":\"sentinel\",\"event_time\":" + later
-          + ",\"user_id\":\"sentinel\",\"ad_id\":\"sentinel\",\"position\":1}"));
-      kafka.produce("clicks", List.of("{\"click_id\":\"sentinel\",\"impression_id\":\"sentinel\",\"event_time\":" + (later + 1) + "}"));
+      SpeedLayerFixtures.produce(kafka, logs);
 
       SpeedLayerOptions o = PipelineOptionsFactory.as(SpeedLayerOptions.class);
       o.setBootstrapServers(kafka.bootstrapServers());
@@ -124,7 +110,7 @@ class SpeedLayerIT {
 
       long expectedRows = logs.truth().impressions();
       List<ConsumerRecord<String, String>> labels = kafka.consume("labels", (int) expectedRows, 240_000);
-      long redisKeys = waitForStableKeyCount(redis, 30_000);
+      long redisKeys = SpeedLayerFixtures.waitForStableKeyCount(redis, 30_000);
       List<String> alerts = waitForLines(dir.resolve("speed/quality_alerts"), 120_000);
       String streamingCounters = "";
       if (streaming != null) {
@@ -135,15 +121,8 @@ class SpeedLayerIT {
         flinkJob.interrupt();
       }
 
-      assertThat("one labeled row per impression on the labels topic", (long) labels.size(), equalTo(expectedRows));
+      SpeedLayerFixtures.assertLabels(streamingCounters, labels, logs);
       ObjectMapper json = new ObjectMapper();
-      long positives = 0;
-      for (ConsumerRecord<String, String> r : labels) {
-        JsonNode n = json.readTree(r.value());
-        positives += n.get("clicked").asLong();
-        assertThat(n.has("user_ctr_24h"), equalTo(true));
-      }
-      assertThat(streamingCounters, positives, equalTo(logs.truth().positives()));
       assertThat(redisKeys, greaterThan(50L));
       assertThat("quality alerts per window reach <output>/quality_alerts", alerts.size(), greaterThan(0));
       for (String line : alerts) {
@@ -184,10 +163,6 @@ class SpeedLayerIT {
     }
   }
 
-  private static long lastEventTime(GeneratedLogs logs) {
-    return logs.events().stream().filter(e -> e.passesIngest()).mapToLong(e -> e.eventTime()).max().orElseThrow();
-  }
-
   /** Every hour boundary from the first event's hour to two hours past the last event. */
   private static String hourlyTicks(GeneratedLogs logs) {
     long min = Long.MAX_VALUE;
@@ -204,23 +179,5 @@ class SpeedLayerIT {
       ticks.add(new Instant(t).toString());
     }
     return ticks.toString();
-  }
-
-  private static long waitForStableKeyCount(RedisServerProcess redis, long timeoutMs) throws InterruptedException {
-    long deadline = System.currentTimeMillis() + timeoutMs;
-    long last = -1;
-    List<Long> seen = new ArrayList<>();
-    try (Jedis j = redis.client()) {
-      while (System.currentTimeMillis() < deadline) {
-        long n = j.keys("ctr:feat:*").size();
-        seen.add(n);
-        if (n > 0 && n == last) {
-          return n;
-        }
-        last = n;
-        Thread.sleep(3_000);
-      }
-    }
-    return last;
   }
 }

@@ -36,9 +36,9 @@ public final class DataflowOffline {
 
   private DataflowOffline() {}
 
-  /** Offline Dataflow options writing the job JSON to {@code jobJson}. */
-  public static DataflowPipelineOptions options(Path jobJson) throws IOException {
-    DataflowPipelineOptions o = PipelineOptionsFactory.as(DataflowPipelineOptions.class);
+  /** Offline Dataflow options writing the job JSON to {@code jobJson}, over the command line {@code args}. */
+  public static DataflowPipelineOptions options(Path jobJson, String... args) throws IOException {
+    DataflowPipelineOptions o = PipelineOptionsFactory.fromArgs(args).as(DataflowPipelineOptions.class);
     o.setRunner(DataflowRunner.class);
     o.setJobName("ctr-beam-offline");
     o.setProject("ctr-beam-offline");
