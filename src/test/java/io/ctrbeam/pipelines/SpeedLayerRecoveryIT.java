@@ -337,7 +337,7 @@ class SpeedLayerRecoveryIT {
   /**
    * Impressions and clicks (bad records included) split by event time at the middle of the
    * impressions, each part in arrival order, so phase 2 is never late for the watermark phase 1
-   * left; a sentinel a day later ends phase 2 and moves the watermark past every label's deadline.
+   * left; two sentinels a day later end phase 2 and moves the watermark past every label's deadline.
    */
   private void splitIntoPhases() {
     List<Long> times = logs.events(RecordType.IMPRESSION).stream().filter(ArrivalEvent::passesIngest)
@@ -350,10 +350,13 @@ class SpeedLayerRecoveryIT {
       phase2.put(type.getKey(), new ArrayList<>(
           events.stream().filter(e -> e.eventTime() >= split).map(ArrivalEvent::rawLine).toList()));
     }
-    phase2.get("impressions").add("{\"impression_id\":\"sentinel\",\"event_time\":" + later
-        + ",\"user_id\":\"sentinel\",\"ad_id\":\"sentinel\",\"position\":1}");
-    phase2.get("clicks").add(
-        "{\"click_id\":\"sentinel\",\"impression_id\":\"sentinel\",\"event_time\":" + (later + 1) + "}");
+    // Two of each: a partition's watermark follows its second largest event time.
+    for (int i = 1; i <= 2; i++) {
+      phase2.get("impressions").add("{\"impression_id\":\"sentinel-" + i + "\",\"event_time\":" + (later + i)
+          + ",\"user_id\":\"sentinel\",\"ad_id\":\"sentinel\",\"position\":1}");
+      phase2.get("clicks").add("{\"click_id\":\"sentinel-" + i + "\",\"impression_id\":\"sentinel-" + i
+          + "\",\"event_time\":" + (later + i + 1) + "}");
+    }
   }
 
   private static List<String> concat(List<String> a, List<String> b) {
