@@ -96,6 +96,9 @@ final class LiveRun {
       Object result = ((CompletableFuture<?>) m.invoke(jobClient)).get();
       return (Map<String, Object>) result.getClass().getMethod("getAllAccumulatorResults").invoke(result);
     } catch (ExecutionException e) {
+      if (cancelled(e)) {
+        return Map.of(); // a stream cancelled from outside ends normally; Flink keeps no result for it
+      }
       throw new IllegalStateException("the Flink job failed", e.getCause());
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -103,6 +106,15 @@ final class LiveRun {
     } catch (ReflectiveOperationException e) {
       throw new IllegalStateException("cannot read the detached Flink job's result", e);
     }
+  }
+
+  private static boolean cancelled(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t.getClass().getSimpleName().equals("JobCancellationException")) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private static MetricResults stepMapResults(Object stepMap) {
