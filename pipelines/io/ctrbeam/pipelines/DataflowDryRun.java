@@ -70,8 +70,13 @@ public final class DataflowDryRun {
   public static DataflowJob run(String... args) throws IOException {
     DryRunOptions o = PipelineOptionsFactory.fromArgs(args).withValidation().as(optionsOf(layer(args)));
     Path jobFile = Path.of(o.getJobFile()).toAbsolutePath();
-    if (o.getTempLocation() != null && !given(args, "gcpTempLocation")) {
-      o.setGcpTempLocation(o.getTempLocation()); // its default, without asking Cloud Storage
+    // gcpTempLocation's default asks Cloud Storage about the bucket: give it, from tempLocation.
+    if (given(args, "gcpTempLocation")) {
+      if (o.getTempLocation() == null) {
+        o.setTempLocation(o.getGcpTempLocation()); // so no placeholder replaces the given one
+      }
+    } else if (o.getTempLocation() != null) {
+      o.setGcpTempLocation(o.getTempLocation());
     }
     OfflineDataflow.configure(o, jobFile);
     boolean speed = o.getLayer().equals("speed");

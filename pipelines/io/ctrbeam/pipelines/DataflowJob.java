@@ -101,6 +101,13 @@ public final class DataflowJob {
     return com.fasterxml.jackson.databind.node.MissingNode.getInstance();
   }
 
+  /** A property of the v1 step of that full name, as text; empty when there is none. */
+  public String stepProperty(String userName, String property) {
+    JsonNode value = step(userName).path("properties").path(property);
+    // Plain, or a cloud object {"@type": ..., "value": ...}.
+    return value.isObject() ? value.path("value").asText() : value.asText();
+  }
+
   /** The ParDos holding state or timers, in the proto, in graph order. */
   public List<StatefulStep> statefulSteps() {
     List<StatefulStep> out = new ArrayList<>();
@@ -115,7 +122,8 @@ public final class DataflowJob {
       Map<String, String> states = new TreeMap<>();
       pardo.getStateSpecsMap().forEach((id, s) -> states.put(id, stateKind(s)));
       Map<String, String> timers = new TreeMap<>();
-      pardo.getTimerFamilySpecsMap().forEach((id, s) -> timers.put(id, timeDomain(s.getTimeDomain())));
+      // The proto keys a DoFn's timer "due" as "ts-due".
+      pardo.getTimerFamilySpecsMap().forEach((id, s) -> timers.put(id.replaceFirst("^ts-", ""), timeDomain(s.getTimeDomain())));
       out.add(new StatefulStep(t.getUniqueName(), states, timers));
     }
     out.sort((a, b) -> a.name().compareTo(b.name()));

@@ -23,7 +23,6 @@ import org.apache.beam.sdk.runners.PTransformOverride;
 import org.apache.beam.sdk.runners.PTransformOverrideFactory;
 import org.apache.beam.sdk.runners.PTransformOverrideFactory.PTransformReplacement;
 import org.apache.beam.sdk.runners.PTransformOverrideFactory.ReplacementOutput;
-import org.apache.beam.sdk.util.construction.PTransformMatchers;
 import org.apache.beam.sdk.util.construction.ReplacementOutputs;
 import org.apache.beam.sdk.values.PBegin;
 import org.apache.beam.sdk.values.PCollection;
@@ -89,7 +88,8 @@ public final class OfflineDataflow {
    */
   public static DataflowJob translate(Pipeline p) throws IOException {
     DataflowPipelineOptions o = p.getOptions().as(DataflowPipelineOptions.class);
-    p.replaceAll(List.of(PTransformOverride.of(PTransformMatchers.classEqualTo(KafkaIO.Read.class), new OfflineKafkaRead<>())));
+    // KafkaIO.Read is an AutoValue class: match by type, not by class.
+    p.replaceAll(List.of(PTransformOverride.of(t -> t.getTransform() instanceof KafkaIO.Read, new OfflineKafkaRead<>())));
     p.run();
     Path json = Path.of(o.getTemplateLocation());
     byte[] proto = ((KeepingStager) o.getStager()).staged(PIPELINE_PROTO);

@@ -5,6 +5,7 @@ import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.hasItem;
 import static org.hamcrest.Matchers.is;
+import static org.hamcrest.Matchers.startsWith;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
@@ -85,8 +86,12 @@ class DataflowDryRunTest {
 
     DataflowJob job = assertTimeoutPreemptively(OFFLINE, () -> DataflowDryRun.run(args.toArray(String[]::new)));
 
-    assertThat(job.problems().size(), equalTo(1));
-    assertThat(job.summary(), containsString("problems: 1"));
+    // Every stateful step of the speed layer keeps a MapState (labeling, dedup, as-of, attach, snapshots).
+    long withMapState = job.statefulSteps().stream().filter(s -> s.states().containsValue("map")).count();
+    assertThat(withMapState, equalTo(11L));
+    assertThat(job.problems().size(), equalTo(11));
+    assertThat(job.problems(), hasItem(startsWith(PipelinesOnDataflowTest.SPEED_LABEL_STEP + " keeps MapState")));
+    assertThat(job.summary(), containsString("problems: 11"));
   }
 
   @Test
@@ -121,7 +126,9 @@ class DataflowDryRunTest {
     assertThat(pool.path("machineType").asText(), equalTo("n2-standard-4"));
     assertThat(pool.path("autoscalingSettings").path("algorithm").asText(), equalTo("AUTOSCALING_ALGORITHM_BASIC"));
     assertThat(pool.path("autoscalingSettings").path("maxNumWorkers").asInt(), equalTo(20));
-    assertThat(job.path("projectId").asText(), equalTo("my-gcp-project"));
+    JsonNode options = job.path("environment").path("sdkPipelineOptions").path("options");
+    assertThat(options.path("project").asText(), equalTo("my-gcp-project"));
+    assertThat(options.path("region").asText(), equalTo("us-central1"));
   }
 
   private static List<String> speedArgs(Path dir) {
