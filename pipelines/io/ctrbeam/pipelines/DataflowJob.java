@@ -189,7 +189,10 @@ public final class DataflowJob {
       s.append("  ").append(st.name()).append("  state ").append(st.states())
           .append(" timers ").append(st.timers()).append('\n');
     }
-    List<Windowing> windows = windowing().stream().filter(w -> !w.windowFn().equals("global_windows")).toList();
+    // Reshuffle's SetIdentityWindow only restores the windows it found: not the user's windowing.
+    List<Windowing> windows = windowing().stream()
+        .filter(w -> !w.windowFn().equals("global_windows") && !w.name().contains("/SetIdentityWindow/"))
+        .toList();
     s.append("windowing (non-global): ").append(windows.size()).append('\n');
     for (Windowing w : windows) {
       s.append("  ").append(w.name()).append("  ").append(w.windowFn()).append('\n');

@@ -74,6 +74,9 @@ class DataflowDryRunTest {
     assertThat(summary, containsString("runner: Runner v1, Streaming Engine"));
     assertThat(summary, containsString(PipelinesOnDataflowTest.SPEED_LABEL_STEP + "  state " + PipelinesOnDataflowTest.LABEL_STATE + " timers {due=event-time}"));
     assertThat(summary, containsString("problems: none found"));
+    // Dead letters and corrections per --fileWindow (10m), quality per --qualityWindow (1h) for impressions and clicks.
+    assertThat(summary, containsString("windowing (non-global): 4\n"));
+    assertThat(summary, containsString("WriteDeadLetters/FixedWindows/Window.Assign  fixed_windows 600s"));
   }
 
   @Test
