@@ -54,7 +54,7 @@ public final class DataflowDryRun {
     try {
       job = run(args);
     } catch (UnsupportedOperationException | IllegalArgumentException | IllegalStateException e) {
-      System.err.println("Dataflow dry run FAILED: the job would be refused at submission.");
+      System.err.println("Dataflow dry run FAILED: this job cannot be submitted as given.");
       System.err.println(e.getMessage());
       System.exit(1);
       return;
@@ -83,9 +83,9 @@ public final class DataflowDryRun {
     o.setStreaming(speed || o.isStreaming());
     Pipeline p = Pipeline.create(o);
     if (speed) {
-      SpeedLayerPipeline.build(p, o.as(SpeedLayerOptions.class));
+      SpeedLayerPipeline.build(p, (SpeedLayerOptions) o);
     } else {
-      TrainingDataPipeline.build(p, o.as(TrainingDataOptions.class));
+      TrainingDataPipeline.build(p, (TrainingDataOptions) o);
     }
     DataflowJob job = OfflineDataflow.translate(p);
     System.out.println("Dataflow dry run of the " + o.getLayer() + " layer (offline; nothing was submitted)");

@@ -121,7 +121,7 @@ public final class SpeedLayerPipeline {
           WriteKafkaJson.<TrainingExample>to(o.getBootstrapServers(), o.getLabelsTopic())
               .withKeyFn(TrainingExample::getImpressionId));
     }
-    if (!o.getOutput().isEmpty()) {
+    if (o.getOutput() != null && !o.getOutput().isEmpty()) {
       String out = TrainingDataPipeline.trimSlash(o.getOutput());
       Duration window = Durations.parse(o.getFileWindow());
       PCollectionList.of(deadLetters)
