@@ -77,8 +77,9 @@ public interface SpeedLayerOptions extends CtrOptions, RedisOptions, StreamingOp
 
   void setLabelsTopic(String value);
 
-  @Description("Directory for dead letters and label corrections (JSON lines, per window); empty for none")
-  @Default.String("")
+  // No @Default: Beam requires one on every registered options interface with an "output" getter
+  // or on none, and the batch entry points' output is required.
+  @Description("Directory for dead letters and label corrections (JSON lines, per window); unset for none")
   String getOutput();
 
   void setOutput(String value);

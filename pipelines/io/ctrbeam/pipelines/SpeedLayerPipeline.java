@@ -150,7 +150,7 @@ public final class SpeedLayerPipeline {
           WriteKafkaJson.<TrainingExample>to(o.getBootstrapServers(), o.getLabelsTopic())
               .withKeyFn(TrainingExample::getImpressionId));
     }
-    if (!o.getOutput().isEmpty()) {
+    if (o.getOutput() != null && !o.getOutput().isEmpty()) {
       String out = TrainingDataPipeline.trimSlash(o.getOutput());
       writeFiles(
           PCollectionList.of(deadLetters).apply("FlattenDeadLetters", Flatten.pCollections()),

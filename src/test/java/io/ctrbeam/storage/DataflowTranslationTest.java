@@ -50,7 +50,7 @@ class DataflowTranslationTest {
             Create.of(TestSnapshots.snapshot("user", "u1", Examples.T0, 1, 0))
                 .withCoder(AvroCoder.of(FeatureSnapshot.class)));
     features.apply("WriteFeatures", WriteFeatureSnapshots.to("gs://ctr-beam-offline/out/features"));
-    features.apply("WriteFeaturesToRedis", WriteFeaturesToRedis.to("10.0.0.1", 6379));
+    features.apply("WriteFeaturesToRedis", WriteFeaturesToRedis.to("127.0.0.1", 6379));
 
     JsonNode job = DataflowOffline.translate(p, options);
     List<String> names = DataflowOffline.stepUserNames(job);
