@@ -53,6 +53,7 @@ public final class ReadmeSmoke {
     EXPECTED.put("PropensityErrorTable", "\\| position \\| truth \\| naive");
     EXPECTED.put("DataQualityReport", "quality page: ");
     EXPECTED.put("io.ctrbeam.pipelines.Benchmark", "correct=true");
+    EXPECTED.put("DataflowDryRun", "(?s)Dataflow dry run of the .*job type: JOB_TYPE_");
     EXPECTED.put("package", "");
     // CtrJob: the demo (exec:java without a main class, or the bundled jar's main).
     EXPECTED.put("--workDir=demo-output", "(?s)progress done.*generator truth vs measured");

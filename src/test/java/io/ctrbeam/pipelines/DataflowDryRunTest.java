@@ -76,7 +76,7 @@ class DataflowDryRunTest {
     assertThat(summary, containsString(PipelinesOnDataflowTest.SPEED_LABEL_STEP + "  state " + PipelinesOnDataflowTest.LABEL_STATE + " timers {due=event-time}"));
     assertThat(summary, containsString("problems: none found"));
     // Dead letters and corrections per --fileWindow (10m), quality per --qualityWindow (1h) for impressions and clicks.
-    assertThat(summary, containsString("windowing (non-global): 4\n"));
+    assertThat(summary, containsString("windowing (non-global): 2\n"));
     assertThat(summary, containsString("QualityPerWindowImpressions/FixedWindows/Window.Assign  fixed_windows 3600s"));
     // dead letters and corrections are written in the global window (late ones too)
     assertThat(summary, not(containsString("WriteDeadLetters/FixedWindows")));

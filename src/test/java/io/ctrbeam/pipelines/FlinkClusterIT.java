@@ -8,6 +8,7 @@ import static org.hamcrest.Matchers.hasItem;
 import static org.hamcrest.Matchers.startsWith;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.ctrbeam.baseline.RowComparison;
 import io.ctrbeam.generate.GeneratedLogs;
 import io.ctrbeam.generate.RecordType;
@@ -23,9 +24,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import org.apache.avro.generic.GenericRecord;
-import org.apache.beam.runners.dataflow.options.DataflowPipelineOptions;
-import org.apache.beam.sdk.Pipeline;
-import org.apache.beam.sdk.options.PipelineOptionsFactory;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -112,14 +110,15 @@ class FlinkClusterIT {
         equalTo(PipelineFixtures.jsonLines(onDirect.resolve("dead_letters"))));
 
     mark("checks");
-    // Dataflow, offline, from the same options (the test's class path stands in for the jar's).
-    List<String> dataflow = new ArrayList<>(options);
-    dataflow.add("--output=" + dir.resolve("out-dataflow"));
-    PipelineOptionsFactory.register(TrainingDataOptions.class);
-    DataflowPipelineOptions df = DataflowOffline.options(dir.resolve("job.json"), dataflow.toArray(new String[0]));
-    Pipeline p = Pipeline.create(df);
-    TrainingDataPipeline.build(p, df.as(TrainingDataOptions.class));
-    JsonNode dfJob = DataflowOffline.translate(p, df);
+    // Dataflow, offline, from the same jar and options: its dry run builds the job, submits nothing.
+    List<String> dryRun = new ArrayList<>(options);
+    Path jobJson = dir.resolve("dataflow/job.json");
+    dryRun.addAll(List.of("--layer=batch", "--jobFile=" + jobJson, "--output=" + dir.resolve("out-dataflow")));
+    try (BundledJar.Run run = BundledJar.start(dir.resolve("dataflow.log"), "io.ctrbeam.pipelines.DataflowDryRun", dryRun)) {
+      assertThat(run.log(), run.waitFor(120), equalTo(0));
+      assertThat(run.log(), containsString("JOB_TYPE_BATCH"));
+    }
+    JsonNode dfJob = new ObjectMapper().readTree(jobJson.toFile());
     mark("dataflow translation");
     assertThat(dfJob.path("type").asText(), equalTo("JOB_TYPE_BATCH"));
     List<String> steps = DataflowOffline.stepUserNames(dfJob);
