@@ -113,7 +113,8 @@ class FlinkClusterIT {
     // Dataflow, offline, from the same jar and options: its dry run builds the job, submits nothing.
     List<String> dryRun = new ArrayList<>(options);
     Path jobJson = dir.resolve("dataflow/job.json");
-    dryRun.addAll(List.of("--layer=batch", "--jobFile=" + jobJson, "--output=" + dir.resolve("out-dataflow")));
+    dryRun.addAll(List.of("--layer=batch", "--jobFile=" + jobJson, "--output=" + dir.resolve("out-dataflow"),
+        "--project=ctr-beam-offline", "--region=us-central1", "--tempLocation=gs://ctr-beam-offline/tmp"));
     try (BundledJar.Run run = BundledJar.start(dir.resolve("dataflow.log"), "io.ctrbeam.pipelines.DataflowDryRun", dryRun)) {
       assertThat(run.log(), run.waitFor(120), equalTo(0));
       assertThat(run.log(), containsString("JOB_TYPE_BATCH"));
