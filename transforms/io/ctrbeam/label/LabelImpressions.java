@@ -194,12 +194,14 @@ public final class LabelImpressions extends PTransform<LabelInputs, LabelResult>
         lateness.getMillis());
   }
 
-  /** The rules of the conversion join: FAKE_NEGATIVE stays so, the other modes WAIT. */
+  /**
+   * The rules of the conversion join, WAIT in every mode: the click mode decides when rows go out,
+   * and a clicked row has one conversion label (one positive row per clicked impression).
+   */
   public LabelRules conversionRules() {
-    LabelMode m = mode == LabelMode.FAKE_NEGATIVE ? LabelMode.FAKE_NEGATIVE : LabelMode.WAIT;
     return new LabelRules(
-        OutcomeStage.CONVERSION, m, conversionWindow.getMillis(), conversionWait.getMillis(),
-        tau.getMillis(), lateness.getMillis());
+        OutcomeStage.CONVERSION, LabelMode.WAIT, conversionWindow.getMillis(),
+        conversionWait.getMillis(), tau.getMillis(), lateness.getMillis());
   }
 
   @Override
@@ -240,29 +242,39 @@ public final class LabelImpressions extends PTransform<LabelInputs, LabelResult>
     PCollectionList<DeadLetter> dls = PCollectionList.of(clicked.get(OutcomeJoin.DEAD_LETTERS));
     PCollectionList<LabelCorrection> corrs = PCollectionList.of(clicked.get(OutcomeJoin.CORRECTIONS));
     if (conversions && in.conversions() != null) {
-      LabelRules convRules = conversionRules();
-      TupleTag<TrainingExample> eligible = new TupleTag<TrainingExample>("clickedRows") {};
-      TupleTag<TrainingExample> passing = new TupleTag<TrainingExample>("unclickedRows") {};
-      PCollectionTuple split =
-          rows.apply(
-              "SplitClicked",
-              ParDo.of(new SplitFn(eligible, passing)).withOutputTags(eligible, TupleTagList.of(passing)));
       PCollection<Outcome> convs =
           in.conversions()
               .apply("ConversionsToOutcomes", ParDo.of(new ConversionOutcomeFn()))
               .setCoder(Outcome.OutcomeCoder.of());
-      PCollectionTuple converted =
-          PCollectionTuple.of(
-                  OutcomeJoin.PRIMARIES,
-                  split.get(eligible).setCoder(TrainingRows.CODER))
-              .and(OutcomeJoin.OUTCOMES, convs)
-              .apply(
-                  "LabelConversions",
-                  OutcomeJoin.of(convRules, buckets).withStatefulInBatch(statefulInBatch));
-      rows =
-          PCollectionList.of(split.get(passing).setCoder(TrainingRows.CODER))
-              .and(converted.get(OutcomeJoin.ROWS))
-              .apply("FlattenConverted", Flatten.pCollections());
+      PCollectionTuple converted;
+      if (bounded && !statefulInBatch) {
+        // Batch: both labels on one row, so clicked rows wait for their conversion.
+        TupleTag<TrainingExample> eligible = new TupleTag<TrainingExample>("clickedRows") {};
+        TupleTag<TrainingExample> passing = new TupleTag<TrainingExample>("unclickedRows") {};
+        PCollectionTuple split =
+            rows.apply(
+                "SplitClicked",
+                ParDo.of(new SplitFn(eligible, passing))
+                    .withOutputTags(eligible, TupleTagList.of(passing)));
+        converted =
+            PCollectionTuple.of(OutcomeJoin.PRIMARIES, split.get(eligible).setCoder(TrainingRows.CODER))
+                .and(OutcomeJoin.OUTCOMES, convs)
+                .apply("LabelConversions", OutcomeJoin.of(conversionRules(), buckets));
+        rows =
+            PCollectionList.of(split.get(passing).setCoder(TrainingRows.CODER))
+                .and(converted.get(OutcomeJoin.ROWS))
+                .apply("FlattenConverted", Flatten.pCollections());
+      } else {
+        // Streaming: rows go out with their click label; conversions follow as updates.
+        PCollection<TrainingExample> clickedKeys =
+            rows.apply("ClickedKeys", ParDo.of(new ClickedKeyFn())).setCoder(TrainingRows.CODER);
+        converted =
+            PCollectionTuple.of(OutcomeJoin.PRIMARIES, clickedKeys)
+                .and(OutcomeJoin.OUTCOMES, convs)
+                .apply(
+                    "ConversionUpdates",
+                    OutcomeJoin.of(conversionRules().asUpdates(), buckets).withStatefulInBatch(true));
+      }
       dls = dls.and(converted.get(OutcomeJoin.DEAD_LETTERS));
       corrs = corrs.and(converted.get(OutcomeJoin.CORRECTIONS));
     }
@@ -396,6 +408,35 @@ public final class LabelImpressions extends PTransform<LabelInputs, LabelResult>
     @ProcessElement
     public void process(@Element TrainingExample row, MultiOutputReceiver out) {
       out.get(OutcomeStage.CONVERSION.eligible(row) ? eligible : passing).output(row);
+    }
+  }
+
+  /**
+   * What the conversion join of the speed layer holds for a clicked row: its id and times only,
+   * since the row itself has gone out.
+   */
+  private static final class ClickedKeyFn extends DoFn<TrainingExample, TrainingExample> {
+    @ProcessElement
+    public void process(@Element TrainingExample row, OutputReceiver<TrainingExample> out) {
+      if (OutcomeStage.CONVERSION.eligible(row)) {
+        out.output(
+            TrainingExample.newBuilder()
+                .setImpressionId(row.getImpressionId())
+                .setEventTime(row.getEventTime())
+                .setUserId("")
+                .setAdId("")
+                .setPosition(0)
+                .setClicked(1)
+                .setConverted(0)
+                .setClickTime(row.getClickTime())
+                .setLabelTime(row.getLabelTime())
+                .setElapsedMs(0L)
+                .setLabelConfidence(0.0)
+                .setLabelKind(row.getLabelKind())
+                .setHourOfDay(0)
+                .setDayOfWeek(0)
+                .build());
+      }
     }
   }
 

@@ -49,9 +49,21 @@ public final class LabelRules implements Serializable {
   private final long waitMs;
   private final long tauMs;
   private final long latenessMs;
+  private final boolean updates;
 
   public LabelRules(
       OutcomeStage stage, LabelMode mode, long windowMs, long waitMs, long tauMs, long latenessMs) {
+    this(stage, mode, windowMs, waitMs, tauMs, latenessMs, false);
+  }
+
+  private LabelRules(
+      OutcomeStage stage,
+      LabelMode mode,
+      long windowMs,
+      long waitMs,
+      long tauMs,
+      long latenessMs,
+      boolean updates) {
     checkArgument(windowMs > 0, "window must be positive");
     checkArgument(waitMs >= windowMs, "wait T (%s ms) must be >= window W (%s ms)", waitMs, windowMs);
     checkArgument(mode != LabelMode.ELAPSED || (tauMs > 0 && tauMs < waitMs), "need 0 < tau < T");
@@ -62,6 +74,20 @@ public final class LabelRules implements Serializable {
     this.waitMs = waitMs;
     this.tauMs = tauMs;
     this.latenessMs = latenessMs;
+    this.updates = updates;
+  }
+
+  /**
+   * The same rules, but a decided label goes out as an update on the corrections output instead
+   * of a row: the conversion join of the speed layer, whose rows went out with their click label.
+   */
+  public LabelRules asUpdates() {
+    return new LabelRules(stage, mode, windowMs, waitMs, tauMs, latenessMs, true);
+  }
+
+  /** Whether decided labels are updates (corrections) rather than rows. */
+  public boolean updates() {
+    return updates;
   }
 
   public OutcomeStage stage() {
@@ -116,11 +142,22 @@ public final class LabelRules implements Serializable {
   }
 
   /**
-   * Until when a released primary leaves a tombstone: W + T + lateness after it, so that a valid
+   * Until when a decided primary leaves a tombstone: W + T + lateness after it, so that a valid
    * outcome processed while the watermark is at most its own time + T + lateness is recognised.
+   * FAKE_NEGATIVE keeps nothing past t + W: a click processed later is LATE_CLICK.
    */
   public long tombstoneUntil(long primaryTime) {
-    return primaryTime + windowMs + waitMs + latenessMs;
+    return mode == LabelMode.FAKE_NEGATIVE
+        ? primaryTime + windowMs
+        : primaryTime + windowMs + waitMs + latenessMs;
+  }
+
+  /**
+   * FAKE_NEGATIVE: an unmatched outcome processed once the watermark is past its time + W can only
+   * belong to a primary already released, so it is late, not early.
+   */
+  public boolean pastRelease(long outcomeTime, long watermarkLowerBound) {
+    return mode == LabelMode.FAKE_NEGATIVE && watermarkLowerBound >= outcomeTime + windowMs;
   }
 
   /** When a buffered outcome whose primary never came becomes an orphan. */
@@ -133,18 +170,27 @@ public final class LabelRules implements Serializable {
     return watermarkLowerBound >= outcomeTime + waitMs + latenessMs;
   }
 
-  /** Emits the positive row a valid outcome makes, dated by the outcome. */
+  /** Emits the positive row a valid outcome makes (or its update), dated by the outcome. */
   public void emitPositive(TrainingExample row, Outcome o, Sink sink) {
     Counters.attributed(stage).inc();
     Counters.rows(stage, true).inc();
-    sink.example(stage.positive(row, o.timeMs()), o.timeMs());
+    if (updates) {
+      sink.correction(
+          correction(row.getImpressionId(), row.getEventTime().toEpochMilli(), primaryTime(row), o,
+              0, Kind.UPDATE),
+          o.timeMs());
+    } else {
+      sink.example(stage.positive(row, o.timeMs()), o.timeMs());
+    }
   }
 
-  /** Emits the negative row, dated by {@link #negativeAt}. */
+  /** Emits the negative row, dated by {@link #negativeAt}; an update join emits nothing. */
   public void emitNegative(TrainingExample row, Sink sink) {
     long at = negativeAt(stage.primaryTime(row));
     Counters.rows(stage, false).inc();
-    sink.example(stage.negative(row, at), at);
+    if (!updates) {
+      sink.example(stage.negative(row, at), at);
+    }
   }
 
   public long primaryTime(TrainingExample row) {
@@ -167,11 +213,7 @@ public final class LabelRules implements Serializable {
               stage.recordType(), o.outcomeId(), o.primaryId(), delay, windowMs);
       sink.deadLetter(deadLetter(o, stage.reason(v), msg), ts);
     } else if (alreadyPositive) {
-      String msg =
-          String.format(
-              "second %s %s on impression %s, already %s",
-              stage.recordType(), o.outcomeId(), o.primaryId(), stage.labelName());
-      sink.deadLetter(deadLetter(o, Reason.DUPLICATE_ID, msg), ts);
+      duplicateOutcome(o, sink, ts);
     }
     return v;
   }
@@ -186,9 +228,14 @@ public final class LabelRules implements Serializable {
 
   public void droppablyLate(Outcome o, Sink sink, long ts) {
     String msg =
-        String.format(
-            "%s %s on impression %s processed after the lateness horizon (%d ms)",
-            stage.recordType(), o.outcomeId(), o.primaryId(), latenessMs);
+        mode == LabelMode.FAKE_NEGATIVE
+            ? String.format(
+                "%s %s on impression %s processed after its impression's window W closed"
+                    + " (FAKE_NEGATIVE keeps nothing past t + W)",
+                stage.recordType(), o.outcomeId(), o.primaryId())
+            : String.format(
+                "%s %s on impression %s processed after the lateness horizon (%d ms)",
+                stage.recordType(), o.outcomeId(), o.primaryId(), latenessMs);
     sink.deadLetter(deadLetter(o, Reason.LATE_CLICK, msg), ts);
   }
 
@@ -207,19 +254,45 @@ public final class LabelRules implements Serializable {
     sink.deadLetter(dl, ts);
   }
 
-  /** A correction for a valid outcome that came after its primary was emitted as negative. */
-  public LabelCorrection correction(String primaryId, long impressionTime, Outcome o) {
+  /** What a correction changes. */
+  public enum Kind {
+    /** A valid outcome processed after its primary went out as negative: 0 -> 1. */
+    LATE_OUTCOME,
+    /** A valid outcome earlier than the one that dated the positive: its time moves, 1 -> 1. */
+    EARLIER_OUTCOME,
+    /** A label decided after its row went out (speed-layer conversions): 0 -> 1. */
+    UPDATE
+  }
+
+  /**
+   * A correction of this stage's label on the row of {@code primaryId}: the new label is 1, dated
+   * by the outcome, with its delay from the primary's time.
+   */
+  public LabelCorrection correction(
+      String primaryId, long impressionTime, long primaryTime, Outcome o, int oldLabel, Kind kind) {
     Counters.CORRECTIONS.inc();
+    Metrics.counter(NAMESPACE, "corrections_" + kind.name().toLowerCase()).inc();
     return LabelCorrection.newBuilder()
         .setImpressionId(primaryId)
         .setLabel(stage.labelName())
-        .setOldLabel(0)
+        .setOldLabel(oldLabel)
         .setNewLabel(1)
         .setCorrectionTime(Instant.ofEpochMilli(o.timeMs()))
         .setImpressionTime(Instant.ofEpochMilli(impressionTime))
         .setOutcomeId(o.outcomeId())
         .setLabelKind(mode.name())
+        .setDelayMs(o.timeMs() - primaryTime)
+        .setKind(kind.name())
         .build();
+  }
+
+  /** The second valid outcome on a positive primary: a duplicate dead letter. */
+  public void duplicateOutcome(Outcome o, Sink sink, long ts) {
+    String msg =
+        String.format(
+            "second %s %s on impression %s, already %s",
+            stage.recordType(), o.outcomeId(), o.primaryId(), stage.labelName());
+    sink.deadLetter(deadLetter(o, Reason.DUPLICATE_ID, msg), ts);
   }
 
   private DeadLetter deadLetter(Outcome o, Reason reason, String msg) {
@@ -230,8 +303,8 @@ public final class LabelRules implements Serializable {
   @Override
   public String toString() {
     return String.format(
-        "%s %s W=%dms T=%dms tau=%dms lateness=%dms",
-        stage, mode, windowMs, waitMs, tauMs, latenessMs);
+        "%s %s W=%dms T=%dms tau=%dms lateness=%dms%s",
+        stage, mode, windowMs, waitMs, tauMs, latenessMs, updates ? " updates" : "");
   }
 
   /** Beam Metrics counters of the labeler (namespace {@link #NAMESPACE}). */

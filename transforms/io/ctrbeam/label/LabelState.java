@@ -5,9 +5,12 @@ import io.ctrbeam.schema.TrainingExample;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.util.ArrayList;
+import java.util.List;
 import org.apache.beam.sdk.coders.BooleanCoder;
 import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.coders.CustomCoder;
+import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.apache.beam.sdk.coders.VarIntCoder;
 import org.apache.beam.sdk.coders.VarLongCoder;
 
@@ -26,16 +29,65 @@ final class LabelState {
     }
   }
 
-  /** What is left of a released primary: its times and the label last emitted. */
+  /**
+   * What is left of a decided primary: its times, the label last emitted and, for a positive, the
+   * outcome that dated it (so an earlier one processed later can correct it).
+   */
   static final class Tomb {
     final long primaryTime;
     final long impressionTime;
     final int label;
+    final Outcome positive;
 
-    Tomb(long primaryTime, long impressionTime, int label) {
+    Tomb(long primaryTime, long impressionTime, int label, Outcome positive) {
       this.primaryTime = primaryTime;
       this.impressionTime = impressionTime;
       this.label = label;
+      this.positive = positive;
+    }
+
+    Tomb positive(Outcome o) {
+      return new Tomb(primaryTime, impressionTime, 1, o);
+    }
+  }
+
+  /** What a due entry of the time index refers to. */
+  enum DueKind {
+    /** A held primary: its negative or its release. */
+    PENDING,
+    /** A tombstone's expiry. */
+    TOMBSTONE,
+    /** An outcome buffered before its primary: its orphan deadline. */
+    EARLY
+  }
+
+  /** One entry of the time index: an id of some kind, due at a time. */
+  static final class Due {
+    final DueKind kind;
+    final String id;
+    final long at;
+
+    Due(DueKind kind, String id, long at) {
+      this.kind = kind;
+      this.id = id;
+      this.at = at;
+    }
+  }
+
+  /** The entries due within one time slice. */
+  static final class Slice {
+    final List<Due> entries;
+
+    Slice(List<Due> entries) {
+      this.entries = entries;
+    }
+
+    long earliest() {
+      long m = Long.MAX_VALUE;
+      for (Due d : entries) {
+        m = Math.min(m, d.at);
+      }
+      return m;
     }
   }
 
@@ -61,12 +113,42 @@ final class LabelState {
       VarLongCoder.of().encode(t.primaryTime, out);
       VarLongCoder.of().encode(t.impressionTime, out);
       VarIntCoder.of().encode(t.label, out);
+      BooleanCoder.of().encode(t.positive != null, out);
+      if (t.positive != null) {
+        Outcome.OutcomeCoder.of().encode(t.positive, out);
+      }
     }
 
     @Override
     public Tomb decode(InputStream in) throws IOException {
-      return new Tomb(
-          VarLongCoder.of().decode(in), VarLongCoder.of().decode(in), VarIntCoder.of().decode(in));
+      long p = VarLongCoder.of().decode(in);
+      long i = VarLongCoder.of().decode(in);
+      int label = VarIntCoder.of().decode(in);
+      Outcome o = BooleanCoder.of().decode(in) ? Outcome.OutcomeCoder.of().decode(in) : null;
+      return new Tomb(p, i, label, o);
+    }
+  }
+
+  static final class SliceCoder extends CustomCoder<Slice> {
+    @Override
+    public void encode(Slice s, OutputStream out) throws IOException {
+      VarIntCoder.of().encode(s.entries.size(), out);
+      for (Due d : s.entries) {
+        VarIntCoder.of().encode(d.kind.ordinal(), out);
+        StringUtf8Coder.of().encode(d.id, out);
+        VarLongCoder.of().encode(d.at, out);
+      }
+    }
+
+    @Override
+    public Slice decode(InputStream in) throws IOException {
+      int n = VarIntCoder.of().decode(in);
+      List<Due> xs = new ArrayList<>(n);
+      for (int i = 0; i < n; i++) {
+        DueKind k = DueKind.values()[VarIntCoder.of().decode(in)];
+        xs.add(new Due(k, StringUtf8Coder.of().decode(in), VarLongCoder.of().decode(in)));
+      }
+      return new Slice(xs);
     }
   }
 }

@@ -1,12 +1,14 @@
 package io.ctrbeam.label;
 
+import io.ctrbeam.label.LabelState.Due;
+import io.ctrbeam.label.LabelState.DueKind;
 import io.ctrbeam.label.LabelState.Held;
+import io.ctrbeam.label.LabelState.Slice;
 import io.ctrbeam.label.LabelState.Tomb;
 import io.ctrbeam.schema.TrainingExample;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import java.util.Map;
 import org.apache.beam.sdk.coders.ListCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.apache.beam.sdk.coders.VarLongCoder;
@@ -17,7 +19,7 @@ import org.apache.beam.sdk.state.MapState;
 import org.apache.beam.sdk.state.StateSpec;
 import org.apache.beam.sdk.state.StateSpecs;
 import org.apache.beam.sdk.state.TimeDomain;
-import org.apache.beam.sdk.state.Timer;
+import org.apache.beam.sdk.state.TimerMap;
 import org.apache.beam.sdk.state.TimerSpec;
 import org.apache.beam.sdk.state.TimerSpecs;
 import org.apache.beam.sdk.state.ValueState;
@@ -26,73 +28,142 @@ import org.apache.beam.sdk.values.KV;
 import org.joda.time.Instant;
 
 /**
- * The streaming outcome join, one key per hash bucket. Each bucket holds in {@code MapState} the
- * primaries still waiting (pending), the outcomes that came before their primary (early) and the
- * tombstones of released primaries, and has ONE event-time timer set to its earliest deadline, with
- * that deadline as output timestamp. State is bounded by what is in flight within T (+ tombstones
- * within W + T + lateness); the live entry count is the Metrics counter {@code state_entries} and
- * each bucket's size the distribution {@code bucket_state_entries}.
+ * The streaming outcome join, one key per hash bucket. A bucket keeps, per id, the primaries still
+ * waiting ({@code pending}), the outcomes that came before their primary ({@code early}) and what
+ * is left of decided primaries ({@code tombstones}). Every entry is also filed in a time index by
+ * the second it is next due, and each second that holds entries has its own event-time timer (a
+ * {@link TimerMap}): a firing reads only the entries of its second, so it costs O(entries due),
+ * never a scan of the bucket. (Flink's {@code OrderedListState} rebuilds a sorted map of the whole
+ * list on every read, so it is not used.)
+ *
+ * <p>Metrics: {@code state_entries} (live entries, and per kind {@code state_pending}, {@code
+ * state_tombstones}, {@code state_early}) and the distribution {@code due_entries_per_firing}.
  */
 final class StatefulLabelFn extends DoFn<KV<Integer, LabelEvent>, TrainingExample> {
   static final String PENDING = "pending";
   static final String EARLY = "early";
   static final String TOMBS = "tombstones";
-  static final String TIMER_AT = "timerAt";
+  static final String INDEX = "dueIndex";
   static final String WATERMARK_SEEN = "watermarkSeen";
-  static final String SIZE = "size";
-  static final String NEXT_PENDING = "nextPending";
-  static final String NEXT_TOMB = "nextTombstoneExpiry";
-  static final String NEXT_ORPHAN = "nextOrphan";
   static final String DUE = "due";
+  /** The width of one slice of the time index, and so the finest timer granularity. */
+  static final long SLICE_MS = 1000;
 
   private static final Counter STATE_ENTRIES = Metrics.counter(LabelRules.NAMESPACE, "state_entries");
-  private static final Distribution BUCKET_SIZE =
-      Metrics.distribution(LabelRules.NAMESPACE, "bucket_state_entries");
+  private static final Counter STATE_PENDING = Metrics.counter(LabelRules.NAMESPACE, "state_pending");
+  private static final Counter STATE_TOMBS = Metrics.counter(LabelRules.NAMESPACE, "state_tombstones");
+  private static final Counter STATE_EARLY = Metrics.counter(LabelRules.NAMESPACE, "state_early");
+  private static final Distribution DUE_PER_FIRING =
+      Metrics.distribution(LabelRules.NAMESPACE, "due_entries_per_firing");
   private static final Comparator<Outcome> BY_TIME =
       Comparator.comparingLong(Outcome::timeMs).thenComparing(Outcome::outcomeId);
 
   private final LabelRules rules;
   private final JoinTags tags;
 
+  /** Primaries waiting for an outcome, by id, until their release time. */
   @StateId(PENDING)
   private final StateSpec<MapState<String, Held>> pendingSpec =
       StateSpecs.map(StringUtf8Coder.of(), new LabelState.HeldCoder());
 
+  /** Outcomes processed before their primary, by primary id, until their orphan deadline. */
   @StateId(EARLY)
   private final StateSpec<MapState<String, List<Outcome>>> earlySpec =
       StateSpecs.map(StringUtf8Coder.of(), ListCoder.of(Outcome.OutcomeCoder.of()));
 
+  /** Decided primaries, by id, until {@link LabelRules#tombstoneUntil}. */
   @StateId(TOMBS)
   private final StateSpec<MapState<String, Tomb>> tombSpec =
       StateSpecs.map(StringUtf8Coder.of(), new LabelState.TombCoder());
 
-  @StateId(TIMER_AT)
-  private final StateSpec<ValueState<Long>> timerAtSpec = StateSpecs.value(VarLongCoder.of());
+  /** The time index: slice start -> the entries due in that slice. */
+  @StateId(INDEX)
+  private final StateSpec<MapState<Long, Slice>> indexSpec =
+      StateSpecs.map(VarLongCoder.of(), new LabelState.SliceCoder());
 
+  /** The highest timer time fired: a lower bound of the watermark, for droppably late outcomes. */
   @StateId(WATERMARK_SEEN)
   private final StateSpec<ValueState<Long>> wmSpec = StateSpecs.value(VarLongCoder.of());
 
-  @StateId(SIZE)
-  private final StateSpec<ValueState<Long>> sizeSpec = StateSpecs.value(VarLongCoder.of());
-
-  /** The earliest due time of the pending primaries: they are scanned only on fires that reach it. */
-  @StateId(NEXT_PENDING)
-  private final StateSpec<ValueState<Long>> nextPendingSpec = StateSpecs.value(VarLongCoder.of());
-
-  /** The earliest tombstone expiry: tombstones are scanned only on fires that reach it. */
-  @StateId(NEXT_TOMB)
-  private final StateSpec<ValueState<Long>> nextTombSpec = StateSpecs.value(VarLongCoder.of());
-
-  /** The earliest orphan deadline of the buffered outcomes, likewise. */
-  @StateId(NEXT_ORPHAN)
-  private final StateSpec<ValueState<Long>> nextOrphanSpec = StateSpecs.value(VarLongCoder.of());
-
-  @TimerId(DUE)
-  private final TimerSpec dueSpec = TimerSpecs.timer(TimeDomain.EVENT_TIME);
+  /** One timer per slice of the index that holds entries, at its earliest due time. */
+  @TimerFamily(DUE)
+  private final TimerSpec dueSpec = TimerSpecs.timerMap(TimeDomain.EVENT_TIME);
 
   StatefulLabelFn(LabelRules rules, JoinTags tags) {
     this.rules = rules;
     this.tags = tags;
+  }
+
+  /** The state cells of one bucket, and the changes of one call to them. */
+  private final class Bucket {
+    final MapState<String, Held> pending;
+    final MapState<String, List<Outcome>> early;
+    final MapState<String, Tomb> tombs;
+    final MapState<Long, Slice> index;
+    final TimerMap timers;
+    final JoinTags.Out out;
+    final long floor;
+    long dPending;
+    long dTombs;
+    long dEarly;
+
+    Bucket(
+        MapState<String, Held> pending,
+        MapState<String, List<Outcome>> early,
+        MapState<String, Tomb> tombs,
+        MapState<Long, Slice> index,
+        TimerMap timers,
+        JoinTags.Out out,
+        long floor) {
+      this.pending = pending;
+      this.early = early;
+      this.tombs = tombs;
+      this.index = index;
+      this.timers = timers;
+      this.out = out;
+      this.floor = floor;
+    }
+
+    /** Files an entry under its slice; moves the slice's timer earlier when it must. */
+    void file(DueKind kind, String id, long at) {
+      long when = Math.max(at, floor);
+      long slice = Math.floorDiv(when, SLICE_MS) * SLICE_MS;
+      Slice s = index.get(slice).read();
+      List<Due> entries = s == null ? new ArrayList<>(1) : new ArrayList<>(s.entries);
+      long before = s == null ? Long.MAX_VALUE : s.earliest();
+      entries.add(new Due(kind, id, when));
+      index.put(slice, new Slice(entries));
+      if (when < before) {
+        Instant i = new Instant(when);
+        timers.get(Long.toString(slice)).withOutputTimestamp(i).set(i);
+      }
+    }
+
+    void tomb(String id, Tomb t) {
+      tombs.put(id, t);
+      file(DueKind.TOMBSTONE, id, rules.tombstoneUntil(t.primaryTime));
+    }
+
+    void hold(String id, Held h, long t) {
+      pending.put(id, h);
+      file(DueKind.PENDING, id, dueOf(h, t));
+    }
+
+    void track() {
+      long d = dPending + dTombs + dEarly;
+      if (d != 0) {
+        STATE_ENTRIES.inc(d);
+      }
+      if (dPending != 0) {
+        STATE_PENDING.inc(dPending);
+      }
+      if (dTombs != 0) {
+        STATE_TOMBS.inc(dTombs);
+      }
+      if (dEarly != 0) {
+        STATE_EARLY.inc(dEarly);
+      }
+    }
   }
 
   @ProcessElement
@@ -102,240 +173,229 @@ final class StatefulLabelFn extends DoFn<KV<Integer, LabelEvent>, TrainingExampl
       @StateId(PENDING) MapState<String, Held> pending,
       @StateId(EARLY) MapState<String, List<Outcome>> early,
       @StateId(TOMBS) MapState<String, Tomb> tombs,
-      @StateId(TIMER_AT) ValueState<Long> timerAt,
+      @StateId(INDEX) MapState<Long, Slice> index,
       @StateId(WATERMARK_SEEN) ValueState<Long> wmSeen,
-      @StateId(SIZE) ValueState<Long> size,
-      @StateId(NEXT_PENDING) ValueState<Long> nextPending,
-      @StateId(NEXT_TOMB) ValueState<Long> nextTomb,
-      @StateId(NEXT_ORPHAN) ValueState<Long> nextOrphan,
-      @TimerId(DUE) Timer due,
+      @TimerFamily(DUE) TimerMap timers,
       MultiOutputReceiver receiver) {
-    JoinTags.Out out = tags.sink(receiver, ts);
+    Bucket b =
+        new Bucket(pending, early, tombs, index, timers, tags.sink(receiver, ts), ts.getMillis());
     LabelEvent e = element.getValue();
-    long delta = 0;
-    long nextDue = Long.MAX_VALUE;
     if (e.primary() != null) {
-      TrainingExample row = e.primary();
-      String id = row.getImpressionId();
-      if (pending.get(id).read() != null || tombs.get(id).read() != null) {
-        rules.duplicatePrimary(row, out, ts.getMillis());
-        return;
-      }
-      long t = rules.primaryTime(row);
-      Held held = new Held(row, rules.mode() == LabelMode.FAKE_NEGATIVE);
-      if (held.negEmitted) {
-        rules.emitNegative(row, out);
-      }
-      List<Outcome> buffered = early.get(id).read();
-      boolean positive = false;
-      if (buffered != null) {
-        early.remove(id);
-        delta -= buffered.size();
-        List<Outcome> sorted = new ArrayList<>(buffered);
-        sorted.sort(BY_TIME);
-        for (Outcome o : sorted) {
-          if (positive) {
-            rules.judge(t, o, true, out, o.timeMs());
-          } else if (rules.judge(t, o, false, out, o.timeMs()) == LabelRules.Verdict.VALID) {
-            rules.emitPositive(row, o, out);
-            positive = true;
-          }
-        }
-      }
-      if (positive) {
-        tombs.put(id, new Tomb(t, row.getEventTime().toEpochMilli(), 1));
-        nextDue = lower(nextTomb, rules.tombstoneUntil(t));
-      } else {
-        pending.put(id, held);
-        nextDue = lower(nextPending, dueOf(held, t));
-      }
-      delta += 1;
+      onPrimary(b, e.primary(), ts.getMillis());
     } else {
-      Outcome o = e.outcome();
-      String id = o.primaryId();
-      Held held = pending.get(id).read();
-      Tomb tomb = held == null ? tombs.get(id).read() : null;
-      if (held != null) {
-        long t = rules.primaryTime(held.row);
-        if (rules.judge(t, o, false, out, o.timeMs()) == LabelRules.Verdict.VALID) {
-          rules.emitPositive(held.row, o, out);
-          pending.remove(id);
-          tombs.put(id, new Tomb(t, held.row.getEventTime().toEpochMilli(), 1));
-          nextDue = lower(nextTomb, rules.tombstoneUntil(t));
-        }
-      } else if (tomb != null) {
-        boolean wasPositive = tomb.label == 1;
-        if (rules.judge(tomb.primaryTime, o, wasPositive, out, o.timeMs())
-                == LabelRules.Verdict.VALID
-            && !wasPositive) {
-          out.correction(rules.correction(id, tomb.impressionTime, o), o.timeMs());
-          tombs.put(id, new Tomb(tomb.primaryTime, tomb.impressionTime, 1));
-        }
-      } else {
-        Long wm = wmSeen.read();
-        if (wm != null && rules.droppablyLate(o.timeMs(), wm)) {
-          rules.droppablyLate(o, out, o.timeMs());
-        } else {
-          List<Outcome> buffered = early.get(id).read();
-          List<Outcome> next = buffered == null ? new ArrayList<>(1) : new ArrayList<>(buffered);
-          next.add(o);
-          early.put(id, next);
-          delta += 1;
-          nextDue = lower(nextOrphan, rules.orphanAt(o.timeMs()));
-        }
-      }
+      onOutcome(b, e.outcome(), wmSeen.read());
     }
-    if (nextDue != Long.MAX_VALUE) {
-      Long current = timerAt.read();
-      if (current == null || nextDue < current) {
-        Instant at = new Instant(nextDue);
-        due.withOutputTimestamp(at).set(at);
-        timerAt.write(nextDue);
-      }
-    }
-    track(size, delta);
+    b.track();
   }
 
-  @OnTimer(DUE)
+  /** A primary: refused if seen, else matched with the outcomes that came before it, or held. */
+  private void onPrimary(Bucket b, TrainingExample row, long ts) {
+    String id = row.getImpressionId();
+    if (b.pending.get(id).read() != null || b.tombs.get(id).read() != null) {
+      rules.duplicatePrimary(row, b.out, ts);
+      return;
+    }
+    long t = rules.primaryTime(row);
+    Held held = new Held(row, rules.mode() == LabelMode.FAKE_NEGATIVE);
+    if (held.negEmitted) {
+      rules.emitNegative(row, b.out);
+    }
+    Outcome first = null;
+    List<Outcome> buffered = b.early.get(id).read();
+    if (buffered != null) {
+      b.early.remove(id);
+      b.dEarly -= buffered.size();
+      List<Outcome> sorted = new ArrayList<>(buffered);
+      sorted.sort(BY_TIME);
+      for (Outcome o : sorted) {
+        if (rules.judge(t, o, first != null, b.out, o.timeMs()) == LabelRules.Verdict.VALID
+            && first == null) {
+          rules.emitPositive(row, o, b.out);
+          first = o;
+        }
+      }
+    }
+    if (first != null) {
+      b.tomb(id, new Tomb(t, row.getEventTime().toEpochMilli(), 1, first));
+      b.dTombs++;
+    } else {
+      b.hold(id, held, t);
+      b.dPending++;
+    }
+  }
+
+  /** An outcome: matched with its held primary, checked against its tombstone, or buffered. */
+  private void onOutcome(Bucket b, Outcome o, Long wm) {
+    String id = o.primaryId();
+    Held held = b.pending.get(id).read();
+    if (held != null) {
+      long t = rules.primaryTime(held.row);
+      if (rules.judge(t, o, false, b.out, o.timeMs()) == LabelRules.Verdict.VALID) {
+        rules.emitPositive(held.row, o, b.out);
+        b.pending.remove(id);
+        b.dPending--;
+        b.tomb(id, new Tomb(t, held.row.getEventTime().toEpochMilli(), 1, o));
+        b.dTombs++;
+      }
+      return;
+    }
+    Tomb tomb = b.tombs.get(id).read();
+    if (tomb != null) {
+      onDecided(b, id, tomb, o);
+    } else if (wm != null
+        && (rules.droppablyLate(o.timeMs(), wm) || rules.pastRelease(o.timeMs(), wm))) {
+      rules.droppablyLate(o, b.out, o.timeMs());
+    } else {
+      List<Outcome> buffered = b.early.get(id).read();
+      List<Outcome> next = buffered == null ? new ArrayList<>(1) : new ArrayList<>(buffered);
+      next.add(o);
+      b.early.put(id, next);
+      b.dEarly++;
+      b.file(DueKind.EARLY, id, rules.orphanAt(o.timeMs()));
+    }
+  }
+
+  /**
+   * An outcome on a decided primary. After a negative, a valid one is a late outcome: a
+   * correction 0 -> 1. After a positive, a valid one earlier than the outcome that dated it
+   * corrects the time (1 -> 1) and makes that outcome the duplicate, as in batch; others are
+   * duplicates or out of the window.
+   */
+  private void onDecided(Bucket b, String id, Tomb tomb, Outcome o) {
+    if (tomb.label == 0) {
+      if (rules.judge(tomb.primaryTime, o, false, b.out, o.timeMs()) == LabelRules.Verdict.VALID) {
+        LabelRules.Kind kind = rules.updates() ? LabelRules.Kind.UPDATE : LabelRules.Kind.LATE_OUTCOME;
+        b.out.correction(
+            rules.correction(id, tomb.impressionTime, tomb.primaryTime, o, 0, kind), o.timeMs());
+        b.tombs.put(id, tomb.positive(o));
+      }
+      return;
+    }
+    Outcome dated = tomb.positive;
+    boolean earlier =
+        dated != null
+            && rules.classify(tomb.primaryTime, o.timeMs()) == LabelRules.Verdict.VALID
+            && BY_TIME.compare(o, dated) < 0;
+    if (earlier) {
+      b.out.correction(
+          rules.correction(
+              id, tomb.impressionTime, tomb.primaryTime, o, 1, LabelRules.Kind.EARLIER_OUTCOME),
+          o.timeMs());
+      rules.duplicateOutcome(dated, b.out, dated.timeMs());
+      b.tombs.put(id, tomb.positive(o));
+    } else {
+      rules.judge(tomb.primaryTime, o, true, b.out, o.timeMs());
+    }
+  }
+
+  @OnTimerFamily(DUE)
   public void onDue(
+      @TimerId String timerId,
       OnTimerContext ctx,
       @StateId(PENDING) MapState<String, Held> pending,
       @StateId(EARLY) MapState<String, List<Outcome>> early,
       @StateId(TOMBS) MapState<String, Tomb> tombs,
-      @StateId(TIMER_AT) ValueState<Long> timerAt,
+      @StateId(INDEX) MapState<Long, Slice> index,
       @StateId(WATERMARK_SEEN) ValueState<Long> wmSeen,
-      @StateId(SIZE) ValueState<Long> size,
-      @StateId(NEXT_PENDING) ValueState<Long> nextPending,
-      @StateId(NEXT_TOMB) ValueState<Long> nextTomb,
-      @StateId(NEXT_ORPHAN) ValueState<Long> nextOrphan,
-      @TimerId(DUE) Timer due,
+      @TimerFamily(DUE) TimerMap timers,
       MultiOutputReceiver receiver) {
     long f = ctx.fireTimestamp().getMillis();
     Long seen = wmSeen.read();
     wmSeen.write(seen == null ? f : Math.max(seen, f));
-    JoinTags.Out out = tags.sink(receiver, ctx.timestamp());
-    long delta = 0;
-    Long pendingAt = nextPending.read();
-    if (pendingAt != null && pendingAt <= f) {
-      long nextP = Long.MAX_VALUE;
-      List<Map.Entry<String, Held>> pendingNow = new ArrayList<>();
-      pending.entries().read().forEach(pendingNow::add);
-      for (Map.Entry<String, Held> en : pendingNow) {
-        Held held = en.getValue();
-        long t = rules.primaryTime(held.row);
-        boolean neg = held.negEmitted;
-        if (!neg && rules.negativeAt(t) <= f) {
-          rules.emitNegative(held.row, out);
-          neg = true;
-        }
-        if (rules.releaseAt(t) <= f) {
-          pending.remove(en.getKey());
-          tombs.put(en.getKey(), new Tomb(t, held.row.getEventTime().toEpochMilli(), 0));
-          lower(nextTomb, rules.tombstoneUntil(t));
-        } else {
-          if (neg != held.negEmitted) {
-            held = new Held(held.row, true);
-            pending.put(en.getKey(), held);
-          }
-          nextP = Math.min(nextP, dueOf(held, t));
-        }
-      }
-      write(nextPending, nextP);
+    Bucket b =
+        new Bucket(pending, early, tombs, index, timers, tags.sink(receiver, ctx.timestamp()), f);
+    long slice = Long.parseLong(timerId);
+    Slice s = index.get(slice).read();
+    if (s == null) {
+      return;
     }
-
-    Long tombAt = nextTomb.read();
-    if (tombAt != null && tombAt <= f) {
-      long nextT = Long.MAX_VALUE;
-      List<Map.Entry<String, Tomb>> tombsNow = new ArrayList<>();
-      tombs.entries().read().forEach(tombsNow::add);
-      for (Map.Entry<String, Tomb> en : tombsNow) {
-        long until = rules.tombstoneUntil(en.getValue().primaryTime);
-        if (until <= f) {
-          tombs.remove(en.getKey());
-          delta -= 1;
-        } else {
-          nextT = Math.min(nextT, until);
-        }
-      }
-      write(nextTomb, nextT);
+    List<Due> now = new ArrayList<>();
+    List<Due> later = new ArrayList<>();
+    for (Due d : s.entries) {
+      (d.at <= f ? now : later).add(d);
     }
-
-    Long orphanAt0 = nextOrphan.read();
-    if (orphanAt0 != null && orphanAt0 <= f) {
-      long nextO = Long.MAX_VALUE;
-      List<Map.Entry<String, List<Outcome>>> earlyNow = new ArrayList<>();
-      early.entries().read().forEach(earlyNow::add);
-      for (Map.Entry<String, List<Outcome>> en : earlyNow) {
-        List<Outcome> keep = new ArrayList<>();
-        for (Outcome o : en.getValue()) {
-          long orphanAt = rules.orphanAt(o.timeMs());
-          if (orphanAt <= f) {
-            rules.orphan(o, out, orphanAt);
-            delta -= 1;
-          } else {
-            keep.add(o);
-            nextO = Math.min(nextO, orphanAt);
-          }
-        }
-        if (keep.isEmpty()) {
-          early.remove(en.getKey());
-        } else if (keep.size() != en.getValue().size()) {
-          early.put(en.getKey(), keep);
-        }
-      }
-      write(nextOrphan, nextO);
-    }
-    long next =
-        Math.min(orDefault(nextPending), Math.min(orDefault(nextTomb), orDefault(nextOrphan)));
-
-    if (next == Long.MAX_VALUE) {
-      timerAt.clear();
+    DUE_PER_FIRING.update(now.size());
+    if (later.isEmpty()) {
+      index.remove(slice);
     } else {
-      Instant at = new Instant(next);
-      due.withOutputTimestamp(at).set(at);
-      timerAt.write(next);
+      Slice rest = new Slice(later);
+      index.put(slice, rest);
+      Instant at = new Instant(rest.earliest());
+      timers.get(timerId).withOutputTimestamp(at).set(at);
     }
-    track(size, delta);
+    for (Due d : now) {
+      switch (d.kind) {
+        case PENDING:
+          duePending(b, d.id, f);
+          break;
+        case TOMBSTONE:
+          dueTomb(b, d.id, f);
+          break;
+        default:
+          dueEarly(b, d.id, f);
+      }
+    }
+    b.track();
+  }
+
+  /** A held primary whose negative or release is due. */
+  private void duePending(Bucket b, String id, long f) {
+    Held held = b.pending.get(id).read();
+    if (held == null) {
+      return;
+    }
+    long t = rules.primaryTime(held.row);
+    boolean neg = held.negEmitted;
+    if (!neg && rules.negativeAt(t) <= f) {
+      rules.emitNegative(held.row, b.out);
+      neg = true;
+    }
+    if (rules.releaseAt(t) <= f) {
+      b.pending.remove(id);
+      b.dPending--;
+      if (rules.mode() != LabelMode.FAKE_NEGATIVE) {
+        b.tomb(id, new Tomb(t, held.row.getEventTime().toEpochMilli(), 0, null));
+        b.dTombs++;
+      }
+    } else {
+      Held next = neg == held.negEmitted ? held : new Held(held.row, true);
+      b.hold(id, next, t);
+    }
+  }
+
+  private void dueTomb(Bucket b, String id, long f) {
+    Tomb tomb = b.tombs.get(id).read();
+    if (tomb != null && rules.tombstoneUntil(tomb.primaryTime) <= f) {
+      b.tombs.remove(id);
+      b.dTombs--;
+    }
+  }
+
+  /** Buffered outcomes whose primary never came by their orphan deadline. */
+  private void dueEarly(Bucket b, String id, long f) {
+    List<Outcome> buffered = b.early.get(id).read();
+    if (buffered == null) {
+      return;
+    }
+    List<Outcome> keep = new ArrayList<>();
+    for (Outcome o : buffered) {
+      long orphanAt = rules.orphanAt(o.timeMs());
+      if (orphanAt <= f) {
+        rules.orphan(o, b.out, orphanAt);
+        b.dEarly--;
+      } else {
+        keep.add(o);
+      }
+    }
+    if (keep.isEmpty()) {
+      b.early.remove(id);
+    } else if (keep.size() != buffered.size()) {
+      b.early.put(id, keep);
+    }
   }
 
   /** The next time a held primary needs the timer: its negative, else its release. */
   private long dueOf(Held held, long t) {
     return held.negEmitted ? rules.releaseAt(t) : Math.min(rules.negativeAt(t), rules.releaseAt(t));
-  }
-
-  /** Lowers a stored minimum to {@code t}; returns t. */
-  private static long lower(ValueState<Long> min, long t) {
-    Long m = min.read();
-    if (m == null || t < m) {
-      min.write(t);
-    }
-    return t;
-  }
-
-  private static long orDefault(ValueState<Long> min) {
-    Long m = min.read();
-    return m == null ? Long.MAX_VALUE : m;
-  }
-
-  private static void write(ValueState<Long> min, long t) {
-    if (t == Long.MAX_VALUE) {
-      min.clear();
-    } else {
-      min.write(t);
-    }
-  }
-
-  private static void track(ValueState<Long> size, long delta) {
-    Long s = size.read();
-    long now = (s == null ? 0 : s) + delta;
-    if (delta != 0) {
-      STATE_ENTRIES.inc(delta);
-      if (now == 0) {
-        size.clear();
-      } else {
-        size.write(now);
-      }
-    }
-    BUCKET_SIZE.update(now);
   }
 }

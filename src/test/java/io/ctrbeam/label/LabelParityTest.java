@@ -10,6 +10,7 @@ import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.greaterThan;
 
+import io.ctrbeam.schema.LabelCorrection;
 import io.ctrbeam.schema.TrainingExample;
 import io.ctrbeam.testing.TestPipelineExtension;
 import java.util.ArrayList;
@@ -24,6 +25,7 @@ import org.apache.beam.sdk.testing.TestPipeline;
 import org.apache.beam.sdk.testing.TestStream;
 import org.apache.beam.sdk.transforms.Create;
 import org.apache.beam.sdk.transforms.DoFn;
+import org.apache.beam.sdk.transforms.Filter;
 import org.apache.beam.sdk.transforms.Flatten;
 import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.values.PCollection;
@@ -36,12 +38,17 @@ import org.junit.jupiter.api.extension.ExtendWith;
 /**
  * Batch and streaming agree: the same events labeled bounded (GroupByKey pass), streamed out of
  * order through TestStream with the watermark kept behind the data, and bounded through the
- * stateful path give the same rows, dead letters and corrections, in every mode.
+ * stateful path give the same rows, dead letters and corrections, in every mode, conversions on.
+ * The stateful paths emit rows with their click label and the later news (conversions, earlier
+ * clicks) as updates; their rows with the updates folded in equal the batch rows.
  */
 @ExtendWith(TestPipelineExtension.class)
 class LabelParityTest {
 
-  /** Seeded events: no impression gets two valid clicks (streaming keeps the first processed). */
+  /**
+   * Seeded events. Some impressions get a second valid click, in either order: streaming dates the
+   * positive by the first click processed and corrects it when an earlier one comes.
+   */
   static List<TimestampedValue<String>> events(int n, long seed) {
     Random rnd = new Random(seed);
     List<TimestampedValue<String>> out = new ArrayList<>();
@@ -53,6 +60,9 @@ class LabelParityTest {
       if (u < 0.35) {
         long tc = t + 1 + (long) (rnd.nextDouble() * 30 * MIN);
         out.add(ec("c" + i, id, tc));
+        if (rnd.nextDouble() < 0.25) {
+          out.add(ec("e" + i, id, t + 1 + (long) (rnd.nextDouble() * 30 * MIN)));
+        }
         if (rnd.nextDouble() < 0.3) {
           out.add(ec("d" + i, id, t + 40 * MIN + (long) (rnd.nextDouble() * HOUR)));
         }
@@ -103,11 +113,30 @@ class LabelParityTest {
 
   /** Every output of one labeling as "variant|mode|kind|summary" lines. */
   private static PCollection<String> outputs(String variant, LabelMode mode, LabelResult r) {
+    return outputs(variant, mode, r, r.examples());
+  }
+
+  /** The same, with the rows given: the streamed rows with their corrections folded in. */
+  private static PCollection<String> folded(String variant, LabelMode mode, LabelResult r) {
+    PCollection<TrainingExample> rows =
+        r.examples().apply(variant + mode + "Fold", FoldCorrections.of(r.corrections()));
+    return outputs(variant, mode, r, rows);
+  }
+
+  private static PCollection<String> outputs(
+      String variant, LabelMode mode, LabelResult r, PCollection<TrainingExample> rows) {
     String prefix = variant + "|" + mode + "|";
-    return PCollectionList.of(r.examples().apply(variant + mode + "Rows", ParDo.of(new Line<>(prefix + "row|"))))
+    PCollection<LabelCorrection> corrections =
+        r.corrections().apply(variant + mode + "Unfolded", Filter.by(c -> !folds(c)));
+    return PCollectionList.of(rows.apply(variant + mode + "Rows", ParDo.of(new Line<>(prefix + "row|"))))
         .and(r.deadLetters().apply(variant + mode + "Dl", ParDo.of(new Line<>(prefix + "dl|"))))
-        .and(r.corrections().apply(variant + mode + "Corr", ParDo.of(new Line<>(prefix + "corr|"))))
+        .and(corrections.apply(variant + mode + "Corr", ParDo.of(new Line<>(prefix + "corr|"))))
         .apply(variant + mode + "All", Flatten.pCollections());
+  }
+
+  /** Whether a correction is an update that {@link FoldCorrections} applies (all but late clicks). */
+  private static boolean folds(LabelCorrection c) {
+    return !LabelRules.Kind.LATE_OUTCOME.name().equals(c.getKind());
   }
 
   static final class Line<T> extends DoFn<T, String> {
@@ -126,7 +155,12 @@ class LabelParityTest {
                 "|conf=%.9f|ct=%s|cv=%s|cd=%s", r.getLabelConfidence(), r.getClickTime(),
                 r.getConversionTime(), r.getConversionDelayMs());
       }
-      out.output(prefix + LabelFixtures.summary(x, ts.getMillis()) + extra);
+      String line = LabelFixtures.summary(x, ts.getMillis());
+      if (x instanceof TrainingExample) {
+        // A folded row loses its element timestamp in the grouping; label_time stays in the line.
+        line = line.substring(0, line.lastIndexOf("|@"));
+      }
+      out.output(prefix + line + extra);
     }
   }
 
@@ -163,7 +197,17 @@ class LabelParityTest {
     PCollectionList<String> all = PCollectionList.empty(p);
     for (LabelMode m : LabelMode.values()) {
       all = all.and(outputs("batch", m, bounded.apply("Batch" + m, labeler(m))));
-      all = all.and(outputs("stream", m, streaming.apply("Stream" + m, labeler(m))));
+      LabelResult streamed = streaming.apply("Stream" + m, labeler(m));
+      all = all.and(folded("stream", m, streamed));
+      PAssert.that(streamed.corrections())
+          .satisfies(
+              cs -> {
+                Map<String, Integer> kinds = new TreeMap<>();
+                cs.forEach(c -> kinds.merge(c.getLabel() + " " + c.getKind(), 1, Integer::sum));
+                assertThat(m + " " + kinds, kinds.getOrDefault("converted UPDATE", 0), greaterThan(10));
+                assertThat(m + " " + kinds, kinds.getOrDefault("clicked EARLIER_OUTCOME", 0), greaterThan(0));
+                return null;
+              });
     }
     PAssert.that(all.apply("Everything", Flatten.pCollections()))
         .satisfies(lines -> sameAsReference(lines, "batch", "stream"));
@@ -180,7 +224,7 @@ class LabelParityTest {
       all = all.and(outputs("gbk", m, bounded.apply("Gbk" + m, labeler(m))));
       all =
           all.and(
-              outputs("stateful", m, bounded.apply("Stateful" + m, labeler(m).withStatefulInBatch(true))));
+              folded("stateful", m, bounded.apply("Stateful" + m, labeler(m).withStatefulInBatch(true))));
     }
     PAssert.that(all.apply("Everything", Flatten.pCollections()))
         .satisfies(lines -> sameAsReference(lines, "gbk", "stateful"));

@@ -180,7 +180,7 @@ class LabelStreamingTest {
     assertStateDrained(res);
   }
 
-  /** All pending impressions, buffered clicks and tombstones are gone at the end of input. */
+  /** All pending impressions, buffered clicks and tombstones are gone at the end of input, and timers fired on them. */
   static void assertStateDrained(PipelineResult res) {
     assertThat(LabelFixtures.counter(res, LabelRules.NAMESPACE, "state_entries"), equalTo(0L));
     long max = 0;
@@ -188,7 +188,7 @@ class LabelStreamingTest {
         res.metrics()
             .queryMetrics(
                 MetricsFilter.builder()
-                    .addNameFilter(MetricNameFilter.named(LabelRules.NAMESPACE, "bucket_state_entries"))
+                    .addNameFilter(MetricNameFilter.named(LabelRules.NAMESPACE, "due_entries_per_firing"))
                     .build())
             .getDistributions()) {
       max = Math.max(max, d.getAttempted().getMax());
