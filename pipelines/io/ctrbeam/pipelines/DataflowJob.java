@@ -123,7 +123,7 @@ public final class DataflowJob {
       pardo.getStateSpecsMap().forEach((id, s) -> states.put(id, stateKind(s)));
       Map<String, String> timers = new TreeMap<>();
       // The proto keys a DoFn's timer "due" as "ts-due".
-      pardo.getTimerFamilySpecsMap().forEach((id, s) -> timers.put(id.replaceFirst("^ts-", ""), timeDomain(s.getTimeDomain())));
+      pardo.getTimerFamilySpecsMap().forEach((id, s) -> timers.put(id.replaceFirst("^tfs?-", ""), timeDomain(s.getTimeDomain())));
       out.add(new StatefulStep(t.getUniqueName(), states, timers));
     }
     out.sort((a, b) -> a.name().compareTo(b.name()));

@@ -222,7 +222,12 @@ public final class LabelRules implements Serializable {
     String msg =
         String.format(
             "%s %s: impression %s %s", stage.recordType(), o.outcomeId(), o.primaryId(),
-            stage == OutcomeStage.CLICK ? "never arrived" : "has no click");
+            stage != OutcomeStage.CLICK
+                ? "has no click"
+                : mode == LabelMode.FAKE_NEGATIVE
+                    ? "never arrived, or was released at t + W before this click was processed"
+                        + " (FAKE_NEGATIVE keeps nothing past t + W)"
+                    : "never arrived");
     sink.deadLetter(deadLetter(o, Reason.ORPHAN_CLICK, msg), ts);
   }
 

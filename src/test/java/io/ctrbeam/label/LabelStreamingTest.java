@@ -45,20 +45,20 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @ExtendWith(TestPipelineExtension.class)
 class LabelStreamingTest {
 
-  private static TestStream.Builder<String> stream() {
+  static TestStream.Builder<String> stream() {
     return TestStream.create(StringUtf8Coder.of()).advanceWatermarkTo(new Instant(T0 - HOUR));
   }
 
-  private static Instant at(long t) {
+  static Instant at(long t) {
     return new Instant(t);
   }
 
-  private static IntervalWindow minute(long offset) {
+  static IntervalWindow minute(long offset) {
     return new IntervalWindow(at(T0 + offset), at(T0 + offset + MIN));
   }
 
   /** The rows grouped in 1-minute windows (no allowed lateness), so each lands in a pane. */
-  private static PCollection<String> perMinute(PCollection<String> rows) {
+  static PCollection<String> perMinute(PCollection<String> rows) {
     return rows.apply(
             "PerMinute",
             Window.<String>into(FixedWindows.of(Duration.standardMinutes(1)))

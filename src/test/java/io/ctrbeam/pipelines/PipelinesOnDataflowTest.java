@@ -30,9 +30,8 @@ class PipelinesOnDataflowTest {
   /** The labeling state of the speed layer, by id, as declared in {@code label.StatefulLabelFn}. */
   static final Map<String, String> LABEL_STATE =
       new TreeMap<>(Map.of(
-          "pending", "map", "early", "map", "tombstones", "map",
-          "timerAt", "value", "watermarkSeen", "value", "size", "value",
-          "nextPending", "value", "nextTombstoneExpiry", "value", "nextOrphan", "value"));
+          "pending", "map", "early", "map", "tombstones", "map", "dueIndex", "map",
+          "watermarkSeen", "value"));
 
   static final String SPEED_LABEL_STEP = "Label/LabelClicks/LabelBucketsStateful";
 
@@ -78,7 +77,7 @@ class PipelinesOnDataflowTest {
 
     assertThat(job.type(), equalTo("JOB_TYPE_STREAMING"));
     assertThat(job.runnerV2(), is(false));
-    // The labeling: one stateful DoFn per bucket, its state kinds and its event-time timer.
+    // The labeling: one stateful DoFn per bucket, its state kinds and its event-time timer family.
     DataflowJob.StatefulStep label = stateful(job, SPEED_LABEL_STEP);
     assertThat(label.states(), equalTo(LABEL_STATE));
     assertThat(label.timers(), equalTo(Map.of("due", "event-time")));
