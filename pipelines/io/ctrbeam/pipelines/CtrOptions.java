@@ -69,6 +69,15 @@ public interface CtrOptions extends PipelineOptions {
   void setSmoothingBeta(double value);
 
   @Description(
+      "How long past a click's own time + labelWait a late click is still matched and turned into a"
+          + " correction (later it is a LATE_CLICK dead letter); also how long a decided impression's"
+          + " tombstone lives (W + T + this), so it bounds the speed layer's labeling state")
+  @Default.String("1d")
+  String getAllowedLateness();
+
+  void setAllowedLateness(String value);
+
+  @Description(
       "Hash buckets (Beam keys) of every join. Default by runner: 64 on DirectRunner, which pays per"
           + " key; 2^20 elsewhere, so groups stay small and the key space never caps parallelism")
   @Default.InstanceFactory(RunnerAwareBuckets.class)

@@ -36,6 +36,7 @@ public final class CtrTransforms {
             .withMode(o.getLabelMode())
             .withConversionWindow(Durations.parse(o.getConversionWindow()))
             .withConversionWait(Durations.parse(o.getConversionWindow()))
+            .withAllowedLateness(Durations.parse(o.getAllowedLateness()))
             .withBuckets(o.getBuckets());
     if (o.getLabelMode() == LabelMode.ELAPSED) {
       Duration tau = Durations.parse(o.getElapsedWait());

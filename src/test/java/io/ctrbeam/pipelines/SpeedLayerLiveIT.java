@@ -1,0 +1,405 @@
+package io.ctrbeam.pipelines;
+
+import static org.hamcrest.MatcherAssert.assertThat;
+import static org.hamcrest.Matchers.empty;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.greaterThan;
+import static org.hamcrest.Matchers.lessThan;
+import static org.hamcrest.Matchers.lessThanOrEqualTo;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.ctrbeam.common.DeadLetters;
+import io.ctrbeam.common.Reason;
+import io.ctrbeam.generate.ArrivalEvent;
+import io.ctrbeam.generate.GeneratedLogs;
+import io.ctrbeam.generate.GeneratorConfig;
+import io.ctrbeam.generate.LogGenerator;
+import io.ctrbeam.generate.RecordType;
+import io.ctrbeam.ingest.IngestMetrics;
+import io.ctrbeam.label.FoldCorrections;
+import io.ctrbeam.label.LabelRules;
+import io.ctrbeam.schema.LabelCorrection;
+import io.ctrbeam.schema.TrainingExample;
+import io.ctrbeam.testing.EmbeddedKafka;
+import io.ctrbeam.testing.InMemoryFlinkMetrics;
+import io.ctrbeam.testing.RedisServerProcess;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.StringJoiner;
+import java.util.TreeMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.apache.beam.sdk.Pipeline;
+import org.apache.beam.sdk.PipelineResult;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The speed layer on FlinkRunner streaming as it runs live: events stamped up to a few minutes
+ * before the wall clock, produced over half a minute onto three partitions per topic, with
+ * disorder within the bound, late records, conversions and bad records. The oracle is the batch
+ * layer over the same lines. It shows that no valid record is refused by the clock, that the
+ * streamed labels with their corrections folded in equal the batch labels (so every late click
+ * became a correction), that Redis equals the batch features at its snapshot times, and that the
+ * labeling state at the end holds what is in flight, not what was seen.
+ */
+class SpeedLayerLiveIT {
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final Pattern EVENT_TIME = Pattern.compile("\"event_time\":(\\d{12,14})");
+  private static final long MIN = 60_000L;
+  private static final long HOUR = 60 * MIN;
+  private static final long T = 2 * HOUR;
+  private static final long MAX_DELAY = 10 * MIN;
+  private static final int PARTITIONS = 3;
+  private static final Map<RecordType, String> TOPICS =
+      Map.of(RecordType.IMPRESSION, "impressions", RecordType.CLICK, "clicks", RecordType.CONVERSION, "conversions");
+
+  @Test
+  void onFlinkUnderLiveTrafficNothingIsLostByTheClockAndFoldedLabelsEqualTheBatchLayer(@TempDir Path dir)
+      throws Exception {
+    long now = System.currentTimeMillis();
+    GeneratorConfig config =
+        GeneratorConfig.defaults().withImpressionsPerDay(2_000).withUsers(60).withAds(25).withAdvertisers(8)
+            .withCtrMedian(0.08).withConversionRate(0.2).withConversionDelayMedian(Duration.ofMinutes(40))
+            .withLateFraction(0.05).withLateDelay(Duration.ofMinutes(150), Duration.ofMinutes(200))
+            .withBadRecordRate(0.01).withSeed(31).withThreads(1)
+            .withStartDate(LocalDate.now(ZoneOffset.UTC).minusDays(3));
+    GeneratedLogs logs = LogGenerator.generate(config);
+    // Moved so that the latest valid event is 5 minutes old: the stream is live, not a replay.
+    long latest = logs.events().stream().filter(ArrivalEvent::passesIngest).mapToLong(ArrivalEvent::eventTime).max().orElseThrow();
+    long shift = now - 5 * MIN - latest;
+    List<ArrivalEvent> arrivals = new ArrayList<>(logs.events());
+    arrivals.sort(Comparator.comparingLong(ArrivalEvent::arrivalTime).thenComparingLong(ArrivalEvent::seq));
+    Map<RecordType, List<String>> lines = new HashMap<>();
+    for (ArrivalEvent e : arrivals) {
+      if (TOPICS.containsKey(e.type())) {
+        lines.computeIfAbsent(e.type(), k -> new ArrayList<>()).add(shifted(e.rawLine(), shift));
+      }
+    }
+
+    try (EmbeddedKafka kafka = EmbeddedKafka.start();
+        RedisServerProcess redis = RedisServerProcess.start()) {
+      for (String topic : TOPICS.values()) {
+        kafka.createTopic(topic, PARTITIONS);
+      }
+      kafka.createTopic("labels", PARTITIONS);
+      SpeedLayerOptions o = SpeedLayerPipeline.options(
+          "--runner=FlinkRunner", "--flinkMaster=[local]", "--parallelism=2", "--streaming=true",
+          "--bootstrapServers=" + kafka.bootstrapServers(), "--conversionsTopic=conversions", "--labelsTopic=labels",
+          "--redisHost=" + redis.host(), "--redisPort=" + redis.port(), "--output=" + dir.resolve("speed"),
+          "--snapshotPeriod=1h", "--maxDelay=10m", "--idleTimeout=15s", "--allowedLateness=2h", "--fileWindow=5s",
+          "--buckets=16", "--qualityGate=false", "--progress=false",
+          "--flinkConfDir=" + InMemoryFlinkMetrics.confDir(dir));
+      InMemoryFlinkMetrics.reset();
+      Pipeline p = SpeedLayerPipeline.pipeline(o);
+      PipelineResult job = LiveRun.start(p);
+      long produced;
+      Map<String, Long> counters;
+      try {
+        produced = produceOverTime(kafka, lines, 30_000);
+        long producedAt = System.currentTimeMillis();
+        // Decided by the end: impressions whose t + T the watermark (the clock - maxDelay) passes.
+        long decidedBefore = producedAt - MAX_DELAY - T - MIN;
+        long expectedDecided = expectedDecided(logs, shift, decidedBefore);
+        kafka.consumeUntil("labels", read -> decidedIn(read, decidedBefore) >= expectedDecided, 240_000, Map.of());
+        Thread.sleep(15_000); // the last corrections and dead letters reach their files (--fileWindow=5s)
+        counters = new TreeMap<>();
+        for (RecordType t : TOPICS.keySet()) {
+          String name = DeadLetters.counterName(t.typeName(), Reason.BAD_TIMESTAMP);
+          counters.put(name, InMemoryFlinkMetrics.sum(DeadLetters.NAMESPACE, name));
+        }
+        for (String name : List.of("state_entries", "state_pending", "state_tombstones", "state_early", "corrections")) {
+          counters.put(name, InMemoryFlinkMetrics.sum(LabelRules.NAMESPACE, name));
+        }
+        System.out.printf("SpeedLayerLiveIT: %d records produced; counters %s%n", produced, counters);
+        InMemoryFlinkMetrics.names().stream().filter(n -> n.contains("ctrbeam")).limit(40)
+            .forEach(n -> System.out.println("SpeedLayerLiveIT: metric " + n));
+        verifyLabels(dir, kafka, logs, shift, decidedBefore, expectedDecided);
+      } finally {
+        job.cancel();
+      }
+
+      // No valid record was refused by the clock: BAD_TIMESTAMP only for the injected ones.
+      for (RecordType t : TOPICS.keySet()) {
+        assertThat(t + " BAD_TIMESTAMP",
+            counters.getOrDefault(DeadLetters.counterName(t.typeName(), Reason.BAD_TIMESTAMP), 0L),
+            equalTo(logs.truth().injected(t, Reason.BAD_TIMESTAMP)));
+      }
+      // State holds what is in flight: impressions within W + T + lateness of the watermark, not all seen.
+      long entries = counters.getOrDefault("state_entries", 0L);
+      long inFlightBound = logs.events().stream()
+          .filter(e -> e.passesIngest() && e.eventTime() + shift > System.currentTimeMillis() - 5 * HOUR - MAX_DELAY - 5 * MIN)
+          .count();
+      long seen = logs.events().stream().filter(ArrivalEvent::passesIngest).count();
+      System.out.printf("SpeedLayerLiveIT: labeling state entries at the end %d; events within the last"
+          + " W + T + lateness %d; valid events seen %d%n", entries, inFlightBound, seen);
+      assertThat(entries, greaterThan(0L));
+      assertThat(entries, lessThanOrEqualTo(inFlightBound));
+      assertThat(entries, lessThan(seen / 5));
+
+      // Redis equals the batch layer's features at the snapshot time of each key.
+      ConsistencyReport.Options report = org.apache.beam.sdk.options.PipelineOptionsFactory.as(ConsistencyReport.Options.class);
+      report.setFeatures(dir.resolve("batch/features") + "/**/*.parquet");
+      report.setRedisHost(redis.host());
+      report.setRedisPort(redis.port());
+      report.setOutput(dir.resolve("consistency").toString());
+      Map<String, Long> consistency = ConsistencyReport.run(report);
+      System.out.printf("SpeedLayerLiveIT: Redis against the batch features: %s%n", consistency);
+      assertThat(consistency.toString(), consistency.get("mismatched"), equalTo(0L));
+      assertThat(consistency.toString(), consistency.get("missing"), equalTo(0L));
+      assertThat(consistency.toString(), consistency.get("matched"), greaterThan(50L));
+    }
+  }
+
+  /** The streamed labels with their corrections folded in, against the batch layer over the same lines. */
+  private static void verifyLabels(
+      Path dir, EmbeddedKafka kafka, GeneratedLogs logs, long shift, long decidedBefore, long expectedDecided)
+      throws Exception {
+    Map<String, List<TrainingExample>> streamed = new TreeMap<>();
+    for (ConsumerRecord<String, String> r : kafka.consumeUntil("labels", read -> false, 3_000, Map.of())) {
+      TrainingExample row = row(JSON.readTree(r.value()));
+      streamed.computeIfAbsent(row.getImpressionId(), k -> new ArrayList<>()).add(row);
+    }
+    Map<String, List<LabelCorrection>> corrections = new HashMap<>();
+    long late = 0;
+    for (JsonNode c : jsonLines(dir.resolve("speed/corrections"))) {
+      LabelCorrection lc = correction(c);
+      corrections.computeIfAbsent(lc.getImpressionId(), k -> new ArrayList<>()).add(lc);
+      late += "LATE_OUTCOME".equals(lc.getKind()) ? 1 : 0;
+    }
+    Map<String, String> batch = batchLabels(dir, logs, shift);
+    java.util.Set<String> lateImpressions = new java.util.HashSet<>();
+    for (ArrivalEvent e : logs.events(RecordType.IMPRESSION)) {
+      if (e.passesIngest() && e.arrivalTime() - e.eventTime() > T) {
+        lateImpressions.add(((io.ctrbeam.schema.Impression) e.record()).getImpressionId());
+      }
+    }
+    List<String> differ = new ArrayList<>();
+    long compared = 0;
+    long lateCompared = 0;
+    for (Map.Entry<String, String> b : batch.entrySet()) {
+      List<TrainingExample> rows = streamed.get(b.getKey());
+      boolean decided = Long.parseLong(b.getValue().split("\\|")[0]) < decidedBefore;
+      if (rows == null) {
+        if (decided) {
+          differ.add(b.getKey() + ": no streamed row; batch " + b.getValue());
+        }
+        continue;
+      }
+      List<TrainingExample> folded = FoldCorrections.fold(rows, corrections.getOrDefault(b.getKey(), List.of()));
+      String s = label(folded.get(0));
+      if (lateImpressions.contains(b.getKey())) {
+        // Its clicks came first and waited T for it (SPEC 2.1): orphans, and the row a negative.
+        lateCompared++;
+        String[] f = b.getValue().split("\\|");
+        List<String> orphans = deadLettersOf(dir, b.getKey()).stream().filter(d -> d.startsWith("ORPHAN_CLICK")).toList();
+        if (folded.get(0).getClicked() != 0 || (f[1].equals("1") && orphans.isEmpty())) {
+          differ.add(b.getKey() + " (late impression): streamed+folded " + s + ", batch " + b.getValue()
+              + "; dead letters " + deadLettersOf(dir, b.getKey()));
+        }
+        continue;
+      }
+      if (decided || folded.get(0).getClicked() == 1) {
+        compared++;
+        if (folded.size() != 1 || !s.equals(b.getValue())) {
+          differ.add(b.getKey() + ": streamed+folded " + s + " (" + folded.size() + " rows), batch " + b.getValue()
+              + "; its events " + eventsOf(logs, b.getKey(), shift) + "; dead letters " + deadLettersOf(dir, b.getKey()));
+        }
+      }
+    }
+    System.out.printf("SpeedLayerLiveIT: %d streamed impressions compared with the batch layer (%d decided"
+        + " expected), %d late impressions, %d late-click corrections, %d impressions updated%n",
+        compared, expectedDecided, lateCompared, late, corrections.size());
+    assertThat(differ, empty());
+    assertThat(compared + lateCompared, greaterThan(expectedDecided * 9 / 10));
+    assertThat("late clicks became corrections", late, greaterThan(0L));
+  }
+
+  private static List<String> eventsOf(GeneratedLogs logs, String impressionId, long shift) {
+    return logs.events().stream()
+        .filter(e -> e.rawLine() != null && e.rawLine().contains(impressionId))
+        .map(e -> e.type() + " t=" + (e.eventTime() + shift) + " arrival=" + (e.arrivalTime() + shift)
+            + (e.late() ? " late" : "") + (e.injected() == null ? "" : " " + e.injected()))
+        .toList();
+  }
+
+  private static List<String> deadLettersOf(Path dir, String impressionId) throws Exception {
+    return jsonLines(dir.resolve("speed/dead_letters")).stream()
+        .filter(n -> n.toString().contains(impressionId))
+        .map(n -> n.get("reason").asText() + " " + n.get("message").asText())
+        .toList();
+  }
+
+  /** event_time|clicked|converted|click_time|conversion_time of the batch rows, read with DuckDB. */
+  private static Map<String, String> batchLabels(Path dir, GeneratedLogs logs, long shift) throws Exception {
+    Path in = Files.createDirectories(dir.resolve("logs"));
+    for (Map.Entry<RecordType, String> t : TOPICS.entrySet()) {
+      Files.createDirectories(in.resolve(t.getValue()));
+      List<String> shifted = logs.lines(t.getKey()).stream().map(l -> shifted(l, shift)).toList();
+      Files.write(in.resolve(t.getValue() + "/part.jsonl"), shifted);
+    }
+    TrainingDataOptions batch = PipelineFixtures.directOptions();
+    batch.setImpressions(in.resolve("impressions") + "/*.jsonl");
+    batch.setClicks(in.resolve("clicks") + "/*.jsonl");
+    batch.setConversions(in.resolve("conversions") + "/*.jsonl");
+    batch.setOutput(dir.resolve("batch").toString());
+    batch.setBuckets(8);
+    batch.setTargetPositiveRate(0);
+    batch.setQualityGate(false);
+    batch.setFeatureSnapshotsAt(hourlyTicks(logs, shift));
+    TrainingDataPipeline.run(batch).waitUntilFinish();
+    Map<String, String> out = new HashMap<>();
+    try (Connection c = DriverManager.getConnection("jdbc:duckdb:");
+        Statement s = c.createStatement();
+        ResultSet r = s.executeQuery(
+            "SELECT impression_id, epoch_ms(event_time), clicked, converted, epoch_ms(click_time), epoch_ms(conversion_time)"
+                + " FROM read_parquet('" + dir.resolve("batch/training") + "/**/*.parquet', hive_partitioning=true)")) {
+      while (r.next()) {
+        out.put(r.getString(1), r.getLong(2) + "|" + r.getLong(3) + "|" + r.getLong(4) + "|" + r.getObject(5) + "|" + r.getObject(6));
+      }
+    }
+    return out;
+  }
+
+  private static String label(TrainingExample r) {
+    return r.getEventTime().toEpochMilli() + "|" + r.getClicked() + "|" + r.getConverted() + "|"
+        + (r.getClickTime() == null ? null : r.getClickTime().toEpochMilli()) + "|"
+        + (r.getConversionTime() == null ? null : r.getConversionTime().toEpochMilli());
+  }
+
+  /** Impressions of the truth that pass ingest with t + T before {@code decidedBefore}. */
+  private static long expectedDecided(GeneratedLogs logs, long shift, long decidedBefore) {
+    return logs.events(RecordType.IMPRESSION).stream()
+        .filter(e -> e.passesIngest() && e.eventTime() + shift < decidedBefore)
+        .count();
+  }
+
+  private static long decidedIn(List<ConsumerRecord<String, String>> read, long decidedBefore) {
+    return read.stream().filter(r -> {
+      Matcher m = EVENT_TIME.matcher(r.value());
+      return m.find() && Long.parseLong(m.group(1)) < decidedBefore;
+    }).map(ConsumerRecord::key).distinct().count();
+  }
+
+  /** Sends every type's lines in arrival order, in 10 slices spread over {@code spreadMs}, round robin over the partitions. */
+  private static long produceOverTime(EmbeddedKafka kafka, Map<RecordType, List<String>> lines, long spreadMs) throws Exception {
+    int slices = 10;
+    long sent = 0;
+    for (int s = 0; s < slices; s++) {
+      long sliceStart = System.currentTimeMillis();
+      for (Map.Entry<RecordType, List<String>> t : lines.entrySet()) {
+        List<String> all = t.getValue();
+        List<String> slice = all.subList(all.size() * s / slices, all.size() * (s + 1) / slices);
+        for (int part = 0; part < PARTITIONS; part++) {
+          List<String> mine = new ArrayList<>();
+          for (int i = part; i < slice.size(); i += PARTITIONS) {
+            mine.add(slice.get(i));
+          }
+          kafka.produce(TOPICS.get(t.getKey()), mine, part);
+          sent += mine.size();
+        }
+      }
+      Thread.sleep(Math.max(0, spreadMs / slices - (System.currentTimeMillis() - sliceStart)));
+    }
+    return sent;
+  }
+
+  /** The line with its event_time moved by {@code shift}; injected bad timestamps (before 2000, after 2100) stay. */
+  static String shifted(String line, long shift) {
+    Matcher m = EVENT_TIME.matcher(line);
+    if (!m.find()) {
+      return line;
+    }
+    long t = Long.parseLong(m.group(1));
+    if (t < Instant.parse("2000-01-01T00:00:00Z").toEpochMilli() || t >= Instant.parse("2100-01-01T00:00:00Z").toEpochMilli()) {
+      return line;
+    }
+    return line.substring(0, m.start(1)) + (t + shift) + line.substring(m.end(1));
+  }
+
+  private static String hourlyTicks(GeneratedLogs logs, long shift) {
+    long min = Long.MAX_VALUE;
+    long max = Long.MIN_VALUE;
+    for (ArrivalEvent e : logs.events()) {
+      if (e.passesIngest()) {
+        min = Math.min(min, e.eventTime() + shift);
+        max = Math.max(max, e.eventTime() + shift);
+      }
+    }
+    StringJoiner ticks = new StringJoiner(",");
+    for (long t = Math.floorDiv(min, HOUR) * HOUR + HOUR; t <= max + HOUR; t += HOUR) {
+      ticks.add(Instant.ofEpochMilli(t).toString());
+    }
+    return ticks.toString();
+  }
+
+  private static List<JsonNode> jsonLines(Path root) throws Exception {
+    List<JsonNode> out = new ArrayList<>();
+    if (!Files.isDirectory(root)) {
+      return out;
+    }
+    try (Stream<Path> files = Files.walk(root)) {
+      for (Path f : files.filter(f -> f.toString().endsWith(".jsonl") && !f.toString().contains("/.")).toList()) {
+        for (String l : Files.readAllLines(f)) {
+          out.add(JSON.readTree(l));
+        }
+      }
+    }
+    return out;
+  }
+
+  private static Instant time(JsonNode n, String field) {
+    return n.hasNonNull(field) ? Instant.ofEpochMilli(n.get(field).asLong()) : null;
+  }
+
+  private static TrainingExample row(JsonNode n) {
+    return TrainingExample.newBuilder()
+        .setImpressionId(n.get("impression_id").asText())
+        .setEventTime(time(n, "event_time"))
+        .setUserId(n.get("user_id").asText())
+        .setAdId(n.get("ad_id").asText())
+        .setPosition(n.get("position").asInt())
+        .setClicked(n.get("clicked").asInt())
+        .setConverted(n.get("converted").asInt())
+        .setClickTime(time(n, "click_time"))
+        .setConversionTime(time(n, "conversion_time"))
+        .setLabelTime(time(n, "label_time"))
+        .setElapsedMs(n.get("elapsed_ms").asLong())
+        .setLabelConfidence(n.get("label_confidence").asDouble())
+        .setLabelKind(n.get("label_kind").asText())
+        .setHourOfDay(n.get("hour_of_day").asInt())
+        .setDayOfWeek(n.get("day_of_week").asInt())
+        .build();
+  }
+
+  private static LabelCorrection correction(JsonNode n) {
+    return LabelCorrection.newBuilder()
+        .setImpressionId(n.get("impression_id").asText())
+        .setLabel(n.get("label").asText())
+        .setOldLabel(n.get("old_label").asInt())
+        .setNewLabel(n.get("new_label").asInt())
+        .setCorrectionTime(time(n, "correction_time"))
+        .setImpressionTime(time(n, "impression_time"))
+        .setOutcomeId(n.get("outcome_id").asText())
+        .setLabelKind(n.get("label_kind").asText())
+        .setDelayMs(n.hasNonNull("delay_ms") ? n.get("delay_ms").asLong() : null)
+        .setKind(n.hasNonNull("kind") ? n.get("kind").asText() : null)
+        .build();
+  }
+}
