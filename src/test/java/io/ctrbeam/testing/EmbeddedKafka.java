@@ -81,13 +81,8 @@ public final class EmbeddedKafka implements AutoCloseable {
   /** Sends each line to the given partition (all lines when {@code partition} is non-null). */
   public List<RecordMetadata> produce(String topic, List<String> lines, Integer partition)
       throws Exception {
-    Properties props = new Properties();
-    props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
-    props.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
-    props.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
-    props.put(ProducerConfig.LINGER_MS_CONFIG, "0");
     List<Future<RecordMetadata>> sent = new ArrayList<>();
-    try (KafkaProducer<String, String> producer = new KafkaProducer<>(props)) {
+    try (KafkaProducer<String, String> producer = producer()) {
       for (String line : lines) {
         sent.add(producer.send(new ProducerRecord<>(topic, partition, null, line)));
       }
@@ -98,6 +93,16 @@ public final class EmbeddedKafka implements AutoCloseable {
       acks.add(f.get());
     }
     return acks;
+  }
+
+  /** A producer of string lines to this broker, for a test that sends as time goes; close it. */
+  public KafkaProducer<String, String> producer() {
+    Properties props = new Properties();
+    props.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
+    props.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
+    props.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
+    props.put(ProducerConfig.LINGER_MS_CONFIG, "0");
+    return new KafkaProducer<>(props);
   }
 
   /** Reads {@code n} messages of {@code topic} from the beginning, waiting at most {@code timeoutMs}. */

@@ -35,7 +35,8 @@ public final class InMemoryFlinkMetrics implements MetricReporter, MetricReporte
   public static long sum(String namespace, String name) {
     long s = 0;
     for (Map.Entry<String, Counter> e : COUNTERS.entrySet()) {
-      if (e.getKey().contains(namespace) && e.getKey().endsWith(name)) {
+      // Flink's identifiers spell the namespace with underscores: ctrbeam_label_state_entries.
+      if (e.getKey().endsWith(namespace.replace('.', '_') + "_" + name)) {
         s += e.getValue().getCount();
       }
     }
