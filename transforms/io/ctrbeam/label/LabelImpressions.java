@@ -266,8 +266,16 @@ public final class LabelImpressions extends PTransform<LabelInputs, LabelResult>
                 .apply("FlattenConverted", Flatten.pCollections());
       } else {
         // Streaming: rows go out with their click label; conversions follow as updates.
+        // Clicked rows, and impressions that a late click made clicked (a correction, no row).
         PCollection<TrainingExample> clickedKeys =
-            rows.apply("ClickedKeys", ParDo.of(new ClickedKeyFn())).setCoder(TrainingRows.CODER);
+            PCollectionList.of(
+                    rows.apply("ClickedKeys", ParDo.of(new ClickedKeyFn())).setCoder(TrainingRows.CODER))
+                .and(
+                    clicked
+                        .get(OutcomeJoin.CORRECTIONS)
+                        .apply("LateClickKeys", ParDo.of(new LateClickKeyFn()))
+                        .setCoder(TrainingRows.CODER))
+                .apply("FlattenClickedKeys", Flatten.pCollections());
         converted =
             PCollectionTuple.of(OutcomeJoin.PRIMARIES, clickedKeys)
                 .and(OutcomeJoin.OUTCOMES, convs)
@@ -419,25 +427,39 @@ public final class LabelImpressions extends PTransform<LabelInputs, LabelResult>
     @ProcessElement
     public void process(@Element TrainingExample row, OutputReceiver<TrainingExample> out) {
       if (OutcomeStage.CONVERSION.eligible(row)) {
-        out.output(
-            TrainingExample.newBuilder()
-                .setImpressionId(row.getImpressionId())
-                .setEventTime(row.getEventTime())
-                .setUserId("")
-                .setAdId("")
-                .setPosition(0)
-                .setClicked(1)
-                .setConverted(0)
-                .setClickTime(row.getClickTime())
-                .setLabelTime(row.getLabelTime())
-                .setElapsedMs(0L)
-                .setLabelConfidence(0.0)
-                .setLabelKind(row.getLabelKind())
-                .setHourOfDay(0)
-                .setDayOfWeek(0)
-                .build());
+        out.output(clickedKey(row.getImpressionId(), row.getEventTime(), row.getClickTime(), row.getLabelKind()));
       }
     }
+  }
+
+  /** The clicked key of an impression that a late click turned positive (clicked 0 -> 1). */
+  private static final class LateClickKeyFn extends DoFn<LabelCorrection, TrainingExample> {
+    @ProcessElement
+    public void process(@Element LabelCorrection c, OutputReceiver<TrainingExample> out) {
+      if (c.getOldLabel() == 0 && OutcomeStage.CLICK.labelName().equals(c.getLabel())) {
+        out.output(clickedKey(c.getImpressionId(), c.getImpressionTime(), c.getCorrectionTime(), c.getLabelKind()));
+      }
+    }
+  }
+
+  private static TrainingExample clickedKey(
+      String id, java.time.Instant impressionTime, java.time.Instant clickTime, String kind) {
+    return TrainingExample.newBuilder()
+        .setImpressionId(id)
+        .setEventTime(impressionTime)
+        .setUserId("")
+        .setAdId("")
+        .setPosition(0)
+        .setClicked(1)
+        .setConverted(0)
+        .setClickTime(clickTime)
+        .setLabelTime(clickTime)
+        .setElapsedMs(0L)
+        .setLabelConfidence(0.0)
+        .setLabelKind(kind)
+        .setHourOfDay(0)
+        .setDayOfWeek(0)
+        .build();
   }
 
   private static final class LambdaFn extends Combine.CombineFn<Long, long[], Double> {
