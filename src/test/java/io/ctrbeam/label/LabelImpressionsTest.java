@@ -330,6 +330,21 @@ class LabelImpressionsTest {
     p.run().waitUntilFinish();
   }
 
+  /** The outcome coder round-trips every mix of present and absent provenance. */
+  @Test
+  void outcomeCoderRoundTripsRawInputAndSource() throws Exception {
+    Outcome.OutcomeCoder coder = Outcome.OutcomeCoder.of();
+    for (Outcome o :
+        new Outcome[] {
+          new Outcome("c1", "i1", T0, null),
+          new Outcome("c1", "i1", T0, "{\"click_id\":\"c1\"}", null, "clicks.jsonl", 3L),
+          new Outcome("c1", "i1", T0, null, new byte[] {(byte) 0xC3, 1, 7}, "clicks-2", 41L),
+          new Outcome("c1", "i1", T0, "line", null, "clicks-2", null),
+        }) {
+      org.apache.beam.sdk.testing.CoderProperties.coderDecodeEncodeEqual(coder, o);
+    }
+  }
+
   private static String write(Path file, String... lines) throws java.io.IOException {
     java.nio.file.Files.write(file, java.util.List.of(lines));
     return file.toString();
