@@ -370,14 +370,22 @@ public final class DeduplicateIds<T extends SpecificRecord>
       }
     }
 
-    /** A copy without provenance: the input element is not ours to change. */
+    /**
+     * A shallow copy without provenance: the input element is not ours to change, and its field
+     * values (strings, boxed numbers, instants) are immutable, so they are shared, not copied.
+     */
+    @SuppressWarnings("unchecked")
     private T withoutProvenance(T r) {
-      if (slots.source((IndexedRecord) r) == null && slots.offset((IndexedRecord) r) == null) {
+      IndexedRecord in = (IndexedRecord) r;
+      if (slots.source(in) == null && slots.offset(in) == null) {
         return r;
       }
-      T copy = SpecificData.get().deepCopy(kind.fullSchema(), r);
-      slots.clear((IndexedRecord) copy);
-      return copy;
+      IndexedRecord copy = (IndexedRecord) SpecificData.get().newRecord(null, kind.fullSchema());
+      for (int i = 0; i < kind.fullSchema().getFields().size(); i++) {
+        copy.put(i, in.get(i));
+      }
+      slots.clear(copy);
+      return (T) copy;
     }
 
     @OnTimer(GC)
