@@ -48,6 +48,27 @@ public final class DeadLetters {
         .build();
   }
 
+  /**
+   * A dead letter for either kind of input: the text when there is any (or no bytes either), else
+   * the bytes. The event time is kept in both cases, when known.
+   */
+  public static DeadLetter ofInput(
+      String recordType,
+      Reason reason,
+      String message,
+      String source,
+      Long offset,
+      String raw,
+      byte[] rawBytes,
+      Long eventTimeMillis) {
+    if (raw != null || rawBytes == null) {
+      return of(recordType, reason, message, source, offset, raw, eventTimeMillis);
+    }
+    DeadLetter dl = ofBytes(recordType, reason, message, source, offset, rawBytes);
+    dl.setEventTime(eventTimeMillis == null ? null : Instant.ofEpochMilli(eventTimeMillis));
+    return dl;
+  }
+
   /** A dead letter for binary input (Avro files, Kafka values). */
   public static DeadLetter ofBytes(
       String recordType, Reason reason, String message, String source, Long offset, byte[] raw) {

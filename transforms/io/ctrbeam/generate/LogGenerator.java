@@ -1,5 +1,6 @@
 package io.ctrbeam.generate;
 
+import io.ctrbeam.common.Provenance;
 import io.ctrbeam.schema.AdMetadata;
 import io.ctrbeam.schema.Click;
 import io.ctrbeam.schema.Conversion;
@@ -259,12 +260,12 @@ public final class LogGenerator {
     return n;
   }
 
-  /** The Avro schema of a record type's generated class. */
+  /** The SPEC Avro schema of a record type (its generated class's, without provenance fields). */
   public static Schema schema(RecordType type) {
     switch (type) {
-      case IMPRESSION: return Impression.getClassSchema();
-      case CLICK: return Click.getClassSchema();
-      case CONVERSION: return Conversion.getClassSchema();
+      case IMPRESSION: return Provenance.specSchema(Impression.getClassSchema());
+      case CLICK: return Provenance.specSchema(Click.getClassSchema());
+      case CONVERSION: return Provenance.specSchema(Conversion.getClassSchema());
       case USER_PROFILE: return UserProfile.getClassSchema();
       default: return AdMetadata.getClassSchema();
     }

@@ -149,7 +149,7 @@ final class PartitionGenerator {
         int ad = candidates[pos - 1];
         String impressionId = "imp_" + tag + "_" + World.id("", impression++, 7);
         Impression im = new Impression(impressionId, when, w.userIds[user], w.adIds[ad], pos,
-            w.adAdvertiser[ad], w.categories[w.adCategory[ad]], device, country, requestId);
+            w.adAdvertiser[ad], w.categories[w.adCategory[ad]], device, country, requestId, null, null);
         emit(RecordType.IMPRESSION, im, t);
         maybeInject(RecordType.IMPRESSION, im, t, IMPRESSION_DEFECTS, t);
         nClicks = 0;
@@ -158,16 +158,16 @@ final class PartitionGenerator {
         if (rnd.nextDouble() < p) {
           long t1 = t + lognormal(c.clickDelayMedianMs(), c.clickDelaySigma());
           String clickId = "clk_" + tag + "_" + World.id("", clickSeq++, 6);
-          validClick(new Click(clickId, impressionId, Instant.ofEpochMilli(t1), w.userIds[user], w.adIds[ad]), t1, t);
+          validClick(new Click(clickId, impressionId, Instant.ofEpochMilli(t1), w.userIds[user], w.adIds[ad], null, null, null, null), t1, t);
           if (rnd.nextDouble() < c.duplicateClickRate()) {
             long t2 = t1 + lognormal(DUPLICATE_CLICK_MEDIAN_MS, 1.0);
-            validClick(new Click(clickId + "b", impressionId, Instant.ofEpochMilli(t2), w.userIds[user], w.adIds[ad]), t2, t);
+            validClick(new Click(clickId + "b", impressionId, Instant.ofEpochMilli(t2), w.userIds[user], w.adIds[ad], null, null, null, null), t2, t);
           }
           if (rnd.nextDouble() < w.adConversionRate[ad]) {
             conversionTime = t1 + lognormal(c.conversionDelayMedianMs(), c.conversionDelaySigma());
             double value = Math.round(100 * 30.0 * Math.exp(rnd.nextGaussian())) / 100.0;
             Conversion cv = new Conversion("cnv_" + tag + "_" + World.id("", conversionSeq++, 6), impressionId,
-                Instant.ofEpochMilli(conversionTime), rnd.nextDouble() < 0.1 ? null : value);
+                Instant.ofEpochMilli(conversionTime), rnd.nextDouble() < 0.1 ? null : value, null, null, null, null);
             emit(RecordType.CONVERSION, cv, conversionTime);
             tally.conversions++;
             maybeInject(RecordType.CONVERSION, cv, conversionTime, CONVERSION_DEFECTS, t);

@@ -1,5 +1,6 @@
 package io.ctrbeam.ingest;
 
+import io.ctrbeam.common.Provenance;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.util.Arrays;
@@ -51,7 +52,8 @@ public final class AvroPayloads {
    * {@link ReadRawRecords} emits it and a Kafka producer may send it.
    */
   public static byte[] encode(GenericRecord record) throws IOException {
-    Schema schema = record.getSchema();
+    // The SPEC view: a parsed record's provenance fields are not part of its payload.
+    Schema schema = Provenance.specSchema(record.getSchema());
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     long fp = fingerprint(schema);
     out.write(MARKER_0);

@@ -4,6 +4,7 @@ import io.ctrbeam.common.Buckets;
 import static org.apache.beam.sdk.util.Preconditions.checkArgumentNotNull;
 
 import io.ctrbeam.common.DeadLetters;
+import io.ctrbeam.common.Provenance;
 import io.ctrbeam.common.Reason;
 import io.ctrbeam.schema.Click;
 import io.ctrbeam.schema.Conversion;
@@ -14,6 +15,9 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.apache.avro.Schema;
+import org.apache.avro.generic.IndexedRecord;
+import org.apache.avro.specific.SpecificData;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.beam.sdk.coders.ByteArrayCoder;
 import org.apache.beam.sdk.coders.CoderException;
@@ -70,8 +74,10 @@ import org.joda.time.Instant;
  * Both agree when records arrive in event-time order and within the horizon of the watermark.
  * Dedup is per window; apply it in the global window (as {@link IngestRecords} does).
  *
- * <p>A DUPLICATE_ID dead letter has source {@value #DEAD_LETTER_SOURCE}, no offset, and the
- * refused record re-rendered as a SPEC JSON line as raw input, so it can be replayed.
+ * <p>A DUPLICATE_ID dead letter carries the refused record's own source and offset (file and line,
+ * or topic-partition and offset, from its {@link Provenance} fields) and its raw input: the JSON
+ * line or Avro payload as read for clicks and conversions, the record re-rendered as a SPEC JSON
+ * line for impressions (they carry no raw text). Kept impressions leave without provenance.
  */
 public final class DeduplicateIds<T extends SpecificRecord>
     extends PTransform<PCollection<T>, ParseResult<T>> {
@@ -171,18 +177,37 @@ public final class DeduplicateIds<T extends SpecificRecord>
         .add(DisplayData.item("horizon", horizon).withLabel("Dedup horizon (event time)"));
   }
 
+  /**
+   * The DUPLICATE_ID dead letter of a refused record: its own source and offset, and its raw input
+   * (the line or payload as read for clicks and conversions; impressions carry no raw text, so
+   * theirs is the record re-rendered as a SPEC JSON line). Records that did not come through
+   * ParseRecords get source {@value #DEAD_LETTER_SOURCE}.
+   */
   private static <T extends SpecificRecord> DeadLetter duplicate(
-      RecordKind<T> kind, T record, long keptEventTime) {
-    long t = kind.eventTime(record).toEpochMilli();
-    return DeadLetters.of(
+      RecordKind<T> kind, Provenance.Slots slots, T record, long keptEventTime) {
+    IndexedRecord r = (IndexedRecord) record;
+    String source = slots.source(r);
+    String raw = slots.raw(r);
+    byte[] rawBytes = slots.rawBytes(r);
+    return DeadLetters.ofInput(
         kind.name(),
         Reason.DUPLICATE_ID,
         kind.idField() + " " + kind.id(record) + " already seen: kept the record at event time "
             + java.time.Instant.ofEpochMilli(keptEventTime),
-        DEAD_LETTER_SOURCE,
-        null,
-        RecordJson.toJson(record),
-        t);
+        source == null ? DEAD_LETTER_SOURCE : source,
+        slots.offset(r),
+        raw == null && rawBytes == null ? RecordJson.toJson(record) : raw,
+        rawBytes,
+        kind.eventTime(record).toEpochMilli());
+  }
+
+  /**
+   * What a kept record carries on: impressions (no raw field) leave without provenance, so that
+   * the bulk of the rows carries no source path through the label and feature shuffles; clicks and
+   * conversions keep theirs for the labeler's dead letters.
+   */
+  private static boolean dropsProvenance(Provenance.Slots slots, Schema schema) {
+    return slots.any() && schema.getField(Provenance.RAW) == null;
   }
 
   /**
@@ -217,6 +242,8 @@ public final class DeduplicateIds<T extends SpecificRecord>
     private final TupleTag<T> recordsTag;
     private final Counter duplicates;
     private transient AvroCoder<T> coder;
+    private transient Provenance.Slots slots;
+    private transient boolean dropProvenance;
 
     KeepEarliestFn(RecordKind<T> kind, long horizonMillis, TupleTag<T> recordsTag) {
       this.kind = kind;
@@ -228,6 +255,8 @@ public final class DeduplicateIds<T extends SpecificRecord>
     @Setup
     public void setup() {
       coder = AvroCoder.specific(kind.recordClass());
+      slots = Provenance.Slots.of(kind.fullSchema());
+      dropProvenance = dropsProvenance(slots, kind.fullSchema());
     }
 
     /** Unlimited: records go back from the group's timestamp to their own event time. */
@@ -254,10 +283,13 @@ public final class DeduplicateIds<T extends SpecificRecord>
           T r = e.record;
           long t = kind.eventTime(r).toEpochMilli();
           if (keptAt != Long.MIN_VALUE && t < keptAt + horizonMillis) {
-            out.get(DeadLetters.TAG).output(duplicate(kind, r, keptAt));
+            out.get(DeadLetters.TAG).output(duplicate(kind, slots, r, keptAt));
             duplicates.inc();
           } else {
             keptAt = t;
+            if (dropProvenance) {
+              slots.clear((IndexedRecord) r); // decoded here: ours to change
+            }
             out.get(recordsTag).outputWithTimestamp(r, new Instant(t));
           }
         }
@@ -293,12 +325,20 @@ public final class DeduplicateIds<T extends SpecificRecord>
     private final long horizonMillis;
     private final TupleTag<T> recordsTag;
     private final Counter duplicates;
+    private transient Provenance.Slots slots;
+    private transient boolean dropProvenance;
 
     KeepFirstArrivalFn(RecordKind<T> kind, long horizonMillis, TupleTag<T> recordsTag) {
       this.kind = kind;
       this.horizonMillis = horizonMillis;
       this.recordsTag = recordsTag;
       this.duplicates = DeadLetters.counter(kind.name(), Reason.DUPLICATE_ID);
+    }
+
+    @Setup
+    public void setup() {
+      slots = Provenance.Slots.of(kind.fullSchema());
+      dropProvenance = dropsProvenance(slots, kind.fullSchema());
     }
 
     @ProcessElement
@@ -314,13 +354,13 @@ public final class DeduplicateIds<T extends SpecificRecord>
       long t = kind.eventTime(r).toEpochMilli();
       Long expiry = seen.get(id).read();
       if (expiry != null && t < expiry) {
-        out.get(DeadLetters.TAG).output(duplicate(kind, r, expiry - horizonMillis));
+        out.get(DeadLetters.TAG).output(duplicate(kind, slots, r, expiry - horizonMillis));
         duplicates.inc();
         return;
       }
       long newExpiry = t + horizonMillis;
       seen.put(id, newExpiry);
-      out.get(recordsTag).output(r);
+      out.get(recordsTag).output(dropProvenance ? withoutProvenance(r) : r);
       Long at = gcAt.read();
       if (at == null || newExpiry < at) {
         // The hold sits at the firing time: the watermark may advance up to it in any case.
@@ -328,6 +368,24 @@ public final class DeduplicateIds<T extends SpecificRecord>
         gc.withOutputTimestamp(new Instant(fire)).set(new Instant(fire));
         gcAt.write(fire);
       }
+    }
+
+    /**
+     * A shallow copy without provenance: the input element is not ours to change, and its field
+     * values (strings, boxed numbers, instants) are immutable, so they are shared, not copied.
+     */
+    @SuppressWarnings("unchecked")
+    private T withoutProvenance(T r) {
+      IndexedRecord in = (IndexedRecord) r;
+      if (slots.source(in) == null && slots.offset(in) == null) {
+        return r;
+      }
+      IndexedRecord copy = (IndexedRecord) SpecificData.get().newRecord(null, kind.fullSchema());
+      for (int i = 0; i < kind.fullSchema().getFields().size(); i++) {
+        copy.put(i, in.get(i));
+      }
+      slots.clear(copy);
+      return (T) copy;
     }
 
     @OnTimer(GC)

@@ -3,6 +3,7 @@ package io.ctrbeam.ingest;
 import static org.apache.beam.sdk.util.Preconditions.checkArgumentNotNull;
 
 import io.ctrbeam.common.DeadLetters;
+import io.ctrbeam.common.Provenance;
 import io.ctrbeam.common.Reason;
 import io.ctrbeam.schema.AdMetadata;
 import io.ctrbeam.schema.Click;
@@ -22,6 +23,7 @@ import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.avro.Schema;
+import org.apache.avro.generic.IndexedRecord;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.beam.sdk.extensions.avro.coders.AvroCoder;
 import org.apache.beam.sdk.metrics.Counter;
@@ -185,6 +187,7 @@ public final class ParseRecords<T extends SpecificRecord>
     private transient JsonRecordParser<T> json;
     private transient AvroPayloads avro;
     private transient Map<Reason, Counter> deadLetterCounters;
+    private transient Provenance.Slots slots;
 
     ParseFn(RecordKind<T> kind, Instant clock, ProcessingClock liveClock, List<String> writerSchemas, TupleTag<T> recordsTag) {
       this.kind = kind;
@@ -205,6 +208,7 @@ public final class ParseRecords<T extends SpecificRecord>
         schemas.add(new Schema.Parser().parse(s));
       }
       avro = new AvroPayloads(kind.schema(), schemas);
+      slots = Provenance.Slots.of(kind.fullSchema());
       deadLetterCounters = new EnumMap<>(Reason.class);
       for (Reason r : Reason.values()) {
         deadLetterCounters.put(r, DeadLetters.counter(kind.name(), r));
@@ -225,6 +229,9 @@ public final class ParseRecords<T extends SpecificRecord>
       try {
         fields = read(raw);
         T record = kind.build(fields);
+        slots.stamp(
+            (IndexedRecord) record, raw.getSource(), raw.getSourceOffset(), raw.getText(),
+            raw.getText() == null && raw.getBytes() != null ? ByteBuffer.wrap(Provenance.bytes(raw.getBytes())) : null);
         out.get(recordsTag)
             .outputWithTimestamp(
                 record, new org.joda.time.Instant(kind.eventTime(record).toEpochMilli()));
@@ -242,7 +249,7 @@ public final class ParseRecords<T extends SpecificRecord>
       }
       if (raw.getBytes() != null) {
         try {
-          return Fields.ofAvro(avro.decode(bytes(raw.getBytes())), earliestMillis, latest());
+          return Fields.ofAvro(avro.decode(Provenance.bytes(raw.getBytes())), earliestMillis, latest());
         } catch (IOException e) {
           throw new InvalidRecordException(Reason.PARSE_ERROR, "invalid Avro: " + e.getMessage());
         }
@@ -255,25 +262,10 @@ public final class ParseRecords<T extends SpecificRecord>
     }
 
     private DeadLetter deadLetter(RawRecord raw, Reason reason, String message, Long eventTime) {
-      DeadLetter dl =
-          raw.getText() != null || raw.getBytes() == null
-              ? DeadLetters.of(
-                  kind.name(), reason, message, raw.getSource(), raw.getSourceOffset(),
-                  raw.getText(), eventTime)
-              : DeadLetters.ofBytes(
-                  kind.name(), reason, message, raw.getSource(), raw.getSourceOffset(),
-                  bytes(raw.getBytes()));
-      if (eventTime != null) {
-        dl.setEventTime(Instant.ofEpochMilli(eventTime));
-      }
-      return dl;
+      return DeadLetters.ofInput(
+          kind.name(), reason, message, raw.getSource(), raw.getSourceOffset(), raw.getText(),
+          raw.getText() == null ? Provenance.bytes(raw.getBytes()) : null, eventTime);
     }
 
-    private static byte[] bytes(ByteBuffer buffer) {
-      ByteBuffer b = buffer.duplicate();
-      byte[] out = new byte[b.remaining()];
-      b.get(out);
-      return out;
-    }
   }
 }

@@ -1,5 +1,6 @@
 package io.ctrbeam.ingest;
 
+import io.ctrbeam.common.Provenance;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -8,15 +9,18 @@ import java.util.Collection;
 import org.apache.avro.Schema;
 import org.apache.avro.specific.SpecificRecord;
 
-/** Renders a SPEC record as a JSON line in input form: snake_case, times as epoch millis. */
-final class RecordJson {
+/**
+ * Renders a SPEC record as a JSON line in input form: snake_case, times as epoch millis, its SPEC
+ * fields only (no {@link Provenance} fields).
+ */
+public final class RecordJson {
   private static final ObjectMapper MAPPER = new ObjectMapper();
 
   private RecordJson() {}
 
-  static String toJson(SpecificRecord record) {
+  public static String toJson(SpecificRecord record) {
     ObjectNode node = MAPPER.createObjectNode();
-    for (Schema.Field f : record.getSchema().getFields()) {
+    for (Schema.Field f : Provenance.specSchema(record.getSchema()).getFields()) {
       Object v = record.get(f.pos());
       if (v == null) {
         node.putNull(f.name());

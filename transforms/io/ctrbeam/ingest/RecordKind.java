@@ -1,5 +1,6 @@
 package io.ctrbeam.ingest;
 
+import io.ctrbeam.common.Provenance;
 import io.ctrbeam.schema.AdMetadata;
 import io.ctrbeam.schema.Click;
 import io.ctrbeam.schema.Conversion;
@@ -155,7 +156,13 @@ public final class RecordKind<T extends SpecificRecord> implements Serializable 
     return idField;
   }
 
+  /** The SPEC schema: the generated class's without its {@link Provenance} fields. */
   public Schema schema() {
+    return Provenance.specSchema(fullSchema());
+  }
+
+  /** The generated class's schema, provenance fields included. */
+  public Schema fullSchema() {
     return org.apache.avro.specific.SpecificData.get().getSchema(recordClass);
   }
 

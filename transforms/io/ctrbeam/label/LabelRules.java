@@ -4,7 +4,9 @@ import static org.apache.beam.vendor.guava.v32_1_2_jre.com.google.common.base.Pr
 
 import io.ctrbeam.common.DeadLetters;
 import io.ctrbeam.common.Reason;
+import io.ctrbeam.ingest.RecordJson;
 import io.ctrbeam.schema.DeadLetter;
+import io.ctrbeam.schema.Impression;
 import io.ctrbeam.schema.LabelCorrection;
 import io.ctrbeam.schema.TrainingExample;
 import java.io.Serializable;
@@ -18,6 +20,9 @@ import org.apache.beam.sdk.metrics.Metrics;
  * stateful streaming path; plain Java, no Beam state.
  */
 public final class LabelRules implements Serializable {
+  /** The source of dead letters whose record's own source is unknown (not read from input). */
+  public static final String LABEL_SOURCE = "label";
+
   /** Metrics namespace of the labeling counters. */
   public static final String NAMESPACE = "ctrbeam.label";
 
@@ -244,19 +249,46 @@ public final class LabelRules implements Serializable {
     sink.deadLetter(deadLetter(o, Reason.LATE_CLICK, msg), ts);
   }
 
+  /**
+   * An impression seen twice by the labeler. Its rows carry no provenance (impressions leave dedup
+   * without it), so the source is {@value #LABEL_SOURCE} and the raw input the impression's SPEC
+   * fields re-rendered as a JSON line; see {@link #duplicatePrimary(TrainingExample, String, Long,
+   * Sink, long)} for a caller that knows them.
+   */
   public void duplicatePrimary(TrainingExample row, Sink sink, long ts) {
+    duplicatePrimary(row, null, null, sink, ts);
+  }
+
+  /** An impression seen twice by the labeler, with its source and offset when known (else null). */
+  public void duplicatePrimary(TrainingExample row, String source, Long offset, Sink sink, long ts) {
     Counters.DUPLICATE_PRIMARIES.inc();
     DeadLetter dl =
         DeadLetters.of(
             "impression",
             Reason.DUPLICATE_ID,
             "impression " + row.getImpressionId() + " seen twice by the labeler",
-            "label",
-            null,
-            row.toString(),
+            source == null ? LABEL_SOURCE : source,
+            offset,
+            RecordJson.toJson(impression(row)),
             row.getEventTime().toEpochMilli());
     DeadLetters.counter("impression", Reason.DUPLICATE_ID).inc();
     sink.deadLetter(dl, ts);
+  }
+
+  /** The impression fields of a row (the first fields of TrainingExample, SPEC 1). */
+  private static Impression impression(TrainingExample row) {
+    return Impression.newBuilder()
+        .setImpressionId(row.getImpressionId())
+        .setEventTime(row.getEventTime())
+        .setUserId(row.getUserId())
+        .setAdId(row.getAdId())
+        .setPosition(row.getPosition())
+        .setAdvertiserId(row.getAdvertiserId())
+        .setAdCategory(row.getAdCategory())
+        .setDevice(row.getDevice())
+        .setCountry(row.getCountry())
+        .setRequestId(row.getRequestId())
+        .build();
   }
 
   /** What a correction changes. */
@@ -300,9 +332,12 @@ public final class LabelRules implements Serializable {
     sink.deadLetter(deadLetter(o, Reason.DUPLICATE_ID, msg), ts);
   }
 
+  /** An outcome's dead letter: its raw input as read and its source, when it was read. */
   private DeadLetter deadLetter(Outcome o, Reason reason, String msg) {
     DeadLetters.counter(stage.recordType(), reason).inc();
-    return DeadLetters.of(stage.recordType(), reason, msg, "label", null, o.raw(), o.timeMs());
+    return DeadLetters.ofInput(
+        stage.recordType(), reason, msg, o.source() == null ? LABEL_SOURCE : o.source(),
+        o.sourceOffset(), o.raw(), o.rawBytes(), o.timeMs());
   }
 
   @Override

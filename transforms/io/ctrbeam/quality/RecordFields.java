@@ -2,6 +2,7 @@ package io.ctrbeam.quality;
 
 import static org.apache.beam.vendor.guava.v32_1_2_jre.com.google.common.base.Preconditions.checkArgument;
 
+import io.ctrbeam.common.Provenance;
 import io.ctrbeam.schema.Click;
 import io.ctrbeam.schema.Conversion;
 import io.ctrbeam.schema.Impression;
@@ -23,11 +24,11 @@ import org.apache.avro.generic.IndexedRecord;
  */
 public final class RecordFields implements Serializable {
   public static final RecordFields IMPRESSION =
-      of("impression", Impression.getClassSchema(), "event_time", Set.of("impression_id", "request_id"), "impression_id");
+      of("impression", Provenance.specSchema(Impression.getClassSchema()), "event_time", Set.of("impression_id", "request_id"), "impression_id");
   public static final RecordFields CLICK =
-      of("click", Click.getClassSchema(), "event_time", Set.of("click_id", "impression_id"), "click_id");
+      of("click", Provenance.specSchema(Click.getClassSchema()), "event_time", Set.of("click_id", "impression_id"), "click_id");
   public static final RecordFields CONVERSION =
-      of("conversion", Conversion.getClassSchema(), "event_time", Set.of("conversion_id", "impression_id"), "conversion_id");
+      of("conversion", Provenance.specSchema(Conversion.getClassSchema()), "event_time", Set.of("conversion_id", "impression_id"), "conversion_id");
   public static final RecordFields TRAINING =
       of("training", TrainingExample.getClassSchema(), "event_time", Set.of("impression_id", "request_id"), null);
 

@@ -1,12 +1,17 @@
 package io.ctrbeam.ingest;
 
 import io.ctrbeam.common.Buckets;
+import static io.ctrbeam.ingest.IngestFixtures.CLOCK;
 import static io.ctrbeam.ingest.IngestFixtures.T0;
 import static io.ctrbeam.ingest.ParseRecordsTest.impression;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.ctrbeam.schema.Click;
 import io.ctrbeam.schema.Impression;
+import io.ctrbeam.schema.RawRecord;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
 import io.ctrbeam.testing.TestPipelineExtension;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -25,6 +30,7 @@ import org.joda.time.Duration;
 import org.joda.time.Instant;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
 
 @ExtendWith(TestPipelineExtension.class)
 class DeduplicateIdsTest {
@@ -212,6 +218,79 @@ class DeduplicateIdsTest {
         p.apply("Stream", stream.advanceWatermarkToInfinity()).apply("DedupStream", streamingDedup());
     assertOutput(batch, "Batch", keep, dead);
     assertOutput(streaming, "Stream", keep, dead);
+    p.run().waitUntilFinish();
+  }
+
+  /**
+   * Bounded, from files: a refused click carries its file, line and the exact line as read; a
+   * refused impression its file and line, and (impressions carry no raw text) its SPEC JSON line.
+   * Kept clicks keep their provenance for the labeler; kept impressions leave without it.
+   */
+  @Test
+  void boundedDuplicatesCarryTheirFileLineAndRawLine(TestPipeline p, @TempDir Path tmp) throws Exception {
+    String c1 = "{\"click_id\":\"c1\",\"impression_id\":\"i1\",\"event_time\":" + (T0 + MIN) + "}";
+    String c2 = "{\"click_id\":\"c2\",\"impression_id\":\"i1\",\"event_time\":" + (T0 + 2 * MIN) + "}";
+    String c1Again = "{ \"event_time\": " + (T0 + 3 * MIN) + ", \"impression_id\": \"i1\",  \"click_id\": \"c1\" }";
+    String i1 = IngestFixtures.impressionJson("i1", T0, 1, "US");
+    String i1Again =
+        "{\"position\": 2, \"impression_id\": \"i1\", \"event_time\": " + (T0 + MIN)
+            + ", \"user_id\": \"u1\", \"ad_id\": \"a1\"}";
+    String clicks = IngestFixtures.writeLines(tmp.resolve("clicks.jsonl"), c1, c2, c1Again).toString();
+    String imps = IngestFixtures.writeLines(tmp.resolve("imps.jsonl"), i1, i1Again).toString();
+
+    ParseResult<Click> c =
+        p.apply("ReadClicks", ReadRawRecords.from(clicks).withFormat(Format.JSONL))
+            .apply("IngestClicks", IngestRecords.clicks().withClock(CLOCK).withDedupBuckets(2));
+    ParseResult<Impression> i =
+        p.apply("ReadImps", ReadRawRecords.from(imps).withFormat(Format.JSONL))
+            .apply("IngestImps", IngestRecords.impressions().withClock(CLOCK).withDedupBuckets(2));
+
+    PAssert.that(c.deadLetters().apply("DescribeClicks", ParDo.of(new IngestFixtures.DescribeFn())))
+        .containsInAnyOrder("DUPLICATE_ID|" + clicks + "|3|" + c1Again + "|" + (T0 + 3 * MIN));
+    String i1AgainSpec =
+        "{\"impression_id\":\"i1\",\"event_time\":" + (T0 + MIN) + ",\"user_id\":\"u1\",\"ad_id\":\"a1\","
+            + "\"position\":2,\"advertiser_id\":null,\"ad_category\":null,\"device\":null,"
+            + "\"country\":null,\"request_id\":null}";
+    PAssert.that(i.deadLetters().apply("DescribeImps", ParDo.of(new IngestFixtures.DescribeFn())))
+        .containsInAnyOrder("DUPLICATE_ID|" + imps + "|2|" + i1AgainSpec + "|" + (T0 + MIN));
+    PAssert.that(c.records().apply("ClickProvenance", ParDo.of(new IngestFixtures.ProvenanceFn<>())))
+        .containsInAnyOrder(clicks + "|1|" + c1 + "|null", clicks + "|2|" + c2 + "|null");
+    PAssert.that(i.records().apply("ImpProvenance", ParDo.of(new IngestFixtures.ProvenanceFn<>())))
+        .containsInAnyOrder("null|null|null|null");
+    p.run().waitUntilFinish();
+  }
+
+  /**
+   * Streaming, from Kafka-like records: a refused click carries its topic-partition and offset and
+   * its raw input as read, a JSON line or an Avro payload.
+   */
+  @Test
+  void streamingDuplicatesCarryTheirTopicPartitionOffsetAndRawInput(TestPipeline p) throws Exception {
+    String first = "{\"click_id\":\"c1\",\"impression_id\":\"i1\",\"event_time\":" + (T0 + MIN) + "}";
+    byte[] avroAgain =
+        AvroPayloads.encode(
+            Click.newBuilder().setClickId("c1").setImpressionId("i1")
+                .setEventTime(java.time.Instant.ofEpochMilli(T0 + 2 * MIN)).build());
+    String jsonAgain = "{\"impression_id\": \"i1\", \"click_id\": \"c1\", \"event_time\": " + (T0 + 3 * MIN) + "}";
+    TestStream<RawRecord> events =
+        TestStream.create(AvroCoder.of(RawRecord.class))
+            .advanceWatermarkTo(new Instant(T0))
+            .addElements(TimestampedValue.of(new RawRecord("clicks-3", 41L, first, null), new Instant(T0 + MIN)))
+            .advanceWatermarkTo(new Instant(T0 + MIN))
+            .addElements(
+                TimestampedValue.of(
+                    new RawRecord("clicks-3", 42L, null, ByteBuffer.wrap(avroAgain)), new Instant(T0 + 2 * MIN)),
+                TimestampedValue.of(new RawRecord("clicks-3", 43L, jsonAgain, null), new Instant(T0 + 3 * MIN)))
+            .advanceWatermarkToInfinity();
+    ParseResult<Click> c =
+        p.apply(events)
+            .apply(IngestRecords.clicks().withClock(CLOCK).withDedupHorizon(Duration.standardHours(1)));
+    PAssert.that(c.deadLetters().apply("Describe", ParDo.of(new IngestFixtures.DescribeFn())))
+        .containsInAnyOrder(
+            "DUPLICATE_ID|clicks-3|42|" + IngestFixtures.base64(avroAgain) + "|" + (T0 + 2 * MIN),
+            "DUPLICATE_ID|clicks-3|43|" + jsonAgain + "|" + (T0 + 3 * MIN));
+    PAssert.that(c.records().apply("Provenance", ParDo.of(new IngestFixtures.ProvenanceFn<>())))
+        .containsInAnyOrder("clicks-3|41|" + first + "|null");
     p.run().waitUntilFinish();
   }
 

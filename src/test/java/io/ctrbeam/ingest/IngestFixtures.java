@@ -1,5 +1,6 @@
 package io.ctrbeam.ingest;
 
+import io.ctrbeam.common.Provenance;
 import io.ctrbeam.schema.DeadLetter;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -81,6 +82,18 @@ final class IngestFixtures {
     public void process(
         @Element T r, @Timestamp org.joda.time.Instant ts, OutputReceiver<String> out) {
       out.output(RecordJson.toJson(r) + "@" + ts.getMillis());
+    }
+  }
+
+  /** Renders a record's provenance as {@code source|offset|raw|rawBytesBase64}. */
+  static final class ProvenanceFn<T extends SpecificRecord> extends DoFn<T, String> {
+    @ProcessElement
+    public void process(@Element T r, OutputReceiver<String> out) {
+      Provenance.Slots slots = Provenance.Slots.of(r.getSchema());
+      org.apache.avro.generic.IndexedRecord x = (org.apache.avro.generic.IndexedRecord) r;
+      byte[] bytes = slots.rawBytes(x);
+      out.output(slots.source(x) + "|" + slots.offset(x) + "|" + slots.raw(x) + "|"
+          + (bytes == null ? null : base64(bytes)));
     }
   }
 

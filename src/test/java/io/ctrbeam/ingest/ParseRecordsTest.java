@@ -161,7 +161,9 @@ class ParseRecordsTest {
                     new RawRecord("topic-0", 10L, null, null))
                 .withCoder(AvroCoder.of(RawRecord.class)));
     ParseResult<Impression> result = raw.apply(ParseRecords.impressions().withClock(CLOCK));
-    PAssert.that(result.records()).containsInAnyOrder(good);
+    // Parsed records carry their source and offset; impressions no raw text.
+    Impression parsed = Impression.newBuilder(good).setSource("topic-0").setSourceOffset(7L).build();
+    PAssert.that(result.records()).containsInAnyOrder(parsed);
     PAssert.that(result.deadLetters().apply(ParDo.of(new IngestFixtures.DescribeFn())))
         .containsInAnyOrder(
             "PARSE_ERROR|topic-0|8|" + base64(unknown) + "|null",
@@ -189,9 +191,11 @@ class ParseRecordsTest {
         p.apply("Ads", texts(ad, bad)).apply("ParseadMetadata", ParseRecords.adMetadata().withClock(CLOCK));
 
     Instant t0 = Instant.ofEpochMilli(T0);
+    // Clicks and conversions carry their source, offset and the line as read.
     PAssert.that(clicks.records())
-        .containsInAnyOrder(new Click("c1", "i1", t0, null, null));
-    PAssert.that(convs.records()).containsInAnyOrder(new Conversion("v1", "i1", t0, 2.5));
+        .containsInAnyOrder(new Click("c1", "i1", t0, null, null, "kafka", 1L, click, null));
+    PAssert.that(convs.records())
+        .containsInAnyOrder(new Conversion("v1", "i1", t0, 2.5, "kafka", 1L, conv, null));
     PAssert.that(profiles.records())
         .containsInAnyOrder(new UserProfile("u1", t0, null, null, List.of("cars", "golf")));
     PAssert.that(ads.records()).containsInAnyOrder(new AdMetadata("a1", t0, null, "shoes"));

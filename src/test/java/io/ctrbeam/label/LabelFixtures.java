@@ -166,6 +166,37 @@ final class LabelFixtures {
     return id + "|" + label + "|0->1|" + correctionOffset;
   }
 
+  /** A click as an input JSON line, in an order and spacing of its own (not the SPEC rendering). */
+  static String clickLine(String id, String impId, long t) {
+    return "{ \"event_time\": " + t + ",  \"impression_id\": \"" + impId + "\", \"click_id\": \"" + id + "\" }";
+  }
+
+  static String conversionLine(String id, String impId, long t) {
+    return "{\"conversion_id\": \"" + id + "\", \"value\": 1.5, \"impression_id\": \"" + impId
+        + "\", \"event_time\": " + t + "}";
+  }
+
+  static String impressionLine(String id, long t) {
+    return "{\"impression_id\":\"" + id + "\",\"event_time\":" + t
+        + ",\"user_id\":\"u1\",\"ad_id\":\"a1\",\"position\":1}";
+  }
+
+  /** record_type|reason|source|source_offset|raw of a dead letter: what it says about its input. */
+  static String input(String type, String reason, String source, long offset, String raw) {
+    return type + "|" + reason + "|" + source + "|" + offset + "|" + raw;
+  }
+
+  /** Renders dead letters with {@link #input}. */
+  static PCollection<String> inputs(String name, PCollection<DeadLetter> dls) {
+    return dls.apply(name, ParDo.of(new DoFn<DeadLetter, String>() {
+      @ProcessElement
+      public void process(@Element DeadLetter d, OutputReceiver<String> out) {
+        out.output(d.getRecordType() + "|" + d.getReason() + "|" + d.getSource() + "|"
+            + d.getSourceOffset() + "|" + d.getRaw());
+      }
+    })).setCoder(StringUtf8Coder.of());
+  }
+
   /** Summarizes rows, dead letters and corrections as strings (with element timestamps). */
   static final class Summarize<T> extends DoFn<T, String> {
     @ProcessElement

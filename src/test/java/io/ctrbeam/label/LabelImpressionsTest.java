@@ -4,6 +4,11 @@ import static io.ctrbeam.label.LabelFixtures.HOUR;
 import static io.ctrbeam.label.LabelFixtures.MIN;
 import static io.ctrbeam.label.LabelFixtures.T0;
 import static io.ctrbeam.label.LabelFixtures.click;
+import static io.ctrbeam.label.LabelFixtures.clickLine;
+import static io.ctrbeam.label.LabelFixtures.conversionLine;
+import static io.ctrbeam.label.LabelFixtures.impressionLine;
+import static io.ctrbeam.label.LabelFixtures.input;
+import static io.ctrbeam.label.LabelFixtures.inputs;
 import static io.ctrbeam.label.LabelFixtures.clicks;
 import static io.ctrbeam.label.LabelFixtures.conv;
 import static io.ctrbeam.label.LabelFixtures.conversions;
@@ -19,19 +24,30 @@ import static org.hamcrest.Matchers.equalTo;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import io.ctrbeam.common.DeadLetters;
+import io.ctrbeam.ingest.Format;
+import io.ctrbeam.ingest.IngestRecords;
+import io.ctrbeam.ingest.ParseResult;
+import io.ctrbeam.ingest.ReadRawRecords;
 import io.ctrbeam.schema.Click;
+import io.ctrbeam.schema.Conversion;
 import io.ctrbeam.schema.DeadLetter;
 import io.ctrbeam.schema.Impression;
 import io.ctrbeam.schema.TrainingExample;
 import io.ctrbeam.testing.TestPipelineExtension;
+import java.nio.file.Path;
 import java.time.Instant;
 import org.apache.beam.sdk.PipelineResult;
 import org.apache.beam.sdk.testing.PAssert;
 import org.apache.beam.sdk.testing.TestPipeline;
 import org.apache.beam.sdk.transforms.Count;
+import org.apache.beam.sdk.transforms.Flatten;
+import org.apache.beam.sdk.transforms.MapElements;
+import org.apache.beam.sdk.values.TypeDescriptors;
+import org.apache.beam.sdk.values.PCollectionList;
 import org.joda.time.Duration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
 
 /** Bounded labeling: one test per case of SPEC 2.1 / 2.2 (GroupByKey path, no timers). */
 @ExtendWith(TestPipelineExtension.class)
@@ -265,5 +281,77 @@ class LabelImpressionsTest {
                 .withElapsedWait(Duration.standardHours(3))
                 .clickRules());
     p.enableAbandonedNodeEnforcement(false);
+  }
+
+  /**
+   * Bounded, from files: every refused click and conversion, by dedup or by the labeler, carries
+   * its file, its line and the exact line as read.
+   */
+  @Test
+  void refusedOutcomesCarryTheirFileLineAndRawLine(TestPipeline p, @TempDir Path tmp) throws Exception {
+    String[] imps = {impressionLine("i1", T0), impressionLine("i2", T0)};
+    String[] cs = {
+      clickLine("c1", "i1", T0 + 5 * MIN), // the positive
+      clickLine("c2", "i1", T0 + 6 * MIN), // a second click on i1
+      clickLine("c3", "i2", T0 - MIN), // before its impression
+      clickLine("c4", "nope", T0 + 2 * MIN), // orphan
+      clickLine("c5", "i2", T0 + 50 * MIN), // outside W
+      clickLine("c1", "i1", T0 + 7 * MIN), // c1 again: dedup
+    };
+    String[] vs = {conversionLine("v1", "i1", T0 + HOUR), conversionLine("v2", "i2", T0 + HOUR)};
+    String impFile = write(tmp.resolve("imps.jsonl"), imps);
+    String clickFile = write(tmp.resolve("clicks.jsonl"), cs);
+    String convFile = write(tmp.resolve("convs.jsonl"), vs);
+
+    ParseResult<Impression> i = read(p, "Imps", impFile, IngestRecords.impressions());
+    ParseResult<Click> c = read(p, "Clicks", clickFile, IngestRecords.clicks());
+    ParseResult<Conversion> v = read(p, "Convs", convFile, IngestRecords.conversions());
+    LabelResult r =
+        LabelInputs.of(i.records(), c.records(), v.records()).apply("Label", LabelImpressions.create());
+
+    // Labels only: on main, rows labeled in batch from ingested input come out stamped at the end
+    // of the global window (BatchLabelFn's floor), which this test is not about.
+    PAssert.that(
+            summarize("Rows", r.examples())
+                .apply("DropTimestamps", MapElements.into(TypeDescriptors.strings()).via(x -> x.substring(0, x.indexOf("|@")))))
+        .containsInAnyOrder("i1|1|1|" + 5 * MIN + "|" + 5 * MIN + "|WAIT", "i2|0|0|" + 2 * HOUR + "|" + 2 * HOUR + "|WAIT");
+    PAssert.that(
+            inputs(
+                "Inputs",
+                PCollectionList.of(r.deadLetters()).and(i.deadLetters()).and(c.deadLetters()).and(v.deadLetters())
+                    .apply(Flatten.pCollections())))
+        .containsInAnyOrder(
+            input("click", "DUPLICATE_ID", clickFile, 2, cs[1]),
+            input("click", "CLICK_BEFORE_IMPRESSION", clickFile, 3, cs[2]),
+            input("click", "ORPHAN_CLICK", clickFile, 4, cs[3]),
+            input("click", "CLICK_OUTSIDE_WINDOW", clickFile, 5, cs[4]),
+            input("click", "DUPLICATE_ID", clickFile, 6, cs[5]),
+            input("conversion", "ORPHAN_CLICK", convFile, 2, vs[1]));
+    p.run().waitUntilFinish();
+  }
+
+  /** The outcome coder round-trips every mix of present and absent provenance. */
+  @Test
+  void outcomeCoderRoundTripsRawInputAndSource() throws Exception {
+    Outcome.OutcomeCoder coder = Outcome.OutcomeCoder.of();
+    for (Outcome o :
+        new Outcome[] {
+          new Outcome("c1", "i1", T0, null),
+          new Outcome("c1", "i1", T0, "{\"click_id\":\"c1\"}", null, "clicks.jsonl", 3L),
+          new Outcome("c1", "i1", T0, null, new byte[] {(byte) 0xC3, 1, 7}, "clicks-2", 41L),
+          new Outcome("c1", "i1", T0, "line", null, "clicks-2", null),
+        }) {
+      org.apache.beam.sdk.testing.CoderProperties.coderDecodeEncodeEqual(coder, o);
+    }
+  }
+
+  private static String write(Path file, String... lines) throws java.io.IOException {
+    java.nio.file.Files.write(file, java.util.List.of(lines));
+    return file.toString();
+  }
+
+  private static <T extends org.apache.avro.specific.SpecificRecord> ParseResult<T> read(
+      TestPipeline p, String name, String file, IngestRecords<T> ingest) {
+    return p.apply("Read" + name, ReadRawRecords.from(file).withFormat(Format.JSONL)).apply("Ingest" + name, ingest);
   }
 }

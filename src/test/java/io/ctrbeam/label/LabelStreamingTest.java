@@ -1,6 +1,10 @@
 package io.ctrbeam.label;
 
 import static io.ctrbeam.label.LabelFixtures.HOUR;
+import static io.ctrbeam.label.LabelFixtures.clickLine;
+import static io.ctrbeam.label.LabelFixtures.impressionLine;
+import static io.ctrbeam.label.LabelFixtures.input;
+import static io.ctrbeam.label.LabelFixtures.inputs;
 import static io.ctrbeam.label.LabelFixtures.MIN;
 import static io.ctrbeam.label.LabelFixtures.T0;
 import static io.ctrbeam.label.LabelFixtures.corr;
@@ -13,7 +17,16 @@ import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.greaterThanOrEqualTo;
 
+import io.ctrbeam.ingest.IngestRecords;
+import io.ctrbeam.ingest.ParseResult;
+import io.ctrbeam.schema.Click;
+import io.ctrbeam.schema.Impression;
+import io.ctrbeam.schema.RawRecord;
 import io.ctrbeam.testing.TestPipelineExtension;
+import org.apache.beam.sdk.extensions.avro.coders.AvroCoder;
+import org.apache.beam.sdk.transforms.Filter;
+import org.apache.beam.sdk.values.PCollectionList;
+import org.apache.beam.sdk.values.TimestampedValue;
 import org.apache.beam.sdk.PipelineResult;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.apache.beam.sdk.metrics.DistributionResult;
@@ -194,5 +207,70 @@ class LabelStreamingTest {
       max = Math.max(max, d.getAttempted().getMax());
     }
     assertThat(max, greaterThanOrEqualTo(1L));
+  }
+
+  /**
+   * Streaming, from Kafka-like records (source topic-partition, offset): every click refused by
+   * dedup or by the labeler, late ones included, carries its partition, its offset and the exact
+   * value as read.
+   */
+  @Test
+  void refusedClicksCarryTheirTopicPartitionOffsetAndRawValue(TestPipeline p) {
+    String i1 = impressionLine("i1", T0);
+    String i2 = impressionLine("i2", T0);
+    String c1 = clickLine("c1", "i1", T0 + 5 * MIN);
+    String c2 = clickLine("c2", "i1", T0 + 6 * MIN); // a second click on i1
+    String c3 = clickLine("c3", "i2", T0 - MIN); // before its impression
+    String c4 = clickLine("c4", "nope", T0 + 2 * MIN); // orphan once the watermark passes t + T
+    String c1Again = clickLine("c1", "i1", T0 + 7 * MIN); // dedup
+    String c5 = clickLine("c5", "i2", T0 + 50 * MIN); // outside W
+    String c6 = clickLine("c6", "i2", T0 + 10 * MIN); // past W + T + lateness: LATE_CLICK
+    TestStream<RawRecord> s =
+        TestStream.create(AvroCoder.of(RawRecord.class))
+            .advanceWatermarkTo(at(T0 - HOUR))
+            .addElements(kafka("impressions-0", 100, i1, T0), kafka("impressions-0", 101, i2, T0))
+            // One batch after another, so that dedup's first arrival and the first click are known.
+            .advanceWatermarkTo(at(T0 + MIN))
+            .addElements(kafka("clicks-1", 7, c1, T0 + 5 * MIN))
+            .advanceWatermarkTo(at(T0 + 2 * MIN))
+            .addElements(
+                kafka("clicks-1", 8, c2, T0 + 6 * MIN), kafka("clicks-1", 9, c3, T0 + 6 * MIN),
+                kafka("clicks-1", 10, c4, T0 + 6 * MIN))
+            .advanceWatermarkTo(at(T0 + 3 * MIN))
+            .addElements(kafka("clicks-1", 11, c1Again, T0 + 7 * MIN), kafka("clicks-1", 12, c5, T0 + 50 * MIN))
+            .advanceWatermarkTo(at(T0 + 3 * HOUR + 31 * MIN))
+            .addElements(kafka("clicks-1", 13, c6, T0 + 3 * HOUR + 31 * MIN))
+            .advanceWatermarkToInfinity();
+    PCollection<RawRecord> in = p.apply("Kafka", s);
+    ParseResult<Impression> imps =
+        in.apply("ImpressionsTopic", Filter.by(r -> r.getSource().startsWith("impressions-")))
+            .apply("IngestImpressions", IngestRecords.impressions());
+    ParseResult<Click> clicks =
+        in.apply("ClicksTopic", Filter.by(r -> r.getSource().startsWith("clicks-")))
+            .apply("IngestClicks", IngestRecords.clicks());
+    LabelResult r =
+        LabelInputs.of(imps.records(), clicks.records())
+            .apply("Label", LabelImpressions.create().withAllowedLateness(Duration.standardHours(1)));
+
+    PAssert.that(summarize("Rows", r.examples()))
+        .containsInAnyOrder(row("i1", 1, 0, 5 * MIN, 5 * MIN, "WAIT"), row("i2", 0, 0, 2 * HOUR, 2 * HOUR, "WAIT"));
+    PAssert.that(
+            inputs(
+                "Inputs",
+                PCollectionList.of(r.deadLetters()).and(imps.deadLetters()).and(clicks.deadLetters())
+                    .apply(Flatten.pCollections())))
+        .containsInAnyOrder(
+            input("click", "DUPLICATE_ID", "clicks-1", 8, c2),
+            input("click", "CLICK_BEFORE_IMPRESSION", "clicks-1", 9, c3),
+            input("click", "ORPHAN_CLICK", "clicks-1", 10, c4),
+            input("click", "DUPLICATE_ID", "clicks-1", 11, c1Again),
+            input("click", "CLICK_OUTSIDE_WINDOW", "clicks-1", 12, c5),
+            input("click", "LATE_CLICK", "clicks-1", 13, c6));
+    p.run().waitUntilFinish();
+  }
+
+  /** A Kafka value as ReadKafkaRecords emits it: source topic-partition, the offset, the text. */
+  private static TimestampedValue<RawRecord> kafka(String partition, long offset, String value, long arrival) {
+    return TimestampedValue.of(new RawRecord(partition, offset, value, null), at(arrival));
   }
 }
