@@ -39,7 +39,8 @@ import org.joda.time.Instant;
  *   <li>The events after the horizon, in time slices ({@code sliceMillis} wide) of one MapState
  *       entry each: an event rewrites its slice and the entry, never the whole history.
  *   <li>Whole slices at or before a fold time are folded into the entry and removed.
- *   <li>An entity with no event for {@code idleExpiryMillis} of event time loses its window
+ *   <li>An entity with no event for {@code idleExpiryMillis} of event time (rounded up to the GC
+ *       grid, {@value #GC_SLICES} slices) loses its window
  *       state (slices, kept events); what the logic says outlives it (for features: the decayed
  *       sums, a fixed few dozen bytes) stays as a residue until {@link
  *       EntityLogic#residueExpiry}, then goes too. One GC timer per bucket over an
@@ -59,6 +60,7 @@ final class EntityStore<E, S> implements Serializable {
   static final String GC_AT = "storeGcAt";
   static final String LIVE = "storeLive";
   static final String GC = "storeGc";
+  static final int GC_SLICES = 8;
   /** No idle expiry: entities stay (their state is still bounded by folding). */
   static final long NEVER = Long.MAX_VALUE;
 
@@ -235,12 +237,12 @@ final class EntityStore<E, S> implements Serializable {
     return out;
   }
 
-  /** Registers the entity's expiry (slice-aligned) once per slice it moves. */
+  /** Registers the entity's expiry (on the GC grid) once per grid step it moves. */
   private void scheduleGc(Bucket<E, S> b, String entity, Entry<S> e) {
     if (idleExpiryMillis == NEVER) {
       return;
     }
-    long due = (Math.floorDiv(e.lastEvent + idleExpiryMillis, sliceMillis) + 1) * sliceMillis;
+    long due = gcTime(e.lastEvent + idleExpiryMillis);
     if (due <= e.gcAt) {
       return;
     }
@@ -289,7 +291,7 @@ final class EntityStore<E, S> implements Serializable {
       RESIDUES.inc();
       long expiry = logic.residueExpiry(rest);
       // Slice-aligned, and after now: the index below now is cleared next.
-      e.gcAt = Math.max(now + 1, (Math.floorDiv(expiry, sliceMillis) + 1) * sliceMillis);
+      e.gcAt = Math.max(now + 1, gcTime(expiry));
       b.gcIndex.add(TimestampedValue.of(entity, new Instant(e.gcAt)));
       b.entries.put(entity, e);
     }
@@ -304,6 +306,15 @@ final class EntityStore<E, S> implements Serializable {
       b.gcTimer.set(new Instant(next));
       b.gcAt.write(next);
     }
+  }
+
+  /**
+   * The GC grid time after t: GC runs every {@value #GC_SLICES} slices (4 h for a 24 h window), so
+   * a bucket's GC timer fires a few times per window, and an idle key lingers at most that long.
+   */
+  private long gcTime(long t) {
+    long grain = GC_SLICES * sliceMillis;
+    return (Math.floorDiv(t, grain) + 1) * grain;
   }
 
   private void removeSlices(Bucket<E, S> b, String entity, Entry<S> e) {

@@ -38,7 +38,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 /**
  * The speed layer's feature state is bounded by what is in flight: over four days of event time
  * and ~170 keys, the keys holding window state at any moment are only those with an event in the
- * last window + period (+ a slice and a delivery step), keys idle longer keep only their decayed
+ * last window + period (+ the GC grid and a delivery step), keys idle longer keep only their decayed
  * sums until negligible, and at the end nothing is left. The snapshots still equal the features
  * by their definition (the brute-force oracle), for hot keys and for keys that come back.
  */
@@ -51,7 +51,7 @@ class FeatureStateBoundTest {
   static final FeatureParams Q =
       new FeatureParams(2 * H, 30 * MIN, FeatureParams.DEFAULT_ALPHA, FeatureParams.DEFAULT_BETA);
   static final long PERIOD = 20 * MIN;
-  static final long STEP = H;
+  static final long STEP = 2 * H;
 
   /**
    * Each day 20 new users, each with 4 impressions within an hour (a quarter clicked); two hot
@@ -108,11 +108,11 @@ class FeatureStateBoundTest {
 
   /**
    * The most keys that may hold window state at once: at each watermark step W, the keys with an
-   * event in (W − (window + period + slice + 2 steps), W + step].
+   * event in (W − (window + period + GC grid + 2 steps), W + step].
    */
   static long inFlightBound(Map<String, List<Long>> events) {
-    long slice = EntityStore.sliceFor(Q.windowMillis);
-    long back = Q.windowMillis + PERIOD + slice + 2 * STEP;
+    long grid = EntityStore.GC_SLICES * EntityStore.sliceFor(Q.windowMillis);
+    long back = Q.windowMillis + PERIOD + grid + 2 * STEP;
     long most = 0;
     for (long w = T0 - H; w <= T0 + DAYS * DAY + 6 * DAY; w += STEP) {
       long n = 0;
