@@ -160,6 +160,9 @@ final class BucketedAsOf<E, S, V>
     @StateId(EntityStore.LIVE)
     private final StateSpec<ValueState<Long>> liveSpec = EntityStore.longSpec();
 
+    @StateId(EntityStore.SEQ)
+    private final StateSpec<ValueState<Long>> seqSpec = EntityStore.longSpec();
+
     @TimerId(EntityStore.GC)
     private final TimerSpec gcSpec = TimerSpecs.timer(TimeDomain.EVENT_TIME);
 
@@ -193,6 +196,7 @@ final class BucketedAsOf<E, S, V>
         @StateId(EntityStore.GC_INDEX) OrderedListState<String> gcIndex,
         @StateId(EntityStore.GC_AT) ValueState<Long> gcAt,
         @StateId(EntityStore.LIVE) ValueState<Long> live,
+        @StateId(EntityStore.SEQ) ValueState<Long> seq,
         @TimerId(EntityStore.GC) Timer gc,
         @StateId(PENDING) BagState<BucketItem<E>> pending,
         @StateId(TIMER_AT) ValueState<Long> timerAt,
@@ -204,7 +208,7 @@ final class BucketedAsOf<E, S, V>
         Long fired = lastFired.read();
         long foldTo = fired == null ? Long.MIN_VALUE : logic.horizonFor(fired - retentionMillis);
         store.add(
-            new EntityStore.Bucket<>(entries, slices, gcIndex, gcAt, live, gc),
+            new EntityStore.Bucket<>(entries, slices, gcIndex, gcAt, live, seq, gc),
             item.entity, item.time, item.event, foldTo);
       } else if (item.entity == null) {
         emit(item.queryId, logic.answer(null, item.time), item.outTime, out);
@@ -224,6 +228,7 @@ final class BucketedAsOf<E, S, V>
         @StateId(EntityStore.GC_INDEX) OrderedListState<String> gcIndex,
         @StateId(EntityStore.GC_AT) ValueState<Long> gcAt,
         @StateId(EntityStore.LIVE) ValueState<Long> live,
+        @StateId(EntityStore.SEQ) ValueState<Long> seq,
         @TimerId(EntityStore.GC) Timer gc,
         @StateId(PENDING) BagState<BucketItem<E>> pending,
         @StateId(TIMER_AT) ValueState<Long> timerAt,
@@ -246,7 +251,7 @@ final class BucketedAsOf<E, S, V>
           next = Math.min(next, i.outTime);
         }
       }
-      EntityStore.Bucket<E, S> b = new EntityStore.Bucket<>(entries, slices, gcIndex, gcAt, live, gc);
+      EntityStore.Bucket<E, S> b = new EntityStore.Bucket<>(entries, slices, gcIndex, gcAt, live, seq, gc);
       long horizon = logic.horizonFor(f - retentionMillis);
       for (Map.Entry<String, List<BucketItem<E>>> e : ready.entrySet()) {
         S state = store.read(b, e.getKey());
@@ -276,10 +281,12 @@ final class BucketedAsOf<E, S, V>
         @StateId(EntityStore.GC_INDEX) OrderedListState<String> gcIndex,
         @StateId(EntityStore.GC_AT) ValueState<Long> gcAt,
         @StateId(EntityStore.LIVE) ValueState<Long> live,
+        @StateId(EntityStore.SEQ) ValueState<Long> seq,
         @TimerId(EntityStore.GC) Timer gc) {
       store.onGc(
-          new EntityStore.Bucket<>(entries, slices, gcIndex, gcAt, live, gc),
-          c.fireTimestamp().getMillis());
+          new EntityStore.Bucket<>(entries, slices, gcIndex, gcAt, live, seq, gc),
+          c.fireTimestamp().getMillis(),
+          c.timestamp().getMillis());
     }
   }
 

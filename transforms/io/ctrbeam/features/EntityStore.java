@@ -59,6 +59,7 @@ final class EntityStore<E, S> implements Serializable {
   static final String GC_INDEX = "storeGcIndex";
   static final String GC_AT = "storeGcAt";
   static final String LIVE = "storeLive";
+  static final String SEQ = "storeSeq";
   static final String GC = "storeGc";
   static final int GC_SLICES = 8;
   /** No idle expiry: entities stay (their state is still bounded by folding). */
@@ -112,6 +113,7 @@ final class EntityStore<E, S> implements Serializable {
     final OrderedListState<String> gcIndex;
     final ValueState<Long> gcAt;
     final ValueState<Long> live;
+    final ValueState<Long> seq;
     final Timer gcTimer;
 
     Bucket(
@@ -120,12 +122,14 @@ final class EntityStore<E, S> implements Serializable {
         OrderedListState<String> gcIndex,
         ValueState<Long> gcAt,
         ValueState<Long> live,
+        ValueState<Long> seq,
         Timer gcTimer) {
       this.entries = entries;
       this.slices = slices;
       this.gcIndex = gcIndex;
       this.gcAt = gcAt;
       this.live = live;
+      this.seq = seq;
       this.gcTimer = gcTimer;
     }
   }
@@ -247,11 +251,26 @@ final class EntityStore<E, S> implements Serializable {
       return;
     }
     e.gcAt = due;
-    b.gcIndex.add(TimestampedValue.of(entity, new Instant(due)));
+    register(b, entity, due, Long.MIN_VALUE);
+  }
+
+  /**
+   * Adds the entity to the GC index within its grid step, at a time of its own: Flink's
+   * OrderedListState keeps one value per timestamp (it reads the list into a map by time), so
+   * each registration of a bucket gets the next of the step's milliseconds. The bucket's timer
+   * fires at the step's last millisecond, and not before {@code notBefore}.
+   */
+  private void register(Bucket<E, S> b, String entity, long due, long notBefore) {
+    long grain = GC_SLICES * sliceMillis;
+    Long n = b.seq.read();
+    long k = n == null ? 0 : n;
+    b.seq.write(k + 1);
+    b.gcIndex.add(TimestampedValue.of(entity, new Instant(due + Math.floorMod(k, grain))));
+    long fire = Math.max(notBefore, due + grain - 1);
     Long at = b.gcAt.read();
-    if (at == null || due < at) {
-      b.gcTimer.set(new Instant(due));
-      b.gcAt.write(due);
+    if (at == null || fire < at) {
+      b.gcTimer.set(new Instant(fire));
+      b.gcAt.write(fire);
     }
   }
 
@@ -259,13 +278,18 @@ final class EntityStore<E, S> implements Serializable {
    * GC timer: every entity due at or before {@code now} and still idle loses its window state
    * (keeping the logic's residue, if any, until it expires), and every residue due goes.
    */
-  void onGc(Bucket<E, S> b, long now) {
+  void onGc(Bucket<E, S> b, long now, long timerTimestamp) {
+    // On Flink a firing's output timestamp was seen past its fire time; a timer set here must
+    // not be before either.
+    long notBefore = Math.max(now, timerTimestamp) + GC_SLICES * sliceMillis;
     Instant limit = new Instant(now + 1);
     List<String> due = new ArrayList<>();
     for (TimestampedValue<String> d : b.gcIndex.readRange(BoundedWindow.TIMESTAMP_MIN_VALUE, limit)) {
       due.add(d.getValue());
     }
     b.gcIndex.clearRange(BoundedWindow.TIMESTAMP_MIN_VALUE, limit);
+    b.gcAt.clear();
+    List<KV<String, Long>> residues = new ArrayList<>();
     for (String entity : due) {
       Entry<S> e = b.entries.get(entity).read();
       if (e == null || e.gcAt > now) {
@@ -290,21 +314,25 @@ final class EntityStore<E, S> implements Serializable {
       e.residue = true;
       RESIDUES.inc();
       long expiry = logic.residueExpiry(rest);
-      // Slice-aligned, and after now: the index below now is cleared next.
+      // On the grid, and after now.
       e.gcAt = Math.max(now + 1, gcTime(expiry));
-      b.gcIndex.add(TimestampedValue.of(entity, new Instant(e.gcAt)));
       b.entries.put(entity, e);
+      residues.add(KV.of(entity, e.gcAt));
     }
-    Long next = null;
+    for (KV<String, Long> r : residues) {
+      register(b, r.getKey(), r.getValue(), notBefore);
+    }
+    // The earliest pending registration (they come sorted by time) sets the next firing.
     for (TimestampedValue<String> later : b.gcIndex.readRange(limit, BoundedWindow.TIMESTAMP_MAX_VALUE)) {
-      next = later.getTimestamp().getMillis();
+      long grain = GC_SLICES * sliceMillis;
+      long fire =
+          Math.max(notBefore, (Math.floorDiv(later.getTimestamp().getMillis(), grain) + 1) * grain - 1);
+      Long at = b.gcAt.read();
+      if (at == null || fire < at) {
+        b.gcTimer.set(new Instant(fire));
+        b.gcAt.write(fire);
+      }
       break;
-    }
-    if (next == null) {
-      b.gcAt.clear();
-    } else {
-      b.gcTimer.set(new Instant(next));
-      b.gcAt.write(next);
     }
   }
 

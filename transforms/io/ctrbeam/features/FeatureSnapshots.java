@@ -347,6 +347,9 @@ public final class FeatureSnapshots
     @StateId(EntityStore.LIVE)
     private final StateSpec<ValueState<Long>> liveSpec = EntityStore.longSpec();
 
+    @StateId(EntityStore.SEQ)
+    private final StateSpec<ValueState<Long>> seqSpec = EntityStore.longSpec();
+
     @TimerId(EntityStore.GC)
     private final TimerSpec gcSpec = TimerSpecs.timer(TimeDomain.EVENT_TIME);
 
@@ -390,6 +393,7 @@ public final class FeatureSnapshots
         @StateId(EntityStore.GC_INDEX) OrderedListState<String> gcIndex,
         @StateId(EntityStore.GC_AT) ValueState<Long> gcAt,
         @StateId(EntityStore.LIVE) ValueState<Long> live,
+        @StateId(EntityStore.SEQ) ValueState<Long> seq,
         @TimerId(EntityStore.GC) Timer gc,
         @StateId(DIRTY) BagState<KV<Long, String>> dirty,
         @StateId(TIMER_AT) ValueState<Long> timerAt,
@@ -404,7 +408,7 @@ public final class FeatureSnapshots
         tick = Math.max(tick, last + periodMillis);
       }
       store.add(
-          new EntityStore.Bucket<>(entries, slices, gcIndex, gcAt, live, gc),
+          new EntityStore.Bucket<>(entries, slices, gcIndex, gcAt, live, seq, gc),
           i.entity, i.time, i.event, foldTo);
       dirty.add(KV.of(tick, i.entity));
       Long at = timerAt.read();
@@ -420,6 +424,7 @@ public final class FeatureSnapshots
         @StateId(EntityStore.GC_INDEX) OrderedListState<String> gcIndex,
         @StateId(EntityStore.GC_AT) ValueState<Long> gcAt,
         @StateId(EntityStore.LIVE) ValueState<Long> live,
+        @StateId(EntityStore.SEQ) ValueState<Long> seq,
         @TimerId(EntityStore.GC) Timer gc,
         @StateId(DIRTY) BagState<KV<Long, String>> dirty,
         @StateId(TIMER_AT) ValueState<Long> timerAt,
@@ -443,7 +448,7 @@ public final class FeatureSnapshots
         }
       }
       EntityStore.Bucket<String, EntityHistory> b =
-          new EntityStore.Bucket<>(entries, slices, gcIndex, gcAt, live, gc);
+          new EntityStore.Bucket<>(entries, slices, gcIndex, gcAt, live, seq, gc);
       for (String entity : due) {
         EntityHistory h = store.read(b, entity);
         if (h != null) {
@@ -470,10 +475,12 @@ public final class FeatureSnapshots
         @StateId(EntityStore.GC_INDEX) OrderedListState<String> gcIndex,
         @StateId(EntityStore.GC_AT) ValueState<Long> gcAt,
         @StateId(EntityStore.LIVE) ValueState<Long> live,
+        @StateId(EntityStore.SEQ) ValueState<Long> seq,
         @TimerId(EntityStore.GC) Timer gc) {
       store.onGc(
-          new EntityStore.Bucket<>(entries, slices, gcIndex, gcAt, live, gc),
-          c.fireTimestamp().getMillis());
+          new EntityStore.Bucket<>(entries, slices, gcIndex, gcAt, live, seq, gc),
+          c.fireTimestamp().getMillis(),
+          c.timestamp().getMillis());
     }
   }
 }

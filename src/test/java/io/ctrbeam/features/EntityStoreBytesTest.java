@@ -176,6 +176,7 @@ class EntityStoreBytesTest {
             orderedList(after),
             valueState(after),
             valueState(after),
+            valueState(after),
             timer());
     Bytes before = new Bytes();
     MapState<String, EntityHistory> old = mapState(logic.stateCoder(), before);
