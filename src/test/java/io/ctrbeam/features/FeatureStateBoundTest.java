@@ -20,6 +20,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
+import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.PipelineResult;
 import org.apache.beam.sdk.extensions.avro.coders.AvroCoder;
 import org.apache.beam.sdk.metrics.DistributionResult;
@@ -129,24 +130,28 @@ class FeatureStateBoundTest {
     return most;
   }
 
-  @Test
-  void liveKeysAreThoseInFlightAndSnapshotsMatchTheOracle(TestPipeline p) {
-    Scenario sc = manyDays();
+  /** The scenario streamed (TestStream, one-step chunks) into the snapshots step. */
+  static PCollection<FeatureSnapshot> snapshots(Pipeline p, Scenario sc, int buckets) {
     PCollection<KV<Impression, TrainingExample>> in = p.apply("Stream", sc.stream(STEP, 5));
     PCollection<Impression> imps =
         in.apply("SplitImpressions", ParDo.of(new Scenario.Impressions()))
             .setCoder(AvroCoder.of(Impression.class));
-    PCollection<FeatureSnapshot> out =
-        in.apply("SplitExamples", ParDo.of(new Scenario.Examples()))
-            .setCoder(AvroCoder.of(TrainingExample.class))
-            .apply(
-                "Snapshots",
-                FeatureSnapshots.current()
-                    .from(imps)
-                    .withWindow(Duration.millis(Q.windowMillis))
-                    .withHalfLife(Duration.millis(Q.halfLifeMillis))
-                    .withPeriod(Duration.millis(PERIOD))
-                    .withBuckets(1));
+    return in.apply("SplitExamples", ParDo.of(new Scenario.Examples()))
+        .setCoder(AvroCoder.of(TrainingExample.class))
+        .apply(
+            "Snapshots",
+            FeatureSnapshots.current()
+                .from(imps)
+                .withWindow(Duration.millis(Q.windowMillis))
+                .withHalfLife(Duration.millis(Q.halfLifeMillis))
+                .withPeriod(Duration.millis(PERIOD))
+                .withBuckets(buckets));
+  }
+
+  @Test
+  void liveKeysAreThoseInFlightAndSnapshotsMatchTheOracle(TestPipeline p) {
+    Scenario sc = manyDays();
+    PCollection<FeatureSnapshot> out = snapshots(p, sc, 1);
     PAssert.that(out)
         .satisfies(
             rows -> {

@@ -4,19 +4,11 @@ import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.greaterThan;
 
-import io.ctrbeam.schema.FeatureSnapshot;
-import io.ctrbeam.schema.Impression;
-import io.ctrbeam.schema.TrainingExample;
 import org.apache.beam.runners.flink.FlinkPipelineOptions;
 import org.apache.beam.runners.flink.FlinkRunner;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.PipelineResult;
-import org.apache.beam.sdk.extensions.avro.coders.AvroCoder;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
-import org.apache.beam.sdk.transforms.ParDo;
-import org.apache.beam.sdk.values.KV;
-import org.apache.beam.sdk.values.PCollection;
-import org.joda.time.Duration;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -34,23 +26,7 @@ class FeatureStateOnFlinkIT {
             .as(FlinkPipelineOptions.class);
     o.setRunner(FlinkRunner.class);
     Pipeline p = Pipeline.create(o);
-    Scenario sc = FeatureStateBoundTest.manyDays();
-    PCollection<KV<Impression, TrainingExample>> in =
-        p.apply("Stream", sc.stream(FeatureStateBoundTest.STEP, 5));
-    PCollection<Impression> imps =
-        in.apply("SplitImpressions", ParDo.of(new Scenario.Impressions()))
-            .setCoder(AvroCoder.of(Impression.class));
-    PCollection<FeatureSnapshot> out =
-        in.apply("SplitExamples", ParDo.of(new Scenario.Examples()))
-            .setCoder(AvroCoder.of(TrainingExample.class))
-            .apply(
-                "Snapshots",
-                FeatureSnapshots.current()
-                    .from(imps)
-                    .withWindow(Duration.millis(FeatureStateBoundTest.Q.windowMillis))
-                    .withHalfLife(Duration.millis(FeatureStateBoundTest.Q.halfLifeMillis))
-                    .withPeriod(Duration.millis(FeatureStateBoundTest.PERIOD))
-                    .withBuckets(4));
+    FeatureStateBoundTest.snapshots(p, FeatureStateBoundTest.manyDays(), 4);
     PipelineResult r = p.run();
     r.waitUntilFinish();
     long most = FeatureStateBoundTest.maxOf(r, "bucket_state_entities");
