@@ -39,7 +39,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 /**
  * The speed layer's feature state is bounded by what is in flight: over four days of event time
  * and ~170 keys, the keys holding window state at any moment are only those with an event in the
- * last window + period (+ the GC grid and a delivery step), keys idle longer keep only their decayed
+ * last window + period (+ two GC grid steps and two delivery steps), keys idle longer keep only their decayed
  * sums until negligible, and at the end nothing is left. The snapshots still equal the features
  * by their definition (the brute-force oracle), for hot keys and for keys that come back.
  */
@@ -109,11 +109,12 @@ class FeatureStateBoundTest {
 
   /**
    * The most keys that may hold window state at once: at each watermark step W, the keys with an
-   * event in (W − (window + period + GC grid + 2 steps), W + step].
+   * event in (W − (window + period + 2 GC grid steps + 2 steps), W + step]: a key's GC is due on
+   * the grid step after its expiry and runs at the end of that step.
    */
   static long inFlightBound(Map<String, List<Long>> events) {
     long grid = EntityStore.GC_SLICES * EntityStore.sliceFor(Q.windowMillis);
-    long back = Q.windowMillis + PERIOD + grid + 2 * STEP;
+    long back = Q.windowMillis + PERIOD + 2 * grid + 2 * STEP;
     long most = 0;
     for (long w = T0 - H; w <= T0 + DAYS * DAY + 6 * DAY; w += STEP) {
       long n = 0;
