@@ -12,6 +12,7 @@ import org.apache.beam.sdk.coders.VarIntCoder;
 import org.apache.beam.sdk.coders.VarLongCoder;
 import org.apache.beam.sdk.state.BagState;
 import org.apache.beam.sdk.state.MapState;
+import org.apache.beam.sdk.state.OrderedListState;
 import org.apache.beam.sdk.state.StateSpec;
 import org.apache.beam.sdk.state.StateSpecs;
 import org.apache.beam.sdk.state.TimeDomain;
@@ -129,9 +130,12 @@ final class BucketedAsOf<E, S, V>
     out.outputWithTimestamp(KV.of(rowId, answer), new Instant(outTime));
   }
 
-  /** Unbounded: per-bucket state, one timer per bucket at the earliest pending query. */
+  /**
+   * Unbounded: per-bucket state, one timer per bucket at the earliest pending query. Entities live
+   * in an {@link EntityStore}: events in time slices, folded once older than {@code retention}
+   * before the latest firing, and removed when idle past the logic's expiry.
+   */
   static final class StreamFn<E, S, V> extends DoFn<KV<Integer, BucketItem<E>>, KV<String, V>> {
-    private static final String ENTITIES = "entities";
     private static final String PENDING = "pending";
     private static final String TIMER_AT = "timerAt";
     private static final String LAST_FIRED = "lastFired";
@@ -139,9 +143,28 @@ final class BucketedAsOf<E, S, V>
 
     private final EntityLogic<E, S, V> logic;
     private final long retentionMillis;
+    private final EntityStore<E, S> store;
 
-    @StateId(ENTITIES)
-    private final StateSpec<MapState<String, S>> entitiesSpec;
+    @StateId(EntityStore.ENTRIES)
+    private final StateSpec<MapState<String, EntityStore.Entry<S>>> entriesSpec;
+
+    @StateId(EntityStore.SLICES)
+    private final StateSpec<MapState<String, List<KV<Long, E>>>> slicesSpec;
+
+    @StateId(EntityStore.GC_INDEX)
+    private final StateSpec<OrderedListState<String>> gcIndexSpec = EntityStore.gcIndexSpec();
+
+    @StateId(EntityStore.GC_AT)
+    private final StateSpec<ValueState<Long>> gcAtSpec = EntityStore.longSpec();
+
+    @StateId(EntityStore.LIVE)
+    private final StateSpec<ValueState<Long>> liveSpec = EntityStore.longSpec();
+
+    @StateId(EntityStore.SEQ)
+    private final StateSpec<ValueState<Long>> seqSpec = EntityStore.longSpec();
+
+    @TimerId(EntityStore.GC)
+    private final TimerSpec gcSpec = TimerSpecs.timer(TimeDomain.EVENT_TIME);
 
     @StateId(PENDING)
     private final StateSpec<BagState<BucketItem<E>>> pendingSpec;
@@ -158,16 +181,23 @@ final class BucketedAsOf<E, S, V>
     StreamFn(EntityLogic<E, S, V> logic, long retentionMillis) {
       this.logic = logic;
       this.retentionMillis = retentionMillis;
-      this.entitiesSpec =
-          StateSpecs.map(
-              StringUtf8Coder.of(), logic.stateCoder());
+      this.store =
+          new EntityStore<>(logic, logic.sliceMillis(), logic.idleExpiryMillis(retentionMillis));
+      this.entriesSpec = store.entriesSpec();
+      this.slicesSpec = store.slicesSpec();
       this.pendingSpec = StateSpecs.bag(new BucketItem.ItemCoder<>(logic.eventCoder()));
     }
 
     @ProcessElement
     public void process(
         @Element KV<Integer, BucketItem<E>> element,
-        @StateId(ENTITIES) MapState<String, S> entities,
+        @StateId(EntityStore.ENTRIES) MapState<String, EntityStore.Entry<S>> entries,
+        @StateId(EntityStore.SLICES) MapState<String, List<KV<Long, E>>> slices,
+        @StateId(EntityStore.GC_INDEX) OrderedListState<String> gcIndex,
+        @StateId(EntityStore.GC_AT) ValueState<Long> gcAt,
+        @StateId(EntityStore.LIVE) ValueState<Long> live,
+        @StateId(EntityStore.SEQ) ValueState<Long> seq,
+        @TimerId(EntityStore.GC) Timer gc,
         @StateId(PENDING) BagState<BucketItem<E>> pending,
         @StateId(TIMER_AT) ValueState<Long> timerAt,
         @StateId(LAST_FIRED) ValueState<Long> lastFired,
@@ -175,13 +205,11 @@ final class BucketedAsOf<E, S, V>
         OutputReceiver<KV<String, V>> out) {
       BucketItem<E> item = element.getValue();
       if (!item.isQuery()) {
-        S state = entities.get(item.entity).read();
-        state = logic.add(state == null ? logic.newState() : state, item.time, item.event);
         Long fired = lastFired.read();
-        if (fired != null) {
-          state = logic.compact(state, logic.horizonFor(fired - retentionMillis));
-        }
-        entities.put(item.entity, state);
+        long foldTo = fired == null ? Long.MIN_VALUE : logic.horizonFor(fired - retentionMillis);
+        store.add(
+            new EntityStore.Bucket<>(entries, slices, gcIndex, gcAt, live, seq, gc),
+            item.entity, item.time, item.event, foldTo);
       } else if (item.entity == null) {
         emit(item.queryId, logic.answer(null, item.time), item.outTime, out);
       } else {
@@ -195,7 +223,13 @@ final class BucketedAsOf<E, S, V>
 
     @OnTimer(DUE)
     public void onDue(
-        @StateId(ENTITIES) MapState<String, S> entities,
+        @StateId(EntityStore.ENTRIES) MapState<String, EntityStore.Entry<S>> entries,
+        @StateId(EntityStore.SLICES) MapState<String, List<KV<Long, E>>> slices,
+        @StateId(EntityStore.GC_INDEX) OrderedListState<String> gcIndex,
+        @StateId(EntityStore.GC_AT) ValueState<Long> gcAt,
+        @StateId(EntityStore.LIVE) ValueState<Long> live,
+        @StateId(EntityStore.SEQ) ValueState<Long> seq,
+        @TimerId(EntityStore.GC) Timer gc,
         @StateId(PENDING) BagState<BucketItem<E>> pending,
         @StateId(TIMER_AT) ValueState<Long> timerAt,
         @StateId(LAST_FIRED) ValueState<Long> lastFired,
@@ -217,16 +251,15 @@ final class BucketedAsOf<E, S, V>
           next = Math.min(next, i.outTime);
         }
       }
+      EntityStore.Bucket<E, S> b = new EntityStore.Bucket<>(entries, slices, gcIndex, gcAt, live, seq, gc);
       long horizon = logic.horizonFor(f - retentionMillis);
       for (Map.Entry<String, List<BucketItem<E>>> e : ready.entrySet()) {
-        S state = entities.get(e.getKey()).read();
+        S state = store.read(b, e.getKey());
         for (BucketItem<E> q : e.getValue()) {
           V answer = logic.answer(state == null ? logic.newState() : state, q.time);
           emit(q.queryId, answer, Math.max(q.outTime, f), out);
         }
-        if (state != null) {
-          entities.put(e.getKey(), logic.compact(state, horizon));
-        }
+        store.fold(b, e.getKey(), horizon);
       }
       pending.clear();
       for (BucketItem<E> i : rest) {
@@ -238,6 +271,22 @@ final class BucketedAsOf<E, S, V>
       } else {
         setTimer(due, timerAt, next);
       }
+    }
+
+    @OnTimer(EntityStore.GC)
+    public void onGc(
+        OnTimerContext c,
+        @StateId(EntityStore.ENTRIES) MapState<String, EntityStore.Entry<S>> entries,
+        @StateId(EntityStore.SLICES) MapState<String, List<KV<Long, E>>> slices,
+        @StateId(EntityStore.GC_INDEX) OrderedListState<String> gcIndex,
+        @StateId(EntityStore.GC_AT) ValueState<Long> gcAt,
+        @StateId(EntityStore.LIVE) ValueState<Long> live,
+        @StateId(EntityStore.SEQ) ValueState<Long> seq,
+        @TimerId(EntityStore.GC) Timer gc) {
+      store.onGc(
+          new EntityStore.Bucket<>(entries, slices, gcIndex, gcAt, live, seq, gc),
+          c.fireTimestamp().getMillis(),
+          c.timestamp().getMillis());
     }
   }
 

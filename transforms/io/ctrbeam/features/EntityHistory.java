@@ -17,6 +17,12 @@ import org.apache.beam.sdk.coders.CustomCoder;
  * Clicks are de-duplicated by impression_id among kept events.
  */
 public final class EntityHistory {
+  /**
+   * A decayed sum below this no longer matters (SPEC §3 parity is to 1e-9): 30 half-lives after
+   * one event, 40 after a thousand.
+   */
+  public static final double NEGLIGIBLE = 1e-9;
+
   private final double lambda;
   private DecayedSum baseImps;
   private DecayedSum baseClicks;
@@ -141,6 +147,21 @@ public final class EntityHistory {
    */
   public boolean exactAt(long t, long windowMillis) {
     return horizon <= t - windowMillis;
+  }
+
+  /**
+   * The time after which both decayed sums stay below {@link #NEGLIGIBLE}, or Long.MIN_VALUE
+   * when they already are (at their anchors).
+   */
+  public long negligibleAfter() {
+    long t = Long.MIN_VALUE;
+    for (DecayedSum s : new DecayedSum[] {allImps, allClicks}) {
+      if (!s.isEmpty() && s.valueAtAnchor() > NEGLIGIBLE) {
+        double ms = Math.log(s.valueAtAnchor() / NEGLIGIBLE) / lambda;
+        t = Math.max(t, s.anchorMillis() + (long) Math.ceil(ms));
+      }
+    }
+    return t;
   }
 
   /** True when no event was ever added. */

@@ -35,6 +35,33 @@ interface EntityLogic<E, S, V> extends Serializable {
   /** Folds or drops what lies at or before the horizon; returns the new state. */
   S compact(S state, long horizon);
 
+  /** The width of the time slices its streaming state keeps events in (default 1 h). */
+  default long sliceMillis() {
+    return 3_600_000L;
+  }
+
+  /**
+   * How long after its last event an idle entity's streaming state is removed, given how far
+   * behind the watermark a query may still come ({@code retentionMillis}); default never (an
+   * entity's latest version stays the answer for later queries).
+   */
+  default long idleExpiryMillis(long retentionMillis) {
+    return EntityStore.NEVER;
+  }
+
+  /**
+   * What outlives an idle entity's window state, from its state with every event folded (null:
+   * nothing); default nothing.
+   */
+  default S residue(S folded) {
+    return null;
+  }
+
+  /** The event time after which a residue no longer matters and is removed. */
+  default long residueExpiry(S residue) {
+    return Long.MIN_VALUE;
+  }
+
   /** The entity's answer as of t (state null: no such key). */
   V answer(S state, long t);
 

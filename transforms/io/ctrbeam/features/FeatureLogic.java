@@ -55,6 +55,34 @@ final class FeatureLogic implements EntityLogic<String, EntityHistory, FeatureVa
   }
 
   @Override
+  public long sliceMillis() {
+    return EntityStore.sliceFor(params.windowMillis);
+  }
+
+  /**
+   * Window + retention: a query is at most retention behind the watermark, so once the watermark
+   * is that far past an entity's last event, no query's window holds any of its events.
+   */
+  @Override
+  public long idleExpiryMillis(long retentionMillis) {
+    return params.windowMillis + retentionMillis;
+  }
+
+  /**
+   * The decayed sums outlive the window: a key idle past window + retention keeps only them (a
+   * fixed few dozen bytes) until they decay below {@link EntityHistory#NEGLIGIBLE}.
+   */
+  @Override
+  public EntityHistory residue(EntityHistory folded) {
+    return folded.negligibleAfter() == Long.MIN_VALUE ? null : folded;
+  }
+
+  @Override
+  public long residueExpiry(EntityHistory residue) {
+    return residue.negligibleAfter();
+  }
+
+  @Override
   public EntityHistory compact(EntityHistory h, long horizon) {
     h.compact(horizon);
     return h;

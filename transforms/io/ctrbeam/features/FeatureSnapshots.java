@@ -19,6 +19,7 @@ import org.apache.beam.sdk.coders.VarLongCoder;
 import org.apache.beam.sdk.extensions.avro.coders.AvroCoder;
 import org.apache.beam.sdk.state.BagState;
 import org.apache.beam.sdk.state.MapState;
+import org.apache.beam.sdk.state.OrderedListState;
 import org.apache.beam.sdk.state.StateSpec;
 import org.apache.beam.sdk.state.StateSpecs;
 import org.apache.beam.sdk.state.TimeDomain;
@@ -317,11 +318,11 @@ public final class FeatureSnapshots
   }
 
   /**
-   * Unbounded: per bucket, the history of each key in MapState and the keys marked dirty per tick;
-   * one timer per bucket at the earliest dirty tick.
+   * Unbounded: per bucket, the history of each key in an {@link EntityStore} (events in time
+   * slices, folded once older than the window before the last tick, removed when idle past window
+   * + period) and the keys marked dirty per tick; one timer per bucket at the earliest dirty tick.
    */
   static final class TickFn extends DoFn<KV<Integer, BucketItem<String>>, FeatureSnapshot> {
-    private static final String ENTITIES = "entities";
     private static final String DIRTY = "dirty";
     private static final String TIMER_AT = "timerAt";
     private static final String LAST_TICK = "lastTick";
@@ -329,9 +330,28 @@ public final class FeatureSnapshots
 
     private final FeatureParams params;
     private final long periodMillis;
+    private final EntityStore<String, EntityHistory> store;
 
-    @StateId(ENTITIES)
-    private final StateSpec<MapState<String, EntityHistory>> entitiesSpec;
+    @StateId(EntityStore.ENTRIES)
+    private final StateSpec<MapState<String, EntityStore.Entry<EntityHistory>>> entriesSpec;
+
+    @StateId(EntityStore.SLICES)
+    private final StateSpec<MapState<String, List<KV<Long, String>>>> slicesSpec;
+
+    @StateId(EntityStore.GC_INDEX)
+    private final StateSpec<OrderedListState<String>> gcIndexSpec = EntityStore.gcIndexSpec();
+
+    @StateId(EntityStore.GC_AT)
+    private final StateSpec<ValueState<Long>> gcAtSpec = EntityStore.longSpec();
+
+    @StateId(EntityStore.LIVE)
+    private final StateSpec<ValueState<Long>> liveSpec = EntityStore.longSpec();
+
+    @StateId(EntityStore.SEQ)
+    private final StateSpec<ValueState<Long>> seqSpec = EntityStore.longSpec();
+
+    @TimerId(EntityStore.GC)
+    private final TimerSpec gcSpec = TimerSpecs.timer(TimeDomain.EVENT_TIME);
 
     @StateId(DIRTY)
     private final StateSpec<BagState<KV<Long, String>>> dirtySpec =
@@ -349,8 +369,13 @@ public final class FeatureSnapshots
     TickFn(FeatureParams params, long periodMillis) {
       this.params = params;
       this.periodMillis = periodMillis;
-      this.entitiesSpec =
-          StateSpecs.map(StringUtf8Coder.of(), new EntityHistory.Coder(params.lambdaPerMs));
+      FeatureLogic logic = new FeatureLogic(KeyKind.USER, params);
+      // A snapshot is as of a tick at or after the watermark: once the watermark is window +
+      // period past a key's last event, no later snapshot's window holds any of its events.
+      this.store =
+          new EntityStore<>(logic, logic.sliceMillis(), params.windowMillis + periodMillis);
+      this.entriesSpec = store.entriesSpec();
+      this.slicesSpec = store.slicesSpec();
     }
 
     /** The first tick at or after t. */
@@ -363,24 +388,28 @@ public final class FeatureSnapshots
     public void process(
         @Element KV<Integer, BucketItem<String>> element,
         @Timestamp Instant ts,
-        @StateId(ENTITIES) MapState<String, EntityHistory> entities,
+        @StateId(EntityStore.ENTRIES) MapState<String, EntityStore.Entry<EntityHistory>> entries,
+        @StateId(EntityStore.SLICES) MapState<String, List<KV<Long, String>>> slices,
+        @StateId(EntityStore.GC_INDEX) OrderedListState<String> gcIndex,
+        @StateId(EntityStore.GC_AT) ValueState<Long> gcAt,
+        @StateId(EntityStore.LIVE) ValueState<Long> live,
+        @StateId(EntityStore.SEQ) ValueState<Long> seq,
+        @TimerId(EntityStore.GC) Timer gc,
         @StateId(DIRTY) BagState<KV<Long, String>> dirty,
         @StateId(TIMER_AT) ValueState<Long> timerAt,
         @StateId(LAST_TICK) ValueState<Long> lastTick,
         @TimerId(TICK) Timer timer) {
       BucketItem<String> i = element.getValue();
-      EntityHistory h = entities.get(i.entity).read();
-      if (h == null) {
-        h = new EntityHistory(params.lambdaPerMs);
-      }
-      h.add(i.time, i.event != null, i.event);
       Long last = lastTick.read();
       long tick = ceilTick(Math.max(i.time, ts.getMillis()));
+      long foldTo = Long.MIN_VALUE;
       if (last != null) {
-        h.compact(last - params.windowMillis);
+        foldTo = last - params.windowMillis;
         tick = Math.max(tick, last + periodMillis);
       }
-      entities.put(i.entity, h);
+      store.add(
+          new EntityStore.Bucket<>(entries, slices, gcIndex, gcAt, live, seq, gc),
+          i.entity, i.time, i.event, foldTo);
       dirty.add(KV.of(tick, i.entity));
       Long at = timerAt.read();
       if (at == null || tick < at) {
@@ -390,7 +419,13 @@ public final class FeatureSnapshots
 
     @OnTimer(TICK)
     public void onTick(
-        @StateId(ENTITIES) MapState<String, EntityHistory> entities,
+        @StateId(EntityStore.ENTRIES) MapState<String, EntityStore.Entry<EntityHistory>> entries,
+        @StateId(EntityStore.SLICES) MapState<String, List<KV<Long, String>>> slices,
+        @StateId(EntityStore.GC_INDEX) OrderedListState<String> gcIndex,
+        @StateId(EntityStore.GC_AT) ValueState<Long> gcAt,
+        @StateId(EntityStore.LIVE) ValueState<Long> live,
+        @StateId(EntityStore.SEQ) ValueState<Long> seq,
+        @TimerId(EntityStore.GC) Timer gc,
         @StateId(DIRTY) BagState<KV<Long, String>> dirty,
         @StateId(TIMER_AT) ValueState<Long> timerAt,
         @StateId(LAST_TICK) ValueState<Long> lastTick,
@@ -412,12 +447,15 @@ public final class FeatureSnapshots
           next = Math.min(next, d.getKey());
         }
       }
+      EntityStore.Bucket<String, EntityHistory> b =
+          new EntityStore.Bucket<>(entries, slices, gcIndex, gcAt, live, seq, gc);
       for (String entity : due) {
-        EntityHistory h = entities.get(entity).read();
-        out.outputWithTimestamp(
-            snapshot(entity, tick, h.valuesAt(tick, true, params)), new Instant(tick));
-        h.compact(tick - params.windowMillis);
-        entities.put(entity, h);
+        EntityHistory h = store.read(b, entity);
+        if (h != null) {
+          out.outputWithTimestamp(
+              snapshot(entity, tick, h.valuesAt(tick, true, params)), new Instant(tick));
+          store.fold(b, entity, tick - params.windowMillis);
+        }
       }
       dirty.clear();
       rest.forEach(dirty::add);
@@ -427,6 +465,22 @@ public final class FeatureSnapshots
       } else {
         BucketedAsOf.setTimer(timer, timerAt, next);
       }
+    }
+
+    @OnTimer(EntityStore.GC)
+    public void onGc(
+        OnTimerContext c,
+        @StateId(EntityStore.ENTRIES) MapState<String, EntityStore.Entry<EntityHistory>> entries,
+        @StateId(EntityStore.SLICES) MapState<String, List<KV<Long, String>>> slices,
+        @StateId(EntityStore.GC_INDEX) OrderedListState<String> gcIndex,
+        @StateId(EntityStore.GC_AT) ValueState<Long> gcAt,
+        @StateId(EntityStore.LIVE) ValueState<Long> live,
+        @StateId(EntityStore.SEQ) ValueState<Long> seq,
+        @TimerId(EntityStore.GC) Timer gc) {
+      store.onGc(
+          new EntityStore.Bucket<>(entries, slices, gcIndex, gcAt, live, seq, gc),
+          c.fireTimestamp().getMillis(),
+          c.timestamp().getMillis());
     }
   }
 }

@@ -43,6 +43,11 @@ class FeatureSnapshotsTest {
 
   /** Every snapshot equals the oracle as of its time over events at or before it. */
   static void assertMatchesOracle(FeatureSnapshot s, Scenario sc) {
+    assertMatchesOracle(s, sc, P);
+  }
+
+  /** As above, with the given window, half-life and smoothing. */
+  static void assertMatchesOracle(FeatureSnapshot s, Scenario sc, FeatureParams P) {
     long t = s.getAsOf().toEpochMilli();
     double[] o = sc.oracle(kind(s.getKeyKind()), s.getKey(), t, true, P);
     String what = s.getKeyKind() + "/" + s.getKey() + "@" + t;
