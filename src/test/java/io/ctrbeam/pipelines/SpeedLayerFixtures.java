@@ -58,9 +58,83 @@ final class SpeedLayerFixtures {
     for (ConsumerRecord<String, String> r : labels) {
       JsonNode n = json.readTree(r.value());
       positives += n.get("clicked").asLong();
-      assertThat(n.has("user_ctr_24h"), equalTo(true));
     }
     assertThat("positives " + context, positives, equalTo(logs.truth().positives()));
+  }
+
+  /** The label and feature fields a labels-topic row shares with the batch layer's row. */
+  static final List<String> SHARED_FIELDS = sharedFields();
+
+  private static List<String> sharedFields() {
+    List<String> fields = new java.util.ArrayList<>(List.of(
+        "clicked", "converted", "click_time", "click_delay_ms", "label_time", "elapsed_ms",
+        "label_confidence", "label_kind", "hour_of_day", "day_of_week"));
+    for (String kind : List.of("user", "ad", "advertiser", "user_category")) {
+      for (String f : List.of("impressions_24h", "clicks_24h", "ctr_24h", "decayed_impressions", "decayed_clicks", "decayed_ctr")) {
+        fields.add(kind + "_" + f);
+      }
+    }
+    return fields;
+  }
+
+  /**
+   * Every labels-topic row equals the batch layer's row of its impression (read back with DuckDB
+   * from {@code batchOut}/training, written unsampled) in every label and feature field, numbers
+   * to 1e-9 relative.
+   */
+  static void assertLabelsEqualBatch(List<ConsumerRecord<String, String>> labels, java.nio.file.Path batchOut)
+      throws Exception {
+    java.util.Map<String, java.util.Map<String, Object>> batch = new java.util.HashMap<>();
+    String glob = batchOut.resolve("training") + "/**/*.parquet";
+    try (java.sql.Connection c = java.sql.DriverManager.getConnection("jdbc:duckdb:");
+        java.sql.Statement st = c.createStatement()) {
+      StringBuilder cols = new StringBuilder("impression_id");
+      for (String f : SHARED_FIELDS) {
+        cols.append(", ").append(f.endsWith("_time") ? "epoch_ms(" + f + ") AS " + f : f);
+      }
+      try (java.sql.ResultSet r = st.executeQuery(
+          "SELECT " + cols + " FROM read_parquet('" + glob + "', hive_partitioning=true)")) {
+        while (r.next()) {
+          java.util.Map<String, Object> row = new java.util.HashMap<>();
+          for (String f : SHARED_FIELDS) {
+            row.put(f, r.getObject(f));
+          }
+          batch.put(r.getString("impression_id"), row);
+        }
+      }
+    }
+    ObjectMapper json = new ObjectMapper();
+    List<String> differ = new java.util.ArrayList<>();
+    for (ConsumerRecord<String, String> rec : labels) {
+      JsonNode n = json.readTree(rec.value());
+      String id = n.get("impression_id").asText();
+      if (id.startsWith("sentinel")) {
+        continue;
+      }
+      java.util.Map<String, Object> b = batch.get(id);
+      if (b == null) {
+        differ.add(id + ": not in the batch output");
+        continue;
+      }
+      for (String f : SHARED_FIELDS) {
+        JsonNode v = n.get(f);
+        Object w = b.get(f);
+        boolean same;
+        if (v == null || v.isNull() || w == null) {
+          same = (v == null || v.isNull()) && w == null;
+        } else if (w instanceof Number x && v.isNumber()) {
+          double a = v.asDouble();
+          double e = x.doubleValue();
+          same = a == e || Math.abs(a - e) <= 1e-9 * Math.max(Math.abs(a), Math.abs(e));
+        } else {
+          same = v.asText().equals(w.toString());
+        }
+        if (!same) {
+          differ.add(id + "." + f + ": labels topic " + v + ", batch " + w);
+        }
+      }
+    }
+    assertThat(differ.size() + " differences, e.g. " + differ.subList(0, Math.min(10, differ.size())), differ.size(), equalTo(0));
   }
 
   /** The number of feature keys in Redis once two reads 3 s apart agree (the last count after the timeout). */

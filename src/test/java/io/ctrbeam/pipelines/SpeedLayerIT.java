@@ -33,9 +33,10 @@ import redis.clients.jedis.Jedis;
 
 /**
  * The speed layer against a real Kafka broker and a real redis-server: generated impressions and
- * clicks stream in out of order; labeled examples come out on a topic; every key's features in
- * Redis equal the batch layer's point-in-time snapshot at the same time (the consistency report
- * finds no mismatch and nothing missing).
+ * clicks stream in out of order; labeled examples come out on a topic, each equal to the batch
+ * layer's row in its labels and point-in-time features; every key's features in Redis equal the
+ * batch layer's point-in-time snapshot at the same time (the consistency report finds no mismatch
+ * and nothing missing).
  */
 class SpeedLayerIT {
   /** The lines of the alert files under {@code dir}, once any appear (empty after the timeout). */
@@ -148,7 +149,10 @@ class SpeedLayerIT {
       batch.setOutput(dir.resolve("batch").toString());
       batch.setBuckets(8);
       batch.setFeatureSnapshotsAt(hourlyTicks(logs));
+      batch.setTargetPositiveRate(0);
       TrainingDataPipeline.run(batch).waitUntilFinish();
+      // The labels topic carries the batch layer's labels and point-in-time features, row by row.
+      SpeedLayerFixtures.assertLabelsEqualBatch(labels, dir.resolve("batch"));
 
       ConsistencyReport.Options report = PipelineOptionsFactory.as(ConsistencyReport.Options.class);
       report.setFeatures(dir.resolve("batch/features") + "/**/*.parquet");
