@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.ctrbeam.common.Counters;
 import io.ctrbeam.common.DeadLetters;
+import io.ctrbeam.common.Reason;
 import io.ctrbeam.ingest.IngestMetrics;
 import io.ctrbeam.label.LabelRules;
 import io.ctrbeam.weights.AttachWeights;
@@ -17,7 +18,9 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Collections;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import org.apache.beam.sdk.PipelineResult;
@@ -75,6 +78,45 @@ public final class RunSummary {
     return ingest(type + "_valid") - ingest(type + "_out");
   }
 
+  /** One stage of one record type: what came in, what went on, what it dead-lettered. */
+  public record Stage(String name, long in, long out, long deadLettered) {
+    public boolean addsUp() {
+      return in == out + deadLettered;
+    }
+  }
+
+  private static final List<Reason> VALIDATION =
+      List.of(Reason.PARSE_ERROR, Reason.MISSING_FIELD, Reason.BAD_TIMESTAMP, Reason.BAD_POSITION, Reason.BAD_COUNTRY);
+  private static final List<Reason> LABELER =
+      List.of(Reason.ORPHAN_CLICK, Reason.CLICK_BEFORE_IMPRESSION, Reason.CLICK_OUTSIDE_WINDOW, Reason.LATE_CLICK);
+
+  /**
+   * Per type, ingest (read → validated and deduplicated, against the validation and DUPLICATE_ID
+   * dead letters) and, for clicks and conversions, labeling (deduplicated → attributed to a label,
+   * against the labeler's dead letters). The ingest side's in and out come from the ingest
+   * counters, its dead letters from the dead-letter counters; labeling's out is the labeler's
+   * count of outcomes that made a label. DUPLICATE_ID is one counter for both stages: dedup's part
+   * is what validation passed and dedup did not.
+   */
+  public List<Stage> stages() {
+    List<Stage> out = new ArrayList<>();
+    for (String type : Progress.TYPES) {
+      long in = ingest(type + "_in");
+      if (in == 0) {
+        continue;
+      }
+      long dedup = ingest(type + "_valid") - ingest(type + "_out");
+      long refused = VALIDATION.stream().mapToLong(r -> deadLetters(DeadLetters.counterName(type, r))).sum();
+      out.add(new Stage(type + " ingest", in, ingest(type + "_out"), refused + dedup));
+      if (type.equals("click") || type.equals("conversion")) {
+        long labeler = LABELER.stream().mapToLong(r -> deadLetters(DeadLetters.counterName(type, r))).sum()
+            + deadLetters(DeadLetters.counterName(type, Reason.DUPLICATE_ID)) - dedup;
+        out.add(new Stage(type + " labeling", ingest(type + "_out"), label(type + "_attributed"), labeler));
+      }
+    }
+    return out;
+  }
+
   public long totalDeadLetters() {
     return deadLetters.values().stream().mapToLong(Long::longValue).sum();
   }
@@ -113,14 +155,10 @@ public final class RunSummary {
     out.println("        " + output + "/dead_letters (refused records, JSON lines with reasons)");
     out.println("        " + output + "/corrections (late-label corrections)");
     out.println("        " + output + "/_reports/propensities.json (propensity table, reusable as --propensities)");
-    out.println("records:");
-    out.printf("  %-14s %12s %12s %14s%n", "type", "read", "out", "dead-lettered");
-    Map<String, Long> deadByType = Progress.deadLettersByType(deadLetters);
-    for (String type : Progress.TYPES) {
-      long in = ingest(type + "_in");
-      if (in > 0) {
-        out.printf("  %-14s %,12d %,12d %,14d%n", type, in, ingest(type + "_out"), deadByType.getOrDefault(type, 0L));
-      }
+    out.println("records, stage by stage (each side counted on its own; in = out + dead-lettered):");
+    out.printf("  %-22s %10s %10s %14s %8s%n", "stage", "in", "out", "dead-lettered", "adds up");
+    for (Stage st : stages()) {
+      out.printf("  %-22s %,10d %,10d %,14d %8s%n", st.name(), st.in(), st.out(), st.deadLettered(), st.addsUp() ? "yes" : "NO");
     }
     out.println("dead letters by type and reason:");
     deadLetters.forEach((k, v) -> out.printf("  %-40s %,10d%n", k, v));

@@ -2,8 +2,10 @@ package io.ctrbeam.pipelines;
 
 import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.empty;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.greaterThan;
+import static org.hamcrest.Matchers.hasItems;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import io.ctrbeam.generate.GroundTruth;
@@ -34,6 +36,13 @@ class TrainingDataPipelineTest {
     assertThat(summary.label("clicked_positive"), equalTo(truth.positives()));
     assertThat(summary.label("clicked_negative"), equalTo(truth.negatives()));
     PipelineFixtures.assertAccounting(summary, truth);
+    // The summary's stages add up, each side counted by its own counters, clicks and conversions
+    // through ingest and labeling; attributed clicks are the generator's positives.
+    assertThat(summary.stages().stream().filter(st -> !st.addsUp()).toList(), empty());
+    assertThat(summary.stages().stream().map(RunSummary.Stage::name).toList(),
+        hasItems("impression ingest", "click ingest", "click labeling", "conversion labeling"));
+    assertThat(summary.stages().stream().filter(st -> st.name().equals("click labeling")).findFirst().orElseThrow().out(),
+        equalTo(truth.positives()));
     PipelineFixtures.assertRecordsConserved(dir.resolve("logs"), dir.resolve("out"), summary);
 
     // Negatives are downsampled to 10% positives by default: the kept rows follow from the ids alone.
