@@ -1,6 +1,7 @@
 package io.ctrbeam.features;
 
 import io.ctrbeam.common.TrainingRows;
+import io.ctrbeam.common.BatchGrouping;
 import io.ctrbeam.common.Buckets;
 import io.ctrbeam.schema.TrainingExample;
 import java.io.IOException;
@@ -91,13 +92,17 @@ final class AttachAnswers extends PTransform<PCollection<TrainingExample>, PColl
     for (int i = 0; i < sets.size(); i++) {
       parts = parts.and(answerParts(sets.get(i), i).setCoder(coder));
     }
-    PCollection<KV<Integer, Part>> all =
-        BucketedAsOf.globalEarliest("PartsGlobal", parts.apply("FlattenParts", Flatten.pCollections()));
+    PCollection<KV<Integer, Part>> all = parts.apply("FlattenParts", Flatten.pCollections());
     PCollection<TrainingExample> out;
     if (all.isBounded() == PCollection.IsBounded.BOUNDED && !statefulInBatch) {
-      out = all.apply("GroupByRow", GroupByKey.create()).apply("AttachToRows", ParDo.of(new AttachFn(sets)));
+      out =
+          BatchGrouping.globalWindow("PartsGlobal", all)
+              .apply("GroupByRow", GroupByKey.create())
+              .apply("AttachToRows", ParDo.of(new AttachFn(sets)));
     } else {
-      out = all.apply("AttachToRowsStateful", ParDo.of(new AttachStreamFn(sets)));
+      out =
+          BucketedAsOf.globalEarliest("PartsGlobal", all)
+              .apply("AttachToRowsStateful", ParDo.of(new AttachStreamFn(sets)));
     }
     return out.setCoder(TrainingRows.CODER);
   }
@@ -221,7 +226,7 @@ final class AttachAnswers extends PTransform<PCollection<TrainingExample>, PColl
   }
 
   /** Bounded: all parts of a bucket at once. */
-  private static final class AttachFn extends DoFn<KV<Integer, Iterable<Part>>, TrainingExample> {
+  private static final class AttachFn extends BatchGrouping.RestampingFn<KV<Integer, Iterable<Part>>, TrainingExample> {
     private final List<AnswerSet<?>> sets;
 
     AttachFn(List<AnswerSet<?>> sets) {

@@ -1,5 +1,6 @@
 package io.ctrbeam.features;
 
+import io.ctrbeam.common.BatchGrouping;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -53,7 +54,7 @@ final class BucketedAsOf<E, S, V>
     PCollection<KV<String, V>> out;
     if (items.isBounded() == PCollection.IsBounded.BOUNDED) {
       out =
-          globalEarliest("GlobalEarliest", items)
+          BatchGrouping.globalWindow("GlobalWindow", items)
               .apply("GroupByBucket", GroupByKey.create())
               .apply("SweepBucket", ParDo.of(new SweepFn<>(logic)));
     } else {
@@ -94,7 +95,8 @@ final class BucketedAsOf<E, S, V>
   }
 
   /** Bounded: a time-ordered sweep per entity of one bucket. */
-  static final class SweepFn<E, S, V> extends DoFn<KV<Integer, Iterable<BucketItem<E>>>, KV<String, V>> {
+  static final class SweepFn<E, S, V>
+      extends BatchGrouping.RestampingFn<KV<Integer, Iterable<BucketItem<E>>>, KV<String, V>> {
     private final EntityLogic<E, S, V> logic;
 
     SweepFn(EntityLogic<E, S, V> logic) {

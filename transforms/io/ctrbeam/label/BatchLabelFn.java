@@ -1,12 +1,12 @@
 package io.ctrbeam.label;
 
 import io.ctrbeam.schema.TrainingExample;
-import org.apache.beam.sdk.transforms.DoFn;
+import io.ctrbeam.common.BatchGrouping;
+import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
 import org.apache.beam.sdk.values.KV;
-import org.joda.time.Instant;
 
 /** The bounded outcome join: one {@link BatchLabeler} pass per bucket, no state, no timers. */
-final class BatchLabelFn extends DoFn<KV<Integer, Iterable<LabelEvent>>, TrainingExample> {
+final class BatchLabelFn extends BatchGrouping.RestampingFn<KV<Integer, Iterable<LabelEvent>>, TrainingExample> {
   private final LabelRules rules;
   private final JoinTags tags;
 
@@ -18,9 +18,8 @@ final class BatchLabelFn extends DoFn<KV<Integer, Iterable<LabelEvent>>, Trainin
   @ProcessElement
   public void process(
       @Element KV<Integer, Iterable<LabelEvent>> bucket,
-      @Timestamp Instant ts,
       MultiOutputReceiver receiver) {
-    JoinTags.Out out = tags.sink(receiver, ts);
+    JoinTags.Out out = tags.sink(receiver, BoundedWindow.TIMESTAMP_MIN_VALUE);
     BatchLabeler labeler = new BatchLabeler(rules);
     for (LabelEvent e : bucket.getValue()) {
       if (e.primary() != null) {

@@ -1,5 +1,6 @@
 package io.ctrbeam.label;
 
+import io.ctrbeam.common.BatchGrouping;
 import io.ctrbeam.common.TrainingRows;
 import io.ctrbeam.common.Buckets;
 import static org.apache.beam.vendor.guava.v32_1_2_jre.com.google.common.base.Preconditions.checkArgument;
@@ -18,7 +19,6 @@ import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.transforms.display.DisplayData;
 import org.apache.beam.sdk.transforms.windowing.GlobalWindows;
-import org.apache.beam.sdk.transforms.windowing.TimestampCombiner;
 import org.apache.beam.sdk.transforms.windowing.Window;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
@@ -81,11 +81,7 @@ public final class OutcomeJoin extends PTransform<PCollectionTuple, PCollectionT
     PCollectionTuple out;
     if (bounded && !statefulInBatch) {
       out =
-          keyed
-              .apply(
-                  "GlobalWindowEarliest",
-                  Window.<KV<Integer, LabelEvent>>into(new GlobalWindows())
-                      .withTimestampCombiner(TimestampCombiner.EARLIEST))
+          BatchGrouping.globalWindow("GlobalWindow", keyed)
               .apply("GroupByBucket", GroupByKey.create())
               .apply(
                   "LabelBuckets",
