@@ -159,15 +159,16 @@ public final class AddPointInTimeFeatures
   @Override
   public PCollection<TrainingExample> expand(PCollection<TrainingExample> examples) {
     PCollection<TrainingExample> labeled = BucketedAsOf.globalEarliest("ExamplesGlobal", examples);
-    List<AttachAnswers.AnswerSet<?>> sets = answerSets(labeled);
+    PCollection<RowKey> keys = RowKey.of("RowKeys", labeled);
+    List<AttachAnswers.AnswerSet<?>> sets = answerSets(keys);
     if (enrichment != null) {
-      sets.addAll(enrichment.answerSets(labeled));
+      sets.addAll(enrichment.answerSets(keys));
     }
     return labeled.apply("AttachFeatures", new AttachAnswers(sets, buckets, statefulInBatch));
   }
 
   /** Per key kind, the features of every row as {@code KV(rowId, values)}. */
-  List<AttachAnswers.AnswerSet<?>> answerSets(PCollection<TrainingExample> labeled) {
+  List<AttachAnswers.AnswerSet<?>> answerSets(PCollection<RowKey> labeled) {
     FeatureParams params = params();
     long retention = labelWait.getMillis() + allowedLateness.getMillis();
     PCollection<Impression> imps = BucketedAsOf.globalEarliest("ImpressionsGlobal", impressions);
@@ -243,8 +244,7 @@ public final class AddPointInTimeFeatures
   }
 
   /** One click event per positive example, at its click_time, keyed by the impression's key. */
-  static final class ClickEventsFn
-      extends DoFn<TrainingExample, KV<Integer, BucketItem<String>>> {
+  static final class ClickEventsFn extends DoFn<RowKey, KV<Integer, BucketItem<String>>> {
     private final KeyKind kind;
     private final int buckets;
 
@@ -254,20 +254,16 @@ public final class AddPointInTimeFeatures
     }
 
     @ProcessElement
-    public void process(
-        @Element TrainingExample e, OutputReceiver<KV<Integer, BucketItem<String>>> out) {
+    public void process(@Element RowKey e, OutputReceiver<KV<Integer, BucketItem<String>>> out) {
       String key = kind.keyOf(e);
-      if (key != null && e.getClicked() == 1 && e.getClickTime() != null) {
-        out.output(
-            KV.of(
-                Buckets.of(key, buckets),
-                BucketItem.event(key, e.getClickTime().toEpochMilli(), e.getImpressionId())));
+      if (key != null && e.hasClick()) {
+        out.output(KV.of(Buckets.of(key, buckets), BucketItem.event(key, e.clickTime, e.impressionId)));
       }
     }
   }
 
   /** Every example as a query of its key of this kind (a null key: bucket by row id). */
-  static final class QueriesFn<E> extends DoFn<TrainingExample, KV<Integer, BucketItem<E>>> {
+  static final class QueriesFn<E> extends DoFn<RowKey, KV<Integer, BucketItem<E>>> {
     private final KeyKind kind;
     private final int buckets;
 
@@ -278,13 +274,11 @@ public final class AddPointInTimeFeatures
 
     @ProcessElement
     public void process(
-        @Element TrainingExample e,
-        @Timestamp Instant ts,
-        OutputReceiver<KV<Integer, BucketItem<E>>> out) {
+        @Element RowKey e, @Timestamp Instant ts, OutputReceiver<KV<Integer, BucketItem<E>>> out) {
       String key = kind.keyOf(e);
-      String rowId = AttachAnswers.rowId(e);
+      String rowId = e.rowId();
       int bucket = Buckets.of(key != null ? key : rowId, buckets);
-      out.output(KV.of(bucket, BucketItem.<E>query(key, rowId, e.getEventTime().toEpochMilli(), ts.getMillis())));
+      out.output(KV.of(bucket, BucketItem.<E>query(key, rowId, e.eventTime, ts.getMillis())));
     }
   }
 }

@@ -86,11 +86,12 @@ public final class EnrichExamples
   @Override
   public PCollection<TrainingExample> expand(PCollection<TrainingExample> examples) {
     PCollection<TrainingExample> rows = BucketedAsOf.globalEarliest("ExamplesGlobal", examples);
-    return rows.apply("AttachEnrichment", new AttachAnswers(answerSets(rows), buckets, false));
+    return rows.apply(
+        "AttachEnrichment", new AttachAnswers(answerSets(RowKey.of("RowKeys", rows)), buckets, false));
   }
 
   /** The as-of profile and ad-metadata versions of every row as {@code KV(rowId, version)}. */
-  List<AttachAnswers.AnswerSet<?>> answerSets(PCollection<TrainingExample> rows) {
+  List<AttachAnswers.AnswerSet<?>> answerSets(PCollection<RowKey> rows) {
     long retention = labelWait.getMillis() + allowedLateness.getMillis();
     List<AttachAnswers.AnswerSet<?>> sets = new ArrayList<>();
     sets.add(join("Profile", rows, profiles, new ProfileLogic(), KeyKind.USER, retention));
@@ -100,7 +101,7 @@ public final class EnrichExamples
 
   private <R> AttachAnswers.AnswerSet<R> join(
       String name,
-      PCollection<TrainingExample> rows,
+      PCollection<RowKey> rows,
       PCollection<R> versions,
       VersionLogic<R> logic,
       KeyKind kind,

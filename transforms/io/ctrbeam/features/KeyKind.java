@@ -39,6 +39,11 @@ public enum KeyKind {
     return key(e.getUserId(), e.getAdId(), e.getAdvertiserId(), e.getAdCategory());
   }
 
+  /** The key of this kind for a row's keys, or null when a part of it is null. */
+  String keyOf(RowKey k) {
+    return key(k.user, k.ad, k.advertiser, k.category);
+  }
+
   private String key(String user, String ad, String advertiser, String category) {
     switch (this) {
       case USER:
