@@ -158,7 +158,7 @@ public final class AddPointInTimeFeatures
 
   @Override
   public PCollection<TrainingExample> expand(PCollection<TrainingExample> examples) {
-    PCollection<TrainingExample> labeled = BucketedAsOf.globalEarliest("ExamplesGlobal", examples);
+    PCollection<TrainingExample> labeled = BucketedAsOf.asOfInput("ExamplesGlobal", examples);
     PCollection<RowKey> keys = RowKey.of("RowKeys", labeled);
     List<AttachAnswers.AnswerSet<?>> sets = answerSets(keys);
     if (enrichment != null) {
@@ -171,7 +171,7 @@ public final class AddPointInTimeFeatures
   List<AttachAnswers.AnswerSet<?>> answerSets(PCollection<RowKey> labeled) {
     FeatureParams params = params();
     long retention = labelWait.getMillis() + allowedLateness.getMillis();
-    PCollection<Impression> imps = BucketedAsOf.globalEarliest("ImpressionsGlobal", impressions);
+    PCollection<Impression> imps = BucketedAsOf.asOfInput("ImpressionsGlobal", impressions);
     List<AttachAnswers.AnswerSet<?>> sets = new ArrayList<>();
     for (KeyKind kind : KeyKind.values()) {
       String name = stepName(kind);

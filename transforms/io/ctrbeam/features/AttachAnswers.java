@@ -101,7 +101,7 @@ final class AttachAnswers extends PTransform<PCollection<TrainingExample>, PColl
               .apply("AttachToRows", ParDo.of(new AttachFn(sets)));
     } else {
       out =
-          BucketedAsOf.globalEarliest("PartsGlobal", all)
+          BucketedAsOf.asOfInput("PartsGlobal", all)
               .apply("AttachToRowsStateful", ParDo.of(new AttachStreamFn(sets)));
     }
     return out.setCoder(TrainingRows.CODER);

@@ -79,6 +79,20 @@ final class BucketedAsOf<E, S, V>
         Window.<T>into(new GlobalWindows()).withTimestampCombiner(TimestampCombiner.EARLIEST));
   }
 
+  /**
+   * The global window for the as-of steps' inputs: {@link #globalEarliest} for unbounded input; for
+   * bounded input already in the global window, the input itself, since its groupings go through
+   * {@link BatchGrouping} (a re-windowing is one more step that copies every row to each consumer
+   * on Flink).
+   */
+  static <T> PCollection<T> asOfInput(String name, PCollection<T> in) {
+    if (in.isBounded() == PCollection.IsBounded.BOUNDED
+        && in.getWindowingStrategy().getWindowFn() instanceof GlobalWindows) {
+      return in;
+    }
+    return globalEarliest(name, in);
+  }
+
   /** Sorts one entity's items by time; at equal times events come first only for inclusive logic. */
   static <E> Comparator<BucketItem<E>> order(boolean inclusive) {
     Comparator<BucketItem<E>> byTime = Comparator.comparingLong(i -> i.time);

@@ -2,6 +2,7 @@ package io.ctrbeam.features;
 
 
 import io.ctrbeam.common.Buckets;
+import io.ctrbeam.common.FastRecordCoder;
 import static org.apache.beam.vendor.guava.v32_1_2_jre.com.google.common.base.Preconditions.checkArgument;
 
 import io.ctrbeam.schema.AdMetadata;
@@ -12,7 +13,6 @@ import java.util.List;
 import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.coders.ListCoder;
 import org.apache.beam.sdk.coders.NullableCoder;
-import org.apache.beam.sdk.extensions.avro.coders.AvroCoder;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.Flatten;
 import org.apache.beam.sdk.transforms.PTransform;
@@ -85,7 +85,7 @@ public final class EnrichExamples
 
   @Override
   public PCollection<TrainingExample> expand(PCollection<TrainingExample> examples) {
-    PCollection<TrainingExample> rows = BucketedAsOf.globalEarliest("ExamplesGlobal", examples);
+    PCollection<TrainingExample> rows = BucketedAsOf.asOfInput("ExamplesGlobal", examples);
     return rows.apply(
         "AttachEnrichment", new AttachAnswers(answerSets(RowKey.of("RowKeys", rows)), buckets, false));
   }
@@ -107,7 +107,7 @@ public final class EnrichExamples
       KeyKind kind,
       long retention) {
     PCollection<KV<Integer, BucketItem<R>>> events =
-        BucketedAsOf.globalEarliest(name + "VersionsGlobal", versions)
+        BucketedAsOf.asOfInput(name + "VersionsGlobal", versions)
             .apply(name + "Versions", ParDo.of(new VersionEventsFn<>(logic, buckets)))
             .setCoder(BucketedAsOf.itemCoder(logic));
     PCollection<KV<Integer, BucketItem<R>>> queries =
@@ -196,7 +196,7 @@ public final class EnrichExamples
   static final class ProfileLogic extends VersionLogic<UserProfile> {
     @Override
     public Coder<UserProfile> eventCoder() {
-      return AvroCoder.specific(UserProfile.class);
+      return FastRecordCoder.orAvro(UserProfile.class);
     }
 
     @Override
@@ -220,7 +220,7 @@ public final class EnrichExamples
   static final class AdLogic extends VersionLogic<AdMetadata> {
     @Override
     public Coder<AdMetadata> eventCoder() {
-      return AvroCoder.specific(AdMetadata.class);
+      return FastRecordCoder.orAvro(AdMetadata.class);
     }
 
     @Override

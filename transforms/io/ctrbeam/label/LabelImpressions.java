@@ -2,6 +2,7 @@ package io.ctrbeam.label;
 
 import static org.apache.beam.vendor.guava.v32_1_2_jre.com.google.common.base.Preconditions.checkArgument;
 
+import io.ctrbeam.common.CombineInBundles;
 import io.ctrbeam.common.TrainingRows;
 import io.ctrbeam.schema.Click;
 import io.ctrbeam.schema.Conversion;
@@ -312,7 +313,7 @@ public final class LabelImpressions extends PTransform<LabelInputs, LabelResult>
         new LabelStats.StatsFn(rules.windowMs(), estimateLambda ? null : lambdaPerMs, lambdaPerMs);
     PCollection<LabelStats> stats;
     if (bounded) {
-      stats = points.apply("Stats", Combine.globally(fn));
+      stats = points.apply("Stats", CombineInBundles.globally(fn));
     } else {
       stats =
           points

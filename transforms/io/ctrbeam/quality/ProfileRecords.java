@@ -1,5 +1,6 @@
 package io.ctrbeam.quality;
 
+import io.ctrbeam.common.CombineInBundles;
 import static org.apache.beam.vendor.guava.v32_1_2_jre.com.google.common.base.Preconditions.checkArgument;
 
 import java.time.Instant;
@@ -13,7 +14,7 @@ import org.apache.beam.sdk.values.PCollection;
 /**
  * Records of one type to their {@link DatasetProfile}, one per window: a single
  * {@code Combine.globally} over every field at once (no shuffle of rows; partial accumulators
- * merge). Given a reference profile, it also counts the records exactly on the reference's frozen
+ * merge; bounded input folds each bundle first, {@link CombineInBundles}). Given a reference profile, it also counts the records exactly on the reference's frozen
  * drift bins.
  *
  * <pre>{@code
@@ -60,7 +61,8 @@ public final class ProfileRecords<T extends IndexedRecord> extends PTransform<PC
   @Override
   public PCollection<DatasetProfile> expand(PCollection<T> input) {
     long latest = clock == null ? Long.MAX_VALUE : clock.toEpochMilli() + FieldRules.ONE_HOUR;
-    Combine.Globally<T, DatasetProfile> combine = Combine.globally(new ProfileFn<T>(fields, reference, topK, latest));
+    CombineInBundles<T, ?, DatasetProfile> combine =
+        CombineInBundles.globally(new ProfileFn<T>(fields, reference, topK, latest));
     boolean global = input.getWindowingStrategy().getWindowFn() instanceof GlobalWindows;
     return input
         .apply("Profile" + Character.toUpperCase(fields.recordType().charAt(0)) + fields.recordType().substring(1),

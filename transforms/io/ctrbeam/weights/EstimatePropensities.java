@@ -2,6 +2,7 @@ package io.ctrbeam.weights;
 
 import static org.apache.beam.vendor.guava.v32_1_2_jre.com.google.common.base.Preconditions.checkArgument;
 
+import io.ctrbeam.common.CombineInBundles;
 import io.ctrbeam.schema.TrainingExample;
 import org.apache.beam.sdk.coders.SerializableCoder;
 import org.apache.beam.sdk.transforms.Combine;
@@ -69,10 +70,11 @@ public final class EstimatePropensities extends PTransform<PCollection<TrainingE
       counted = input.apply("AccumulateGlobally", Window.<TrainingExample>into(new GlobalWindows())
           .triggering(t).accumulatingFiredPanes().withAllowedLateness(Duration.ZERO));
     }
-    Combine.Globally<TrainingExample, ClickCounts> count =
-        Combine.globally(byDevice ? CountClicks.perDeviceAndPosition() : CountClicks.perPosition());
+    CountClicks fn = byDevice ? CountClicks.perDeviceAndPosition() : CountClicks.perPosition();
     PCollection<ClickCounts> counts =
-        counted.apply("CountClicks", unbounded ? count.withoutDefaults() : count);
+        unbounded
+            ? counted.apply("CountClicks", Combine.globally(fn).withoutDefaults())
+            : counted.apply("CountClicks", CombineInBundles.globally(fn));
     return counts
         .apply("FitPropensities", ParDo.of(new FitFn(fit)))
         .setCoder(SerializableCoder.of(PropensityTable.class));

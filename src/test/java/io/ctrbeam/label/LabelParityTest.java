@@ -15,9 +15,11 @@ import io.ctrbeam.schema.TrainingExample;
 import io.ctrbeam.testing.TestPipelineExtension;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.Set;
 import java.util.TreeMap;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.apache.beam.sdk.testing.PAssert;
@@ -227,7 +229,31 @@ class LabelParityTest {
               folded("stateful", m, bounded.apply("Stateful" + m, labeler(m).withStatefulInBatch(true))));
     }
     PAssert.that(all.apply("Everything", Flatten.pCollections()))
-        .satisfies(lines -> sameAsReference(lines, "gbk", "stateful"));
+        .satisfies(lines -> sameAsReference(releasedClicksAsOutside(lines), "gbk", "stateful"));
     p.run().waitUntilFinish();
+  }
+
+  /**
+   * FAKE_NEGATIVE keeps nothing past t + W (README, "Contract"): on the stateful path a click past
+   * its impression's window that is processed after the impression's release cannot be matched and
+   * is ORPHAN_CLICK, where the GroupByKey pass sees both and says CLICK_OUTSIDE_WINDOW. Which one
+   * the stateful path says depends on when the runner fires the release timer; only that case is
+   * mapped, and only for a click that the GroupByKey pass found outside its window.
+   */
+  private static List<String> releasedClicksAsOutside(Iterable<String> lines) {
+    String outside = "gbk|FAKE_NEGATIVE|dl|click|CLICK_OUTSIDE_WINDOW|";
+    String orphan = "stateful|FAKE_NEGATIVE|dl|click|ORPHAN_CLICK|";
+    Set<String> outsideIds = new HashSet<>();
+    lines.forEach(l -> {
+      if (l.startsWith(outside)) {
+        outsideIds.add(l.substring(outside.length()));
+      }
+    });
+    List<String> out = new ArrayList<>();
+    for (String l : lines) {
+      boolean released = l.startsWith(orphan) && outsideIds.contains(l.substring(orphan.length()));
+      out.add(released ? "stateful|FAKE_NEGATIVE|dl|click|CLICK_OUTSIDE_WINDOW|" + l.substring(orphan.length()) : l);
+    }
+    return out;
   }
 }
