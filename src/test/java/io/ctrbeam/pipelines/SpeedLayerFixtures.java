@@ -23,8 +23,13 @@ final class SpeedLayerFixtures {
 
   /** 1,500 impressions and their clicks, in order (no late events), 1% bad records. */
   static GeneratedLogs logs() {
+    return logs(1_500);
+  }
+
+  /** {@code impressions} impressions over a day and their clicks, as {@link #logs()}. */
+  static GeneratedLogs logs(int impressions) {
     return LogGenerator.generate(
-        GeneratorConfig.defaults().withImpressionsPerDay(1_500).withUsers(60).withAds(25).withAdvertisers(8)
+        GeneratorConfig.defaults().withImpressionsPerDay(impressions).withUsers(60).withAds(25).withAdvertisers(8)
             .withLateFraction(0).withBadRecordRate(0.01).withSeed(11).withThreads(1));
   }
 
