@@ -54,29 +54,11 @@ class FeatureFiringsTest {
     return s;
   }
 
-  /** The scenario in one chunk: every element is in before the watermark first moves. */
-  static PCollection<KV<Impression, TrainingExample>> oneChunk(TestPipeline p, Scenario sc) {
-    return p.apply("Stream", sc.stream(24 * H, 5));
-  }
-
   @Test
   void aTickReadsOnlyTheKeysUpdatedForIt(TestPipeline p) {
     Scenario sc = crowd();
-    PCollection<KV<Impression, TrainingExample>> in = oneChunk(p, sc);
-    PCollection<Impression> imps =
-        in.apply("SplitImpressions", ParDo.of(new Scenario.Impressions()))
-            .setCoder(AvroCoder.of(Impression.class));
-    PCollection<FeatureSnapshot> out =
-        in.apply("SplitExamples", ParDo.of(new Scenario.Examples()))
-            .setCoder(AvroCoder.of(TrainingExample.class))
-            .apply(
-                "Snapshots",
-                FeatureSnapshots.current()
-                    .from(imps)
-                    .withWindow(Duration.millis(Q.windowMillis))
-                    .withHalfLife(Duration.millis(Q.halfLifeMillis))
-                    .withPeriod(Duration.millis(PERIOD))
-                    .withBuckets(1));
+    // In one chunk: every element is in before the watermark first moves.
+    PCollection<FeatureSnapshot> out = FeatureStateBoundTest.snapshots(p, sc, 24 * H, PERIOD, 1);
     // From the events: the keys with an event in each tick's period (no clicks here).
     Map<Long, Set<String>> perTick = new HashMap<>();
     for (Impression i : sc.impressions) {
@@ -115,7 +97,7 @@ class FeatureFiringsTest {
   @Test
   void pointInTimeFiringsReadOnlyTheQueriesDue(TestPipeline p) {
     Scenario sc = crowd();
-    PCollection<KV<Impression, TrainingExample>> in = oneChunk(p, sc);
+    PCollection<KV<Impression, TrainingExample>> in = p.apply("Stream", sc.stream(24 * H, 5));
     PCollection<Impression> imps =
         in.apply("SplitImpressions", ParDo.of(new Scenario.Impressions()))
             .setCoder(AvroCoder.of(Impression.class));
