@@ -1,9 +1,9 @@
 package io.ctrbeam.features;
 
 import io.ctrbeam.common.BatchGrouping;
+import io.ctrbeam.common.DueIndex;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -11,15 +11,13 @@ import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.apache.beam.sdk.coders.VarIntCoder;
 import org.apache.beam.sdk.coders.VarLongCoder;
-import org.apache.beam.sdk.state.BagState;
+import org.apache.beam.sdk.metrics.Distribution;
+import org.apache.beam.sdk.metrics.Metrics;
 import org.apache.beam.sdk.state.MapState;
-import org.apache.beam.sdk.state.OrderedListState;
 import org.apache.beam.sdk.state.StateSpec;
 import org.apache.beam.sdk.state.StateSpecs;
-import org.apache.beam.sdk.state.TimeDomain;
-import org.apache.beam.sdk.state.Timer;
+import org.apache.beam.sdk.state.TimerMap;
 import org.apache.beam.sdk.state.TimerSpec;
-import org.apache.beam.sdk.state.TimerSpecs;
 import org.apache.beam.sdk.state.ValueState;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.GroupByKey;
@@ -36,8 +34,8 @@ import org.joda.time.Instant;
  * Answers queries (row ids with a time) from per-entity state kept inside hash buckets, as of each
  * query's time, as {@code KV(rowId, answer)}; {@link AttachAnswers} writes them onto the rows. Bounded input: one GroupByKey by bucket and an in-memory time-ordered sweep per
  * entity, no timers. Unbounded input: a stateful DoFn per bucket with per-entity {@link MapState}
- * and one event-time timer per bucket, set to the earliest pending query; state older than
- * {@code retention} before the latest firing is compacted.
+ * and one event-time timer per second that holds pending queries; state older than {@code
+ * retention} before the latest firing is compacted.
  */
 final class BucketedAsOf<E, S, V>
     extends PTransform<PCollection<KV<Integer, BucketItem<E>>>, PCollection<KV<String, V>>> {
@@ -147,18 +145,25 @@ final class BucketedAsOf<E, S, V>
   }
 
   /**
-   * Unbounded: per-bucket state, one timer per bucket at the earliest pending query. Entities live
-   * in an {@link EntityStore}: events in time slices, folded once older than {@code retention}
-   * before the latest firing, and removed when idle past the logic's expiry.
+   * Unbounded: per-bucket state. Entities live in an {@link EntityStore}: events in time slices,
+   * folded once older than {@code retention} before the latest firing, and removed when idle past
+   * the logic's expiry. Queries wait in a {@link DueIndex} by the second they may be answered at
+   * (their output time), with one timer per second that holds queries: a firing reads only its
+   * second's queries, never the bucket's. A query is answered at the end of its second and output
+   * at its own output time. Metric: {@code due_queries_per_firing}.
    */
   static final class StreamFn<E, S, V> extends DoFn<KV<Integer, BucketItem<E>>, KV<String, V>> {
-    private static final String PENDING = "pending";
-    private static final String TIMER_AT = "timerAt";
+    static final String QUERY_HEADS = "queryHeads";
+    static final String QUERY_CHUNKS = "queryChunks";
     private static final String LAST_FIRED = "lastFired";
-    private static final String DUE = "due";
+    static final String DUE = "due";
+    static final long QUERY_SLICE_MS = 1000;
+    private static final Distribution QUERIES_PER_FIRING =
+        Metrics.distribution(EntityStore.NAMESPACE, "due_queries_per_firing");
 
     private final EntityLogic<E, S, V> logic;
     private final long retentionMillis;
+    private final DueIndex<BucketItem<E>> queries;
     private final EntityStore<E, S> store;
 
     @StateId(EntityStore.ENTRIES)
@@ -167,150 +172,131 @@ final class BucketedAsOf<E, S, V>
     @StateId(EntityStore.SLICES)
     private final StateSpec<MapState<String, List<KV<Long, E>>>> slicesSpec;
 
-    @StateId(EntityStore.GC_INDEX)
-    private final StateSpec<OrderedListState<String>> gcIndexSpec = EntityStore.gcIndexSpec();
+    @StateId(EntityStore.GC_HEADS)
+    private final StateSpec<MapState<Long, KV<Long, Long>>> gcHeadsSpec;
 
-    @StateId(EntityStore.GC_AT)
-    private final StateSpec<ValueState<Long>> gcAtSpec = EntityStore.longSpec();
+    @StateId(EntityStore.GC_CHUNKS)
+    private final StateSpec<MapState<String, List<String>>> gcChunksSpec;
 
     @StateId(EntityStore.LIVE)
     private final StateSpec<ValueState<Long>> liveSpec = EntityStore.longSpec();
 
-    @StateId(EntityStore.SEQ)
-    private final StateSpec<ValueState<Long>> seqSpec = EntityStore.longSpec();
+    /** One event-time timer per GC grid step that holds entities. */
+    @TimerFamily(EntityStore.GC)
+    private final TimerSpec gcSpec = DueIndex.timerSpec();
 
-    @TimerId(EntityStore.GC)
-    private final TimerSpec gcSpec = TimerSpecs.timer(TimeDomain.EVENT_TIME);
+    @StateId(QUERY_HEADS)
+    private final StateSpec<MapState<Long, KV<Long, Long>>> queryHeadsSpec;
 
-    @StateId(PENDING)
-    private final StateSpec<BagState<BucketItem<E>>> pendingSpec;
-
-    @StateId(TIMER_AT)
-    private final StateSpec<ValueState<Long>> timerAtSpec = StateSpecs.value(VarLongCoder.of());
+    @StateId(QUERY_CHUNKS)
+    private final StateSpec<MapState<String, List<BucketItem<E>>>> queryChunksSpec;
 
     @StateId(LAST_FIRED)
     private final StateSpec<ValueState<Long>> lastFiredSpec = StateSpecs.value(VarLongCoder.of());
 
-    @TimerId(DUE)
-    private final TimerSpec dueSpec = TimerSpecs.timer(TimeDomain.EVENT_TIME);
+    @TimerFamily(DUE)
+    private final TimerSpec dueSpec = DueIndex.timerSpec();
 
     StreamFn(EntityLogic<E, S, V> logic, long retentionMillis) {
       this.logic = logic;
-      this.retentionMillis = retentionMillis;
       this.store =
           new EntityStore<>(logic, logic.sliceMillis(), logic.idleExpiryMillis(retentionMillis));
       this.entriesSpec = store.entriesSpec();
       this.slicesSpec = store.slicesSpec();
-      this.pendingSpec = StateSpecs.bag(new BucketItem.ItemCoder<>(logic.eventCoder()));
+      this.gcHeadsSpec = store.gcHeadsSpec();
+      this.gcChunksSpec = store.gcChunksSpec();
+      this.retentionMillis = retentionMillis;
+      this.queries =
+          DueIndex.of(new BucketItem.ItemCoder<>(logic.eventCoder()), QUERY_SLICE_MS, QUERIES_PER_FIRING)
+              .holdingAtEarliest();
+      this.queryHeadsSpec = queries.headsSpec();
+      this.queryChunksSpec = queries.chunksSpec();
     }
 
     @ProcessElement
     public void process(
         @Element KV<Integer, BucketItem<E>> element,
+        @Timestamp Instant ts,
         @StateId(EntityStore.ENTRIES) MapState<String, EntityStore.Entry<S>> entries,
         @StateId(EntityStore.SLICES) MapState<String, List<KV<Long, E>>> slices,
-        @StateId(EntityStore.GC_INDEX) OrderedListState<String> gcIndex,
-        @StateId(EntityStore.GC_AT) ValueState<Long> gcAt,
+        @StateId(EntityStore.GC_HEADS) MapState<Long, KV<Long, Long>> gcHeads,
+        @StateId(EntityStore.GC_CHUNKS) MapState<String, List<String>> gcChunks,
         @StateId(EntityStore.LIVE) ValueState<Long> live,
-        @StateId(EntityStore.SEQ) ValueState<Long> seq,
-        @TimerId(EntityStore.GC) Timer gc,
-        @StateId(PENDING) BagState<BucketItem<E>> pending,
-        @StateId(TIMER_AT) ValueState<Long> timerAt,
+        @TimerFamily(EntityStore.GC) TimerMap gc,
+        @StateId(QUERY_HEADS) MapState<Long, KV<Long, Long>> queryHeads,
+        @StateId(QUERY_CHUNKS) MapState<String, List<BucketItem<E>>> queryChunks,
         @StateId(LAST_FIRED) ValueState<Long> lastFired,
-        @TimerId(DUE) Timer due,
+        @TimerFamily(DUE) TimerMap due,
         OutputReceiver<KV<String, V>> out) {
       BucketItem<E> item = element.getValue();
       if (!item.isQuery()) {
         Long fired = lastFired.read();
         long foldTo = fired == null ? Long.MIN_VALUE : logic.horizonFor(fired - retentionMillis);
         store.add(
-            new EntityStore.Bucket<>(entries, slices, gcIndex, gcAt, live, seq, gc),
+            new EntityStore.Bucket<>(entries, slices, gcHeads, gcChunks, live, gc, ts.getMillis()),
             item.entity, item.time, item.event, foldTo);
       } else if (item.entity == null) {
         emit(item.queryId, logic.answer(null, item.time), item.outTime, out);
       } else {
-        pending.add(item);
-        Long at = timerAt.read();
-        if (at == null || item.outTime < at) {
-          setTimer(due, timerAt, item.outTime);
-        }
+        queries.add(
+            new DueIndex.Cells<>(queryHeads, queryChunks, due),
+            Math.max(item.outTime, ts.getMillis()),
+            item);
       }
     }
 
-    @OnTimer(DUE)
+    @OnTimerFamily(DUE)
     public void onDue(
+        @TimerId String timerId,
+        OnTimerContext c,
         @StateId(EntityStore.ENTRIES) MapState<String, EntityStore.Entry<S>> entries,
         @StateId(EntityStore.SLICES) MapState<String, List<KV<Long, E>>> slices,
-        @StateId(EntityStore.GC_INDEX) OrderedListState<String> gcIndex,
-        @StateId(EntityStore.GC_AT) ValueState<Long> gcAt,
+        @StateId(EntityStore.GC_HEADS) MapState<Long, KV<Long, Long>> gcHeads,
+        @StateId(EntityStore.GC_CHUNKS) MapState<String, List<String>> gcChunks,
         @StateId(EntityStore.LIVE) ValueState<Long> live,
-        @StateId(EntityStore.SEQ) ValueState<Long> seq,
-        @TimerId(EntityStore.GC) Timer gc,
-        @StateId(PENDING) BagState<BucketItem<E>> pending,
-        @StateId(TIMER_AT) ValueState<Long> timerAt,
+        @TimerFamily(EntityStore.GC) TimerMap gc,
+        @StateId(QUERY_HEADS) MapState<Long, KV<Long, Long>> queryHeads,
+        @StateId(QUERY_CHUNKS) MapState<String, List<BucketItem<E>>> queryChunks,
         @StateId(LAST_FIRED) ValueState<Long> lastFired,
-        @TimerId(DUE) Timer due,
+        @TimerFamily(DUE) TimerMap due,
         OutputReceiver<KV<String, V>> out) {
-      Long firedAt = timerAt.read();
-      if (firedAt == null) {
-        return;
+      long f = c.fireTimestamp().getMillis();
+      long hold = c.timestamp().getMillis();
+      Map<String, List<BucketItem<E>>> ready = new LinkedHashMap<>();
+      for (BucketItem<E> q : queries.take(new DueIndex.Cells<>(queryHeads, queryChunks, due), timerId)) {
+        ready.computeIfAbsent(q.entity, k -> new ArrayList<>()).add(q);
       }
-      long f = firedAt;
-      Map<String, List<BucketItem<E>>> ready = new HashMap<>();
-      List<BucketItem<E>> rest = new ArrayList<>();
-      long next = Long.MAX_VALUE;
-      for (BucketItem<E> i : pending.read()) {
-        if (i.outTime <= f) {
-          ready.computeIfAbsent(i.entity, k -> new ArrayList<>()).add(i);
-        } else {
-          rest.add(i);
-          next = Math.min(next, i.outTime);
-        }
-      }
-      EntityStore.Bucket<E, S> b = new EntityStore.Bucket<>(entries, slices, gcIndex, gcAt, live, seq, gc);
-      long horizon = logic.horizonFor(f - retentionMillis);
+      Long seen = lastFired.read();
+      long fired = seen == null ? f : Math.max(seen, f);
+      EntityStore.Bucket<E, S> b =
+          new EntityStore.Bucket<>(entries, slices, gcHeads, gcChunks, live, gc, EntityStore.floor(c));
+      long horizon = logic.horizonFor(fired - retentionMillis);
       for (Map.Entry<String, List<BucketItem<E>>> e : ready.entrySet()) {
         S state = store.read(b, e.getKey());
         for (BucketItem<E> q : e.getValue()) {
           V answer = logic.answer(state == null ? logic.newState() : state, q.time);
-          emit(q.queryId, answer, Math.max(q.outTime, f), out);
+          emit(q.queryId, answer, Math.max(q.outTime, hold), out);
         }
         store.fold(b, e.getKey(), horizon);
       }
-      pending.clear();
-      for (BucketItem<E> i : rest) {
-        pending.add(i);
-      }
-      lastFired.write(f);
-      if (rest.isEmpty()) {
-        timerAt.clear();
-      } else {
-        setTimer(due, timerAt, next);
-      }
+      lastFired.write(fired);
     }
 
-    @OnTimer(EntityStore.GC)
+    @OnTimerFamily(EntityStore.GC)
     public void onGc(
+        @TimerId String timerId,
         OnTimerContext c,
         @StateId(EntityStore.ENTRIES) MapState<String, EntityStore.Entry<S>> entries,
         @StateId(EntityStore.SLICES) MapState<String, List<KV<Long, E>>> slices,
-        @StateId(EntityStore.GC_INDEX) OrderedListState<String> gcIndex,
-        @StateId(EntityStore.GC_AT) ValueState<Long> gcAt,
+        @StateId(EntityStore.GC_HEADS) MapState<Long, KV<Long, Long>> gcHeads,
+        @StateId(EntityStore.GC_CHUNKS) MapState<String, List<String>> gcChunks,
         @StateId(EntityStore.LIVE) ValueState<Long> live,
-        @StateId(EntityStore.SEQ) ValueState<Long> seq,
-        @TimerId(EntityStore.GC) Timer gc) {
+        @TimerFamily(EntityStore.GC) TimerMap gc) {
       store.onGc(
-          new EntityStore.Bucket<>(entries, slices, gcIndex, gcAt, live, seq, gc),
-          c.fireTimestamp().getMillis(),
-          c.timestamp().getMillis());
+          new EntityStore.Bucket<>(entries, slices, gcHeads, gcChunks, live, gc, EntityStore.floor(c)),
+          timerId,
+          c.fireTimestamp().getMillis());
     }
-  }
-
-  /** Sets the bucket's one timer to t, holding the output watermark at t, and remembers t. */
-  static void setTimer(Timer timer, ValueState<Long> timerAt, long t) {
-    Instant at = new Instant(t);
-    timer.withOutputTimestamp(at).set(at);
-    timerAt.write(t);
   }
 
   static <E> KvCoder<Integer, BucketItem<E>> itemCoder(EntityLogic<E, ?, ?> logic) {

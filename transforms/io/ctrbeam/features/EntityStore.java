@@ -1,5 +1,6 @@
 package io.ctrbeam.features;
 
+import io.ctrbeam.common.DueIndex;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -18,17 +19,14 @@ import org.apache.beam.sdk.metrics.Counter;
 import org.apache.beam.sdk.metrics.Distribution;
 import org.apache.beam.sdk.metrics.Metrics;
 import org.apache.beam.sdk.state.MapState;
-import org.apache.beam.sdk.state.OrderedListState;
 import org.apache.beam.sdk.state.ReadableState;
 import org.apache.beam.sdk.state.StateSpec;
 import org.apache.beam.sdk.state.StateSpecs;
-import org.apache.beam.sdk.state.Timer;
+import org.apache.beam.sdk.state.TimerMap;
 import org.apache.beam.sdk.state.ValueState;
-import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
+import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.util.CoderUtils;
 import org.apache.beam.sdk.values.KV;
-import org.apache.beam.sdk.values.TimestampedValue;
-import org.joda.time.Instant;
 
 /**
  * The streaming state of the entities of one hash bucket, bounded by what is in flight.
@@ -43,23 +41,22 @@ import org.joda.time.Instant;
  *       grid, {@value #GC_SLICES} slices) loses its window
  *       state (slices, kept events); what the logic says outlives it (for features: the decayed
  *       sums, a fixed few dozen bytes) stays as a residue until {@link
- *       EntityLogic#residueExpiry}, then goes too. One GC timer per bucket over an
- *       event-time-ordered index does this, touching only the entities due.
+ *       EntityLogic#residueExpiry}, then goes too. A {@link DueIndex} files each entity under its
+ *       GC grid step, with one timer per step: a firing reads only the entities of its step.
  * </ul>
  *
  * Metrics (namespace {@value #NAMESPACE}): counters {@code state_entities} (entities with window
  * state), {@code state_residues} and {@code state_slices} (live entries: + on create, − on
- * removal) and the distribution {@code bucket_state_entities} (a bucket's entities with window
- * state after each change).
+ * removal) and the distributions {@code bucket_state_entities} (a bucket's entities with window
+ * state after each change) and {@code gc_entries_per_firing} (the entities a GC firing read).
  */
 final class EntityStore<E, S> implements Serializable {
   static final String NAMESPACE = "features";
   static final String ENTRIES = "storeEntries";
   static final String SLICES = "storeSlices";
-  static final String GC_INDEX = "storeGcIndex";
-  static final String GC_AT = "storeGcAt";
+  static final String GC_HEADS = "storeGcHeads";
+  static final String GC_CHUNKS = "storeGcChunks";
   static final String LIVE = "storeLive";
-  static final String SEQ = "storeSeq";
   static final String GC = "storeGc";
   static final int GC_SLICES = 8;
   /** No idle expiry: entities stay (their state is still bounded by folding). */
@@ -70,15 +67,19 @@ final class EntityStore<E, S> implements Serializable {
   private static final Counter RESIDUES = Metrics.counter(NAMESPACE, "state_residues");
   private static final Distribution BUCKET_ENTITIES =
       Metrics.distribution(NAMESPACE, "bucket_state_entities");
+  private static final Distribution GC_PER_FIRING =
+      Metrics.distribution(NAMESPACE, "gc_entries_per_firing");
 
   private final EntityLogic<E, S, ?> logic;
   private final long sliceMillis;
   private final long idleExpiryMillis;
+  private final DueIndex<String> gcIndex;
 
   EntityStore(EntityLogic<E, S, ?> logic, long sliceMillis, long idleExpiryMillis) {
     this.logic = logic;
     this.sliceMillis = sliceMillis;
     this.idleExpiryMillis = idleExpiryMillis;
+    this.gcIndex = DueIndex.of(StringUtf8Coder.of(), GC_SLICES * sliceMillis, GC_PER_FIRING);
   }
 
   /** Slices of 1/48 of the window (30 min for 24 h), at least 1 s. */
@@ -94,8 +95,12 @@ final class EntityStore<E, S> implements Serializable {
     return StateSpecs.map(StringUtf8Coder.of(), sliceCoder());
   }
 
-  static StateSpec<OrderedListState<String>> gcIndexSpec() {
-    return StateSpecs.orderedList(StringUtf8Coder.of());
+  StateSpec<MapState<Long, KV<Long, Long>>> gcHeadsSpec() {
+    return gcIndex.headsSpec();
+  }
+
+  StateSpec<MapState<String, List<String>>> gcChunksSpec() {
+    return gcIndex.chunksSpec();
   }
 
   static StateSpec<ValueState<Long>> longSpec() {
@@ -106,32 +111,39 @@ final class EntityStore<E, S> implements Serializable {
     return ListCoder.of(KvCoder.of(VarLongCoder.of(), NullableCoder.of(logic.eventCoder())));
   }
 
-  /** The state handles of one bucket for one call. */
+  /**
+   * The state handles of one bucket for one call, and the earliest time a GC timer set in it may
+   * hold the watermark at (the element's timestamp, or the firing timer's output timestamp).
+   */
   static final class Bucket<E, S> {
     final MapState<String, Entry<S>> entries;
     final MapState<String, List<KV<Long, E>>> slices;
-    final OrderedListState<String> gcIndex;
-    final ValueState<Long> gcAt;
+    final DueIndex.Cells<String> gc;
     final ValueState<Long> live;
-    final ValueState<Long> seq;
-    final Timer gcTimer;
+    final long floor;
 
     Bucket(
         MapState<String, Entry<S>> entries,
         MapState<String, List<KV<Long, E>>> slices,
-        OrderedListState<String> gcIndex,
-        ValueState<Long> gcAt,
+        MapState<Long, KV<Long, Long>> gcHeads,
+        MapState<String, List<String>> gcChunks,
         ValueState<Long> live,
-        ValueState<Long> seq,
-        Timer gcTimer) {
+        TimerMap gcTimers,
+        long floor) {
       this.entries = entries;
       this.slices = slices;
-      this.gcIndex = gcIndex;
-      this.gcAt = gcAt;
+      this.gc = new DueIndex.Cells<>(gcHeads, gcChunks, gcTimers);
       this.live = live;
-      this.seq = seq;
-      this.gcTimer = gcTimer;
+      this.floor = floor;
     }
+  }
+
+  /**
+   * The floor of a bucket in a timer firing: a timer set there may hold the watermark neither
+   * before the firing's time nor before its own hold.
+   */
+  static long floor(DoFn<?, ?>.OnTimerContext c) {
+    return Math.max(c.fireTimestamp().getMillis(), c.timestamp().getMillis());
   }
 
   /**
@@ -251,46 +263,24 @@ final class EntityStore<E, S> implements Serializable {
       return;
     }
     e.gcAt = due;
-    register(b, entity, due, Long.MIN_VALUE);
+    register(b, entity, due);
   }
 
   /**
-   * Adds the entity to the GC index within its grid step, at a time of its own: Flink's
-   * OrderedListState keeps one value per timestamp (it reads the list into a map by time), so
-   * each registration of a bucket gets the next of the step's milliseconds. The bucket's timer
-   * fires at the step's last millisecond, and not before {@code notBefore}.
+   * Files the entity in the GC index under its grid step (due is on the grid), whose timer fires
+   * at the step's time, and not before the bucket's floor.
    */
-  private void register(Bucket<E, S> b, String entity, long due, long notBefore) {
-    long grain = GC_SLICES * sliceMillis;
-    Long n = b.seq.read();
-    long k = n == null ? 0 : n;
-    b.seq.write(k + 1);
-    b.gcIndex.add(TimestampedValue.of(entity, new Instant(due + Math.floorMod(k, grain))));
-    long fire = Math.max(notBefore, due + grain - 1);
-    Long at = b.gcAt.read();
-    if (at == null || fire < at) {
-      b.gcTimer.set(new Instant(fire));
-      b.gcAt.write(fire);
-    }
+  private void register(Bucket<E, S> b, String entity, long due) {
+    gcIndex.add(b.gc, Math.max(due, b.floor), entity);
   }
 
   /**
-   * GC timer: every entity due at or before {@code now} and still idle loses its window state
-   * (keeping the logic's residue, if any, until it expires), and every residue due goes.
+   * GC timer of one grid step: every entity filed there and still idle at {@code now} loses its
+   * window state (keeping the logic's residue, if any, until it expires), and every residue due
+   * goes. Only the entities filed under this step are read.
    */
-  void onGc(Bucket<E, S> b, long now, long timerTimestamp) {
-    // On Flink a firing's output timestamp was seen past its fire time; a timer set here must
-    // not be before either.
-    long notBefore = Math.max(now, timerTimestamp) + GC_SLICES * sliceMillis;
-    Instant limit = new Instant(now + 1);
-    List<String> due = new ArrayList<>();
-    for (TimestampedValue<String> d : b.gcIndex.readRange(BoundedWindow.TIMESTAMP_MIN_VALUE, limit)) {
-      due.add(d.getValue());
-    }
-    b.gcIndex.clearRange(BoundedWindow.TIMESTAMP_MIN_VALUE, limit);
-    b.gcAt.clear();
-    List<KV<String, Long>> residues = new ArrayList<>();
-    for (String entity : due) {
+  void onGc(Bucket<E, S> b, String timerId, long now) {
+    for (String entity : gcIndex.take(b.gc, timerId)) {
       Entry<S> e = b.entries.get(entity).read();
       if (e == null || e.gcAt > now) {
         continue;
@@ -313,26 +303,10 @@ final class EntityStore<E, S> implements Serializable {
       e.horizon = Math.max(e.horizon, e.lastEvent);
       e.residue = true;
       RESIDUES.inc();
-      long expiry = logic.residueExpiry(rest);
       // On the grid, and after now.
-      e.gcAt = Math.max(now + 1, gcTime(expiry));
+      e.gcAt = Math.max(now + 1, gcTime(logic.residueExpiry(rest)));
       b.entries.put(entity, e);
-      residues.add(KV.of(entity, e.gcAt));
-    }
-    for (KV<String, Long> r : residues) {
-      register(b, r.getKey(), r.getValue(), notBefore);
-    }
-    // The earliest pending registration (they come sorted by time) sets the next firing.
-    for (TimestampedValue<String> later : b.gcIndex.readRange(limit, BoundedWindow.TIMESTAMP_MAX_VALUE)) {
-      long grain = GC_SLICES * sliceMillis;
-      long fire =
-          Math.max(notBefore, (Math.floorDiv(later.getTimestamp().getMillis(), grain) + 1) * grain - 1);
-      Long at = b.gcAt.read();
-      if (at == null || fire < at) {
-        b.gcTimer.set(new Instant(fire));
-        b.gcAt.write(fire);
-      }
-      break;
+      register(b, entity, e.gcAt);
     }
   }
 

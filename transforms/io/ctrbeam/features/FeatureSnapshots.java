@@ -1,6 +1,7 @@
 package io.ctrbeam.features;
 
 import io.ctrbeam.common.Buckets;
+import io.ctrbeam.common.DueIndex;
 import static org.apache.beam.vendor.guava.v32_1_2_jre.com.google.common.base.Preconditions.checkArgument;
 
 import io.ctrbeam.schema.FeatureSnapshot;
@@ -9,23 +10,20 @@ import io.ctrbeam.schema.TrainingExample;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
+import org.apache.beam.sdk.coders.BooleanCoder;
 import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.apache.beam.sdk.coders.VarLongCoder;
 import org.apache.beam.sdk.extensions.avro.coders.AvroCoder;
-import org.apache.beam.sdk.state.BagState;
+import org.apache.beam.sdk.metrics.Distribution;
+import org.apache.beam.sdk.metrics.Metrics;
 import org.apache.beam.sdk.state.MapState;
-import org.apache.beam.sdk.state.OrderedListState;
 import org.apache.beam.sdk.state.StateSpec;
 import org.apache.beam.sdk.state.StateSpecs;
-import org.apache.beam.sdk.state.TimeDomain;
-import org.apache.beam.sdk.state.Timer;
+import org.apache.beam.sdk.state.TimerMap;
 import org.apache.beam.sdk.state.TimerSpec;
-import org.apache.beam.sdk.state.TimerSpecs;
 import org.apache.beam.sdk.state.ValueState;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.Flatten;
@@ -320,16 +318,23 @@ public final class FeatureSnapshots
   /**
    * Unbounded: per bucket, the history of each key in an {@link EntityStore} (events in time
    * slices, folded once older than the window before the last tick, removed when idle past window
-   * + period) and the keys marked dirty per tick; one timer per bucket at the earliest dirty tick.
+   * + period), and the keys to snapshot filed by tick in a {@link DueIndex}, with one timer per
+   * tick that has keys: a tick's firing reads only its own keys, never the bucket's. Metric:
+   * {@code dirty_keys_per_tick}.
    */
   static final class TickFn extends DoFn<KV<Integer, BucketItem<String>>, FeatureSnapshot> {
-    private static final String DIRTY = "dirty";
-    private static final String TIMER_AT = "timerAt";
+    static final String DIRTY_HEADS = "dirtyHeads";
+    static final String DIRTY_CHUNKS = "dirtyChunks";
+    /** The (tick, key) pairs filed, so that a key is filed once per tick. */
+    static final String DIRTY_MARKS = "dirtyMarks";
     private static final String LAST_TICK = "lastTick";
-    private static final String TICK = "tick";
+    static final String TICK = "tick";
+    private static final Distribution KEYS_PER_TICK =
+        Metrics.distribution(EntityStore.NAMESPACE, "dirty_keys_per_tick");
 
     private final FeatureParams params;
     private final long periodMillis;
+    private final DueIndex<String> dirty;
     private final EntityStore<String, EntityHistory> store;
 
     @StateId(EntityStore.ENTRIES)
@@ -338,44 +343,54 @@ public final class FeatureSnapshots
     @StateId(EntityStore.SLICES)
     private final StateSpec<MapState<String, List<KV<Long, String>>>> slicesSpec;
 
-    @StateId(EntityStore.GC_INDEX)
-    private final StateSpec<OrderedListState<String>> gcIndexSpec = EntityStore.gcIndexSpec();
+    @StateId(EntityStore.GC_HEADS)
+    private final StateSpec<MapState<Long, KV<Long, Long>>> gcHeadsSpec;
 
-    @StateId(EntityStore.GC_AT)
-    private final StateSpec<ValueState<Long>> gcAtSpec = EntityStore.longSpec();
+    @StateId(EntityStore.GC_CHUNKS)
+    private final StateSpec<MapState<String, List<String>>> gcChunksSpec;
 
     @StateId(EntityStore.LIVE)
     private final StateSpec<ValueState<Long>> liveSpec = EntityStore.longSpec();
 
-    @StateId(EntityStore.SEQ)
-    private final StateSpec<ValueState<Long>> seqSpec = EntityStore.longSpec();
+    /** One event-time timer per GC grid step that holds entities. */
+    @TimerFamily(EntityStore.GC)
+    private final TimerSpec gcSpec = DueIndex.timerSpec();
 
-    @TimerId(EntityStore.GC)
-    private final TimerSpec gcSpec = TimerSpecs.timer(TimeDomain.EVENT_TIME);
+    @StateId(DIRTY_HEADS)
+    private final StateSpec<MapState<Long, KV<Long, Long>>> dirtyHeadsSpec;
 
-    @StateId(DIRTY)
-    private final StateSpec<BagState<KV<Long, String>>> dirtySpec =
-        StateSpecs.bag(KvCoder.of(VarLongCoder.of(), StringUtf8Coder.of()));
+    @StateId(DIRTY_CHUNKS)
+    private final StateSpec<MapState<String, List<String>>> dirtyChunksSpec;
 
-    @StateId(TIMER_AT)
-    private final StateSpec<ValueState<Long>> timerAtSpec = StateSpecs.value(VarLongCoder.of());
+    @StateId(DIRTY_MARKS)
+    private final StateSpec<MapState<String, Boolean>> dirtyMarksSpec =
+        StateSpecs.map(StringUtf8Coder.of(), BooleanCoder.of());
 
     @StateId(LAST_TICK)
     private final StateSpec<ValueState<Long>> lastTickSpec = StateSpecs.value(VarLongCoder.of());
 
-    @TimerId(TICK)
-    private final TimerSpec tickSpec = TimerSpecs.timer(TimeDomain.EVENT_TIME);
+    @TimerFamily(TICK)
+    private final TimerSpec tickSpec = DueIndex.timerSpec();
 
     TickFn(FeatureParams params, long periodMillis) {
-      this.params = params;
-      this.periodMillis = periodMillis;
-      FeatureLogic logic = new FeatureLogic(KeyKind.USER, params);
       // A snapshot is as of a tick at or after the watermark: once the watermark is window +
       // period past a key's last event, no later snapshot's window holds any of its events.
+      this.params = params;
+      FeatureLogic logic = new FeatureLogic(KeyKind.USER, params);
       this.store =
           new EntityStore<>(logic, logic.sliceMillis(), params.windowMillis + periodMillis);
       this.entriesSpec = store.entriesSpec();
       this.slicesSpec = store.slicesSpec();
+      this.gcHeadsSpec = store.gcHeadsSpec();
+      this.gcChunksSpec = store.gcChunksSpec();
+      this.periodMillis = periodMillis;
+      this.dirty = DueIndex.of(StringUtf8Coder.of(), periodMillis, KEYS_PER_TICK);
+      this.dirtyHeadsSpec = dirty.headsSpec();
+      this.dirtyChunksSpec = dirty.chunksSpec();
+    }
+
+    static String mark(long tick, String entity) {
+      return tick + "|" + entity;
     }
 
     /** The first tick at or after t. */
@@ -390,15 +405,15 @@ public final class FeatureSnapshots
         @Timestamp Instant ts,
         @StateId(EntityStore.ENTRIES) MapState<String, EntityStore.Entry<EntityHistory>> entries,
         @StateId(EntityStore.SLICES) MapState<String, List<KV<Long, String>>> slices,
-        @StateId(EntityStore.GC_INDEX) OrderedListState<String> gcIndex,
-        @StateId(EntityStore.GC_AT) ValueState<Long> gcAt,
+        @StateId(EntityStore.GC_HEADS) MapState<Long, KV<Long, Long>> gcHeads,
+        @StateId(EntityStore.GC_CHUNKS) MapState<String, List<String>> gcChunks,
         @StateId(EntityStore.LIVE) ValueState<Long> live,
-        @StateId(EntityStore.SEQ) ValueState<Long> seq,
-        @TimerId(EntityStore.GC) Timer gc,
-        @StateId(DIRTY) BagState<KV<Long, String>> dirty,
-        @StateId(TIMER_AT) ValueState<Long> timerAt,
+        @TimerFamily(EntityStore.GC) TimerMap gc,
+        @StateId(DIRTY_HEADS) MapState<Long, KV<Long, Long>> dirtyHeads,
+        @StateId(DIRTY_CHUNKS) MapState<String, List<String>> dirtyChunks,
+        @StateId(DIRTY_MARKS) MapState<String, Boolean> dirtyMarks,
         @StateId(LAST_TICK) ValueState<Long> lastTick,
-        @TimerId(TICK) Timer timer) {
+        @TimerFamily(TICK) TimerMap ticks) {
       BucketItem<String> i = element.getValue();
       Long last = lastTick.read();
       long tick = ceilTick(Math.max(i.time, ts.getMillis()));
@@ -408,48 +423,37 @@ public final class FeatureSnapshots
         tick = Math.max(tick, last + periodMillis);
       }
       store.add(
-          new EntityStore.Bucket<>(entries, slices, gcIndex, gcAt, live, seq, gc),
+          new EntityStore.Bucket<>(entries, slices, gcHeads, gcChunks, live, gc, ts.getMillis()),
           i.entity, i.time, i.event, foldTo);
-      dirty.add(KV.of(tick, i.entity));
-      Long at = timerAt.read();
-      if (at == null || tick < at) {
-        BucketedAsOf.setTimer(timer, timerAt, tick);
+      String mark = mark(tick, i.entity);
+      if (dirtyMarks.get(mark).read() == null) {
+        dirty.add(new DueIndex.Cells<>(dirtyHeads, dirtyChunks, ticks), tick, i.entity);
+        dirtyMarks.put(mark, true);
       }
     }
 
-    @OnTimer(TICK)
+    @OnTimerFamily(TICK)
     public void onTick(
+        @TimerId String timerId,
+        OnTimerContext c,
         @StateId(EntityStore.ENTRIES) MapState<String, EntityStore.Entry<EntityHistory>> entries,
         @StateId(EntityStore.SLICES) MapState<String, List<KV<Long, String>>> slices,
-        @StateId(EntityStore.GC_INDEX) OrderedListState<String> gcIndex,
-        @StateId(EntityStore.GC_AT) ValueState<Long> gcAt,
+        @StateId(EntityStore.GC_HEADS) MapState<Long, KV<Long, Long>> gcHeads,
+        @StateId(EntityStore.GC_CHUNKS) MapState<String, List<String>> gcChunks,
         @StateId(EntityStore.LIVE) ValueState<Long> live,
-        @StateId(EntityStore.SEQ) ValueState<Long> seq,
-        @TimerId(EntityStore.GC) Timer gc,
-        @StateId(DIRTY) BagState<KV<Long, String>> dirty,
-        @StateId(TIMER_AT) ValueState<Long> timerAt,
+        @TimerFamily(EntityStore.GC) TimerMap gc,
+        @StateId(DIRTY_HEADS) MapState<Long, KV<Long, Long>> dirtyHeads,
+        @StateId(DIRTY_CHUNKS) MapState<String, List<String>> dirtyChunks,
+        @StateId(DIRTY_MARKS) MapState<String, Boolean> dirtyMarks,
         @StateId(LAST_TICK) ValueState<Long> lastTick,
-        @TimerId(TICK) Timer timer,
+        @TimerFamily(TICK) TimerMap ticks,
         OutputReceiver<FeatureSnapshot> out) {
-      Long at = timerAt.read();
-      if (at == null) {
-        return;
-      }
-      long tick = at;
-      Set<String> due = new HashSet<>();
-      List<KV<Long, String>> rest = new ArrayList<>();
-      long next = Long.MAX_VALUE;
-      for (KV<Long, String> d : dirty.read()) {
-        if (d.getKey() <= tick) {
-          due.add(d.getValue());
-        } else {
-          rest.add(d);
-          next = Math.min(next, d.getKey());
-        }
-      }
+      long tick = c.fireTimestamp().getMillis();
+      List<String> due = dirty.take(new DueIndex.Cells<>(dirtyHeads, dirtyChunks, ticks), timerId);
       EntityStore.Bucket<String, EntityHistory> b =
-          new EntityStore.Bucket<>(entries, slices, gcIndex, gcAt, live, seq, gc);
+          new EntityStore.Bucket<>(entries, slices, gcHeads, gcChunks, live, gc, EntityStore.floor(c));
       for (String entity : due) {
+        dirtyMarks.remove(mark(tick, entity));
         EntityHistory h = store.read(b, entity);
         if (h != null) {
           out.outputWithTimestamp(
@@ -457,30 +461,24 @@ public final class FeatureSnapshots
           store.fold(b, entity, tick - params.windowMillis);
         }
       }
-      dirty.clear();
-      rest.forEach(dirty::add);
-      lastTick.write(tick);
-      if (rest.isEmpty()) {
-        timerAt.clear();
-      } else {
-        BucketedAsOf.setTimer(timer, timerAt, next);
-      }
+      Long last = lastTick.read();
+      lastTick.write(last == null ? tick : Math.max(last, tick));
     }
 
-    @OnTimer(EntityStore.GC)
+    @OnTimerFamily(EntityStore.GC)
     public void onGc(
+        @TimerId String timerId,
         OnTimerContext c,
         @StateId(EntityStore.ENTRIES) MapState<String, EntityStore.Entry<EntityHistory>> entries,
         @StateId(EntityStore.SLICES) MapState<String, List<KV<Long, String>>> slices,
-        @StateId(EntityStore.GC_INDEX) OrderedListState<String> gcIndex,
-        @StateId(EntityStore.GC_AT) ValueState<Long> gcAt,
+        @StateId(EntityStore.GC_HEADS) MapState<Long, KV<Long, Long>> gcHeads,
+        @StateId(EntityStore.GC_CHUNKS) MapState<String, List<String>> gcChunks,
         @StateId(EntityStore.LIVE) ValueState<Long> live,
-        @StateId(EntityStore.SEQ) ValueState<Long> seq,
-        @TimerId(EntityStore.GC) Timer gc) {
+        @TimerFamily(EntityStore.GC) TimerMap gc) {
       store.onGc(
-          new EntityStore.Bucket<>(entries, slices, gcIndex, gcAt, live, seq, gc),
-          c.fireTimestamp().getMillis(),
-          c.timestamp().getMillis());
+          new EntityStore.Bucket<>(entries, slices, gcHeads, gcChunks, live, gc, EntityStore.floor(c)),
+          timerId,
+          c.fireTimestamp().getMillis());
     }
   }
 }

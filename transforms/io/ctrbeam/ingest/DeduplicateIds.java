@@ -4,6 +4,7 @@ import io.ctrbeam.common.Buckets;
 import static org.apache.beam.sdk.util.Preconditions.checkArgumentNotNull;
 
 import io.ctrbeam.common.DeadLetters;
+import io.ctrbeam.common.DueIndex;
 import io.ctrbeam.common.Provenance;
 import io.ctrbeam.common.Reason;
 import io.ctrbeam.schema.Click;
@@ -27,14 +28,13 @@ import org.apache.beam.sdk.coders.VarIntCoder;
 import org.apache.beam.sdk.coders.VarLongCoder;
 import org.apache.beam.sdk.extensions.avro.coders.AvroCoder;
 import org.apache.beam.sdk.metrics.Counter;
+import org.apache.beam.sdk.metrics.Distribution;
+import org.apache.beam.sdk.metrics.Metrics;
 import org.apache.beam.sdk.state.MapState;
 import org.apache.beam.sdk.state.StateSpec;
 import org.apache.beam.sdk.state.StateSpecs;
-import org.apache.beam.sdk.state.TimeDomain;
-import org.apache.beam.sdk.state.Timer;
+import org.apache.beam.sdk.state.TimerMap;
 import org.apache.beam.sdk.state.TimerSpec;
-import org.apache.beam.sdk.state.TimerSpecs;
-import org.apache.beam.sdk.state.ValueState;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.GroupByKey;
 import org.apache.beam.sdk.transforms.PTransform;
@@ -65,8 +65,9 @@ import org.joda.time.Instant;
  *   <li><b>Bounded input</b>: a GroupByKey by bucket, then per id the records in event-time order
  *       (ties broken by their encoded bytes): the earliest is kept. No timers.
  *   <li><b>Unbounded input</b>: a stateful DoFn per bucket holds {@code MapState<id, expiry>} and
- *       one event-time GC timer set to the earliest expiry, which removes the ids whose expiry the
- *       watermark has passed. The first ARRIVAL wins: a duplicate that arrives first with a later
+ *       files each id by its expiry in a time index with one event-time GC timer per slice of
+ *       1/1440 of the horizon (1 min at 24 h); a firing removes the ids of its slice whose expiry
+ *       the watermark has passed, reading no other. The first ARRIVAL wins: a duplicate that arrives first with a later
  *       event time is kept and the earlier one refused. A duplicate that arrives after its id was
  *       collected (later than the watermark passing the expiry) is not recognised.
  * </ul>
@@ -150,6 +151,9 @@ public final class DeduplicateIds<T extends SpecificRecord>
           keyed
               .apply("EncodeRecords", ParDo.of(new EncodeFn<>(kind)))
               .setCoder(KvCoder.of(VarIntCoder.of(), ByteArrayCoder.of()))
+              // End-of-window group timestamps (one sort on Flink, BatchGrouping); KeepEarliestFn
+              // restamps each record with its event time, and no later grouping dates its output
+              // by its inputs' timestamps.
               .apply("GroupByBucket", GroupByKey.create())
               .apply(
                   "KeepEarliest",
@@ -305,22 +309,35 @@ public final class DeduplicateIds<T extends SpecificRecord>
   /** A decoded record with its encoding (the tie-breaker among equal event times). */
   private record Encoded<T>(T record, byte[] bytes) {}
 
-  /** Unbounded: per bucket, remembers ids until the watermark passes their expiry. */
+  /**
+   * Unbounded: per bucket, remembers ids until the watermark passes their expiry. Each id is also
+   * filed in a {@link DueIndex} by its expiry, in slices of {@link #gcSliceMillis} with one GC
+   * timer per slice that holds ids: a GC firing reads only the ids of its slice, never the bucket.
+   * Metric: {@code dedup_gc_ids_per_firing} (namespace {@value IngestMetrics#NAMESPACE}).
+   */
   static final class KeepFirstArrivalFn<T extends SpecificRecord> extends DoFn<KV<Integer, T>, T> {
     static final String SEEN = "seen";
-    static final String GC_AT = "gcAt";
+    static final String GC_HEADS = "gcHeads";
+    static final String GC_CHUNKS = "gcChunks";
     static final String GC = "gc";
+    private static final Distribution GC_PER_FIRING =
+        Metrics.distribution(IngestMetrics.NAMESPACE, "dedup_gc_ids_per_firing");
 
     @StateId(SEEN)
     private final StateSpec<MapState<String, Long>> seenSpec =
         StateSpecs.map(StringUtf8Coder.of(), VarLongCoder.of());
 
-    @StateId(GC_AT)
-    private final StateSpec<ValueState<Long>> gcAtSpec = StateSpecs.value(VarLongCoder.of());
+    @StateId(GC_HEADS)
+    private final StateSpec<MapState<Long, KV<Long, Long>>> gcHeadsSpec;
 
-    @TimerId(GC)
-    private final TimerSpec gcSpec = TimerSpecs.timer(TimeDomain.EVENT_TIME);
+    @StateId(GC_CHUNKS)
+    private final StateSpec<MapState<String, List<String>>> gcChunksSpec;
 
+    /** One event-time timer per slice of the GC index that holds ids. */
+    @TimerFamily(GC)
+    private final TimerSpec gcSpec = DueIndex.timerSpec();
+
+    private final DueIndex<String> gcIndex;
     private final RecordKind<T> kind;
     private final long horizonMillis;
     private final TupleTag<T> recordsTag;
@@ -333,6 +350,17 @@ public final class DeduplicateIds<T extends SpecificRecord>
       this.horizonMillis = horizonMillis;
       this.recordsTag = recordsTag;
       this.duplicates = DeadLetters.counter(kind.name(), Reason.DUPLICATE_ID);
+      this.gcIndex = DueIndex.of(StringUtf8Coder.of(), gcSliceMillis(horizonMillis), GC_PER_FIRING);
+      this.gcHeadsSpec = gcIndex.headsSpec();
+      this.gcChunksSpec = gcIndex.chunksSpec();
+    }
+
+    /**
+     * The GC slice: 1/1440 of the horizon (1 min at 24 h), at least 1 s. An id is collected at
+     * most one slice after its expiry; until then it is still recognised.
+     */
+    static long gcSliceMillis(long horizonMillis) {
+      return Math.max(1000, horizonMillis / 1440);
     }
 
     @Setup
@@ -346,8 +374,9 @@ public final class DeduplicateIds<T extends SpecificRecord>
         @Element KV<Integer, T> element,
         @Timestamp Instant timestamp,
         @StateId(SEEN) MapState<String, Long> seen,
-        @StateId(GC_AT) ValueState<Long> gcAt,
-        @TimerId(GC) Timer gc,
+        @StateId(GC_HEADS) MapState<Long, KV<Long, Long>> gcHeads,
+        @StateId(GC_CHUNKS) MapState<String, List<String>> gcChunks,
+        @TimerFamily(GC) TimerMap gc,
         MultiOutputReceiver out) {
       T r = element.getValue();
       String id = kind.id(r);
@@ -361,13 +390,9 @@ public final class DeduplicateIds<T extends SpecificRecord>
       long newExpiry = t + horizonMillis;
       seen.put(id, newExpiry);
       out.get(recordsTag).output(dropProvenance ? withoutProvenance(r) : r);
-      Long at = gcAt.read();
-      if (at == null || newExpiry < at) {
-        // The hold sits at the firing time: the watermark may advance up to it in any case.
-        long fire = Math.max(newExpiry, timestamp.getMillis());
-        gc.withOutputTimestamp(new Instant(fire)).set(new Instant(fire));
-        gcAt.write(fire);
-      }
+      // The hold sits at the slice end: the watermark may advance up to it in any case.
+      gcIndex.add(
+          new DueIndex.Cells<>(gcHeads, gcChunks, gc), Math.max(newExpiry, timestamp.getMillis()), id);
     }
 
     /**
@@ -388,28 +413,21 @@ public final class DeduplicateIds<T extends SpecificRecord>
       return (T) copy;
     }
 
-    @OnTimer(GC)
+    /** Removes the ids of the fired slice whose expiry has passed (not those kept again since). */
+    @OnTimerFamily(GC)
     public void collect(
-        @Timestamp Instant firedAt,
+        @TimerId String timerId,
+        OnTimerContext c,
         @StateId(SEEN) MapState<String, Long> seen,
-        @StateId(GC_AT) ValueState<Long> gcAt,
-        @TimerId(GC) Timer gc) {
-      long now = firedAt.getMillis();
-      Long next = null;
-      List<String> expired = new ArrayList<>();
-      for (Map.Entry<String, Long> e : seen.entries().read()) {
-        if (e.getValue() <= now) {
-          expired.add(e.getKey());
-        } else if (next == null || e.getValue() < next) {
-          next = e.getValue();
+        @StateId(GC_HEADS) MapState<Long, KV<Long, Long>> gcHeads,
+        @StateId(GC_CHUNKS) MapState<String, List<String>> gcChunks,
+        @TimerFamily(GC) TimerMap gc) {
+      long now = c.fireTimestamp().getMillis();
+      for (String id : gcIndex.take(new DueIndex.Cells<>(gcHeads, gcChunks, gc), timerId)) {
+        Long expiry = seen.get(id).read();
+        if (expiry != null && expiry <= now) {
+          seen.remove(id);
         }
-      }
-      expired.forEach(seen::remove);
-      if (next == null) {
-        gcAt.clear();
-      } else {
-        gc.withOutputTimestamp(new Instant(next)).set(new Instant(next));
-        gcAt.write(next);
       }
     }
   }

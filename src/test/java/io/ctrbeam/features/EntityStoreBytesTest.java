@@ -7,23 +7,19 @@ import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.lessThan;
 
 import java.lang.reflect.Proxy;
-import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import org.apache.beam.sdk.coders.Coder;
+import org.apache.beam.sdk.coders.KvCoder;
+import org.apache.beam.sdk.coders.ListCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.apache.beam.sdk.coders.VarLongCoder;
 import org.apache.beam.sdk.state.MapState;
-import org.apache.beam.sdk.state.OrderedListState;
 import org.apache.beam.sdk.state.ReadableState;
 import org.apache.beam.sdk.state.Timer;
+import org.apache.beam.sdk.state.TimerMap;
 import org.apache.beam.sdk.state.ValueState;
 import org.apache.beam.sdk.util.CoderUtils;
-import org.apache.beam.sdk.values.KV;
-import org.apache.beam.sdk.values.TimestampedValue;
-import org.joda.time.Instant;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -126,41 +122,21 @@ class EntityStoreBytesTest {
             });
   }
 
-  @SuppressWarnings("unchecked")
-  static OrderedListState<String> orderedList(Bytes bytes) {
-    TreeMap<Long, List<String>> m = new TreeMap<>();
-    return (OrderedListState<String>)
-        Proxy.newProxyInstance(
-            OrderedListState.class.getClassLoader(),
-            new Class<?>[] {OrderedListState.class},
-            (proxy, method, args) -> {
-              switch (method.getName()) {
-                case "add":
-                  TimestampedValue<String> v = (TimestampedValue<String>) args[0];
-                  bytes.encode(StringUtf8Coder.of(), v.getValue());
-                  bytes.n += 8;
-                  m.computeIfAbsent(v.getTimestamp().getMillis(), k -> new ArrayList<>()).add(v.getValue());
-                  return null;
-                case "readRange":
-                  List<TimestampedValue<String>> out = new ArrayList<>();
-                  m.subMap(((Instant) args[0]).getMillis(), ((Instant) args[1]).getMillis())
-                      .forEach((t, l) -> l.forEach(s -> out.add(TimestampedValue.of(s, new Instant(t)))));
-                  return out;
-                case "clearRange":
-                  m.subMap(((Instant) args[0]).getMillis(), ((Instant) args[1]).getMillis()).clear();
-                  return null;
-                default:
-                  throw new UnsupportedOperationException(method.getName());
-              }
-            });
-  }
-
   static Timer timer() {
     return (Timer)
         Proxy.newProxyInstance(
             Timer.class.getClassLoader(),
             new Class<?>[] {Timer.class},
             (proxy, method, args) -> method.getReturnType() == Timer.class ? proxy : null);
+  }
+
+  static TimerMap timerMap() {
+    Timer t = timer();
+    return (TimerMap)
+        Proxy.newProxyInstance(
+            TimerMap.class.getClassLoader(),
+            new Class<?>[] {TimerMap.class},
+            (proxy, method, args) -> method.getName().equals("get") ? t : null);
   }
 
   @Test
@@ -173,11 +149,11 @@ class EntityStoreBytesTest {
         new EntityStore.Bucket<>(
             mapState(new EntityStore.EntryCoder<>(logic.stateCoder()), after),
             mapState(store.sliceCoder(), after),
-            orderedList(after),
+            mapState(KvCoder.of(VarLongCoder.of(), VarLongCoder.of()), after),
+            mapState(ListCoder.of(StringUtf8Coder.of()), after),
             valueState(after),
-            valueState(after),
-            valueState(after),
-            timer());
+            timerMap(),
+            Long.MIN_VALUE);
     Bytes before = new Bytes();
     MapState<String, EntityHistory> old = mapState(logic.stateCoder(), before);
 

@@ -133,7 +133,12 @@ class FeatureStateBoundTest {
 
   /** The scenario streamed (TestStream, one-step chunks) into the snapshots step. */
   static PCollection<FeatureSnapshot> snapshots(Pipeline p, Scenario sc, int buckets) {
-    PCollection<KV<Impression, TrainingExample>> in = p.apply("Stream", sc.stream(STEP, 5));
+    return snapshots(p, sc, STEP, PERIOD, buckets);
+  }
+
+  /** The scenario streamed in chunks of {@code step} into snapshots every {@code period} (params Q). */
+  static PCollection<FeatureSnapshot> snapshots(Pipeline p, Scenario sc, long step, long period, int buckets) {
+    PCollection<KV<Impression, TrainingExample>> in = p.apply("Stream", sc.stream(step, 5));
     PCollection<Impression> imps =
         in.apply("SplitImpressions", ParDo.of(new Scenario.Impressions()))
             .setCoder(AvroCoder.of(Impression.class));
@@ -145,7 +150,7 @@ class FeatureStateBoundTest {
                 .from(imps)
                 .withWindow(Duration.millis(Q.windowMillis))
                 .withHalfLife(Duration.millis(Q.halfLifeMillis))
-                .withPeriod(Duration.millis(PERIOD))
+                .withPeriod(Duration.millis(period))
                 .withBuckets(buckets));
   }
 

@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The feature store's state on the embedded FlinkRunner (streaming, TestStream): its MapState
- * slices and its OrderedListState GC index work there. Only what does not depend on arrival order
+ * slices and its GC time index (MapState slices with a TimerMap timer per slice) work there. Only what does not depend on arrival order
  * is asserted (PROBE.md): keys were held, and once the watermark reaches the end every key's
  * window state, slice and residue is gone.
  */

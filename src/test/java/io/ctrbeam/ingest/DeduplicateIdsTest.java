@@ -4,6 +4,7 @@ import io.ctrbeam.common.Buckets;
 import static io.ctrbeam.ingest.IngestFixtures.CLOCK;
 import static io.ctrbeam.ingest.IngestFixtures.T0;
 import static io.ctrbeam.ingest.ParseRecordsTest.impression;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -18,7 +19,12 @@ import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import org.apache.beam.sdk.PipelineResult;
 import org.apache.beam.sdk.extensions.avro.coders.AvroCoder;
+import org.apache.beam.sdk.metrics.DistributionResult;
+import org.apache.beam.sdk.metrics.MetricNameFilter;
+import org.apache.beam.sdk.metrics.MetricResult;
+import org.apache.beam.sdk.metrics.MetricsFilter;
 import org.apache.beam.sdk.testing.PAssert;
 import org.apache.beam.sdk.testing.TestPipeline;
 import org.apache.beam.sdk.testing.TestStream;
@@ -342,6 +348,55 @@ class DeduplicateIdsTest {
     PAssert.thatSingleton(result.records().apply("CountRecords", org.apache.beam.sdk.transforms.Count.globally()))
         .isEqualTo(500L);
     p.run().waitUntilFinish();
+  }
+
+  /**
+   * A GC firing reads only the ids due (issue 8, defect 7): 600 ids one second apart, all in ONE
+   * bucket and all in before the watermark moves, then the watermark walks past every expiry. With
+   * a 1 h horizon the GC slices are 2.5 s wide, so a firing reads at most 3 ids, and each id is
+   * read once in all: not the bucket's 600 per firing.
+   */
+  @Test
+  void aGcFiringReadsOnlyTheIdsDue(TestPipeline p) {
+    int n = 600;
+    TestStream.Builder<Impression> b = TestStream.create(CODER).advanceWatermarkTo(new Instant(T0));
+    List<String> kept = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      Impression imp = impression("imp-" + i, T0 + i * 1000L, 1, null);
+      b = b.addElements(at(imp));
+      kept.add(kept(imp));
+    }
+    for (long wm = T0 + HOUR; wm <= T0 + HOUR + n * 1000L + 20_000; wm += 20_000) {
+      b = b.advanceWatermarkTo(new Instant(wm));
+    }
+    // Each id again after its expiry: a new horizon, so kept again (its entry was collected).
+    for (int i = 0; i < n; i += 100) {
+      Impression again = impression("imp-" + i, T0 + HOUR + i * 1000L + 1, 2, null);
+      b = b.addElements(at(again));
+      kept.add(kept(again));
+    }
+    assertOutput(
+        p.apply(b.advanceWatermarkToInfinity()).apply(streamingDedup().withBuckets(1)),
+        "",
+        kept,
+        List.of());
+    PipelineResult res = p.run();
+    res.waitUntilFinish();
+    DistributionResult d = null;
+    for (MetricResult<DistributionResult> m :
+        res.metrics()
+            .queryMetrics(
+                MetricsFilter.builder()
+                    .addNameFilter(MetricNameFilter.named(IngestMetrics.NAMESPACE, "dedup_gc_ids_per_firing"))
+                    .build())
+            .getDistributions()) {
+      d = m.getAttempted();
+    }
+    assertTrue(d != null, "no dedup_gc_ids_per_firing");
+    System.out.printf("dedup GC: %d firings, at most %d ids read per firing, %d in all%n",
+        d.getCount(), d.getMax(), d.getSum());
+    assertTrue(d.getMax() <= 3, "at most 3 ids per firing, got " + d.getMax());
+    assertEquals(n + n / 100, d.getSum(), "each kept id is read by one firing");
   }
 
   @Test

@@ -84,6 +84,23 @@ class PipelinesOnDataflowTest {
     // Dataflow accepted it in streaming, as a keyed-state step.
     assertThat("properties " + job.step(SPEED_LABEL_STEP).path("properties"),
         job.stepProperty(SPEED_LABEL_STEP, "uses_keyed_state"), equalTo("true"));
+    // Dedup, snapshots and point-in-time features: MapState time indexes with one event-time timer
+    // family each (no OrderedListState), so a firing reads only its slice.
+    assertThat(statefulLike(job, "IngestImpressions/DedupImpressions/KeepFirstArrival").states(),
+        equalTo(Map.of("seen", "map", "gcHeads", "map", "gcChunks", "map")));
+    assertThat(statefulLike(job, "IngestImpressions/DedupImpressions/KeepFirstArrival").timers(),
+        equalTo(Map.of("gc", "event-time")));
+    DataflowJob.StatefulStep tick = statefulLike(job, "/TickBucket");
+    assertThat(tick.states(), equalTo(new TreeMap<>(Map.of(
+        "storeEntries", "map", "storeSlices", "map", "storeGcHeads", "map", "storeGcChunks", "map",
+        "storeLive", "value", "dirtyHeads", "map", "dirtyChunks", "map", "dirtyMarks", "map",
+        "lastTick", "value"))));
+    assertThat(tick.timers(), equalTo(Map.of("tick", "event-time", "storeGc", "event-time")));
+    DataflowJob.StatefulStep asOf = statefulLike(job, "/StatefulBucket");
+    assertThat(asOf.states(), equalTo(new TreeMap<>(Map.of(
+        "storeEntries", "map", "storeSlices", "map", "storeGcHeads", "map", "storeGcChunks", "map",
+        "storeLive", "value", "queryHeads", "map", "queryChunks", "map", "lastFired", "value"))));
+    assertThat(asOf.timers(), equalTo(Map.of("due", "event-time", "storeGc", "event-time")));
     // Kafka is read with no broker contacted while the job is built.
     assertThat(job.stepNames(), hasItem(startsWith("ReadImpressionsTopic/ReadKafka/")));
     assertThat(job.stepNames(), hasItem(startsWith("ReadClicksTopic/ReadKafka/")));
@@ -127,6 +144,14 @@ class PipelinesOnDataflowTest {
     Pipeline p = Pipeline.create(options);
     SpeedLayerPipeline.build(p, o);
     return p;
+  }
+
+  /** The first stateful step whose name contains {@code part}. */
+  static DataflowJob.StatefulStep statefulLike(DataflowJob job, String part) {
+    return job.statefulSteps().stream()
+        .filter(s -> s.name().contains(part))
+        .findFirst()
+        .orElseThrow(() -> new AssertionError("no stateful step like " + part + " in " + job.statefulSteps()));
   }
 
   static DataflowJob.StatefulStep stateful(DataflowJob job, String name) {
