@@ -20,13 +20,16 @@ public final class BatchGrouping {
 
   /** {@code in} in the global window with end-of-window timestamps; a no-op when it already is. */
   public static <T> PCollection<T> globalWindow(String name, PCollection<T> in) {
+    return globalWindow(name, in, TimestampCombiner.END_OF_WINDOW);
+  }
+
+  /** {@code in} in the global window with the given timestamp combiner; a no-op when it already is. */
+  public static <T> PCollection<T> globalWindow(String name, PCollection<T> in, TimestampCombiner combiner) {
     if (in.getWindowingStrategy().getWindowFn() instanceof GlobalWindows
-        && in.getWindowingStrategy().getTimestampCombiner() == TimestampCombiner.END_OF_WINDOW) {
+        && in.getWindowingStrategy().getTimestampCombiner() == combiner) {
       return in;
     }
-    return in.apply(
-        name,
-        Window.<T>into(new GlobalWindows()).withTimestampCombiner(TimestampCombiner.END_OF_WINDOW));
+    return in.apply(name, Window.<T>into(new GlobalWindows()).withTimestampCombiner(combiner));
   }
 
   /** A DoFn after a bounded grouping: its outputs go back from the group's timestamp to their own. */

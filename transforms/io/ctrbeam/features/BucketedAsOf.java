@@ -25,7 +25,6 @@ import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.transforms.windowing.GlobalWindows;
 import org.apache.beam.sdk.transforms.windowing.TimestampCombiner;
-import org.apache.beam.sdk.transforms.windowing.Window;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
 import org.joda.time.Instant;
@@ -68,14 +67,9 @@ final class BucketedAsOf<E, S, V>
    * their own timestamps; a no-op when the input already has it.
    */
   static <T> PCollection<T> globalEarliest(String name, PCollection<T> in) {
-    if (in.getWindowingStrategy().getWindowFn() instanceof GlobalWindows
-        && in.getWindowingStrategy().getTimestampCombiner() == TimestampCombiner.EARLIEST) {
-      return in;
-    }
-    return in.apply(
-        name,
-        Window.<T>into(new GlobalWindows()).withTimestampCombiner(TimestampCombiner.EARLIEST));
+    return BatchGrouping.globalWindow(name, in, TimestampCombiner.EARLIEST);
   }
+
 
   /**
    * The global window for the as-of steps' inputs: {@link #globalEarliest} for unbounded input; for

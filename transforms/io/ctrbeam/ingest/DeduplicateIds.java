@@ -3,6 +3,7 @@ package io.ctrbeam.ingest;
 import io.ctrbeam.common.Buckets;
 import static org.apache.beam.sdk.util.Preconditions.checkArgumentNotNull;
 
+import io.ctrbeam.common.BatchGrouping;
 import io.ctrbeam.common.DeadLetters;
 import io.ctrbeam.common.DueIndex;
 import io.ctrbeam.common.Provenance;
@@ -240,7 +241,7 @@ public final class DeduplicateIds<T extends SpecificRecord>
 
   /** Bounded: per bucket, per id, keeps the earliest record of each horizon. */
   static final class KeepEarliestFn<T extends SpecificRecord>
-      extends DoFn<KV<Integer, Iterable<byte[]>>, T> {
+      extends BatchGrouping.RestampingFn<KV<Integer, Iterable<byte[]>>, T> {
     private final RecordKind<T> kind;
     private final long horizonMillis;
     private final TupleTag<T> recordsTag;
@@ -261,13 +262,6 @@ public final class DeduplicateIds<T extends SpecificRecord>
       coder = AvroCoder.specific(kind.recordClass());
       slots = Provenance.Slots.of(kind.fullSchema());
       dropProvenance = dropsProvenance(slots, kind.fullSchema());
-    }
-
-    /** Unlimited: records go back from the group's timestamp to their own event time. */
-    @Override
-    @SuppressWarnings("deprecation")
-    public Duration getAllowedTimestampSkew() {
-      return Duration.millis(Long.MAX_VALUE);
     }
 
     @ProcessElement
