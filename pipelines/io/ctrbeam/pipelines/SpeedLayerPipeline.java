@@ -2,10 +2,12 @@ package io.ctrbeam.pipelines;
 
 import static org.apache.beam.vendor.guava.v32_1_2_jre.com.google.common.base.Preconditions.checkArgument;
 
+import io.ctrbeam.common.DeadLetterSink;
 import io.ctrbeam.common.Durations;
 import io.ctrbeam.features.FeatureSnapshots;
 import io.ctrbeam.ingest.IngestRecords;
 import io.ctrbeam.ingest.ParseResult;
+import io.ctrbeam.ingest.RecordKind;
 import io.ctrbeam.kafka.ReadKafkaRecords;
 import io.ctrbeam.kafka.WriteKafkaJson;
 import io.ctrbeam.label.LabelImpressions;
@@ -25,13 +27,10 @@ import io.ctrbeam.weights.WeightExamples;
 import io.ctrbeam.quality.FormatQualityAlerts;
 import io.ctrbeam.quality.RecordFields;
 import org.apache.beam.sdk.io.TextIO;
-import java.util.ArrayList;
-import java.util.List;
+import org.apache.avro.specific.SpecificRecord;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.PipelineResult;
-import org.apache.beam.sdk.extensions.avro.coders.AvroCoder;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
-import org.apache.beam.sdk.transforms.Create;
 import org.apache.beam.sdk.transforms.Flatten;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.values.PBegin;
@@ -102,29 +101,26 @@ public final class SpeedLayerPipeline {
       Pipeline p,
       SpeedLayerOptions o,
       @Nullable PTransform<? super PCollection<RawRecord>, PCollection<RawRecord>> afterRead) {
-    LabelImpressions labeling = CtrTransforms.labeling(o);
+    boolean writeFiles = o.getOutput() != null && !o.getOutput().isEmpty();
+    String out = writeFiles ? TrainingDataPipeline.trimSlash(o.getOutput()) : "";
+    Duration fileWindow = Durations.parse(o.getFileWindow());
+    DeadLetterSink dl =
+        writeFiles ? deadLetterSink(p, out, fileWindow) : DeadLetterSink.countedOnly(p);
     ParseResult<Impression> impressions =
-        read(p, o, "Impressions", o.getImpressionsTopic(), afterRead)
-            .apply("IngestImpressions", IngestRecords.impressions());
+        dl.register(ingest(p, o, RecordKind.IMPRESSION, o.getImpressionsTopic(), afterRead));
     ParseResult<Click> clicks =
-        read(p, o, "Clicks", o.getClicksTopic(), afterRead).apply("IngestClicks", IngestRecords.clicks());
-    List<PCollection<DeadLetter>> deadLetters = new ArrayList<>();
-    deadLetters.add(impressions.deadLetters());
-    deadLetters.add(clicks.deadLetters());
-    PCollection<Conversion> conversions;
+        dl.register(ingest(p, o, RecordKind.CLICK, o.getClicksTopic(), afterRead));
+    ParseResult<Conversion> conversions =
+        dl.register(ingest(p, o, RecordKind.CONVERSION, o.getConversionsTopic(), afterRead));
+    LabelImpressions labeling = CtrTransforms.labeling(o);
     if (o.getConversionsTopic().isEmpty()) {
-      conversions = p.apply("NoConversions", Create.empty(AvroCoder.of(Conversion.class)));
       labeling = labeling.withoutConversions();
-    } else {
-      ParseResult<Conversion> c =
-          read(p, o, "Conversions", o.getConversionsTopic(), afterRead).apply("IngestConversions", IngestRecords.conversions());
-      conversions = c.records();
-      deadLetters.add(c.deadLetters());
     }
-
     LabelResult labels =
-        LabelInputs.of(impressions.records(), clicks.records(), conversions).apply("Label", labeling);
-    deadLetters.add(labels.deadLetters());
+        LabelInputs.of(impressions.records(), clicks.records(), conversions.records())
+            .apply("Label", labeling);
+    dl.addErrorCollection(labels.deadLetters());
+    dl.close();
 
     PCollection<FeatureSnapshot> current =
         labels
@@ -150,13 +146,8 @@ public final class SpeedLayerPipeline {
           WriteKafkaJson.<TrainingExample>to(o.getBootstrapServers(), o.getLabelsTopic())
               .withKeyFn(TrainingExample::getImpressionId));
     }
-    if (o.getOutput() != null && !o.getOutput().isEmpty()) {
-      String out = TrainingDataPipeline.trimSlash(o.getOutput());
-      writeFiles(
-          PCollectionList.of(deadLetters).apply("FlattenDeadLetters", Flatten.pCollections()),
-          labels.corrections(),
-          out,
-          Durations.parse(o.getFileWindow()));
+    if (writeFiles) {
+      writeCorrections(labels.corrections(), out, fileWindow);
       if (o.getQualityGate()) {
         QualitySetup q = QualitySetup.of(o);
         Duration qw = Durations.parse(o.getQualityWindow());
@@ -189,16 +180,35 @@ public final class SpeedLayerPipeline {
   }
 
   /**
-   * Dead letters and corrections to JSON-lines files, a pane every {@code period} of processing
+   * Dead letters and corrections go to JSON-lines files, a pane every {@code period} of processing
    * time: both are late in event time by construction (a late click, a late bad record), so an
    * event-time window would drop them.
    */
-  static void writeFiles(
-      PCollection<DeadLetter> deadLetters, PCollection<LabelCorrection> corrections, String out, Duration period) {
-    deadLetters.apply(
-        "WriteDeadLetters", WriteJsonLines.of(DeadLetter.class, out + "/dead_letters").withPeriodicWrites(period));
+  static DeadLetterSink deadLetterSink(Pipeline p, String out, Duration period) {
+    return DeadLetterSink.writingWith(
+        p, WriteJsonLines.of(DeadLetter.class, out + "/dead_letters").withPeriodicWrites(period));
+  }
+
+  /** See {@link #deadLetterSink}. */
+  static void writeCorrections(
+      PCollection<LabelCorrection> corrections, String out, Duration period) {
     corrections.apply(
-        "WriteCorrections", WriteJsonLines.of(LabelCorrection.class, out + "/corrections").withPeriodicWrites(period));
+        "WriteCorrections",
+        WriteJsonLines.of(LabelCorrection.class, out + "/corrections").withPeriodicWrites(period));
+  }
+
+  /** One topic's records, ingested ({@code Ingest<Type>}); an empty topic name reads nothing. */
+  private static <T extends SpecificRecord> ParseResult<T> ingest(
+      Pipeline p,
+      SpeedLayerOptions o,
+      RecordKind<T> kind,
+      String topic,
+      @Nullable PTransform<? super PCollection<RawRecord>, PCollection<RawRecord>> afterRead) {
+    String type = kind.stepSuffix();
+    if (topic.isEmpty()) {
+      return ParseResult.empty(PBegin.in(p), kind);
+    }
+    return read(p, o, type, topic, afterRead).apply("Ingest" + type, IngestRecords.of(kind));
   }
 
   private static PCollection<RawRecord> read(

@@ -1,12 +1,14 @@
 package io.ctrbeam.pipelines;
 
 import io.ctrbeam.common.ByteSizes;
+import io.ctrbeam.common.DeadLetterSink;
 import io.ctrbeam.common.Durations;
 import io.ctrbeam.features.AddPointInTimeFeatures;
 import io.ctrbeam.features.FeatureSnapshots;
 import io.ctrbeam.features.EnrichExamples;
 import io.ctrbeam.ingest.ParseResult;
 import io.ctrbeam.ingest.ReadLogs;
+import io.ctrbeam.ingest.RecordKind;
 import io.ctrbeam.label.LabelImpressions;
 import io.ctrbeam.label.LabelInputs;
 import io.ctrbeam.label.LabelResult;
@@ -30,16 +32,12 @@ import io.ctrbeam.weights.PropensityTable;
 import io.ctrbeam.weights.SamplingPlan;
 import io.ctrbeam.weights.WeightResult;
 import io.ctrbeam.weights.WeightStats;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Locale;
+import org.apache.avro.specific.SpecificRecord;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.PipelineResult;
-import org.apache.beam.sdk.extensions.avro.coders.AvroCoder;
 import org.apache.beam.sdk.io.TextIO;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
-import org.apache.beam.sdk.transforms.Create;
-import org.apache.beam.sdk.transforms.Flatten;
 import org.apache.beam.sdk.transforms.MapElements;
 import org.apache.beam.sdk.transforms.SerializableFunction;
 import org.apache.beam.sdk.values.PCollection;
@@ -117,76 +115,35 @@ public final class TrainingDataPipeline {
 
   /** Builds the graph: read → label → features and enrichment → quality gate (combines only) → weigh and sample → write. */
   public static Outputs build(Pipeline p, TrainingDataOptions o) {
-    FileFormat format = outputFormat(o.getOutputFormat());
-    LabelImpressions labeling = CtrTransforms.labeling(o);
     String out = trimSlash(o.getOutput());
-
+    DeadLetterSink dl =
+        DeadLetterSink.writingWith(p, WriteJsonLines.of(DeadLetter.class, out + "/dead_letters"));
     ParseResult<Impression> impressions =
-        p.apply("ReadImpressions", ReadLogs.impressions(o.getImpressions()).withFormat(o.getInputFormat()).withDedupBuckets(o.getBuckets()));
+        dl.register(p.apply("ReadImpressions", read(ReadLogs.impressions(o.getImpressions()), o)));
     ParseResult<Click> clicks =
-        p.apply("ReadClicks", ReadLogs.clicks(o.getClicks()).withFormat(o.getInputFormat()).withDedupBuckets(o.getBuckets()));
-    List<PCollection<DeadLetter>> deadLetters = new ArrayList<>();
-    deadLetters.add(impressions.deadLetters());
-    deadLetters.add(clicks.deadLetters());
-
-    PCollection<Conversion> conversions;
+        dl.register(p.apply("ReadClicks", read(ReadLogs.clicks(o.getClicks()), o)));
+    ReadLogs<Conversion> readConversions =
+        ReadLogs.optional(RecordKind.CONVERSION, o.getConversions());
+    ParseResult<Conversion> conversions =
+        dl.register(p.apply("ReadConversions", read(readConversions, o)));
+    LabelImpressions labeling = CtrTransforms.labeling(o);
     if (o.getConversions().isEmpty()) {
-      conversions = p.apply("NoConversions", Create.empty(AvroCoder.specific(Conversion.class)));
       labeling = labeling.withoutConversions();
-    } else {
-      ParseResult<Conversion> read =
-          p.apply("ReadConversions", ReadLogs.conversions(o.getConversions()).withFormat(o.getInputFormat()).withDedupBuckets(o.getBuckets()));
-      conversions = read.records();
-      deadLetters.add(read.deadLetters());
     }
-
     LabelResult labels =
-        LabelInputs.of(impressions.records(), clicks.records(), conversions).apply("Label", labeling);
-    deadLetters.add(labels.deadLetters());
+        LabelInputs.of(impressions.records(), clicks.records(), conversions.records())
+            .apply("Label", labeling);
+    dl.addErrorCollection(labels.deadLetters());
 
     AddPointInTimeFeatures features = CtrTransforms.pointInTimeFeatures(o, impressions.records());
     if (!o.getUserProfiles().isEmpty() || !o.getAdMetadata().isEmpty()) {
-      PCollection<UserProfile> profiles;
-      if (o.getUserProfiles().isEmpty()) {
-        profiles = p.apply("NoUserProfiles", Create.empty(AvroCoder.specific(UserProfile.class)));
-      } else {
-        ParseResult<UserProfile> read =
-            p.apply("ReadUserProfiles", ReadLogs.userProfiles(o.getUserProfiles()).withFormat(o.getInputFormat()));
-        profiles = read.records();
-        deadLetters.add(read.deadLetters());
-      }
-      PCollection<AdMetadata> ads;
-      if (o.getAdMetadata().isEmpty()) {
-        ads = p.apply("NoAdMetadata", Create.empty(AvroCoder.specific(AdMetadata.class)));
-      } else {
-        ParseResult<AdMetadata> read =
-            p.apply("ReadAdMetadata", ReadLogs.adMetadata(o.getAdMetadata()).withFormat(o.getInputFormat()));
-        ads = read.records();
-        deadLetters.add(read.deadLetters());
-      }
-      features =
-          features.withEnrichment(
-              EnrichExamples.of(profiles, ads)
-                  .withLabelWait(Durations.parse(o.getLabelWait()))
-                  .withBuckets(o.getBuckets()));
+      features = features.withEnrichment(enrichment(p, dl, o));
     }
     PCollection<TrainingExample> examples = labels.examples().apply("AddFeatures", features);
-
-    PCollection<DeadLetter> allDeadLetters =
-        PCollectionList.of(deadLetters).apply("FlattenDeadLetters", Flatten.pCollections());
+    PCollection<DeadLetter> allDeadLetters = dl.closeAndGet();
 
     if (o.getQualityGate()) {
-      QualitySetup q = QualitySetup.of(o);
-      PCollectionList<DatasetProfile> profiles =
-          PCollectionList.of(impressions.records().apply("ProfileImpressions", q.<Impression>profile(RecordFields.IMPRESSION)))
-              .and(clicks.records().apply("ProfileClicks", q.<Click>profile(RecordFields.CLICK)))
-              .and(examples.apply("ProfileTrainingExamples", q.<TrainingExample>profile(RecordFields.TRAINING)));
-      if (!o.getConversions().isEmpty()) {
-        profiles = profiles.and(conversions.apply("ProfileConversions", q.<Conversion>profile(RecordFields.CONVERSION)));
-      }
-      profiles
-          .apply("CheckQuality", q.check().withDeadLetters(allDeadLetters))
-          .apply("WriteQualityReport", WriteQualityReport.to(out + "/" + QualitySetup.REPORT_DIR));
+      checkQuality(impressions, clicks, conversions, examples, allDeadLetters, o, out);
     }
 
     WeightResult weights = examples.apply("Weigh", CtrTransforms.weighting(o));
@@ -195,13 +152,9 @@ public final class TrainingDataPipeline {
         .apply(
             "WriteTrainingData",
             WriteTrainingData.to(out + "/training")
-                .withFormat(format)
+                .withFormat(outputFormat(o.getOutputFormat()))
                 .withTargetFileSize(ByteSizes.parse(o.getTargetFileSize())));
-    writeReport(weights.estimated(), PropensityTable::toJson, out, "propensities");
-    writeReport(weights.applied(), PropensityTable::toJson, out, "propensities_used");
-    writeReport(weights.plan(), SamplingPlan::toJson, out, "sampling_plan");
-    writeReport(weights.stats(), WeightStats::toJson, out, "weights");
-    allDeadLetters.apply("WriteDeadLetters", WriteJsonLines.of(DeadLetter.class, out + "/dead_letters"));
+    writeWeightReports(weights, out);
     labels
         .corrections()
         .apply("WriteCorrections", WriteJsonLines.of(LabelCorrection.class, out + "/corrections"));
@@ -220,6 +173,61 @@ public final class TrainingDataPipeline {
             "WriteLabelStats",
             TextIO.write().to(out + "/_reports/label_stats").withSuffix(".txt").withoutSharding());
     return new Outputs(weights.examples(), labels.corrections(), allDeadLetters);
+  }
+
+  /** One log type in {@code --inputFormat}, deduplicated in {@code --buckets}. */
+  private static <T extends SpecificRecord> ReadLogs<T> read(
+      ReadLogs<T> logs, TrainingDataOptions o) {
+    return logs.withFormat(o.getInputFormat())
+        .withDedupBuckets(o.getBuckets());
+  }
+
+  /** Profiles and ad metadata as of each impression; either input may be absent. */
+  private static EnrichExamples enrichment(Pipeline p, DeadLetterSink dl, TrainingDataOptions o) {
+    ReadLogs<UserProfile> readProfiles =
+        ReadLogs.optional(RecordKind.USER_PROFILE, o.getUserProfiles());
+    ReadLogs<AdMetadata> readAds = ReadLogs.optional(RecordKind.AD_METADATA, o.getAdMetadata());
+    ParseResult<UserProfile> profiles = dl.register(
+        p.apply("ReadUserProfiles", readProfiles.withFormat(o.getInputFormat())));
+    ParseResult<AdMetadata> ads =
+        dl.register(p.apply("ReadAdMetadata", readAds.withFormat(o.getInputFormat())));
+    return EnrichExamples.of(profiles.records(), ads.records())
+        .withLabelWait(Durations.parse(o.getLabelWait()))
+        .withBuckets(o.getBuckets());
+  }
+
+  /** The quality gate over the inputs, the rows and the dead letters (combines only). */
+  private static void checkQuality(
+      ParseResult<Impression> impressions,
+      ParseResult<Click> clicks,
+      ParseResult<Conversion> conversions,
+      PCollection<TrainingExample> examples,
+      PCollection<DeadLetter> deadLetters,
+      TrainingDataOptions o,
+      String out) {
+    QualitySetup q = QualitySetup.of(o);
+    PCollectionList<DatasetProfile> profiles =
+        PCollectionList.of(
+                impressions.records()
+                    .apply("ProfileImpressions", q.<Impression>profile(RecordFields.IMPRESSION)))
+            .and(clicks.records().apply("ProfileClicks", q.<Click>profile(RecordFields.CLICK)))
+            .and(examples.apply(
+                "ProfileTrainingExamples", q.<TrainingExample>profile(RecordFields.TRAINING)));
+    if (!o.getConversions().isEmpty()) {
+      profiles = profiles.and(conversions.records()
+          .apply("ProfileConversions", q.<Conversion>profile(RecordFields.CONVERSION)));
+    }
+    profiles
+        .apply("CheckQuality", q.check().withDeadLetters(deadLetters))
+        .apply("WriteQualityReport", WriteQualityReport.to(out + "/" + QualitySetup.REPORT_DIR));
+  }
+
+  /** The propensity tables, the sampling plan and the weight statistics, one JSON file each. */
+  private static void writeWeightReports(WeightResult weights, String out) {
+    writeReport(weights.estimated(), PropensityTable::toJson, out, "propensities");
+    writeReport(weights.applied(), PropensityTable::toJson, out, "propensities_used");
+    writeReport(weights.plan(), SamplingPlan::toJson, out, "sampling_plan");
+    writeReport(weights.stats(), WeightStats::toJson, out, "weights");
   }
 
   /** One JSON report, {@code <out>/_reports/<name>.json}, from a single-element collection. */

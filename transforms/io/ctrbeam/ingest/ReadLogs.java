@@ -14,6 +14,7 @@ import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.display.DisplayData;
 import org.apache.beam.sdk.values.PBegin;
 import org.apache.beam.sdk.values.PCollection;
+import org.checkerframework.checker.nullness.qual.Nullable;
 import org.joda.time.Duration;
 
 /**
@@ -32,10 +33,10 @@ import org.joda.time.Duration;
  */
 public final class ReadLogs<T extends SpecificRecord> extends PTransform<PBegin, ParseResult<T>> {
   private final RecordKind<T> kind;
-  private final ReadRawRecords read;
+  private final @Nullable ReadRawRecords read; // null: an optional input that is absent
   private final IngestRecords<T> ingest;
 
-  private ReadLogs(RecordKind<T> kind, ReadRawRecords read, IngestRecords<T> ingest) {
+  private ReadLogs(RecordKind<T> kind, @Nullable ReadRawRecords read, IngestRecords<T> ingest) {
     this.kind = kind;
     this.read = read;
     this.ingest = ingest;
@@ -44,6 +45,18 @@ public final class ReadLogs<T extends SpecificRecord> extends PTransform<PBegin,
   public static <T extends SpecificRecord> ReadLogs<T> of(RecordKind<T> kind, String filePattern) {
     checkArgumentNotNull(kind, "kind");
     return new ReadLogs<>(kind, ReadRawRecords.from(filePattern), IngestRecords.of(kind));
+  }
+
+  /**
+   * As {@link #of}, but an empty pattern is an input the job does not have: it reads nothing and
+   * yields {@link ParseResult#empty}.
+   */
+  public static <T extends SpecificRecord> ReadLogs<T> optional(
+      RecordKind<T> kind, String filePattern) {
+    checkArgumentNotNull(filePattern, "filePattern");
+    return filePattern.isEmpty()
+        ? new ReadLogs<>(kind, null, IngestRecords.of(kind))
+        : of(kind, filePattern);
   }
 
   public static ReadLogs<Impression> impressions(String filePattern) {
@@ -68,7 +81,7 @@ public final class ReadLogs<T extends SpecificRecord> extends PTransform<PBegin,
 
   /** The file format (default {@link Format#AUTO}, by extension). */
   public ReadLogs<T> withFormat(Format format) {
-    return new ReadLogs<>(kind, read.withFormat(format), ingest);
+    return new ReadLogs<>(kind, read == null ? null : read.withFormat(format), ingest);
   }
 
   /** See {@link ParseRecords#withClock}. */
@@ -88,6 +101,9 @@ public final class ReadLogs<T extends SpecificRecord> extends PTransform<PBegin,
 
   @Override
   public ParseResult<T> expand(PBegin input) {
+    if (read == null) {
+      return ParseResult.empty(input, kind);
+    }
     String type = kind.stepSuffix();
     PCollection<RawRecord> raw = input.apply("Read" + type, read);
     return raw.apply(
@@ -98,6 +114,9 @@ public final class ReadLogs<T extends SpecificRecord> extends PTransform<PBegin,
   @Override
   public void populateDisplayData(DisplayData.Builder builder) {
     super.populateDisplayData(builder);
-    builder.include("read", read).include("ingest", ingest);
+    if (read != null) {
+      builder.include("read", read);
+    }
+    builder.include("ingest", ingest);
   }
 }

@@ -5,13 +5,13 @@ import static org.hamcrest.Matchers.containsInAnyOrder;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.ctrbeam.common.DeadLetterSink;
 import io.ctrbeam.ingest.IngestRecords;
 import io.ctrbeam.ingest.ParseResult;
 import io.ctrbeam.label.LabelInputs;
 import io.ctrbeam.label.LabelResult;
 import io.ctrbeam.schema.Click;
 import io.ctrbeam.schema.Conversion;
-import io.ctrbeam.schema.DeadLetter;
 import io.ctrbeam.schema.Impression;
 import io.ctrbeam.schema.RawRecord;
 import io.ctrbeam.testing.TestPipelineExtension;
@@ -27,9 +27,7 @@ import org.apache.beam.sdk.testing.TestPipeline;
 import org.apache.beam.sdk.testing.TestStream;
 import org.apache.beam.sdk.transforms.Create;
 import org.apache.beam.sdk.transforms.Filter;
-import org.apache.beam.sdk.transforms.Flatten;
 import org.apache.beam.sdk.values.PCollection;
-import org.apache.beam.sdk.values.PCollectionList;
 import org.apache.beam.sdk.values.TimestampedValue;
 import org.joda.time.Duration;
 import org.joda.time.Instant;
@@ -88,23 +86,22 @@ class SpeedLayerLateOutputTest {
     PCollection<RawRecord> in = p.apply("Kafka", stream);
     SpeedLayerOptions o = PipelineOptionsFactory.as(SpeedLayerOptions.class);
     o.setBuckets(1); // one bucket: its timers tell it where the watermark is
+    String out = dir.resolve("speed").toString();
+    DeadLetterSink dl = SpeedLayerPipeline.deadLetterSink(p, out, Duration.standardMinutes(1));
     ParseResult<Impression> impressions =
-        in.apply("ImpressionsTopic", Filter.by(r -> r.getSource().startsWith("impressions")))
-            .apply("IngestImpressions", IngestRecords.impressions());
+        dl.register(
+            in.apply("ImpressionsTopic", Filter.by(r -> r.getSource().startsWith("impressions")))
+                .apply("IngestImpressions", IngestRecords.impressions()));
     ParseResult<Click> clicks =
-        in.apply("ClicksTopic", Filter.by(r -> r.getSource().startsWith("clicks")))
-            .apply("IngestClicks", IngestRecords.clicks());
+        dl.register(in.apply("ClicksTopic", Filter.by(r -> r.getSource().startsWith("clicks")))
+            .apply("IngestClicks", IngestRecords.clicks()));
     PCollection<Conversion> none = p.apply("NoConversions", Create.empty(AvroCoder.of(Conversion.class)));
     LabelResult labels =
         LabelInputs.of(impressions.records(), clicks.records(), none)
             .apply("Label", CtrTransforms.labeling(o).withoutConversions());
-    PCollection<DeadLetter> deadLetters =
-        PCollectionList.of(impressions.deadLetters())
-            .and(clicks.deadLetters())
-            .and(labels.deadLetters())
-            .apply(Flatten.pCollections());
-    String out = dir.resolve("speed").toString();
-    SpeedLayerPipeline.writeFiles(deadLetters, labels.corrections(), out, Duration.standardMinutes(1));
+    dl.addErrorCollection(labels.deadLetters());
+    dl.close();
+    SpeedLayerPipeline.writeCorrections(labels.corrections(), out, Duration.standardMinutes(1));
     p.run().waitUntilFinish();
 
     List<String> dead = new ArrayList<>();
