@@ -1,6 +1,6 @@
 package io.ctrbeam.pipelines;
 
-import io.ctrbeam.common.Counters;
+import io.ctrbeam.common.MetricsReader;
 import io.ctrbeam.serving.CheckConsistency;
 import io.ctrbeam.storage.ReadFeatureSnapshots;
 import java.util.Map;
@@ -65,7 +65,7 @@ public final class ConsistencyReport {
     details.apply("WriteDetails", TextIO.write().to(TrainingDataPipeline.trimSlash(o.getOutput()) + "/details").withSuffix(".jsonl"));
     PipelineResult result = p.run();
     result.waitUntilFinish();
-    Map<String, Long> counts = Counters.read(result, CheckConsistency.NAMESPACE);
+    Map<String, Long> counts = MetricsReader.read(result, CheckConsistency.NAMESPACE);
     for (String k : new String[] {"matched", "mismatched", "missing", "not_comparable"}) {
       counts.putIfAbsent(k, 0L);
     }

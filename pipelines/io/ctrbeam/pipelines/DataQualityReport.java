@@ -1,7 +1,7 @@
 package io.ctrbeam.pipelines;
 
 import io.ctrbeam.ingest.Format;
-import io.ctrbeam.ingest.ParseResult;
+import io.ctrbeam.ingest.IngestResult;
 import io.ctrbeam.ingest.ReadLogs;
 import io.ctrbeam.quality.DatasetProfile;
 import io.ctrbeam.quality.RecordFields;
@@ -86,7 +86,7 @@ public final class DataQualityReport {
     String type = o.getRecordType().trim().toLowerCase(Locale.ROOT);
     String format = o.getInputFileFormat().trim().toUpperCase(Locale.ROOT);
     PCollection<DatasetProfile> profile;
-    ParseResult<?> raw = null;
+    IngestResult<?> raw = null;
     switch (type) {
       case "training":
         PCollection<GenericRecord> rows = format.equals("AVRO")
@@ -96,17 +96,17 @@ public final class DataQualityReport {
             .apply("ProfileTrainingExamples", q.<GenericRecord>profile(RecordFields.TRAINING));
         break;
       case "impression":
-        ParseResult<io.ctrbeam.schema.Impression> imps = p.apply("ReadImpressions", ReadLogs.impressions(o.getInput()).withFormat(Format.valueOf(format)));
+        IngestResult<io.ctrbeam.schema.Impression> imps = p.apply("ReadImpressions", ReadLogs.impressions(o.getInput()).withFormat(Format.valueOf(format)));
         profile = imps.records().apply("ProfileImpressions", q.<io.ctrbeam.schema.Impression>profile(RecordFields.IMPRESSION));
         raw = imps;
         break;
       case "click":
-        ParseResult<io.ctrbeam.schema.Click> clicks = p.apply("ReadClicks", ReadLogs.clicks(o.getInput()).withFormat(Format.valueOf(format)));
+        IngestResult<io.ctrbeam.schema.Click> clicks = p.apply("ReadClicks", ReadLogs.clicks(o.getInput()).withFormat(Format.valueOf(format)));
         profile = clicks.records().apply("ProfileClicks", q.<io.ctrbeam.schema.Click>profile(RecordFields.CLICK));
         raw = clicks;
         break;
       case "conversion":
-        ParseResult<io.ctrbeam.schema.Conversion> convs = p.apply("ReadConversions", ReadLogs.conversions(o.getInput()).withFormat(Format.valueOf(format)));
+        IngestResult<io.ctrbeam.schema.Conversion> convs = p.apply("ReadConversions", ReadLogs.conversions(o.getInput()).withFormat(Format.valueOf(format)));
         profile = convs.records().apply("ProfileConversions", q.<io.ctrbeam.schema.Conversion>profile(RecordFields.CONVERSION));
         raw = convs;
         break;

@@ -1,6 +1,6 @@
 package io.ctrbeam.pipelines;
 
-import io.ctrbeam.common.Counters;
+import io.ctrbeam.common.MetricsReader;
 import io.ctrbeam.common.DeadLetters;
 import io.ctrbeam.common.Durations;
 import io.ctrbeam.ingest.IngestMetrics;
@@ -96,9 +96,9 @@ public final class Progress {
 
   /** One progress line from a result's current metrics. */
   static String line(String when, PipelineResult result) {
-    Map<String, Long> ingest = Counters.read(result, IngestMetrics.NAMESPACE);
-    Map<String, Long> labels = Counters.read(result, LabelRules.NAMESPACE);
-    Map<String, Long> dead = deadLettersByType(Counters.read(result, DeadLetters.NAMESPACE));
+    Map<String, Long> ingest = MetricsReader.read(result, IngestMetrics.NAMESPACE);
+    Map<String, Long> labels = MetricsReader.read(result, LabelRules.NAMESPACE);
+    Map<String, Long> dead = deadLettersByType(MetricsReader.read(result, DeadLetters.NAMESPACE));
     StringBuilder s = new StringBuilder("progress ").append(when).append(" read");
     for (String type : TYPES) {
       if (ingest.containsKey(type + "_in")) {

@@ -2,7 +2,7 @@ package io.ctrbeam.pipelines;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.ctrbeam.common.Counters;
+import io.ctrbeam.common.MetricsReader;
 import io.ctrbeam.common.DeadLetters;
 import io.ctrbeam.common.Reason;
 import io.ctrbeam.ingest.IngestMetrics;
@@ -36,10 +36,10 @@ public final class RunSummary {
   private final QualityReport quality;
 
   private RunSummary(PipelineResult result, String output) {
-    this.ingest = Counters.read(result, IngestMetrics.NAMESPACE);
-    this.deadLetters = Counters.read(result, DeadLetters.NAMESPACE);
-    this.labels = Counters.read(result, LabelRules.NAMESPACE);
-    this.weights = Counters.read(result, AttachWeights.NAMESPACE);
+    this.ingest = MetricsReader.read(result, IngestMetrics.NAMESPACE);
+    this.deadLetters = MetricsReader.read(result, DeadLetters.NAMESPACE);
+    this.labels = MetricsReader.read(result, LabelRules.NAMESPACE);
+    this.weights = MetricsReader.read(result, AttachWeights.NAMESPACE);
     this.output = TrainingDataPipeline.trimSlash(output);
     this.quality = readQuality(qualityFile(this.output, WriteQualityReport.REPORT_JSON));
   }

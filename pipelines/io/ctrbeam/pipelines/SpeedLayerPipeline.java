@@ -6,7 +6,7 @@ import io.ctrbeam.common.DeadLetterSink;
 import io.ctrbeam.common.Durations;
 import io.ctrbeam.features.FeatureSnapshots;
 import io.ctrbeam.ingest.IngestRecords;
-import io.ctrbeam.ingest.ParseResult;
+import io.ctrbeam.ingest.IngestResult;
 import io.ctrbeam.ingest.RecordKind;
 import io.ctrbeam.kafka.ReadKafkaRecords;
 import io.ctrbeam.kafka.WriteKafkaJson;
@@ -106,11 +106,11 @@ public final class SpeedLayerPipeline {
     Duration fileWindow = Durations.parse(o.getFileWindow());
     DeadLetterSink dl =
         writeFiles ? deadLetterSink(p, out, fileWindow) : DeadLetterSink.countedOnly(p);
-    ParseResult<Impression> impressions =
+    IngestResult<Impression> impressions =
         dl.register(ingest(p, o, RecordKind.IMPRESSION, o.getImpressionsTopic(), afterRead));
-    ParseResult<Click> clicks =
+    IngestResult<Click> clicks =
         dl.register(ingest(p, o, RecordKind.CLICK, o.getClicksTopic(), afterRead));
-    ParseResult<Conversion> conversions =
+    IngestResult<Conversion> conversions =
         dl.register(ingest(p, o, RecordKind.CONVERSION, o.getConversionsTopic(), afterRead));
     LabelImpressions labeling = CtrTransforms.labeling(o);
     if (o.getConversionsTopic().isEmpty()) {
@@ -198,7 +198,7 @@ public final class SpeedLayerPipeline {
   }
 
   /** One topic's records, ingested ({@code Ingest<Type>}); an empty topic name reads nothing. */
-  private static <T extends SpecificRecord> ParseResult<T> ingest(
+  private static <T extends SpecificRecord> IngestResult<T> ingest(
       Pipeline p,
       SpeedLayerOptions o,
       RecordKind<T> kind,
@@ -206,7 +206,7 @@ public final class SpeedLayerPipeline {
       @Nullable PTransform<? super PCollection<RawRecord>, PCollection<RawRecord>> afterRead) {
     String type = kind.stepSuffix();
     if (topic.isEmpty()) {
-      return ParseResult.empty(PBegin.in(p), kind);
+      return IngestResult.empty(PBegin.in(p), kind);
     }
     return read(p, o, type, topic, afterRead).apply("Ingest" + type, IngestRecords.of(kind));
   }

@@ -6,7 +6,7 @@ import io.ctrbeam.common.Durations;
 import io.ctrbeam.features.AddPointInTimeFeatures;
 import io.ctrbeam.features.FeatureSnapshots;
 import io.ctrbeam.features.EnrichExamples;
-import io.ctrbeam.ingest.ParseResult;
+import io.ctrbeam.ingest.IngestResult;
 import io.ctrbeam.ingest.ReadLogs;
 import io.ctrbeam.ingest.RecordKind;
 import io.ctrbeam.label.LabelImpressions;
@@ -118,13 +118,13 @@ public final class TrainingDataPipeline {
     String out = trimSlash(o.getOutput());
     DeadLetterSink dl =
         DeadLetterSink.writingWith(p, WriteJsonLines.of(DeadLetter.class, out + "/dead_letters"));
-    ParseResult<Impression> impressions =
+    IngestResult<Impression> impressions =
         dl.register(p.apply("ReadImpressions", read(ReadLogs.impressions(o.getImpressions()), o)));
-    ParseResult<Click> clicks =
+    IngestResult<Click> clicks =
         dl.register(p.apply("ReadClicks", read(ReadLogs.clicks(o.getClicks()), o)));
     ReadLogs<Conversion> readConversions =
         ReadLogs.optional(RecordKind.CONVERSION, o.getConversions());
-    ParseResult<Conversion> conversions =
+    IngestResult<Conversion> conversions =
         dl.register(p.apply("ReadConversions", read(readConversions, o)));
     LabelImpressions labeling = CtrTransforms.labeling(o);
     if (o.getConversions().isEmpty()) {
@@ -187,9 +187,9 @@ public final class TrainingDataPipeline {
     ReadLogs<UserProfile> readProfiles =
         ReadLogs.optional(RecordKind.USER_PROFILE, o.getUserProfiles());
     ReadLogs<AdMetadata> readAds = ReadLogs.optional(RecordKind.AD_METADATA, o.getAdMetadata());
-    ParseResult<UserProfile> profiles = dl.register(
+    IngestResult<UserProfile> profiles = dl.register(
         p.apply("ReadUserProfiles", readProfiles.withFormat(o.getInputFormat())));
-    ParseResult<AdMetadata> ads =
+    IngestResult<AdMetadata> ads =
         dl.register(p.apply("ReadAdMetadata", readAds.withFormat(o.getInputFormat())));
     return EnrichExamples.of(profiles.records(), ads.records())
         .withLabelWait(Durations.parse(o.getLabelWait()))
@@ -198,9 +198,9 @@ public final class TrainingDataPipeline {
 
   /** The quality gate over the inputs, the rows and the dead letters (combines only). */
   private static void checkQuality(
-      ParseResult<Impression> impressions,
-      ParseResult<Click> clicks,
-      ParseResult<Conversion> conversions,
+      IngestResult<Impression> impressions,
+      IngestResult<Click> clicks,
+      IngestResult<Conversion> conversions,
       PCollection<TrainingExample> examples,
       PCollection<DeadLetter> deadLetters,
       TrainingDataOptions o,

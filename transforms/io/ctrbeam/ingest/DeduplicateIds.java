@@ -82,7 +82,7 @@ import org.joda.time.Instant;
  * line for impressions (they carry no raw text). Kept impressions leave without provenance.
  */
 public final class DeduplicateIds<T extends SpecificRecord>
-    extends PTransform<PCollection<T>, ParseResult<T>> {
+    extends PTransform<PCollection<T>, IngestResult<T>> {
   /** The source of DUPLICATE_ID dead letters. */
   public static final String DEAD_LETTER_SOURCE = "DeduplicateIds";
 
@@ -135,7 +135,7 @@ public final class DeduplicateIds<T extends SpecificRecord>
   }
 
   @Override
-  public ParseResult<T> expand(PCollection<T> input) {
+  public IngestResult<T> expand(PCollection<T> input) {
     TupleTag<T> recordsTag = new TupleTag<>("unique" + kind.stepSuffix());
     int b = buckets;
     RecordKind<T> k = kind;
@@ -169,7 +169,7 @@ public final class DeduplicateIds<T extends SpecificRecord>
     }
     out.get(recordsTag).setCoder(AvroCoder.specific(kind.recordClass()));
     out.get(DeadLetters.TAG).setCoder(AvroCoder.specific(DeadLetter.class));
-    return ParseResult.of(out, recordsTag);
+    return IngestResult.of(out, recordsTag);
   }
 
   @Override

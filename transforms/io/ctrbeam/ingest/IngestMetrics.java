@@ -1,6 +1,6 @@
 package io.ctrbeam.ingest;
 
-import io.ctrbeam.common.Counters;
+import io.ctrbeam.common.MetricsReader;
 import io.ctrbeam.common.DeadLetters;
 import java.util.Map;
 import org.apache.beam.sdk.PipelineResult;
@@ -22,6 +22,6 @@ public final class IngestMetrics {
    * values where the runner supports them, else attempted.
    */
   public static Map<String, Long> counters(PipelineResult result) {
-    return Counters.read(result, NAMESPACE, DeadLetters.NAMESPACE);
+    return MetricsReader.read(result, NAMESPACE, DeadLetters.NAMESPACE);
   }
 }

@@ -29,7 +29,7 @@ import org.joda.time.Duration;
  * ({@link ReadLogs}) and Kafka alike.
  */
 public final class IngestRecords<T extends SpecificRecord>
-    extends PTransform<PCollection<RawRecord>, ParseResult<T>> {
+    extends PTransform<PCollection<RawRecord>, IngestResult<T>> {
   private final ParseRecords<T> parse;
   private final DeduplicateIds<T> dedup;
 
@@ -91,14 +91,14 @@ public final class IngestRecords<T extends SpecificRecord>
   }
 
   @Override
-  public ParseResult<T> expand(PCollection<RawRecord> input) {
+  public IngestResult<T> expand(PCollection<RawRecord> input) {
     RecordKind<T> kind = parse.kind();
     String type = kind.stepSuffix();
-    ParseResult<T> parsed = input.apply("Parse" + type, parse);
+    IngestResult<T> parsed = input.apply("Parse" + type, parse);
     PCollection<DeadLetter> deadLetters = parsed.deadLetters();
     PCollection<T> records = parsed.records();
     if (dedup != null) {
-      ParseResult<T> unique = records.apply("Dedup" + type, dedup);
+      IngestResult<T> unique = records.apply("Dedup" + type, dedup);
       records = unique.records();
       deadLetters =
           PCollectionList.of(deadLetters)
@@ -109,7 +109,7 @@ public final class IngestRecords<T extends SpecificRecord>
         records
             .apply("Count" + type + "Out", ParDo.of(new CountFn<T>(kind.name() + "_out")))
             .setCoder(records.getCoder());
-    return ParseResult.of(new TupleTag<>(kind.name() + "Records"), out, deadLetters);
+    return IngestResult.of(new TupleTag<>(kind.name() + "Records"), out, deadLetters);
   }
 
   @Override

@@ -58,7 +58,7 @@ import org.joda.time.Duration;
  * {@code <type>_valid} per good record; dead letters by {@link DeadLetters#counter}.
  */
 public final class ParseRecords<T extends SpecificRecord>
-    extends PTransform<PCollection<RawRecord>, ParseResult<T>> {
+    extends PTransform<PCollection<RawRecord>, IngestResult<T>> {
   /** 2000-01-01T00:00:00Z, the earliest valid timestamp (SPEC 6). */
   public static final Instant EARLIEST_TIME =
       ZonedDateTime.of(2000, 1, 1, 0, 0, 0, 0, ZoneOffset.UTC).toInstant();
@@ -145,7 +145,7 @@ public final class ParseRecords<T extends SpecificRecord>
   }
 
   @Override
-  public ParseResult<T> expand(PCollection<RawRecord> input) {
+  public IngestResult<T> expand(PCollection<RawRecord> input) {
     TupleTag<T> recordsTag = new TupleTag<>(kind.name() + "s");
     PCollectionTuple out =
         input.apply(
@@ -154,7 +154,7 @@ public final class ParseRecords<T extends SpecificRecord>
                 .withOutputTags(recordsTag, TupleTagList.of(DeadLetters.TAG)));
     out.get(recordsTag).setCoder(AvroCoder.specific(kind.recordClass()));
     out.get(DeadLetters.TAG).setCoder(AvroCoder.specific(DeadLetter.class));
-    return ParseResult.of(out, recordsTag);
+    return IngestResult.of(out, recordsTag);
   }
 
   /** Unbounded input without a given clock is judged against processing time, record by record. */

@@ -25,13 +25,13 @@ import org.joda.time.Duration;
  * parser.
  *
  * <pre>{@code
- * ParseResult<Impression> imps =
+ * IngestResult<Impression> imps =
  *     p.apply(ReadLogs.impressions("gs://bucket/logs/impressions/*.jsonl"));
  * imps.records();      // PCollection<Impression>, timestamped by event_time
  * imps.deadLetters();  // PCollection<DeadLetter>
  * }</pre>
  */
-public final class ReadLogs<T extends SpecificRecord> extends PTransform<PBegin, ParseResult<T>> {
+public final class ReadLogs<T extends SpecificRecord> extends PTransform<PBegin, IngestResult<T>> {
   private final RecordKind<T> kind;
   private final @Nullable ReadRawRecords read; // null: an optional input that is absent
   private final IngestRecords<T> ingest;
@@ -49,7 +49,7 @@ public final class ReadLogs<T extends SpecificRecord> extends PTransform<PBegin,
 
   /**
    * As {@link #of}, but an empty pattern is an input the job does not have: it reads nothing and
-   * yields {@link ParseResult#empty}.
+   * yields {@link IngestResult#empty}.
    */
   public static <T extends SpecificRecord> ReadLogs<T> optional(
       RecordKind<T> kind, String filePattern) {
@@ -100,9 +100,9 @@ public final class ReadLogs<T extends SpecificRecord> extends PTransform<PBegin,
   }
 
   @Override
-  public ParseResult<T> expand(PBegin input) {
+  public IngestResult<T> expand(PBegin input) {
     if (read == null) {
-      return ParseResult.empty(input, kind);
+      return IngestResult.empty(input, kind);
     }
     String type = kind.stepSuffix();
     PCollection<RawRecord> raw = input.apply("Read" + type, read);

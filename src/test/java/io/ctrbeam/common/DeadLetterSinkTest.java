@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.ctrbeam.ingest.IngestRecords;
-import io.ctrbeam.ingest.ParseResult;
+import io.ctrbeam.ingest.IngestResult;
 import io.ctrbeam.schema.Click;
 import io.ctrbeam.schema.DeadLetter;
 import io.ctrbeam.schema.Impression;
@@ -45,8 +45,8 @@ class DeadLetterSinkTest {
       throws IOException {
     String out = dir.resolve("dead_letters").toString();
     DeadLetterSink dl = DeadLetterSink.writingWith(p, WriteJsonLines.of(DeadLetter.class, out));
-    ParseResult<Impression> impressions = dl.register(impressions(p));
-    ParseResult<Click> clicks = dl.register(clicks(p));
+    IngestResult<Impression> impressions = dl.register(impressions(p));
+    IngestResult<Click> clicks = dl.register(clicks(p));
     dl.close();
     // records in = records out + dead-lettered: 3 impressions = 2 + 1, 2 clicks = 1 + 1
     PAssert.thatSingleton(impressions.records().apply("CountImpressions", Count.globally()))
@@ -90,7 +90,7 @@ class DeadLetterSinkTest {
     assertThrows(IllegalStateException.class, dl::close);
   }
 
-  private static ParseResult<Impression> impressions(Pipeline p) {
+  private static IngestResult<Impression> impressions(Pipeline p) {
     return p.apply("RawImpressions", raw(
             "{\"impression_id\":\"i1\",\"event_time\":" + T
                 + ",\"user_id\":\"u\",\"ad_id\":\"a\",\"position\":1}",
@@ -100,7 +100,7 @@ class DeadLetterSinkTest {
         .apply("IngestImpressions", IngestRecords.impressions());
   }
 
-  private static ParseResult<Click> clicks(Pipeline p) {
+  private static IngestResult<Click> clicks(Pipeline p) {
     return p.apply("RawClicks", raw(
             "{\"click_id\":\"c1\",\"impression_id\":\"i1\",\"event_time\":" + (T + 1000) + "}",
             "{\"click_id\":\"c2\"}"))

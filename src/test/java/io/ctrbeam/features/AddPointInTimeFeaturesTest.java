@@ -1,7 +1,7 @@
 package io.ctrbeam.features;
 
-import static io.ctrbeam.features.Scenario.H;
-import static io.ctrbeam.features.Scenario.MIN;
+import static io.ctrbeam.features.FeatureScenario.H;
+import static io.ctrbeam.features.FeatureScenario.MIN;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -27,7 +27,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 @ExtendWith(TestPipelineExtension.class)
 class AddPointInTimeFeaturesTest {
-  static final long T = Scenario.T0 + 48 * H;
+  static final long T = FeatureScenario.T0 + 48 * H;
   static final FeatureParams P =
       new FeatureParams(24 * H, 24 * H, FeatureParams.DEFAULT_ALPHA, FeatureParams.DEFAULT_BETA);
 
@@ -37,8 +37,8 @@ class AddPointInTimeFeaturesTest {
   }
 
   /** The hand-made scenario of the boundary and leakage tests; the query is i4 at T. */
-  static Scenario hand() {
-    Scenario s = new Scenario();
+  static FeatureScenario hand() {
+    FeatureScenario s = new FeatureScenario();
     s.add("i1", T - 24 * H, "u1", "a1", "v1", "c1", null);
     s.add("i2", T - 23 * H, "u1", "a1", "v1", "c1", T - 23 * H + 5 * MIN);
     s.add("i3", T - H, "u1", "a1", "v1", "c1", T - H + 10 * MIN);
@@ -51,11 +51,11 @@ class AddPointInTimeFeaturesTest {
     return s;
   }
 
-  static PCollection<Impression> impressions(TestPipeline p, Scenario s) {
+  static PCollection<Impression> impressions(TestPipeline p, FeatureScenario s) {
     return p.apply("Impressions", Create.of(s.impressions).withCoder(AvroCoder.of(Impression.class)));
   }
 
-  static PCollection<TrainingExample> examples(TestPipeline p, Scenario s) {
+  static PCollection<TrainingExample> examples(TestPipeline p, FeatureScenario s) {
     return p.apply("Examples", Create.of(s.examples).withCoder(AvroCoder.of(TrainingExample.class)));
   }
 
@@ -71,15 +71,15 @@ class AddPointInTimeFeaturesTest {
     // user u1: i2, i3, i5 in (T−24h, T); i1 at exactly T−24h and i4, i8 at T are out.
     double userImps = d(24 * H) + d(23 * H) + d(H) + d(2 * H);
     double clicks = d(23 * H - 5 * MIN) + d(50 * MIN);
-    Check.assertFeatures(q, KeyKind.USER, new double[] {3, 2, userImps, clicks}, P);
-    Check.assertFeatures(
+    FeatureAssertions.assertFeatures(q, KeyKind.USER, new double[] {3, 2, userImps, clicks}, P);
+    FeatureAssertions.assertFeatures(
         q, KeyKind.AD, new double[] {3, 2, d(24 * H) + d(23 * H) + d(H) + d(3 * H), clicks}, P);
-    Check.assertFeatures(
+    FeatureAssertions.assertFeatures(
         q,
         KeyKind.ADVERTISER,
         new double[] {4, 2, d(24 * H) + d(23 * H) + d(H) + d(3 * H) + d(4 * H), clicks},
         P);
-    Check.assertFeatures(
+    FeatureAssertions.assertFeatures(
         q, KeyKind.USER_CATEGORY, new double[] {2, 2, d(24 * H) + d(23 * H) + d(H), clicks}, P);
     assertEquals(2.0 / 3, q.getUserCtr24h(), 1e-12);
     assertEquals(0.5, q.getAdvertiserCtr24h(), 1e-12);
@@ -88,7 +88,7 @@ class AddPointInTimeFeaturesTest {
     assertEquals(0L, first.getUserImpressions24h());
     assertNull(first.getUserCtr24h());
     assertEquals(0.0, first.getUserDecayedImpressions());
-    Check.assertClose(1.0 / 50, first.getUserDecayedCtr(), "prior");
+    FeatureAssertions.assertClose(1.0 / 50, first.getUserDecayedCtr(), "prior");
     // i8 has no advertiser and no category: those kinds stay null.
     TrainingExample noAdv = m.get("i8");
     assertNull(noAdv.getAdvertiserImpressions24h());
@@ -101,7 +101,7 @@ class AddPointInTimeFeaturesTest {
 
   @Test
   void slidingCtrByHandForEachKindWithWindowBoundaries(TestPipeline p) {
-    Scenario s = hand();
+    FeatureScenario s = hand();
     PCollection<TrainingExample> out =
         examples(p, s).apply("AddFeatures", AddPointInTimeFeatures.from(impressions(p, s)).withBuckets(4));
     PAssert.that(out).satisfies(AddPointInTimeFeaturesTest::checkHand);
@@ -135,7 +135,7 @@ class AddPointInTimeFeaturesTest {
 
   @Test
   void leakageOwnImpressionAndClickAndLaterEventsAreNotUsed(TestPipeline p) {
-    Scenario s = hand();
+    FeatureScenario s = hand();
     PCollection<Impression> imps = impressions(p, s);
     PCollection<TrainingExample> ex = examples(p, s);
     PCollection<TrainingExample> out =
@@ -153,26 +153,26 @@ class AddPointInTimeFeaturesTest {
 
   @Test
   void batchWithTheStatefulAttachMatchesOracle(TestPipeline p) {
-    Scenario s = Scenario.random(11, 300);
+    FeatureScenario s = FeatureScenario.random(11, 300);
     PCollection<TrainingExample> out =
         examples(p, s)
             .apply("AddFeatures", AddPointInTimeFeatures.from(impressions(p, s)).withBuckets(5).withStatefulInBatch(true));
-    PAssert.that(out).satisfies(rows -> Check.allMatchOracle(rows, s, P));
+    PAssert.that(out).satisfies(rows -> FeatureAssertions.allMatchOracle(rows, s, P));
     p.run().waitUntilFinish();
   }
 
   @Test
   void batchMatchesOracleForEveryKindAndKeepsEveryRecord(TestPipeline p) {
-    Scenario s = Scenario.random(7, 300);
+    FeatureScenario s = FeatureScenario.random(7, 300);
     PCollection<TrainingExample> out =
         examples(p, s).apply("AddFeatures", AddPointInTimeFeatures.from(impressions(p, s)).withBuckets(5));
-    PAssert.that(out).satisfies(rows -> Check.allMatchOracle(rows, s, P));
+    PAssert.that(out).satisfies(rows -> FeatureAssertions.allMatchOracle(rows, s, P));
     p.run().waitUntilFinish();
   }
 
   @Test
   void halfLifeAndSmoothingAreParameters(TestPipeline p) {
-    Scenario s = Scenario.random(11, 120);
+    FeatureScenario s = FeatureScenario.random(11, 120);
     FeatureParams q = new FeatureParams(6 * H, 3 * H, 2.0, 8.0);
     PCollection<TrainingExample> out =
         examples(p, s)
@@ -183,7 +183,7 @@ class AddPointInTimeFeaturesTest {
                     .withHalfLife(Duration.standardHours(3))
                     .withSmoothing(2.0, 8.0)
                     .withBuckets(3));
-    PAssert.that(out).satisfies(rows -> Check.allMatchOracle(rows, s, q));
+    PAssert.that(out).satisfies(rows -> FeatureAssertions.allMatchOracle(rows, s, q));
     p.run().waitUntilFinish();
   }
 
@@ -205,25 +205,25 @@ class AddPointInTimeFeaturesTest {
     }
   }
 
-  static Void checkStreaming(Iterable<TrainingExample> rows, Scenario s) {
+  static Void checkStreaming(Iterable<TrainingExample> rows, FeatureScenario s) {
     // The late impression (delivered behind the watermark) is counted for the later example.
     assertEquals(1L, byId(rows).get("late2").getUserImpressions24h());
-    return Check.allMatchOracle(rows, s, P);
+    return FeatureAssertions.allMatchOracle(rows, s, P);
   }
 
   static void assertSameFeatures(TrainingExample a, TrainingExample b) {
     for (KeyKind kind : KeyKind.values()) {
       for (String suffix : new String[] {"_impressions_24h", "_clicks_24h"}) {
-        assertEquals(Check.field(a, kind, suffix), Check.field(b, kind, suffix), kind + suffix);
+        assertEquals(FeatureAssertions.field(a, kind, suffix), FeatureAssertions.field(b, kind, suffix), kind + suffix);
       }
       for (String suffix :
           new String[] {"_ctr_24h", "_decayed_impressions", "_decayed_clicks", "_decayed_ctr"}) {
-        Double x = (Double) Check.field(a, kind, suffix);
-        Double y = (Double) Check.field(b, kind, suffix);
+        Double x = (Double) FeatureAssertions.field(a, kind, suffix);
+        Double y = (Double) FeatureAssertions.field(b, kind, suffix);
         if (x == null || y == null) {
           assertEquals(x, y, a.getImpressionId() + " " + kind + suffix);
         } else {
-          Check.assertClose(x, y, a.getImpressionId() + " " + kind + suffix);
+          FeatureAssertions.assertClose(x, y, a.getImpressionId() + " " + kind + suffix);
         }
       }
     }
@@ -231,14 +231,14 @@ class AddPointInTimeFeaturesTest {
 
   @Test
   void streamingWithTestStreamMatchesBatchToOneInABillion(TestPipeline stream, TestPipeline batch) {
-    Scenario s = Scenario.random(3, 160);
+    FeatureScenario s = FeatureScenario.random(3, 160);
     PCollection<KV<Impression, TrainingExample>> in =
         stream.apply("Stream", s.stream(2 * H, 5));
     PCollection<Impression> imps =
-        in.apply("SplitImpressions", ParDo.of(new Scenario.Impressions()))
+        in.apply("SplitImpressions", ParDo.of(new FeatureScenario.Impressions()))
             .setCoder(AvroCoder.of(Impression.class));
     PCollection<TrainingExample> ex =
-        in.apply("SplitExamples", ParDo.of(new Scenario.Examples()))
+        in.apply("SplitExamples", ParDo.of(new FeatureScenario.Examples()))
             .setCoder(AvroCoder.of(TrainingExample.class));
     PCollection<TrainingExample> streamed =
         ex.apply(

@@ -1,6 +1,6 @@
 package io.ctrbeam.features;
 
-import static io.ctrbeam.features.Scenario.H;
+import static io.ctrbeam.features.FeatureScenario.H;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -42,7 +42,7 @@ class DecayedSumTest {
     Random r = new Random(seed);
     List<long[]> ev = new ArrayList<>();
     for (int i = 0; i < n; i++) {
-      ev.add(new long[] {Scenario.T0 + (long) (r.nextDouble() * spanMillis), 1 + r.nextInt(3)});
+      ev.add(new long[] {FeatureScenario.T0 + (long) (r.nextDouble() * spanMillis), 1 + r.nextInt(3)});
     }
     return ev;
   }
@@ -56,20 +56,20 @@ class DecayedSumTest {
   @Test
   void addingInAnyOrderGivesTheDirectFormula() {
     List<long[]> ev = events(1, 500, 30 * 24 * H);
-    long t = Scenario.T0 + 31 * 24 * H;
+    long t = FeatureScenario.T0 + 31 * 24 * H;
     double expected = direct(ev, t);
     Random r = new Random(2);
     for (int round = 0; round < 20; round++) {
       List<long[]> shuffled = new ArrayList<>(ev);
       Collections.shuffle(shuffled, r);
-      Check.assertClose(expected, sum(shuffled).valueAt(t), "order " + round);
+      FeatureAssertions.assertClose(expected, sum(shuffled).valueAt(t), "order " + round);
     }
   }
 
   @Test
   void mergingPartialSumsInAnyGroupingAndOrderGivesTheSameValue() {
     List<long[]> ev = events(3, 400, 10 * 24 * H);
-    long t = Scenario.T0 + 12 * 24 * H;
+    long t = FeatureScenario.T0 + 12 * 24 * H;
     double expected = direct(ev, t);
     Random r = new Random(4);
     for (int round = 0; round < 30; round++) {
@@ -88,7 +88,7 @@ class DecayedSumTest {
         DecayedSum b = partial.remove(r.nextInt(partial.size()));
         partial.add(r.nextBoolean() ? a.merge(b) : b.merge(a));
       }
-      Check.assertClose(expected, partial.get(0).valueAt(t), "grouping " + round);
+      FeatureAssertions.assertClose(expected, partial.get(0).valueAt(t), "grouping " + round);
     }
   }
 
@@ -96,25 +96,25 @@ class DecayedSumTest {
   void numericallySafeOverLongSpans() {
     DecayedSum s = new DecayedSum(LAMBDA);
     long year = 365L * 24 * H;
-    s.add(Scenario.T0, 1.0);
-    s.add(Scenario.T0 + 20 * year, 1.0);
-    s.add(Scenario.T0 + 10 * year, 1.0);
-    double v = s.valueAt(Scenario.T0 + 20 * year + 24 * H);
+    s.add(FeatureScenario.T0, 1.0);
+    s.add(FeatureScenario.T0 + 20 * year, 1.0);
+    s.add(FeatureScenario.T0 + 10 * year, 1.0);
+    double v = s.valueAt(FeatureScenario.T0 + 20 * year + 24 * H);
     assertTrue(Double.isFinite(v));
-    Check.assertClose(0.5, v, "older events have decayed to nothing, the last is halved");
+    FeatureAssertions.assertClose(0.5, v, "older events have decayed to nothing, the last is halved");
     // Merging an old partial into a new one and the other way round agree.
-    DecayedSum old = new DecayedSum(LAMBDA).add(Scenario.T0, 5.0);
-    DecayedSum recent = new DecayedSum(LAMBDA).add(Scenario.T0 + 3 * 24 * H, 1.0);
-    double t = Scenario.T0 + 4 * 24 * H;
-    Check.assertClose(5.0 / 16 + 0.5, old.copy().merge(recent).valueAt((long) t), "old+new");
-    Check.assertClose(5.0 / 16 + 0.5, recent.copy().merge(old).valueAt((long) t), "new+old");
+    DecayedSum old = new DecayedSum(LAMBDA).add(FeatureScenario.T0, 5.0);
+    DecayedSum recent = new DecayedSum(LAMBDA).add(FeatureScenario.T0 + 3 * 24 * H, 1.0);
+    double t = FeatureScenario.T0 + 4 * 24 * H;
+    FeatureAssertions.assertClose(5.0 / 16 + 0.5, old.copy().merge(recent).valueAt((long) t), "old+new");
+    FeatureAssertions.assertClose(5.0 / 16 + 0.5, recent.copy().merge(old).valueAt((long) t), "new+old");
   }
 
   @Test
   void combineFnMergesAccumulatorsInAnyOrder() {
     DecayedCountsFn fn = DecayedCountsFn.withHalfLife(Duration.standardHours(24));
     List<long[]> ev = events(5, 200, 5 * 24 * H);
-    long t = Scenario.T0 + 6 * 24 * H;
+    long t = FeatureScenario.T0 + 6 * 24 * H;
     List<long[]> imps = new ArrayList<>();
     List<long[]> clicks = new ArrayList<>();
     for (int i = 0; i < ev.size(); i++) {
@@ -131,9 +131,9 @@ class DecayedSumTest {
       }
       Collections.shuffle(accs, r);
       DecayedCounts out = fn.extractOutput(fn.mergeAccumulators(accs));
-      Check.assertClose(direct(imps, t), out.impressionsAt(t), "impressions");
-      Check.assertClose(direct(clicks, t), out.clicksAt(t), "clicks");
-      Check.assertClose(
+      FeatureAssertions.assertClose(direct(imps, t), out.impressionsAt(t), "impressions");
+      FeatureAssertions.assertClose(direct(clicks, t), out.clicksAt(t), "clicks");
+      FeatureAssertions.assertClose(
           (direct(clicks, t) + 1) / (direct(imps, t) + 50), out.ctrAt(t, 1, 49), "smoothed");
     }
   }
@@ -142,9 +142,9 @@ class DecayedSumTest {
   void combineFnInAPipeline(TestPipeline p) {
     List<KV<Long, Boolean>> in = new ArrayList<>();
     for (int i = 0; i < 100; i++) {
-      in.add(KV.of(Scenario.T0 + i * H, i % 10 == 0));
+      in.add(KV.of(FeatureScenario.T0 + i * H, i % 10 == 0));
     }
-    long t = Scenario.T0 + 100 * H;
+    long t = FeatureScenario.T0 + 100 * H;
     PCollection<DecayedCounts> out =
         p.apply(Create.of(in).withCoder(KvCoder.of(VarLongCoder.of(), BooleanCoder.of())))
             .apply(Combine.globally(DecayedCountsFn.withHalfLife(Duration.standardHours(24))));
@@ -161,8 +161,8 @@ class DecayedSumTest {
                   imps += w;
                 }
               }
-              Check.assertClose(imps, c.impressionsAt(t), "impressions");
-              Check.assertClose(clicks, c.clicksAt(t), "clicks");
+              FeatureAssertions.assertClose(imps, c.impressionsAt(t), "impressions");
+              FeatureAssertions.assertClose(clicks, c.clicksAt(t), "clicks");
               return null;
             });
     p.run().waitUntilFinish();
@@ -175,26 +175,26 @@ class DecayedSumTest {
     Random r = new Random(8);
     List<long[]> imps = new ArrayList<>();
     for (int i = 0; i < 300; i++) {
-      long t = Scenario.T0 + (long) (r.nextDouble() * 72 * H);
+      long t = FeatureScenario.T0 + (long) (r.nextDouble() * 72 * H);
       h.add(t, false, null);
       imps.add(new long[] {t, 1});
     }
-    assertTrue(h.add(Scenario.T0 + H, true, "x"));
-    assertFalse(h.add(Scenario.T0 + H, true, "x"), "the same click twice counts once");
-    long t = Scenario.T0 + 80 * H;
+    assertTrue(h.add(FeatureScenario.T0 + H, true, "x"));
+    assertFalse(h.add(FeatureScenario.T0 + H, true, "x"), "the same click twice counts once");
+    long t = FeatureScenario.T0 + 80 * H;
     FeatureValues before = h.valuesAt(t, false, p);
     h.compact(t - 24 * H);
     assertTrue(h.exactAt(t, 24 * H));
     FeatureValues after = h.valuesAt(t, false, p);
     assertEquals(before.impressions24h, after.impressions24h);
-    Check.assertClose(before.decayedImpressions, after.decayedImpressions, "compacted");
-    Check.assertClose(direct(imps, t), after.decayedImpressions, "direct");
+    FeatureAssertions.assertClose(before.decayedImpressions, after.decayedImpressions, "compacted");
+    FeatureAssertions.assertClose(direct(imps, t), after.decayedImpressions, "direct");
     assertEquals(0L, after.clicks24h);
-    Check.assertClose(Math.pow(2, -79.0 / 24), after.decayedClicks, "one click, 79 h old");
+    FeatureAssertions.assertClose(Math.pow(2, -79.0 / 24), after.decayedClicks, "one click, 79 h old");
     EntityHistory decoded =
         org.apache.beam.sdk.util.CoderUtils.clone(new EntityHistory.Coder(p.lambdaPerMs), h);
     FeatureValues again = decoded.valuesAt(t, false, p);
     assertEquals(after.impressions24h, again.impressions24h);
-    Check.assertClose(after.decayedImpressions, again.decayedImpressions, "decoded");
+    FeatureAssertions.assertClose(after.decayedImpressions, again.decayedImpressions, "decoded");
   }
 }

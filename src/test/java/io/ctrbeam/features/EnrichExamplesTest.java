@@ -1,6 +1,6 @@
 package io.ctrbeam.features;
 
-import static io.ctrbeam.features.Scenario.H;
+import static io.ctrbeam.features.FeatureScenario.H;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
@@ -33,7 +33,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 @ExtendWith(TestPipelineExtension.class)
 class EnrichExamplesTest {
-  static final long T = Scenario.T0 + 10 * H;
+  static final long T = FeatureScenario.T0 + 10 * H;
 
   static UserProfile profile(String user, long at, String age) {
     return UserProfile.newBuilder()
@@ -65,10 +65,10 @@ class EnrichExamplesTest {
 
   static List<TrainingExample> examples() {
     List<TrainingExample> ex = new ArrayList<>();
-    ex.add(Scenario.example(Scenario.imp("e1", T, "u1", "a1", null, null), null, null));
-    ex.add(Scenario.example(Scenario.imp("e2", T, "u2", "a2", null, null), T + 60_000, null));
-    ex.add(Scenario.example(Scenario.imp("e3", T - 3 * H, "u1", "a1", null, null), null, null));
-    ex.add(Scenario.example(Scenario.imp("e4", T, "u3", "a9", null, null), null, null));
+    ex.add(FeatureScenario.example(FeatureScenario.imp("e1", T, "u1", "a1", null, null), null, null));
+    ex.add(FeatureScenario.example(FeatureScenario.imp("e2", T, "u2", "a2", null, null), T + 60_000, null));
+    ex.add(FeatureScenario.example(FeatureScenario.imp("e3", T - 3 * H, "u1", "a1", null, null), null, null));
+    ex.add(FeatureScenario.example(FeatureScenario.imp("e4", T, "u3", "a9", null, null), null, null));
     return ex;
   }
 

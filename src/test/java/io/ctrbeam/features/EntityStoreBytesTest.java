@@ -1,8 +1,8 @@
 package io.ctrbeam.features;
 
-import static io.ctrbeam.features.Scenario.H;
-import static io.ctrbeam.features.Scenario.MIN;
-import static io.ctrbeam.features.Scenario.T0;
+import static io.ctrbeam.features.FeatureScenario.H;
+import static io.ctrbeam.features.FeatureScenario.MIN;
+import static io.ctrbeam.features.FeatureScenario.T0;
 import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.lessThan;
 
@@ -192,7 +192,7 @@ class EntityStoreBytesTest {
     FeatureValues a = store.read(b, "hot").valuesAt(q, false, P);
     FeatureValues o = old.get("hot").read().valuesAt(q, false, P);
     assertThat(Math.abs(a.impressions24h - o.impressions24h) + Math.abs(a.clicks24h - o.clicks24h), lessThan(1L));
-    Check.assertClose(o.decayedImpressions, a.decayedImpressions, "decayed imps");
-    Check.assertClose(o.decayedClicks, a.decayedClicks, "decayed clicks");
+    FeatureAssertions.assertClose(o.decayedImpressions, a.decayedImpressions, "decayed imps");
+    FeatureAssertions.assertClose(o.decayedClicks, a.decayedClicks, "decayed clicks");
   }
 }

@@ -1,8 +1,8 @@
 package io.ctrbeam.features;
 
-import static io.ctrbeam.features.Scenario.H;
-import static io.ctrbeam.features.Scenario.MIN;
-import static io.ctrbeam.features.Scenario.T0;
+import static io.ctrbeam.features.FeatureScenario.H;
+import static io.ctrbeam.features.FeatureScenario.MIN;
+import static io.ctrbeam.features.FeatureScenario.T0;
 import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.greaterThan;
@@ -46,8 +46,8 @@ class FeatureFiringsTest {
   static final long PERIOD = MIN;
   static final FeatureParams Q = FeatureStateBoundTest.Q;
 
-  static Scenario crowd() {
-    Scenario s = new Scenario();
+  static FeatureScenario crowd() {
+    FeatureScenario s = new FeatureScenario();
     for (int k = 0; k < N; k++) {
       s.add("i" + k, T0 + k * GAP, "u" + k, "ad" + (k % ADS), null, null, null);
     }
@@ -56,7 +56,7 @@ class FeatureFiringsTest {
 
   @Test
   void aTickReadsOnlyTheKeysUpdatedForIt(TestPipeline p) {
-    Scenario sc = crowd();
+    FeatureScenario sc = crowd();
     // In one chunk: every element is in before the watermark first moves.
     PCollection<FeatureSnapshot> out = FeatureStateBoundTest.snapshots(p, sc, 24 * H, PERIOD, 1);
     // From the events: the keys with an event in each tick's period (no clicks here).
@@ -96,13 +96,13 @@ class FeatureFiringsTest {
 
   @Test
   void pointInTimeFiringsReadOnlyTheQueriesDue(TestPipeline p) {
-    Scenario sc = crowd();
+    FeatureScenario sc = crowd();
     PCollection<KV<Impression, TrainingExample>> in = p.apply("Stream", sc.stream(24 * H, 5));
     PCollection<Impression> imps =
-        in.apply("SplitImpressions", ParDo.of(new Scenario.Impressions()))
+        in.apply("SplitImpressions", ParDo.of(new FeatureScenario.Impressions()))
             .setCoder(AvroCoder.of(Impression.class));
     PCollection<TrainingExample> rows =
-        in.apply("SplitExamples", ParDo.of(new Scenario.Examples()))
+        in.apply("SplitExamples", ParDo.of(new FeatureScenario.Examples()))
             .setCoder(AvroCoder.of(TrainingExample.class))
             .apply(
                 "AddFeatures",
@@ -110,7 +110,7 @@ class FeatureFiringsTest {
                     .withWindow(Duration.millis(Q.windowMillis))
                     .withHalfLife(Duration.millis(Q.halfLifeMillis))
                     .withBuckets(1));
-    PAssert.that(rows).satisfies(r -> Check.allMatchOracle(r, sc, Q));
+    PAssert.that(rows).satisfies(r -> FeatureAssertions.allMatchOracle(r, sc, Q));
     PipelineResult r = p.run();
     r.waitUntilFinish();
 

@@ -1,7 +1,7 @@
 package io.ctrbeam.features;
 
-import static io.ctrbeam.features.Scenario.H;
-import static io.ctrbeam.features.Scenario.MIN;
+import static io.ctrbeam.features.FeatureScenario.H;
+import static io.ctrbeam.features.FeatureScenario.MIN;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -42,12 +42,12 @@ class FeatureSnapshotsTest {
   }
 
   /** Every snapshot equals the oracle as of its time over events at or before it. */
-  static void assertMatchesOracle(FeatureSnapshot s, Scenario sc) {
+  static void assertMatchesOracle(FeatureSnapshot s, FeatureScenario sc) {
     assertMatchesOracle(s, sc, P);
   }
 
   /** As above, with the given window, half-life and smoothing. */
-  static void assertMatchesOracle(FeatureSnapshot s, Scenario sc, FeatureParams P) {
+  static void assertMatchesOracle(FeatureSnapshot s, FeatureScenario sc, FeatureParams P) {
     long t = s.getAsOf().toEpochMilli();
     double[] o = sc.oracle(kind(s.getKeyKind()), s.getKey(), t, true, P);
     String what = s.getKeyKind() + "/" + s.getKey() + "@" + t;
@@ -56,15 +56,15 @@ class FeatureSnapshotsTest {
     if (o[0] == 0) {
       assertNull(s.getCtr24h(), what);
     } else {
-      Check.assertClose(o[1] / o[0], s.getCtr24h(), what + " ctr");
+      FeatureAssertions.assertClose(o[1] / o[0], s.getCtr24h(), what + " ctr");
     }
-    Check.assertClose(o[2], s.getDecayedImpressions(), what + " decayed imps");
-    Check.assertClose(o[3], s.getDecayedClicks(), what + " decayed clicks");
-    Check.assertClose(P.smoothedCtr(o[3], o[2]), s.getDecayedCtr(), what + " decayed ctr");
+    FeatureAssertions.assertClose(o[2], s.getDecayedImpressions(), what + " decayed imps");
+    FeatureAssertions.assertClose(o[3], s.getDecayedClicks(), what + " decayed clicks");
+    FeatureAssertions.assertClose(P.smoothedCtr(o[3], o[2]), s.getDecayedCtr(), what + " decayed ctr");
   }
 
   /** The (kind|key) with any event at or before t. */
-  static Set<String> keysWithEventsBy(Scenario sc, long t) {
+  static Set<String> keysWithEventsBy(FeatureScenario sc, long t) {
     Set<String> keys = new TreeSet<>();
     for (Impression i : sc.impressions) {
       for (KeyKind k : KeyKind.values()) {
@@ -83,7 +83,7 @@ class FeatureSnapshotsTest {
     return keys;
   }
 
-  static Void checkBatch(Iterable<FeatureSnapshot> rows, Scenario sc, long[] times) {
+  static Void checkBatch(Iterable<FeatureSnapshot> rows, FeatureScenario sc, long[] times) {
     Map<Long, Set<String>> keys = new ConcurrentHashMap<>();
     for (FeatureSnapshot s : rows) {
       assertMatchesOracle(s, sc);
@@ -98,8 +98,8 @@ class FeatureSnapshotsTest {
 
   @Test
   void batchAsOfMatchesOracleWithEventsAtTIncluded(TestPipeline p) {
-    Scenario sc = Scenario.random(21, 200);
-    long[] times = {Scenario.T0 + 5 * H, Scenario.T0 + 30 * H + 7 * MIN, Scenario.T0 + 71 * H};
+    FeatureScenario sc = FeatureScenario.random(21, 200);
+    long[] times = {FeatureScenario.T0 + 5 * H, FeatureScenario.T0 + 30 * H + 7 * MIN, FeatureScenario.T0 + 71 * H};
     // An impression exactly at the first time (in) and one exactly 24 h before the last (out).
     sc.add("at", times[0], "uAt", "aAt", "vAt", "cAt", null);
     sc.add("edge", times[2] - 24 * H, "uAt", "aAt", "vAt", "cAt", null);
@@ -147,7 +147,7 @@ class FeatureSnapshotsTest {
     }
   }
 
-  static Void checkStreaming(Iterable<FeatureSnapshot> rows, Scenario sc, long period) {
+  static Void checkStreaming(Iterable<FeatureSnapshot> rows, FeatureScenario sc, long period) {
     Set<String> emitted = new HashSet<>();
     for (FeatureSnapshot s : rows) {
       assertMatchesOracle(s, sc);
@@ -172,17 +172,17 @@ class FeatureSnapshotsTest {
 
   @Test
   void streamingTicksMatchBatchAsOfTheSameTimes(TestPipeline stream, TestPipeline batch) {
-    Scenario sc = Scenario.random(5, 160);
+    FeatureScenario sc = FeatureScenario.random(5, 160);
     // Period = delivery step: the late impression arrives after the watermark passed it but before
     // its tick fires (a late event arriving after its tick fired is only in later ticks).
     long period = 2 * H;
     PCollection<KV<Impression, TrainingExample>> in =
         stream.apply("Stream", sc.stream(2 * H, 9));
     PCollection<Impression> imps =
-        in.apply("SplitImpressions", ParDo.of(new Scenario.Impressions()))
+        in.apply("SplitImpressions", ParDo.of(new FeatureScenario.Impressions()))
             .setCoder(AvroCoder.of(Impression.class));
     PCollection<FeatureSnapshot> streamed =
-        in.apply("SplitExamples", ParDo.of(new Scenario.Examples()))
+        in.apply("SplitExamples", ParDo.of(new FeatureScenario.Examples()))
             .setCoder(AvroCoder.of(TrainingExample.class))
             .apply(
                 "Snapshots",
@@ -212,11 +212,11 @@ class FeatureSnapshotsTest {
       assertEquals(y.getClicks24h(), x.getClicks24h(), e.getKey());
       assertEquals(y.getCtr24h() == null, x.getCtr24h() == null, e.getKey());
       if (x.getCtr24h() != null) {
-        Check.assertClose(y.getCtr24h(), x.getCtr24h(), e.getKey());
+        FeatureAssertions.assertClose(y.getCtr24h(), x.getCtr24h(), e.getKey());
       }
-      Check.assertClose(y.getDecayedImpressions(), x.getDecayedImpressions(), e.getKey());
-      Check.assertClose(y.getDecayedClicks(), x.getDecayedClicks(), e.getKey());
-      Check.assertClose(y.getDecayedCtr(), x.getDecayedCtr(), e.getKey());
+      FeatureAssertions.assertClose(y.getDecayedImpressions(), x.getDecayedImpressions(), e.getKey());
+      FeatureAssertions.assertClose(y.getDecayedClicks(), x.getDecayedClicks(), e.getKey());
+      FeatureAssertions.assertClose(y.getDecayedCtr(), x.getDecayedCtr(), e.getKey());
     }
   }
 }

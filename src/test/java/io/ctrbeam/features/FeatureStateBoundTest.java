@@ -1,8 +1,8 @@
 package io.ctrbeam.features;
 
-import static io.ctrbeam.features.Scenario.H;
-import static io.ctrbeam.features.Scenario.MIN;
-import static io.ctrbeam.features.Scenario.T0;
+import static io.ctrbeam.features.FeatureScenario.H;
+import static io.ctrbeam.features.FeatureScenario.MIN;
+import static io.ctrbeam.features.FeatureScenario.T0;
 import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.greaterThan;
@@ -59,9 +59,9 @@ class FeatureStateBoundTest {
    * users with an impression every 30 min all along; and one user who comes back after 3 h 20 min
    * (window state gone, decayed sums kept) and after 3 days (everything gone).
    */
-  static Scenario manyDays() {
+  static FeatureScenario manyDays() {
     Random r = new Random(17);
-    Scenario s = new Scenario();
+    FeatureScenario s = new FeatureScenario();
     int n = 0;
     for (int d = 0; d < DAYS; d++) {
       for (int j = 0; j < DAILY; j++) {
@@ -90,7 +90,7 @@ class FeatureStateBoundTest {
   }
 
   /** The event times (impressions and clicks) of every key of the kinds used here. */
-  static Map<String, List<Long>> eventsByKey(Scenario sc) {
+  static Map<String, List<Long>> eventsByKey(FeatureScenario sc) {
     Map<String, List<Long>> m = new HashMap<>();
     for (Impression i : sc.impressions) {
       long t = i.getEventTime().toEpochMilli();
@@ -132,17 +132,17 @@ class FeatureStateBoundTest {
   }
 
   /** The scenario streamed (TestStream, one-step chunks) into the snapshots step. */
-  static PCollection<FeatureSnapshot> snapshots(Pipeline p, Scenario sc, int buckets) {
+  static PCollection<FeatureSnapshot> snapshots(Pipeline p, FeatureScenario sc, int buckets) {
     return snapshots(p, sc, STEP, PERIOD, buckets);
   }
 
   /** The scenario streamed in chunks of {@code step} into snapshots every {@code period} (params Q). */
-  static PCollection<FeatureSnapshot> snapshots(Pipeline p, Scenario sc, long step, long period, int buckets) {
+  static PCollection<FeatureSnapshot> snapshots(Pipeline p, FeatureScenario sc, long step, long period, int buckets) {
     PCollection<KV<Impression, TrainingExample>> in = p.apply("Stream", sc.stream(step, 5));
     PCollection<Impression> imps =
-        in.apply("SplitImpressions", ParDo.of(new Scenario.Impressions()))
+        in.apply("SplitImpressions", ParDo.of(new FeatureScenario.Impressions()))
             .setCoder(AvroCoder.of(Impression.class));
-    return in.apply("SplitExamples", ParDo.of(new Scenario.Examples()))
+    return in.apply("SplitExamples", ParDo.of(new FeatureScenario.Examples()))
         .setCoder(AvroCoder.of(TrainingExample.class))
         .apply(
             "Snapshots",
@@ -156,7 +156,7 @@ class FeatureStateBoundTest {
 
   @Test
   void liveKeysAreThoseInFlightAndSnapshotsMatchTheOracle(TestPipeline p) {
-    Scenario sc = manyDays();
+    FeatureScenario sc = manyDays();
     PCollection<FeatureSnapshot> out = snapshots(p, sc, 1);
     PAssert.that(out)
         .satisfies(
@@ -199,13 +199,13 @@ class FeatureStateBoundTest {
    * After 3 days idle the key's decayed sums had fallen below {@link EntityHistory#NEGLIGIBLE}
    * (the oracle's clicks: ~1e-43) and were dropped: they read 0, the rest is exact.
    */
-  static void assertGoneAndBack(FeatureSnapshot s, Scenario sc) {
+  static void assertGoneAndBack(FeatureSnapshot s, FeatureScenario sc) {
     double[] o = sc.oracle(FeatureSnapshotsTest.kind(s.getKeyKind()), s.getKey(), s.getAsOf().toEpochMilli(), true, Q);
     assertThat(o[3], lessThan(EntityHistory.NEGLIGIBLE));
     assertThat(s.getDecayedClicks(), equalTo(0.0));
     assertThat(s.getImpressions24h(), equalTo((long) o[0]));
     assertThat(s.getClicks24h(), equalTo((long) o[1]));
-    Check.assertClose(o[2], s.getDecayedImpressions(), "back decayed imps");
+    FeatureAssertions.assertClose(o[2], s.getDecayedImpressions(), "back decayed imps");
   }
 
   static long counter(PipelineResult r, String name) {

@@ -36,12 +36,12 @@ import org.apache.beam.sdk.values.PCollection;
 public final class FeaturesBenchmark {
   private FeaturesBenchmark() {}
 
-  static Scenario synthetic(int n, long seed) {
+  static FeatureScenario synthetic(int n, long seed) {
     Random r = new Random(seed);
-    Scenario s = new Scenario();
-    long span = 7 * 24 * Scenario.H;
+    FeatureScenario s = new FeatureScenario();
+    long span = 7 * 24 * FeatureScenario.H;
     for (int k = 0; k < n; k++) {
-      long t = Scenario.T0 + (long) (r.nextDouble() * span);
+      long t = FeatureScenario.T0 + (long) (r.nextDouble() * span);
       int ad = r.nextInt(500);
       Long click = r.nextDouble() < 0.02 ? t + 1000 + r.nextInt(30 * 60_000) : null;
       s.add(
@@ -51,7 +51,7 @@ public final class FeaturesBenchmark {
   }
 
   /** The plain-Java baseline: per kind, group by key, sort, sweep; returns a checksum. */
-  static double plainJava(Scenario s, FeatureParams p) {
+  static double plainJava(FeatureScenario s, FeatureParams p) {
     double checksum = 0;
     for (KeyKind kind : KeyKind.values()) {
       Map<String, List<BucketItem<String>>> byKey = new HashMap<>();
@@ -103,9 +103,9 @@ public final class FeaturesBenchmark {
   public static void main(String[] args) {
     int n = args.length > 0 ? Integer.parseInt(args[0]) : 100_000;
     int buckets = args.length > 1 ? Integer.parseInt(args[1]) : 64;
-    Scenario s = synthetic(n, 42);
+    FeatureScenario s = synthetic(n, 42);
     FeatureParams p =
-        new FeatureParams(24 * Scenario.H, 24 * Scenario.H, FeatureParams.DEFAULT_ALPHA, FeatureParams.DEFAULT_BETA);
+        new FeatureParams(24 * FeatureScenario.H, 24 * FeatureScenario.H, FeatureParams.DEFAULT_ALPHA, FeatureParams.DEFAULT_BETA);
 
     plainJava(s, p); // warm-up
     long t0 = System.nanoTime();

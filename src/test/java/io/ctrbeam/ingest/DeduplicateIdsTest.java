@@ -58,7 +58,7 @@ class DeduplicateIdsTest {
   }
 
   private static void assertOutput(
-      ParseResult<Impression> result, String suffix, List<String> kept, List<String> dead) {
+      IngestResult<Impression> result, String suffix, List<String> kept, List<String> dead) {
     PAssert.that(result.records().apply("Render" + suffix, ParDo.of(new IngestFixtures.WithTimestampFn<>())))
         .containsInAnyOrder(kept);
     PAssert.that(result.deadLetters().apply("Describe" + suffix, ParDo.of(new IngestFixtures.DescribeFn())))
@@ -88,10 +88,10 @@ class DeduplicateIdsTest {
         DeduplicateIds.impressions().withHorizon(Duration.standardHours(1)).withBuckets(4);
     List<TimestampedValue<Impression>> data =
         new ArrayList<>(List.of(at(a1), at(tieX), at(b), at(a0), at(c1), at(tieY), at(c0)));
-    ParseResult<Impression> forward =
+    IngestResult<Impression> forward =
         p.apply("Forward", Create.timestamped(data).withCoder(CODER)).apply("DedupForward", dedup);
     java.util.Collections.reverse(data);
-    ParseResult<Impression> backward =
+    IngestResult<Impression> backward =
         p.apply("Backward", Create.timestamped(data).withCoder(CODER)).apply("DedupBackward", dedup);
     assertOutput(forward, "Forward", keep, dead);
     assertOutput(backward, "Backward", keep, dead);
@@ -213,14 +213,14 @@ class DeduplicateIdsTest {
 
     List<TimestampedValue<Impression>> timestamped = new ArrayList<>();
     ordered.forEach(imp -> timestamped.add(at(imp)));
-    ParseResult<Impression> batch =
+    IngestResult<Impression> batch =
         p.apply("Batch", Create.timestamped(timestamped).withCoder(CODER))
             .apply("DedupBatch", streamingDedup());
     TestStream.Builder<Impression> stream = TestStream.create(CODER);
     for (Impression imp : ordered) {
       stream = stream.addElements(at(imp)).advanceWatermarkTo(new Instant(imp.getEventTime().toEpochMilli()));
     }
-    ParseResult<Impression> streaming =
+    IngestResult<Impression> streaming =
         p.apply("Stream", stream.advanceWatermarkToInfinity()).apply("DedupStream", streamingDedup());
     assertOutput(batch, "Batch", keep, dead);
     assertOutput(streaming, "Stream", keep, dead);
@@ -244,10 +244,10 @@ class DeduplicateIdsTest {
     String clicks = IngestFixtures.writeLines(tmp.resolve("clicks.jsonl"), c1, c2, c1Again).toString();
     String imps = IngestFixtures.writeLines(tmp.resolve("imps.jsonl"), i1, i1Again).toString();
 
-    ParseResult<Click> c =
+    IngestResult<Click> c =
         p.apply("ReadClicks", ReadRawRecords.from(clicks).withFormat(Format.JSONL))
             .apply("IngestClicks", IngestRecords.clicks().withClock(CLOCK).withDedupBuckets(2));
-    ParseResult<Impression> i =
+    IngestResult<Impression> i =
         p.apply("ReadImps", ReadRawRecords.from(imps).withFormat(Format.JSONL))
             .apply("IngestImps", IngestRecords.impressions().withClock(CLOCK).withDedupBuckets(2));
 
@@ -288,7 +288,7 @@ class DeduplicateIdsTest {
                     new RawRecord("clicks-3", 42L, null, ByteBuffer.wrap(avroAgain)), new Instant(T0 + 2 * MIN)),
                 TimestampedValue.of(new RawRecord("clicks-3", 43L, jsonAgain, null), new Instant(T0 + 3 * MIN)))
             .advanceWatermarkToInfinity();
-    ParseResult<Click> c =
+    IngestResult<Click> c =
         p.apply(events)
             .apply(IngestRecords.clicks().withClock(CLOCK).withDedupHorizon(Duration.standardHours(1)));
     PAssert.that(c.deadLetters().apply("Describe", ParDo.of(new IngestFixtures.DescribeFn())))
@@ -321,7 +321,7 @@ class DeduplicateIdsTest {
     for (int i = 0; i < 500; i++) {
       data.add(at(impression("imp-" + i, T0 + i, 1, null)));
     }
-    ParseResult<Impression> result =
+    IngestResult<Impression> result =
         p.apply(Create.timestamped(data).withCoder(CODER))
             .apply("Dedup", DeduplicateIds.impressions().withBuckets(8));
     List<org.apache.beam.sdk.values.PCollection<?>> keyed = new ArrayList<>();

@@ -42,7 +42,7 @@ class IngestRecordsTest {
             .advanceWatermarkTo(new Instant(T0 + 30_000))
             .addElements(raw(3, other, T0 + 31_000), raw(4, again, T0 + 61_000))
             .advanceWatermarkToInfinity();
-    ParseResult<Impression> result =
+    IngestResult<Impression> result =
         p.apply(stream)
             .apply(
                 IngestRecords.impressions()

@@ -66,9 +66,9 @@ class IngestThenLabelTimestampsTest {
                     raw("clicks.jsonl", 1, click("c1", "i1", T0 + 5 * MIN)),
                     raw("clicks.jsonl", 2, click("c1", "i1", T0 + 6 * MIN)))
                 .withCoder(AvroCoder.of(RawRecord.class)));
-    ParseResult<io.ctrbeam.schema.Impression> imps =
+    IngestResult<io.ctrbeam.schema.Impression> imps =
         impLines.apply("IngestImpressions", IngestRecords.impressions().withClock(CLOCK));
-    ParseResult<io.ctrbeam.schema.Click> clicks =
+    IngestResult<io.ctrbeam.schema.Click> clicks =
         clickLines.apply("IngestClicks", IngestRecords.clicks().withClock(CLOCK));
     PCollection<TrainingExample> rows =
         LabelInputs.of(imps.records(), clicks.records())

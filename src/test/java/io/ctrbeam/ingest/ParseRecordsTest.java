@@ -57,7 +57,7 @@ class ParseRecordsTest {
     Path file = IngestFixtures.writeLines(tmp.resolve("imps.jsonl"), lines);
     String src = file.toString();
 
-    ParseResult<Impression> result =
+    IngestResult<Impression> result =
         p.apply(ReadRawRecords.from(src).withFormat(Format.JSONL))
             .apply(ParseRecords.impressions().withClock(CLOCK));
 
@@ -123,7 +123,7 @@ class ParseRecordsTest {
     }
     ReadRawRecords read = ReadRawRecords.from(src);
 
-    ParseResult<Impression> result =
+    IngestResult<Impression> result =
         p.apply(read)
             .apply(
                 ParseRecords.impressions()
@@ -160,7 +160,7 @@ class ParseRecordsTest {
                     new RawRecord("topic-0", 9L, null, ByteBuffer.wrap(garbage)),
                     new RawRecord("topic-0", 10L, null, null))
                 .withCoder(AvroCoder.of(RawRecord.class)));
-    ParseResult<Impression> result = raw.apply(ParseRecords.impressions().withClock(CLOCK));
+    IngestResult<Impression> result = raw.apply(ParseRecords.impressions().withClock(CLOCK));
     // Parsed records carry their source and offset; impressions no raw text.
     Impression parsed = Impression.newBuilder(good).setSource("topic-0").setSourceOffset(7L).build();
     PAssert.that(result.records()).containsInAnyOrder(parsed);
@@ -182,12 +182,12 @@ class ParseRecordsTest {
     String ad = "{\"ad_id\":\"a1\",\"updated_at\":" + T0 + ",\"category\":\"shoes\"}";
     String bad = "{\"updated_at\":" + T0 + "}";
 
-    ParseResult<Click> clicks = p.apply("Clicks", texts(click, bad)).apply("Parseclicks", ParseRecords.clicks().withClock(CLOCK));
-    ParseResult<Conversion> convs =
+    IngestResult<Click> clicks = p.apply("Clicks", texts(click, bad)).apply("Parseclicks", ParseRecords.clicks().withClock(CLOCK));
+    IngestResult<Conversion> convs =
         p.apply("Convs", texts(conv, bad)).apply("Parseconversions", ParseRecords.conversions().withClock(CLOCK));
-    ParseResult<UserProfile> profiles =
+    IngestResult<UserProfile> profiles =
         p.apply("Profiles", texts(profile, bad)).apply("ParseuserProfiles", ParseRecords.userProfiles().withClock(CLOCK));
-    ParseResult<AdMetadata> ads =
+    IngestResult<AdMetadata> ads =
         p.apply("Ads", texts(ad, bad)).apply("ParseadMetadata", ParseRecords.adMetadata().withClock(CLOCK));
 
     Instant t0 = Instant.ofEpochMilli(T0);
@@ -225,7 +225,7 @@ class ParseRecordsTest {
                 org.apache.beam.sdk.values.TimestampedValue.of(
                     new RawRecord("imps-0", 42L, "oops", null), arrival))
             .advanceWatermarkToInfinity();
-    ParseResult<Impression> result = p.apply(stream).apply(ParseRecords.impressions().withClock(CLOCK));
+    IngestResult<Impression> result = p.apply(stream).apply(ParseRecords.impressions().withClock(CLOCK));
     PAssert.that(result.records().apply(ParDo.of(new IngestFixtures.WithTimestampFn<>())))
         .containsInAnyOrder(RecordJson.toJson(impression("s1", T0, 1, null)) + "@" + T0);
     PAssert.that(result.deadLetters().apply(ParDo.of(new IngestFixtures.DescribeFn())))
@@ -249,7 +249,7 @@ class ParseRecordsTest {
                 new RawRecord("imps-0", 2L, impressionJson("far", parsedAt + 2 * 3_600_000L, 1, null), null))
             .advanceWatermarkToInfinity();
     ParseRecords<Impression> parse = ParseRecords.impressions().withLiveClock(new FixedClock(parsedAt));
-    ParseResult<Impression> result = p.apply(stream).apply(parse);
+    IngestResult<Impression> result = p.apply(stream).apply(parse);
     PAssert.that(result.records().apply(ParDo.of(new IngestFixtures.IdFn())))
         .containsInAnyOrder("soon");
     PAssert.that(result.deadLetters().apply("Reasons", ParDo.of(new IngestFixtures.ReasonFn())))
@@ -260,7 +260,7 @@ class ParseRecordsTest {
   @Test
   void batchJudgesTheFutureAgainstTheRunsStart(TestPipeline p) {
     long now = System.currentTimeMillis();
-    ParseResult<Impression> result =
+    IngestResult<Impression> result =
         p.apply(texts(impressionJson("late", now + 2 * 3_600_000L, 1, null)))
             .apply(ParseRecords.impressions().withLiveClock(new FixedClock(now + 10 * 3_600_000L)));
     PAssert.that(result.records()).empty();

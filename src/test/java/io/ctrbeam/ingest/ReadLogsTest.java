@@ -75,7 +75,7 @@ class ReadLogsTest {
     IngestFixtures.writeAvro(tmp.resolve("imps-2.avro"), Impression.getClassSchema(), avro);
 
     ReadLogs<Impression> read = ReadLogs.impressions(tmp.resolve("imps-*").toString()).withClock(CLOCK);
-    ParseResult<Impression> result = p.apply("Impressions", read);
+    IngestResult<Impression> result = p.apply("Impressions", read);
     PAssert.thatSingleton(result.records().apply("CountRecords", Count.globally())).isEqualTo(4L);
     PAssert.thatSingleton(result.deadLetters().apply("CountDeadLetters", Count.globally()))
         .isEqualTo(5L);

@@ -26,7 +26,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import io.ctrbeam.common.DeadLetters;
 import io.ctrbeam.ingest.Format;
 import io.ctrbeam.ingest.IngestRecords;
-import io.ctrbeam.ingest.ParseResult;
+import io.ctrbeam.ingest.IngestResult;
 import io.ctrbeam.ingest.ReadRawRecords;
 import io.ctrbeam.schema.Click;
 import io.ctrbeam.schema.Conversion;
@@ -303,9 +303,9 @@ class LabelImpressionsTest {
     String clickFile = write(tmp.resolve("clicks.jsonl"), cs);
     String convFile = write(tmp.resolve("convs.jsonl"), vs);
 
-    ParseResult<Impression> i = read(p, "Imps", impFile, IngestRecords.impressions());
-    ParseResult<Click> c = read(p, "Clicks", clickFile, IngestRecords.clicks());
-    ParseResult<Conversion> v = read(p, "Convs", convFile, IngestRecords.conversions());
+    IngestResult<Impression> i = read(p, "Imps", impFile, IngestRecords.impressions());
+    IngestResult<Click> c = read(p, "Clicks", clickFile, IngestRecords.clicks());
+    IngestResult<Conversion> v = read(p, "Convs", convFile, IngestRecords.conversions());
     LabelResult r =
         LabelInputs.of(i.records(), c.records(), v.records()).apply("Label", LabelImpressions.create());
 
@@ -350,7 +350,7 @@ class LabelImpressionsTest {
     return file.toString();
   }
 
-  private static <T extends org.apache.avro.specific.SpecificRecord> ParseResult<T> read(
+  private static <T extends org.apache.avro.specific.SpecificRecord> IngestResult<T> read(
       TestPipeline p, String name, String file, IngestRecords<T> ingest) {
     return p.apply("Read" + name, ReadRawRecords.from(file).withFormat(Format.JSONL)).apply("Ingest" + name, ingest);
   }

@@ -18,7 +18,7 @@ import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.greaterThanOrEqualTo;
 
 import io.ctrbeam.ingest.IngestRecords;
-import io.ctrbeam.ingest.ParseResult;
+import io.ctrbeam.ingest.IngestResult;
 import io.ctrbeam.schema.Click;
 import io.ctrbeam.schema.Impression;
 import io.ctrbeam.schema.RawRecord;
@@ -242,10 +242,10 @@ class LabelStreamingTest {
             .addElements(kafka("clicks-1", 13, c6, T0 + 3 * HOUR + 31 * MIN))
             .advanceWatermarkToInfinity();
     PCollection<RawRecord> in = p.apply("Kafka", s);
-    ParseResult<Impression> imps =
+    IngestResult<Impression> imps =
         in.apply("ImpressionsTopic", Filter.by(r -> r.getSource().startsWith("impressions-")))
             .apply("IngestImpressions", IngestRecords.impressions());
-    ParseResult<Click> clicks =
+    IngestResult<Click> clicks =
         in.apply("ClicksTopic", Filter.by(r -> r.getSource().startsWith("clicks-")))
             .apply("IngestClicks", IngestRecords.clicks());
     LabelResult r =

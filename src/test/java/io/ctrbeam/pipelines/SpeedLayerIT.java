@@ -6,7 +6,7 @@ import static org.hamcrest.Matchers.greaterThan;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.ctrbeam.common.Counters;
+import io.ctrbeam.common.MetricsReader;
 import io.ctrbeam.common.DeadLetters;
 import io.ctrbeam.generate.GeneratedLogs;
 import io.ctrbeam.ingest.IngestMetrics;
@@ -121,7 +121,7 @@ class SpeedLayerIT {
       String streamingCounters = "";
       if (streaming != null) {
         streamingCounters =
-            Counters.read(streaming, DeadLetters.NAMESPACE, LabelRules.NAMESPACE, IngestMetrics.NAMESPACE).toString();
+            MetricsReader.read(streaming, DeadLetters.NAMESPACE, LabelRules.NAMESPACE, IngestMetrics.NAMESPACE).toString();
         streaming.cancel();
       } else {
         flinkJob.interrupt();

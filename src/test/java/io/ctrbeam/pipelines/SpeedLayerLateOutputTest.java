@@ -7,7 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.ctrbeam.common.DeadLetterSink;
 import io.ctrbeam.ingest.IngestRecords;
-import io.ctrbeam.ingest.ParseResult;
+import io.ctrbeam.ingest.IngestResult;
 import io.ctrbeam.label.LabelInputs;
 import io.ctrbeam.label.LabelResult;
 import io.ctrbeam.schema.Click;
@@ -88,11 +88,11 @@ class SpeedLayerLateOutputTest {
     o.setBuckets(1); // one bucket: its timers tell it where the watermark is
     String out = dir.resolve("speed").toString();
     DeadLetterSink dl = SpeedLayerPipeline.deadLetterSink(p, out, Duration.standardMinutes(1));
-    ParseResult<Impression> impressions =
+    IngestResult<Impression> impressions =
         dl.register(
             in.apply("ImpressionsTopic", Filter.by(r -> r.getSource().startsWith("impressions")))
                 .apply("IngestImpressions", IngestRecords.impressions()));
-    ParseResult<Click> clicks =
+    IngestResult<Click> clicks =
         dl.register(in.apply("ClicksTopic", Filter.by(r -> r.getSource().startsWith("clicks")))
             .apply("IngestClicks", IngestRecords.clicks()));
     PCollection<Conversion> none = p.apply("NoConversions", Create.empty(AvroCoder.of(Conversion.class)));

@@ -37,7 +37,7 @@ class DataflowTranslationTest {
   void batchWritersTranslateWithTheirStepNames() throws Exception {
     DataflowPipelineOptions options = DataflowOffline.options(tmp.resolve("batch.json"));
     Pipeline p = Pipeline.create(options);
-    p.apply("CreateExamples", Create.of(Examples.examples(3)).withCoder(AvroCoder.of(TrainingExample.class)))
+    p.apply("CreateExamples", Create.of(SampleRecords.examples(3)).withCoder(AvroCoder.of(TrainingExample.class)))
         .apply("WriteTrainingData", WriteTrainingData.to(OUT).withTargetFileSize(256L << 20, 600));
     p.apply(
             "CreateDeadLetters",
@@ -47,7 +47,7 @@ class DataflowTranslationTest {
     var features =
         p.apply(
             "CreateFeatures",
-            Create.of(TestSnapshots.snapshot("user", "u1", Examples.T0, 1, 0))
+            Create.of(TestSnapshots.snapshot("user", "u1", SampleRecords.T0, 1, 0))
                 .withCoder(AvroCoder.of(FeatureSnapshot.class)));
     features.apply("WriteFeatures", WriteFeatureSnapshots.to("gs://ctr-beam-offline/out/features"));
     features.apply("WriteFeaturesToRedis", WriteFeaturesToRedis.to("127.0.0.1", 6379));
@@ -69,7 +69,7 @@ class DataflowTranslationTest {
   static final class ToExample extends SimpleFunction<Long, TrainingExample> {
     @Override
     public TrainingExample apply(Long n) {
-      return Examples.example("s-" + n, Examples.T0 + n * 60_000L, n % 2 == 0 ? "US" : null, 0);
+      return SampleRecords.example("s-" + n, SampleRecords.T0 + n * 60_000L, n % 2 == 0 ? "US" : null, 0);
     }
   }
 

@@ -21,7 +21,7 @@ class JsonRecordsTest {
 
   @Test
   void trainingExampleIsPlainJsonWithSnakeCaseNamesMillisAndNulls() throws Exception {
-    TrainingExample e = Examples.example("i1", Examples.T0 + 123, null, 1);
+    TrainingExample e = SampleRecords.example("i1", SampleRecords.T0 + 123, null, 1);
     JsonNode json = MAPPER.readTree(JsonRecords.toJson(e));
 
     List<String> names = new ArrayList<>();
@@ -30,8 +30,8 @@ class JsonRecordsTest {
     e.getSchema().getFields().forEach(f -> schemaNames.add(f.name()));
     assertThat(names, equalTo(schemaNames));
     assertThat(json.get("event_time").isIntegralNumber(), equalTo(true));
-    assertThat(json.get("event_time").asLong(), equalTo(Examples.T0 + 123));
-    assertThat(json.get("click_time").asLong(), equalTo(Examples.T0 + 123 + 5_000));
+    assertThat(json.get("event_time").asLong(), equalTo(SampleRecords.T0 + 123));
+    assertThat(json.get("click_time").asLong(), equalTo(SampleRecords.T0 + 123 + 5_000));
     assertThat(json.get("country").isNull(), equalTo(true));
     assertThat(json.get("user_ctr_24h").asDouble(), equalTo(0.25));
     assertThat(json.get("user_interests").isArray(), equalTo(true));
@@ -56,7 +56,7 @@ class JsonRecordsTest {
 
   @Test
   void arraysOfPlainCopyStayLists() {
-    GenericRecord plain = PlainRecords.toGeneric(Examples.example("i2", Examples.T0, "US", 0));
+    GenericRecord plain = PlainRecords.toGeneric(SampleRecords.example("i2", SampleRecords.T0, "US", 0));
     assertThat((List<?>) plain.get("user_interests"), contains("sports", "news"));
   }
 }

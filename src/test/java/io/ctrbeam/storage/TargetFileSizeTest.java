@@ -45,11 +45,11 @@ class TargetFileSizeTest {
   void eachPartitionGetsCeilOfItsBytesOverTheTargetFiles(TestPipeline p) throws Exception {
     List<TrainingExample> big = new ArrayList<>();
     for (int i = 0; i < 400; i++) {
-      big.add(Examples.example("big-" + i, Examples.T0 + i, "FR", i % 7 == 0 ? 1 : 0));
+      big.add(SampleRecords.example("big-" + i, SampleRecords.T0 + i, "FR", i % 7 == 0 ? 1 : 0));
     }
     List<TrainingExample> small = new ArrayList<>();
     for (int i = 0; i < 10; i++) {
-      small.add(Examples.example("small-" + i, Examples.T0 + 3_600_000L + i, "DE", 0));
+      small.add(SampleRecords.example("small-" + i, SampleRecords.T0 + 3_600_000L + i, "DE", 0));
     }
     long bigBytes = 0;
     for (TrainingExample e : big) {

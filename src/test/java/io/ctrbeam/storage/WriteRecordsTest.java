@@ -61,7 +61,7 @@ class WriteRecordsTest {
   @Test
   void boundedParquetIsHivePartitionedAndReadsBackWithDuckDb(TestPipeline p) throws Exception {
     String out = tmp.resolve("training").toString();
-    List<TrainingExample> in = Examples.examples(N);
+    List<TrainingExample> in = SampleRecords.examples(N);
     p.apply(Create.of(in).withCoder(AvroCoder.of(TrainingExample.class)))
         .apply("WriteTrainingData", WriteTrainingData.to(out));
     p.run().waitUntilFinish();
@@ -99,7 +99,7 @@ class WriteRecordsTest {
   @Test
   void parquetReadsBackWithParquetIo(TestPipeline write, TestPipeline read) {
     String out = tmp.resolve("training").toString();
-    List<TrainingExample> in = Examples.examples(30);
+    List<TrainingExample> in = SampleRecords.examples(30);
     write.apply(Create.of(in).withCoder(AvroCoder.of(TrainingExample.class)))
         .apply("WriteTrainingData", WriteTrainingData.to(out).withNumShards(2));
     write.run().waitUntilFinish();
@@ -126,7 +126,7 @@ class WriteRecordsTest {
   void avroAndJsonLinesArePartitionedTheSameWay(TestPipeline p) throws Exception {
     String avroOut = tmp.resolve("avro").toString();
     String jsonOut = tmp.resolve("json").toString();
-    List<TrainingExample> in = Examples.examples(N);
+    List<TrainingExample> in = SampleRecords.examples(N);
     PCollection<TrainingExample> examples =
         p.apply(Create.of(in).withCoder(AvroCoder.of(TrainingExample.class)));
     examples.apply("WriteAvro", WriteTrainingData.to(avroOut).withFormat(FileFormat.AVRO));
@@ -164,7 +164,7 @@ class WriteRecordsTest {
     String out = tmp.resolve("sized").toString();
     List<TrainingExample> in = new ArrayList<>();
     for (int i = 0; i < 200; i++) {
-      in.add(Examples.example("big-" + i, Examples.T0 + i, "FR", 0));
+      in.add(SampleRecords.example("big-" + i, SampleRecords.T0 + i, "FR", 0));
     }
     p.apply(Create.of(in).withCoder(AvroCoder.of(TrainingExample.class)))
         .apply("WriteTrainingData", WriteTrainingData.to(out).withTargetRecordsPerFile(50));
@@ -178,7 +178,7 @@ class WriteRecordsTest {
   @Test
   void unboundedInputIsWrittenPerFixedWindowAndMatchesBatch(TestPipeline p) throws Exception {
     String out = tmp.resolve("stream").toString();
-    List<TrainingExample> in = Examples.examples(N);
+    List<TrainingExample> in = SampleRecords.examples(N);
     p.apply(hourly(in))
         .apply(
             "WriteTrainingData",
@@ -199,7 +199,7 @@ class WriteRecordsTest {
     String out = tmp.resolve("stream-sized").toString();
     List<TrainingExample> in = new ArrayList<>();
     for (int i = 0; i < 80; i++) {
-      in.add(Examples.example("w" + i, Examples.T0 + (i / 40) * 3_600_000L + i * 1_000L, "FR", 0));
+      in.add(SampleRecords.example("w" + i, SampleRecords.T0 + (i / 40) * 3_600_000L + i * 1_000L, "FR", 0));
     }
     p.apply(hourly(in))
         .apply(
@@ -227,7 +227,7 @@ class WriteRecordsTest {
     p.enableAbandonedNodeEnforcement(false);
     TestStream<TrainingExample> stream =
         TestStream.create(AvroCoder.of(TrainingExample.class))
-            .addElements(Examples.example("x", Examples.T0, "US", 0))
+            .addElements(SampleRecords.example("x", SampleRecords.T0, "US", 0))
             .advanceWatermarkToInfinity();
     PCollection<TrainingExample> in = p.apply(stream);
     IllegalArgumentException e =
@@ -242,9 +242,9 @@ class WriteRecordsTest {
     String out = tmp.resolve("features").toString();
     List<FeatureSnapshot> in =
         List.of(
-            TestSnapshots.snapshot("user", "u1", Examples.T0 + 1, 10, 2),
-            TestSnapshots.snapshot("ad", "a1", Examples.T0 + 86_400_000L, 0, 0),
-            TestSnapshots.snapshot("user", "u2", Examples.T0 + 86_400_000L + 5, 4, 1));
+            TestSnapshots.snapshot("user", "u1", SampleRecords.T0 + 1, 10, 2),
+            TestSnapshots.snapshot("ad", "a1", SampleRecords.T0 + 86_400_000L, 0, 0),
+            TestSnapshots.snapshot("user", "u2", SampleRecords.T0 + 86_400_000L + 5, 4, 1));
     p.apply(Create.of(in).withCoder(AvroCoder.of(FeatureSnapshot.class)))
         .apply("WriteFeatures", WriteFeatureSnapshots.to(out));
     p.run().waitUntilFinish();
@@ -265,9 +265,9 @@ class WriteRecordsTest {
           rows,
           equalTo(
               List.of(
-                  "a1|" + (Examples.T0 + 86_400_000L) + "|null|2024-03-06",
-                  "u1|" + (Examples.T0 + 1) + "|0.2|2024-03-05",
-                  "u2|" + (Examples.T0 + 86_400_005L) + "|0.25|2024-03-06")));
+                  "a1|" + (SampleRecords.T0 + 86_400_000L) + "|null|2024-03-06",
+                  "u1|" + (SampleRecords.T0 + 1) + "|0.2|2024-03-05",
+                  "u2|" + (SampleRecords.T0 + 86_400_005L) + "|0.25|2024-03-06")));
     }
   }
 
@@ -300,7 +300,7 @@ class WriteRecordsTest {
     Map<Long, List<TimestampedValue<TrainingExample>>> byHour = new TreeMap<>();
     for (TrainingExample e : in) {
       long t = e.getEventTime().toEpochMilli();
-      byHour.computeIfAbsent((t - Examples.T0) / 3_600_000L, h -> new ArrayList<>())
+      byHour.computeIfAbsent((t - SampleRecords.T0) / 3_600_000L, h -> new ArrayList<>())
           .add(TimestampedValue.of(e, new Instant(t)));
     }
     for (Map.Entry<Long, List<TimestampedValue<TrainingExample>>> hour : byHour.entrySet()) {
@@ -308,7 +308,7 @@ class WriteRecordsTest {
       stream =
           stream
               .addElements(batch.get(0), batch.subList(1, batch.size()).toArray(TimestampedValue[]::new))
-              .advanceWatermarkTo(new Instant(Examples.T0 + (hour.getKey() + 1) * 3_600_000L));
+              .advanceWatermarkTo(new Instant(SampleRecords.T0 + (hour.getKey() + 1) * 3_600_000L));
     }
     return stream.advanceWatermarkToInfinity();
   }

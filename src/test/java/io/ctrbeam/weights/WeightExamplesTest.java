@@ -6,7 +6,7 @@ import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.lessThan;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import io.ctrbeam.common.Counters;
+import io.ctrbeam.common.MetricsReader;
 import io.ctrbeam.schema.TrainingExample;
 import io.ctrbeam.testing.TestPipelineExtension;
 import java.nio.file.Path;
@@ -71,7 +71,7 @@ class WeightExamplesTest {
     });
     PipelineResult result = p.run();
     result.waitUntilFinish();
-    Map<String, Long> c = Counters.read(result, AttachWeights.NAMESPACE);
+    Map<String, Long> c = MetricsReader.read(result, AttachWeights.NAMESPACE);
     assertThat(c.get("positives_kept"), equalTo((long) N / EVERY));
     assertThat(c.get("negatives_kept") + c.get("negatives_dropped"), equalTo((long) (N - N / EVERY)));
   }
@@ -124,7 +124,7 @@ class WeightExamplesTest {
     });
     PipelineResult result = p.run();
     result.waitUntilFinish();
-    assertThat(Counters.read(result, AttachWeights.NAMESPACE).get("ipw_clipped"), equalTo(100L));
+    assertThat(MetricsReader.read(result, AttachWeights.NAMESPACE).get("ipw_clipped"), equalTo(100L));
   }
 
   @Test

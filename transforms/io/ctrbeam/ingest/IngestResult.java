@@ -17,13 +17,13 @@ import org.apache.beam.sdk.values.PValue;
 import org.apache.beam.sdk.values.TupleTag;
 
 /** The good records of an ingest step and its dead letters ({@link DeadLetters#TAG}). */
-public final class ParseResult<T> implements POutput, DeadLetterSink.HasDeadLetters {
+public final class IngestResult<T> implements POutput, DeadLetterSink.HasDeadLetters {
   private final Pipeline pipeline;
   private final TupleTag<T> recordsTag;
   private final PCollection<T> records;
   private final PCollection<DeadLetter> deadLetters;
 
-  private ParseResult(
+  private IngestResult(
       Pipeline pipeline,
       TupleTag<T> recordsTag,
       PCollection<T> records,
@@ -35,22 +35,22 @@ public final class ParseResult<T> implements POutput, DeadLetterSink.HasDeadLett
   }
 
   /** Wraps the two outputs of a multi-output ParDo. */
-  static <T> ParseResult<T> of(PCollectionTuple tuple, TupleTag<T> recordsTag) {
-    return new ParseResult<>(
+  static <T> IngestResult<T> of(PCollectionTuple tuple, TupleTag<T> recordsTag) {
+    return new IngestResult<>(
         tuple.getPipeline(), recordsTag, tuple.get(recordsTag), tuple.get(DeadLetters.TAG));
   }
 
   /** Combines records with dead letters that were produced separately. */
-  static <T> ParseResult<T> of(
+  static <T> IngestResult<T> of(
       TupleTag<T> recordsTag, PCollection<T> records, PCollection<DeadLetter> deadLetters) {
-    return new ParseResult<>(records.getPipeline(), recordsTag, records, deadLetters);
+    return new IngestResult<>(records.getPipeline(), recordsTag, records, deadLetters);
   }
 
   /**
    * The result of an input the job does not have: no records ({@code No<Type>}) and no dead
    * letters ({@code No<Type>DeadLetters}): an optional input takes the same path as the others.
    */
-  public static <T extends SpecificRecord> ParseResult<T> empty(PBegin in, RecordKind<T> kind) {
+  public static <T extends SpecificRecord> IngestResult<T> empty(PBegin in, RecordKind<T> kind) {
     String type = kind.stepSuffix();
     return of(
         new TupleTag<>(kind.name() + "Records"),

@@ -20,7 +20,7 @@ import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.TimestampedValue;
 
 /** Test data: impressions, the training examples labeling would emit, and a brute-force oracle. */
-final class Scenario implements Serializable {
+final class FeatureScenario implements Serializable {
   static final long H = 3_600_000L;
   static final long MIN = 60_000L;
   static final long T0 = Instant.parse("2026-03-10T00:00:00Z").toEpochMilli();
@@ -81,9 +81,9 @@ final class Scenario implements Serializable {
    * category, ~20% clicks, some duplicate positive rows and fake negatives, and one late
    * impression.
    */
-  static Scenario random(long seed, int n) {
+  static FeatureScenario random(long seed, int n) {
     Random r = new Random(seed);
-    Scenario s = new Scenario();
+    FeatureScenario s = new FeatureScenario();
     for (int k = 0; k < n; k++) {
       long t = T0 + (long) (r.nextDouble() * 72 * H) / 1000 * 1000;
       int ad = r.nextInt(8);

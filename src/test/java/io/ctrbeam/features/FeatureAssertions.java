@@ -7,10 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.ctrbeam.schema.TrainingExample;
 
 /** Assertions shared by the feature tests. */
-final class Check {
+final class FeatureAssertions {
   static final double REL = 1e-9;
 
-  private Check() {}
+  private FeatureAssertions() {}
 
   static boolean close(double a, double b) {
     return Math.abs(a - b) <= REL * Math.max(Math.abs(a), Math.abs(b)) || a == b;
@@ -41,7 +41,7 @@ final class Check {
   }
 
   /** Asserts every example against the oracle, for every kind (point in time). */
-  static Void allMatchOracle(Iterable<TrainingExample> rows, Scenario s, FeatureParams p) {
+  static Void allMatchOracle(Iterable<TrainingExample> rows, FeatureScenario s, FeatureParams p) {
     int n = 0;
     for (TrainingExample e : rows) {
       n++;

@@ -6,11 +6,11 @@ import java.util.ArrayList;
 import java.util.List;
 
 /** Small training examples and feature snapshots for storage tests. */
-final class Examples {
+final class SampleRecords {
   /** 2024-03-05T00:00:00Z. */
   static final long T0 = 1_709_596_800_000L;
 
-  private Examples() {}
+  private SampleRecords() {}
 
   static TrainingExample example(String id, long eventMillis, String country, int clicked) {
     return TrainingExample.newBuilder()

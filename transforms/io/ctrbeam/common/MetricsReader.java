@@ -8,8 +8,8 @@ import org.apache.beam.sdk.metrics.MetricResult;
 import org.apache.beam.sdk.metrics.MetricsFilter;
 
 /** Reads a pipeline's Beam Metrics counters, summed over steps, by namespace and name. */
-public final class Counters {
-  private Counters() {}
+public final class MetricsReader {
+  private MetricsReader() {}
 
   /**
    * The counters of the given namespaces, keyed {@code name} (summed over steps). Committed values
