@@ -5,7 +5,6 @@ import io.ctrbeam.common.Reason;
 import io.ctrbeam.generate.GeneratorConfig;
 import io.ctrbeam.generate.GroundTruth;
 import io.ctrbeam.generate.LogGenerator;
-import io.ctrbeam.generate.OutputFormat;
 import io.ctrbeam.generate.RecordType;
 import io.ctrbeam.generate.WriteResult;
 import java.io.IOException;
@@ -58,7 +57,7 @@ public final class CtrJob {
             .withUsers(options.getUsers())
             .withAds(options.getAds())
             .withDriftFromDay(options.getDriftFromDay());
-    WriteResult logs = LogGenerator.write(config, work.resolve("logs"), OutputFormat.parse("jsonl"));
+    WriteResult logs = LogGenerator.write(config, work.resolve("logs"), LogGenerator.formats("jsonl"));
     out.println("generated " + logs);
 
     TrainingDataOptions training = options.as(TrainingDataOptions.class);

@@ -3,15 +3,16 @@ package io.ctrbeam.pipelines;
 import io.ctrbeam.generate.GeneratorConfig;
 import io.ctrbeam.generate.GroundTruth;
 import io.ctrbeam.generate.LogGenerator;
-import io.ctrbeam.generate.OutputFormat;
 import io.ctrbeam.generate.RecordType;
 import io.ctrbeam.generate.WriteResult;
+import io.ctrbeam.ingest.Format;
 import java.io.IOException;
 import java.nio.file.Paths;
 import java.time.Duration;
 import java.time.LocalDate;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Writes synthetic ad logs with known ground truth: impressions, clicks, conversions, user profiles
@@ -48,7 +49,7 @@ public final class GenerateLogs {
     if (output == null) {
       throw new IllegalArgumentException("--output=<dir> is required");
     }
-    OutputFormat format = OutputFormat.parse(a.getOrDefault("format", "jsonl"));
+    Set<Format> format = LogGenerator.formats(a.getOrDefault("format", "jsonl"));
     a.remove("format");
     GeneratorConfig c = config(a);
     return LogGenerator.write(c, Paths.get(output), format);

@@ -1,5 +1,6 @@
 package io.ctrbeam.generate;
 
+import io.ctrbeam.common.RecordJson;
 import java.util.Objects;
 
 /** The label SPEC 2.1/2.2 gives one valid impression in a bounded run with the config's W, T and window. */
@@ -36,7 +37,7 @@ public final class ExpectedLabel {
   /** The truth/labels.jsonl line. */
   public String toJson() {
     StringBuilder sb = new StringBuilder(96).append("{\"impression_id\":");
-    JsonLine.quote(sb, impressionId);
+    RecordJson.quote(sb, impressionId);
     return sb.append(",\"clicked\":").append(clicked ? 1 : 0)
         .append(",\"click_time\":").append(clickTime)
         .append(",\"converted\":").append(converted ? 1 : 0)

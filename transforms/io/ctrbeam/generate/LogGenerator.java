@@ -1,6 +1,9 @@
 package io.ctrbeam.generate;
 
+import static org.apache.beam.vendor.guava.v32_1_2_jre.com.google.common.base.Preconditions.checkArgument;
+
 import io.ctrbeam.common.Provenance;
+import io.ctrbeam.ingest.Format;
 import io.ctrbeam.schema.AdMetadata;
 import io.ctrbeam.schema.Click;
 import io.ctrbeam.schema.Conversion;
@@ -24,10 +27,13 @@ import java.util.Arrays;
 import java.util.Comparator;
 import java.util.Deque;
 import java.util.EnumMap;
+import java.util.EnumSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.TreeMap;
 import java.util.concurrent.ExecutionException;
@@ -95,18 +101,29 @@ public final class LogGenerator {
     return new GeneratedLogs(config, events, new GroundTruth(config, world, tally, labels));
   }
 
+  /** The formats {@code --format} names: {@code jsonl}, {@code avro} or {@code both} (any case). */
+  public static Set<Format> formats(String name) {
+    String n = name.trim().toUpperCase(Locale.ROOT);
+    checkArgument(n.equals("JSONL") || n.equals("AVRO") || n.equals("BOTH"),
+        "--format must be jsonl, avro or both, got %s", name);
+    return n.equals("BOTH") ? EnumSet.of(Format.JSONL, Format.AVRO) : EnumSet.of(Format.valueOf(n));
+  }
+
   /**
    * Streams a run to files partitioned by arrival hour:
    * {@code <out>/{impressions,clicks,conversions,users,ads}/date=YYYY-MM-DD/hour=HH/part-00000.{jsonl,avro}},
    * plus {@code <out>/ground_truth.json} and, when the config says so, {@code <out>/truth/labels.jsonl}.
    */
-  public static WriteResult write(GeneratorConfig config, Path outputDir, OutputFormat format) throws IOException {
+  public static WriteResult write(GeneratorConfig config, Path outputDir, Set<Format> format)
+      throws IOException {
     check(config);
+    checkArgument(!format.isEmpty() && !format.contains(Format.AUTO),
+        "logs are written as JSONL, AVRO or both, got %s", format);
     long started = System.nanoTime();
     Files.createDirectories(outputDir);
     World world = new World(config);
     boolean writeLabels = config.writeLabels();
-    PartitionGenerator.Keep keep = new PartitionGenerator.Keep(format.jsonl(), format.avro(), writeLabels);
+    PartitionGenerator.Keep keep = new PartitionGenerator.Keep(format.contains(Format.JSONL), format.contains(Format.AVRO), writeLabels);
     Tally tally = new Tally(config.positions());
     long startHour = config.startMillis() / PartitionGenerator.HOUR_MS;
     int partitions = config.days() * 24;
@@ -183,7 +200,7 @@ public final class LogGenerator {
     }
   }
 
-  private static void flushUpTo(TreeMap<Long, HourBuffer> buffers, long lastHour, Path out, OutputFormat format,
+  private static void flushUpTo(TreeMap<Long, HourBuffer> buffers, long lastHour, Path out, Set<Format> format,
       long seed, ExecutorService pool, List<Future<long[]>> flushes) {
     Iterator<Map.Entry<Long, HourBuffer>> it = buffers.headMap(lastHour, true).entrySet().iterator();
     while (it.hasNext()) {
@@ -194,7 +211,7 @@ public final class LogGenerator {
   }
 
   /** Writes one arrival hour; returns {files, bytes, records}. */
-  private static long[] writeHour(HourBuffer b, Path out, OutputFormat format, long seed) throws IOException {
+  private static long[] writeHour(HourBuffer b, Path out, Set<Format> format, long seed) throws IOException {
     LocalDateTime t = LocalDateTime.ofEpochSecond(b.hour * 3600, 0, ZoneOffset.UTC);
     String partition = String.format("date=%s/hour=%02d", t.toLocalDate(), t.getHour());
     long[] result = new long[3];
@@ -202,7 +219,7 @@ public final class LogGenerator {
       List<ArrivalEvent> events = sortByArrival(entry.getValue(), b.hour * PartitionGenerator.HOUR_MS);
       Path dir = out.resolve(entry.getKey().directory()).resolve(partition);
       Files.createDirectories(dir);
-      if (format.jsonl()) {
+      if (format.contains(Format.JSONL)) {
         Path file = dir.resolve("part-00000.jsonl");
         try (Writer w = newWriter(file)) {
           for (ArrivalEvent e : events) {
@@ -214,12 +231,12 @@ public final class LogGenerator {
         result[1] += Files.size(file);
         result[2] += events.size();
       }
-      if (format.avro()) {
+      if (format.contains(Format.AVRO)) {
         String relative = entry.getKey().directory() + "/" + partition + "/part-00000.avro";
         long n = writeAvro(events, entry.getKey(), out.resolve(relative), syncMarker(seed, relative));
         result[0]++;
         result[1] += Files.size(out.resolve(relative));
-        if (!format.jsonl()) {
+        if (!format.contains(Format.JSONL)) {
           result[2] += n;
         }
       }

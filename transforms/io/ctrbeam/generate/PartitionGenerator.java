@@ -1,6 +1,7 @@
 package io.ctrbeam.generate;
 
 import io.ctrbeam.common.Reason;
+import io.ctrbeam.common.RecordJson;
 import io.ctrbeam.schema.AdMetadata;
 import io.ctrbeam.schema.Click;
 import io.ctrbeam.schema.Conversion;
@@ -9,6 +10,7 @@ import io.ctrbeam.schema.UserProfile;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.SplittableRandom;
 import org.apache.avro.specific.SpecificRecord;
 
@@ -22,6 +24,8 @@ final class PartitionGenerator {
   private static final long FAR_FUTURE = 4_102_444_800_000L;
   private static final long YEAR_2000 = 946_684_800_000L;
   private static final long DUPLICATE_CLICK_MEDIAN_MS = 20_000L;
+  /** The one optional field written as {@code null} when absent; the others are left out. */
+  private static final Set<String> NULLS_WRITTEN = Set.of("device");
   private static final String[] BAD_COUNTRIES = {"usa", "us", "U", "1A", "GBR", "", " US", "Us", "u$"};
   private static final Reason[] IMPRESSION_DEFECTS = {
     Reason.PARSE_ERROR, Reason.MISSING_FIELD, Reason.BAD_TIMESTAMP, Reason.BAD_POSITION,
@@ -107,11 +111,11 @@ final class PartitionGenerator {
     PartitionGenerator g = new PartitionGenerator(c, w, -1, keep);
     long t = c.startMillis();
     for (UserProfile u : w.userProfiles) {
-      g.emitAt(RecordType.USER_PROFILE, u, Records.json(u), null, t, t, false);
+      g.emitAt(RecordType.USER_PROFILE, u, RecordJson.logLine(u, NULLS_WRITTEN, null, null), null, t, t, false);
       g.maybeInject(RecordType.USER_PROFILE, u, t, PROFILE_DEFECTS, 0L);
     }
     for (AdMetadata a : w.adMetadata) {
-      g.emitAt(RecordType.AD_METADATA, a, Records.json(a), null, t, t, false);
+      g.emitAt(RecordType.AD_METADATA, a, RecordJson.logLine(a, NULLS_WRITTEN, null, null), null, t, t, false);
       g.maybeInject(RecordType.AD_METADATA, a, t, PROFILE_DEFECTS, 0L);
     }
     return new Output(-1, g.events, g.tally, null);
@@ -269,7 +273,7 @@ final class PartitionGenerator {
 
   private ArrivalEvent emit(RecordType type, SpecificRecord r, long eventTime) {
     long at = arrival(eventTime);
-    return emitAt(type, r, Records.json(r), null, eventTime, at, lastLate);
+    return emitAt(type, r, RecordJson.logLine(r, NULLS_WRITTEN, null, null), null, eventTime, at, lastLate);
   }
 
   private ArrivalEvent emitAt(RecordType type, SpecificRecord r, String line, Reason injected, long eventTime,
@@ -316,18 +320,18 @@ final class PartitionGenerator {
         avro = null;
         break;
       case MISSING_FIELD:
-        String[] required = Records.requiredFields(type);
+        String[] required = type.requiredFields();
         field = required[rnd.nextInt(required.length)];
         avro = null;
         break;
       case BAD_TIMESTAMP:
-        field = Records.timeField(type);
+        field = type.timeField();
         int variant = rnd.nextInt(3);
         long bad = variant == 1
             ? rnd.nextLong(YEAR_2000 - 1)
             : FAR_FUTURE + rnd.nextLong(100L * 365 * 24 * HOUR_MS);
         if (variant == 0) {
-          token = JsonLine.quote(Instant.ofEpochMilli(hostTime).toString());
+          token = RecordJson.quote(Instant.ofEpochMilli(hostTime).toString());
           avro = null;
         } else {
           token = Long.toString(bad);
@@ -343,7 +347,7 @@ final class PartitionGenerator {
       case BAD_COUNTRY:
         String country = BAD_COUNTRIES[rnd.nextInt(BAD_COUNTRIES.length)];
         field = "country";
-        token = JsonLine.quote(country);
+        token = RecordJson.quote(country);
         ((Impression) avro).setCountry(country);
         break;
       case ORPHAN_CLICK:
@@ -363,7 +367,7 @@ final class PartitionGenerator {
       tally.validClicks++;
       tally.orphanClicks++;
     }
-    String line = Records.json(base, field, token);
+    String line = RecordJson.logLine(base, NULLS_WRITTEN, field, token);
     if (reason == Reason.PARSE_ERROR) {
       line = line.substring(0, 1 + rnd.nextInt(line.length() - 1));
     }

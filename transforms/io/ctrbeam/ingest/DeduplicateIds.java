@@ -8,6 +8,7 @@ import io.ctrbeam.common.DeadLetters;
 import io.ctrbeam.common.DueIndex;
 import io.ctrbeam.common.Provenance;
 import io.ctrbeam.common.Reason;
+import io.ctrbeam.common.RecordJson;
 import io.ctrbeam.schema.Click;
 import io.ctrbeam.schema.Conversion;
 import io.ctrbeam.schema.DeadLetter;

@@ -2,7 +2,11 @@ package io.ctrbeam.ingest;
 
 import java.util.Locale;
 
-/** The encoding of input files. */
+/**
+ * How log records are encoded: in input files ({@link ReadLogs}), in Kafka values ({@code
+ * ReadKafkaRecords}, JSONL or AVRO) and in the generator's output ({@code LogGenerator}, JSONL, AVRO
+ * or both). The output tables' formats, which add Parquet, are {@code storage.FileFormat}.
+ */
 public enum Format {
   /** One JSON object a line, SPEC field names. */
   JSONL,

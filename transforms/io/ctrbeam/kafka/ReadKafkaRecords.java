@@ -2,6 +2,7 @@ package io.ctrbeam.kafka;
 
 import static org.apache.beam.vendor.guava.v32_1_2_jre.com.google.common.base.Preconditions.checkArgument;
 
+import io.ctrbeam.ingest.Format;
 import io.ctrbeam.ingest.ProcessingClock;
 import io.ctrbeam.schema.RawRecord;
 import java.io.Serializable;
@@ -48,17 +49,11 @@ import org.joda.time.Instant;
  * #withMaxNumRecords} and {@link #withStartReadTime} make a bounded read for tests and backfills.
  */
 public final class ReadKafkaRecords extends PTransform<PBegin, PCollection<RawRecord>> {
-  /** How the values are encoded. */
-  public enum ValueFormat {
-    JSON,
-    AVRO
-  }
-
   /** Everything that configures a read. Never changed once a transform holds it: {@link #with} copies. */
   private static final class Config implements Serializable, Cloneable {
     String bootstrapServers;
     List<String> topics;
-    ValueFormat valueFormat = ValueFormat.JSON;
+    Format valueFormat = Format.JSONL;
     String eventTimeField = "event_time";
     Duration maxDelay = Duration.standardMinutes(5);
     Duration idleTimeout = Duration.standardMinutes(5);
@@ -107,9 +102,13 @@ public final class ReadKafkaRecords extends PTransform<PBegin, PCollection<RawRe
     return new ReadKafkaRecords(c);
   }
 
-  /** JSON (default: {@code text}) or Avro ({@code bytes}, Kafka timestamp as event time). */
-  public ReadKafkaRecords withValueFormat(ValueFormat valueFormat) {
-    checkArgument(valueFormat != null, "valueFormat must not be null");
+  /**
+   * {@link Format#JSONL}, a JSON object a value (default: {@code text}), or {@link Format#AVRO}
+   * ({@code bytes}, Kafka timestamp as event time).
+   */
+  public ReadKafkaRecords withValueFormat(Format valueFormat) {
+    checkArgument(valueFormat == Format.JSONL || valueFormat == Format.AVRO,
+        "Kafka values are JSONL or AVRO, got %s", valueFormat);
     return with(n -> n.valueFormat = valueFormat);
   }
 
@@ -167,7 +166,7 @@ public final class ReadKafkaRecords extends PTransform<PBegin, PCollection<RawRe
     Map<String, Object> config = new HashMap<>();
     config.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
     config.putAll(c.consumerConfig);
-    String field = c.valueFormat == ValueFormat.JSON ? c.eventTimeField : null;
+    String field = c.valueFormat == Format.JSONL ? c.eventTimeField : null;
     KafkaIO.Read<byte[], byte[]> read =
         KafkaIO.<byte[], byte[]>read()
             .withBootstrapServers(c.bootstrapServers)
@@ -231,16 +230,16 @@ public final class ReadKafkaRecords extends PTransform<PBegin, PCollection<RawRe
   }
 
   private static final class ToRawRecord extends DoFn<KafkaRecord<byte[], byte[]>, RawRecord> {
-    private final ValueFormat valueFormat;
+    private final Format valueFormat;
 
-    ToRawRecord(ValueFormat valueFormat) {
+    ToRawRecord(Format valueFormat) {
       this.valueFormat = valueFormat;
     }
 
     @ProcessElement
     public void process(@Element KafkaRecord<byte[], byte[]> r, OutputReceiver<RawRecord> out) {
       byte[] value = r.getKV().getValue();
-      boolean json = valueFormat == ValueFormat.JSON;
+      boolean json = valueFormat == Format.JSONL;
       out.output(
           RawRecord.newBuilder()
               .setSource(r.getTopic() + "-" + r.getPartition())

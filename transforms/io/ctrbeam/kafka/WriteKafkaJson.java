@@ -2,7 +2,7 @@ package io.ctrbeam.kafka;
 
 import static org.apache.beam.vendor.guava.v32_1_2_jre.com.google.common.base.Preconditions.checkArgument;
 
-import io.ctrbeam.storage.JsonRecords;
+import io.ctrbeam.common.RecordJson;
 import java.util.HashMap;
 import java.util.Map;
 import org.apache.avro.specific.SpecificRecord;
@@ -23,7 +23,7 @@ import org.checkerframework.checker.nullness.qual.Nullable;
 
 /**
  * Writes generated Avro records (e.g. labeled training examples) to a Kafka topic as plain JSON
- * ({@link JsonRecords}), one record a message, keyed by {@link #withKeyFn} (no key by default).
+ * ({@link io.ctrbeam.common.RecordJson#allFields}), one record a message, keyed by {@link #withKeyFn} (no key by default).
  */
 public final class WriteKafkaJson<T extends SpecificRecord> extends PTransform<PCollection<T>, PDone> {
   private final String bootstrapServers;
@@ -97,7 +97,7 @@ public final class WriteKafkaJson<T extends SpecificRecord> extends PTransform<P
 
     @ProcessElement
     public void process(@Element T record, OutputReceiver<KV<String, String>> out) {
-      out.output(KV.of(keyFn == null ? null : keyFn.apply(record), JsonRecords.toJson(record)));
+      out.output(KV.of(keyFn == null ? null : keyFn.apply(record), RecordJson.allFields(record)));
     }
   }
 }

@@ -4,7 +4,7 @@ import static org.apache.beam.vendor.guava.v32_1_2_jre.com.google.common.base.Pr
 
 import io.ctrbeam.common.DeadLetters;
 import io.ctrbeam.common.Reason;
-import io.ctrbeam.ingest.RecordJson;
+import io.ctrbeam.common.RecordJson;
 import io.ctrbeam.schema.DeadLetter;
 import io.ctrbeam.schema.Impression;
 import io.ctrbeam.schema.LabelCorrection;

@@ -1,7 +1,7 @@
 package io.ctrbeam.label;
 
 import io.ctrbeam.common.Provenance;
-import io.ctrbeam.ingest.RecordJson;
+import io.ctrbeam.common.RecordJson;
 import io.ctrbeam.schema.Click;
 import io.ctrbeam.schema.Conversion;
 import java.io.IOException;

@@ -4,7 +4,7 @@ import io.ctrbeam.common.Buckets;
 import static com.google.common.base.Preconditions.checkArgument;
 
 import io.ctrbeam.schema.FeatureSnapshot;
-import io.ctrbeam.storage.JsonRecords;
+import io.ctrbeam.common.RecordJson;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -180,8 +180,8 @@ public final class CheckConsistency extends PTransform<PCollection<FeatureSnapsh
 
     private static String verdict(String what, FeatureSnapshot batch, FeatureSnapshot served, String field) {
       return "{\"verdict\":\"" + what + "\",\"field\":" + (field == null ? "null" : "\"" + field + "\"")
-          + ",\"batch\":" + JsonRecords.toJson(batch)
-          + ",\"served\":" + (served == null ? "null" : JsonRecords.toJson(served)) + "}";
+          + ",\"batch\":" + RecordJson.allFields(batch)
+          + ",\"served\":" + (served == null ? "null" : RecordJson.allFields(served)) + "}";
     }
 
     @Teardown

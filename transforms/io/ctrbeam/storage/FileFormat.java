@@ -6,7 +6,7 @@ public enum FileFormat {
   PARQUET(".parquet"),
   /** Avro container files with the record's schema. */
   AVRO(".avro"),
-  /** One plain JSON object a line ({@link JsonRecords}). */
+  /** One plain JSON object a line ({@link io.ctrbeam.common.RecordJson#allFields}). */
   JSONL(".jsonl");
 
   private final String suffix;

@@ -7,7 +7,7 @@ import io.ctrbeam.schema.LabelCorrection;
 import org.apache.avro.specific.SpecificRecord;
 
 /**
- * JSON-lines files of any generated record ({@link JsonRecords} form), unpartitioned by default:
+ * JSON-lines files of any generated record ({@link io.ctrbeam.common.RecordJson#allFields} form), unpartitioned by default:
  * dead letters and label corrections. Returns a {@link WriteRecords}, so windows and shards are
  * its options (unbounded input needs {@code withFixedWindows}).
  */

@@ -1,6 +1,7 @@
 package io.ctrbeam.storage;
 
 import io.ctrbeam.common.FastRecordCoder;
+import io.ctrbeam.common.RecordJson;
 import org.apache.avro.specific.SpecificRecordBase;
 import org.apache.beam.sdk.coders.Coder;
 import static org.apache.beam.vendor.guava.v32_1_2_jre.com.google.common.base.Preconditions.checkArgument;
@@ -276,7 +277,7 @@ public final class WriteRecords<T extends SpecificRecord>
             AvroIO.sink(schema()));
         break;
       case JSONL:
-        write = write.via(Contextful.fn(kv -> JsonRecords.toJson(kv.getValue())), TextIO.sink());
+        write = write.via(Contextful.fn(kv -> RecordJson.allFields(kv.getValue())), TextIO.sink());
         break;
       default:
         throw new IllegalArgumentException("format " + format);

@@ -77,8 +77,8 @@ class LogGeneratorTest {
   @Test
   void writtenFilesAreByteIdenticalWhateverTheThreadCount(@TempDir Path dir) throws IOException {
     GeneratorConfig c = CONFIG.withImpressionsPerDay(5_000).withDays(1);
-    LogGenerator.write(c.withThreads(1), dir.resolve("a"), OutputFormat.BOTH);
-    LogGenerator.write(c.withThreads(3), dir.resolve("b"), OutputFormat.BOTH);
+    LogGenerator.write(c.withThreads(1), dir.resolve("a"), LogGenerator.formats("both"));
+    LogGenerator.write(c.withThreads(3), dir.resolve("b"), LogGenerator.formats("both"));
     Map<String, byte[]> a = readTree(dir.resolve("a"));
     Map<String, byte[]> b = readTree(dir.resolve("b"));
     assertThat(b.keySet(), equalTo(a.keySet()));
@@ -149,12 +149,12 @@ class LogGeneratorTest {
     } catch (IOException e) {
       return Reason.PARSE_ERROR;
     }
-    for (String f : Records.requiredFields(t)) {
+    for (String f : t.requiredFields()) {
       if (n.get(f) == null || n.get(f).isNull()) {
         return Reason.MISSING_FIELD;
       }
     }
-    JsonNode time = n.get(Records.timeField(t));
+    JsonNode time = n.get(t.timeField());
     if (!time.isIntegralNumber() || time.asLong() < YEAR_2000
         || time.asLong() > System.currentTimeMillis() + Duration.ofHours(1).toMillis()) {
       return Reason.BAD_TIMESTAMP;
@@ -169,7 +169,7 @@ class LogGeneratorTest {
       }
     }
     if (t == RecordType.IMPRESSION || t == RecordType.CLICK) {
-      if (!seenIds.add(n.get(Records.requiredFields(t)[0]).asText())) {
+      if (!seenIds.add(n.get(t.requiredFields()[0]).asText())) {
         return Reason.DUPLICATE_ID;
       }
     }
@@ -327,7 +327,7 @@ class LogGeneratorTest {
   @Test
   void filesAreReadableAsJsonLinesAndAvro(@TempDir Path dir) throws IOException {
     GeneratorConfig c = CONFIG.withImpressionsPerDay(4_000);
-    WriteResult r = LogGenerator.write(c, dir, OutputFormat.BOTH);
+    WriteResult r = LogGenerator.write(c, dir, LogGenerator.formats("both"));
     GeneratedLogs mem = LogGenerator.generate(c);
     Set<String> impressionFields = Set.of("impression_id", "event_time", "user_id", "ad_id", "position",
         "advertiser_id", "ad_category", "device", "country", "request_id");
@@ -385,7 +385,7 @@ class LogGeneratorTest {
   @Test
   void lateRecordsLandInLaterArrivalHourPartitions(@TempDir Path dir) throws IOException {
     GeneratorConfig c = CONFIG.withImpressionsPerDay(2_000).withDays(1).withLateFraction(0.05);
-    LogGenerator.write(c, dir, OutputFormat.JSONL);
+    LogGenerator.write(c, dir, LogGenerator.formats("jsonl"));
     List<Path> hours = files(dir.resolve("impressions"));
     // Impressions are made in 24 event hours; late ones land in up to 6 more.
     assertThat(hours.size(), greaterThan(24));

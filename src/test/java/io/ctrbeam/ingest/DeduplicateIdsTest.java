@@ -1,6 +1,7 @@
 package io.ctrbeam.ingest;
 
 import io.ctrbeam.common.Buckets;
+import io.ctrbeam.common.RecordJson;
 import static io.ctrbeam.ingest.IngestFixtures.CLOCK;
 import static io.ctrbeam.ingest.IngestFixtures.T0;
 import static io.ctrbeam.ingest.ParseRecordsTest.impression;

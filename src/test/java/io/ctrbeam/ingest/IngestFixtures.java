@@ -1,6 +1,7 @@
 package io.ctrbeam.ingest;
 
 import io.ctrbeam.common.Provenance;
+import io.ctrbeam.common.RecordJson;
 import io.ctrbeam.schema.DeadLetter;
 import java.io.IOException;
 import java.nio.ByteBuffer;

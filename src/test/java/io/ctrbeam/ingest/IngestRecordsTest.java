@@ -7,6 +7,7 @@ import static io.ctrbeam.ingest.ParseRecordsTest.impression;
 import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.hasEntry;
 
+import io.ctrbeam.common.RecordJson;
 import io.ctrbeam.schema.Impression;
 import io.ctrbeam.schema.RawRecord;
 import io.ctrbeam.testing.TestPipelineExtension;

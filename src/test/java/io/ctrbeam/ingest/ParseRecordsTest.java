@@ -5,6 +5,7 @@ import static io.ctrbeam.ingest.IngestFixtures.T0;
 import static io.ctrbeam.ingest.IngestFixtures.base64;
 import static io.ctrbeam.ingest.IngestFixtures.impressionJson;
 
+import io.ctrbeam.common.RecordJson;
 import io.ctrbeam.schema.AdMetadata;
 import io.ctrbeam.schema.Click;
 import io.ctrbeam.schema.Conversion;

@@ -7,6 +7,7 @@ import static org.hamcrest.Matchers.hasItems;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.ctrbeam.ingest.Format;
 import io.ctrbeam.schema.FeatureSnapshot;
 import io.ctrbeam.schema.RawRecord;
 import io.ctrbeam.testing.EmbeddedKafka;
@@ -173,7 +174,7 @@ class KafkaReadIT {
         p.apply(
                 "ReadBinary",
                 ReadKafkaRecords.from(kafka.bootstrapServers(), "binary")
-                    .withValueFormat(ReadKafkaRecords.ValueFormat.AVRO)
+                    .withValueFormat(Format.AVRO)
                     .withMaxNumRecords(2))
             .apply(ParDo.of(new Describe()));
     PAssert.that(read)

@@ -6,7 +6,6 @@ import static org.hamcrest.Matchers.is;
 
 import io.ctrbeam.generate.GeneratorConfig;
 import io.ctrbeam.generate.LogGenerator;
-import io.ctrbeam.generate.OutputFormat;
 import io.ctrbeam.quality.QualityCheck;
 import io.ctrbeam.quality.QualityJson;
 import io.ctrbeam.quality.QualityReport;
@@ -43,7 +42,7 @@ class DataQualityReportTest {
   void driftedDayFailsAgainstTheFirstDaysProfile(@TempDir Path dir) throws Exception {
     GeneratorConfig c = GeneratorConfig.defaults().withDays(2).withImpressionsPerDay(20_000).withUsers(2_000).withAds(300)
         .withDriftFromDay(1).withBadRecordRate(0.0005);
-    LogGenerator.write(c, dir.resolve("logs"), OutputFormat.parse("jsonl"));
+    LogGenerator.write(c, dir.resolve("logs"), LogGenerator.formats("jsonl"));
 
     QualityReport day0 = run(dir.resolve("logs"), "2025-06-01", dir.resolve("q0"));
     assertThat(day0.summary(), day0.passed(), is(true));

@@ -9,7 +9,6 @@ import io.ctrbeam.common.Reason;
 import io.ctrbeam.generate.GeneratorConfig;
 import io.ctrbeam.generate.GroundTruth;
 import io.ctrbeam.generate.LogGenerator;
-import io.ctrbeam.generate.OutputFormat;
 import io.ctrbeam.generate.RecordType;
 import io.ctrbeam.generate.WriteResult;
 import io.ctrbeam.weights.StableHash;
@@ -50,7 +49,7 @@ final class PipelineFixtures {
   }
 
   static WriteResult writeLogs(GeneratorConfig config, Path dir) throws IOException {
-    return LogGenerator.write(config.withWriteLabels(true), dir, OutputFormat.parse("jsonl"));
+    return LogGenerator.write(config.withWriteLabels(true), dir, LogGenerator.formats("jsonl"));
   }
 
   /** Options for a whole-pipeline run on DirectRunner; the transforms' own tests keep its checks on. */
