@@ -1,5 +1,7 @@
 package io.ctrbeam.pipelines;
 
+import static org.apache.beam.vendor.guava.v32_1_2_jre.com.google.common.base.Preconditions.checkArgument;
+
 import io.ctrbeam.ingest.Format;
 import io.ctrbeam.ingest.IngestResult;
 import io.ctrbeam.ingest.ReadLogs;
@@ -8,6 +10,7 @@ import io.ctrbeam.quality.RecordFields;
 import io.ctrbeam.quality.WriteQualityReport;
 import io.ctrbeam.schema.TrainingExample;
 import java.util.Locale;
+import java.util.Set;
 import org.apache.avro.generic.GenericData;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.beam.sdk.Pipeline;
@@ -87,6 +90,9 @@ public final class DataQualityReport {
     String format = o.getInputFileFormat().trim().toUpperCase(Locale.ROOT);
     PCollection<DatasetProfile> profile;
     IngestResult<?> raw = null;
+    checkArgument(Set.of("training", "impression", "click", "conversion").contains(type),
+        "--recordType must be impression, click, conversion or training, got '%s'",
+        o.getRecordType());
     switch (type) {
       case "training":
         PCollection<GenericRecord> rows = format.equals("AVRO")
@@ -111,7 +117,7 @@ public final class DataQualityReport {
         raw = convs;
         break;
       default:
-        throw new IllegalArgumentException("--recordType must be impression, click, conversion or training, got '" + o.getRecordType() + "'");
+        throw new AssertionError("checked above, got " + type);
     }
     io.ctrbeam.quality.CheckQuality check = q.check();
     if (raw != null) {

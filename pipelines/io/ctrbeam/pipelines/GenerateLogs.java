@@ -1,5 +1,7 @@
 package io.ctrbeam.pipelines;
 
+import static org.apache.beam.vendor.guava.v32_1_2_jre.com.google.common.base.Preconditions.checkArgument;
+
 import io.ctrbeam.generate.GeneratorConfig;
 import io.ctrbeam.generate.GroundTruth;
 import io.ctrbeam.generate.LogGenerator;
@@ -46,9 +48,7 @@ public final class GenerateLogs {
   public static WriteResult run(String... args) throws IOException {
     Map<String, String> a = parse(args);
     String output = a.remove("output");
-    if (output == null) {
-      throw new IllegalArgumentException("--output=<dir> is required");
-    }
+    checkArgument(output != null, "--output=<dir> is required, got %s", output);
     Set<Format> format = LogGenerator.formats(a.getOrDefault("format", "jsonl"));
     a.remove("format");
     GeneratorConfig c = config(a);
@@ -81,7 +81,7 @@ public final class GenerateLogs {
         case "conversionWindowDays": c = c.withConversionWindow(Duration.ofDays(Long.parseLong(v))); break;
         case "writeLabels": c = c.withWriteLabels(Boolean.parseBoolean(v)); break;
         case "threads": c = c.withThreads(Integer.parseInt(v)); break;
-        default: throw new IllegalArgumentException("unknown option --" + e.getKey());
+        default: checkArgument(false, "unknown option, got --%s", e.getKey());
       }
     }
     return c;
@@ -91,16 +91,14 @@ public final class GenerateLogs {
     Map<String, String> m = new LinkedHashMap<>();
     for (int i = 0; i < args.length; i++) {
       String s = args[i];
-      if (!s.startsWith("--")) {
-        throw new IllegalArgumentException("expected --name=value, got " + s);
-      }
+      checkArgument(s.startsWith("--"), "expected --name=value, got %s", s);
       int eq = s.indexOf('=');
       if (eq > 0) {
         m.put(s.substring(2, eq), s.substring(eq + 1));
       } else if (i + 1 < args.length) {
         m.put(s.substring(2), args[++i]);
       } else {
-        throw new IllegalArgumentException("no value for " + s);
+        checkArgument(false, "no value for an option, got %s", s);
       }
     }
     return m;

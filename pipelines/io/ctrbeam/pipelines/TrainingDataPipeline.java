@@ -1,5 +1,7 @@
 package io.ctrbeam.pipelines;
 
+import static org.apache.beam.vendor.guava.v32_1_2_jre.com.google.common.base.Preconditions.checkArgument;
+
 import io.ctrbeam.common.ByteSizes;
 import io.ctrbeam.common.DeadLetterSink;
 import io.ctrbeam.common.Durations;
@@ -32,6 +34,7 @@ import io.ctrbeam.weights.PropensityTable;
 import io.ctrbeam.weights.SamplingPlan;
 import io.ctrbeam.weights.WeightResult;
 import io.ctrbeam.weights.WeightStats;
+import java.util.Arrays;
 import java.util.Locale;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.beam.sdk.Pipeline;
@@ -238,12 +241,10 @@ public final class TrainingDataPipeline {
   }
 
   static FileFormat outputFormat(String name) {
-    try {
-      return FileFormat.valueOf(name.trim().toUpperCase(Locale.ROOT));
-    } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException(
-          "--outputFormat must be parquet, avro or jsonl, got '" + name + "'", e);
-    }
+    String upper = name.trim().toUpperCase(Locale.ROOT);
+    checkArgument(Arrays.stream(FileFormat.values()).anyMatch(f -> f.name().equals(upper)),
+        "--outputFormat must be parquet, avro or jsonl, got '%s'", name);
+    return FileFormat.valueOf(upper);
   }
 
   static String trimSlash(String dir) {

@@ -1,7 +1,7 @@
 package io.ctrbeam.ingest;
 
 import io.ctrbeam.common.Buckets;
-import static org.apache.beam.sdk.util.Preconditions.checkArgumentNotNull;
+import static org.apache.beam.vendor.guava.v32_1_2_jre.com.google.common.base.Preconditions.checkArgument;
 
 import io.ctrbeam.common.BatchGrouping;
 import io.ctrbeam.common.DeadLetters;
@@ -99,10 +99,8 @@ public final class DeduplicateIds<T extends SpecificRecord>
 
   /** Dedups a kind that has an id field. */
   public static <T extends SpecificRecord> DeduplicateIds<T> of(RecordKind<T> kind) {
-    checkArgumentNotNull(kind, "kind");
-    if (kind.idField() == null) {
-      throw new IllegalArgumentException(kind.name() + " records have no id to deduplicate");
-    }
+    checkArgument(kind != null && kind.idField() != null,
+        "only records with an id can be deduplicated, got %s", kind);
     return new DeduplicateIds<>(kind, 64, Duration.standardHours(24));
   }
 
@@ -120,18 +118,14 @@ public final class DeduplicateIds<T extends SpecificRecord>
 
   /** The number of hash buckets, i.e. keys (default 64, at least 1). */
   public DeduplicateIds<T> withBuckets(int buckets) {
-    if (buckets < 1) {
-      throw new IllegalArgumentException("buckets must be at least 1, got " + buckets);
-    }
+    checkArgument(buckets >= 1, "buckets must be at least 1, got %s", buckets);
     return new DeduplicateIds<>(kind, buckets, horizon);
   }
 
   /** How long after a kept record's event time its id is remembered (default 24 h, positive). */
   public DeduplicateIds<T> withHorizon(Duration horizon) {
-    checkArgumentNotNull(horizon, "horizon");
-    if (!horizon.isLongerThan(Duration.ZERO)) {
-      throw new IllegalArgumentException("horizon must be positive, got " + horizon);
-    }
+    checkArgument(horizon != null && horizon.isLongerThan(Duration.ZERO),
+        "horizon must be positive, got %s", horizon);
     return new DeduplicateIds<>(kind, buckets, horizon);
   }
 

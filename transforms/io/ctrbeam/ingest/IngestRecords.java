@@ -1,5 +1,7 @@
 package io.ctrbeam.ingest;
 
+import static org.apache.beam.vendor.guava.v32_1_2_jre.com.google.common.base.Preconditions.checkArgument;
+
 import io.ctrbeam.schema.AdMetadata;
 import io.ctrbeam.schema.Click;
 import io.ctrbeam.schema.Conversion;
@@ -84,9 +86,7 @@ public final class IngestRecords<T extends SpecificRecord>
   }
 
   private DeduplicateIds<T> requireDedup() {
-    if (dedup == null) {
-      throw new IllegalArgumentException(parse.kind().name() + " records are not deduplicated");
-    }
+    checkArgument(dedup != null, "%s records are not deduplicated, got %s", parse.kind(), dedup);
     return dedup;
   }
 

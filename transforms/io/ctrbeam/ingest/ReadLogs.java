@@ -1,6 +1,6 @@
 package io.ctrbeam.ingest;
 
-import static org.apache.beam.sdk.util.Preconditions.checkArgumentNotNull;
+import static org.apache.beam.vendor.guava.v32_1_2_jre.com.google.common.base.Preconditions.checkArgument;
 
 import io.ctrbeam.schema.AdMetadata;
 import io.ctrbeam.schema.Click;
@@ -43,7 +43,7 @@ public final class ReadLogs<T extends SpecificRecord> extends PTransform<PBegin,
   }
 
   public static <T extends SpecificRecord> ReadLogs<T> of(RecordKind<T> kind, String filePattern) {
-    checkArgumentNotNull(kind, "kind");
+    checkArgument(kind != null, "kind must not be null, got %s", kind);
     return new ReadLogs<>(kind, ReadRawRecords.from(filePattern), IngestRecords.of(kind));
   }
 
@@ -53,7 +53,7 @@ public final class ReadLogs<T extends SpecificRecord> extends PTransform<PBegin,
    */
   public static <T extends SpecificRecord> ReadLogs<T> optional(
       RecordKind<T> kind, String filePattern) {
-    checkArgumentNotNull(filePattern, "filePattern");
+    checkArgument(filePattern != null, "filePattern must not be null, got %s", filePattern);
     return filePattern.isEmpty()
         ? new ReadLogs<>(kind, null, IngestRecords.of(kind))
         : of(kind, filePattern);

@@ -1,7 +1,7 @@
 package io.ctrbeam.serving;
 
 import io.ctrbeam.common.Buckets;
-import static com.google.common.base.Preconditions.checkArgument;
+import static org.apache.beam.vendor.guava.v32_1_2_jre.com.google.common.base.Preconditions.checkArgument;
 
 import io.ctrbeam.schema.FeatureSnapshot;
 import io.ctrbeam.common.RecordJson;
@@ -53,7 +53,7 @@ public final class CheckConsistency extends PTransform<PCollection<FeatureSnapsh
 
   /** Compares against the Redis at {@code host:port}, to 1e-9 relative, in 16 buckets. */
   public static CheckConsistency against(String host, int port) {
-    checkArgument(host != null && !host.isEmpty(), "host");
+    checkArgument(host != null && !host.isEmpty(), "host must not be empty, got %s", host);
     checkArgument(port > 0, "port must be positive, got %s", port);
     return new CheckConsistency(host, port, 1e-9, 16);
   }

@@ -280,7 +280,7 @@ public final class WriteRecords<T extends SpecificRecord>
         write = write.via(Contextful.fn(kv -> RecordJson.allFields(kv.getValue())), TextIO.sink());
         break;
       default:
-        throw new IllegalArgumentException("format " + format);
+        checkArgument(false, "format must be PARQUET, AVRO or JSONL, got %s", format);
     }
     int shards = targetRecordsPerFile > 0 || targetFileBytes > 0 ? 1 : (numShards == 0 && unbounded ? 1 : numShards);
     if (shards > 0) {
