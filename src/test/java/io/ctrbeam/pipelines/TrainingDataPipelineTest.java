@@ -10,9 +10,11 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import io.ctrbeam.generate.GroundTruth;
 import io.ctrbeam.generate.WriteResult;
+import io.ctrbeam.ingest.ReadLogs;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
+import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.PipelineResult;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
 import org.junit.jupiter.api.Test;
@@ -62,6 +64,19 @@ class TrainingDataPipelineTest {
         PipelineFixtures.jsonLines(dir.resolve("out/dead_letters")),
         equalTo(summary.totalDeadLetters()));
     assertThat(Files.exists(dir.resolve("out/_reports/label_stats.txt")), equalTo(true));
+  }
+
+  @Test
+  void aStepWhoseDeadLettersAreNotRegisteredStopsTheRun(@TempDir Path dir) throws Exception {
+    PipelineFixtures.writeLogs(PipelineFixtures.smallWorld(), dir.resolve("logs"));
+    TrainingDataOptions o = PipelineFixtures.directOptions();
+    PipelineFixtures.pointAt(o, dir.resolve("logs"), dir.resolve("out"));
+    Pipeline p = TrainingDataPipeline.pipeline(o);
+    p.apply("ReadClicksAgain", ReadLogs.clicks(o.getClicks())); // its dead letters go nowhere
+
+    IllegalStateException e = assertThrows(IllegalStateException.class, p::run);
+    assertThat(e.getMessage(), containsString("ReadClicksAgain"));
+    assertThat(Files.exists(dir.resolve("out")), equalTo(false));
   }
 
   @Test
