@@ -6,6 +6,7 @@ import static org.apache.beam.vendor.guava.v32_1_2_jre.com.google.common.base.Pr
 
 import io.ctrbeam.schema.FeatureSnapshot;
 import io.ctrbeam.schema.Impression;
+import io.ctrbeam.schema.LabelCorrection;
 import io.ctrbeam.schema.TrainingExample;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -60,6 +61,7 @@ import org.joda.time.Instant;
 public final class FeatureSnapshots
     extends PTransform<PCollection<TrainingExample>, PCollection<FeatureSnapshot>> {
   private final PCollection<Impression> impressions;
+  private final PCollection<LabelCorrection> corrections;
   private final List<Instant> times;
   private final Duration period;
   private final Duration window;
@@ -70,6 +72,7 @@ public final class FeatureSnapshots
 
   private FeatureSnapshots(
       PCollection<Impression> impressions,
+      PCollection<LabelCorrection> corrections,
       List<Instant> times,
       Duration period,
       Duration window,
@@ -78,6 +81,7 @@ public final class FeatureSnapshots
       double beta,
       int buckets) {
     this.impressions = impressions;
+    this.corrections = corrections;
     this.times = times;
     this.period = period;
     this.window = window;
@@ -94,6 +98,7 @@ public final class FeatureSnapshots
     sorted.sort(Comparator.naturalOrder());
     return new FeatureSnapshots(
         null,
+        null,
         sorted,
         null,
         Duration.standardHours(24),
@@ -108,6 +113,7 @@ public final class FeatureSnapshots
     return new FeatureSnapshots(
         null,
         null,
+        null,
         Duration.standardMinutes(1),
         Duration.standardHours(24),
         Duration.standardHours(24),
@@ -120,7 +126,19 @@ public final class FeatureSnapshots
   public FeatureSnapshots from(PCollection<Impression> impressions) {
     checkArgument(impressions != null, "impressions");
     return new FeatureSnapshots(
-        impressions, times, period, window, halfLife, alpha, beta, buckets);
+        impressions, corrections, times, period, window, halfLife, alpha, beta, buckets);
+  }
+
+  /**
+   * The streaming labeler's corrections, so that a snapshot counts what they change: a late click
+   * (LATE_OUTCOME) at its time, and a click moved earlier (EARLIER_OUTCOME) taken back at its old
+   * time and counted at its new one. Without them a key keeps the value computed from the emitted
+   * rows alone. Only corrections that carry their keys count.
+   */
+  public FeatureSnapshots withCorrections(PCollection<LabelCorrection> corrections) {
+    checkArgument(corrections != null, "corrections");
+    return new FeatureSnapshots(
+        impressions, corrections, times, period, window, halfLife, alpha, beta, buckets);
   }
 
   /** The tick period of {@link #current()} snapshots. */
@@ -128,35 +146,35 @@ public final class FeatureSnapshots
     checkArgument(times == null, "withPeriod applies to current() only");
     checkArgument(period != null && period.getMillis() > 0, "period must be positive");
     return new FeatureSnapshots(
-        impressions, times, period, window, halfLife, alpha, beta, buckets);
+        impressions, corrections, times, period, window, halfLife, alpha, beta, buckets);
   }
 
   /** The sliding window of the counts and CTR (default 24 h). */
   public FeatureSnapshots withWindow(Duration window) {
     checkArgument(window != null && window.getMillis() > 0, "window must be positive");
     return new FeatureSnapshots(
-        impressions, times, period, window, halfLife, alpha, beta, buckets);
+        impressions, corrections, times, period, window, halfLife, alpha, beta, buckets);
   }
 
   /** The half-life of the decayed counts (default 24 h). */
   public FeatureSnapshots withHalfLife(Duration halfLife) {
     checkArgument(halfLife != null && halfLife.getMillis() > 0, "half-life must be positive");
     return new FeatureSnapshots(
-        impressions, times, period, window, halfLife, alpha, beta, buckets);
+        impressions, corrections, times, period, window, halfLife, alpha, beta, buckets);
   }
 
   /** Decayed CTR = (clicks + α) / (impressions + α + β); default α = 1, β = 49. */
   public FeatureSnapshots withSmoothing(double alpha, double beta) {
     checkArgument(alpha >= 0 && beta >= 0 && alpha + beta > 0, "need α, β >= 0 and α + β > 0");
     return new FeatureSnapshots(
-        impressions, times, period, window, halfLife, alpha, beta, buckets);
+        impressions, corrections, times, period, window, halfLife, alpha, beta, buckets);
   }
 
   /** The number of hash buckets (Beam keys), default 64. */
   public FeatureSnapshots withBuckets(int buckets) {
     checkArgument(buckets > 0, "buckets must be positive");
     return new FeatureSnapshots(
-        impressions, times, period, window, halfLife, alpha, beta, buckets);
+        impressions, corrections, times, period, window, halfLife, alpha, beta, buckets);
   }
 
   @Override
@@ -174,6 +192,13 @@ public final class FeatureSnapshots
                 BucketedAsOf.globalEarliest("ExamplesGlobal", examples)
                     .apply("ClickEvents", ParDo.of(new ClickEventsFn(buckets)))
                     .setCoder(coder))
+            .and(
+                corrections == null
+                    ? List.of()
+                    : List.of(
+                        BucketedAsOf.globalEarliest("CorrectionsGlobal", corrections)
+                            .apply("CorrectionEvents", ParDo.of(new CorrectionEventsFn(buckets)))
+                            .setCoder(coder)))
             .apply("Events", Flatten.pCollections());
     PCollection<FeatureSnapshot> out;
     if (events.isBounded() == PCollection.IsBounded.BOUNDED) {
@@ -272,6 +297,51 @@ public final class FeatureSnapshots
               KV.of(
                   Buckets.of(entity, buckets),
                   BucketItem.event(entity, e.getClickTime().toEpochMilli(), e.getImpressionId())));
+        }
+      }
+    }
+  }
+
+  /**
+   * The click events of a clicked-label correction that carries its keys, per key kind: a late
+   * click at its time; a click moved earlier, taken back at its old time ({@link
+   * EntityHistory#retraction}) and counted at its new one, under an id of its own.
+   */
+  static final class CorrectionEventsFn
+      extends DoFn<LabelCorrection, KV<Integer, BucketItem<String>>> {
+    private final int buckets;
+
+    CorrectionEventsFn(int buckets) {
+      this.buckets = buckets;
+    }
+
+    @ProcessElement
+    public void process(
+        @Element LabelCorrection c, OutputReceiver<KV<Integer, BucketItem<String>>> out) {
+      if (!"clicked".equals(c.getLabel()) || c.getNewLabel() != 1) {
+        return;
+      }
+      String id = c.getImpressionId();
+      long at = c.getCorrectionTime().toEpochMilli();
+      Long before =
+          c.getPreviousOutcomeTime() == null ? null : c.getPreviousOutcomeTime().toEpochMilli();
+      for (KeyKind kind : KeyKind.values()) {
+        String key =
+            kind.keyOf(c.getUserId(), c.getAdId(), c.getAdvertiserId(), c.getAdCategory());
+        if (key == null) {
+          continue;
+        }
+        String entity = entity(kind, key);
+        int bucket = Buckets.of(entity, buckets);
+        if (before == null) {
+          out.output(KV.of(bucket, BucketItem.event(entity, at, id)));
+        } else {
+          out.output(
+              KV.of(
+                  bucket,
+                  BucketItem.event(
+                      entity, before, EntityHistory.retraction(id + "@" + before))));
+          out.output(KV.of(bucket, BucketItem.event(entity, at, id + "@" + at)));
         }
       }
     }
