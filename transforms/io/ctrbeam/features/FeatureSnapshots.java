@@ -181,9 +181,9 @@ public final class FeatureSnapshots
   public PCollection<FeatureSnapshot> expand(PCollection<TrainingExample> examples) {
     checkArgument(impressions != null, "call from(impressions) first");
     FeatureParams params = new FeatureParams(window.getMillis(), halfLife.getMillis(), alpha, beta);
-    KvCoder<Integer, BucketItem<String>> coder =
-        BucketedAsOf.itemCoder(new FeatureLogic(KeyKind.USER, params));
-    PCollection<KV<Integer, BucketItem<String>>> events =
+    KvCoder<Integer, AsOfElement<String>> coder =
+        BucketedAsOf.itemCoder(new CountFeaturesLookup(KeyKind.USER, params));
+    PCollection<KV<Integer, AsOfElement<String>>> events =
         PCollectionList.of(
                 BucketedAsOf.globalEarliest("ImpressionsGlobal", impressions)
                     .apply("ImpressionEvents", ParDo.of(new ImpressionEventsFn(buckets)))
@@ -252,7 +252,7 @@ public final class FeatureSnapshots
   }
 
   /** One event per key kind of each impression. */
-  static final class ImpressionEventsFn extends DoFn<Impression, KV<Integer, BucketItem<String>>> {
+  static final class ImpressionEventsFn extends DoFn<Impression, KV<Integer, AsOfElement<String>>> {
     private final int buckets;
 
     ImpressionEventsFn(int buckets) {
@@ -260,7 +260,7 @@ public final class FeatureSnapshots
     }
 
     @ProcessElement
-    public void process(@Element Impression i, OutputReceiver<KV<Integer, BucketItem<String>>> out) {
+    public void process(@Element Impression i, OutputReceiver<KV<Integer, AsOfElement<String>>> out) {
       for (KeyKind kind : KeyKind.values()) {
         String key = kind.keyOf(i);
         if (key != null) {
@@ -268,7 +268,7 @@ public final class FeatureSnapshots
           out.output(
               KV.of(
                   Buckets.of(entity, buckets),
-                  BucketItem.<String>event(entity, i.getEventTime().toEpochMilli(), null)));
+                  AsOfElement.<String>event(entity, i.getEventTime().toEpochMilli(), null)));
         }
       }
     }
@@ -276,7 +276,7 @@ public final class FeatureSnapshots
 
   /** One click event per key kind of each positive example, at its click_time. */
   static final class ClickEventsFn
-      extends DoFn<TrainingExample, KV<Integer, BucketItem<String>>> {
+      extends DoFn<TrainingExample, KV<Integer, AsOfElement<String>>> {
     private final int buckets;
 
     ClickEventsFn(int buckets) {
@@ -285,7 +285,7 @@ public final class FeatureSnapshots
 
     @ProcessElement
     public void process(
-        @Element TrainingExample e, OutputReceiver<KV<Integer, BucketItem<String>>> out) {
+        @Element TrainingExample e, OutputReceiver<KV<Integer, AsOfElement<String>>> out) {
       if (e.getClicked() != 1 || e.getClickTime() == null) {
         return;
       }
@@ -296,7 +296,7 @@ public final class FeatureSnapshots
           out.output(
               KV.of(
                   Buckets.of(entity, buckets),
-                  BucketItem.event(entity, e.getClickTime().toEpochMilli(), e.getImpressionId())));
+                  AsOfElement.event(entity, e.getClickTime().toEpochMilli(), e.getImpressionId())));
         }
       }
     }
@@ -308,7 +308,7 @@ public final class FeatureSnapshots
    * EntityHistory#retraction}) and counted at its new one, under an id of its own.
    */
   static final class CorrectionEventsFn
-      extends DoFn<LabelCorrection, KV<Integer, BucketItem<String>>> {
+      extends DoFn<LabelCorrection, KV<Integer, AsOfElement<String>>> {
     private final int buckets;
 
     CorrectionEventsFn(int buckets) {
@@ -317,7 +317,7 @@ public final class FeatureSnapshots
 
     @ProcessElement
     public void process(
-        @Element LabelCorrection c, OutputReceiver<KV<Integer, BucketItem<String>>> out) {
+        @Element LabelCorrection c, OutputReceiver<KV<Integer, AsOfElement<String>>> out) {
       if (!"clicked".equals(c.getLabel()) || c.getNewLabel() != 1) {
         return;
       }
@@ -334,14 +334,14 @@ public final class FeatureSnapshots
         String entity = entity(kind, key);
         int bucket = Buckets.of(entity, buckets);
         if (before == null) {
-          out.output(KV.of(bucket, BucketItem.event(entity, at, id)));
+          out.output(KV.of(bucket, AsOfElement.event(entity, at, id)));
         } else {
           out.output(
               KV.of(
                   bucket,
-                  BucketItem.event(
+                  AsOfElement.event(
                       entity, before, EntityHistory.retraction(id + "@" + before))));
-          out.output(KV.of(bucket, BucketItem.event(entity, at, id + "@" + at)));
+          out.output(KV.of(bucket, AsOfElement.event(entity, at, id + "@" + at)));
         }
       }
     }
@@ -349,7 +349,7 @@ public final class FeatureSnapshots
 
   /** Bounded: per key, a sweep over its events and the requested times. */
   static final class AsOfFn
-      extends DoFn<KV<Integer, Iterable<BucketItem<String>>>, FeatureSnapshot> {
+      extends DoFn<KV<Integer, Iterable<AsOfElement<String>>>, FeatureSnapshot> {
     private final FeatureParams params;
     private final List<Instant> times;
 
@@ -360,19 +360,19 @@ public final class FeatureSnapshots
 
     @ProcessElement
     public void process(
-        @Element KV<Integer, Iterable<BucketItem<String>>> bucket,
+        @Element KV<Integer, Iterable<AsOfElement<String>>> bucket,
         @Timestamp Instant groupTs,
         OutputReceiver<FeatureSnapshot> out) {
-      for (Map.Entry<String, List<BucketItem<String>>> e :
+      for (Map.Entry<String, List<AsOfElement<String>>> e :
           BucketedAsOf.byEntity(bucket.getValue()).entrySet()) {
-        List<BucketItem<String>> events = e.getValue();
+        List<AsOfElement<String>> events = e.getValue();
         events.sort(Comparator.comparingLong(i -> i.time));
         EntityHistory h = new EntityHistory(params.lambdaPerMs);
         int next = 0;
         for (Instant asOf : times) {
           long t = asOf.getMillis();
           while (next < events.size() && events.get(next).time <= t) {
-            BucketItem<String> i = events.get(next++);
+            AsOfElement<String> i = events.get(next++);
             h.add(i.time, i.event != null, i.event);
           }
           h.compact(t - params.windowMillis);
@@ -392,7 +392,7 @@ public final class FeatureSnapshots
    * tick that has keys: a tick's firing reads only its own keys, never the bucket's. Metric:
    * {@code dirty_keys_per_tick}.
    */
-  static final class TickFn extends DoFn<KV<Integer, BucketItem<String>>, FeatureSnapshot> {
+  static final class TickFn extends DoFn<KV<Integer, AsOfElement<String>>, FeatureSnapshot> {
     static final String DIRTY_HEADS = "dirtyHeads";
     static final String DIRTY_CHUNKS = "dirtyChunks";
     /** The (tick, key) pairs filed, so that a key is filed once per tick. */
@@ -446,9 +446,9 @@ public final class FeatureSnapshots
       // A snapshot is as of a tick at or after the watermark: once the watermark is window +
       // period past a key's last event, no later snapshot's window holds any of its events.
       this.params = params;
-      FeatureLogic logic = new FeatureLogic(KeyKind.USER, params);
+      CountFeaturesLookup lookup = new CountFeaturesLookup(KeyKind.USER, params);
       this.store =
-          new EntityStore<>(logic, logic.sliceMillis(), params.windowMillis + periodMillis);
+          new EntityStore<>(lookup, lookup.sliceMillis(), params.windowMillis + periodMillis);
       this.entriesSpec = store.entriesSpec();
       this.slicesSpec = store.slicesSpec();
       this.gcHeadsSpec = store.gcHeadsSpec();
@@ -471,7 +471,7 @@ public final class FeatureSnapshots
 
     @ProcessElement
     public void process(
-        @Element KV<Integer, BucketItem<String>> element,
+        @Element KV<Integer, AsOfElement<String>> element,
         @Timestamp Instant ts,
         @StateId(EntityStore.ENTRIES) MapState<String, EntityStore.Entry<EntityHistory>> entries,
         @StateId(EntityStore.SLICES) MapState<String, List<KV<Long, String>>> slices,
@@ -484,7 +484,7 @@ public final class FeatureSnapshots
         @StateId(DIRTY_MARKS) MapState<String, Boolean> dirtyMarks,
         @StateId(LAST_TICK) ValueState<Long> lastTick,
         @TimerFamily(TICK) TimerMap ticks) {
-      BucketItem<String> i = element.getValue();
+      AsOfElement<String> i = element.getValue();
       Long last = lastTick.read();
       long tick = ceilTick(Math.max(i.time, ts.getMillis()));
       long foldTo = Long.MIN_VALUE;
