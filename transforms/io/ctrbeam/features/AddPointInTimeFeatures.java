@@ -23,7 +23,7 @@ import org.joda.time.Instant;
 /**
  * Fills the sliding-window and decayed features of every key kind (user, ad, advertiser,
  * user × category) onto training examples, each as of its impression's event_time t and from
- * events strictly before t (SPEC §3 point in time).
+ * events strictly before t (contract §3 point in time).
  *
  * <p>Impression events come from {@code impressions}; click events from the positive examples
  * (one per clicked impression, at its click_time). Every example comes out exactly once, in the

@@ -6,7 +6,7 @@ import java.io.Serializable;
 import org.apache.beam.sdk.transforms.display.DisplayData;
 import org.joda.time.Duration;
 
-/** The parameters of the feature math: window, half-life and smoothing (SPEC §3). */
+/** The parameters of the feature math: window, half-life and smoothing (contract §3). */
 public final class FeatureParams implements Serializable {
   /** Default prior of the smoothed decayed CTR: α = 1, β = 49, a 2% CTR worth 50 impressions. */
   public static final double DEFAULT_ALPHA = 1.0;

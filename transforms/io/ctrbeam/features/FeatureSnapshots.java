@@ -43,7 +43,7 @@ import org.joda.time.Instant;
 
 /**
  * Per-key {@link FeatureSnapshot}s for serving: the features of a key as of t over events at or
- * before t (window (t − w, t], SPEC §3), from impressions and the clicks of positive examples.
+ * before t (window (t − w, t], contract §3), from impressions and the clicks of positive examples.
  *
  * <ul>
  *   <li>{@link #asOf(Instant...)} (bounded input): one snapshot per key with any event at or
