@@ -3,7 +3,7 @@ package io.ctrbeam.features;
 import io.ctrbeam.schema.Impression;
 import io.ctrbeam.schema.TrainingExample;
 
-/** The key kinds of SPEC §3 and the TrainingExample fields each one fills. */
+/** The key kinds of contract §3 and the TrainingExample fields each one fills. */
 public enum KeyKind {
   USER("user"),
   AD("ad"),
@@ -42,6 +42,11 @@ public enum KeyKind {
   /** The key of this kind for a row's keys, or null when a part of it is null. */
   String keyOf(RowKey k) {
     return key(k.user, k.ad, k.advertiser, k.category);
+  }
+
+  /** The key of this kind from a row's entity keys, or null when a part of it is null. */
+  public String keyOf(String user, String ad, String advertiser, String category) {
+    return key(user, ad, advertiser, category);
   }
 
   private String key(String user, String ad, String advertiser, String category) {

@@ -2,9 +2,11 @@ package io.ctrbeam.label;
 
 import io.ctrbeam.label.LabelState.Due;
 import io.ctrbeam.label.LabelState.DueKind;
+import io.ctrbeam.label.LabelState.EntityKeys;
 import io.ctrbeam.label.LabelState.Held;
 import io.ctrbeam.label.LabelState.Slice;
 import io.ctrbeam.label.LabelState.Tomb;
+import io.ctrbeam.schema.LabelCorrection;
 import io.ctrbeam.schema.TrainingExample;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -216,7 +218,7 @@ final class StatefulLabelFn extends DoFn<KV<Integer, LabelEvent>, TrainingExampl
       }
     }
     if (first != null) {
-      b.tomb(id, new Tomb(t, row.getEventTime().toEpochMilli(), 1, first));
+      b.tomb(id, new Tomb(t, row.getEventTime().toEpochMilli(), 1, first, EntityKeys.of(row)));
       b.dTombs++;
     } else {
       b.hold(id, held, t);
@@ -234,7 +236,7 @@ final class StatefulLabelFn extends DoFn<KV<Integer, LabelEvent>, TrainingExampl
         rules.emitPositive(held.row, o, b.out);
         b.pending.remove(id);
         b.dPending--;
-        b.tomb(id, new Tomb(t, held.row.getEventTime().toEpochMilli(), 1, o));
+        b.tomb(id, new Tomb(t, held.row.getEventTime().toEpochMilli(), 1, o, EntityKeys.of(held.row)));
         b.dTombs++;
       }
       return;
@@ -266,7 +268,8 @@ final class StatefulLabelFn extends DoFn<KV<Integer, LabelEvent>, TrainingExampl
       if (rules.judge(tomb.primaryTime, o, false, b.out, o.timeMs()) == LabelRules.Verdict.VALID) {
         LabelRules.Kind kind = rules.updates() ? LabelRules.Kind.UPDATE : LabelRules.Kind.LATE_OUTCOME;
         b.out.correction(
-            rules.correction(id, tomb.impressionTime, tomb.primaryTime, o, 0, kind), o.timeMs());
+            touching(rules.correction(id, tomb.impressionTime, tomb.primaryTime, o, 0, kind), tomb),
+            o.timeMs());
         b.tombs.put(id, tomb.positive(o));
       }
       return;
@@ -278,14 +281,28 @@ final class StatefulLabelFn extends DoFn<KV<Integer, LabelEvent>, TrainingExampl
             && BY_TIME.compare(o, dated) < 0;
     if (earlier) {
       b.out.correction(
-          rules.correction(
-              id, tomb.impressionTime, tomb.primaryTime, o, 1, LabelRules.Kind.EARLIER_OUTCOME),
+          touching(
+              rules.correction(
+                  id, tomb.impressionTime, tomb.primaryTime, o, 1, LabelRules.Kind.EARLIER_OUTCOME),
+              tomb),
           o.timeMs());
       rules.duplicateOutcome(dated, b.out, dated.timeMs());
       b.tombs.put(id, tomb.positive(o));
     } else {
       rules.judge(tomb.primaryTime, o, true, b.out, o.timeMs());
     }
+  }
+
+  /** The correction with the keys it touches and, after a positive, the time it replaces. */
+  private static LabelCorrection touching(LabelCorrection c, Tomb tomb) {
+    return LabelCorrection.newBuilder(c)
+        .setPreviousOutcomeTime(
+            tomb.positive == null ? null : java.time.Instant.ofEpochMilli(tomb.positive.timeMs()))
+        .setUserId(tomb.keys.user())
+        .setAdId(tomb.keys.ad())
+        .setAdvertiserId(tomb.keys.advertiser())
+        .setAdCategory(tomb.keys.category())
+        .build();
   }
 
   @OnTimerFamily(DUE)
@@ -354,7 +371,7 @@ final class StatefulLabelFn extends DoFn<KV<Integer, LabelEvent>, TrainingExampl
       b.pending.remove(id);
       b.dPending--;
       if (rules.mode() != LabelMode.FAKE_NEGATIVE) {
-        b.tomb(id, new Tomb(t, held.row.getEventTime().toEpochMilli(), 0, null));
+        b.tomb(id, new Tomb(t, held.row.getEventTime().toEpochMilli(), 0, null, EntityKeys.of(held.row)));
         b.dTombs++;
       }
     } else {
