@@ -191,7 +191,7 @@ public final class LabelImpressions extends PTransform<LabelInputs, LabelResult>
   /** The rules of the click join. */
   public LabelRules clickRules() {
     return new LabelRules(
-        OutcomeStage.CLICK, mode, window.getMillis(), wait.getMillis(), tau.getMillis(),
+        OutcomeKind.CLICK, mode, window.getMillis(), wait.getMillis(), tau.getMillis(),
         lateness.getMillis());
   }
 
@@ -201,7 +201,7 @@ public final class LabelImpressions extends PTransform<LabelInputs, LabelResult>
    */
   public LabelRules conversionRules() {
     return new LabelRules(
-        OutcomeStage.CONVERSION, LabelMode.WAIT, conversionWindow.getMillis(),
+        OutcomeKind.CONVERSION, LabelMode.WAIT, conversionWindow.getMillis(),
         conversionWait.getMillis(), tau.getMillis(), lateness.getMillis());
   }
 
@@ -229,7 +229,7 @@ public final class LabelImpressions extends PTransform<LabelInputs, LabelResult>
     if (estimateLambda) {
       PCollectionView<Double> lambdaView =
           delays
-              .apply("EstimateLambda", Combine.globally(new LambdaFn(lambdaPerMs)))
+              .apply("EstimateLambda", Combine.globally(new EstimateDecayRateFn(lambdaPerMs)))
               .apply("LambdaView", View.asSingleton());
       confidence =
           ParDo.of(new EstimatedConfidenceFn())
@@ -416,7 +416,7 @@ public final class LabelImpressions extends PTransform<LabelInputs, LabelResult>
 
     @ProcessElement
     public void process(@Element TrainingExample row, MultiOutputReceiver out) {
-      out.get(OutcomeStage.CONVERSION.eligible(row) ? eligible : passing).output(row);
+      out.get(OutcomeKind.CONVERSION.eligible(row) ? eligible : passing).output(row);
     }
   }
 
@@ -427,7 +427,7 @@ public final class LabelImpressions extends PTransform<LabelInputs, LabelResult>
   private static final class ClickedKeyFn extends DoFn<TrainingExample, TrainingExample> {
     @ProcessElement
     public void process(@Element TrainingExample row, OutputReceiver<TrainingExample> out) {
-      if (OutcomeStage.CONVERSION.eligible(row)) {
+      if (OutcomeKind.CONVERSION.eligible(row)) {
         out.output(clickedKey(row.getImpressionId(), row.getEventTime(), row.getClickTime(), row.getLabelKind()));
       }
     }
@@ -437,7 +437,7 @@ public final class LabelImpressions extends PTransform<LabelInputs, LabelResult>
   private static final class LateClickKeyFn extends DoFn<LabelCorrection, TrainingExample> {
     @ProcessElement
     public void process(@Element LabelCorrection c, OutputReceiver<TrainingExample> out) {
-      if (c.getOldLabel() == 0 && OutcomeStage.CLICK.labelName().equals(c.getLabel())) {
+      if (c.getOldLabel() == 0 && OutcomeKind.CLICK.labelName().equals(c.getLabel())) {
         out.output(clickedKey(c.getImpressionId(), c.getImpressionTime(), c.getCorrectionTime(), c.getLabelKind()));
       }
     }
@@ -463,10 +463,10 @@ public final class LabelImpressions extends PTransform<LabelInputs, LabelResult>
         .build();
   }
 
-  private static final class LambdaFn extends Combine.CombineFn<Long, long[], Double> {
+  private static final class EstimateDecayRateFn extends Combine.CombineFn<Long, long[], Double> {
     private final double fallback;
 
-    LambdaFn(double fallback) {
+    EstimateDecayRateFn(double fallback) {
       this.fallback = fallback;
     }
 

@@ -19,11 +19,11 @@ final class LabelState {
   private LabelState() {}
 
   /** A primary still held to build its positive; negEmitted once its negative row went out. */
-  static final class Held {
+  static final class PendingPrimary {
     final TrainingExample row;
     final boolean negEmitted;
 
-    Held(TrainingExample row, boolean negEmitted) {
+    PendingPrimary(TrainingExample row, boolean negEmitted) {
       this.row = row;
       this.negEmitted = negEmitted;
     }
@@ -33,21 +33,21 @@ final class LabelState {
    * What is left of a decided primary: its times, the label last emitted and, for a positive, the
    * outcome that dated it (so an earlier one processed later can correct it).
    */
-  static final class Tomb {
+  static final class Tombstone {
     final long primaryTime;
     final long impressionTime;
     final int label;
     final Outcome positive;
 
-    Tomb(long primaryTime, long impressionTime, int label, Outcome positive) {
+    Tombstone(long primaryTime, long impressionTime, int label, Outcome positive) {
       this.primaryTime = primaryTime;
       this.impressionTime = impressionTime;
       this.label = label;
       this.positive = positive;
     }
 
-    Tomb positive(Outcome o) {
-      return new Tomb(primaryTime, impressionTime, 1, o);
+    Tombstone positive(Outcome o) {
+      return new Tombstone(primaryTime, impressionTime, 1, o);
     }
   }
 
@@ -91,25 +91,25 @@ final class LabelState {
     }
   }
 
-  static final class HeldCoder extends CustomCoder<Held> {
+  static final class PendingPrimaryCoder extends CustomCoder<PendingPrimary> {
     private static final Coder<TrainingExample> ROW = TrainingRows.CODER;
 
     @Override
-    public void encode(Held h, OutputStream out) throws IOException {
+    public void encode(PendingPrimary h, OutputStream out) throws IOException {
       BooleanCoder.of().encode(h.negEmitted, out);
       ROW.encode(h.row, out);
     }
 
     @Override
-    public Held decode(InputStream in) throws IOException {
+    public PendingPrimary decode(InputStream in) throws IOException {
       boolean neg = BooleanCoder.of().decode(in);
-      return new Held(ROW.decode(in), neg);
+      return new PendingPrimary(ROW.decode(in), neg);
     }
   }
 
-  static final class TombCoder extends CustomCoder<Tomb> {
+  static final class TombstoneCoder extends CustomCoder<Tombstone> {
     @Override
-    public void encode(Tomb t, OutputStream out) throws IOException {
+    public void encode(Tombstone t, OutputStream out) throws IOException {
       VarLongCoder.of().encode(t.primaryTime, out);
       VarLongCoder.of().encode(t.impressionTime, out);
       VarIntCoder.of().encode(t.label, out);
@@ -120,12 +120,12 @@ final class LabelState {
     }
 
     @Override
-    public Tomb decode(InputStream in) throws IOException {
+    public Tombstone decode(InputStream in) throws IOException {
       long p = VarLongCoder.of().decode(in);
       long i = VarLongCoder.of().decode(in);
       int label = VarIntCoder.of().decode(in);
       Outcome o = BooleanCoder.of().decode(in) ? Outcome.OutcomeCoder.of().decode(in) : null;
-      return new Tomb(p, i, label, o);
+      return new Tombstone(p, i, label, o);
     }
   }
 

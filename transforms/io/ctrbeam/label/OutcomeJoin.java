@@ -38,7 +38,7 @@ import org.apache.beam.sdk.values.TupleTag;
 public final class OutcomeJoin extends PTransform<PCollectionTuple, PCollectionTuple> {
   public static final TupleTag<TrainingExample> PRIMARIES = new TupleTag<TrainingExample>("primaries") {};
   public static final TupleTag<Outcome> OUTCOMES = new TupleTag<Outcome>("outcomes") {};
-  private static final JoinTags TAGS = new JoinTags();
+  private static final JoinOutputs TAGS = new JoinOutputs();
   public static final TupleTag<TrainingExample> ROWS = TAGS.main;
   public static final TupleTag<DeadLetter> DEAD_LETTERS = TAGS.deadLetters;
   public static final TupleTag<LabelCorrection> CORRECTIONS = TAGS.corrections;

@@ -2,9 +2,9 @@ package io.ctrbeam.label;
 
 import io.ctrbeam.label.LabelState.Due;
 import io.ctrbeam.label.LabelState.DueKind;
-import io.ctrbeam.label.LabelState.Held;
+import io.ctrbeam.label.LabelState.PendingPrimary;
 import io.ctrbeam.label.LabelState.Slice;
-import io.ctrbeam.label.LabelState.Tomb;
+import io.ctrbeam.label.LabelState.Tombstone;
 import io.ctrbeam.schema.TrainingExample;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -59,12 +59,12 @@ final class StatefulLabelFn extends DoFn<KV<Integer, LabelEvent>, TrainingExampl
       Comparator.comparingLong(Outcome::timeMs).thenComparing(Outcome::outcomeId);
 
   private final LabelRules rules;
-  private final JoinTags tags;
+  private final JoinOutputs tags;
 
   /** Primaries waiting for an outcome, by id, until their release time. */
   @StateId(PENDING)
-  private final StateSpec<MapState<String, Held>> pendingSpec =
-      StateSpecs.map(StringUtf8Coder.of(), new LabelState.HeldCoder());
+  private final StateSpec<MapState<String, PendingPrimary>> pendingSpec =
+      StateSpecs.map(StringUtf8Coder.of(), new LabelState.PendingPrimaryCoder());
 
   /** Outcomes processed before their primary, by primary id, until their orphan deadline. */
   @StateId(EARLY)
@@ -73,8 +73,8 @@ final class StatefulLabelFn extends DoFn<KV<Integer, LabelEvent>, TrainingExampl
 
   /** Decided primaries, by id, until {@link LabelRules#tombstoneUntil}. */
   @StateId(TOMBS)
-  private final StateSpec<MapState<String, Tomb>> tombSpec =
-      StateSpecs.map(StringUtf8Coder.of(), new LabelState.TombCoder());
+  private final StateSpec<MapState<String, Tombstone>> tombSpec =
+      StateSpecs.map(StringUtf8Coder.of(), new LabelState.TombstoneCoder());
 
   /** The time index: slice start -> the entries due in that slice. */
   @StateId(INDEX)
@@ -89,31 +89,31 @@ final class StatefulLabelFn extends DoFn<KV<Integer, LabelEvent>, TrainingExampl
   @TimerFamily(DUE)
   private final TimerSpec dueSpec = TimerSpecs.timerMap(TimeDomain.EVENT_TIME);
 
-  StatefulLabelFn(LabelRules rules, JoinTags tags) {
+  StatefulLabelFn(LabelRules rules, JoinOutputs tags) {
     this.rules = rules;
     this.tags = tags;
   }
 
   /** The state cells of one bucket, and the changes of one call to them. */
   private final class Bucket {
-    final MapState<String, Held> pending;
+    final MapState<String, PendingPrimary> pending;
     final MapState<String, List<Outcome>> early;
-    final MapState<String, Tomb> tombs;
+    final MapState<String, Tombstone> tombs;
     final MapState<Long, Slice> index;
     final TimerMap timers;
-    final JoinTags.Out out;
+    final JoinOutputs.Out out;
     final long floor;
     long dPending;
     long dTombs;
     long dEarly;
 
     Bucket(
-        MapState<String, Held> pending,
+        MapState<String, PendingPrimary> pending,
         MapState<String, List<Outcome>> early,
-        MapState<String, Tomb> tombs,
+        MapState<String, Tombstone> tombs,
         MapState<Long, Slice> index,
         TimerMap timers,
-        JoinTags.Out out,
+        JoinOutputs.Out out,
         long floor) {
       this.pending = pending;
       this.early = early;
@@ -139,12 +139,12 @@ final class StatefulLabelFn extends DoFn<KV<Integer, LabelEvent>, TrainingExampl
       }
     }
 
-    void tomb(String id, Tomb t) {
+    void tomb(String id, Tombstone t) {
       tombs.put(id, t);
       file(DueKind.TOMBSTONE, id, rules.tombstoneUntil(t.primaryTime));
     }
 
-    void hold(String id, Held h, long t) {
+    void hold(String id, PendingPrimary h, long t) {
       pending.put(id, h);
       file(DueKind.PENDING, id, dueOf(h, t));
     }
@@ -170,9 +170,9 @@ final class StatefulLabelFn extends DoFn<KV<Integer, LabelEvent>, TrainingExampl
   public void process(
       @Element KV<Integer, LabelEvent> element,
       @Timestamp Instant ts,
-      @StateId(PENDING) MapState<String, Held> pending,
+      @StateId(PENDING) MapState<String, PendingPrimary> pending,
       @StateId(EARLY) MapState<String, List<Outcome>> early,
-      @StateId(TOMBS) MapState<String, Tomb> tombs,
+      @StateId(TOMBS) MapState<String, Tombstone> tombs,
       @StateId(INDEX) MapState<Long, Slice> index,
       @StateId(WATERMARK_SEEN) ValueState<Long> wmSeen,
       @TimerFamily(DUE) TimerMap timers,
@@ -196,7 +196,7 @@ final class StatefulLabelFn extends DoFn<KV<Integer, LabelEvent>, TrainingExampl
       return;
     }
     long t = rules.primaryTime(row);
-    Held held = new Held(row, rules.mode() == LabelMode.FAKE_NEGATIVE);
+    PendingPrimary held = new PendingPrimary(row, rules.mode() == LabelMode.FAKE_NEGATIVE);
     if (held.negEmitted) {
       rules.emitNegative(row, b.out);
     }
@@ -216,7 +216,7 @@ final class StatefulLabelFn extends DoFn<KV<Integer, LabelEvent>, TrainingExampl
       }
     }
     if (first != null) {
-      b.tomb(id, new Tomb(t, row.getEventTime().toEpochMilli(), 1, first));
+      b.tomb(id, new Tombstone(t, row.getEventTime().toEpochMilli(), 1, first));
       b.dTombs++;
     } else {
       b.hold(id, held, t);
@@ -227,19 +227,19 @@ final class StatefulLabelFn extends DoFn<KV<Integer, LabelEvent>, TrainingExampl
   /** An outcome: matched with its held primary, checked against its tombstone, or buffered. */
   private void onOutcome(Bucket b, Outcome o, Long wm) {
     String id = o.primaryId();
-    Held held = b.pending.get(id).read();
+    PendingPrimary held = b.pending.get(id).read();
     if (held != null) {
       long t = rules.primaryTime(held.row);
       if (rules.judge(t, o, false, b.out, o.timeMs()) == LabelRules.Verdict.VALID) {
         rules.emitPositive(held.row, o, b.out);
         b.pending.remove(id);
         b.dPending--;
-        b.tomb(id, new Tomb(t, held.row.getEventTime().toEpochMilli(), 1, o));
+        b.tomb(id, new Tombstone(t, held.row.getEventTime().toEpochMilli(), 1, o));
         b.dTombs++;
       }
       return;
     }
-    Tomb tomb = b.tombs.get(id).read();
+    Tombstone tomb = b.tombs.get(id).read();
     if (tomb != null) {
       onDecided(b, id, tomb, o);
     } else if (wm != null
@@ -261,10 +261,10 @@ final class StatefulLabelFn extends DoFn<KV<Integer, LabelEvent>, TrainingExampl
    * corrects the time (1 -> 1) and makes that outcome the duplicate, as in batch; others are
    * duplicates or out of the window.
    */
-  private void onDecided(Bucket b, String id, Tomb tomb, Outcome o) {
+  private void onDecided(Bucket b, String id, Tombstone tomb, Outcome o) {
     if (tomb.label == 0) {
       if (rules.judge(tomb.primaryTime, o, false, b.out, o.timeMs()) == LabelRules.Verdict.VALID) {
-        LabelRules.Kind kind = rules.updates() ? LabelRules.Kind.UPDATE : LabelRules.Kind.LATE_OUTCOME;
+        LabelRules.CorrectionKind kind = rules.updates() ? LabelRules.CorrectionKind.UPDATE : LabelRules.CorrectionKind.LATE_OUTCOME;
         b.out.correction(
             rules.correction(id, tomb.impressionTime, tomb.primaryTime, o, 0, kind), o.timeMs());
         b.tombs.put(id, tomb.positive(o));
@@ -279,7 +279,7 @@ final class StatefulLabelFn extends DoFn<KV<Integer, LabelEvent>, TrainingExampl
     if (earlier) {
       b.out.correction(
           rules.correction(
-              id, tomb.impressionTime, tomb.primaryTime, o, 1, LabelRules.Kind.EARLIER_OUTCOME),
+              id, tomb.impressionTime, tomb.primaryTime, o, 1, LabelRules.CorrectionKind.EARLIER_OUTCOME),
           o.timeMs());
       rules.duplicateOutcome(dated, b.out, dated.timeMs());
       b.tombs.put(id, tomb.positive(o));
@@ -292,9 +292,9 @@ final class StatefulLabelFn extends DoFn<KV<Integer, LabelEvent>, TrainingExampl
   public void onDue(
       @TimerId String timerId,
       OnTimerContext ctx,
-      @StateId(PENDING) MapState<String, Held> pending,
+      @StateId(PENDING) MapState<String, PendingPrimary> pending,
       @StateId(EARLY) MapState<String, List<Outcome>> early,
-      @StateId(TOMBS) MapState<String, Tomb> tombs,
+      @StateId(TOMBS) MapState<String, Tombstone> tombs,
       @StateId(INDEX) MapState<Long, Slice> index,
       @StateId(WATERMARK_SEEN) ValueState<Long> wmSeen,
       @TimerFamily(DUE) TimerMap timers,
@@ -340,7 +340,7 @@ final class StatefulLabelFn extends DoFn<KV<Integer, LabelEvent>, TrainingExampl
 
   /** A held primary whose negative or release is due. */
   private void duePending(Bucket b, String id, long f) {
-    Held held = b.pending.get(id).read();
+    PendingPrimary held = b.pending.get(id).read();
     if (held == null) {
       return;
     }
@@ -354,17 +354,17 @@ final class StatefulLabelFn extends DoFn<KV<Integer, LabelEvent>, TrainingExampl
       b.pending.remove(id);
       b.dPending--;
       if (rules.mode() != LabelMode.FAKE_NEGATIVE) {
-        b.tomb(id, new Tomb(t, held.row.getEventTime().toEpochMilli(), 0, null));
+        b.tomb(id, new Tombstone(t, held.row.getEventTime().toEpochMilli(), 0, null));
         b.dTombs++;
       }
     } else {
-      Held next = neg == held.negEmitted ? held : new Held(held.row, true);
+      PendingPrimary next = neg == held.negEmitted ? held : new PendingPrimary(held.row, true);
       b.hold(id, next, t);
     }
   }
 
   private void dueTomb(Bucket b, String id, long f) {
-    Tomb tomb = b.tombs.get(id).read();
+    Tombstone tomb = b.tombs.get(id).read();
     if (tomb != null && rules.tombstoneUntil(tomb.primaryTime) <= f) {
       b.tombs.remove(id);
       b.dTombs--;
@@ -395,7 +395,7 @@ final class StatefulLabelFn extends DoFn<KV<Integer, LabelEvent>, TrainingExampl
   }
 
   /** The next time a held primary needs the timer: its negative, else its release. */
-  private long dueOf(Held held, long t) {
+  private long dueOf(PendingPrimary held, long t) {
     return held.negEmitted ? rules.releaseAt(t) : Math.min(rules.negativeAt(t), rules.releaseAt(t));
   }
 }

@@ -81,7 +81,7 @@ final class LabelBaseline {
     BatchLabeler convJoin = new BatchLabeler(cfg.conversionRules());
     for (int i = 0; i < clicked.rows.size(); i++) {
       TrainingExample r = clicked.rows.get(i);
-      if (convs != null && OutcomeStage.CONVERSION.eligible(r)) {
+      if (convs != null && OutcomeKind.CONVERSION.eligible(r)) {
         convJoin.addPrimary(r, out);
       } else {
         out.example(r, clicked.rowTs.get(i));

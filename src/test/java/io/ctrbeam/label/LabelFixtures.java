@@ -90,17 +90,17 @@ final class LabelFixtures {
   }
 
   /** An encoded event for {@link #events}: an impression. */
-  static TimestampedValue<String> ei(String id, long t) {
+  static TimestampedValue<String> impressionEvent(String id, long t) {
     return TimestampedValue.of("i," + id + ",," + t, new org.joda.time.Instant(t));
   }
 
   /** An encoded click. */
-  static TimestampedValue<String> ec(String id, String impId, long t) {
+  static TimestampedValue<String> clickEvent(String id, String impId, long t) {
     return TimestampedValue.of("c," + id + "," + impId + "," + t, new org.joda.time.Instant(t));
   }
 
   /** An encoded conversion. */
-  static TimestampedValue<String> ev(String id, String impId, long t) {
+  static TimestampedValue<String> conversionEvent(String id, String impId, long t) {
     return TimestampedValue.of("v," + id + "," + impId + "," + t, new org.joda.time.Instant(t));
   }
 
@@ -158,7 +158,7 @@ final class LabelFixtures {
   }
 
   /** record_type|reason|event_time-T0 of a dead letter. */
-  static String dl(String type, String reason, long eventOffset) {
+  static String deadLetter(String type, String reason, long eventOffset) {
     return type + "|" + reason + "|" + eventOffset;
   }
 
@@ -212,7 +212,7 @@ final class LabelFixtures {
           + "|@" + (ts - T0);
     }
     if (x instanceof DeadLetter d) {
-      return dl(d.getRecordType(), d.getReason(), d.getEventTime().toEpochMilli() - T0);
+      return deadLetter(d.getRecordType(), d.getReason(), d.getEventTime().toEpochMilli() - T0);
     }
     LabelCorrection c = (LabelCorrection) x;
     return corr(c.getImpressionId(), c.getLabel(), c.getCorrectionTime().toEpochMilli() - T0);

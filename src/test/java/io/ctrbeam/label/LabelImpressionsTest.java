@@ -12,7 +12,7 @@ import static io.ctrbeam.label.LabelFixtures.inputs;
 import static io.ctrbeam.label.LabelFixtures.clicks;
 import static io.ctrbeam.label.LabelFixtures.conv;
 import static io.ctrbeam.label.LabelFixtures.conversions;
-import static io.ctrbeam.label.LabelFixtures.dl;
+import static io.ctrbeam.label.LabelFixtures.deadLetter;
 import static io.ctrbeam.label.LabelFixtures.imp;
 import static io.ctrbeam.label.LabelFixtures.impressions;
 import static io.ctrbeam.label.LabelFixtures.row;
@@ -119,7 +119,7 @@ class LabelImpressionsTest {
     PAssert.that(summarize("Rows", r.examples()))
         .containsInAnyOrder(row("i1", 1, 0, 3 * MIN, 3 * MIN, "WAIT"));
     PAssert.that(summarize("DeadLetters", r.deadLetters()))
-        .containsInAnyOrder(dl("click", "DUPLICATE_ID", 9 * MIN));
+        .containsInAnyOrder(deadLetter("click", "DUPLICATE_ID", 9 * MIN));
     PAssert.thatSingleton(r.deadLetters()).satisfies(LabelImpressionsTest::mentionsSecondClick);
     p.run().waitUntilFinish();
   }
@@ -136,7 +136,7 @@ class LabelImpressionsTest {
     PAssert.that(summarize("Rows", r.examples()))
         .containsInAnyOrder(row("i1", 0, 0, 2 * HOUR, 2 * HOUR, "WAIT"));
     PAssert.that(summarize("DeadLetters", r.deadLetters()))
-        .containsInAnyOrder(dl("click", "CLICK_BEFORE_IMPRESSION", -MIN));
+        .containsInAnyOrder(deadLetter("click", "CLICK_BEFORE_IMPRESSION", -MIN));
     p.run().waitUntilFinish();
   }
 
@@ -146,7 +146,7 @@ class LabelImpressionsTest {
     PAssert.that(summarize("Rows", r.examples()))
         .containsInAnyOrder(row("i1", 0, 0, 2 * HOUR, 2 * HOUR, "WAIT"));
     PAssert.that(summarize("DeadLetters", r.deadLetters()))
-        .containsInAnyOrder(dl("click", "CLICK_OUTSIDE_WINDOW", 31 * MIN));
+        .containsInAnyOrder(deadLetter("click", "CLICK_OUTSIDE_WINDOW", 31 * MIN));
     p.run().waitUntilFinish();
   }
 
@@ -156,7 +156,7 @@ class LabelImpressionsTest {
     PAssert.that(summarize("Rows", r.examples()))
         .containsInAnyOrder(row("i1", 0, 0, 2 * HOUR, 2 * HOUR, "WAIT"));
     PAssert.that(summarize("DeadLetters", r.deadLetters()))
-        .containsInAnyOrder(dl("click", "ORPHAN_CLICK", MIN));
+        .containsInAnyOrder(deadLetter("click", "ORPHAN_CLICK", MIN));
     p.run().waitUntilFinish();
   }
 
@@ -170,7 +170,7 @@ class LabelImpressionsTest {
         .containsInAnyOrder(
             row("w", 1, 0, 30 * MIN, 30 * MIN, "WAIT"), row("z", 0, 0, 2 * HOUR, 2 * HOUR, "WAIT"));
     PAssert.that(summarize("DeadLetters", r.deadLetters()))
-        .containsInAnyOrder(dl("click", "CLICK_BEFORE_IMPRESSION", 0));
+        .containsInAnyOrder(deadLetter("click", "CLICK_BEFORE_IMPRESSION", 0));
     p.run().waitUntilFinish();
   }
 
@@ -193,8 +193,8 @@ class LabelImpressionsTest {
             row("n", 0, 0, 2 * HOUR, 2 * HOUR, "WAIT"));
     PAssert.that(summarize("DeadLetters", r.deadLetters()))
         .containsInAnyOrder(
-            dl("conversion", "CLICK_OUTSIDE_WINDOW", MIN + 8 * 24 * HOUR),
-            dl("conversion", "ORPHAN_CLICK", HOUR));
+            deadLetter("conversion", "CLICK_OUTSIDE_WINDOW", MIN + 8 * 24 * HOUR),
+            deadLetter("conversion", "ORPHAN_CLICK", HOUR));
     p.run().waitUntilFinish();
   }
 

@@ -70,7 +70,7 @@ class LabelOnFlinkIT {
         stateful ? r.examples().apply("Fold", FoldCorrections.of(r.corrections())) : r.examples();
     PCollection<LabelCorrection> corrections =
         stateful
-            ? r.corrections().apply("LateOnly", Filter.by(c -> LabelRules.Kind.LATE_OUTCOME.name().equals(c.getKind())))
+            ? r.corrections().apply("LateOnly", Filter.by(c -> LabelRules.CorrectionKind.LATE_OUTCOME.name().equals(c.getKind())))
             : r.corrections();
     PCollection<String> all =
         PCollectionList.of(

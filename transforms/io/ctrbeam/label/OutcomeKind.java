@@ -9,7 +9,7 @@ import java.time.Instant;
  * What one outcome join labels: clicks on impressions, or conversions on clicked examples. The join
  * itself ({@link LabelRules}, {@link BatchLabeler}, {@link StatefulLabelFn}) is the same for both.
  */
-public enum OutcomeStage {
+public enum OutcomeKind {
   CLICK("click", "clicked") {
     @Override
     long primaryTime(TrainingExample row) {
@@ -79,17 +79,17 @@ public enum OutcomeStage {
   private final String recordType;
   private final String labelName;
 
-  OutcomeStage(String recordType, String labelName) {
+  OutcomeKind(String recordType, String labelName) {
     this.recordType = recordType;
     this.labelName = labelName;
   }
 
-  /** The dead-letter record type of this stage's outcomes: {@code click} or {@code conversion}. */
+  /** The dead-letter record type of this kind's outcomes: {@code click} or {@code conversion}. */
   public String recordType() {
     return recordType;
   }
 
-  /** The label this stage decides: {@code clicked} or {@code converted}. */
+  /** The label this kind decides: {@code clicked} or {@code converted}. */
   public String labelName() {
     return labelName;
   }
