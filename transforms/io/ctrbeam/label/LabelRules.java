@@ -73,10 +73,15 @@ public final class LabelRules implements Serializable {
       long tauMs,
       long latenessMs,
       boolean updates) {
-    checkArgument(windowMs > 0, "window must be positive");
-    checkArgument(waitMs >= windowMs, "wait T (%s ms) must be >= window W (%s ms)", waitMs, windowMs);
-    checkArgument(mode != LabelMode.ELAPSED || (tauMs > 0 && tauMs < waitMs), "need 0 < tau < T");
-    checkArgument(latenessMs >= 0, "allowed lateness must be >= 0");
+    checkArgument(windowMs > 0, "window W must be positive, got %s ms", windowMs);
+    checkArgument(
+        waitMs >= windowMs, "wait T must be >= window W (%s ms), got %s ms", windowMs, waitMs);
+    checkArgument(
+        mode != LabelMode.ELAPSED || (tauMs > 0 && tauMs < waitMs),
+        "ELAPSED needs 0 < tau < T (%s ms), got tau = %s ms",
+        waitMs,
+        tauMs);
+    checkArgument(latenessMs >= 0, "allowed lateness must be >= 0, got %s ms", latenessMs);
     this.outcomeKind = outcomeKind;
     this.mode = mode;
     this.windowMs = windowMs;

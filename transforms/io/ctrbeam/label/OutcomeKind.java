@@ -1,5 +1,7 @@
 package io.ctrbeam.label;
 
+import static org.apache.beam.vendor.guava.v32_1_2_jre.com.google.common.base.Preconditions.checkArgument;
+
 import io.ctrbeam.common.Reason;
 import io.ctrbeam.common.TrainingRows;
 import io.ctrbeam.schema.TrainingExample;
@@ -106,13 +108,9 @@ public enum OutcomeKind {
 
   /** The dead-letter reason for an outcome judged by {@link LabelRules.Verdict}. */
   Reason reason(LabelRules.Verdict v) {
-    switch (v) {
-      case BEFORE:
-        return Reason.CLICK_BEFORE_IMPRESSION;
-      case OUTSIDE:
-        return Reason.CLICK_OUTSIDE_WINDOW;
-      default:
-        throw new IllegalArgumentException("not a dead-letter verdict: " + v);
-    }
+    checkArgument(v != LabelRules.Verdict.VALID, "need a dead-letter verdict, got %s", v);
+    return v == LabelRules.Verdict.BEFORE
+        ? Reason.CLICK_BEFORE_IMPRESSION
+        : Reason.CLICK_OUTSIDE_WINDOW;
   }
 }

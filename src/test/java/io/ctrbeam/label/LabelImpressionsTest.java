@@ -106,8 +106,8 @@ class LabelImpressionsTest {
 
   @Test
   void defaultLambdaGivesConfidence0999After24h() {
-    assertThat(LabelImpressions.confidence(0, 24 * HOUR, LAMBDA), closeTo(0.999, 1e-12));
-    assertThat(LabelImpressions.confidence(1, 0, LAMBDA), equalTo(1.0));
+    assertThat(ApplyLabelConfidence.confidence(0, 24 * HOUR, LAMBDA), closeTo(0.999, 1e-12));
+    assertThat(ApplyLabelConfidence.confidence(1, 0, LAMBDA), equalTo(1.0));
   }
 
   @Test
@@ -280,6 +280,27 @@ class LabelImpressionsTest {
                 .withMode(LabelMode.ELAPSED)
                 .withElapsedWait(Duration.standardHours(3))
                 .clickRules());
+    p.enableAbandonedNodeEnforcement(false);
+  }
+
+  /** Each withX returns a new transform with that one field changed; the original is unchanged. */
+  @Test
+  void withMethodsChangeOneFieldOfACopy(TestPipeline p) {
+    LabelImpressions base = LabelImpressions.create();
+    LabelImpressions changed =
+        base.withBuckets(8).withMode(LabelMode.ELAPSED).withEstimatedDecayRate();
+    assertThat(base.config().buckets(), equalTo(64));
+    assertThat(base.config().mode(), equalTo(LabelMode.WAIT));
+    assertThat(base.config().estimatedDecayRate(), equalTo(false));
+    assertThat(changed.config().buckets(), equalTo(8));
+    assertThat(changed.config().mode(), equalTo(LabelMode.ELAPSED));
+    assertThat(changed.config().estimatedDecayRate(), equalTo(true));
+    // The fields not set keep their defaults, and a fixed rate turns the estimate off again.
+    assertThat(changed.config().labelWait(), equalTo(Duration.standardHours(2)));
+    assertThat(changed.withDecayRate(1e-6).config().estimatedDecayRate(), equalTo(false));
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, () -> base.withBuckets(-3));
+    assertThat(e.getMessage(), equalTo("buckets must be positive, got -3"));
     p.enableAbandonedNodeEnforcement(false);
   }
 

@@ -39,7 +39,7 @@ class LabelStateBytesTest {
     List<Click> clicks = logs.clicks();
     double key = mean(StringUtf8Coder.of(), imps.stream().map(Impression::getImpressionId).toList());
     double held = mean(new LabelState.PendingPrimaryCoder(),
-        imps.stream().map(i -> new PendingPrimary(LabelImpressions.toRow(i, LabelMode.WAIT), false)).toList());
+        imps.stream().map(i -> new PendingPrimary(LabelRows.toRow(i, LabelMode.WAIT), false)).toList());
     double negTomb = mean(new LabelState.TombstoneCoder(),
         imps.stream().map(i -> new Tombstone(1L << 40, 1L << 40, 0, null)).toList());
     double posTomb = mean(new LabelState.TombstoneCoder(),
