@@ -4,8 +4,6 @@ import static org.apache.beam.vendor.guava.v32_1_2_jre.com.google.common.base.Pr
 
 import com.google.auto.value.AutoValue;
 import io.ctrbeam.common.TrainingRows;
-import io.ctrbeam.schema.Click;
-import io.ctrbeam.schema.Conversion;
 import io.ctrbeam.schema.DeadLetter;
 import io.ctrbeam.schema.LabelCorrection;
 import io.ctrbeam.schema.TrainingExample;
@@ -262,7 +260,7 @@ public final class LabelImpressions extends PTransform<LabelInputs, LabelResult>
             .setCoder(TrainingRows.CODER);
     PCollection<Outcome> clicks =
         in.clicks()
-            .apply("ClicksToOutcomes", ParDo.of(new ClickOutcomeFn()))
+            .apply("ClicksToOutcomes", ParDo.of(new LabelRows.ClickOutcomeFn()))
             .setCoder(Outcome.OutcomeCoder.of());
     PCollectionTuple clicked =
         PCollectionTuple.of(OutcomeJoin.PRIMARIES, primaries)
@@ -288,7 +286,7 @@ public final class LabelImpressions extends PTransform<LabelInputs, LabelResult>
     if (config.conversions() && in.conversions() != null) {
       PCollection<Outcome> convs =
           in.conversions()
-              .apply("ConversionsToOutcomes", ParDo.of(new ConversionOutcomeFn()))
+              .apply("ConversionsToOutcomes", ParDo.of(new LabelRows.ConversionOutcomeFn()))
               .setCoder(Outcome.OutcomeCoder.of());
       PCollectionTuple converted;
       if (bounded && !config.statefulInBatch()) {
@@ -385,20 +383,6 @@ public final class LabelImpressions extends PTransform<LabelInputs, LabelResult>
         .add(DisplayData.item("estimateLambda", config.estimatedDecayRate()))
         .add(DisplayData.item("buckets", config.buckets()))
         .add(DisplayData.item("statefulInBatch", config.statefulInBatch()));
-  }
-
-  private static final class ClickOutcomeFn extends DoFn<Click, Outcome> {
-    @ProcessElement
-    public void process(@Element Click c, OutputReceiver<Outcome> out) {
-      out.output(Outcome.of(c));
-    }
-  }
-
-  private static final class ConversionOutcomeFn extends DoFn<Conversion, Outcome> {
-    @ProcessElement
-    public void process(@Element Conversion c, OutputReceiver<Outcome> out) {
-      out.output(Outcome.of(c));
-    }
   }
 
   private static final class SplitFn extends DoFn<TrainingExample, TrainingExample> {

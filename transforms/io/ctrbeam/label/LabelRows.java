@@ -1,5 +1,7 @@
 package io.ctrbeam.label;
 
+import io.ctrbeam.schema.Click;
+import io.ctrbeam.schema.Conversion;
 import io.ctrbeam.schema.Impression;
 import io.ctrbeam.schema.LabelCorrection;
 import io.ctrbeam.schema.TrainingExample;
@@ -9,8 +11,9 @@ import java.time.ZonedDateTime;
 import org.apache.beam.sdk.transforms.DoFn;
 
 /**
- * Builds the rows the outcome joins start from: the unlabeled row of an impression, and, for the
- * speed layer's conversion join, the key row of a clicked impression.
+ * Builds what the outcome joins start from: the unlabeled row of an impression, its clicks and
+ * conversions as {@link Outcome}s, and, for the speed layer's conversion join, the key row of a
+ * clicked impression.
  */
 public final class LabelRows {
   private LabelRows() {}
@@ -75,6 +78,20 @@ public final class LabelRows {
     @ProcessElement
     public void process(@Element Impression imp, OutputReceiver<TrainingExample> out) {
       out.output(toRow(imp, mode));
+    }
+  }
+
+  static final class ClickOutcomeFn extends DoFn<Click, Outcome> {
+    @ProcessElement
+    public void process(@Element Click c, OutputReceiver<Outcome> out) {
+      out.output(Outcome.of(c));
+    }
+  }
+
+  static final class ConversionOutcomeFn extends DoFn<Conversion, Outcome> {
+    @ProcessElement
+    public void process(@Element Conversion c, OutputReceiver<Outcome> out) {
+      out.output(Outcome.of(c));
     }
   }
 

@@ -14,9 +14,11 @@ import java.time.Instant;
 import org.apache.beam.sdk.metrics.Metrics;
 
 /**
- * The pure rules of one outcome join (SPEC 2.1): how an outcome is judged against its primary, when
- * a primary is due, and how each output row is built. Shared by the bounded in-memory pass and the
- * stateful streaming path; plain Java, no Beam state.
+ * The rules of one outcome join (README: Contract): how an outcome is judged against its primary,
+ * when a primary is due, and how each output row is built. Shared by the bounded in-memory pass and
+ * the stateful streaming path. No Beam state: the caller keeps it. Not pure either: what it decides
+ * goes to the caller's {@link Sink}, and it increments the labeler's Beam Metrics counters (and the
+ * dead-letter counters) as it decides.
  */
 public final class LabelRules implements Serializable {
   /** The source of dead letters whose record's own source is unknown (not read from input). */
@@ -260,7 +262,7 @@ public final class LabelRules implements Serializable {
 
   /**
    * An impression seen twice by the labeler. Its rows carry no provenance (impressions leave dedup
-   * without it), so the source is {@value #LABEL_SOURCE} and the raw input the impression's SPEC
+   * without it), so the source is {@value #LABEL_SOURCE} and the raw input the impression's
    * fields re-rendered as a JSON line; see {@link #duplicatePrimary(TrainingExample, String, Long,
    * Sink, long)} for a caller that knows them.
    */
@@ -284,7 +286,7 @@ public final class LabelRules implements Serializable {
     sink.deadLetter(dl, ts);
   }
 
-  /** The impression fields of a row (the first fields of TrainingExample, SPEC 1). */
+  /** The impression fields of a row (a training example carries every impression field). */
   private static Impression impression(TrainingExample row) {
     return Impression.newBuilder()
         .setImpressionId(row.getImpressionId())

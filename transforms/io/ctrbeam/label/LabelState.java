@@ -18,7 +18,7 @@ import org.apache.beam.sdk.coders.VarLongCoder;
 final class LabelState {
   private LabelState() {}
 
-  /** A primary still held to build its positive; negEmitted once its negative row went out. */
+  /** A primary still kept to build its positive; negEmitted once its negative row went out. */
   static final class PendingPrimary {
     final TrainingExample row;
     final boolean negEmitted;
@@ -53,7 +53,7 @@ final class LabelState {
 
   /** What a due entry of the time index refers to. */
   enum DueKind {
-    /** A held primary: its negative or its release. */
+    /** A pending primary: its negative or its release. */
     PENDING,
     /** A tombstone's expiry. */
     TOMBSTONE,

@@ -166,7 +166,7 @@ final class LabelFixtures {
     return id + "|" + label + "|0->1|" + correctionOffset;
   }
 
-  /** A click as an input JSON line, in an order and spacing of its own (not the SPEC rendering). */
+  /** A click as an input JSON line, in an order and spacing of its own (not our own rendering). */
   static String clickLine(String id, String impId, long t) {
     return "{ \"event_time\": " + t + ",  \"impression_id\": \"" + impId + "\", \"click_id\": \"" + id + "\" }";
   }

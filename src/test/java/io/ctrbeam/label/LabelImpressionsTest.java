@@ -49,7 +49,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Bounded labeling: one test per case of SPEC 2.1 / 2.2 (GroupByKey path, no timers). */
+/**
+ * Bounded labeling: one test per case of click and conversion attribution (README: Contract),
+ * on the GroupByKey path, no timers.
+ */
 @ExtendWith(TestPipelineExtension.class)
 class LabelImpressionsTest {
   private static final double LAMBDA = LabelImpressions.DEFAULT_LAMBDA_PER_MS;
