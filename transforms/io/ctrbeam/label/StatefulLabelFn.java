@@ -110,7 +110,7 @@ final class StatefulLabelFn extends DoFn<KV<Integer, LabelEvent>, TrainingExampl
     b.track();
   }
 
-  /** A primary: refused if seen, else matched with the outcomes buffered for it, or kept pending. */
+  /** A primary: refused if seen, else matched with the outcomes buffered for it, or kept. */
   private void onPrimary(LabelBucket b, TrainingExample row, long ts) {
     String id = row.getImpressionId();
     if (b.pending.get(id).read() != null || b.tombstones.get(id).read() != null) {
