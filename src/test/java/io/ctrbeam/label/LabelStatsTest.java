@@ -13,6 +13,7 @@ import java.util.Random;
 import io.ctrbeam.label.SummarizeLabels.StatsPoint;
 import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.coders.CoderRegistry;
+import org.apache.beam.sdk.testing.CoderProperties;
 import org.apache.beam.sdk.util.CoderUtils;
 import org.apache.datasketches.kll.KllSketch;
 import org.junit.jupiter.api.Test;
@@ -116,6 +117,21 @@ class LabelStatsTest {
     assertThat(s.p90DelayMs(), equalTo(sorted[135 - 1]));
     assertThat(s.p99DelayMs(), equalTo(sorted[149 - 1]));
     assertThat(FN.extractOutput(FN.createAccumulator()).p50DelayMs(), equalTo(-1L));
+  }
+
+  /** Both kinds of stats input survive their coder, and counts and delays go to their own sums. */
+  @Test
+  void statsPointsRoundTripAndCountsStayApartFromDelays() throws Exception {
+    StatsPoint count = new StatsPoint.Count("dead_letter.click_ORPHAN_CLICK", 3L);
+    StatsPoint delay = new StatsPoint.Delay(90_000L);
+    CoderProperties.coderDecodeEncodeEqual(StatsPoint.PointCoder.INSTANCE, count);
+    CoderProperties.coderDecodeEncodeEqual(StatsPoint.PointCoder.INSTANCE, delay);
+    LabelStats s =
+        FN.extractOutput(FN.addInput(FN.addInput(FN.createAccumulator(), count), delay));
+    assertThat(s.count("dead_letter.click_ORPHAN_CLICK"), equalTo(3L));
+    assertThat(s.counts().size(), equalTo(1));
+    assertThat(s.matchedClicks(), equalTo(1L));
+    assertThat(s.p50DelayMs(), equalTo(90_000L));
   }
 
   /** The estimate's rank interval [share below, share at or below] lies within eps of q. */
