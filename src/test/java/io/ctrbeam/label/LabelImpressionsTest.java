@@ -191,8 +191,8 @@ class LabelImpressionsTest {
             .apply("Label", LabelImpressions.create());
     PAssert.that(summarize("Rows", r.examples()))
         .containsInAnyOrder(
-            "a|1|1|60000|60000|WAIT|@" + (MIN + 2 * HOUR),
-            "b|1|0|60000|60000|WAIT|@" + (MIN + 7 * 24 * HOUR),
+            new LabelFixtures.RowSummary("a", 1, 1, MIN, MIN, "WAIT", MIN + 2 * HOUR),
+            new LabelFixtures.RowSummary("b", 1, 0, MIN, MIN, "WAIT", MIN + 7 * 24 * HOUR),
             row("n", 0, 0, 2 * HOUR, 2 * HOUR, "WAIT"));
     PAssert.that(summarize("DeadLetters", r.deadLetters()))
         .containsInAnyOrder(
@@ -336,7 +336,7 @@ class LabelImpressionsTest {
     // Labels only: on main, rows labeled in batch from ingested input come out stamped at the end
     // of the global window (BatchLabelFn's floor), which this test is not about.
     PAssert.that(
-            summarize("Rows", r.examples())
+            LabelFixtures.summaryLines("Rows", r.examples())
                 .apply("DropTimestamps", MapElements.into(TypeDescriptors.strings()).via(x -> x.substring(0, x.indexOf("|@")))))
         .containsInAnyOrder("i1|1|1|" + 5 * MIN + "|" + 5 * MIN + "|WAIT", "i2|0|0|" + 2 * HOUR + "|" + 2 * HOUR + "|WAIT");
     PAssert.that(

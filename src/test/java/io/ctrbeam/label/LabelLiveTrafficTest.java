@@ -92,7 +92,7 @@ class LabelLiveTrafficTest {
             .addElements(conversionEvent("v", "i", T0 + 2 * DAY))
             .advanceWatermarkToInfinity();
     LabelResult r = label(p, s, LabelImpressions.create());
-    PCollection<String> rows = summarize("Rows", r.examples());
+    PCollection<LabelFixtures.Summary> rows = summarize("Rows", r.examples());
     // The positive is in the on-time pane of its click's minute: it did not wait for the conversion.
     PAssert.that(perMinute(rows))
         .inOnTimePane(minute(5 * MIN))

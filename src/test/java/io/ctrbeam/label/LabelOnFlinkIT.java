@@ -74,10 +74,10 @@ class LabelOnFlinkIT {
             : r.corrections();
     PCollection<String> all =
         PCollectionList.of(
-                LabelFixtures.summarize("Rows", rows)
+                LabelFixtures.summaryLines("Rows", rows)
                     .apply("RowsWithoutTimestamp", MapElements.into(TypeDescriptors.strings()).via(LabelOnFlinkIT::withoutTimestamp)))
-            .and(LabelFixtures.summarize("DeadLetters", r.deadLetters()))
-            .and(LabelFixtures.summarize("Corrections", corrections))
+            .and(LabelFixtures.summaryLines("DeadLetters", r.deadLetters()))
+            .and(LabelFixtures.summaryLines("Corrections", corrections))
             .apply("All", Flatten.pCollections());
     PAssert.that(all).containsInAnyOrder(expected.stream().map(LabelOnFlinkIT::withoutTimestamp).toList());
     p.run().waitUntilFinish();

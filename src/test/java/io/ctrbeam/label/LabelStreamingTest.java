@@ -71,10 +71,10 @@ class LabelStreamingTest {
   }
 
   /** The rows grouped in 1-minute windows (no allowed lateness), so each lands in a pane. */
-  static PCollection<String> perMinute(PCollection<String> rows) {
+  static <T> PCollection<T> perMinute(PCollection<T> rows) {
     return rows.apply(
             "PerMinute",
-            Window.<String>into(FixedWindows.of(Duration.standardMinutes(1)))
+            Window.<T>into(FixedWindows.of(Duration.standardMinutes(1)))
                 .withAllowedLateness(Duration.ZERO))
         .apply("Key", WithKeys.of("rows"))
         .apply("GroupPerMinute", GroupByKey.create())
@@ -99,7 +99,7 @@ class LabelStreamingTest {
             .addElements(clickEvent("cj", "j", T0 + 20 * MIN))
             .advanceWatermarkToInfinity();
     LabelResult r = label(p, s, LabelImpressions.create());
-    PCollection<String> rows = summarize("Rows", r.examples());
+    PCollection<LabelFixtures.Summary> rows = summarize("Rows", r.examples());
     PAssert.that(rows)
         .containsInAnyOrder(
             row("j", 0, 0, 2 * HOUR, 2 * HOUR, "WAIT"), row("k", 1, 0, 10 * MIN, 10 * MIN, "WAIT"));
@@ -123,7 +123,7 @@ class LabelStreamingTest {
             .addElements(clickEvent("c2", "i", T0 + 12 * MIN))
             .advanceWatermarkToInfinity();
     LabelResult r = label(p, s, LabelImpressions.create());
-    PCollection<String> rows = summarize("Rows", r.examples());
+    PCollection<LabelFixtures.Summary> rows = summarize("Rows", r.examples());
     PAssert.that(perMinute(rows))
         .inOnTimePane(minute(5 * MIN))
         .containsInAnyOrder(row("i", 1, 0, 5 * MIN, 5 * MIN, "WAIT"));
