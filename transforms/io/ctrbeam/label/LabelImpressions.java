@@ -315,10 +315,10 @@ public final class LabelImpressions extends PTransform<LabelInputs, LabelResult>
             .and(SummarizeLabels.CLICK_DELAYS, delays)
             .apply(
                 "SummarizeLabels",
-                SummarizeLabels.of(
-                    clickRules.windowMs(),
-                    config.estimatedDecayRate() ? null : config.decayRate(),
-                    config.decayRate()));
+                config.estimatedDecayRate()
+                    ? SummarizeLabels.withEstimatedDecayRate(
+                        clickRules.windowMs(), config.decayRate())
+                    : SummarizeLabels.withDecayRate(clickRules.windowMs(), config.decayRate()));
     return new LabelResult(rows, corrections, deadLetters, stats);
   }
 

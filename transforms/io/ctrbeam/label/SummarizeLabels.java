@@ -65,12 +65,17 @@ public final class SummarizeLabels extends PTransform<PCollectionTuple, PCollect
     this.decayRateFallback = fallback;
   }
 
+  /** Stats of a click join with attribution window W, which used the given decay rate. */
+  public static SummarizeLabels withDecayRate(long windowMs, double decayRate) {
+    return new SummarizeLabels(windowMs, decayRate, decayRate);
+  }
+
   /**
-   * Stats of a click join with attribution window {@code windowMs}: the decay rate reported is
-   * {@code decayRate} when given, else estimated from the delays (or {@code fallback}).
+   * Stats of a click join with attribution window W, whose decay rate was estimated from the
+   * matched click delays (or {@code fallback} when none was matched), as the stats estimate it.
    */
-  public static SummarizeLabels of(long windowMs, @Nullable Double decayRate, double fallback) {
-    return new SummarizeLabels(windowMs, decayRate, fallback);
+  public static SummarizeLabels withEstimatedDecayRate(long windowMs, double fallback) {
+    return new SummarizeLabels(windowMs, null, fallback);
   }
 
   @Override

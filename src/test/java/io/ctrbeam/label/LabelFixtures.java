@@ -209,7 +209,7 @@ final class LabelFixtures {
     return new DeadLetterSummary(type, reason, eventOffset);
   }
 
-  static CorrectionSummary corr(String id, String label, long correctionOffset) {
+  static CorrectionSummary correction(String id, String label, long correctionOffset) {
     return new CorrectionSummary(id, label, correctionOffset);
   }
 
@@ -268,7 +268,7 @@ final class LabelFixtures {
       return deadLetter(d.getRecordType(), d.getReason(), d.getEventTime().toEpochMilli() - T0);
     }
     LabelCorrection c = (LabelCorrection) x;
-    return corr(c.getImpressionId(), c.getLabel(), c.getCorrectionTime().toEpochMilli() - T0);
+    return correction(c.getImpressionId(), c.getLabel(), c.getCorrectionTime().toEpochMilli() - T0);
   }
 
   /** The {@link Summary#line} of an output. */

@@ -7,7 +7,7 @@ import static io.ctrbeam.label.LabelFixtures.input;
 import static io.ctrbeam.label.LabelFixtures.inputs;
 import static io.ctrbeam.label.LabelFixtures.MIN;
 import static io.ctrbeam.label.LabelFixtures.T0;
-import static io.ctrbeam.label.LabelFixtures.corr;
+import static io.ctrbeam.label.LabelFixtures.correction;
 import static io.ctrbeam.label.LabelFixtures.deadLetter;
 import static io.ctrbeam.label.LabelFixtures.clickEvent;
 import static io.ctrbeam.label.LabelFixtures.impressionEvent;
@@ -107,7 +107,7 @@ class LabelStreamingTest {
         .inOnTimePane(minute(2 * HOUR))
         .containsInAnyOrder(row("j", 0, 0, 2 * HOUR, 2 * HOUR, "WAIT"));
     PAssert.that(summarize("Corrections", r.corrections()))
-        .containsInAnyOrder(corr("j", "clicked", 20 * MIN));
+        .containsInAnyOrder(correction("j", "clicked", 20 * MIN));
     PAssert.that(r.deadLetters()).empty();
     p.run().waitUntilFinish();
   }
@@ -164,7 +164,7 @@ class LabelStreamingTest {
     PAssert.that(summarize("Rows", r.examples()))
         .containsInAnyOrder(row("i", 0, 0, 2 * HOUR, 2 * HOUR, "WAIT"));
     PAssert.that(summarize("Corrections", r.corrections()))
-        .containsInAnyOrder(corr("i", "clicked", 10 * MIN));
+        .containsInAnyOrder(correction("i", "clicked", 10 * MIN));
     PAssert.that(summarize("DeadLetters", r.deadLetters()))
         .containsInAnyOrder(deadLetter("click", "DUPLICATE_ID", 11 * MIN));
     PipelineResult res = p.run();
