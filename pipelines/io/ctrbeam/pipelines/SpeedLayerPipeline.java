@@ -132,7 +132,9 @@ public final class SpeedLayerPipeline {
             .apply(
                 "CurrentFeatures",
                 CtrTransforms.snapshots(
-                    FeatureSnapshots.current().withPeriod(Durations.parse(o.getSnapshotPeriod())),
+                    FeatureSnapshots.current()
+                        .withPeriod(Durations.parse(o.getSnapshotPeriod()))
+                        .withCorrections(labels.corrections()),
                     o,
                     impressions.records()));
     current.apply(

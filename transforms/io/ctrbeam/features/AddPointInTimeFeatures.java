@@ -175,25 +175,25 @@ public final class AddPointInTimeFeatures
     List<AttachAnswers.AnswerSet<?>> sets = new ArrayList<>();
     for (KeyKind kind : KeyKind.values()) {
       String name = stepName(kind);
-      FeatureLogic logic = new FeatureLogic(kind, params);
-      PCollection<KV<Integer, BucketItem<String>>> impEvents =
+      CountFeaturesLookup lookup = new CountFeaturesLookup(kind, params);
+      PCollection<KV<Integer, AsOfElement<String>>> impEvents =
           imps.apply(name + "ImpressionEvents", ParDo.of(new ImpressionEventsFn(kind, buckets)))
-              .setCoder(BucketedAsOf.itemCoder(logic));
-      PCollection<KV<Integer, BucketItem<String>>> clickEvents =
+              .setCoder(BucketedAsOf.itemCoder(lookup));
+      PCollection<KV<Integer, AsOfElement<String>>> clickEvents =
           labeled
               .apply(name + "ClickEvents", ParDo.of(new ClickEventsFn(kind, buckets)))
-              .setCoder(BucketedAsOf.itemCoder(logic));
-      PCollection<KV<Integer, BucketItem<String>>> queries =
+              .setCoder(BucketedAsOf.itemCoder(lookup));
+      PCollection<KV<Integer, AsOfElement<String>>> queries =
           labeled
               .apply(name + "Queries", ParDo.of(new QueriesFn<String>(kind, buckets)))
-              .setCoder(BucketedAsOf.itemCoder(logic));
+              .setCoder(BucketedAsOf.itemCoder(lookup));
       PCollection<KV<String, FeatureValues>> answers =
           PCollectionList.of(impEvents)
               .and(clickEvents)
               .and(queries)
               .apply(name + "Items", Flatten.pCollections())
-              .apply(name + "Features", new BucketedAsOf<>(logic, retention));
-      sets.add(new AttachAnswers.AnswerSet<>(name, answers, logic));
+              .apply(name + "Features", new BucketedAsOf<>(lookup, retention));
+      sets.add(new AttachAnswers.AnswerSet<>(name, answers, lookup));
     }
     return sets;
   }
@@ -222,7 +222,7 @@ public final class AddPointInTimeFeatures
   }
 
   /** One impression event per impression with a key of this kind. */
-  static final class ImpressionEventsFn extends DoFn<Impression, KV<Integer, BucketItem<String>>> {
+  static final class ImpressionEventsFn extends DoFn<Impression, KV<Integer, AsOfElement<String>>> {
     private final KeyKind kind;
     private final int buckets;
 
@@ -232,19 +232,19 @@ public final class AddPointInTimeFeatures
     }
 
     @ProcessElement
-    public void process(@Element Impression i, OutputReceiver<KV<Integer, BucketItem<String>>> out) {
+    public void process(@Element Impression i, OutputReceiver<KV<Integer, AsOfElement<String>>> out) {
       String key = kind.keyOf(i);
       if (key != null) {
         out.output(
             KV.of(
                 Buckets.of(key, buckets),
-                BucketItem.<String>event(key, i.getEventTime().toEpochMilli(), null)));
+                AsOfElement.<String>event(key, i.getEventTime().toEpochMilli(), null)));
       }
     }
   }
 
   /** One click event per positive example, at its click_time, keyed by the impression's key. */
-  static final class ClickEventsFn extends DoFn<RowKey, KV<Integer, BucketItem<String>>> {
+  static final class ClickEventsFn extends DoFn<RowKey, KV<Integer, AsOfElement<String>>> {
     private final KeyKind kind;
     private final int buckets;
 
@@ -254,16 +254,16 @@ public final class AddPointInTimeFeatures
     }
 
     @ProcessElement
-    public void process(@Element RowKey e, OutputReceiver<KV<Integer, BucketItem<String>>> out) {
+    public void process(@Element RowKey e, OutputReceiver<KV<Integer, AsOfElement<String>>> out) {
       String key = kind.keyOf(e);
       if (key != null && e.hasClick()) {
-        out.output(KV.of(Buckets.of(key, buckets), BucketItem.event(key, e.clickTime, e.impressionId)));
+        out.output(KV.of(Buckets.of(key, buckets), AsOfElement.event(key, e.clickTime, e.impressionId)));
       }
     }
   }
 
   /** Every example as a query of its key of this kind (a null key: bucket by row id). */
-  static final class QueriesFn<E> extends DoFn<RowKey, KV<Integer, BucketItem<E>>> {
+  static final class QueriesFn<E> extends DoFn<RowKey, KV<Integer, AsOfElement<E>>> {
     private final KeyKind kind;
     private final int buckets;
 
@@ -274,11 +274,11 @@ public final class AddPointInTimeFeatures
 
     @ProcessElement
     public void process(
-        @Element RowKey e, @Timestamp Instant ts, OutputReceiver<KV<Integer, BucketItem<E>>> out) {
+        @Element RowKey e, @Timestamp Instant ts, OutputReceiver<KV<Integer, AsOfElement<E>>> out) {
       String key = kind.keyOf(e);
       String rowId = e.rowId();
       int bucket = Buckets.of(key != null ? key : rowId, buckets);
-      out.output(KV.of(bucket, BucketItem.<E>query(key, rowId, e.eventTime, ts.getMillis())));
+      out.output(KV.of(bucket, AsOfElement.<E>query(key, rowId, e.eventTime, ts.getMillis())));
     }
   }
 }

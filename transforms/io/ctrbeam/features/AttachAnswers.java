@@ -68,19 +68,19 @@ final class AttachAnswers extends PTransform<PCollection<TrainingExample>, PColl
   static final class AnswerSet<V> implements Serializable {
     final String name;
     final transient PCollection<KV<String, V>> answers;
-    final EntityLogic<?, ?, V> logic;
-    /** Built once: a logic's coder getters may build a new (costly) Avro coder per call. */
+    final AsOfLookup<?, ?, V> lookup;
+    /** Built once: a lookup's coder getters may build a new (costly) Avro coder per call. */
     final Coder<V> coder;
 
-    AnswerSet(String name, PCollection<KV<String, V>> answers, EntityLogic<?, ?, V> logic) {
+    AnswerSet(String name, PCollection<KV<String, V>> answers, AsOfLookup<?, ?, V> lookup) {
       this.name = name;
       this.answers = answers;
-      this.logic = logic;
-      this.coder = logic.answerCoder();
+      this.lookup = lookup;
+      this.coder = lookup.answerCoder();
     }
 
     void fill(TrainingExample row, byte[] encoded) throws CoderException {
-      logic.fill(row, CoderUtils.decodeFromByteArray(coder, encoded));
+      lookup.fill(row, CoderUtils.decodeFromByteArray(coder, encoded));
     }
   }
 

@@ -37,29 +37,29 @@ import org.joda.time.Instant;
  * retention} before the latest firing is compacted.
  */
 final class BucketedAsOf<E, S, V>
-    extends PTransform<PCollection<KV<Integer, BucketItem<E>>>, PCollection<KV<String, V>>> {
-  private final EntityLogic<E, S, V> logic;
+    extends PTransform<PCollection<KV<Integer, AsOfElement<E>>>, PCollection<KV<String, V>>> {
+  private final AsOfLookup<E, S, V> lookup;
   private final long retentionMillis;
 
-  BucketedAsOf(EntityLogic<E, S, V> logic, long retentionMillis) {
-    this.logic = logic;
+  BucketedAsOf(AsOfLookup<E, S, V> lookup, long retentionMillis) {
+    this.lookup = lookup;
     this.retentionMillis = retentionMillis;
   }
 
   @Override
-  public PCollection<KV<String, V>> expand(PCollection<KV<Integer, BucketItem<E>>> items) {
+  public PCollection<KV<String, V>> expand(PCollection<KV<Integer, AsOfElement<E>>> items) {
     PCollection<KV<String, V>> out;
     if (items.isBounded() == PCollection.IsBounded.BOUNDED) {
       out =
           BatchGrouping.globalWindow("GlobalWindow", items)
               .apply("GroupByBucket", GroupByKey.create())
-              .apply("SweepBucket", ParDo.of(new SweepFn<>(logic)));
+              .apply("SweepBucket", ParDo.of(new SweepFn<>(lookup)));
     } else {
       out =
           globalEarliest("GlobalEarliest", items)
-              .apply("StatefulBucket", ParDo.of(new StreamFn<>(logic, retentionMillis)));
+              .apply("StatefulBucket", ParDo.of(new StreamFn<>(lookup, retentionMillis)));
     }
-    return out.setCoder(KvCoder.of(StringUtf8Coder.of(), logic.answerCoder()));
+    return out.setCoder(KvCoder.of(StringUtf8Coder.of(), lookup.answerCoder()));
   }
 
   /**
@@ -85,16 +85,16 @@ final class BucketedAsOf<E, S, V>
     return globalEarliest(name, in);
   }
 
-  /** Sorts one entity's items by time; at equal times events come first only for inclusive logic. */
-  static <E> Comparator<BucketItem<E>> order(boolean inclusive) {
-    Comparator<BucketItem<E>> byTime = Comparator.comparingLong(i -> i.time);
+  /** Sorts one entity's items by time; at equal times events come first only for inclusive lookup. */
+  static <E> Comparator<AsOfElement<E>> order(boolean inclusive) {
+    Comparator<AsOfElement<E>> byTime = Comparator.comparingLong(i -> i.time);
     return byTime.thenComparingInt(i -> i.isQuery() == inclusive ? 1 : 0);
   }
 
   /** Groups items by entity, keeping first-seen order. */
-  static <E> Map<String, List<BucketItem<E>>> byEntity(Iterable<BucketItem<E>> items) {
-    Map<String, List<BucketItem<E>>> m = new LinkedHashMap<>();
-    for (BucketItem<E> i : items) {
+  static <E> Map<String, List<AsOfElement<E>>> byEntity(Iterable<AsOfElement<E>> items) {
+    Map<String, List<AsOfElement<E>>> m = new LinkedHashMap<>();
+    for (AsOfElement<E> i : items) {
       m.computeIfAbsent(i.entity, k -> new ArrayList<>()).add(i);
     }
     return m;
@@ -102,32 +102,32 @@ final class BucketedAsOf<E, S, V>
 
   /** Bounded: a time-ordered sweep per entity of one bucket. */
   static final class SweepFn<E, S, V>
-      extends BatchGrouping.RestampingFn<KV<Integer, Iterable<BucketItem<E>>>, KV<String, V>> {
-    private final EntityLogic<E, S, V> logic;
+      extends BatchGrouping.RestampingFn<KV<Integer, Iterable<AsOfElement<E>>>, KV<String, V>> {
+    private final AsOfLookup<E, S, V> lookup;
 
-    SweepFn(EntityLogic<E, S, V> logic) {
-      this.logic = logic;
+    SweepFn(AsOfLookup<E, S, V> lookup) {
+      this.lookup = lookup;
     }
 
     @ProcessElement
     public void process(
-        @Element KV<Integer, Iterable<BucketItem<E>>> bucket, OutputReceiver<KV<String, V>> out) {
-      for (Map.Entry<String, List<BucketItem<E>>> e : byEntity(bucket.getValue()).entrySet()) {
-        List<BucketItem<E>> items = e.getValue();
+        @Element KV<Integer, Iterable<AsOfElement<E>>> bucket, OutputReceiver<KV<String, V>> out) {
+      for (Map.Entry<String, List<AsOfElement<E>>> e : byEntity(bucket.getValue()).entrySet()) {
+        List<AsOfElement<E>> items = e.getValue();
         if (e.getKey() == null) {
-          for (BucketItem<E> q : items) {
-            emit(q.queryId, logic.answer(null, q.time), q.outTime, out);
+          for (AsOfElement<E> q : items) {
+            emit(q.queryId, lookup.answer(null, q.time), q.outTime, out);
           }
           continue;
         }
-        items.sort(order(logic.inclusive()));
-        S state = logic.newState();
-        for (BucketItem<E> i : items) {
+        items.sort(order(lookup.inclusive()));
+        S state = lookup.newState();
+        for (AsOfElement<E> i : items) {
           if (i.isQuery()) {
-            state = logic.compact(state, logic.horizonFor(i.time));
-            emit(i.queryId, logic.answer(state, i.time), i.outTime, out);
+            state = lookup.compact(state, lookup.horizonFor(i.time));
+            emit(i.queryId, lookup.answer(state, i.time), i.outTime, out);
           } else {
-            state = logic.add(state, i.time, i.event);
+            state = lookup.add(state, i.time, i.event);
           }
         }
       }
@@ -141,12 +141,12 @@ final class BucketedAsOf<E, S, V>
   /**
    * Unbounded: per-bucket state. Entities live in an {@link EntityStore}: events in time slices,
    * folded once older than {@code retention} before the latest firing, and removed when idle past
-   * the logic's expiry. Queries wait in a {@link DueIndex} by the second they may be answered at
+   * the lookup's expiry. Queries wait in a {@link DueIndex} by the second they may be answered at
    * (their output time), with one timer per second that holds queries: a firing reads only its
    * second's queries, never the bucket's. A query is answered at the end of its second and output
    * at its own output time. Metric: {@code due_queries_per_firing}.
    */
-  static final class StreamFn<E, S, V> extends DoFn<KV<Integer, BucketItem<E>>, KV<String, V>> {
+  static final class StreamFn<E, S, V> extends DoFn<KV<Integer, AsOfElement<E>>, KV<String, V>> {
     static final String QUERY_HEADS = "queryHeads";
     static final String QUERY_CHUNKS = "queryChunks";
     private static final String LAST_FIRED = "lastFired";
@@ -155,9 +155,9 @@ final class BucketedAsOf<E, S, V>
     private static final Distribution QUERIES_PER_FIRING =
         Metrics.distribution(EntityStore.NAMESPACE, "due_queries_per_firing");
 
-    private final EntityLogic<E, S, V> logic;
+    private final AsOfLookup<E, S, V> lookup;
     private final long retentionMillis;
-    private final DueIndex<BucketItem<E>> queries;
+    private final DueIndex<AsOfElement<E>> queries;
     private final EntityStore<E, S> store;
 
     @StateId(EntityStore.ENTRIES)
@@ -183,7 +183,7 @@ final class BucketedAsOf<E, S, V>
     private final StateSpec<MapState<Long, KV<Long, Long>>> queryHeadsSpec;
 
     @StateId(QUERY_CHUNKS)
-    private final StateSpec<MapState<String, List<BucketItem<E>>>> queryChunksSpec;
+    private final StateSpec<MapState<String, List<AsOfElement<E>>>> queryChunksSpec;
 
     @StateId(LAST_FIRED)
     private final StateSpec<ValueState<Long>> lastFiredSpec = StateSpecs.value(VarLongCoder.of());
@@ -191,17 +191,17 @@ final class BucketedAsOf<E, S, V>
     @TimerFamily(DUE)
     private final TimerSpec dueSpec = DueIndex.timerSpec();
 
-    StreamFn(EntityLogic<E, S, V> logic, long retentionMillis) {
-      this.logic = logic;
+    StreamFn(AsOfLookup<E, S, V> lookup, long retentionMillis) {
+      this.lookup = lookup;
       this.store =
-          new EntityStore<>(logic, logic.sliceMillis(), logic.idleExpiryMillis(retentionMillis));
+          new EntityStore<>(lookup, lookup.sliceMillis(), lookup.idleExpiryMillis(retentionMillis));
       this.entriesSpec = store.entriesSpec();
       this.slicesSpec = store.slicesSpec();
       this.gcHeadsSpec = store.gcHeadsSpec();
       this.gcChunksSpec = store.gcChunksSpec();
       this.retentionMillis = retentionMillis;
       this.queries =
-          DueIndex.of(new BucketItem.ItemCoder<>(logic.eventCoder()), QUERY_SLICE_MS, QUERIES_PER_FIRING)
+          DueIndex.of(new AsOfElement.ItemCoder<>(lookup.eventCoder()), QUERY_SLICE_MS, QUERIES_PER_FIRING)
               .holdingAtEarliest();
       this.queryHeadsSpec = queries.headsSpec();
       this.queryChunksSpec = queries.chunksSpec();
@@ -209,7 +209,7 @@ final class BucketedAsOf<E, S, V>
 
     @ProcessElement
     public void process(
-        @Element KV<Integer, BucketItem<E>> element,
+        @Element KV<Integer, AsOfElement<E>> element,
         @Timestamp Instant ts,
         @StateId(EntityStore.ENTRIES) MapState<String, EntityStore.Entry<S>> entries,
         @StateId(EntityStore.SLICES) MapState<String, List<KV<Long, E>>> slices,
@@ -218,19 +218,19 @@ final class BucketedAsOf<E, S, V>
         @StateId(EntityStore.LIVE) ValueState<Long> live,
         @TimerFamily(EntityStore.GC) TimerMap gc,
         @StateId(QUERY_HEADS) MapState<Long, KV<Long, Long>> queryHeads,
-        @StateId(QUERY_CHUNKS) MapState<String, List<BucketItem<E>>> queryChunks,
+        @StateId(QUERY_CHUNKS) MapState<String, List<AsOfElement<E>>> queryChunks,
         @StateId(LAST_FIRED) ValueState<Long> lastFired,
         @TimerFamily(DUE) TimerMap due,
         OutputReceiver<KV<String, V>> out) {
-      BucketItem<E> item = element.getValue();
+      AsOfElement<E> item = element.getValue();
       if (!item.isQuery()) {
         Long fired = lastFired.read();
-        long foldTo = fired == null ? Long.MIN_VALUE : logic.horizonFor(fired - retentionMillis);
+        long foldTo = fired == null ? Long.MIN_VALUE : lookup.horizonFor(fired - retentionMillis);
         store.add(
             new EntityStore.Bucket<>(entries, slices, gcHeads, gcChunks, live, gc, ts.getMillis()),
             item.entity, item.time, item.event, foldTo);
       } else if (item.entity == null) {
-        emit(item.queryId, logic.answer(null, item.time), item.outTime, out);
+        emit(item.queryId, lookup.answer(null, item.time), item.outTime, out);
       } else {
         queries.add(
             new DueIndex.Cells<>(queryHeads, queryChunks, due),
@@ -250,25 +250,25 @@ final class BucketedAsOf<E, S, V>
         @StateId(EntityStore.LIVE) ValueState<Long> live,
         @TimerFamily(EntityStore.GC) TimerMap gc,
         @StateId(QUERY_HEADS) MapState<Long, KV<Long, Long>> queryHeads,
-        @StateId(QUERY_CHUNKS) MapState<String, List<BucketItem<E>>> queryChunks,
+        @StateId(QUERY_CHUNKS) MapState<String, List<AsOfElement<E>>> queryChunks,
         @StateId(LAST_FIRED) ValueState<Long> lastFired,
         @TimerFamily(DUE) TimerMap due,
         OutputReceiver<KV<String, V>> out) {
       long f = c.fireTimestamp().getMillis();
       long hold = c.timestamp().getMillis();
-      Map<String, List<BucketItem<E>>> ready = new LinkedHashMap<>();
-      for (BucketItem<E> q : queries.take(new DueIndex.Cells<>(queryHeads, queryChunks, due), timerId)) {
+      Map<String, List<AsOfElement<E>>> ready = new LinkedHashMap<>();
+      for (AsOfElement<E> q : queries.take(new DueIndex.Cells<>(queryHeads, queryChunks, due), timerId)) {
         ready.computeIfAbsent(q.entity, k -> new ArrayList<>()).add(q);
       }
       Long seen = lastFired.read();
       long fired = seen == null ? f : Math.max(seen, f);
       EntityStore.Bucket<E, S> b =
           new EntityStore.Bucket<>(entries, slices, gcHeads, gcChunks, live, gc, EntityStore.floor(c));
-      long horizon = logic.horizonFor(fired - retentionMillis);
-      for (Map.Entry<String, List<BucketItem<E>>> e : ready.entrySet()) {
+      long horizon = lookup.horizonFor(fired - retentionMillis);
+      for (Map.Entry<String, List<AsOfElement<E>>> e : ready.entrySet()) {
         S state = store.read(b, e.getKey());
-        for (BucketItem<E> q : e.getValue()) {
-          V answer = logic.answer(state == null ? logic.newState() : state, q.time);
+        for (AsOfElement<E> q : e.getValue()) {
+          V answer = lookup.answer(state == null ? lookup.newState() : state, q.time);
           emit(q.queryId, answer, Math.max(q.outTime, hold), out);
         }
         store.fold(b, e.getKey(), horizon);
@@ -293,7 +293,7 @@ final class BucketedAsOf<E, S, V>
     }
   }
 
-  static <E> KvCoder<Integer, BucketItem<E>> itemCoder(EntityLogic<E, ?, ?> logic) {
-    return KvCoder.of(VarIntCoder.of(), new BucketItem.ItemCoder<>(logic.eventCoder()));
+  static <E> KvCoder<Integer, AsOfElement<E>> itemCoder(AsOfLookup<E, ?, ?> lookup) {
+    return KvCoder.of(VarIntCoder.of(), new AsOfElement.ItemCoder<>(lookup.eventCoder()));
   }
 }

@@ -94,8 +94,8 @@ public final class EnrichExamples
   List<AttachAnswers.AnswerSet<?>> answerSets(PCollection<RowKey> rows) {
     long retention = labelWait.getMillis() + allowedLateness.getMillis();
     List<AttachAnswers.AnswerSet<?>> sets = new ArrayList<>();
-    sets.add(join("Profile", rows, profiles, new ProfileLogic(), KeyKind.USER, retention));
-    sets.add(join("AdMetadata", rows, ads, new AdLogic(), KeyKind.AD, retention));
+    sets.add(join("Profile", rows, profiles, new ProfileLookup(), KeyKind.USER, retention));
+    sets.add(join("AdMetadata", rows, ads, new AdMetadataLookup(), KeyKind.AD, retention));
     return sets;
   }
 
@@ -103,22 +103,22 @@ public final class EnrichExamples
       String name,
       PCollection<RowKey> rows,
       PCollection<R> versions,
-      VersionLogic<R> logic,
+      LatestVersionLookup<R> lookup,
       KeyKind kind,
       long retention) {
-    PCollection<KV<Integer, BucketItem<R>>> events =
+    PCollection<KV<Integer, AsOfElement<R>>> events =
         BucketedAsOf.asOfInput(name + "VersionsGlobal", versions)
-            .apply(name + "Versions", ParDo.of(new VersionEventsFn<>(logic, buckets)))
-            .setCoder(BucketedAsOf.itemCoder(logic));
-    PCollection<KV<Integer, BucketItem<R>>> queries =
+            .apply(name + "Versions", ParDo.of(new VersionEventsFn<>(lookup, buckets)))
+            .setCoder(BucketedAsOf.itemCoder(lookup));
+    PCollection<KV<Integer, AsOfElement<R>>> queries =
         rows.apply(name + "Queries", ParDo.of(new AddPointInTimeFeatures.QueriesFn<R>(kind, buckets)))
-            .setCoder(BucketedAsOf.itemCoder(logic));
+            .setCoder(BucketedAsOf.itemCoder(lookup));
     PCollection<KV<String, R>> answers =
         PCollectionList.of(events)
             .and(queries)
             .apply(name + "Items", Flatten.pCollections())
-            .apply(name + "AsOfJoin", new BucketedAsOf<>(logic, retention));
-    return new AttachAnswers.AnswerSet<>(name, answers, logic);
+            .apply(name + "AsOfJoin", new BucketedAsOf<>(lookup, retention));
+    return new AttachAnswers.AnswerSet<>(name, answers, lookup);
   }
 
   @Override
@@ -131,7 +131,7 @@ public final class EnrichExamples
   }
 
   /** Versions of one id sorted by updated_at; a query at t takes the latest at or before t. */
-  abstract static class VersionLogic<R> implements EntityLogic<R, List<R>, R> {
+  abstract static class LatestVersionLookup<R> implements AsOfLookup<R, List<R>, R> {
     abstract String idOf(R r);
 
     abstract long updatedAt(R r);
@@ -193,7 +193,7 @@ public final class EnrichExamples
     }
   }
 
-  static final class ProfileLogic extends VersionLogic<UserProfile> {
+  static final class ProfileLookup extends LatestVersionLookup<UserProfile> {
     @Override
     public Coder<UserProfile> eventCoder() {
       return FastRecordCoder.orAvro(UserProfile.class);
@@ -217,7 +217,7 @@ public final class EnrichExamples
     }
   }
 
-  static final class AdLogic extends VersionLogic<AdMetadata> {
+  static final class AdMetadataLookup extends LatestVersionLookup<AdMetadata> {
     @Override
     public Coder<AdMetadata> eventCoder() {
       return FastRecordCoder.orAvro(AdMetadata.class);
@@ -241,20 +241,20 @@ public final class EnrichExamples
   }
 
   /** One event per version, keyed by the bucket of its id, at its updated_at. */
-  static final class VersionEventsFn<R> extends DoFn<R, KV<Integer, BucketItem<R>>> {
-    private final VersionLogic<R> logic;
+  static final class VersionEventsFn<R> extends DoFn<R, KV<Integer, AsOfElement<R>>> {
+    private final LatestVersionLookup<R> lookup;
     private final int buckets;
 
-    VersionEventsFn(VersionLogic<R> logic, int buckets) {
-      this.logic = logic;
+    VersionEventsFn(LatestVersionLookup<R> lookup, int buckets) {
+      this.lookup = lookup;
       this.buckets = buckets;
     }
 
     @ProcessElement
-    public void process(@Element R r, OutputReceiver<KV<Integer, BucketItem<R>>> out) {
-      String id = logic.idOf(r);
+    public void process(@Element R r, OutputReceiver<KV<Integer, AsOfElement<R>>> out) {
+      String id = lookup.idOf(r);
       out.output(
-          KV.of(Buckets.of(id, buckets), BucketItem.event(id, logic.updatedAt(r), r)));
+          KV.of(Buckets.of(id, buckets), AsOfElement.event(id, lookup.updatedAt(r), r)));
     }
   }
 }

@@ -14,7 +14,8 @@ import org.apache.beam.sdk.coders.CustomCoder;
  * The impressions and clicks of one key: the plain-Java feature state shared by the batch sweep and
  * the streaming state. Events after the {@code horizon} are kept sorted by time; older ones are
  * folded into decayed base sums (they can no longer fall in a window that is still asked for).
- * Clicks are de-duplicated by impression_id among kept events.
+ * Clicks are de-duplicated by id among kept events. A {@link #retraction} id takes a click back
+ * (weight −1): a label correction that moves a click earlier retracts it at its old time.
  */
 public final class EntityHistory {
   /**
@@ -48,19 +49,32 @@ public final class EntityHistory {
     this.allClicks = new DecayedSum(lambdaPerMs);
   }
 
+  /** The id of an event that takes back the click {@code clickId} at the same time. */
+  public static String retraction(String clickId) {
+    return RETRACTION + clickId;
+  }
+
+  private static final char RETRACTION = '\u0000';
+
+  /** +1, or −1 for a retraction. */
+  private static double weight(String clickId) {
+    return clickId != null && !clickId.isEmpty() && clickId.charAt(0) == RETRACTION ? -1 : 1;
+  }
+
   /**
-   * Adds one event; a click is identified by its impression_id. Returns false for a duplicate
-   * click (same impression_id as a kept click), which is not counted.
+   * Adds one event; a click is identified by its id (the impression_id, or a {@link #retraction}).
+   * Returns false for a duplicate click (same id as a kept click), which is not counted.
    */
   public boolean add(long t, boolean click, String clickId) {
     if (click && clickId != null && liveClickIds.contains(clickId)) {
       return false;
     }
-    (click ? allClicks : allImps).add(t, 1.0);
+    double w = click ? weight(clickId) : 1;
+    (click ? allClicks : allImps).add(t, w);
     maxTime = Math.max(maxTime, t);
     minTime = Math.min(minTime, t);
     if (t <= horizon) {
-      (click ? baseClicks : baseImps).add(t, 1.0);
+      (click ? baseClicks : baseImps).add(t, w);
       return true;
     }
     insertSorted(t, click, clickId);
@@ -91,7 +105,7 @@ public final class EntityHistory {
     clickIds[pos] = click ? clickId : null;
     size++;
     if (click) {
-      liveClicks++;
+      liveClicks += (long) weight(clickId);
       if (clickId != null) {
         liveClickIds.add(clickId);
       }
@@ -128,8 +142,9 @@ public final class EntityHistory {
     horizon = h;
     while (head < size && times[head] <= h) {
       if (isClick[head]) {
-        baseClicks.add(times[head], 1.0);
-        liveClicks--;
+        double w = weight(clickIds[head]);
+        baseClicks.add(times[head], w);
+        liveClicks -= (long) w;
         if (clickIds[head] != null) {
           liveClickIds.remove(clickIds[head]);
         }
@@ -191,7 +206,7 @@ public final class EntityHistory {
       clicks = 0;
       for (int i = from; i < to; i++) {
         if (isClick[i]) {
-          clicks++;
+          clicks += (long) weight(clickIds[i]);
         } else {
           imps++;
         }
@@ -206,7 +221,11 @@ public final class EntityHistory {
       DecayedSum si = baseImps.copy();
       DecayedSum sc = baseClicks.copy();
       for (int i = head; i < to; i++) {
-        (isClick[i] ? sc : si).add(times[i], 1.0);
+        if (isClick[i]) {
+          sc.add(times[i], weight(clickIds[i]));
+        } else {
+          si.add(times[i], 1.0);
+        }
       }
       dImps = si.valueAt(t);
       dClicks = sc.valueAt(t);

@@ -33,15 +33,15 @@ import org.apache.beam.sdk.values.KV;
  *
  * <ul>
  *   <li>Per entity, one small {@link Entry}: the events at or before its horizon folded into the
- *       logic's state (for features: decayed base sums, no events), and the range of its slices.
+ *       lookup's state (for features: decayed base sums, no events), and the range of its slices.
  *   <li>The events after the horizon, in time slices ({@code sliceMillis} wide) of one MapState
  *       entry each: an event rewrites its slice and the entry, never the whole history.
  *   <li>Whole slices at or before a fold time are folded into the entry and removed.
  *   <li>An entity with no event for {@code idleExpiryMillis} of event time (rounded up to the GC
  *       grid, {@value #GC_SLICES} slices) loses its window
- *       state (slices, kept events); what the logic says outlives it (for features: the decayed
+ *       state (slices, kept events); what the lookup says outlives it (for features: the decayed
  *       sums, a fixed few dozen bytes) stays as a residue until {@link
- *       EntityLogic#residueExpiry}, then goes too. A {@link DueIndex} files each entity under its
+ *       AsOfLookup#residueExpiry}, then goes too. A {@link DueIndex} files each entity under its
  *       GC grid step, with one timer per step: a firing reads only the entities of its step.
  * </ul>
  *
@@ -70,13 +70,13 @@ final class EntityStore<E, S> implements Serializable {
   private static final Distribution GC_PER_FIRING =
       Metrics.distribution(NAMESPACE, "gc_entries_per_firing");
 
-  private final EntityLogic<E, S, ?> logic;
+  private final AsOfLookup<E, S, ?> lookup;
   private final long sliceMillis;
   private final long idleExpiryMillis;
   private final DueIndex<String> gcIndex;
 
-  EntityStore(EntityLogic<E, S, ?> logic, long sliceMillis, long idleExpiryMillis) {
-    this.logic = logic;
+  EntityStore(AsOfLookup<E, S, ?> lookup, long sliceMillis, long idleExpiryMillis) {
+    this.lookup = lookup;
     this.sliceMillis = sliceMillis;
     this.idleExpiryMillis = idleExpiryMillis;
     this.gcIndex = DueIndex.of(StringUtf8Coder.of(), GC_SLICES * sliceMillis, GC_PER_FIRING);
@@ -88,7 +88,7 @@ final class EntityStore<E, S> implements Serializable {
   }
 
   StateSpec<MapState<String, Entry<S>>> entriesSpec() {
-    return StateSpecs.map(StringUtf8Coder.of(), new EntryCoder<>(logic.stateCoder()));
+    return StateSpecs.map(StringUtf8Coder.of(), new EntryCoder<>(lookup.stateCoder()));
   }
 
   StateSpec<MapState<String, List<KV<Long, E>>>> slicesSpec() {
@@ -108,7 +108,7 @@ final class EntityStore<E, S> implements Serializable {
   }
 
   Coder<List<KV<Long, E>>> sliceCoder() {
-    return ListCoder.of(KvCoder.of(VarLongCoder.of(), NullableCoder.of(logic.eventCoder())));
+    return ListCoder.of(KvCoder.of(VarLongCoder.of(), NullableCoder.of(lookup.eventCoder())));
   }
 
   /**
@@ -154,7 +154,7 @@ final class EntityStore<E, S> implements Serializable {
     Entry<S> e = b.entries.get(entity).read();
     if (e == null || e.residue) {
       if (e == null) {
-        e = new Entry<>(logic.newState());
+        e = new Entry<>(lookup.newState());
       } else {
         e.residue = false;
         e.gcAt = Long.MIN_VALUE;
@@ -164,7 +164,7 @@ final class EntityStore<E, S> implements Serializable {
       updateLive(b, 1);
     }
     if (time <= e.horizon) {
-      e.folded = logic.add(e.folded, time, event);
+      e.folded = lookup.add(e.folded, time, event);
     } else {
       long s = Math.floorDiv(time, sliceMillis);
       String key = sliceKey(entity, s);
@@ -197,7 +197,7 @@ final class EntityStore<E, S> implements Serializable {
     }
     S s = copy(e.folded);
     for (KV<Long, E> ev : events(b, entity, e, e.lastSlice, false)) {
-      s = logic.add(s, ev.getKey(), ev.getValue());
+      s = lookup.add(s, ev.getKey(), ev.getValue());
     }
     return s;
   }
@@ -220,10 +220,10 @@ final class EntityStore<E, S> implements Serializable {
     }
     S s = e.folded;
     for (KV<Long, E> ev : events(b, entity, e, Math.min(last, e.lastSlice), true)) {
-      s = logic.add(s, ev.getKey(), ev.getValue());
+      s = lookup.add(s, ev.getKey(), ev.getValue());
     }
     long horizon = (last + 1) * sliceMillis - 1;
-    e.folded = logic.compact(s, horizon);
+    e.folded = lookup.compact(s, horizon);
     e.horizon = horizon;
     e.firstSlice = last + 1;
     return true;
@@ -276,7 +276,7 @@ final class EntityStore<E, S> implements Serializable {
 
   /**
    * GC timer of one grid step: every entity filed there and still idle at {@code now} loses its
-   * window state (keeping the logic's residue, if any, until it expires), and every residue due
+   * window state (keeping the lookup's residue, if any, until it expires), and every residue due
    * goes. Only the entities filed under this step are read.
    */
   void onGc(Bucket<E, S> b, String timerId, long now) {
@@ -294,7 +294,7 @@ final class EntityStore<E, S> implements Serializable {
       removeSlices(b, entity, e);
       ENTITIES.dec();
       updateLive(b, -1);
-      S rest = logic.residue(logic.compact(full, e.lastEvent));
+      S rest = lookup.residue(lookup.compact(full, e.lastEvent));
       if (rest == null) {
         b.entries.remove(entity);
         continue;
@@ -304,7 +304,7 @@ final class EntityStore<E, S> implements Serializable {
       e.residue = true;
       RESIDUES.inc();
       // On the grid, and after now.
-      e.gcAt = Math.max(now + 1, gcTime(logic.residueExpiry(rest)));
+      e.gcAt = Math.max(now + 1, gcTime(lookup.residueExpiry(rest)));
       b.entries.put(entity, e);
       register(b, entity, e.gcAt);
     }
@@ -342,7 +342,7 @@ final class EntityStore<E, S> implements Serializable {
 
   private S copy(S s) {
     try {
-      return CoderUtils.clone(logic.stateCoder(), s);
+      return CoderUtils.clone(lookup.stateCoder(), s);
     } catch (IOException ex) {
       throw new IllegalStateException(ex);
     }

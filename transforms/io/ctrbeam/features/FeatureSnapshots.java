@@ -6,6 +6,7 @@ import static org.apache.beam.vendor.guava.v32_1_2_jre.com.google.common.base.Pr
 
 import io.ctrbeam.schema.FeatureSnapshot;
 import io.ctrbeam.schema.Impression;
+import io.ctrbeam.schema.LabelCorrection;
 import io.ctrbeam.schema.TrainingExample;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -60,6 +61,7 @@ import org.joda.time.Instant;
 public final class FeatureSnapshots
     extends PTransform<PCollection<TrainingExample>, PCollection<FeatureSnapshot>> {
   private final PCollection<Impression> impressions;
+  private final PCollection<LabelCorrection> corrections;
   private final List<Instant> times;
   private final Duration period;
   private final Duration window;
@@ -70,6 +72,7 @@ public final class FeatureSnapshots
 
   private FeatureSnapshots(
       PCollection<Impression> impressions,
+      PCollection<LabelCorrection> corrections,
       List<Instant> times,
       Duration period,
       Duration window,
@@ -78,6 +81,7 @@ public final class FeatureSnapshots
       double beta,
       int buckets) {
     this.impressions = impressions;
+    this.corrections = corrections;
     this.times = times;
     this.period = period;
     this.window = window;
@@ -94,6 +98,7 @@ public final class FeatureSnapshots
     sorted.sort(Comparator.naturalOrder());
     return new FeatureSnapshots(
         null,
+        null,
         sorted,
         null,
         Duration.standardHours(24),
@@ -108,6 +113,7 @@ public final class FeatureSnapshots
     return new FeatureSnapshots(
         null,
         null,
+        null,
         Duration.standardMinutes(1),
         Duration.standardHours(24),
         Duration.standardHours(24),
@@ -120,7 +126,19 @@ public final class FeatureSnapshots
   public FeatureSnapshots from(PCollection<Impression> impressions) {
     checkArgument(impressions != null, "impressions");
     return new FeatureSnapshots(
-        impressions, times, period, window, halfLife, alpha, beta, buckets);
+        impressions, corrections, times, period, window, halfLife, alpha, beta, buckets);
+  }
+
+  /**
+   * The streaming labeler's corrections, so that a snapshot counts what they change: a late click
+   * (LATE_OUTCOME) at its time, and a click moved earlier (EARLIER_OUTCOME) taken back at its old
+   * time and counted at its new one. Without them a key keeps the value computed from the emitted
+   * rows alone. Only corrections that carry their keys count.
+   */
+  public FeatureSnapshots withCorrections(PCollection<LabelCorrection> corrections) {
+    checkArgument(corrections != null, "corrections");
+    return new FeatureSnapshots(
+        impressions, corrections, times, period, window, halfLife, alpha, beta, buckets);
   }
 
   /** The tick period of {@link #current()} snapshots. */
@@ -128,44 +146,44 @@ public final class FeatureSnapshots
     checkArgument(times == null, "withPeriod applies to current() only");
     checkArgument(period != null && period.getMillis() > 0, "period must be positive");
     return new FeatureSnapshots(
-        impressions, times, period, window, halfLife, alpha, beta, buckets);
+        impressions, corrections, times, period, window, halfLife, alpha, beta, buckets);
   }
 
   /** The sliding window of the counts and CTR (default 24 h). */
   public FeatureSnapshots withWindow(Duration window) {
     checkArgument(window != null && window.getMillis() > 0, "window must be positive");
     return new FeatureSnapshots(
-        impressions, times, period, window, halfLife, alpha, beta, buckets);
+        impressions, corrections, times, period, window, halfLife, alpha, beta, buckets);
   }
 
   /** The half-life of the decayed counts (default 24 h). */
   public FeatureSnapshots withHalfLife(Duration halfLife) {
     checkArgument(halfLife != null && halfLife.getMillis() > 0, "half-life must be positive");
     return new FeatureSnapshots(
-        impressions, times, period, window, halfLife, alpha, beta, buckets);
+        impressions, corrections, times, period, window, halfLife, alpha, beta, buckets);
   }
 
   /** Decayed CTR = (clicks + α) / (impressions + α + β); default α = 1, β = 49. */
   public FeatureSnapshots withSmoothing(double alpha, double beta) {
     checkArgument(alpha >= 0 && beta >= 0 && alpha + beta > 0, "need α, β >= 0 and α + β > 0");
     return new FeatureSnapshots(
-        impressions, times, period, window, halfLife, alpha, beta, buckets);
+        impressions, corrections, times, period, window, halfLife, alpha, beta, buckets);
   }
 
   /** The number of hash buckets (Beam keys), default 64. */
   public FeatureSnapshots withBuckets(int buckets) {
     checkArgument(buckets > 0, "buckets must be positive");
     return new FeatureSnapshots(
-        impressions, times, period, window, halfLife, alpha, beta, buckets);
+        impressions, corrections, times, period, window, halfLife, alpha, beta, buckets);
   }
 
   @Override
   public PCollection<FeatureSnapshot> expand(PCollection<TrainingExample> examples) {
     checkArgument(impressions != null, "call from(impressions) first");
     FeatureParams params = new FeatureParams(window.getMillis(), halfLife.getMillis(), alpha, beta);
-    KvCoder<Integer, BucketItem<String>> coder =
-        BucketedAsOf.itemCoder(new FeatureLogic(KeyKind.USER, params));
-    PCollection<KV<Integer, BucketItem<String>>> events =
+    KvCoder<Integer, AsOfElement<String>> coder =
+        BucketedAsOf.itemCoder(new CountFeaturesLookup(KeyKind.USER, params));
+    PCollection<KV<Integer, AsOfElement<String>>> events =
         PCollectionList.of(
                 BucketedAsOf.globalEarliest("ImpressionsGlobal", impressions)
                     .apply("ImpressionEvents", ParDo.of(new ImpressionEventsFn(buckets)))
@@ -174,6 +192,13 @@ public final class FeatureSnapshots
                 BucketedAsOf.globalEarliest("ExamplesGlobal", examples)
                     .apply("ClickEvents", ParDo.of(new ClickEventsFn(buckets)))
                     .setCoder(coder))
+            .and(
+                corrections == null
+                    ? List.of()
+                    : List.of(
+                        BucketedAsOf.globalEarliest("CorrectionsGlobal", corrections)
+                            .apply("CorrectionEvents", ParDo.of(new CorrectionEventsFn(buckets)))
+                            .setCoder(coder)))
             .apply("Events", Flatten.pCollections());
     PCollection<FeatureSnapshot> out;
     if (events.isBounded() == PCollection.IsBounded.BOUNDED) {
@@ -227,7 +252,7 @@ public final class FeatureSnapshots
   }
 
   /** One event per key kind of each impression. */
-  static final class ImpressionEventsFn extends DoFn<Impression, KV<Integer, BucketItem<String>>> {
+  static final class ImpressionEventsFn extends DoFn<Impression, KV<Integer, AsOfElement<String>>> {
     private final int buckets;
 
     ImpressionEventsFn(int buckets) {
@@ -235,7 +260,7 @@ public final class FeatureSnapshots
     }
 
     @ProcessElement
-    public void process(@Element Impression i, OutputReceiver<KV<Integer, BucketItem<String>>> out) {
+    public void process(@Element Impression i, OutputReceiver<KV<Integer, AsOfElement<String>>> out) {
       for (KeyKind kind : KeyKind.values()) {
         String key = kind.keyOf(i);
         if (key != null) {
@@ -243,7 +268,7 @@ public final class FeatureSnapshots
           out.output(
               KV.of(
                   Buckets.of(entity, buckets),
-                  BucketItem.<String>event(entity, i.getEventTime().toEpochMilli(), null)));
+                  AsOfElement.<String>event(entity, i.getEventTime().toEpochMilli(), null)));
         }
       }
     }
@@ -251,7 +276,7 @@ public final class FeatureSnapshots
 
   /** One click event per key kind of each positive example, at its click_time. */
   static final class ClickEventsFn
-      extends DoFn<TrainingExample, KV<Integer, BucketItem<String>>> {
+      extends DoFn<TrainingExample, KV<Integer, AsOfElement<String>>> {
     private final int buckets;
 
     ClickEventsFn(int buckets) {
@@ -260,7 +285,7 @@ public final class FeatureSnapshots
 
     @ProcessElement
     public void process(
-        @Element TrainingExample e, OutputReceiver<KV<Integer, BucketItem<String>>> out) {
+        @Element TrainingExample e, OutputReceiver<KV<Integer, AsOfElement<String>>> out) {
       if (e.getClicked() != 1 || e.getClickTime() == null) {
         return;
       }
@@ -271,7 +296,52 @@ public final class FeatureSnapshots
           out.output(
               KV.of(
                   Buckets.of(entity, buckets),
-                  BucketItem.event(entity, e.getClickTime().toEpochMilli(), e.getImpressionId())));
+                  AsOfElement.event(entity, e.getClickTime().toEpochMilli(), e.getImpressionId())));
+        }
+      }
+    }
+  }
+
+  /**
+   * The click events of a clicked-label correction that carries its keys, per key kind: a late
+   * click at its time; a click moved earlier, taken back at its old time ({@link
+   * EntityHistory#retraction}) and counted at its new one, under an id of its own.
+   */
+  static final class CorrectionEventsFn
+      extends DoFn<LabelCorrection, KV<Integer, AsOfElement<String>>> {
+    private final int buckets;
+
+    CorrectionEventsFn(int buckets) {
+      this.buckets = buckets;
+    }
+
+    @ProcessElement
+    public void process(
+        @Element LabelCorrection c, OutputReceiver<KV<Integer, AsOfElement<String>>> out) {
+      if (!"clicked".equals(c.getLabel()) || c.getNewLabel() != 1) {
+        return;
+      }
+      String id = c.getImpressionId();
+      long at = c.getCorrectionTime().toEpochMilli();
+      Long before =
+          c.getPreviousOutcomeTime() == null ? null : c.getPreviousOutcomeTime().toEpochMilli();
+      for (KeyKind kind : KeyKind.values()) {
+        String key =
+            kind.keyOf(c.getUserId(), c.getAdId(), c.getAdvertiserId(), c.getAdCategory());
+        if (key == null) {
+          continue;
+        }
+        String entity = entity(kind, key);
+        int bucket = Buckets.of(entity, buckets);
+        if (before == null) {
+          out.output(KV.of(bucket, AsOfElement.event(entity, at, id)));
+        } else {
+          out.output(
+              KV.of(
+                  bucket,
+                  AsOfElement.event(
+                      entity, before, EntityHistory.retraction(id + "@" + before))));
+          out.output(KV.of(bucket, AsOfElement.event(entity, at, id + "@" + at)));
         }
       }
     }
@@ -279,7 +349,7 @@ public final class FeatureSnapshots
 
   /** Bounded: per key, a sweep over its events and the requested times. */
   static final class AsOfFn
-      extends DoFn<KV<Integer, Iterable<BucketItem<String>>>, FeatureSnapshot> {
+      extends DoFn<KV<Integer, Iterable<AsOfElement<String>>>, FeatureSnapshot> {
     private final FeatureParams params;
     private final List<Instant> times;
 
@@ -290,19 +360,19 @@ public final class FeatureSnapshots
 
     @ProcessElement
     public void process(
-        @Element KV<Integer, Iterable<BucketItem<String>>> bucket,
+        @Element KV<Integer, Iterable<AsOfElement<String>>> bucket,
         @Timestamp Instant groupTs,
         OutputReceiver<FeatureSnapshot> out) {
-      for (Map.Entry<String, List<BucketItem<String>>> e :
+      for (Map.Entry<String, List<AsOfElement<String>>> e :
           BucketedAsOf.byEntity(bucket.getValue()).entrySet()) {
-        List<BucketItem<String>> events = e.getValue();
+        List<AsOfElement<String>> events = e.getValue();
         events.sort(Comparator.comparingLong(i -> i.time));
         EntityHistory h = new EntityHistory(params.lambdaPerMs);
         int next = 0;
         for (Instant asOf : times) {
           long t = asOf.getMillis();
           while (next < events.size() && events.get(next).time <= t) {
-            BucketItem<String> i = events.get(next++);
+            AsOfElement<String> i = events.get(next++);
             h.add(i.time, i.event != null, i.event);
           }
           h.compact(t - params.windowMillis);
@@ -322,7 +392,7 @@ public final class FeatureSnapshots
    * tick that has keys: a tick's firing reads only its own keys, never the bucket's. Metric:
    * {@code dirty_keys_per_tick}.
    */
-  static final class TickFn extends DoFn<KV<Integer, BucketItem<String>>, FeatureSnapshot> {
+  static final class TickFn extends DoFn<KV<Integer, AsOfElement<String>>, FeatureSnapshot> {
     static final String DIRTY_HEADS = "dirtyHeads";
     static final String DIRTY_CHUNKS = "dirtyChunks";
     /** The (tick, key) pairs filed, so that a key is filed once per tick. */
@@ -376,9 +446,9 @@ public final class FeatureSnapshots
       // A snapshot is as of a tick at or after the watermark: once the watermark is window +
       // period past a key's last event, no later snapshot's window holds any of its events.
       this.params = params;
-      FeatureLogic logic = new FeatureLogic(KeyKind.USER, params);
+      CountFeaturesLookup lookup = new CountFeaturesLookup(KeyKind.USER, params);
       this.store =
-          new EntityStore<>(logic, logic.sliceMillis(), params.windowMillis + periodMillis);
+          new EntityStore<>(lookup, lookup.sliceMillis(), params.windowMillis + periodMillis);
       this.entriesSpec = store.entriesSpec();
       this.slicesSpec = store.slicesSpec();
       this.gcHeadsSpec = store.gcHeadsSpec();
@@ -401,7 +471,7 @@ public final class FeatureSnapshots
 
     @ProcessElement
     public void process(
-        @Element KV<Integer, BucketItem<String>> element,
+        @Element KV<Integer, AsOfElement<String>> element,
         @Timestamp Instant ts,
         @StateId(EntityStore.ENTRIES) MapState<String, EntityStore.Entry<EntityHistory>> entries,
         @StateId(EntityStore.SLICES) MapState<String, List<KV<Long, String>>> slices,
@@ -414,7 +484,7 @@ public final class FeatureSnapshots
         @StateId(DIRTY_MARKS) MapState<String, Boolean> dirtyMarks,
         @StateId(LAST_TICK) ValueState<Long> lastTick,
         @TimerFamily(TICK) TimerMap ticks) {
-      BucketItem<String> i = element.getValue();
+      AsOfElement<String> i = element.getValue();
       Long last = lastTick.read();
       long tick = ceilTick(Math.max(i.time, ts.getMillis()));
       long foldTo = Long.MIN_VALUE;

@@ -44,6 +44,11 @@ public enum KeyKind {
     return key(k.user, k.ad, k.advertiser, k.category);
   }
 
+  /** The key of this kind from a row's entity keys, or null when a part of it is null. */
+  public String keyOf(String user, String ad, String advertiser, String category) {
+    return key(user, ad, advertiser, category);
+  }
+
   private String key(String user, String ad, String advertiser, String category) {
     switch (this) {
       case USER:

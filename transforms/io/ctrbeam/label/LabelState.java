@@ -10,6 +10,7 @@ import java.util.List;
 import org.apache.beam.sdk.coders.BooleanCoder;
 import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.coders.CustomCoder;
+import org.apache.beam.sdk.coders.NullableCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.apache.beam.sdk.coders.VarIntCoder;
 import org.apache.beam.sdk.coders.VarLongCoder;
@@ -30,24 +31,35 @@ final class LabelState {
   }
 
   /**
-   * What is left of a decided primary: its times, the label last emitted and, for a positive, the
-   * outcome that dated it (so an earlier one processed later can correct it).
+   * What is left of a decided primary: its times, the label last emitted, for a positive the
+   * outcome that dated it (so an earlier one processed later can correct it), and the row's entity
+   * keys (so a correction says which feature keys it touches).
    */
   static final class Tombstone {
     final long primaryTime;
     final long impressionTime;
     final int label;
     final Outcome positive;
+    final EntityKeys keys;
 
-    Tombstone(long primaryTime, long impressionTime, int label, Outcome positive) {
+    Tombstone(long primaryTime, long impressionTime, int label, Outcome positive, EntityKeys keys) {
       this.primaryTime = primaryTime;
       this.impressionTime = impressionTime;
       this.label = label;
       this.positive = positive;
+      this.keys = keys;
     }
 
     Tombstone positive(Outcome o) {
-      return new Tombstone(primaryTime, impressionTime, 1, o);
+      return new Tombstone(primaryTime, impressionTime, 1, o, keys);
+    }
+  }
+
+  /** The entity keys of a row: user, ad, advertiser and category (any may be null). */
+  record EntityKeys(String user, String ad, String advertiser, String category) {
+    static EntityKeys of(TrainingExample row) {
+      return new EntityKeys(
+          row.getUserId(), row.getAdId(), row.getAdvertiserId(), row.getAdCategory());
     }
   }
 
@@ -108,6 +120,8 @@ final class LabelState {
   }
 
   static final class TombstoneCoder extends CustomCoder<Tombstone> {
+    private static final Coder<String> KEY = NullableCoder.of(StringUtf8Coder.of());
+
     @Override
     public void encode(Tombstone t, OutputStream out) throws IOException {
       VarLongCoder.of().encode(t.primaryTime, out);
@@ -117,6 +131,9 @@ final class LabelState {
       if (t.positive != null) {
         Outcome.OutcomeCoder.of().encode(t.positive, out);
       }
+      for (String k : new String[] {t.keys.user(), t.keys.ad(), t.keys.advertiser(), t.keys.category()}) {
+        KEY.encode(k, out);
+      }
     }
 
     @Override
@@ -125,7 +142,9 @@ final class LabelState {
       long i = VarLongCoder.of().decode(in);
       int label = VarIntCoder.of().decode(in);
       Outcome o = BooleanCoder.of().decode(in) ? Outcome.OutcomeCoder.of().decode(in) : null;
-      return new Tombstone(p, i, label, o);
+      EntityKeys keys =
+          new EntityKeys(KEY.decode(in), KEY.decode(in), KEY.decode(in), KEY.decode(in));
+      return new Tombstone(p, i, label, o, keys);
     }
   }
 

@@ -2,9 +2,11 @@ package io.ctrbeam.label;
 
 import io.ctrbeam.label.LabelState.Due;
 import io.ctrbeam.label.LabelState.DueKind;
+import io.ctrbeam.label.LabelState.EntityKeys;
 import io.ctrbeam.label.LabelState.PendingPrimary;
 import io.ctrbeam.label.LabelState.Slice;
 import io.ctrbeam.label.LabelState.Tombstone;
+import io.ctrbeam.schema.LabelCorrection;
 import io.ctrbeam.schema.TrainingExample;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -124,7 +126,7 @@ final class StatefulLabelFn extends DoFn<KV<Integer, LabelEvent>, TrainingExampl
     }
     Outcome first = matchEarlyOutcomes(b, row, t);
     if (first != null) {
-      b.putTombstone(id, new Tombstone(t, row.getEventTime().toEpochMilli(), 1, first));
+      b.putTombstone(id, decided(t, row, 1, first));
       b.dTombstones++;
     } else {
       b.putPending(id, pending, t);
@@ -184,7 +186,7 @@ final class StatefulLabelFn extends DoFn<KV<Integer, LabelEvent>, TrainingExampl
       rules.emitPositive(pending.row, o, b.out);
       b.pending.remove(id);
       b.dPending--;
-      b.putTombstone(id, new Tombstone(t, pending.row.getEventTime().toEpochMilli(), 1, o));
+      b.putTombstone(id, decided(t, pending.row, 1, o));
       b.dTombstones++;
     }
   }
@@ -214,7 +216,8 @@ final class StatefulLabelFn extends DoFn<KV<Integer, LabelEvent>, TrainingExampl
                 ? LabelRules.CorrectionKind.UPDATE
                 : LabelRules.CorrectionKind.LATE_OUTCOME;
         b.out.correction(
-            rules.correction(id, tombstone.impressionTime, t, o, 0, kind), o.timeMs());
+            touching(rules.correction(id, tombstone.impressionTime, t, o, 0, kind), tombstone),
+            o.timeMs());
         b.tombstones.put(id, tombstone.positive(o));
       }
       return;
@@ -227,12 +230,31 @@ final class StatefulLabelFn extends DoFn<KV<Integer, LabelEvent>, TrainingExampl
     if (earlier) {
       LabelRules.CorrectionKind kind = LabelRules.CorrectionKind.EARLIER_OUTCOME;
       b.out.correction(
-          rules.correction(id, tombstone.impressionTime, t, o, 1, kind), o.timeMs());
+          touching(rules.correction(id, tombstone.impressionTime, t, o, 1, kind), tombstone),
+          o.timeMs());
       rules.duplicateOutcome(dated, b.out, dated.timeMs());
       b.tombstones.put(id, tombstone.positive(o));
     } else {
       rules.judge(t, o, true, b.out, o.timeMs());
     }
+  }
+
+  /** The correction with the keys it touches and, after a positive, the time it replaces. */
+  private static LabelCorrection touching(LabelCorrection c, Tombstone tombstone) {
+    Outcome dated = tombstone.positive;
+    return LabelCorrection.newBuilder(c)
+        .setPreviousOutcomeTime(
+            dated == null ? null : java.time.Instant.ofEpochMilli(dated.timeMs()))
+        .setUserId(tombstone.keys.user())
+        .setAdId(tombstone.keys.ad())
+        .setAdvertiserId(tombstone.keys.advertiser())
+        .setAdCategory(tombstone.keys.category())
+        .build();
+  }
+
+  /** The tombstone of a primary decided with {@code label} (dated by {@code o} when 1). */
+  private static Tombstone decided(long t, TrainingExample row, int label, Outcome o) {
+    return new Tombstone(t, row.getEventTime().toEpochMilli(), label, o, EntityKeys.of(row));
   }
 
   @OnTimerFamily(DUE)
@@ -292,7 +314,7 @@ final class StatefulLabelFn extends DoFn<KV<Integer, LabelEvent>, TrainingExampl
       b.pending.remove(id);
       b.dPending--;
       if (rules.mode() != LabelMode.FAKE_NEGATIVE) {
-        b.putTombstone(id, new Tombstone(t, pending.row.getEventTime().toEpochMilli(), 0, null));
+        b.putTombstone(id, decided(t, pending.row, 0, null));
         b.dTombstones++;
       }
     } else {

@@ -141,7 +141,7 @@ class EntityStoreBytesTest {
 
   @Test
   void hotKeyWritesASliceAndAnEntryNotItsHistory() {
-    FeatureLogic logic = new FeatureLogic(KeyKind.USER, P);
+    CountFeaturesLookup logic = new CountFeaturesLookup(KeyKind.USER, P);
     EntityStore<String, EntityHistory> store =
         new EntityStore<>(logic, logic.sliceMillis(), logic.idleExpiryMillis(RETENTION));
     Bytes after = new Bytes();

@@ -54,12 +54,12 @@ public final class FeaturesBenchmark {
   static double plainJava(Scenario s, FeatureParams p) {
     double checksum = 0;
     for (KeyKind kind : KeyKind.values()) {
-      Map<String, List<BucketItem<String>>> byKey = new HashMap<>();
+      Map<String, List<AsOfElement<String>>> byKey = new HashMap<>();
       for (Impression i : s.impressions) {
         String key = kind.keyOf(i);
         if (key != null) {
           byKey.computeIfAbsent(key, x -> new ArrayList<>())
-              .add(BucketItem.event(key, i.getEventTime().toEpochMilli(), null));
+              .add(AsOfElement.event(key, i.getEventTime().toEpochMilli(), null));
         }
       }
       for (TrainingExample e : s.examples) {
@@ -67,16 +67,16 @@ public final class FeaturesBenchmark {
         if (key == null) {
           continue;
         }
-        List<BucketItem<String>> l = byKey.computeIfAbsent(key, x -> new ArrayList<>());
+        List<AsOfElement<String>> l = byKey.computeIfAbsent(key, x -> new ArrayList<>());
         if (e.getClicked() == 1) {
-          l.add(BucketItem.event(key, e.getClickTime().toEpochMilli(), e.getImpressionId()));
+          l.add(AsOfElement.event(key, e.getClickTime().toEpochMilli(), e.getImpressionId()));
         }
-        l.add(BucketItem.query(key, e.getImpressionId(), e.getEventTime().toEpochMilli(), Long.MIN_VALUE));
+        l.add(AsOfElement.query(key, e.getImpressionId(), e.getEventTime().toEpochMilli(), Long.MIN_VALUE));
       }
-      for (List<BucketItem<String>> items : byKey.values()) {
+      for (List<AsOfElement<String>> items : byKey.values()) {
         items.sort(BucketedAsOf.order(false));
         EntityHistory h = new EntityHistory(p.lambdaPerMs);
-        for (BucketItem<String> i : items) {
+        for (AsOfElement<String> i : items) {
           if (i.isQuery()) {
             h.compact(i.time - p.windowMillis);
             FeatureValues v = h.valuesAt(i.time, false, p);

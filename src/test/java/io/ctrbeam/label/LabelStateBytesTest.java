@@ -10,7 +10,9 @@ import io.ctrbeam.label.LabelState.PendingPrimary;
 import io.ctrbeam.label.LabelState.Tombstone;
 import io.ctrbeam.schema.Click;
 import io.ctrbeam.schema.Impression;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.apache.beam.sdk.util.CoderUtils;
@@ -31,6 +33,10 @@ class LabelStateBytesTest {
     return (double) sum / xs.size();
   }
 
+  private static LabelState.EntityKeys keys(Impression i) {
+    return LabelState.EntityKeys.of(LabelRows.toRow(i, LabelMode.WAIT));
+  }
+
   @Test
   void bytesHeldPerImpressionInEachMode() throws Exception {
     GeneratedLogs logs =
@@ -41,9 +47,14 @@ class LabelStateBytesTest {
     double held = mean(new LabelState.PendingPrimaryCoder(),
         imps.stream().map(i -> new PendingPrimary(LabelRows.toRow(i, LabelMode.WAIT), false)).toList());
     double negTomb = mean(new LabelState.TombstoneCoder(),
-        imps.stream().map(i -> new Tombstone(1L << 40, 1L << 40, 0, null)).toList());
+        imps.stream().map(i -> new Tombstone(1L << 40, 1L << 40, 0, null, keys(i))).toList());
+    Map<String, Impression> byId = new HashMap<>();
+    imps.forEach(i -> byId.put(i.getImpressionId(), i));
     double posTomb = mean(new LabelState.TombstoneCoder(),
-        clicks.stream().map(c -> new Tombstone(1L << 40, 1L << 40, 1, Outcome.of(c))).toList());
+        clicks.stream()
+            .filter(c -> byId.containsKey(c.getImpressionId()))
+            .map(c -> new Tombstone(1L << 40, 1L << 40, 1, Outcome.of(c), keys(byId.get(c.getImpressionId()))))
+            .toList());
     double due = 1 + key + 6; // the time index: kind, id, due time (a varint of ~6 bytes)
 
     LabelRules wait = LabelImpressions.create().clickRules();
@@ -63,7 +74,13 @@ class LabelStateBytesTest {
             + " %.2f MB-s (%.1fx less)%n",
         key, held, negTomb, posTomb, due, key + held + due, key + negTomb + due, waitHeld / 1e6,
         key + held + due, fakeHeld / 1e6, waitHeld / fakeHeld);
-    assertThat(negTomb, lessThan(held / 5));
+    // A negative's tombstone is its entity keys (for the corrections' feature updates) and its
+    // times: well under the row.
+    double keys = mean(org.apache.beam.sdk.coders.NullableCoder.of(StringUtf8Coder.of()),
+        imps.stream().flatMap(i -> java.util.stream.Stream.of(
+            i.getUserId(), i.getAdId(), i.getAdvertiserId(), i.getAdCategory())).toList()) * 4;
+    assertThat(negTomb, lessThan(keys + 20)); // two times of ~6 B, label, flag
+    assertThat(negTomb, lessThan(held / 2));
     assertThat(fake.tombstoneUntil(t), lessThan(wait.releaseAt(t)));
     assertThat(fakeHeld, lessThan(waitHeld / 4));
   }

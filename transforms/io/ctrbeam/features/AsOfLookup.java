@@ -13,7 +13,7 @@ import org.apache.beam.sdk.coders.Coder;
  * @param <S> the per-entity state
  * @param <V> the answer to one query (null allowed: no such key, or nothing as of t)
  */
-interface EntityLogic<E, S, V> extends Serializable {
+interface AsOfLookup<E, S, V> extends Serializable {
   Coder<S> stateCoder();
 
   Coder<E> eventCoder();

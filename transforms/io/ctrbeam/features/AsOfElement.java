@@ -17,7 +17,7 @@ import org.apache.beam.sdk.coders.VarLongCoder;
  * AttachAnswers#rowId}), never the row: the answer goes back to the row in one final grouping, so
  * the as-of groupings move ids and times, not whole training rows.
  */
-final class BucketItem<E> {
+final class AsOfElement<E> {
   final String entity;
   final long time;
   final E event;
@@ -26,7 +26,7 @@ final class BucketItem<E> {
   /** For a query, the time it may be answered and output at (its element timestamp, >= time). */
   final long outTime;
 
-  private BucketItem(String entity, long time, E event, String queryId, long outTime) {
+  private AsOfElement(String entity, long time, E event, String queryId, long outTime) {
     this.entity = entity;
     this.time = time;
     this.event = event;
@@ -34,13 +34,13 @@ final class BucketItem<E> {
     this.outTime = outTime;
   }
 
-  static <E> BucketItem<E> event(String entity, long time, E event) {
-    return new BucketItem<>(entity, time, event, null, time);
+  static <E> AsOfElement<E> event(String entity, long time, E event) {
+    return new AsOfElement<>(entity, time, event, null, time);
   }
 
   /** A query of row {@code queryId} as of {@code time}, answered once event time reaches its timestamp. */
-  static <E> BucketItem<E> query(String entity, String queryId, long time, long elementTimestamp) {
-    return new BucketItem<>(entity, time, null, queryId, Math.max(time, elementTimestamp));
+  static <E> AsOfElement<E> query(String entity, String queryId, long time, long elementTimestamp) {
+    return new AsOfElement<>(entity, time, null, queryId, Math.max(time, elementTimestamp));
   }
 
   boolean isQuery() {
@@ -48,7 +48,7 @@ final class BucketItem<E> {
   }
 
   /** Encodes items given the coder of the event payload. */
-  static final class ItemCoder<E> extends StructuredCoder<BucketItem<E>> {
+  static final class ItemCoder<E> extends StructuredCoder<AsOfElement<E>> {
     private static final Coder<String> STR = NullableCoder.of(StringUtf8Coder.of());
     private static final Coder<Long> LONG = VarLongCoder.of();
     private final Coder<E> eventCoder;
@@ -58,7 +58,7 @@ final class BucketItem<E> {
     }
 
     @Override
-    public void encode(BucketItem<E> v, OutputStream os) throws IOException {
+    public void encode(AsOfElement<E> v, OutputStream os) throws IOException {
       STR.encode(v.entity, os);
       LONG.encode(v.time, os);
       eventCoder.encode(v.event, os);
@@ -67,8 +67,8 @@ final class BucketItem<E> {
     }
 
     @Override
-    public BucketItem<E> decode(InputStream is) throws IOException {
-      return new BucketItem<>(
+    public AsOfElement<E> decode(InputStream is) throws IOException {
+      return new AsOfElement<>(
           STR.decode(is), LONG.decode(is), eventCoder.decode(is), STR.decode(is), LONG.decode(is));
     }
 

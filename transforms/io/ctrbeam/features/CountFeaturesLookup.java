@@ -12,12 +12,12 @@ import org.apache.beam.sdk.metrics.Metrics;
  * Point-in-time features of one key kind. An event's payload is null for an impression and the
  * impression_id for a click; a query at t sees only events before t.
  */
-final class FeatureLogic implements EntityLogic<String, EntityHistory, FeatureValues> {
+final class CountFeaturesLookup implements AsOfLookup<String, EntityHistory, FeatureValues> {
   private final KeyKind kind;
   private final FeatureParams params;
   private final Counter inexact;
 
-  FeatureLogic(KeyKind kind, FeatureParams params) {
+  CountFeaturesLookup(KeyKind kind, FeatureParams params) {
     this.kind = kind;
     this.params = params;
     this.inexact = Metrics.counter(AddPointInTimeFeatures.class, kind.label + "_beyond_history");
