@@ -4,7 +4,7 @@ import org.apache.beam.sdk.options.Default;
 import org.apache.beam.sdk.options.Description;
 import org.apache.beam.sdk.options.PipelineOptions;
 
-/** Options of the data-quality gate (SPEC 5), shared by every batch entry point. */
+/** Options of the data-quality gate (contract §5), shared by every batch entry point. */
 public interface QualityOptions extends PipelineOptions {
   @Description("Run the data-quality gate and write _reports/quality.json, quality.html and profile.json")
   @Default.Boolean(true)
@@ -18,7 +18,7 @@ public interface QualityOptions extends PipelineOptions {
 
   void setQualityReference(String value);
 
-  @Description("JSON file of quality thresholds overriding SPEC 5's defaults per field; empty for the defaults")
+  @Description("JSON file of quality thresholds overriding contract §5's defaults per field; empty for the defaults")
   @Default.String("")
   String getQualityConfig();
 

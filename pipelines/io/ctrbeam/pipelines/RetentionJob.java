@@ -18,7 +18,7 @@ import org.apache.beam.sdk.options.PipelineOptionsFactory;
 import org.apache.beam.sdk.options.Validation;
 
 /**
- * The retention job (SPEC §7): deletes {@code date=} partitions past their age, raw logs 90 days,
+ * The retention job (contract §7): deletes {@code date=} partitions past their age, raw logs 90 days,
  * training data 30, features 365 by default, through Beam FileSystems (local, {@code gs://},
  * {@code s3://}). It refuses a root that does not look like this project's layout, never leaves
  * the root, and skips partitions still being written (see {@link Retention}).

@@ -5,7 +5,7 @@ import org.apache.beam.sdk.options.Default;
 import org.apache.beam.sdk.options.Description;
 import org.apache.beam.sdk.options.PipelineOptions;
 
-/** Position-bias weights and negative downsampling (SPEC §4). */
+/** Position-bias weights and negative downsampling (contract §4). */
 public interface WeightOptions extends PipelineOptions {
   @Description("Precomputed propensity table (a propensities.json an earlier run wrote); empty = estimate in this run")
   @Default.String("")

@@ -1,6 +1,6 @@
 package io.ctrbeam.common;
 
-/** Why a record went to the dead-letter output (SPEC 6). */
+/** Why a record went to the dead-letter output (contract §6). */
 public enum Reason {
   PARSE_ERROR,
   MISSING_FIELD,

@@ -1,11 +1,12 @@
 package io.ctrbeam.features;
 
 import io.ctrbeam.common.Buckets;
-import static org.apache.beam.sdk.util.Preconditions.checkArgumentNotNull;
+import com.google.auto.value.AutoValue;
 import static org.apache.beam.vendor.guava.v32_1_2_jre.com.google.common.base.Preconditions.checkArgument;
 
 import io.ctrbeam.schema.Impression;
 import io.ctrbeam.schema.TrainingExample;
+import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.beam.sdk.transforms.DoFn;
@@ -22,7 +23,7 @@ import org.joda.time.Instant;
 /**
  * Fills the sliding-window and decayed features of every key kind (user, ad, advertiser,
  * user × category) onto training examples, each as of its impression's event_time t and from
- * events strictly before t (SPEC §3 point in time).
+ * events strictly before t (contract §3 point in time).
  *
  * <p>Impression events come from {@code impressions}; click events from the positive examples
  * (one per clicked impression, at its click_time). Every example comes out exactly once, in the
@@ -41,96 +42,103 @@ import org.joda.time.Instant;
  */
 public final class AddPointInTimeFeatures
     extends PTransform<PCollection<TrainingExample>, PCollection<TrainingExample>> {
-  private final PCollection<Impression> impressions;
-  private final Duration window;
-  private final Duration halfLife;
-  private final double alpha;
-  private final double beta;
-  private final Duration labelWait;
-  private final Duration allowedLateness;
-  private final int buckets;
-  private final EnrichExamples enrichment;
-  private final boolean statefulInBatch;
+  /** The configuration: each field is set by its {@code withX}. */
+  @AutoValue
+  abstract static class Config implements Serializable {
+    abstract FeatureParams params();
+
+    abstract Duration labelWait();
+
+    abstract Duration allowedLateness();
+
+    abstract int buckets();
+
+    abstract boolean statefulInBatch();
+
+    abstract Builder toBuilder();
+
+    static Config defaults() {
+      return new AutoValue_AddPointInTimeFeatures_Config.Builder()
+          .params(FeatureParams.defaults())
+          .labelWait(Duration.standardHours(2))
+          .allowedLateness(Duration.ZERO)
+          .buckets(64)
+          .statefulInBatch(false)
+          .build();
+    }
+
+    @AutoValue.Builder
+    abstract static class Builder {
+      abstract Builder params(FeatureParams p);
+
+      abstract Builder labelWait(Duration d);
+
+      abstract Builder allowedLateness(Duration d);
+
+      abstract Builder buckets(int n);
+
+      abstract Builder statefulInBatch(boolean b);
+
+      abstract Config build();
+    }
+  }
+
+  private final transient PCollection<Impression> impressions;
+  private final transient EnrichExamples enrichment;
+  private final Config config;
 
   private AddPointInTimeFeatures(
-      PCollection<Impression> impressions,
-      Duration window,
-      Duration halfLife,
-      double alpha,
-      double beta,
-      Duration labelWait,
-      Duration allowedLateness,
-      int buckets,
-      EnrichExamples enrichment,
-      boolean statefulInBatch) {
+      PCollection<Impression> impressions, EnrichExamples enrichment, Config config) {
     this.impressions = impressions;
-    this.window = window;
-    this.halfLife = halfLife;
-    this.alpha = alpha;
-    this.beta = beta;
-    this.labelWait = labelWait;
-    this.allowedLateness = allowedLateness;
-    this.buckets = buckets;
     this.enrichment = enrichment;
-    this.statefulInBatch = statefulInBatch;
+    this.config = config;
+  }
+
+  private AddPointInTimeFeatures with(Config config) {
+    return new AddPointInTimeFeatures(impressions, enrichment, config);
   }
 
   /** Features from these impressions (and the clicks of the examples it is applied to). */
   public static AddPointInTimeFeatures from(PCollection<Impression> impressions) {
-    checkArgumentNotNull(impressions, "impressions");
-    return new AddPointInTimeFeatures(
-        impressions,
-        Duration.standardHours(24),
-        Duration.standardHours(24),
-        FeatureParams.DEFAULT_ALPHA,
-        FeatureParams.DEFAULT_BETA,
-        Duration.standardHours(2),
-        Duration.ZERO,
-        64,
-        null,
-        false);
+    checkArgument(impressions != null, "impressions must be set, got %s", impressions);
+    return new AddPointInTimeFeatures(impressions, null, Config.defaults());
   }
 
   /** The sliding window of the counts and CTR (default 24 h). */
   public AddPointInTimeFeatures withWindow(Duration window) {
-    checkArgument(window != null && window.getMillis() > 0, "window must be positive");
-    return new AddPointInTimeFeatures(
-        impressions, window, halfLife, alpha, beta, labelWait, allowedLateness, buckets, enrichment, statefulInBatch);
+    return with(config.toBuilder().params(config.params().withWindow(window)).build());
   }
 
   /** The half-life of the decayed counts (default 24 h): λ = ln 2 / half-life. */
   public AddPointInTimeFeatures withHalfLife(Duration halfLife) {
-    checkArgument(halfLife != null && halfLife.getMillis() > 0, "half-life must be positive");
-    return new AddPointInTimeFeatures(
-        impressions, window, halfLife, alpha, beta, labelWait, allowedLateness, buckets, enrichment, statefulInBatch);
+    return with(config.toBuilder().params(config.params().withHalfLife(halfLife)).build());
   }
 
   /** Decayed CTR = (clicks + α) / (impressions + α + β); default α = 1, β = 49. */
   public AddPointInTimeFeatures withSmoothing(double alpha, double beta) {
-    checkArgument(alpha >= 0 && beta >= 0 && alpha + beta > 0, "need α, β >= 0 and α + β > 0");
-    return new AddPointInTimeFeatures(
-        impressions, window, halfLife, alpha, beta, labelWait, allowedLateness, buckets, enrichment, statefulInBatch);
+    return with(config.toBuilder().params(config.params().withSmoothing(alpha, beta)).build());
   }
 
   /** The label wait T: an example arrives at most T after its impression (default 2 h). */
   public AddPointInTimeFeatures withLabelWait(Duration labelWait) {
-    checkArgument(labelWait != null && labelWait.getMillis() >= 0, "label wait must be >= 0");
-    return new AddPointInTimeFeatures(
-        impressions, window, halfLife, alpha, beta, labelWait, allowedLateness, buckets, enrichment, statefulInBatch);
+    checkArgument(
+        labelWait != null && labelWait.getMillis() >= 0, "label wait must be >= 0, got %s", labelWait);
+    return with(config.toBuilder().labelWait(labelWait).build());
   }
 
   /** How late (behind the watermark) an example may still arrive with exact features (default 0). */
   public AddPointInTimeFeatures withAllowedLateness(Duration allowedLateness) {
-    checkArgument(allowedLateness != null && allowedLateness.getMillis() >= 0, "lateness >= 0");
-    return new AddPointInTimeFeatures(
-        impressions, window, halfLife, alpha, beta, labelWait, allowedLateness, buckets, enrichment, statefulInBatch);
+    checkArgument(
+        allowedLateness != null && allowedLateness.getMillis() >= 0,
+        "allowed lateness must be >= 0, got %s",
+        allowedLateness);
+    return with(config.toBuilder().allowedLateness(allowedLateness).build());
   }
 
   /** The number of hash buckets (Beam keys) per key kind (default 64). */
   public AddPointInTimeFeatures withBuckets(int buckets) {
-    checkArgument(buckets > 0, "buckets must be positive");
-    return new AddPointInTimeFeatures(
-        impressions, window, halfLife, alpha, beta, labelWait, allowedLateness, buckets, enrichment, statefulInBatch);
+    checkArgument(buckets > 0, "buckets must be positive, got %s", buckets);
+    return with(config.toBuilder().buckets(buckets).build());
   }
 
   /**
@@ -138,9 +146,8 @@ public final class AddPointInTimeFeatures
    * grouping as the features, so the rows are grouped once for both.
    */
   public AddPointInTimeFeatures withEnrichment(EnrichExamples enrichment) {
-    checkArgumentNotNull(enrichment, "enrichment");
-    return new AddPointInTimeFeatures(
-        impressions, window, halfLife, alpha, beta, labelWait, allowedLateness, buckets, enrichment, statefulInBatch);
+    checkArgument(enrichment != null, "enrichment must be set, got %s", enrichment);
+    return new AddPointInTimeFeatures(impressions, enrichment, config);
   }
 
   /**
@@ -148,12 +155,11 @@ public final class AddPointInTimeFeatures
    * batch GroupByKey is a list-building combine plus a second sort, a stateful DoFn one sort.
    */
   public AddPointInTimeFeatures withStatefulInBatch(boolean stateful) {
-    return new AddPointInTimeFeatures(
-        impressions, window, halfLife, alpha, beta, labelWait, allowedLateness, buckets, enrichment, stateful);
+    return with(config.toBuilder().statefulInBatch(stateful).build());
   }
 
   FeatureParams params() {
-    return new FeatureParams(window.getMillis(), halfLife.getMillis(), alpha, beta);
+    return config.params();
   }
 
   @Override
@@ -164,28 +170,29 @@ public final class AddPointInTimeFeatures
     if (enrichment != null) {
       sets.addAll(enrichment.answerSets(keys));
     }
-    return labeled.apply("AttachFeatures", new AttachAnswers(sets, buckets, statefulInBatch));
+    return labeled.apply("AttachFeatures", new AttachAnswers(sets, config.buckets(), config.statefulInBatch()));
   }
 
   /** Per key kind, the features of every row as {@code KV(rowId, values)}. */
   List<AttachAnswers.AnswerSet<?>> answerSets(PCollection<RowKey> labeled) {
     FeatureParams params = params();
-    long retention = labelWait.getMillis() + allowedLateness.getMillis();
+    long retention = config.labelWait().getMillis() + config.allowedLateness().getMillis();
+    int buckets = config.buckets();
     PCollection<Impression> imps = BucketedAsOf.asOfInput("ImpressionsGlobal", impressions);
     List<AttachAnswers.AnswerSet<?>> sets = new ArrayList<>();
     for (KeyKind kind : KeyKind.values()) {
       String name = stepName(kind);
       CountFeaturesLookup lookup = new CountFeaturesLookup(kind, params);
       PCollection<KV<Integer, AsOfElement<String>>> impEvents =
-          imps.apply(name + "ImpressionEvents", ParDo.of(new ImpressionEventsFn(kind, buckets)))
+          imps.apply(name + "ImpressionEvents", ParDo.of(new AsOfInputs.ImpressionEventsFn(List.of(kind), false, buckets)))
               .setCoder(BucketedAsOf.itemCoder(lookup));
       PCollection<KV<Integer, AsOfElement<String>>> clickEvents =
           labeled
-              .apply(name + "ClickEvents", ParDo.of(new ClickEventsFn(kind, buckets)))
+              .apply(name + "ClickEvents", ParDo.of(new AsOfInputs.ClickEventsFn(List.of(kind), false, buckets)))
               .setCoder(BucketedAsOf.itemCoder(lookup));
       PCollection<KV<Integer, AsOfElement<String>>> queries =
           labeled
-              .apply(name + "Queries", ParDo.of(new QueriesFn<String>(kind, buckets)))
+              .apply(name + "Queries", ParDo.of(new AsOfInputs.QueriesFn<String>(kind, buckets)))
               .setCoder(BucketedAsOf.itemCoder(lookup));
       PCollection<KV<String, FeatureValues>> answers =
           PCollectionList.of(impEvents)
@@ -209,76 +216,12 @@ public final class AddPointInTimeFeatures
   @Override
   public void populateDisplayData(DisplayData.Builder builder) {
     super.populateDisplayData(builder);
+    config.params().populateDisplayData(builder);
     builder
-        .add(DisplayData.item("window", window))
-        .add(DisplayData.item("halfLife", halfLife))
-        .add(DisplayData.item("alpha", alpha))
-        .add(DisplayData.item("beta", beta))
-        .add(DisplayData.item("labelWait", labelWait))
-        .add(DisplayData.item("allowedLateness", allowedLateness))
-        .add(DisplayData.item("buckets", buckets))
+        .add(DisplayData.item("labelWait", config.labelWait()))
+        .add(DisplayData.item("allowedLateness", config.allowedLateness()))
+        .add(DisplayData.item("buckets", config.buckets()))
         .add(DisplayData.item("enrichment", enrichment != null))
-        .add(DisplayData.item("statefulInBatch", statefulInBatch));
-  }
-
-  /** One impression event per impression with a key of this kind. */
-  static final class ImpressionEventsFn extends DoFn<Impression, KV<Integer, AsOfElement<String>>> {
-    private final KeyKind kind;
-    private final int buckets;
-
-    ImpressionEventsFn(KeyKind kind, int buckets) {
-      this.kind = kind;
-      this.buckets = buckets;
-    }
-
-    @ProcessElement
-    public void process(@Element Impression i, OutputReceiver<KV<Integer, AsOfElement<String>>> out) {
-      String key = kind.keyOf(i);
-      if (key != null) {
-        out.output(
-            KV.of(
-                Buckets.of(key, buckets),
-                AsOfElement.<String>event(key, i.getEventTime().toEpochMilli(), null)));
-      }
-    }
-  }
-
-  /** One click event per positive example, at its click_time, keyed by the impression's key. */
-  static final class ClickEventsFn extends DoFn<RowKey, KV<Integer, AsOfElement<String>>> {
-    private final KeyKind kind;
-    private final int buckets;
-
-    ClickEventsFn(KeyKind kind, int buckets) {
-      this.kind = kind;
-      this.buckets = buckets;
-    }
-
-    @ProcessElement
-    public void process(@Element RowKey e, OutputReceiver<KV<Integer, AsOfElement<String>>> out) {
-      String key = kind.keyOf(e);
-      if (key != null && e.hasClick()) {
-        out.output(KV.of(Buckets.of(key, buckets), AsOfElement.event(key, e.clickTime, e.impressionId)));
-      }
-    }
-  }
-
-  /** Every example as a query of its key of this kind (a null key: bucket by row id). */
-  static final class QueriesFn<E> extends DoFn<RowKey, KV<Integer, AsOfElement<E>>> {
-    private final KeyKind kind;
-    private final int buckets;
-
-    QueriesFn(KeyKind kind, int buckets) {
-      this.kind = kind;
-      this.buckets = buckets;
-    }
-
-    @ProcessElement
-    public void process(
-        @Element RowKey e, @Timestamp Instant ts, OutputReceiver<KV<Integer, AsOfElement<E>>> out) {
-      String key = kind.keyOf(e);
-      String rowId = e.rowId();
-      int bucket = Buckets.of(key != null ? key : rowId, buckets);
-      out.output(KV.of(bucket, AsOfElement.<E>query(key, rowId, e.eventTime, ts.getMillis())));
-    }
+        .add(DisplayData.item("statefulInBatch", config.statefulInBatch()));
   }
 }

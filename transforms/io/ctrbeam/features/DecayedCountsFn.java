@@ -18,7 +18,7 @@ import org.joda.time.Duration;
 
 /**
  * Combines events {@code KV<event time millis, isClick>} into decayed impression and click sums
- * (SPEC §3). Accumulators merge in any order and any grouping; read the result as of a time with
+ * (contract §3). Accumulators merge in any order and any grouping; read the result as of a time with
  * {@link DecayedCounts#impressionsAt}, {@link DecayedCounts#clicksAt} and {@link
  * DecayedCounts#ctrAt}.
  */

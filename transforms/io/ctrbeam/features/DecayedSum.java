@@ -3,7 +3,7 @@ package io.ctrbeam.features;
 import java.io.Serializable;
 
 /**
- * A sum of exponentially decayed weights, F(t) = Σ w_i·e^(−λ(t − t_i)) (SPEC §3).
+ * A sum of exponentially decayed weights, F(t) = Σ w_i·e^(−λ(t − t_i)) (contract §3).
  *
  * <p>The sum is stored relative to an anchor time, the latest t_i seen, so every stored term has a
  * non-positive exponent and nothing overflows over long spans; adding or merging rebases to the

@@ -111,7 +111,7 @@ public final class EnrichExamples
             .apply(name + "Versions", ParDo.of(new VersionEventsFn<>(lookup, buckets)))
             .setCoder(BucketedAsOf.itemCoder(lookup));
     PCollection<KV<Integer, AsOfElement<R>>> queries =
-        rows.apply(name + "Queries", ParDo.of(new AddPointInTimeFeatures.QueriesFn<R>(kind, buckets)))
+        rows.apply(name + "Queries", ParDo.of(new AsOfInputs.QueriesFn<R>(kind, buckets)))
             .setCoder(BucketedAsOf.itemCoder(lookup));
     PCollection<KV<String, R>> answers =
         PCollectionList.of(events)

@@ -19,7 +19,7 @@ import org.apache.beam.sdk.coders.CustomCoder;
  */
 public final class EntityHistory {
   /**
-   * A decayed sum below this no longer matters (SPEC §3 parity is to 1e-9): 30 half-lives after
+   * A decayed sum below this no longer matters (contract §3 parity is to 1e-9): 30 half-lives after
    * one event, 40 after a thousand.
    */
   public static final double NEGLIGIBLE = 1e-9;

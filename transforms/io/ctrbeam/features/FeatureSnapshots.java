@@ -1,5 +1,6 @@
 package io.ctrbeam.features;
 
+import com.google.auto.value.AutoValue;
 import io.ctrbeam.common.Buckets;
 import io.ctrbeam.common.DueIndex;
 import static org.apache.beam.vendor.guava.v32_1_2_jre.com.google.common.base.Preconditions.checkArgument;
@@ -8,6 +9,7 @@ import io.ctrbeam.schema.FeatureSnapshot;
 import io.ctrbeam.schema.Impression;
 import io.ctrbeam.schema.LabelCorrection;
 import io.ctrbeam.schema.TrainingExample;
+import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -36,16 +38,17 @@ import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionList;
 import org.joda.time.Duration;
+import org.checkerframework.checker.nullness.qual.Nullable;
 import org.joda.time.Instant;
 
 /**
  * Per-key {@link FeatureSnapshot}s for serving: the features of a key as of t over events at or
- * before t (window (t − w, t], SPEC §3), from impressions and the clicks of positive examples.
+ * before t (window (t − w, t], contract §3), from impressions and the clicks of positive examples.
  *
  * <ul>
  *   <li>{@link #asOf(Instant...)} (bounded input): one snapshot per key with any event at or
  *       before each given time;
- *   <li>{@link #current()} (unbounded input): every {@code period} of event time (ticks at
+ *   <li>{@link #current()} (unbounded input, {@link TickSnapshotsFn}): every {@code period} of event time (ticks at
  *       multiples of the period), the snapshot as of the tick of each key that got an event since
  *       its previous tick, emitted once the watermark passes the tick.
  * </ul>
@@ -60,73 +63,78 @@ import org.joda.time.Instant;
  */
 public final class FeatureSnapshots
     extends PTransform<PCollection<TrainingExample>, PCollection<FeatureSnapshot>> {
-  private final PCollection<Impression> impressions;
-  private final PCollection<LabelCorrection> corrections;
-  private final List<Instant> times;
-  private final Duration period;
-  private final Duration window;
-  private final Duration halfLife;
-  private final double alpha;
-  private final double beta;
-  private final int buckets;
+  /** The configuration: each field is set by its {@code withX}, or by {@link #asOf}/{@link #current}. */
+  @AutoValue
+  abstract static class Config implements Serializable {
+    /** The times of {@link #asOf} snapshots, sorted; null for {@link #current()}. */
+    abstract @Nullable List<Instant> times();
+
+    /** The tick period of {@link #current()} snapshots; null for {@link #asOf}. */
+    abstract @Nullable Duration period();
+
+    abstract FeatureParams params();
+
+    abstract int buckets();
+
+    abstract Builder toBuilder();
+
+    static Builder defaults() {
+      return new AutoValue_FeatureSnapshots_Config.Builder()
+          .params(FeatureParams.defaults())
+          .buckets(64);
+    }
+
+    @AutoValue.Builder
+    abstract static class Builder {
+      abstract Builder times(@Nullable List<Instant> t);
+
+      abstract Builder period(@Nullable Duration d);
+
+      abstract Builder params(FeatureParams p);
+
+      abstract Builder buckets(int n);
+
+      abstract Config build();
+    }
+  }
+
+  private static final List<KeyKind> KINDS = List.of(KeyKind.values());
+
+  private final transient PCollection<Impression> impressions;
+  private final transient PCollection<LabelCorrection> corrections;
+  private final Config config;
 
   private FeatureSnapshots(
       PCollection<Impression> impressions,
       PCollection<LabelCorrection> corrections,
-      List<Instant> times,
-      Duration period,
-      Duration window,
-      Duration halfLife,
-      double alpha,
-      double beta,
-      int buckets) {
+      Config config) {
     this.impressions = impressions;
     this.corrections = corrections;
-    this.times = times;
-    this.period = period;
-    this.window = window;
-    this.halfLife = halfLife;
-    this.alpha = alpha;
-    this.beta = beta;
-    this.buckets = buckets;
+    this.config = config;
+  }
+
+  private FeatureSnapshots with(Config config) {
+    return new FeatureSnapshots(impressions, corrections, config);
   }
 
   /** Batch snapshots of every key as of each of the given times. */
   public static FeatureSnapshots asOf(Instant... times) {
-    checkArgument(times.length > 0, "give at least one time");
+    checkArgument(times.length > 0, "give at least one time, got %s", times.length);
     List<Instant> sorted = new ArrayList<>(Arrays.asList(times));
     sorted.sort(Comparator.naturalOrder());
-    return new FeatureSnapshots(
-        null,
-        null,
-        sorted,
-        null,
-        Duration.standardHours(24),
-        Duration.standardHours(24),
-        FeatureParams.DEFAULT_ALPHA,
-        FeatureParams.DEFAULT_BETA,
-        64);
+    return new FeatureSnapshots(null, null, Config.defaults().times(sorted).build());
   }
 
   /** Streaming snapshots of the updated keys at every tick (default period 1 min). */
   public static FeatureSnapshots current() {
     return new FeatureSnapshots(
-        null,
-        null,
-        null,
-        Duration.standardMinutes(1),
-        Duration.standardHours(24),
-        Duration.standardHours(24),
-        FeatureParams.DEFAULT_ALPHA,
-        FeatureParams.DEFAULT_BETA,
-        64);
+        null, null, Config.defaults().period(Duration.standardMinutes(1)).build());
   }
 
   /** The impressions to count (required). */
   public FeatureSnapshots from(PCollection<Impression> impressions) {
-    checkArgument(impressions != null, "impressions");
-    return new FeatureSnapshots(
-        impressions, corrections, times, period, window, halfLife, alpha, beta, buckets);
+    checkArgument(impressions != null, "impressions must be set, got %s", impressions);
+    return new FeatureSnapshots(impressions, corrections, config);
   }
 
   /**
@@ -136,68 +144,63 @@ public final class FeatureSnapshots
    * rows alone. Only corrections that carry their keys count.
    */
   public FeatureSnapshots withCorrections(PCollection<LabelCorrection> corrections) {
-    checkArgument(corrections != null, "corrections");
-    return new FeatureSnapshots(
-        impressions, corrections, times, period, window, halfLife, alpha, beta, buckets);
+    checkArgument(corrections != null, "corrections must be set, got %s", corrections);
+    return new FeatureSnapshots(impressions, corrections, config);
   }
 
   /** The tick period of {@link #current()} snapshots. */
   public FeatureSnapshots withPeriod(Duration period) {
-    checkArgument(times == null, "withPeriod applies to current() only");
-    checkArgument(period != null && period.getMillis() > 0, "period must be positive");
-    return new FeatureSnapshots(
-        impressions, corrections, times, period, window, halfLife, alpha, beta, buckets);
+    checkArgument(config.times() == null, "withPeriod applies to current() only, got asOf");
+    checkArgument(
+        period != null && period.getMillis() > 0, "period must be positive, got %s", period);
+    return with(config.toBuilder().period(period).build());
   }
 
   /** The sliding window of the counts and CTR (default 24 h). */
   public FeatureSnapshots withWindow(Duration window) {
-    checkArgument(window != null && window.getMillis() > 0, "window must be positive");
-    return new FeatureSnapshots(
-        impressions, corrections, times, period, window, halfLife, alpha, beta, buckets);
+    return with(config.toBuilder().params(config.params().withWindow(window)).build());
   }
 
   /** The half-life of the decayed counts (default 24 h). */
   public FeatureSnapshots withHalfLife(Duration halfLife) {
-    checkArgument(halfLife != null && halfLife.getMillis() > 0, "half-life must be positive");
-    return new FeatureSnapshots(
-        impressions, corrections, times, period, window, halfLife, alpha, beta, buckets);
+    return with(config.toBuilder().params(config.params().withHalfLife(halfLife)).build());
   }
 
   /** Decayed CTR = (clicks + α) / (impressions + α + β); default α = 1, β = 49. */
   public FeatureSnapshots withSmoothing(double alpha, double beta) {
-    checkArgument(alpha >= 0 && beta >= 0 && alpha + beta > 0, "need α, β >= 0 and α + β > 0");
-    return new FeatureSnapshots(
-        impressions, corrections, times, period, window, halfLife, alpha, beta, buckets);
+    return with(config.toBuilder().params(config.params().withSmoothing(alpha, beta)).build());
   }
 
   /** The number of hash buckets (Beam keys), default 64. */
   public FeatureSnapshots withBuckets(int buckets) {
-    checkArgument(buckets > 0, "buckets must be positive");
-    return new FeatureSnapshots(
-        impressions, corrections, times, period, window, halfLife, alpha, beta, buckets);
+    checkArgument(buckets > 0, "buckets must be positive, got %s", buckets);
+    return with(config.toBuilder().buckets(buckets).build());
   }
 
   @Override
   public PCollection<FeatureSnapshot> expand(PCollection<TrainingExample> examples) {
     checkArgument(impressions != null, "call from(impressions) first");
-    FeatureParams params = new FeatureParams(window.getMillis(), halfLife.getMillis(), alpha, beta);
+    FeatureParams params = config.params();
+    int buckets = config.buckets();
+    List<Instant> times = config.times();
+    Duration period = config.period();
     KvCoder<Integer, AsOfElement<String>> coder =
         BucketedAsOf.itemCoder(new CountFeaturesLookup(KeyKind.USER, params));
     PCollection<KV<Integer, AsOfElement<String>>> events =
         PCollectionList.of(
                 BucketedAsOf.globalEarliest("ImpressionsGlobal", impressions)
-                    .apply("ImpressionEvents", ParDo.of(new ImpressionEventsFn(buckets)))
+                    .apply("ImpressionEvents", ParDo.of(new AsOfInputs.ImpressionEventsFn(KINDS, true, buckets)))
                     .setCoder(coder))
             .and(
-                BucketedAsOf.globalEarliest("ExamplesGlobal", examples)
-                    .apply("ClickEvents", ParDo.of(new ClickEventsFn(buckets)))
+                RowKey.of("RowKeys", BucketedAsOf.globalEarliest("ExamplesGlobal", examples))
+                    .apply("ClickEvents", ParDo.of(new AsOfInputs.ClickEventsFn(KINDS, true, buckets)))
                     .setCoder(coder))
             .and(
                 corrections == null
                     ? List.of()
                     : List.of(
                         BucketedAsOf.globalEarliest("CorrectionsGlobal", corrections)
-                            .apply("CorrectionEvents", ParDo.of(new CorrectionEventsFn(buckets)))
+                            .apply("CorrectionEvents", ParDo.of(new AsOfInputs.CorrectionEventsFn(KINDS, true, buckets)))
                             .setCoder(coder)))
             .apply("Events", Flatten.pCollections());
     PCollection<FeatureSnapshot> out;
@@ -209,7 +212,7 @@ public final class FeatureSnapshots
               .apply("SweepBucket", ParDo.of(new AsOfFn(params, times)));
     } else {
       checkArgument(period != null, "unbounded input needs current()");
-      out = events.apply("TickBucket", ParDo.of(new TickFn(params, period.getMillis())));
+      out = events.apply("TickBucket", ParDo.of(new TickSnapshotsFn(params, period.getMillis())));
     }
     return out.setCoder(AvroCoder.specific(FeatureSnapshot.class));
   }
@@ -217,23 +220,16 @@ public final class FeatureSnapshots
   @Override
   public void populateDisplayData(DisplayData.Builder builder) {
     super.populateDisplayData(builder);
-    if (period != null) {
-      builder.add(DisplayData.item("period", period));
+    if (config.period() != null) {
+      builder.add(DisplayData.item("period", config.period()));
     }
-    if (times != null) {
-      builder.add(DisplayData.item("asOf", times.toString()));
+    if (config.times() != null) {
+      builder.add(DisplayData.item("asOf", config.times().toString()));
     }
+    config.params().populateDisplayData(builder);
     builder
-        .add(DisplayData.item("window", window))
-        .add(DisplayData.item("halfLife", halfLife))
-        .add(DisplayData.item("alpha", alpha))
-        .add(DisplayData.item("beta", beta))
-        .add(DisplayData.item("buckets", buckets));
-  }
-
-  /** The entity of a (kind, key): {@code kind|key}; kind labels hold no '|'. */
-  static String entity(KeyKind kind, String key) {
-    return kind.label + "|" + key;
+        .add(DisplayData.item("buckets", config.buckets()))
+        .add(DisplayData.item("corrections", corrections != null));
   }
 
   static FeatureSnapshot snapshot(String entity, long asOf, FeatureValues v) {
@@ -249,102 +245,6 @@ public final class FeatureSnapshots
         .setDecayedClicks(v.decayedClicks)
         .setDecayedCtr(v.decayedCtr)
         .build();
-  }
-
-  /** One event per key kind of each impression. */
-  static final class ImpressionEventsFn extends DoFn<Impression, KV<Integer, AsOfElement<String>>> {
-    private final int buckets;
-
-    ImpressionEventsFn(int buckets) {
-      this.buckets = buckets;
-    }
-
-    @ProcessElement
-    public void process(@Element Impression i, OutputReceiver<KV<Integer, AsOfElement<String>>> out) {
-      for (KeyKind kind : KeyKind.values()) {
-        String key = kind.keyOf(i);
-        if (key != null) {
-          String entity = entity(kind, key);
-          out.output(
-              KV.of(
-                  Buckets.of(entity, buckets),
-                  AsOfElement.<String>event(entity, i.getEventTime().toEpochMilli(), null)));
-        }
-      }
-    }
-  }
-
-  /** One click event per key kind of each positive example, at its click_time. */
-  static final class ClickEventsFn
-      extends DoFn<TrainingExample, KV<Integer, AsOfElement<String>>> {
-    private final int buckets;
-
-    ClickEventsFn(int buckets) {
-      this.buckets = buckets;
-    }
-
-    @ProcessElement
-    public void process(
-        @Element TrainingExample e, OutputReceiver<KV<Integer, AsOfElement<String>>> out) {
-      if (e.getClicked() != 1 || e.getClickTime() == null) {
-        return;
-      }
-      for (KeyKind kind : KeyKind.values()) {
-        String key = kind.keyOf(e);
-        if (key != null) {
-          String entity = entity(kind, key);
-          out.output(
-              KV.of(
-                  Buckets.of(entity, buckets),
-                  AsOfElement.event(entity, e.getClickTime().toEpochMilli(), e.getImpressionId())));
-        }
-      }
-    }
-  }
-
-  /**
-   * The click events of a clicked-label correction that carries its keys, per key kind: a late
-   * click at its time; a click moved earlier, taken back at its old time ({@link
-   * EntityHistory#retraction}) and counted at its new one, under an id of its own.
-   */
-  static final class CorrectionEventsFn
-      extends DoFn<LabelCorrection, KV<Integer, AsOfElement<String>>> {
-    private final int buckets;
-
-    CorrectionEventsFn(int buckets) {
-      this.buckets = buckets;
-    }
-
-    @ProcessElement
-    public void process(
-        @Element LabelCorrection c, OutputReceiver<KV<Integer, AsOfElement<String>>> out) {
-      if (!"clicked".equals(c.getLabel()) || c.getNewLabel() != 1) {
-        return;
-      }
-      String id = c.getImpressionId();
-      long at = c.getCorrectionTime().toEpochMilli();
-      Long before =
-          c.getPreviousOutcomeTime() == null ? null : c.getPreviousOutcomeTime().toEpochMilli();
-      for (KeyKind kind : KeyKind.values()) {
-        String key =
-            kind.keyOf(c.getUserId(), c.getAdId(), c.getAdvertiserId(), c.getAdCategory());
-        if (key == null) {
-          continue;
-        }
-        String entity = entity(kind, key);
-        int bucket = Buckets.of(entity, buckets);
-        if (before == null) {
-          out.output(KV.of(bucket, AsOfElement.event(entity, at, id)));
-        } else {
-          out.output(
-              KV.of(
-                  bucket,
-                  AsOfElement.event(
-                      entity, before, EntityHistory.retraction(id + "@" + before))));
-          out.output(KV.of(bucket, AsOfElement.event(entity, at, id + "@" + at)));
-        }
-      }
-    }
   }
 
   /** Bounded: per key, a sweep over its events and the requested times. */
@@ -382,173 +282,6 @@ public final class FeatureSnapshots
           }
         }
       }
-    }
-  }
-
-  /**
-   * Unbounded: per bucket, the history of each key in an {@link EntityStore} (events in time
-   * slices, folded once older than the window before the last tick, removed when idle past window
-   * + period), and the keys to snapshot filed by tick in a {@link DueIndex}, with one timer per
-   * tick that has keys: a tick's firing reads only its own keys, never the bucket's. Metric:
-   * {@code dirty_keys_per_tick}.
-   */
-  static final class TickFn extends DoFn<KV<Integer, AsOfElement<String>>, FeatureSnapshot> {
-    static final String DIRTY_HEADS = "dirtyHeads";
-    static final String DIRTY_CHUNKS = "dirtyChunks";
-    /** The (tick, key) pairs filed, so that a key is filed once per tick. */
-    static final String DIRTY_MARKS = "dirtyMarks";
-    private static final String LAST_TICK = "lastTick";
-    static final String TICK = "tick";
-    private static final Distribution KEYS_PER_TICK =
-        Metrics.distribution(EntityStore.NAMESPACE, "dirty_keys_per_tick");
-
-    private final FeatureParams params;
-    private final long periodMillis;
-    private final DueIndex<String> dirty;
-    private final EntityStore<String, EntityHistory> store;
-
-    @StateId(EntityStore.ENTRIES)
-    private final StateSpec<MapState<String, EntityStore.Entry<EntityHistory>>> entriesSpec;
-
-    @StateId(EntityStore.SLICES)
-    private final StateSpec<MapState<String, List<KV<Long, String>>>> slicesSpec;
-
-    @StateId(EntityStore.GC_HEADS)
-    private final StateSpec<MapState<Long, KV<Long, Long>>> gcHeadsSpec;
-
-    @StateId(EntityStore.GC_CHUNKS)
-    private final StateSpec<MapState<String, List<String>>> gcChunksSpec;
-
-    @StateId(EntityStore.LIVE)
-    private final StateSpec<ValueState<Long>> liveSpec = EntityStore.longSpec();
-
-    /** One event-time timer per GC grid step that holds entities. */
-    @TimerFamily(EntityStore.GC)
-    private final TimerSpec gcSpec = DueIndex.timerSpec();
-
-    @StateId(DIRTY_HEADS)
-    private final StateSpec<MapState<Long, KV<Long, Long>>> dirtyHeadsSpec;
-
-    @StateId(DIRTY_CHUNKS)
-    private final StateSpec<MapState<String, List<String>>> dirtyChunksSpec;
-
-    @StateId(DIRTY_MARKS)
-    private final StateSpec<MapState<String, Boolean>> dirtyMarksSpec =
-        StateSpecs.map(StringUtf8Coder.of(), BooleanCoder.of());
-
-    @StateId(LAST_TICK)
-    private final StateSpec<ValueState<Long>> lastTickSpec = StateSpecs.value(VarLongCoder.of());
-
-    @TimerFamily(TICK)
-    private final TimerSpec tickSpec = DueIndex.timerSpec();
-
-    TickFn(FeatureParams params, long periodMillis) {
-      // A snapshot is as of a tick at or after the watermark: once the watermark is window +
-      // period past a key's last event, no later snapshot's window holds any of its events.
-      this.params = params;
-      CountFeaturesLookup lookup = new CountFeaturesLookup(KeyKind.USER, params);
-      this.store =
-          new EntityStore<>(lookup, lookup.sliceMillis(), params.windowMillis + periodMillis);
-      this.entriesSpec = store.entriesSpec();
-      this.slicesSpec = store.slicesSpec();
-      this.gcHeadsSpec = store.gcHeadsSpec();
-      this.gcChunksSpec = store.gcChunksSpec();
-      this.periodMillis = periodMillis;
-      this.dirty = DueIndex.of(StringUtf8Coder.of(), periodMillis, KEYS_PER_TICK);
-      this.dirtyHeadsSpec = dirty.headsSpec();
-      this.dirtyChunksSpec = dirty.chunksSpec();
-    }
-
-    static String mark(long tick, String entity) {
-      return tick + "|" + entity;
-    }
-
-    /** The first tick at or after t. */
-    long ceilTick(long t) {
-      long floor = Math.floorDiv(t, periodMillis) * periodMillis;
-      return floor == t ? t : floor + periodMillis;
-    }
-
-    @ProcessElement
-    public void process(
-        @Element KV<Integer, AsOfElement<String>> element,
-        @Timestamp Instant ts,
-        @StateId(EntityStore.ENTRIES) MapState<String, EntityStore.Entry<EntityHistory>> entries,
-        @StateId(EntityStore.SLICES) MapState<String, List<KV<Long, String>>> slices,
-        @StateId(EntityStore.GC_HEADS) MapState<Long, KV<Long, Long>> gcHeads,
-        @StateId(EntityStore.GC_CHUNKS) MapState<String, List<String>> gcChunks,
-        @StateId(EntityStore.LIVE) ValueState<Long> live,
-        @TimerFamily(EntityStore.GC) TimerMap gc,
-        @StateId(DIRTY_HEADS) MapState<Long, KV<Long, Long>> dirtyHeads,
-        @StateId(DIRTY_CHUNKS) MapState<String, List<String>> dirtyChunks,
-        @StateId(DIRTY_MARKS) MapState<String, Boolean> dirtyMarks,
-        @StateId(LAST_TICK) ValueState<Long> lastTick,
-        @TimerFamily(TICK) TimerMap ticks) {
-      AsOfElement<String> i = element.getValue();
-      Long last = lastTick.read();
-      long tick = ceilTick(Math.max(i.time, ts.getMillis()));
-      long foldTo = Long.MIN_VALUE;
-      if (last != null) {
-        foldTo = last - params.windowMillis;
-        tick = Math.max(tick, last + periodMillis);
-      }
-      store.add(
-          new EntityStore.Bucket<>(entries, slices, gcHeads, gcChunks, live, gc, ts.getMillis()),
-          i.entity, i.time, i.event, foldTo);
-      String mark = mark(tick, i.entity);
-      if (dirtyMarks.get(mark).read() == null) {
-        dirty.add(new DueIndex.Cells<>(dirtyHeads, dirtyChunks, ticks), tick, i.entity);
-        dirtyMarks.put(mark, true);
-      }
-    }
-
-    @OnTimerFamily(TICK)
-    public void onTick(
-        @TimerId String timerId,
-        OnTimerContext c,
-        @StateId(EntityStore.ENTRIES) MapState<String, EntityStore.Entry<EntityHistory>> entries,
-        @StateId(EntityStore.SLICES) MapState<String, List<KV<Long, String>>> slices,
-        @StateId(EntityStore.GC_HEADS) MapState<Long, KV<Long, Long>> gcHeads,
-        @StateId(EntityStore.GC_CHUNKS) MapState<String, List<String>> gcChunks,
-        @StateId(EntityStore.LIVE) ValueState<Long> live,
-        @TimerFamily(EntityStore.GC) TimerMap gc,
-        @StateId(DIRTY_HEADS) MapState<Long, KV<Long, Long>> dirtyHeads,
-        @StateId(DIRTY_CHUNKS) MapState<String, List<String>> dirtyChunks,
-        @StateId(DIRTY_MARKS) MapState<String, Boolean> dirtyMarks,
-        @StateId(LAST_TICK) ValueState<Long> lastTick,
-        @TimerFamily(TICK) TimerMap ticks,
-        OutputReceiver<FeatureSnapshot> out) {
-      long tick = c.fireTimestamp().getMillis();
-      List<String> due = dirty.take(new DueIndex.Cells<>(dirtyHeads, dirtyChunks, ticks), timerId);
-      EntityStore.Bucket<String, EntityHistory> b =
-          new EntityStore.Bucket<>(entries, slices, gcHeads, gcChunks, live, gc, EntityStore.floor(c));
-      for (String entity : due) {
-        dirtyMarks.remove(mark(tick, entity));
-        EntityHistory h = store.read(b, entity);
-        if (h != null) {
-          out.outputWithTimestamp(
-              snapshot(entity, tick, h.valuesAt(tick, true, params)), new Instant(tick));
-          store.fold(b, entity, tick - params.windowMillis);
-        }
-      }
-      Long last = lastTick.read();
-      lastTick.write(last == null ? tick : Math.max(last, tick));
-    }
-
-    @OnTimerFamily(EntityStore.GC)
-    public void onGc(
-        @TimerId String timerId,
-        OnTimerContext c,
-        @StateId(EntityStore.ENTRIES) MapState<String, EntityStore.Entry<EntityHistory>> entries,
-        @StateId(EntityStore.SLICES) MapState<String, List<KV<Long, String>>> slices,
-        @StateId(EntityStore.GC_HEADS) MapState<Long, KV<Long, Long>> gcHeads,
-        @StateId(EntityStore.GC_CHUNKS) MapState<String, List<String>> gcChunks,
-        @StateId(EntityStore.LIVE) ValueState<Long> live,
-        @TimerFamily(EntityStore.GC) TimerMap gc) {
-      store.onGc(
-          new EntityStore.Bucket<>(entries, slices, gcHeads, gcChunks, live, gc, EntityStore.floor(c)),
-          timerId,
-          c.fireTimestamp().getMillis());
     }
   }
 }

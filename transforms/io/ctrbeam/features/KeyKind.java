@@ -3,7 +3,7 @@ package io.ctrbeam.features;
 import io.ctrbeam.schema.Impression;
 import io.ctrbeam.schema.TrainingExample;
 
-/** The key kinds of SPEC §3 and the TrainingExample fields each one fills. */
+/** The key kinds of contract §3 and the TrainingExample fields each one fills. */
 public enum KeyKind {
   USER("user"),
   AD("ad"),

@@ -11,7 +11,7 @@ import java.util.Set;
  */
 public record DeadLetterCounts(Map<String, Map<String, Long>> byType, Map<String, Map<String, Long>> byField)
     implements Serializable {
-  /** The SPEC 6 reasons that make a record invalid; duplicates and label-stage reasons do not. */
+  /** The contract §6 reasons that make a record invalid; duplicates and label-stage reasons do not. */
   public static final Set<String> VALIDITY_REASONS = Set.of("PARSE_ERROR", "MISSING_FIELD", "BAD_TIMESTAMP", "BAD_POSITION", "BAD_COUNTRY");
 
   public static DeadLetterCounts empty() {

@@ -234,7 +234,7 @@ public final class Drift {
     return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
   }
 
-  /** SPEC 5 bands: below 0.1 none, 0.1 to 0.2 moderate, above 0.2 significant. */
+  /** Contract §5 bands: below 0.1 none, 0.1 to 0.2 moderate, above 0.2 significant. */
   public static String band(double value) {
     return value < 0.1 ? "none" : value <= 0.2 ? "moderate" : "significant";
   }

@@ -2,7 +2,7 @@ package io.ctrbeam.quality;
 
 import io.ctrbeam.common.Reason;
 
-/** The SPEC 6 rules that one value can break, for records that did not come through ingest. */
+/** The contract §6 rules that one value can break, for records that did not come through ingest. */
 final class FieldRules {
   static final long YEAR_2000 = 946_684_800_000L;
   static final long ONE_HOUR = 3_600_000L;

@@ -53,7 +53,7 @@ public final class ProfileRecords<T extends IndexedRecord> extends PTransform<PC
     return new ProfileRecords<>(fields, reference, k, clock);
   }
 
-  /** The clock that bounds event times (SPEC 6: at most 1 h after it); default none. */
+  /** The clock that bounds event times (contract §6: at most 1 h after it); default none. */
   public ProfileRecords<T> withClock(Instant clock) {
     return new ProfileRecords<>(fields, reference, topK, clock);
   }

@@ -13,7 +13,7 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Thresholds of the quality gate: SPEC 5's by default, overridable per field in a small JSON file.
+ * Thresholds of the quality gate: contract §5's by default, overridable per field in a small JSON file.
  *
  * <pre>{@code
  * {
@@ -49,7 +49,7 @@ public final class QualityConfig implements Serializable {
     this.alpha = alpha;
   }
 
-  /** SPEC 5: completeness 0.99, validity 0.999, freshness 24 h, PSI 0.2 (the start of "significant"). */
+  /** Contract §5: completeness 0.99, validity 0.999, freshness 24 h, PSI 0.2 (the start of "significant"). */
   public static QualityConfig defaults() {
     Map<String, Double> d = new LinkedHashMap<>();
     d.put("completeness", 0.99);

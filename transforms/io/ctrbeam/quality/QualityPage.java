@@ -71,7 +71,7 @@ public final class QualityPage {
     }
     h.append("</h2>\n");
     Map<String, QualityCheck> rec = byField.getOrDefault(QualityGate.RECORD, Map.of());
-    h.append("<p>Record validity (refused by ingest for a SPEC 6 rule): ").append(cell(rec.get("validity"))).append("</p>\n");
+    h.append("<p>Record validity (refused by ingest for a contract §6 rule): ").append(cell(rec.get("validity"))).append("</p>\n");
     h.append("<table><thead><tr><th>field</th><th>kind</th><th>non-null / total</th><th>completeness</th><th>validity</th>")
         .append("<th>uniqueness</th><th>distribution</th><th>PSI</th><th>KL</th><th>JS</th><th>other</th></tr></thead><tbody>\n");
     for (FieldProfile f : p.fields()) {

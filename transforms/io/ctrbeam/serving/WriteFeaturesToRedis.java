@@ -19,7 +19,7 @@ import redis.clients.jedis.Pipeline;
 import redis.clients.jedis.Response;
 
 /**
- * Writes each key's current features to Redis, the hot tier of the speed layer (SPEC §3).
+ * Writes each key's current features to Redis, the hot tier of the speed layer (contract §3).
  *
  * <p>Key layout (see {@link RedisFeatureLayout}): one hash per entity at {@code
  * ctr:feat:<key_kind>:<key>} with fields {@code as_of} (epoch millis), {@code impressions_24h},

@@ -5,13 +5,12 @@ import static org.apache.beam.vendor.guava.v32_1_2_jre.com.google.common.base.Pr
 import java.io.Serializable;
 
 /**
- * Negative downsampling to a target positive rate r' from an observed rate r (SPEC §4).
+ * Negative downsampling to a target positive rate r' from an observed rate r (contract §4).
  *
  * <p>Negatives are kept with probability rate = r(1 − r') / (r'(1 − r)), so that the expected
  * positive rate after sampling is r / (r + rate·(1 − r)) = r'. That is the reciprocal of the
- * expression SPEC §4 and the seed write as "sample_rate", r'(1 − r) / (r(1 − r')): theirs evaluates
- * to 11 for 1% → 10% (the seed's own example, which it then calls "≈ 0.11, keep 11%"), and is
- * the weight 1 / rate of a kept negative here. With r = 0 (no positives) or r ≥ r' nothing is
+ * expression r'(1 − r) / (r(1 − r')) that contract §4 names "sample_rate" (it evaluates to 11 for
+ * 1% → 10%, a weight, not a rate; README: Weights), and is the weight 1 / rate of a kept negative. With r = 0 (no positives) or r ≥ r' nothing is
  * dropped (rate 1). Kept negatives weigh 1 / rate, positives 1.
  *
  * @param observedRate r, positives / rows before sampling

@@ -22,7 +22,7 @@ import org.checkerframework.checker.nullness.qual.Nullable;
 import org.joda.time.Duration;
 
 /**
- * Position-bias weights and negative downsampling (SPEC §4) in one step before the write:
+ * Position-bias weights and negative downsampling (contract §4) in one step before the write:
  * {@link EstimatePropensities} (a combine and a fit), a {@link SamplingPlan} from the run's
  * positive rate (or a given one), then {@link AttachWeights} with both as side inputs, and a
  * {@link WeightStats} summary. No training row is shuffled.
