@@ -21,7 +21,7 @@ import org.apache.beam.sdk.values.TupleTagList;
 import org.joda.time.Duration;
 
 /**
- * Labels impressions with delayed clicks and conversions on event time (README: Contract).
+ * Labels impressions with delayed clicks and conversions on event time (contract §2).
  *
  * <pre>{@code
  * LabelResult r = LabelInputs.of(impressions, clicks, conversions)
@@ -151,7 +151,7 @@ public final class LabelImpressions extends PTransform<LabelInputs, LabelResult>
     return with(config.toBuilder().labelWait(t));
   }
 
-  /** The labeling strategy (README: Contract, the modes). */
+  /** The labeling strategy (contract §2.3). */
   public LabelImpressions withMode(LabelMode m) {
     checkArgument(m != null, "mode must be given, got %s", m);
     return with(config.toBuilder().mode(m));

@@ -51,8 +51,8 @@ public final class LabelResult implements POutput {
   }
 
   /**
-   * Outcomes (and duplicate impressions) refused by the labeler, with their reasons
-   * (README: Contract).
+   * Outcomes (and duplicate impressions) refused by the labeler, with their reasons (contract §2.1
+   * and §6).
    */
   public PCollection<DeadLetter> deadLetters() {
     return deadLetters;

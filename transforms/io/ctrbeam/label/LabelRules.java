@@ -14,11 +14,11 @@ import java.time.Instant;
 import org.apache.beam.sdk.metrics.Metrics;
 
 /**
- * The rules of one outcome join (README: Contract): how an outcome is judged against its primary,
- * when a primary is due, and how each output row is built. Shared by the bounded in-memory pass and
- * the stateful streaming path. No Beam state: the caller keeps it. Not pure either: what it decides
- * goes to the caller's {@link Sink}, and it increments the labeler's Beam Metrics counters (and the
- * dead-letter counters) as it decides.
+ * The rules of one outcome join (contract §2.1, §2.2): how an outcome is judged against its
+ * primary, when a primary is due, and how each output row is built. Shared by the bounded
+ * in-memory pass and the stateful streaming path. No Beam state: the caller keeps it. Not pure
+ * either: what it decides goes to the caller's {@link Sink}, and it increments the labeler's Beam
+ * Metrics counters (and the dead-letter counters) as it decides.
  */
 public final class LabelRules implements Serializable {
   /** The source of dead letters whose record's own source is unknown (not read from input). */

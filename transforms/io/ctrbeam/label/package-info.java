@@ -1,6 +1,6 @@
 /**
- * Delayed-click and conversion labeling on event time (README: Contract; the terms W, T, tau,
- * the modes and the dead-letter reasons are defined there).
+ * Delayed-click and conversion labeling on event time: contract §2 of the README defines W, T,
+ * tau, the modes and the labeling reasons (also listed in §6).
  *
  * <p>{@link io.ctrbeam.label.LabelImpressions} applies one generic {@link
  * io.ctrbeam.label.OutcomeJoin} twice: impressions x clicks, then clicked examples x conversions.

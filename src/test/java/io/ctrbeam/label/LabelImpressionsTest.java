@@ -50,7 +50,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Bounded labeling: one test per case of click and conversion attribution (README: Contract),
+ * Bounded labeling: one test per case of click and conversion attribution (contract §2.1, §2.2),
  * on the GroupByKey path, no timers.
  */
 @ExtendWith(TestPipelineExtension.class)
