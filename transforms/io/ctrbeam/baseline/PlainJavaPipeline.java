@@ -4,9 +4,11 @@ import io.ctrbeam.features.FeatureParams;
 import io.ctrbeam.features.KeyKind;
 import io.ctrbeam.ingest.JsonRecordParser;
 import io.ctrbeam.ingest.RecordKind;
+import io.ctrbeam.label.ApplyLabelConfidence;
 import io.ctrbeam.label.BatchLabeler;
 import io.ctrbeam.label.LabelImpressions;
 import io.ctrbeam.label.LabelMode;
+import io.ctrbeam.label.LabelRows;
 import io.ctrbeam.label.LabelRules;
 import io.ctrbeam.label.Outcome;
 import io.ctrbeam.schema.AdMetadata;
@@ -195,7 +197,7 @@ public final class PlainJavaPipeline {
     Rows clicked = new Rows();
     BatchLabeler clickJoin = new BatchLabeler(cfg.clickRules());
     for (Impression i : imps) {
-      clickJoin.addPrimary(LabelImpressions.toRow(i, LabelMode.WAIT), clicked);
+      clickJoin.addPrimary(LabelRows.toRow(i, LabelMode.WAIT), clicked);
     }
     for (Click c : clicks) {
       clickJoin.addOutcome(Outcome.of(c));
@@ -218,7 +220,8 @@ public final class PlainJavaPipeline {
 
     double lambda = LabelImpressions.DEFAULT_LAMBDA_PER_MS;
     for (TrainingExample r : out.rows) {
-      r.setLabelConfidence(LabelImpressions.confidence(r.getClicked(), r.getElapsedMs(), lambda));
+      r.setLabelConfidence(
+          ApplyLabelConfidence.confidence(r.getClicked(), r.getElapsedMs(), lambda));
     }
     return out.rows;
   }

@@ -8,9 +8,9 @@ import org.apache.beam.sdk.values.KV;
 /** The bounded outcome join: one {@link BatchLabeler} pass per bucket, no state, no timers. */
 final class BatchLabelFn extends BatchGrouping.RestampingFn<KV<Integer, Iterable<LabelEvent>>, TrainingExample> {
   private final LabelRules rules;
-  private final JoinTags tags;
+  private final JoinOutputs tags;
 
-  BatchLabelFn(LabelRules rules, JoinTags tags) {
+  BatchLabelFn(LabelRules rules, JoinOutputs tags) {
     this.rules = rules;
     this.tags = tags;
   }
@@ -19,7 +19,7 @@ final class BatchLabelFn extends BatchGrouping.RestampingFn<KV<Integer, Iterable
   public void process(
       @Element KV<Integer, Iterable<LabelEvent>> bucket,
       MultiOutputReceiver receiver) {
-    JoinTags.Out out = tags.sink(receiver, BoundedWindow.TIMESTAMP_MIN_VALUE);
+    JoinOutputs.Out out = tags.sink(receiver, BoundedWindow.TIMESTAMP_MIN_VALUE);
     BatchLabeler labeler = new BatchLabeler(rules);
     for (LabelEvent e : bucket.getValue()) {
       if (e.primary() != null) {

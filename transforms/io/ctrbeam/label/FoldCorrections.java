@@ -112,7 +112,7 @@ public final class FoldCorrections
     boolean lateClick = false;
     for (LabelCorrection c : corrections) {
       long t = c.getCorrectionTime().toEpochMilli();
-      if (OutcomeStage.CLICK.labelName().equals(c.getLabel())) {
+      if (OutcomeKind.CLICK.labelName().equals(c.getLabel())) {
         click = click == null ? t : Math.min(click, t);
         lateClick |= c.getOldLabel() == 0;
       } else {
@@ -125,12 +125,12 @@ public final class FoldCorrections
       TrainingExample row = r;
       boolean waitNegative = r.getClicked() == 0 && LabelMode.WAIT.name().equals(r.getLabelKind());
       if (click != null && lateClick && !hasPositive && !waitNegative) {
-        out.add(withConversion(OutcomeStage.CLICK.positive(r, click), conversion));
+        out.add(withConversion(OutcomeKind.CLICK.positive(r, click), conversion));
         hasPositive = true;
       }
       if (click != null && (r.getClicked() == 1 || (lateClick && waitNegative))) {
         long earliest = r.getClicked() == 1 ? Math.min(click, r.getClickTime().toEpochMilli()) : click;
-        row = OutcomeStage.CLICK.positive(r, earliest);
+        row = OutcomeKind.CLICK.positive(r, earliest);
       }
       out.add(row.getClicked() == 1 ? withConversion(row, conversion) : row);
     }
@@ -147,6 +147,6 @@ public final class FoldCorrections
             : conversion == null
                 ? row.getConversionTime().toEpochMilli()
                 : Math.min(conversion, row.getConversionTime().toEpochMilli());
-    return OutcomeStage.CONVERSION.positive(row, t);
+    return OutcomeKind.CONVERSION.positive(row, t);
   }
 }

@@ -30,7 +30,11 @@ public final class LabelInputs implements PInput {
 
   private LabelInputs(
       PCollection<Impression> impressions, PCollection<Click> clicks, PCollection<Conversion> conversions) {
-    checkArgument(impressions != null && clicks != null, "impressions and clicks are required");
+    checkArgument(
+        impressions != null && clicks != null,
+        "impressions and clicks must be given, got %s and %s",
+        impressions,
+        clicks);
     this.impressions = impressions;
     this.clicks = clicks;
     this.conversions = conversions;

@@ -42,12 +42,18 @@ public final class LabelResult implements POutput {
     return examples;
   }
 
-  /** Label corrections for late outcomes (streaming only); the examples are never rewritten. */
+  /**
+   * Label corrections from the stateful (streaming) path: late outcomes (0 -> 1), earlier outcomes
+   * (1 -> 1) and the speed layer's conversion updates; the examples are never rewritten.
+   */
   public PCollection<LabelCorrection> corrections() {
     return corrections;
   }
 
-  /** Outcomes (and duplicate impressions) refused by the labeler, with SPEC 6 reasons. */
+  /**
+   * Outcomes (and duplicate impressions) refused by the labeler, with their reasons (contract §2.1
+   * and §6).
+   */
   public PCollection<DeadLetter> deadLetters() {
     return deadLetters;
   }

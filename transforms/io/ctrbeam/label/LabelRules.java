@@ -11,13 +11,14 @@ import io.ctrbeam.schema.LabelCorrection;
 import io.ctrbeam.schema.TrainingExample;
 import java.io.Serializable;
 import java.time.Instant;
-import org.apache.beam.sdk.metrics.Counter;
 import org.apache.beam.sdk.metrics.Metrics;
 
 /**
- * The pure rules of one outcome join (SPEC 2.1): how an outcome is judged against its primary, when
- * a primary is due, and how each output row is built. Shared by the bounded in-memory pass and the
- * stateful streaming path; plain Java, no Beam state.
+ * The rules of one outcome join (contract §2.1, §2.2): how an outcome is judged against its
+ * primary, when a primary is due, and how each output row is built. Shared by the bounded
+ * in-memory pass and the stateful streaming path. No Beam state: the caller keeps it. Not pure
+ * either: what it decides goes to the caller's {@link Sink}, and it increments the labeler's Beam
+ * Metrics counters (and the dead-letter counters) as it decides.
  */
 public final class LabelRules implements Serializable {
   /** The source of dead letters whose record's own source is unknown (not read from input). */
@@ -48,7 +49,7 @@ public final class LabelRules implements Serializable {
     void delay(long delayMs, long timestampMs);
   }
 
-  private final OutcomeStage stage;
+  private final OutcomeKind outcomeKind;
   private final LabelMode mode;
   private final long windowMs;
   private final long waitMs;
@@ -57,23 +58,33 @@ public final class LabelRules implements Serializable {
   private final boolean updates;
 
   public LabelRules(
-      OutcomeStage stage, LabelMode mode, long windowMs, long waitMs, long tauMs, long latenessMs) {
-    this(stage, mode, windowMs, waitMs, tauMs, latenessMs, false);
+      OutcomeKind outcomeKind,
+      LabelMode mode,
+      long windowMs,
+      long waitMs,
+      long tauMs,
+      long latenessMs) {
+    this(outcomeKind, mode, windowMs, waitMs, tauMs, latenessMs, false);
   }
 
   private LabelRules(
-      OutcomeStage stage,
+      OutcomeKind outcomeKind,
       LabelMode mode,
       long windowMs,
       long waitMs,
       long tauMs,
       long latenessMs,
       boolean updates) {
-    checkArgument(windowMs > 0, "window must be positive");
-    checkArgument(waitMs >= windowMs, "wait T (%s ms) must be >= window W (%s ms)", waitMs, windowMs);
-    checkArgument(mode != LabelMode.ELAPSED || (tauMs > 0 && tauMs < waitMs), "need 0 < tau < T");
-    checkArgument(latenessMs >= 0, "allowed lateness must be >= 0");
-    this.stage = stage;
+    checkArgument(windowMs > 0, "window W must be positive, got %s ms", windowMs);
+    checkArgument(
+        waitMs >= windowMs, "wait T must be >= window W (%s ms), got %s ms", windowMs, waitMs);
+    checkArgument(
+        mode != LabelMode.ELAPSED || (tauMs > 0 && tauMs < waitMs),
+        "ELAPSED needs 0 < tau < T (%s ms), got tau = %s ms",
+        waitMs,
+        tauMs);
+    checkArgument(latenessMs >= 0, "allowed lateness must be >= 0, got %s ms", latenessMs);
+    this.outcomeKind = outcomeKind;
     this.mode = mode;
     this.windowMs = windowMs;
     this.waitMs = waitMs;
@@ -87,7 +98,7 @@ public final class LabelRules implements Serializable {
    * of a row: the conversion join of the speed layer, whose rows went out with their click label.
    */
   public LabelRules asUpdates() {
-    return new LabelRules(stage, mode, windowMs, waitMs, tauMs, latenessMs, true);
+    return new LabelRules(outcomeKind, mode, windowMs, waitMs, tauMs, latenessMs, true);
   }
 
   /** Whether decided labels are updates (corrections) rather than rows. */
@@ -95,8 +106,8 @@ public final class LabelRules implements Serializable {
     return updates;
   }
 
-  public OutcomeStage stage() {
-    return stage;
+  public OutcomeKind outcomeKind() {
+    return outcomeKind;
   }
 
   public LabelMode mode() {
@@ -177,29 +188,29 @@ public final class LabelRules implements Serializable {
 
   /** Emits the positive row a valid outcome makes (or its update), dated by the outcome. */
   public void emitPositive(TrainingExample row, Outcome o, Sink sink) {
-    Counters.attributed(stage).inc();
-    Counters.rows(stage, true).inc();
+    LabelCounters.attributed(outcomeKind).inc();
+    LabelCounters.rows(outcomeKind, true).inc();
     if (updates) {
       sink.correction(
           correction(row.getImpressionId(), row.getEventTime().toEpochMilli(), primaryTime(row), o,
-              0, Kind.UPDATE),
+              0, CorrectionKind.UPDATE),
           o.timeMs());
     } else {
-      sink.example(stage.positive(row, o.timeMs()), o.timeMs());
+      sink.example(outcomeKind.positive(row, o.timeMs()), o.timeMs());
     }
   }
 
   /** Emits the negative row, dated by {@link #negativeAt}; an update join emits nothing. */
   public void emitNegative(TrainingExample row, Sink sink) {
-    long at = negativeAt(stage.primaryTime(row));
-    Counters.rows(stage, false).inc();
+    long at = negativeAt(outcomeKind.primaryTime(row));
+    LabelCounters.rows(outcomeKind, false).inc();
     if (!updates) {
-      sink.example(stage.negative(row, at), at);
+      sink.example(outcomeKind.negative(row, at), at);
     }
   }
 
   public long primaryTime(TrainingExample row) {
-    return stage.primaryTime(row);
+    return outcomeKind.primaryTime(row);
   }
 
   /** Judges an outcome that has a primary; reports VALID ones to the caller. */
@@ -207,7 +218,7 @@ public final class LabelRules implements Serializable {
     Verdict v = classify(primaryTime, o.timeMs());
     long delay = o.timeMs() - primaryTime;
     if (v == Verdict.OUTSIDE || (v == Verdict.VALID && !alreadyPositive)) {
-      if (stage == OutcomeStage.CLICK) {
+      if (outcomeKind == OutcomeKind.CLICK) {
         sink.delay(delay, ts);
       }
     }
@@ -215,8 +226,8 @@ public final class LabelRules implements Serializable {
       String msg =
           String.format(
               "%s %s on impression %s: delay %d ms not in (0, %d]",
-              stage.recordType(), o.outcomeId(), o.primaryId(), delay, windowMs);
-      sink.deadLetter(deadLetter(o, stage.reason(v), msg), ts);
+              outcomeKind.recordType(), o.outcomeId(), o.primaryId(), delay, windowMs);
+      sink.deadLetter(deadLetter(o, outcomeKind.reason(v), msg), ts);
     } else if (alreadyPositive) {
       duplicateOutcome(o, sink, ts);
     }
@@ -226,8 +237,8 @@ public final class LabelRules implements Serializable {
   public void orphan(Outcome o, Sink sink, long ts) {
     String msg =
         String.format(
-            "%s %s: impression %s %s", stage.recordType(), o.outcomeId(), o.primaryId(),
-            stage != OutcomeStage.CLICK
+            "%s %s: impression %s %s", outcomeKind.recordType(), o.outcomeId(), o.primaryId(),
+            outcomeKind != OutcomeKind.CLICK
                 ? "has no click"
                 : mode == LabelMode.FAKE_NEGATIVE
                     ? "never arrived, or was released at t + W before this click was processed"
@@ -242,16 +253,16 @@ public final class LabelRules implements Serializable {
             ? String.format(
                 "%s %s on impression %s processed after its impression's window W closed"
                     + " (FAKE_NEGATIVE keeps nothing past t + W)",
-                stage.recordType(), o.outcomeId(), o.primaryId())
+                outcomeKind.recordType(), o.outcomeId(), o.primaryId())
             : String.format(
                 "%s %s on impression %s processed after the lateness horizon (%d ms)",
-                stage.recordType(), o.outcomeId(), o.primaryId(), latenessMs);
+                outcomeKind.recordType(), o.outcomeId(), o.primaryId(), latenessMs);
     sink.deadLetter(deadLetter(o, Reason.LATE_CLICK, msg), ts);
   }
 
   /**
    * An impression seen twice by the labeler. Its rows carry no provenance (impressions leave dedup
-   * without it), so the source is {@value #LABEL_SOURCE} and the raw input the impression's SPEC
+   * without it), so the source is {@value #LABEL_SOURCE} and the raw input the impression's
    * fields re-rendered as a JSON line; see {@link #duplicatePrimary(TrainingExample, String, Long,
    * Sink, long)} for a caller that knows them.
    */
@@ -261,7 +272,7 @@ public final class LabelRules implements Serializable {
 
   /** An impression seen twice by the labeler, with its source and offset when known (else null). */
   public void duplicatePrimary(TrainingExample row, String source, Long offset, Sink sink, long ts) {
-    Counters.DUPLICATE_PRIMARIES.inc();
+    LabelCounters.DUPLICATE_PRIMARIES.inc();
     DeadLetter dl =
         DeadLetters.of(
             "impression",
@@ -275,7 +286,7 @@ public final class LabelRules implements Serializable {
     sink.deadLetter(dl, ts);
   }
 
-  /** The impression fields of a row (the first fields of TrainingExample, SPEC 1). */
+  /** The impression fields of a row (a training example carries every impression field). */
   private static Impression impression(TrainingExample row) {
     return Impression.newBuilder()
         .setImpressionId(row.getImpressionId())
@@ -292,7 +303,7 @@ public final class LabelRules implements Serializable {
   }
 
   /** What a correction changes. */
-  public enum Kind {
+  public enum CorrectionKind {
     /** A valid outcome processed after its primary went out as negative: 0 -> 1. */
     LATE_OUTCOME,
     /** A valid outcome earlier than the one that dated the positive: its time moves, 1 -> 1. */
@@ -302,16 +313,16 @@ public final class LabelRules implements Serializable {
   }
 
   /**
-   * A correction of this stage's label on the row of {@code primaryId}: the new label is 1, dated
+   * A correction of this outcomeKind's label on the row of {@code primaryId}: the new label is 1, dated
    * by the outcome, with its delay from the primary's time.
    */
   public LabelCorrection correction(
-      String primaryId, long impressionTime, long primaryTime, Outcome o, int oldLabel, Kind kind) {
-    Counters.CORRECTIONS.inc();
+      String primaryId, long impressionTime, long primaryTime, Outcome o, int oldLabel, CorrectionKind kind) {
+    LabelCounters.CORRECTIONS.inc();
     Metrics.counter(NAMESPACE, "corrections_" + kind.name().toLowerCase()).inc();
     return LabelCorrection.newBuilder()
         .setImpressionId(primaryId)
-        .setLabel(stage.labelName())
+        .setLabel(outcomeKind.labelName())
         .setOldLabel(oldLabel)
         .setNewLabel(1)
         .setCorrectionTime(Instant.ofEpochMilli(o.timeMs()))
@@ -328,15 +339,15 @@ public final class LabelRules implements Serializable {
     String msg =
         String.format(
             "second %s %s on impression %s, already %s",
-            stage.recordType(), o.outcomeId(), o.primaryId(), stage.labelName());
+            outcomeKind.recordType(), o.outcomeId(), o.primaryId(), outcomeKind.labelName());
     sink.deadLetter(deadLetter(o, Reason.DUPLICATE_ID, msg), ts);
   }
 
   /** An outcome's dead letter: its raw input as read and its source, when it was read. */
   private DeadLetter deadLetter(Outcome o, Reason reason, String msg) {
-    DeadLetters.counter(stage.recordType(), reason).inc();
+    DeadLetters.counter(outcomeKind.recordType(), reason).inc();
     return DeadLetters.ofInput(
-        stage.recordType(), reason, msg, o.source() == null ? LABEL_SOURCE : o.source(),
+        outcomeKind.recordType(), reason, msg, o.source() == null ? LABEL_SOURCE : o.source(),
         o.sourceOffset(), o.raw(), o.rawBytes(), o.timeMs());
   }
 
@@ -344,22 +355,6 @@ public final class LabelRules implements Serializable {
   public String toString() {
     return String.format(
         "%s %s W=%dms T=%dms tau=%dms lateness=%dms%s",
-        stage, mode, windowMs, waitMs, tauMs, latenessMs, updates ? " updates" : "");
-  }
-
-  /** Beam Metrics counters of the labeler (namespace {@link #NAMESPACE}). */
-  static final class Counters {
-    static final Counter DUPLICATE_PRIMARIES = Metrics.counter(NAMESPACE, "duplicate_primaries");
-    static final Counter CORRECTIONS = Metrics.counter(NAMESPACE, "corrections");
-
-    static Counter attributed(OutcomeStage s) {
-      return Metrics.counter(NAMESPACE, s.recordType() + "_attributed");
-    }
-
-    static Counter rows(OutcomeStage s, boolean positive) {
-      return Metrics.counter(NAMESPACE, s.labelName() + (positive ? "_positive" : "_negative"));
-    }
-
-    private Counters() {}
+        outcomeKind, mode, windowMs, waitMs, tauMs, latenessMs, updates ? " updates" : "");
   }
 }

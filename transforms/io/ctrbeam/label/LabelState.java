@@ -19,12 +19,12 @@ import org.apache.beam.sdk.coders.VarLongCoder;
 final class LabelState {
   private LabelState() {}
 
-  /** A primary still held to build its positive; negEmitted once its negative row went out. */
-  static final class Held {
+  /** A primary still kept to build its positive; negEmitted once its negative row went out. */
+  static final class PendingPrimary {
     final TrainingExample row;
     final boolean negEmitted;
 
-    Held(TrainingExample row, boolean negEmitted) {
+    PendingPrimary(TrainingExample row, boolean negEmitted) {
       this.row = row;
       this.negEmitted = negEmitted;
     }
@@ -35,14 +35,14 @@ final class LabelState {
    * outcome that dated it (so an earlier one processed later can correct it), and the row's entity
    * keys (so a correction says which feature keys it touches).
    */
-  static final class Tomb {
+  static final class Tombstone {
     final long primaryTime;
     final long impressionTime;
     final int label;
     final Outcome positive;
     final EntityKeys keys;
 
-    Tomb(long primaryTime, long impressionTime, int label, Outcome positive, EntityKeys keys) {
+    Tombstone(long primaryTime, long impressionTime, int label, Outcome positive, EntityKeys keys) {
       this.primaryTime = primaryTime;
       this.impressionTime = impressionTime;
       this.label = label;
@@ -50,8 +50,8 @@ final class LabelState {
       this.keys = keys;
     }
 
-    Tomb positive(Outcome o) {
-      return new Tomb(primaryTime, impressionTime, 1, o, keys);
+    Tombstone positive(Outcome o) {
+      return new Tombstone(primaryTime, impressionTime, 1, o, keys);
     }
   }
 
@@ -65,7 +65,7 @@ final class LabelState {
 
   /** What a due entry of the time index refers to. */
   enum DueKind {
-    /** A held primary: its negative or its release. */
+    /** A pending primary: its negative or its release. */
     PENDING,
     /** A tombstone's expiry. */
     TOMBSTONE,
@@ -103,27 +103,27 @@ final class LabelState {
     }
   }
 
-  static final class HeldCoder extends CustomCoder<Held> {
+  static final class PendingPrimaryCoder extends CustomCoder<PendingPrimary> {
     private static final Coder<TrainingExample> ROW = TrainingRows.CODER;
 
     @Override
-    public void encode(Held h, OutputStream out) throws IOException {
+    public void encode(PendingPrimary h, OutputStream out) throws IOException {
       BooleanCoder.of().encode(h.negEmitted, out);
       ROW.encode(h.row, out);
     }
 
     @Override
-    public Held decode(InputStream in) throws IOException {
+    public PendingPrimary decode(InputStream in) throws IOException {
       boolean neg = BooleanCoder.of().decode(in);
-      return new Held(ROW.decode(in), neg);
+      return new PendingPrimary(ROW.decode(in), neg);
     }
   }
 
-  static final class TombCoder extends CustomCoder<Tomb> {
+  static final class TombstoneCoder extends CustomCoder<Tombstone> {
     private static final Coder<String> KEY = NullableCoder.of(StringUtf8Coder.of());
 
     @Override
-    public void encode(Tomb t, OutputStream out) throws IOException {
+    public void encode(Tombstone t, OutputStream out) throws IOException {
       VarLongCoder.of().encode(t.primaryTime, out);
       VarLongCoder.of().encode(t.impressionTime, out);
       VarIntCoder.of().encode(t.label, out);
@@ -137,14 +137,14 @@ final class LabelState {
     }
 
     @Override
-    public Tomb decode(InputStream in) throws IOException {
+    public Tombstone decode(InputStream in) throws IOException {
       long p = VarLongCoder.of().decode(in);
       long i = VarLongCoder.of().decode(in);
       int label = VarIntCoder.of().decode(in);
       Outcome o = BooleanCoder.of().decode(in) ? Outcome.OutcomeCoder.of().decode(in) : null;
       EntityKeys keys =
           new EntityKeys(KEY.decode(in), KEY.decode(in), KEY.decode(in), KEY.decode(in));
-      return new Tomb(p, i, label, o, keys);
+      return new Tombstone(p, i, label, o, keys);
     }
   }
 

@@ -1,33 +1,20 @@
 package io.ctrbeam.label;
 
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.io.Serializable;
 import java.util.Collections;
 import java.util.Map;
 import java.util.Objects;
 import java.util.TreeMap;
-import org.apache.beam.sdk.coders.ByteArrayCoder;
-import org.apache.beam.sdk.coders.Coder;
-import org.apache.beam.sdk.coders.CoderRegistry;
-import org.apache.beam.sdk.coders.CustomCoder;
-import org.apache.beam.sdk.coders.MapCoder;
-import org.apache.beam.sdk.coders.StringUtf8Coder;
-import org.apache.beam.sdk.coders.VarLongCoder;
-import org.apache.beam.sdk.transforms.Combine;
-import org.apache.beam.sdk.values.KV;
 import org.apache.datasketches.kll.KllDoublesSketch;
-import org.apache.datasketches.memory.Memory;
 import org.apache.datasketches.quantilescommon.QuantileSearchCriteria;
 
 /**
- * A small report of one labeling run: the decay rate used (and whether it was estimated), the
- * click-delay quantiles of matched clicks (from a KLL sketch: exact up to 200 delays, then within
- * {@link #quantileRankError()} in rank; count, mean and share past W are exact), the share of
- * matched clicks past W, and counts per
- * outcome ({@code rows_positive}, {@code rows_negative}, {@code rows_converted}, {@code
- * corrections}, {@code dead_letter.<type>_<REASON>}).
+ * A small report of one labeling run, made by {@link SummarizeLabels}: the decay rate used (and
+ * whether it was estimated), the click-delay quantiles of matched clicks (from a KLL sketch: exact
+ * up to 200 delays, then within {@link #quantileRankError()} in rank; count, mean and share past W
+ * are exact), the share of matched clicks past W, and counts per outcome ({@code rows_positive},
+ * {@code rows_negative}, {@code rows_converted}, {@code corrections}, {@code
+ * dead_letter.<type>_<REASON>}).
  */
 public final class LabelStats implements Serializable {
   private final double lambdaPerMs;
@@ -144,110 +131,6 @@ public final class LabelStats implements Serializable {
   private static String delay(long ms) {
     long seconds = ms / 1000;
     return seconds < 60 ? String.format("%.1fs", ms / 1000.0) : String.format("%dm%02ds", seconds / 60, seconds % 60);
-  }
-
-  /**
-   * Combines (name, value) points: {@code delay} points are delays, the rest are counts. The
-   * accumulator has a fixed size: exact count, sum and count past W of the delays, and a KLL
-   * sketch (k = {@value #SKETCH_K}) for their quantiles, never the delays themselves.
-   */
-  static final class StatsFn extends Combine.CombineFn<KV<String, Long>, StatsFn.Acc, LabelStats> {
-    static final String DELAY = "delay";
-    private final long windowMs;
-    private final Double lambdaGiven;
-    private final double lambdaDefault;
-
-    StatsFn(long windowMs, Double lambdaGiven, double lambdaDefault) {
-      this.windowMs = windowMs;
-      this.lambdaGiven = lambdaGiven;
-      this.lambdaDefault = lambdaDefault;
-    }
-
-    /** Counts by name, and the delays as exact n, sum, count past W and a quantile sketch. */
-    static final class Acc {
-      final TreeMap<String, Long> counts = new TreeMap<>();
-      long delays;
-      long sumDelayMs;
-      long pastWindow;
-      KllDoublesSketch sketch = KllDoublesSketch.newHeapInstance(SKETCH_K);
-    }
-
-    @Override
-    public Acc createAccumulator() {
-      return new Acc();
-    }
-
-    @Override
-    public Acc addInput(Acc acc, KV<String, Long> point) {
-      if (DELAY.equals(point.getKey())) {
-        long d = point.getValue();
-        acc.delays++;
-        acc.sumDelayMs += d;
-        acc.pastWindow += d > windowMs ? 1 : 0;
-        acc.sketch.update(d);
-      } else {
-        acc.counts.merge(point.getKey(), point.getValue(), Long::sum);
-      }
-      return acc;
-    }
-
-    @Override
-    public Acc mergeAccumulators(Iterable<Acc> accs) {
-      Acc out = new Acc();
-      for (Acc a : accs) {
-        a.counts.forEach((k, v) -> out.counts.merge(k, v, Long::sum));
-        out.delays += a.delays;
-        out.sumDelayMs += a.sumDelayMs;
-        out.pastWindow += a.pastWindow;
-        out.sketch.merge(a.sketch);
-      }
-      return out;
-    }
-
-    @Override
-    public LabelStats extractOutput(Acc acc) {
-      long n = acc.delays;
-      double sum = acc.sumDelayMs;
-      double mean = n == 0 ? Double.NaN : sum / n;
-      double lambda = lambdaGiven != null ? lambdaGiven : estimate(n, sum, lambdaDefault);
-      return new LabelStats(
-          lambda, lambdaGiven == null, n, mean, quantile(acc.sketch, 0.50),
-          quantile(acc.sketch, 0.90), quantile(acc.sketch, 0.99),
-          n == 0 ? 0.0 : (double) acc.pastWindow / n, acc.counts);
-    }
-
-    @Override
-    public Coder<Acc> getAccumulatorCoder(CoderRegistry registry, Coder<KV<String, Long>> input) {
-      return new AccCoder();
-    }
-  }
-
-  /** Writes an accumulator: counts, the exact delay totals, then the sketch's bytes. */
-  static final class AccCoder extends CustomCoder<StatsFn.Acc> {
-    private static final Coder<Map<String, Long>> COUNTS =
-        MapCoder.of(StringUtf8Coder.of(), VarLongCoder.of());
-    private static final Coder<Long> LONG = VarLongCoder.of();
-    private static final Coder<byte[]> BYTES = ByteArrayCoder.of();
-
-    @Override
-    public void encode(StatsFn.Acc a, OutputStream os) throws IOException {
-      COUNTS.encode(a.counts, os);
-      LONG.encode(a.delays, os);
-      LONG.encode(a.sumDelayMs, os);
-      LONG.encode(a.pastWindow, os);
-      BYTES.encode(a.sketch.toByteArray(), os);
-    }
-
-    @Override
-    public StatsFn.Acc decode(InputStream is) throws IOException {
-      StatsFn.Acc a = new StatsFn.Acc();
-      a.counts.putAll(COUNTS.decode(is));
-      a.delays = LONG.decode(is);
-      a.sumDelayMs = LONG.decode(is);
-      a.pastWindow = LONG.decode(is);
-      a.sketch = KllDoublesSketch.heapify(Memory.wrap(BYTES.decode(is)));
-      return a;
-    }
   }
 
   /** The sketch's size parameter: quantiles within its rank error, about 1.3% (see README). */

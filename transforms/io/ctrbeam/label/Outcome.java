@@ -58,7 +58,7 @@ public final class Outcome {
         bytes, c.getSource(), c.getSourceOffset());
   }
 
-  /** The line as read; a record that was never read (built in memory) as a SPEC JSON line. */
+  /** The line as read; a record that was never read (built in memory) as a JSON line. */
   private static String rawText(SpecificRecord r, String raw, byte[] bytes) {
     return raw != null || bytes != null ? raw : RecordJson.toJson(r);
   }

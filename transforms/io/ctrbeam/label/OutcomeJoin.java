@@ -29,8 +29,9 @@ import org.apache.beam.sdk.values.TupleTag;
 /**
  * The generic outcome join of primary rows with outcome events (impressions x clicks, clicked
  * examples x conversions), keyed by hash bucket of impression_id. Bounded input: a GroupByKey per
- * bucket and one in-memory pass ({@link BatchLabelFn}). Unbounded input (or {@code stateful}): a
- * stateful DoFn per bucket with one timer ({@link StatefulLabelFn}).
+ * bucket and one in-memory pass ({@link BatchLabelFn}). Unbounded input (or {@code
+ * withStatefulInBatch}): a stateful DoFn per bucket with one timer per second of due entries
+ * ({@link StatefulLabelFn}).
  *
  * <p>Input: a tuple with {@link #PRIMARIES} and {@link #OUTCOMES}. Output: a tuple with {@link
  * #ROWS}, {@link #DEAD_LETTERS}, {@link #CORRECTIONS} and {@link #DELAYS} (matched outcome delays).
@@ -38,7 +39,7 @@ import org.apache.beam.sdk.values.TupleTag;
 public final class OutcomeJoin extends PTransform<PCollectionTuple, PCollectionTuple> {
   public static final TupleTag<TrainingExample> PRIMARIES = new TupleTag<TrainingExample>("primaries") {};
   public static final TupleTag<Outcome> OUTCOMES = new TupleTag<Outcome>("outcomes") {};
-  private static final JoinTags TAGS = new JoinTags();
+  private static final JoinOutputs TAGS = new JoinOutputs();
   public static final TupleTag<TrainingExample> ROWS = TAGS.main;
   public static final TupleTag<DeadLetter> DEAD_LETTERS = TAGS.deadLetters;
   public static final TupleTag<LabelCorrection> CORRECTIONS = TAGS.corrections;

@@ -3,9 +3,9 @@ package io.ctrbeam.label;
 import io.ctrbeam.label.LabelState.Due;
 import io.ctrbeam.label.LabelState.DueKind;
 import io.ctrbeam.label.LabelState.EntityKeys;
-import io.ctrbeam.label.LabelState.Held;
+import io.ctrbeam.label.LabelState.PendingPrimary;
 import io.ctrbeam.label.LabelState.Slice;
-import io.ctrbeam.label.LabelState.Tomb;
+import io.ctrbeam.label.LabelState.Tombstone;
 import io.ctrbeam.schema.LabelCorrection;
 import io.ctrbeam.schema.TrainingExample;
 import java.util.ArrayList;
@@ -14,7 +14,6 @@ import java.util.List;
 import org.apache.beam.sdk.coders.ListCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.apache.beam.sdk.coders.VarLongCoder;
-import org.apache.beam.sdk.metrics.Counter;
 import org.apache.beam.sdk.metrics.Distribution;
 import org.apache.beam.sdk.metrics.Metrics;
 import org.apache.beam.sdk.state.MapState;
@@ -44,29 +43,23 @@ import org.joda.time.Instant;
 final class StatefulLabelFn extends DoFn<KV<Integer, LabelEvent>, TrainingExample> {
   static final String PENDING = "pending";
   static final String EARLY = "early";
-  static final String TOMBS = "tombstones";
+  static final String TOMBSTONES = "tombstones";
   static final String INDEX = "dueIndex";
   static final String WATERMARK_SEEN = "watermarkSeen";
   static final String DUE = "due";
-  /** The width of one slice of the time index, and so the finest timer granularity. */
-  static final long SLICE_MS = 1000;
 
-  private static final Counter STATE_ENTRIES = Metrics.counter(LabelRules.NAMESPACE, "state_entries");
-  private static final Counter STATE_PENDING = Metrics.counter(LabelRules.NAMESPACE, "state_pending");
-  private static final Counter STATE_TOMBS = Metrics.counter(LabelRules.NAMESPACE, "state_tombstones");
-  private static final Counter STATE_EARLY = Metrics.counter(LabelRules.NAMESPACE, "state_early");
   private static final Distribution DUE_PER_FIRING =
       Metrics.distribution(LabelRules.NAMESPACE, "due_entries_per_firing");
   private static final Comparator<Outcome> BY_TIME =
       Comparator.comparingLong(Outcome::timeMs).thenComparing(Outcome::outcomeId);
 
   private final LabelRules rules;
-  private final JoinTags tags;
+  private final JoinOutputs outputs;
 
   /** Primaries waiting for an outcome, by id, until their release time. */
   @StateId(PENDING)
-  private final StateSpec<MapState<String, Held>> pendingSpec =
-      StateSpecs.map(StringUtf8Coder.of(), new LabelState.HeldCoder());
+  private final StateSpec<MapState<String, PendingPrimary>> pendingSpec =
+      StateSpecs.map(StringUtf8Coder.of(), new LabelState.PendingPrimaryCoder());
 
   /** Outcomes processed before their primary, by primary id, until their orphan deadline. */
   @StateId(EARLY)
@@ -74,187 +67,138 @@ final class StatefulLabelFn extends DoFn<KV<Integer, LabelEvent>, TrainingExampl
       StateSpecs.map(StringUtf8Coder.of(), ListCoder.of(Outcome.OutcomeCoder.of()));
 
   /** Decided primaries, by id, until {@link LabelRules#tombstoneUntil}. */
-  @StateId(TOMBS)
-  private final StateSpec<MapState<String, Tomb>> tombSpec =
-      StateSpecs.map(StringUtf8Coder.of(), new LabelState.TombCoder());
+  @StateId(TOMBSTONES)
+  private final StateSpec<MapState<String, Tombstone>> tombstonesSpec =
+      StateSpecs.map(StringUtf8Coder.of(), new LabelState.TombstoneCoder());
 
-  /** The time index: slice start -> the entries due in that slice. */
+  /** The time index: slice start -> the entries (pending, tombstone, early) due in that slice. */
   @StateId(INDEX)
   private final StateSpec<MapState<Long, Slice>> indexSpec =
       StateSpecs.map(VarLongCoder.of(), new LabelState.SliceCoder());
 
   /** The highest timer time fired: a lower bound of the watermark, for droppably late outcomes. */
   @StateId(WATERMARK_SEEN)
-  private final StateSpec<ValueState<Long>> wmSpec = StateSpecs.value(VarLongCoder.of());
+  private final StateSpec<ValueState<Long>> watermarkSeenSpec = StateSpecs.value(VarLongCoder.of());
 
   /** One timer per slice of the index that holds entries, at its earliest due time. */
   @TimerFamily(DUE)
   private final TimerSpec dueSpec = TimerSpecs.timerMap(TimeDomain.EVENT_TIME);
 
-  StatefulLabelFn(LabelRules rules, JoinTags tags) {
+  StatefulLabelFn(LabelRules rules, JoinOutputs outputs) {
     this.rules = rules;
-    this.tags = tags;
-  }
-
-  /** The state cells of one bucket, and the changes of one call to them. */
-  private final class Bucket {
-    final MapState<String, Held> pending;
-    final MapState<String, List<Outcome>> early;
-    final MapState<String, Tomb> tombs;
-    final MapState<Long, Slice> index;
-    final TimerMap timers;
-    final JoinTags.Out out;
-    final long floor;
-    long dPending;
-    long dTombs;
-    long dEarly;
-
-    Bucket(
-        MapState<String, Held> pending,
-        MapState<String, List<Outcome>> early,
-        MapState<String, Tomb> tombs,
-        MapState<Long, Slice> index,
-        TimerMap timers,
-        JoinTags.Out out,
-        long floor) {
-      this.pending = pending;
-      this.early = early;
-      this.tombs = tombs;
-      this.index = index;
-      this.timers = timers;
-      this.out = out;
-      this.floor = floor;
-    }
-
-    /** Files an entry under its slice; moves the slice's timer earlier when it must. */
-    void file(DueKind kind, String id, long at) {
-      long when = Math.max(at, floor);
-      long slice = Math.floorDiv(when, SLICE_MS) * SLICE_MS;
-      Slice s = index.get(slice).read();
-      List<Due> entries = s == null ? new ArrayList<>(1) : new ArrayList<>(s.entries);
-      long before = s == null ? Long.MAX_VALUE : s.earliest();
-      entries.add(new Due(kind, id, when));
-      index.put(slice, new Slice(entries));
-      if (when < before) {
-        Instant i = new Instant(when);
-        timers.get(Long.toString(slice)).withOutputTimestamp(i).set(i);
-      }
-    }
-
-    void tomb(String id, Tomb t) {
-      tombs.put(id, t);
-      file(DueKind.TOMBSTONE, id, rules.tombstoneUntil(t.primaryTime));
-    }
-
-    void hold(String id, Held h, long t) {
-      pending.put(id, h);
-      file(DueKind.PENDING, id, dueOf(h, t));
-    }
-
-    void track() {
-      long d = dPending + dTombs + dEarly;
-      if (d != 0) {
-        STATE_ENTRIES.inc(d);
-      }
-      if (dPending != 0) {
-        STATE_PENDING.inc(dPending);
-      }
-      if (dTombs != 0) {
-        STATE_TOMBS.inc(dTombs);
-      }
-      if (dEarly != 0) {
-        STATE_EARLY.inc(dEarly);
-      }
-    }
+    this.outputs = outputs;
   }
 
   @ProcessElement
   public void process(
       @Element KV<Integer, LabelEvent> element,
       @Timestamp Instant ts,
-      @StateId(PENDING) MapState<String, Held> pending,
+      @StateId(PENDING) MapState<String, PendingPrimary> pending,
       @StateId(EARLY) MapState<String, List<Outcome>> early,
-      @StateId(TOMBS) MapState<String, Tomb> tombs,
+      @StateId(TOMBSTONES) MapState<String, Tombstone> tombstones,
       @StateId(INDEX) MapState<Long, Slice> index,
-      @StateId(WATERMARK_SEEN) ValueState<Long> wmSeen,
+      @StateId(WATERMARK_SEEN) ValueState<Long> watermarkSeen,
       @TimerFamily(DUE) TimerMap timers,
       MultiOutputReceiver receiver) {
-    Bucket b =
-        new Bucket(pending, early, tombs, index, timers, tags.sink(receiver, ts), ts.getMillis());
+    LabelBucket b =
+        new LabelBucket(
+            rules, pending, early, tombstones, index, timers, outputs.sink(receiver, ts), ts);
     LabelEvent e = element.getValue();
     if (e.primary() != null) {
       onPrimary(b, e.primary(), ts.getMillis());
     } else {
-      onOutcome(b, e.outcome(), wmSeen.read());
+      onOutcome(b, e.outcome(), watermarkSeen.read());
     }
     b.track();
   }
 
-  /** A primary: refused if seen, else matched with the outcomes that came before it, or held. */
-  private void onPrimary(Bucket b, TrainingExample row, long ts) {
+  /** A primary: refused if seen, else matched with the outcomes buffered for it, or kept. */
+  private void onPrimary(LabelBucket b, TrainingExample row, long ts) {
     String id = row.getImpressionId();
-    if (b.pending.get(id).read() != null || b.tombs.get(id).read() != null) {
+    if (b.pending.get(id).read() != null || b.tombstones.get(id).read() != null) {
       rules.duplicatePrimary(row, b.out, ts);
       return;
     }
     long t = rules.primaryTime(row);
-    Held held = new Held(row, rules.mode() == LabelMode.FAKE_NEGATIVE);
-    if (held.negEmitted) {
+    PendingPrimary pending = new PendingPrimary(row, rules.mode() == LabelMode.FAKE_NEGATIVE);
+    if (pending.negEmitted) {
       rules.emitNegative(row, b.out);
     }
-    Outcome first = null;
-    List<Outcome> buffered = b.early.get(id).read();
-    if (buffered != null) {
-      b.early.remove(id);
-      b.dEarly -= buffered.size();
-      List<Outcome> sorted = new ArrayList<>(buffered);
-      sorted.sort(BY_TIME);
-      for (Outcome o : sorted) {
-        if (rules.judge(t, o, first != null, b.out, o.timeMs()) == LabelRules.Verdict.VALID
-            && first == null) {
-          rules.emitPositive(row, o, b.out);
-          first = o;
-        }
-      }
-    }
+    Outcome first = matchEarlyOutcomes(b, row, t);
     if (first != null) {
-      b.tomb(id, new Tomb(t, row.getEventTime().toEpochMilli(), 1, first, EntityKeys.of(row)));
-      b.dTombs++;
+      b.putTombstone(id, decided(t, row, 1, first));
+      b.dTombstones++;
     } else {
-      b.hold(id, held, t);
+      b.putPending(id, pending, t);
       b.dPending++;
     }
   }
 
-  /** An outcome: matched with its held primary, checked against its tombstone, or buffered. */
-  private void onOutcome(Bucket b, Outcome o, Long wm) {
-    String id = o.primaryId();
-    Held held = b.pending.get(id).read();
-    if (held != null) {
-      long t = rules.primaryTime(held.row);
-      if (rules.judge(t, o, false, b.out, o.timeMs()) == LabelRules.Verdict.VALID) {
-        rules.emitPositive(held.row, o, b.out);
-        b.pending.remove(id);
-        b.dPending--;
-        b.tomb(id, new Tomb(t, held.row.getEventTime().toEpochMilli(), 1, o, EntityKeys.of(held.row)));
-        b.dTombs++;
+  /**
+   * Judges the outcomes buffered for a new primary in time order and emits the positive of the
+   * first valid one, which it returns (null if none); the buffer is dropped.
+   */
+  private Outcome matchEarlyOutcomes(LabelBucket b, TrainingExample row, long t) {
+    String id = row.getImpressionId();
+    List<Outcome> buffered = b.early.get(id).read();
+    if (buffered == null) {
+      return null;
+    }
+    b.early.remove(id);
+    b.dEarly -= buffered.size();
+    List<Outcome> sorted = new ArrayList<>(buffered);
+    sorted.sort(BY_TIME);
+    Outcome first = null;
+    for (Outcome o : sorted) {
+      if (rules.judge(t, o, first != null, b.out, o.timeMs()) == LabelRules.Verdict.VALID
+          && first == null) {
+        rules.emitPositive(row, o, b.out);
+        first = o;
       }
+    }
+    return first;
+  }
+
+  /** An outcome: matched with its pending primary, checked against its tombstone, or buffered. */
+  private void onOutcome(LabelBucket b, Outcome o, Long watermarkSeen) {
+    String id = o.primaryId();
+    PendingPrimary pending = b.pending.get(id).read();
+    if (pending != null) {
+      onPending(b, id, pending, o);
       return;
     }
-    Tomb tomb = b.tombs.get(id).read();
-    if (tomb != null) {
-      onDecided(b, id, tomb, o);
-    } else if (wm != null
-        && (rules.droppablyLate(o.timeMs(), wm) || rules.pastRelease(o.timeMs(), wm))) {
+    Tombstone tombstone = b.tombstones.get(id).read();
+    if (tombstone != null) {
+      onDecided(b, id, tombstone, o);
+    } else if (watermarkSeen != null
+        && (rules.droppablyLate(o.timeMs(), watermarkSeen)
+            || rules.pastRelease(o.timeMs(), watermarkSeen))) {
       rules.droppablyLate(o, b.out, o.timeMs());
     } else {
-      List<Outcome> buffered = b.early.get(id).read();
-      List<Outcome> next = buffered == null ? new ArrayList<>(1) : new ArrayList<>(buffered);
-      next.add(o);
-      b.early.put(id, next);
-      b.dEarly++;
-      b.file(DueKind.EARLY, id, rules.orphanAt(o.timeMs()));
+      bufferEarly(b, id, o);
     }
+  }
+
+  /** An outcome on a pending primary: a valid one makes the positive and decides the primary. */
+  private void onPending(LabelBucket b, String id, PendingPrimary pending, Outcome o) {
+    long t = rules.primaryTime(pending.row);
+    if (rules.judge(t, o, false, b.out, o.timeMs()) == LabelRules.Verdict.VALID) {
+      rules.emitPositive(pending.row, o, b.out);
+      b.pending.remove(id);
+      b.dPending--;
+      b.putTombstone(id, decided(t, pending.row, 1, o));
+      b.dTombstones++;
+    }
+  }
+
+  /** An outcome whose primary is not here (yet): kept until its orphan deadline. */
+  private void bufferEarly(LabelBucket b, String id, Outcome o) {
+    List<Outcome> buffered = b.early.get(id).read();
+    List<Outcome> next = buffered == null ? new ArrayList<>(1) : new ArrayList<>(buffered);
+    next.add(o);
+    b.early.put(id, next);
+    b.dEarly++;
+    b.file(DueKind.EARLY, id, rules.orphanAt(o.timeMs()));
   }
 
   /**
@@ -263,90 +207,89 @@ final class StatefulLabelFn extends DoFn<KV<Integer, LabelEvent>, TrainingExampl
    * corrects the time (1 -> 1) and makes that outcome the duplicate, as in batch; others are
    * duplicates or out of the window.
    */
-  private void onDecided(Bucket b, String id, Tomb tomb, Outcome o) {
-    if (tomb.label == 0) {
-      if (rules.judge(tomb.primaryTime, o, false, b.out, o.timeMs()) == LabelRules.Verdict.VALID) {
-        LabelRules.Kind kind = rules.updates() ? LabelRules.Kind.UPDATE : LabelRules.Kind.LATE_OUTCOME;
+  private void onDecided(LabelBucket b, String id, Tombstone tombstone, Outcome o) {
+    long t = tombstone.primaryTime;
+    if (tombstone.label == 0) {
+      if (rules.judge(t, o, false, b.out, o.timeMs()) == LabelRules.Verdict.VALID) {
+        LabelRules.CorrectionKind kind =
+            rules.updates()
+                ? LabelRules.CorrectionKind.UPDATE
+                : LabelRules.CorrectionKind.LATE_OUTCOME;
         b.out.correction(
-            touching(rules.correction(id, tomb.impressionTime, tomb.primaryTime, o, 0, kind), tomb),
+            touching(rules.correction(id, tombstone.impressionTime, t, o, 0, kind), tombstone),
             o.timeMs());
-        b.tombs.put(id, tomb.positive(o));
+        b.tombstones.put(id, tombstone.positive(o));
       }
       return;
     }
-    Outcome dated = tomb.positive;
+    Outcome dated = tombstone.positive;
     boolean earlier =
         dated != null
-            && rules.classify(tomb.primaryTime, o.timeMs()) == LabelRules.Verdict.VALID
+            && rules.classify(t, o.timeMs()) == LabelRules.Verdict.VALID
             && BY_TIME.compare(o, dated) < 0;
     if (earlier) {
+      LabelRules.CorrectionKind kind = LabelRules.CorrectionKind.EARLIER_OUTCOME;
       b.out.correction(
-          touching(
-              rules.correction(
-                  id, tomb.impressionTime, tomb.primaryTime, o, 1, LabelRules.Kind.EARLIER_OUTCOME),
-              tomb),
+          touching(rules.correction(id, tombstone.impressionTime, t, o, 1, kind), tombstone),
           o.timeMs());
       rules.duplicateOutcome(dated, b.out, dated.timeMs());
-      b.tombs.put(id, tomb.positive(o));
+      b.tombstones.put(id, tombstone.positive(o));
     } else {
-      rules.judge(tomb.primaryTime, o, true, b.out, o.timeMs());
+      rules.judge(t, o, true, b.out, o.timeMs());
     }
   }
 
   /** The correction with the keys it touches and, after a positive, the time it replaces. */
-  private static LabelCorrection touching(LabelCorrection c, Tomb tomb) {
+  private static LabelCorrection touching(LabelCorrection c, Tombstone tombstone) {
+    Outcome dated = tombstone.positive;
     return LabelCorrection.newBuilder(c)
         .setPreviousOutcomeTime(
-            tomb.positive == null ? null : java.time.Instant.ofEpochMilli(tomb.positive.timeMs()))
-        .setUserId(tomb.keys.user())
-        .setAdId(tomb.keys.ad())
-        .setAdvertiserId(tomb.keys.advertiser())
-        .setAdCategory(tomb.keys.category())
+            dated == null ? null : java.time.Instant.ofEpochMilli(dated.timeMs()))
+        .setUserId(tombstone.keys.user())
+        .setAdId(tombstone.keys.ad())
+        .setAdvertiserId(tombstone.keys.advertiser())
+        .setAdCategory(tombstone.keys.category())
         .build();
+  }
+
+  /** The tombstone of a primary decided with {@code label} (dated by {@code o} when 1). */
+  private static Tombstone decided(long t, TrainingExample row, int label, Outcome o) {
+    return new Tombstone(t, row.getEventTime().toEpochMilli(), label, o, EntityKeys.of(row));
   }
 
   @OnTimerFamily(DUE)
   public void onDue(
       @TimerId String timerId,
       OnTimerContext ctx,
-      @StateId(PENDING) MapState<String, Held> pending,
+      @StateId(PENDING) MapState<String, PendingPrimary> pending,
       @StateId(EARLY) MapState<String, List<Outcome>> early,
-      @StateId(TOMBS) MapState<String, Tomb> tombs,
+      @StateId(TOMBSTONES) MapState<String, Tombstone> tombstones,
       @StateId(INDEX) MapState<Long, Slice> index,
-      @StateId(WATERMARK_SEEN) ValueState<Long> wmSeen,
+      @StateId(WATERMARK_SEEN) ValueState<Long> watermarkSeen,
       @TimerFamily(DUE) TimerMap timers,
       MultiOutputReceiver receiver) {
     long f = ctx.fireTimestamp().getMillis();
-    Long seen = wmSeen.read();
-    wmSeen.write(seen == null ? f : Math.max(seen, f));
-    Bucket b =
-        new Bucket(pending, early, tombs, index, timers, tags.sink(receiver, ctx.timestamp()), f);
-    long slice = Long.parseLong(timerId);
-    Slice s = index.get(slice).read();
-    if (s == null) {
-      return;
-    }
-    List<Due> now = new ArrayList<>();
-    List<Due> later = new ArrayList<>();
-    for (Due d : s.entries) {
-      (d.at <= f ? now : later).add(d);
-    }
+    Long seen = watermarkSeen.read();
+    watermarkSeen.write(seen == null ? f : Math.max(seen, f));
+    LabelBucket b =
+        new LabelBucket(
+            rules,
+            pending,
+            early,
+            tombstones,
+            index,
+            timers,
+            outputs.sink(receiver, ctx.timestamp()),
+            ctx.fireTimestamp());
+    List<Due> now = b.takeDue(timerId, f);
     DUE_PER_FIRING.update(now.size());
-    if (later.isEmpty()) {
-      index.remove(slice);
-    } else {
-      Slice rest = new Slice(later);
-      index.put(slice, rest);
-      Instant at = new Instant(rest.earliest());
-      timers.get(timerId).withOutputTimestamp(at).set(at);
-    }
     for (Due d : now) {
       switch (d.kind) {
         case PENDING:
           duePending(b, d.id, f);
           break;
         case TOMBSTONE:
-          dueTomb(b, d.id, f);
+          dueTombstone(b, d.id, f);
           break;
         default:
           dueEarly(b, d.id, f);
@@ -355,41 +298,43 @@ final class StatefulLabelFn extends DoFn<KV<Integer, LabelEvent>, TrainingExampl
     b.track();
   }
 
-  /** A held primary whose negative or release is due. */
-  private void duePending(Bucket b, String id, long f) {
-    Held held = b.pending.get(id).read();
-    if (held == null) {
+  /** A pending primary whose negative or release is due. */
+  private void duePending(LabelBucket b, String id, long f) {
+    PendingPrimary pending = b.pending.get(id).read();
+    if (pending == null) {
       return;
     }
-    long t = rules.primaryTime(held.row);
-    boolean neg = held.negEmitted;
+    long t = rules.primaryTime(pending.row);
+    boolean neg = pending.negEmitted;
     if (!neg && rules.negativeAt(t) <= f) {
-      rules.emitNegative(held.row, b.out);
+      rules.emitNegative(pending.row, b.out);
       neg = true;
     }
     if (rules.releaseAt(t) <= f) {
       b.pending.remove(id);
       b.dPending--;
       if (rules.mode() != LabelMode.FAKE_NEGATIVE) {
-        b.tomb(id, new Tomb(t, held.row.getEventTime().toEpochMilli(), 0, null, EntityKeys.of(held.row)));
-        b.dTombs++;
+        b.putTombstone(id, decided(t, pending.row, 0, null));
+        b.dTombstones++;
       }
     } else {
-      Held next = neg == held.negEmitted ? held : new Held(held.row, true);
-      b.hold(id, next, t);
+      PendingPrimary next =
+          neg == pending.negEmitted ? pending : new PendingPrimary(pending.row, true);
+      b.putPending(id, next, t);
     }
   }
 
-  private void dueTomb(Bucket b, String id, long f) {
-    Tomb tomb = b.tombs.get(id).read();
-    if (tomb != null && rules.tombstoneUntil(tomb.primaryTime) <= f) {
-      b.tombs.remove(id);
-      b.dTombs--;
+  /** A tombstone whose expiry is due. */
+  private void dueTombstone(LabelBucket b, String id, long f) {
+    Tombstone tombstone = b.tombstones.get(id).read();
+    if (tombstone != null && rules.tombstoneUntil(tombstone.primaryTime) <= f) {
+      b.tombstones.remove(id);
+      b.dTombstones--;
     }
   }
 
   /** Buffered outcomes whose primary never came by their orphan deadline. */
-  private void dueEarly(Bucket b, String id, long f) {
+  private void dueEarly(LabelBucket b, String id, long f) {
     List<Outcome> buffered = b.early.get(id).read();
     if (buffered == null) {
       return;
@@ -409,10 +354,5 @@ final class StatefulLabelFn extends DoFn<KV<Integer, LabelEvent>, TrainingExampl
     } else if (keep.size() != buffered.size()) {
       b.early.put(id, keep);
     }
-  }
-
-  /** The next time a held primary needs the timer: its negative, else its release. */
-  private long dueOf(Held held, long t) {
-    return held.negEmitted ? rules.releaseAt(t) : Math.min(rules.negativeAt(t), rules.releaseAt(t));
   }
 }

@@ -8,7 +8,7 @@ import static org.hamcrest.Matchers.hasItem;
 import static org.hamcrest.Matchers.not;
 
 import io.ctrbeam.common.TrainingRows;
-import io.ctrbeam.label.LabelImpressions;
+import io.ctrbeam.label.LabelRows;
 import io.ctrbeam.label.LabelMode;
 import io.ctrbeam.schema.Impression;
 import io.ctrbeam.schema.TrainingExample;
@@ -21,7 +21,7 @@ class RowComparisonTest {
   private static TrainingExample row(String id) {
     Impression i = Impression.newBuilder().setImpressionId(id).setEventTime(Instant.ofEpochMilli(1_750_000_000_000L))
         .setUserId("u").setAdId("a").setPosition(2).build();
-    TrainingExample r = LabelImpressions.toRow(i, LabelMode.WAIT);
+    TrainingExample r = LabelRows.toRow(i, LabelMode.WAIT);
     r.setUserDecayedCtr(0.125);
     return r;
   }

@@ -5,6 +5,7 @@ import io.ctrbeam.ingest.JsonRecordParser;
 import io.ctrbeam.ingest.RecordKind;
 import io.ctrbeam.label.BatchLabeler;
 import io.ctrbeam.label.LabelImpressions;
+import io.ctrbeam.label.LabelRows;
 import io.ctrbeam.label.LabelMode;
 import io.ctrbeam.label.LabelRules;
 import io.ctrbeam.label.Outcome;
@@ -64,7 +65,7 @@ public class HotPathsJmh {
     Impression i = Impression.newBuilder().setImpressionId("imp_00017_0001146").setEventTime(Instant.ofEpochMilli(T0))
         .setUserId("user_004211").setAdId("ad_00731").setPosition(3).setAdvertiserId("adv_0042")
         .setAdCategory("sports").setDevice("mobile").setCountry("US").setRequestId("req_1146").build();
-    row = LabelImpressions.toRow(i, LabelMode.WAIT);
+    row = LabelRows.toRow(i, LabelMode.WAIT);
     row.setUserDecayedCtr(0.0213);
     row.setUserImpressions24h(17L);
     fastBytes = CoderUtils.encodeToByteArray(fast, row);
@@ -76,7 +77,7 @@ public class HotPathsJmh {
     clicks = new ArrayList<>();
     for (int k = 0; k < 1000; k++) {
       Impression imp = Impression.newBuilder(i).setImpressionId("i" + k).setEventTime(Instant.ofEpochMilli(T0 + k * 1000L)).build();
-      rows.add(LabelImpressions.toRow(imp, LabelMode.WAIT));
+      rows.add(LabelRows.toRow(imp, LabelMode.WAIT));
       if (k % 50 == 0) {
         clicks.add(Outcome.of(Click.newBuilder().setClickId("c" + k).setImpressionId("i" + k)
             .setEventTime(Instant.ofEpochMilli(T0 + k * 1000L + 60_000)).build()));

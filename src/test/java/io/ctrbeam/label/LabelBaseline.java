@@ -68,7 +68,7 @@ final class LabelBaseline {
     Collect clicked = new Collect();
     BatchLabeler clickJoin = new BatchLabeler(cfg.clickRules());
     for (Impression i : imps) {
-      clickJoin.addPrimary(LabelImpressions.toRow(i, mode), clicked);
+      clickJoin.addPrimary(LabelRows.toRow(i, mode), clicked);
     }
     for (Click c : clicks) {
       clickJoin.addOutcome(Outcome.of(c));
@@ -81,7 +81,7 @@ final class LabelBaseline {
     BatchLabeler convJoin = new BatchLabeler(cfg.conversionRules());
     for (int i = 0; i < clicked.rows.size(); i++) {
       TrainingExample r = clicked.rows.get(i);
-      if (convs != null && OutcomeStage.CONVERSION.eligible(r)) {
+      if (convs != null && OutcomeKind.CONVERSION.eligible(r)) {
         convJoin.addPrimary(r, out);
       } else {
         out.example(r, clicked.rowTs.get(i));
@@ -95,7 +95,7 @@ final class LabelBaseline {
     }
     for (int i = 0; i < out.rows.size(); i++) {
       TrainingExample r = out.rows.get(i);
-      r.setLabelConfidence(LabelImpressions.confidence(r.getClicked(), r.getElapsedMs(), lambdaPerMs));
+      r.setLabelConfidence(ApplyLabelConfidence.confidence(r.getClicked(), r.getElapsedMs(), lambdaPerMs));
     }
     return out;
   }

@@ -8,9 +8,11 @@ import io.ctrbeam.schema.LabelCorrection;
 import io.ctrbeam.schema.TrainingExample;
 import java.time.Instant;
 import org.apache.avro.specific.SpecificRecord;
+import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.beam.sdk.Pipeline;
+import org.apache.beam.sdk.coders.SerializableCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.apache.beam.sdk.extensions.avro.coders.AvroCoder;
 import org.apache.beam.sdk.metrics.MetricNameFilter;
@@ -20,12 +22,14 @@ import org.apache.beam.sdk.metrics.MetricsFilter;
 import org.apache.beam.sdk.PipelineResult;
 import org.apache.beam.sdk.transforms.Create;
 import org.apache.beam.sdk.transforms.DoFn;
+import org.apache.beam.sdk.transforms.MapElements;
 import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionTuple;
 import org.apache.beam.sdk.values.TimestampedValue;
 import org.apache.beam.sdk.values.TupleTag;
 import org.apache.beam.sdk.values.TupleTagList;
+import org.apache.beam.sdk.values.TypeDescriptors;
 
 /** Test data and order-independent summaries of the labeler's outputs. */
 final class LabelFixtures {
@@ -90,17 +94,17 @@ final class LabelFixtures {
   }
 
   /** An encoded event for {@link #events}: an impression. */
-  static TimestampedValue<String> ei(String id, long t) {
+  static TimestampedValue<String> impressionEvent(String id, long t) {
     return TimestampedValue.of("i," + id + ",," + t, new org.joda.time.Instant(t));
   }
 
   /** An encoded click. */
-  static TimestampedValue<String> ec(String id, String impId, long t) {
+  static TimestampedValue<String> clickEvent(String id, String impId, long t) {
     return TimestampedValue.of("c," + id + "," + impId + "," + t, new org.joda.time.Instant(t));
   }
 
   /** An encoded conversion. */
-  static TimestampedValue<String> ev(String id, String impId, long t) {
+  static TimestampedValue<String> conversionEvent(String id, String impId, long t) {
     return TimestampedValue.of("v," + id + "," + impId + "," + t, new org.joda.time.Instant(t));
   }
 
@@ -151,22 +155,65 @@ final class LabelFixtures {
     }
   }
 
-  /** id|clicked|converted|label_time-T0|elapsed|kind|@timestamp-T0 of a row. */
-  static String row(String id, int clicked, int converted, long labelOffset, long elapsed, String kind) {
-    return id + "|" + clicked + "|" + converted + "|" + labelOffset + "|" + elapsed + "|" + kind
-        + "|@" + labelOffset;
+  /**
+   * What a test asserts about one output of the labeler, times as offsets from T0: a small record,
+   * so that a failed assertion names the field that differs.
+   */
+  sealed interface Summary extends Serializable
+      permits RowSummary, DeadLetterSummary, CorrectionSummary {
+    /** The summary as one pipe-joined line, for comparing two whole outputs as text. */
+    String line();
   }
 
-  /** record_type|reason|event_time-T0 of a dead letter. */
-  static String dl(String type, String reason, long eventOffset) {
-    return type + "|" + reason + "|" + eventOffset;
+  /** A row: its labels, label_time, elapsed_ms, label_kind and element timestamp. */
+  record RowSummary(
+      String id,
+      int clicked,
+      int converted,
+      long labelTimeOffset,
+      long elapsedMs,
+      String kind,
+      long timestampOffset)
+      implements Summary {
+    @Override
+    public String line() {
+      return id + "|" + clicked + "|" + converted + "|" + labelTimeOffset + "|" + elapsedMs + "|"
+          + kind + "|@" + timestampOffset;
+    }
   }
 
-  static String corr(String id, String label, long correctionOffset) {
-    return id + "|" + label + "|0->1|" + correctionOffset;
+  /** A dead letter: record_type, reason and event time. */
+  record DeadLetterSummary(String type, String reason, long eventTimeOffset) implements Summary {
+    @Override
+    public String line() {
+      return type + "|" + reason + "|" + eventTimeOffset;
+    }
   }
 
-  /** A click as an input JSON line, in an order and spacing of its own (not the SPEC rendering). */
+  /** A correction to 1 of a label, at its correction_time. */
+  record CorrectionSummary(String id, String label, long correctionTimeOffset)
+      implements Summary {
+    @Override
+    public String line() {
+      return id + "|" + label + "|0->1|" + correctionTimeOffset;
+    }
+  }
+
+  /** A row stamped with its label_time. */
+  static RowSummary row(
+      String id, int clicked, int converted, long labelOffset, long elapsed, String kind) {
+    return new RowSummary(id, clicked, converted, labelOffset, elapsed, kind, labelOffset);
+  }
+
+  static DeadLetterSummary deadLetter(String type, String reason, long eventOffset) {
+    return new DeadLetterSummary(type, reason, eventOffset);
+  }
+
+  static CorrectionSummary correction(String id, String label, long correctionOffset) {
+    return new CorrectionSummary(id, label, correctionOffset);
+  }
+
+  /** A click as an input JSON line, in an order and spacing of its own (not our own rendering). */
   static String clickLine(String id, String impId, long t) {
     return "{ \"event_time\": " + t + ",  \"impression_id\": \"" + impId + "\", \"click_id\": \"" + id + "\" }";
   }
@@ -197,29 +244,47 @@ final class LabelFixtures {
     })).setCoder(StringUtf8Coder.of());
   }
 
-  /** Summarizes rows, dead letters and corrections as strings (with element timestamps). */
-  static final class Summarize<T> extends DoFn<T, String> {
+  /** Summarizes rows, dead letters and corrections (with element timestamps). */
+  static final class Summarize<T> extends DoFn<T, Summary> {
     @ProcessElement
-    public void process(@Element T x, @Timestamp org.joda.time.Instant ts, OutputReceiver<String> out) {
-      out.output(summary(x, ts.getMillis()));
+    public void process(
+        @Element T x, @Timestamp org.joda.time.Instant ts, OutputReceiver<Summary> out) {
+      out.output(toSummary(x, ts.getMillis()));
     }
   }
 
-  static String summary(Object x, long ts) {
+  static Summary toSummary(Object x, long ts) {
     if (x instanceof TrainingExample r) {
-      return r.getImpressionId() + "|" + r.getClicked() + "|" + r.getConverted() + "|"
-          + (r.getLabelTime().toEpochMilli() - T0) + "|" + r.getElapsedMs() + "|" + r.getLabelKind()
-          + "|@" + (ts - T0);
+      return new RowSummary(
+          r.getImpressionId(),
+          r.getClicked(),
+          r.getConverted(),
+          r.getLabelTime().toEpochMilli() - T0,
+          r.getElapsedMs(),
+          r.getLabelKind(),
+          ts - T0);
     }
     if (x instanceof DeadLetter d) {
-      return dl(d.getRecordType(), d.getReason(), d.getEventTime().toEpochMilli() - T0);
+      return deadLetter(d.getRecordType(), d.getReason(), d.getEventTime().toEpochMilli() - T0);
     }
     LabelCorrection c = (LabelCorrection) x;
-    return corr(c.getImpressionId(), c.getLabel(), c.getCorrectionTime().toEpochMilli() - T0);
+    return correction(c.getImpressionId(), c.getLabel(), c.getCorrectionTime().toEpochMilli() - T0);
   }
 
-  static <T> PCollection<String> summarize(String name, PCollection<T> xs) {
-    return xs.apply(name, ParDo.of(new Summarize<T>())).setCoder(StringUtf8Coder.of());
+  /** The {@link Summary#line} of an output. */
+  static String summary(Object x, long ts) {
+    return toSummary(x, ts).line();
+  }
+
+  static <T> PCollection<Summary> summarize(String name, PCollection<T> xs) {
+    return xs.apply(name, ParDo.of(new Summarize<T>()))
+        .setCoder(SerializableCoder.of(Summary.class));
+  }
+
+  /** The summaries as lines, for comparing two whole outputs as text. */
+  static <T> PCollection<String> summaryLines(String name, PCollection<T> xs) {
+    return summarize(name, xs)
+        .apply(name + "Lines", MapElements.into(TypeDescriptors.strings()).via(Summary::line));
   }
 
   /** The committed value of a counter in a namespace, summed over steps; 0 when absent. */

@@ -12,7 +12,7 @@ import static io.ctrbeam.label.LabelFixtures.inputs;
 import static io.ctrbeam.label.LabelFixtures.clicks;
 import static io.ctrbeam.label.LabelFixtures.conv;
 import static io.ctrbeam.label.LabelFixtures.conversions;
-import static io.ctrbeam.label.LabelFixtures.dl;
+import static io.ctrbeam.label.LabelFixtures.deadLetter;
 import static io.ctrbeam.label.LabelFixtures.imp;
 import static io.ctrbeam.label.LabelFixtures.impressions;
 import static io.ctrbeam.label.LabelFixtures.row;
@@ -49,7 +49,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Bounded labeling: one test per case of SPEC 2.1 / 2.2 (GroupByKey path, no timers). */
+/**
+ * Bounded labeling: one test per case of click and conversion attribution (contract §2.1, §2.2),
+ * on the GroupByKey path, no timers.
+ */
 @ExtendWith(TestPipelineExtension.class)
 class LabelImpressionsTest {
   private static final double LAMBDA = LabelImpressions.DEFAULT_LAMBDA_PER_MS;
@@ -106,8 +109,8 @@ class LabelImpressionsTest {
 
   @Test
   void defaultLambdaGivesConfidence0999After24h() {
-    assertThat(LabelImpressions.confidence(0, 24 * HOUR, LAMBDA), closeTo(0.999, 1e-12));
-    assertThat(LabelImpressions.confidence(1, 0, LAMBDA), equalTo(1.0));
+    assertThat(ApplyLabelConfidence.confidence(0, 24 * HOUR, LAMBDA), closeTo(0.999, 1e-12));
+    assertThat(ApplyLabelConfidence.confidence(1, 0, LAMBDA), equalTo(1.0));
   }
 
   @Test
@@ -119,7 +122,7 @@ class LabelImpressionsTest {
     PAssert.that(summarize("Rows", r.examples()))
         .containsInAnyOrder(row("i1", 1, 0, 3 * MIN, 3 * MIN, "WAIT"));
     PAssert.that(summarize("DeadLetters", r.deadLetters()))
-        .containsInAnyOrder(dl("click", "DUPLICATE_ID", 9 * MIN));
+        .containsInAnyOrder(deadLetter("click", "DUPLICATE_ID", 9 * MIN));
     PAssert.thatSingleton(r.deadLetters()).satisfies(LabelImpressionsTest::mentionsSecondClick);
     p.run().waitUntilFinish();
   }
@@ -136,7 +139,7 @@ class LabelImpressionsTest {
     PAssert.that(summarize("Rows", r.examples()))
         .containsInAnyOrder(row("i1", 0, 0, 2 * HOUR, 2 * HOUR, "WAIT"));
     PAssert.that(summarize("DeadLetters", r.deadLetters()))
-        .containsInAnyOrder(dl("click", "CLICK_BEFORE_IMPRESSION", -MIN));
+        .containsInAnyOrder(deadLetter("click", "CLICK_BEFORE_IMPRESSION", -MIN));
     p.run().waitUntilFinish();
   }
 
@@ -146,7 +149,7 @@ class LabelImpressionsTest {
     PAssert.that(summarize("Rows", r.examples()))
         .containsInAnyOrder(row("i1", 0, 0, 2 * HOUR, 2 * HOUR, "WAIT"));
     PAssert.that(summarize("DeadLetters", r.deadLetters()))
-        .containsInAnyOrder(dl("click", "CLICK_OUTSIDE_WINDOW", 31 * MIN));
+        .containsInAnyOrder(deadLetter("click", "CLICK_OUTSIDE_WINDOW", 31 * MIN));
     p.run().waitUntilFinish();
   }
 
@@ -156,7 +159,7 @@ class LabelImpressionsTest {
     PAssert.that(summarize("Rows", r.examples()))
         .containsInAnyOrder(row("i1", 0, 0, 2 * HOUR, 2 * HOUR, "WAIT"));
     PAssert.that(summarize("DeadLetters", r.deadLetters()))
-        .containsInAnyOrder(dl("click", "ORPHAN_CLICK", MIN));
+        .containsInAnyOrder(deadLetter("click", "ORPHAN_CLICK", MIN));
     p.run().waitUntilFinish();
   }
 
@@ -170,7 +173,7 @@ class LabelImpressionsTest {
         .containsInAnyOrder(
             row("w", 1, 0, 30 * MIN, 30 * MIN, "WAIT"), row("z", 0, 0, 2 * HOUR, 2 * HOUR, "WAIT"));
     PAssert.that(summarize("DeadLetters", r.deadLetters()))
-        .containsInAnyOrder(dl("click", "CLICK_BEFORE_IMPRESSION", 0));
+        .containsInAnyOrder(deadLetter("click", "CLICK_BEFORE_IMPRESSION", 0));
     p.run().waitUntilFinish();
   }
 
@@ -188,13 +191,13 @@ class LabelImpressionsTest {
             .apply("Label", LabelImpressions.create());
     PAssert.that(summarize("Rows", r.examples()))
         .containsInAnyOrder(
-            "a|1|1|60000|60000|WAIT|@" + (MIN + 2 * HOUR),
-            "b|1|0|60000|60000|WAIT|@" + (MIN + 7 * 24 * HOUR),
+            new LabelFixtures.RowSummary("a", 1, 1, MIN, MIN, "WAIT", MIN + 2 * HOUR),
+            new LabelFixtures.RowSummary("b", 1, 0, MIN, MIN, "WAIT", MIN + 7 * 24 * HOUR),
             row("n", 0, 0, 2 * HOUR, 2 * HOUR, "WAIT"));
     PAssert.that(summarize("DeadLetters", r.deadLetters()))
         .containsInAnyOrder(
-            dl("conversion", "CLICK_OUTSIDE_WINDOW", MIN + 8 * 24 * HOUR),
-            dl("conversion", "ORPHAN_CLICK", HOUR));
+            deadLetter("conversion", "CLICK_OUTSIDE_WINDOW", MIN + 8 * 24 * HOUR),
+            deadLetter("conversion", "ORPHAN_CLICK", HOUR));
     p.run().waitUntilFinish();
   }
 
@@ -283,6 +286,27 @@ class LabelImpressionsTest {
     p.enableAbandonedNodeEnforcement(false);
   }
 
+  /** Each withX returns a new transform with that one field changed; the original is unchanged. */
+  @Test
+  void withMethodsChangeOneFieldOfACopy(TestPipeline p) {
+    LabelImpressions base = LabelImpressions.create();
+    LabelImpressions changed =
+        base.withBuckets(8).withMode(LabelMode.ELAPSED).withEstimatedDecayRate();
+    assertThat(base.config().buckets(), equalTo(64));
+    assertThat(base.config().mode(), equalTo(LabelMode.WAIT));
+    assertThat(base.config().estimatedDecayRate(), equalTo(false));
+    assertThat(changed.config().buckets(), equalTo(8));
+    assertThat(changed.config().mode(), equalTo(LabelMode.ELAPSED));
+    assertThat(changed.config().estimatedDecayRate(), equalTo(true));
+    // The fields not set keep their defaults, and a fixed rate turns the estimate off again.
+    assertThat(changed.config().labelWait(), equalTo(Duration.standardHours(2)));
+    assertThat(changed.withDecayRate(1e-6).config().estimatedDecayRate(), equalTo(false));
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, () -> base.withBuckets(-3));
+    assertThat(e.getMessage(), equalTo("buckets must be positive, got -3"));
+    p.enableAbandonedNodeEnforcement(false);
+  }
+
   /**
    * Bounded, from files: every refused click and conversion, by dedup or by the labeler, carries
    * its file, its line and the exact line as read.
@@ -312,7 +336,7 @@ class LabelImpressionsTest {
     // Labels only: on main, rows labeled in batch from ingested input come out stamped at the end
     // of the global window (BatchLabelFn's floor), which this test is not about.
     PAssert.that(
-            summarize("Rows", r.examples())
+            LabelFixtures.summaryLines("Rows", r.examples())
                 .apply("DropTimestamps", MapElements.into(TypeDescriptors.strings()).via(x -> x.substring(0, x.indexOf("|@")))))
         .containsInAnyOrder("i1|1|1|" + 5 * MIN + "|" + 5 * MIN + "|WAIT", "i2|0|0|" + 2 * HOUR + "|" + 2 * HOUR + "|WAIT");
     PAssert.that(

@@ -3,10 +3,10 @@ package io.ctrbeam.label;
 import static io.ctrbeam.label.LabelFixtures.HOUR;
 import static io.ctrbeam.label.LabelFixtures.MIN;
 import static io.ctrbeam.label.LabelFixtures.T0;
-import static io.ctrbeam.label.LabelFixtures.dl;
-import static io.ctrbeam.label.LabelFixtures.ec;
-import static io.ctrbeam.label.LabelFixtures.ei;
-import static io.ctrbeam.label.LabelFixtures.ev;
+import static io.ctrbeam.label.LabelFixtures.deadLetter;
+import static io.ctrbeam.label.LabelFixtures.clickEvent;
+import static io.ctrbeam.label.LabelFixtures.impressionEvent;
+import static io.ctrbeam.label.LabelFixtures.conversionEvent;
 import static io.ctrbeam.label.LabelFixtures.row;
 import static io.ctrbeam.label.LabelFixtures.summarize;
 import static io.ctrbeam.label.LabelStreamingTest.at;
@@ -85,14 +85,14 @@ class LabelLiveTrafficTest {
   void clickedRowGoesOutWhenItsClickIsSeenAndTheConversionFollowsAsAnUpdate(TestPipeline p) {
     TestStream<String> s =
         stream()
-            .addElements(ei("i", T0), ei("j", T0))
+            .addElements(impressionEvent("i", T0), impressionEvent("j", T0))
             .advanceWatermarkTo(at(T0 + MIN))
-            .addElements(ec("c", "i", T0 + 5 * MIN))
+            .addElements(clickEvent("c", "i", T0 + 5 * MIN))
             .advanceWatermarkTo(at(T0 + 10 * MIN))
-            .addElements(ev("v", "i", T0 + 2 * DAY))
+            .addElements(conversionEvent("v", "i", T0 + 2 * DAY))
             .advanceWatermarkToInfinity();
     LabelResult r = label(p, s, LabelImpressions.create());
-    PCollection<String> rows = summarize("Rows", r.examples());
+    PCollection<LabelFixtures.Summary> rows = summarize("Rows", r.examples());
     // The positive is in the on-time pane of its click's minute: it did not wait for the conversion.
     PAssert.that(perMinute(rows))
         .inOnTimePane(minute(5 * MIN))
@@ -113,11 +113,11 @@ class LabelLiveTrafficTest {
   void earlierClickProcessedLaterCorrectsTheClickTimeAndTheLaterOneIsTheDuplicate(TestPipeline p) {
     TestStream<String> s =
         stream()
-            .addElements(ei("i", T0))
+            .addElements(impressionEvent("i", T0))
             .advanceWatermarkTo(at(T0 + MIN))
-            .addElements(ec("late", "i", T0 + 20 * MIN))
-            .addElements(ec("early", "i", T0 + 5 * MIN))
-            .addElements(ev("v", "i", T0 + HOUR))
+            .addElements(clickEvent("late", "i", T0 + 20 * MIN))
+            .addElements(clickEvent("early", "i", T0 + 5 * MIN))
+            .addElements(conversionEvent("v", "i", T0 + HOUR))
             .advanceWatermarkToInfinity();
     LabelResult r = label(p, s, LabelImpressions.create());
     PAssert.that(summarize("Rows", r.examples()))
@@ -128,7 +128,7 @@ class LabelLiveTrafficTest {
             update("i", "converted", 0, "UPDATE", HOUR, HOUR - 20 * MIN));
     // As in batch: the click not counted is the later one.
     PAssert.that(summarize("DeadLetters", r.deadLetters()))
-        .containsInAnyOrder(dl("click", "DUPLICATE_ID", 20 * MIN));
+        .containsInAnyOrder(deadLetter("click", "DUPLICATE_ID", 20 * MIN));
     // Folded: dated by the earliest click, as the batch row; the conversion delay from it.
     PAssert.that(labels("Folded", r.examples().apply("Fold", FoldCorrections.of(r.corrections()))))
         .containsInAnyOrder("i|1|1|" + 5 * MIN + "|" + HOUR + "|" + (HOUR - 5 * MIN));
@@ -139,15 +139,15 @@ class LabelLiveTrafficTest {
   void fakeNegativeEmitsOnePositivePerClickedImpressionAndKeepsNothingPastTPlusW(TestPipeline p) {
     TestStream<String> s =
         stream()
-            .addElements(ei("a", T0), ei("b", T0))
+            .addElements(impressionEvent("a", T0), impressionEvent("b", T0))
             .advanceWatermarkTo(at(T0 + MIN))
-            .addElements(ec("ca", "a", T0 + 5 * MIN))
+            .addElements(clickEvent("ca", "a", T0 + 5 * MIN))
             .advanceWatermarkTo(at(T0 + 40 * MIN))
             // b's click is valid (delay 25 min) but processed after the watermark passed t + W:
             // FAKE_NEGATIVE has let b go and kept nothing of it, so the click cannot be matched. It
             // is dead-lettered at its orphan deadline, not turned into a correction.
-            .addElements(ec("cb", "b", T0 + 25 * MIN))
-            .addElements(ev("va", "a", T0 + 3 * HOUR))
+            .addElements(clickEvent("cb", "b", T0 + 25 * MIN))
+            .addElements(conversionEvent("va", "a", T0 + 3 * HOUR))
             .advanceWatermarkToInfinity();
     LabelResult r = label(p, s, LabelImpressions.create().withMode(LabelMode.FAKE_NEGATIVE));
     PAssert.that(summarize("Rows", r.examples()))
@@ -158,7 +158,7 @@ class LabelLiveTrafficTest {
     PAssert.that(updates("Updates", r.corrections()))
         .containsInAnyOrder(update("a", "converted", 0, "UPDATE", 3 * HOUR, 3 * HOUR - 5 * MIN));
     PAssert.that(summarize("DeadLetters", r.deadLetters()))
-        .containsInAnyOrder(dl("click", "ORPHAN_CLICK", 25 * MIN));
+        .containsInAnyOrder(deadLetter("click", "ORPHAN_CLICK", 25 * MIN));
     PipelineResult res = p.run();
     res.waitUntilFinish();
     LabelStreamingTest.assertStateDrained(res);
@@ -185,7 +185,7 @@ class LabelLiveTrafficTest {
     int n = 1200;
     TestStream.Builder<String> b = stream();
     for (int i = 0; i < n; i++) {
-      b = b.addElements(ei("i" + i, T0 + i * 1000L));
+      b = b.addElements(impressionEvent("i" + i, T0 + i * 1000L));
     }
     // The watermark then walks past every deadline, 20 s at a time.
     for (long wm = T0 + 2 * HOUR; wm <= T0 + 2 * HOUR + n * 1000L + 20_000; wm += 20_000) {

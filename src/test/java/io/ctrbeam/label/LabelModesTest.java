@@ -5,8 +5,8 @@ import static io.ctrbeam.label.LabelFixtures.MIN;
 import static io.ctrbeam.label.LabelFixtures.T0;
 import static io.ctrbeam.label.LabelFixtures.click;
 import static io.ctrbeam.label.LabelFixtures.clicks;
-import static io.ctrbeam.label.LabelFixtures.ec;
-import static io.ctrbeam.label.LabelFixtures.ei;
+import static io.ctrbeam.label.LabelFixtures.clickEvent;
+import static io.ctrbeam.label.LabelFixtures.impressionEvent;
 import static io.ctrbeam.label.LabelFixtures.imp;
 import static io.ctrbeam.label.LabelFixtures.impressions;
 import static io.ctrbeam.label.LabelFixtures.row;
@@ -56,9 +56,9 @@ class LabelModesTest {
     TestStream<String> s =
         TestStream.create(StringUtf8Coder.of())
             .advanceWatermarkTo(new Instant(T0 - HOUR))
-            .addElements(ei("a", T0), ei("b", T0))
+            .addElements(impressionEvent("a", T0), impressionEvent("b", T0))
             .advanceWatermarkTo(new Instant(T0 + 2 * MIN))
-            .addElements(ec("ca", "a", T0 + 5 * MIN))
+            .addElements(clickEvent("ca", "a", T0 + 5 * MIN))
             .advanceWatermarkToInfinity();
     LabelResult r =
         LabelFixtures.events(p.apply("Events", s))

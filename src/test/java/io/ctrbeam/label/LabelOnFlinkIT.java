@@ -70,14 +70,14 @@ class LabelOnFlinkIT {
         stateful ? r.examples().apply("Fold", FoldCorrections.of(r.corrections())) : r.examples();
     PCollection<LabelCorrection> corrections =
         stateful
-            ? r.corrections().apply("LateOnly", Filter.by(c -> LabelRules.Kind.LATE_OUTCOME.name().equals(c.getKind())))
+            ? r.corrections().apply("LateOnly", Filter.by(c -> LabelRules.CorrectionKind.LATE_OUTCOME.name().equals(c.getKind())))
             : r.corrections();
     PCollection<String> all =
         PCollectionList.of(
-                LabelFixtures.summarize("Rows", rows)
+                LabelFixtures.summaryLines("Rows", rows)
                     .apply("RowsWithoutTimestamp", MapElements.into(TypeDescriptors.strings()).via(LabelOnFlinkIT::withoutTimestamp)))
-            .and(LabelFixtures.summarize("DeadLetters", r.deadLetters()))
-            .and(LabelFixtures.summarize("Corrections", corrections))
+            .and(LabelFixtures.summaryLines("DeadLetters", r.deadLetters()))
+            .and(LabelFixtures.summaryLines("Corrections", corrections))
             .apply("All", Flatten.pCollections());
     PAssert.that(all).containsInAnyOrder(expected.stream().map(LabelOnFlinkIT::withoutTimestamp).toList());
     p.run().waitUntilFinish();

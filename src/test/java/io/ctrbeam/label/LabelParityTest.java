@@ -3,9 +3,9 @@ package io.ctrbeam.label;
 import static io.ctrbeam.label.LabelFixtures.HOUR;
 import static io.ctrbeam.label.LabelFixtures.MIN;
 import static io.ctrbeam.label.LabelFixtures.T0;
-import static io.ctrbeam.label.LabelFixtures.ec;
-import static io.ctrbeam.label.LabelFixtures.ei;
-import static io.ctrbeam.label.LabelFixtures.ev;
+import static io.ctrbeam.label.LabelFixtures.clickEvent;
+import static io.ctrbeam.label.LabelFixtures.impressionEvent;
+import static io.ctrbeam.label.LabelFixtures.conversionEvent;
 import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.greaterThan;
@@ -57,31 +57,31 @@ class LabelParityTest {
     for (int i = 0; i < n; i++) {
       String id = "i" + i;
       long t = T0 + (long) (rnd.nextDouble() * 6 * HOUR);
-      out.add(ei(id, t));
+      out.add(impressionEvent(id, t));
       double u = rnd.nextDouble();
       if (u < 0.35) {
         long tc = t + 1 + (long) (rnd.nextDouble() * 30 * MIN);
-        out.add(ec("c" + i, id, tc));
+        out.add(clickEvent("c" + i, id, tc));
         if (rnd.nextDouble() < 0.25) {
-          out.add(ec("e" + i, id, t + 1 + (long) (rnd.nextDouble() * 30 * MIN)));
+          out.add(clickEvent("e" + i, id, t + 1 + (long) (rnd.nextDouble() * 30 * MIN)));
         }
         if (rnd.nextDouble() < 0.3) {
-          out.add(ec("d" + i, id, t + 40 * MIN + (long) (rnd.nextDouble() * HOUR)));
+          out.add(clickEvent("d" + i, id, t + 40 * MIN + (long) (rnd.nextDouble() * HOUR)));
         }
         double v = rnd.nextDouble();
         if (v < 0.3) {
-          out.add(ev("v" + i, id, tc + (long) (rnd.nextDouble() * 6 * 24 * HOUR)));
+          out.add(conversionEvent("v" + i, id, tc + (long) (rnd.nextDouble() * 6 * 24 * HOUR)));
         } else if (v < 0.4) {
-          out.add(ev("v" + i, id, tc + 7 * 24 * HOUR + HOUR));
+          out.add(conversionEvent("v" + i, id, tc + 7 * 24 * HOUR + HOUR));
         }
       } else if (u < 0.45) {
-        out.add(ec("c" + i, id, t + 31 * MIN + (long) (rnd.nextDouble() * HOUR)));
+        out.add(clickEvent("c" + i, id, t + 31 * MIN + (long) (rnd.nextDouble() * HOUR)));
       } else if (u < 0.55) {
-        out.add(ec("c" + i, id, t - (long) (rnd.nextDouble() * 5 * MIN)));
+        out.add(clickEvent("c" + i, id, t - (long) (rnd.nextDouble() * 5 * MIN)));
       } else if (u < 0.62) {
-        out.add(ec("c" + i, "gone" + i, t + MIN));
+        out.add(clickEvent("c" + i, "gone" + i, t + MIN));
       } else if (u < 0.66) {
-        out.add(ev("v" + i, id, t + HOUR));
+        out.add(conversionEvent("v" + i, id, t + HOUR));
       }
     }
     return out;
@@ -138,7 +138,7 @@ class LabelParityTest {
 
   /** Whether a correction is an update that {@link FoldCorrections} applies (all but late clicks). */
   private static boolean folds(LabelCorrection c) {
-    return !LabelRules.Kind.LATE_OUTCOME.name().equals(c.getKind());
+    return !LabelRules.CorrectionKind.LATE_OUTCOME.name().equals(c.getKind());
   }
 
   static final class Line<T> extends DoFn<T, String> {

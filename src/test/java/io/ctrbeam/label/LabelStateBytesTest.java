@@ -6,8 +6,8 @@ import static org.hamcrest.Matchers.lessThan;
 import io.ctrbeam.generate.GeneratedLogs;
 import io.ctrbeam.generate.GeneratorConfig;
 import io.ctrbeam.generate.LogGenerator;
-import io.ctrbeam.label.LabelState.Held;
-import io.ctrbeam.label.LabelState.Tomb;
+import io.ctrbeam.label.LabelState.PendingPrimary;
+import io.ctrbeam.label.LabelState.Tombstone;
 import io.ctrbeam.schema.Click;
 import io.ctrbeam.schema.Impression;
 import java.util.HashMap;
@@ -34,7 +34,7 @@ class LabelStateBytesTest {
   }
 
   private static LabelState.EntityKeys keys(Impression i) {
-    return LabelState.EntityKeys.of(LabelImpressions.toRow(i, LabelMode.WAIT));
+    return LabelState.EntityKeys.of(LabelRows.toRow(i, LabelMode.WAIT));
   }
 
   @Test
@@ -44,16 +44,16 @@ class LabelStateBytesTest {
     List<Impression> imps = logs.impressions();
     List<Click> clicks = logs.clicks();
     double key = mean(StringUtf8Coder.of(), imps.stream().map(Impression::getImpressionId).toList());
-    double held = mean(new LabelState.HeldCoder(),
-        imps.stream().map(i -> new Held(LabelImpressions.toRow(i, LabelMode.WAIT), false)).toList());
-    double negTomb = mean(new LabelState.TombCoder(),
-        imps.stream().map(i -> new Tomb(1L << 40, 1L << 40, 0, null, keys(i))).toList());
+    double held = mean(new LabelState.PendingPrimaryCoder(),
+        imps.stream().map(i -> new PendingPrimary(LabelRows.toRow(i, LabelMode.WAIT), false)).toList());
+    double negTomb = mean(new LabelState.TombstoneCoder(),
+        imps.stream().map(i -> new Tombstone(1L << 40, 1L << 40, 0, null, keys(i))).toList());
     Map<String, Impression> byId = new HashMap<>();
     imps.forEach(i -> byId.put(i.getImpressionId(), i));
-    double posTomb = mean(new LabelState.TombCoder(),
+    double posTomb = mean(new LabelState.TombstoneCoder(),
         clicks.stream()
             .filter(c -> byId.containsKey(c.getImpressionId()))
-            .map(c -> new Tomb(1L << 40, 1L << 40, 1, Outcome.of(c), keys(byId.get(c.getImpressionId()))))
+            .map(c -> new Tombstone(1L << 40, 1L << 40, 1, Outcome.of(c), keys(byId.get(c.getImpressionId()))))
             .toList());
     double due = 1 + key + 6; // the time index: kind, id, due time (a varint of ~6 bytes)
 

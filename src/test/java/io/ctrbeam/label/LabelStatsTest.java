@@ -10,13 +10,11 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
+import io.ctrbeam.label.SummarizeLabels.StatsPoint;
 import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.coders.CoderRegistry;
-import org.apache.beam.sdk.coders.KvCoder;
-import org.apache.beam.sdk.coders.StringUtf8Coder;
-import org.apache.beam.sdk.coders.VarLongCoder;
+import org.apache.beam.sdk.testing.CoderProperties;
 import org.apache.beam.sdk.util.CoderUtils;
-import org.apache.beam.sdk.values.KV;
 import org.apache.datasketches.kll.KllSketch;
 import org.junit.jupiter.api.Test;
 
@@ -27,11 +25,11 @@ import org.junit.jupiter.api.Test;
  */
 class LabelStatsTest {
   private static final long W = 30 * 60_000L;
-  private static final LabelStats.StatsFn FN = new LabelStats.StatsFn(W, null, 1e-6);
+  private static final SummarizeLabels.StatsFn FN = new SummarizeLabels.StatsFn(W, null, 1e-6);
 
-  private static Coder<LabelStats.StatsFn.Acc> accCoder() {
+  private static Coder<SummarizeLabels.StatsFn.Acc> accCoder() {
     return FN.getAccumulatorCoder(
-        CoderRegistry.createDefault(), KvCoder.of(StringUtf8Coder.of(), VarLongCoder.of()));
+        CoderRegistry.createDefault(), StatsPoint.PointCoder.INSTANCE);
   }
 
   /** Heavy-tailed delays (log-normal around 2 min), as click delays are. */
@@ -45,13 +43,14 @@ class LabelStatsTest {
   }
 
   /** Four accumulators fed round-robin and merged, as a distributed combine does. */
-  private static LabelStats.StatsFn.Acc accumulate(long[] delays) {
-    List<LabelStats.StatsFn.Acc> parts = new ArrayList<>();
+  private static SummarizeLabels.StatsFn.Acc accumulate(long[] delays) {
+    List<SummarizeLabels.StatsFn.Acc> parts = new ArrayList<>();
     for (int i = 0; i < 4; i++) {
-      parts.add(FN.addInput(FN.createAccumulator(), KV.of("rows_positive", 1L)));
+      StatsPoint positive = new StatsPoint.Count("rows_positive", 1L);
+      parts.add(FN.addInput(FN.createAccumulator(), positive));
     }
     for (int i = 0; i < delays.length; i++) {
-      FN.addInput(parts.get(i % 4), KV.of(LabelStats.StatsFn.DELAY, delays[i]));
+      FN.addInput(parts.get(i % 4), new StatsPoint.Delay(delays[i]));
     }
     return FN.mergeAccumulators(parts);
   }
@@ -61,11 +60,11 @@ class LabelStatsTest {
     int[] sizes = new int[3];
     int[] ns = {10_000, 100_000, 1_000_000};
     for (int i = 0; i < ns.length; i++) {
-      LabelStats.StatsFn.Acc acc = accumulate(delays(ns[i], 7));
+      SummarizeLabels.StatsFn.Acc acc = accumulate(delays(ns[i], 7));
       byte[] bytes = CoderUtils.encodeToByteArray(accCoder(), acc);
       sizes[i] = bytes.length;
       // The coder round-trips: the decoded accumulator gives the same stats.
-      LabelStats.StatsFn.Acc back = CoderUtils.decodeFromByteArray(accCoder(), bytes);
+      SummarizeLabels.StatsFn.Acc back = CoderUtils.decodeFromByteArray(accCoder(), bytes);
       assertThat(FN.extractOutput(back), equalTo(FN.extractOutput(acc)));
     }
     System.out.printf("LabelStats accumulator bytes for 10k / 100k / 1M delays: %s%n", Arrays.toString(sizes));
@@ -118,6 +117,21 @@ class LabelStatsTest {
     assertThat(s.p90DelayMs(), equalTo(sorted[135 - 1]));
     assertThat(s.p99DelayMs(), equalTo(sorted[149 - 1]));
     assertThat(FN.extractOutput(FN.createAccumulator()).p50DelayMs(), equalTo(-1L));
+  }
+
+  /** Both kinds of stats input survive their coder, and counts and delays go to their own sums. */
+  @Test
+  void statsPointsRoundTripAndCountsStayApartFromDelays() throws Exception {
+    StatsPoint count = new StatsPoint.Count("dead_letter.click_ORPHAN_CLICK", 3L);
+    StatsPoint delay = new StatsPoint.Delay(90_000L);
+    CoderProperties.coderDecodeEncodeEqual(StatsPoint.PointCoder.INSTANCE, count);
+    CoderProperties.coderDecodeEncodeEqual(StatsPoint.PointCoder.INSTANCE, delay);
+    LabelStats s =
+        FN.extractOutput(FN.addInput(FN.addInput(FN.createAccumulator(), count), delay));
+    assertThat(s.count("dead_letter.click_ORPHAN_CLICK"), equalTo(3L));
+    assertThat(s.counts().size(), equalTo(1));
+    assertThat(s.matchedClicks(), equalTo(1L));
+    assertThat(s.p50DelayMs(), equalTo(90_000L));
   }
 
   /** The estimate's rank interval [share below, share at or below] lies within eps of q. */

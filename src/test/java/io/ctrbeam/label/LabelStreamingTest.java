@@ -7,10 +7,10 @@ import static io.ctrbeam.label.LabelFixtures.input;
 import static io.ctrbeam.label.LabelFixtures.inputs;
 import static io.ctrbeam.label.LabelFixtures.MIN;
 import static io.ctrbeam.label.LabelFixtures.T0;
-import static io.ctrbeam.label.LabelFixtures.corr;
-import static io.ctrbeam.label.LabelFixtures.dl;
-import static io.ctrbeam.label.LabelFixtures.ec;
-import static io.ctrbeam.label.LabelFixtures.ei;
+import static io.ctrbeam.label.LabelFixtures.correction;
+import static io.ctrbeam.label.LabelFixtures.deadLetter;
+import static io.ctrbeam.label.LabelFixtures.clickEvent;
+import static io.ctrbeam.label.LabelFixtures.impressionEvent;
 import static io.ctrbeam.label.LabelFixtures.row;
 import static io.ctrbeam.label.LabelFixtures.summarize;
 import static org.hamcrest.MatcherAssert.assertThat;
@@ -71,10 +71,10 @@ class LabelStreamingTest {
   }
 
   /** The rows grouped in 1-minute windows (no allowed lateness), so each lands in a pane. */
-  static PCollection<String> perMinute(PCollection<String> rows) {
+  static <T> PCollection<T> perMinute(PCollection<T> rows) {
     return rows.apply(
             "PerMinute",
-            Window.<String>into(FixedWindows.of(Duration.standardMinutes(1)))
+            Window.<T>into(FixedWindows.of(Duration.standardMinutes(1)))
                 .withAllowedLateness(Duration.ZERO))
         .apply("Key", WithKeys.of("rows"))
         .apply("GroupPerMinute", GroupByKey.create())
@@ -90,16 +90,16 @@ class LabelStreamingTest {
   void onTimeNegativeFiresWhenWatermarkPassesTNotBefore(TestPipeline p) {
     TestStream<String> s =
         stream()
-            .addElements(ei("j", T0), ei("k", T0))
+            .addElements(impressionEvent("j", T0), impressionEvent("k", T0))
             .advanceWatermarkTo(at(T0 + 2 * HOUR - 1))
             // k's click comes just before k's deadline: still a positive, so k was not emitted.
-            .addElements(ec("ck", "k", T0 + 10 * MIN))
+            .addElements(clickEvent("ck", "k", T0 + 10 * MIN))
             .advanceWatermarkTo(at(T0 + 2 * HOUR + 1))
             // j's click comes just after j's deadline: j was already emitted as negative.
-            .addElements(ec("cj", "j", T0 + 20 * MIN))
+            .addElements(clickEvent("cj", "j", T0 + 20 * MIN))
             .advanceWatermarkToInfinity();
     LabelResult r = label(p, s, LabelImpressions.create());
-    PCollection<String> rows = summarize("Rows", r.examples());
+    PCollection<LabelFixtures.Summary> rows = summarize("Rows", r.examples());
     PAssert.that(rows)
         .containsInAnyOrder(
             row("j", 0, 0, 2 * HOUR, 2 * HOUR, "WAIT"), row("k", 1, 0, 10 * MIN, 10 * MIN, "WAIT"));
@@ -107,7 +107,7 @@ class LabelStreamingTest {
         .inOnTimePane(minute(2 * HOUR))
         .containsInAnyOrder(row("j", 0, 0, 2 * HOUR, 2 * HOUR, "WAIT"));
     PAssert.that(summarize("Corrections", r.corrections()))
-        .containsInAnyOrder(corr("j", "clicked", 20 * MIN));
+        .containsInAnyOrder(correction("j", "clicked", 20 * MIN));
     PAssert.that(r.deadLetters()).empty();
     p.run().waitUntilFinish();
   }
@@ -116,20 +116,20 @@ class LabelStreamingTest {
   void earlyPositiveIsEmittedBeforeTheWatermarkReachesT(TestPipeline p) {
     TestStream<String> s =
         stream()
-            .addElements(ei("i", T0))
+            .addElements(impressionEvent("i", T0))
             .advanceWatermarkTo(at(T0 + MIN))
-            .addElements(ec("c1", "i", T0 + 5 * MIN))
+            .addElements(clickEvent("c1", "i", T0 + 5 * MIN))
             .advanceWatermarkTo(at(T0 + 10 * MIN))
-            .addElements(ec("c2", "i", T0 + 12 * MIN))
+            .addElements(clickEvent("c2", "i", T0 + 12 * MIN))
             .advanceWatermarkToInfinity();
     LabelResult r = label(p, s, LabelImpressions.create());
-    PCollection<String> rows = summarize("Rows", r.examples());
+    PCollection<LabelFixtures.Summary> rows = summarize("Rows", r.examples());
     PAssert.that(perMinute(rows))
         .inOnTimePane(minute(5 * MIN))
         .containsInAnyOrder(row("i", 1, 0, 5 * MIN, 5 * MIN, "WAIT"));
     PAssert.that(rows).containsInAnyOrder(row("i", 1, 0, 5 * MIN, 5 * MIN, "WAIT"));
     PAssert.that(summarize("DeadLetters", r.deadLetters()))
-        .containsInAnyOrder(dl("click", "DUPLICATE_ID", 12 * MIN));
+        .containsInAnyOrder(deadLetter("click", "DUPLICATE_ID", 12 * MIN));
     PAssert.that(r.corrections()).empty();
     p.run().waitUntilFinish();
   }
@@ -138,15 +138,15 @@ class LabelStreamingTest {
   void clickBeforeItsImpressionIsBufferedAndOrphansExpire(TestPipeline p) {
     TestStream<String> s =
         stream()
-            .addElements(ec("c1", "i", T0 + 5 * MIN), ec("cx", "x", T0 + 6 * MIN))
+            .addElements(clickEvent("c1", "i", T0 + 5 * MIN), clickEvent("cx", "x", T0 + 6 * MIN))
             .advanceWatermarkTo(at(T0 - MIN))
-            .addElements(ei("i", T0))
+            .addElements(impressionEvent("i", T0))
             .advanceWatermarkToInfinity();
     LabelResult r = label(p, s, LabelImpressions.create());
     PAssert.that(summarize("Rows", r.examples()))
         .containsInAnyOrder(row("i", 1, 0, 5 * MIN, 5 * MIN, "WAIT"));
     PAssert.that(summarize("DeadLetters", r.deadLetters()))
-        .containsInAnyOrder(dl("click", "ORPHAN_CLICK", 6 * MIN));
+        .containsInAnyOrder(deadLetter("click", "ORPHAN_CLICK", 6 * MIN));
     PipelineResult res = p.run();
     res.waitUntilFinish();
     assertStateDrained(res);
@@ -156,17 +156,17 @@ class LabelStreamingTest {
   void lateClickWithinLatenessGivesCorrectionAndNoRewrite(TestPipeline p) {
     TestStream<String> s =
         stream()
-            .addElements(ei("i", T0))
+            .addElements(impressionEvent("i", T0))
             .advanceWatermarkTo(at(T0 + 3 * HOUR))
-            .addElements(ec("c1", "i", T0 + 10 * MIN), ec("c2", "i", T0 + 11 * MIN))
+            .addElements(clickEvent("c1", "i", T0 + 10 * MIN), clickEvent("c2", "i", T0 + 11 * MIN))
             .advanceWatermarkToInfinity();
     LabelResult r = label(p, s, LabelImpressions.create());
     PAssert.that(summarize("Rows", r.examples()))
         .containsInAnyOrder(row("i", 0, 0, 2 * HOUR, 2 * HOUR, "WAIT"));
     PAssert.that(summarize("Corrections", r.corrections()))
-        .containsInAnyOrder(corr("i", "clicked", 10 * MIN));
+        .containsInAnyOrder(correction("i", "clicked", 10 * MIN));
     PAssert.that(summarize("DeadLetters", r.deadLetters()))
-        .containsInAnyOrder(dl("click", "DUPLICATE_ID", 11 * MIN));
+        .containsInAnyOrder(deadLetter("click", "DUPLICATE_ID", 11 * MIN));
     PipelineResult res = p.run();
     res.waitUntilFinish();
     assertThat(LabelFixtures.counter(res, LabelRules.NAMESPACE, "corrections"), equalTo(1L));
@@ -177,9 +177,9 @@ class LabelStreamingTest {
     // Tombstones live W + T + lateness = 30 min + 2 h + 1 h after the impression.
     TestStream<String> s =
         stream()
-            .addElements(ei("i", T0))
+            .addElements(impressionEvent("i", T0))
             .advanceWatermarkTo(at(T0 + 3 * HOUR + 31 * MIN))
-            .addElements(ec("c1", "i", T0 + 10 * MIN))
+            .addElements(clickEvent("c1", "i", T0 + 10 * MIN))
             .advanceWatermarkToInfinity();
     LabelResult r =
         label(p, s, LabelImpressions.create().withAllowedLateness(Duration.standardHours(1)));
@@ -187,7 +187,7 @@ class LabelStreamingTest {
         .containsInAnyOrder(row("i", 0, 0, 2 * HOUR, 2 * HOUR, "WAIT"));
     PAssert.that(r.corrections()).empty();
     PAssert.that(summarize("DeadLetters", r.deadLetters()))
-        .containsInAnyOrder(dl("click", "LATE_CLICK", 10 * MIN));
+        .containsInAnyOrder(deadLetter("click", "LATE_CLICK", 10 * MIN));
     PipelineResult res = p.run();
     res.waitUntilFinish();
     assertStateDrained(res);

@@ -46,7 +46,7 @@ final class ObviousLabelDesign extends PTransform<PCollectionList<KV<String, Lab
     return PCollectionList.of(imps.apply("KeyImpressions", ParDo.of(new DoFn<Impression, KV<String, LabelEvent>>() {
               @ProcessElement
               public void process(@Element Impression i, OutputReceiver<KV<String, LabelEvent>> out) {
-                out.output(KV.of(i.getImpressionId(), LabelEvent.primary(LabelImpressions.toRow(i, LabelMode.WAIT))));
+                out.output(KV.of(i.getImpressionId(), LabelEvent.primary(LabelRows.toRow(i, LabelMode.WAIT))));
               }
             })).setCoder(kv))
         .and(clicks.apply("KeyClicks", ParDo.of(new DoFn<Click, KV<String, LabelEvent>>() {
@@ -131,7 +131,8 @@ final class ObviousLabelDesign extends PTransform<PCollectionList<KV<String, Lab
       } else {
         l.setLabelTime(Instant.ofEpochMilli(t + waitMs));
         l.setElapsedMs(waitMs);
-        l.setLabelConfidence(LabelImpressions.confidence(0, waitMs, LabelImpressions.DEFAULT_LAMBDA_PER_MS));
+        l.setLabelConfidence(
+            ApplyLabelConfidence.confidence(0, waitMs, LabelImpressions.DEFAULT_LAMBDA_PER_MS));
         negatives.inc();
       }
       out.output(l);

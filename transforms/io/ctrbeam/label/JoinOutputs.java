@@ -11,7 +11,7 @@ import org.apache.beam.sdk.values.TupleTagList;
 import org.joda.time.Instant;
 
 /** The outputs of one outcome join, and a {@link LabelRules.Sink} writing to them. */
-final class JoinTags implements Serializable {
+final class JoinOutputs implements Serializable {
   final TupleTag<TrainingExample> main = new TupleTag<TrainingExample>("rows") {};
   final TupleTag<DeadLetter> deadLetters = DeadLetters.TAG;
   final TupleTag<LabelCorrection> corrections = new TupleTag<LabelCorrection>("corrections") {};

@@ -1,5 +1,7 @@
 package io.ctrbeam.label;
 
+import static org.apache.beam.vendor.guava.v32_1_2_jre.com.google.common.base.Preconditions.checkArgument;
+
 import io.ctrbeam.common.Reason;
 import io.ctrbeam.common.TrainingRows;
 import io.ctrbeam.schema.TrainingExample;
@@ -9,7 +11,7 @@ import java.time.Instant;
  * What one outcome join labels: clicks on impressions, or conversions on clicked examples. The join
  * itself ({@link LabelRules}, {@link BatchLabeler}, {@link StatefulLabelFn}) is the same for both.
  */
-public enum OutcomeStage {
+public enum OutcomeKind {
   CLICK("click", "clicked") {
     @Override
     long primaryTime(TrainingExample row) {
@@ -79,17 +81,17 @@ public enum OutcomeStage {
   private final String recordType;
   private final String labelName;
 
-  OutcomeStage(String recordType, String labelName) {
+  OutcomeKind(String recordType, String labelName) {
     this.recordType = recordType;
     this.labelName = labelName;
   }
 
-  /** The dead-letter record type of this stage's outcomes: {@code click} or {@code conversion}. */
+  /** The dead-letter record type of this kind's outcomes: {@code click} or {@code conversion}. */
   public String recordType() {
     return recordType;
   }
 
-  /** The label this stage decides: {@code clicked} or {@code converted}. */
+  /** The label this kind decides: {@code clicked} or {@code converted}. */
   public String labelName() {
     return labelName;
   }
@@ -106,13 +108,9 @@ public enum OutcomeStage {
 
   /** The dead-letter reason for an outcome judged by {@link LabelRules.Verdict}. */
   Reason reason(LabelRules.Verdict v) {
-    switch (v) {
-      case BEFORE:
-        return Reason.CLICK_BEFORE_IMPRESSION;
-      case OUTSIDE:
-        return Reason.CLICK_OUTSIDE_WINDOW;
-      default:
-        throw new IllegalArgumentException("not a dead-letter verdict: " + v);
-    }
+    checkArgument(v != LabelRules.Verdict.VALID, "need a dead-letter verdict, got %s", v);
+    return v == LabelRules.Verdict.BEFORE
+        ? Reason.CLICK_BEFORE_IMPRESSION
+        : Reason.CLICK_OUTSIDE_WINDOW;
   }
 }
