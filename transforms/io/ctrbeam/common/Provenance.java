@@ -10,13 +10,13 @@ import org.apache.avro.Schema;
 import org.apache.avro.generic.IndexedRecord;
 
 /**
- * Where a parsed record came from: the trailing, non-SPEC fields of Impression ({@code source},
+ * Where a parsed record came from: the trailing, non-contract fields of Impression ({@code source},
  * {@code source_offset}) and of Click and Conversion (also {@code raw}, the JSON line as read, or
  * {@code raw_bytes}, the Avro payload). ParseRecords sets them; dedup and labeling put them on
  * their dead letters. Impressions carry no raw text (they are ~98% of the volume) and leave dedup
- * without provenance. The SPEC view of a schema ({@link #specSchema}) drops these fields: Avro
+ * without provenance. The §1 view of a schema ({@link #specSchema}) drops these fields: Avro
  * files, Kafka payloads, JSON renderings and quality profiles use it, and its fingerprint is that of
- * the SPEC record.
+ * the §1 record.
  */
 public final class Provenance {
   public static final String SOURCE = "source";

@@ -25,9 +25,9 @@ import org.checkerframework.checker.nullness.qual.Nullable;
  * <ul>
  *   <li>{@link #allFields}: every field, nulls as {@code null}: the rows, dead letters,
  *       corrections and snapshots that JSON-lines files and Kafka topics hold.
- *   <li>{@link #toJson}: a log record as an input line: its SPEC fields only (no {@link
+ *   <li>{@link #toJson}: a log record as an input line: its §1 fields only (no {@link
  *       Provenance} fields), nulls as {@code null}.
- *   <li>{@link #logLine}: a log record as the generator writes it: SPEC fields, nulls left out
+ *   <li>{@link #logLine}: a log record as the generator writes it: §1 fields, nulls left out
  *       unless named, and one field replaced by a raw token (or left out) to make a defect.
  * </ul>
  */
@@ -39,13 +39,13 @@ public final class RecordJson {
     return render(record, record.getSchema(), null, null, null);
   }
 
-  /** A log record as an input line: its SPEC fields, nulls as {@code null}. */
+  /** A log record as an input line: its §1 fields, nulls as {@code null}. */
   public static String toJson(SpecificRecord record) {
     return render(record, Provenance.specSchema(record.getSchema()), null, null, null);
   }
 
   /**
-   * A log record's SPEC fields; a null field is left out unless it is in {@code writtenNulls}.
+   * A log record's §1 fields; a null field is left out unless it is in {@code writtenNulls}.
    * {@code overrideField} (when not null) is written as the raw JSON {@code overrideToken}, or
    * left out when the token is null.
    */

@@ -49,7 +49,7 @@ public final class ArrivalEvent {
   /** The injected defect, or null for a clean record. */
   public Reason injected() { return injected; }
 
-  /** Whether the record passes ingest validation (SPEC 6 ingest reasons); labeling defects pass. */
+  /** Whether the record passes ingest validation (contract §6 ingest reasons); labeling defects pass. */
   public boolean passesIngest() {
     return injected == null || injected == Reason.ORPHAN_CLICK || injected == Reason.CLICK_BEFORE_IMPRESSION;
   }

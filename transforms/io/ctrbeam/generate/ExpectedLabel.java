@@ -3,7 +3,7 @@ package io.ctrbeam.generate;
 import io.ctrbeam.common.RecordJson;
 import java.util.Objects;
 
-/** The label SPEC 2.1/2.2 gives one valid impression in a bounded run with the config's W, T and window. */
+/** The label contract §2.1/2.2 gives one valid impression in a bounded run with the config's W, T and window. */
 public final class ExpectedLabel {
   private final String impressionId;
   private final long eventTime;

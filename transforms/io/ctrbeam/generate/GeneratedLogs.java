@@ -13,7 +13,7 @@ import java.util.Map;
 
 /**
  * A generated run held in memory (for tests and small demos). Record lists hold the records that pass
- * ingest validation (SPEC 6), including orphan clicks and clicks before their impression, which only
+ * ingest validation (contract §6), including orphan clicks and clicks before their impression, which only
  * labeling rejects; all lists are in arrival order.
  */
 public final class GeneratedLogs {

@@ -326,7 +326,7 @@ public final class GeneratorConfig implements Serializable {
     return c;
   }
 
-  /** Per valid record, the probability of injecting one extra bad record (SPEC 6 reasons). */
+  /** Per valid record, the probability of injecting one extra bad record (contract §6 reasons). */
   public GeneratorConfig withBadRecordRate(double v) {
     checkRate(v, "badRecordRate");
     GeneratorConfig c = copy();
@@ -334,7 +334,7 @@ public final class GeneratorConfig implements Serializable {
     return c;
   }
 
-  /** Click attribution window W used for the truth labels (SPEC 2.1). */
+  /** Click attribution window W used for the truth labels (contract §2.1). */
   public GeneratorConfig withWindow(Duration v) {
     checkPositive(v, "window");
     checkArgument(v.toMillis() <= horizonMs, "window must be <= horizon", v);
@@ -343,7 +343,7 @@ public final class GeneratorConfig implements Serializable {
     return c;
   }
 
-  /** Labeling horizon T used for the truth labels (SPEC 2.1). */
+  /** Labeling horizon T used for the truth labels (contract §2.1). */
   public GeneratorConfig withHorizon(Duration v) {
     checkPositive(v, "horizon");
     checkArgument(v.toMillis() >= windowMs, "horizon must be >= window", v);
@@ -352,7 +352,7 @@ public final class GeneratorConfig implements Serializable {
     return c;
   }
 
-  /** Conversion attribution window after the click (SPEC 2.2). */
+  /** Conversion attribution window after the click (contract §2.2). */
   public GeneratorConfig withConversionWindow(Duration v) {
     checkPositive(v, "conversionWindow");
     GeneratorConfig c = copy();

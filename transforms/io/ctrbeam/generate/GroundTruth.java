@@ -10,7 +10,7 @@ import java.util.Map;
 
 /**
  * What a generated run is known to contain: the true model parameters, the injected defects per
- * record type and reason, and the labeling outcome SPEC 2.1/2.2 must give in a bounded run with the
+ * record type and reason, and the labeling outcome contract §2.1/2.2 must give in a bounded run with the
  * config's W, T and conversion window (plus, in memory, the expected label of every impression).
  */
 public final class GroundTruth {

@@ -51,7 +51,7 @@ import org.apache.avro.specific.SpecificRecord;
  * <p>Ads have a log-normal true CTR, positions a true examination probability, and better ads are
  * ranked higher more often, so the naive CTR_p / CTR_1 is biased. Clicks follow with a heavy-tailed
  * delay, conversions hours to days later; records arrive out of order within a bound and a small
- * fraction arrive hours late; bad records of every SPEC 6 reason can be injected.
+ * fraction arrive hours late; bad records of every contract §6 reason can be injected.
  *
  * <p>Each event hour is generated from its own seeded {@link SplittableRandom}, so the output is the
  * same for a seed whatever the number of threads.
@@ -277,7 +277,7 @@ public final class LogGenerator {
     return n;
   }
 
-  /** The SPEC Avro schema of a record type (its generated class's, without provenance fields). */
+  /** The §1 Avro schema of a record type (its generated class's, without provenance fields). */
   public static Schema schema(RecordType type) {
     switch (type) {
       case IMPRESSION: return Provenance.specSchema(Impression.getClassSchema());

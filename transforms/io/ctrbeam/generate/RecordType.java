@@ -37,7 +37,7 @@ public enum RecordType {
     return kind.timeField();
   }
 
-  /** The required fields, id first (SPEC 1). */
+  /** The required fields, id first (contract §1). */
   public String[] requiredFields() {
     return switch (this) {
       case IMPRESSION ->

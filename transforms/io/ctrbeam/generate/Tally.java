@@ -60,7 +60,7 @@ final class Tally {
   }
 
   /**
-   * Applies SPEC 2.1/2.2 to one valid impression and the valid clicks on it (bounded run): a click
+   * Applies contract §2.1/2.2 to one valid impression and the valid clicks on it (bounded run): a click
    * with 0 < d <= W makes it positive (dated by the first, others are duplicates); d <= 0 and d > W
    * are counted apart. It converts when its conversion follows the first click within the window.
    */

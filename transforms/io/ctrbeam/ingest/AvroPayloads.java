@@ -52,7 +52,7 @@ public final class AvroPayloads {
    * {@link ReadRawRecords} emits it and a Kafka producer may send it.
    */
   public static byte[] encode(GenericRecord record) throws IOException {
-    // The SPEC view: a parsed record's provenance fields are not part of its payload.
+    // The §1 view: a parsed record's provenance fields are not part of its payload.
     Schema schema = Provenance.specSchema(record.getSchema());
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     long fp = fingerprint(schema);

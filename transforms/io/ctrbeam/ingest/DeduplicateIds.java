@@ -79,7 +79,7 @@ import org.joda.time.Instant;
  *
  * <p>A DUPLICATE_ID dead letter carries the refused record's own source and offset (file and line,
  * or topic-partition and offset, from its {@link Provenance} fields) and its raw input: the JSON
- * line or Avro payload as read for clicks and conversions, the record re-rendered as a SPEC JSON
+ * line or Avro payload as read for clicks and conversions, the record re-rendered as a §1 JSON
  * line for impressions (they carry no raw text). Kept impressions leave without provenance.
  */
 public final class DeduplicateIds<T extends SpecificRecord>
@@ -180,7 +180,7 @@ public final class DeduplicateIds<T extends SpecificRecord>
   /**
    * The DUPLICATE_ID dead letter of a refused record: its own source and offset, and its raw input
    * (the line or payload as read for clicks and conversions; impressions carry no raw text, so
-   * theirs is the record re-rendered as a SPEC JSON line). Records that did not come through
+   * theirs is the record re-rendered as a §1 JSON line). Records that did not come through
    * ParseRecords get source {@value #DEAD_LETTER_SOURCE}.
    */
   private static <T extends SpecificRecord> DeadLetter duplicate(

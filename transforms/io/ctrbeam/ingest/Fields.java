@@ -9,7 +9,7 @@ import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericRecord;
 
 /**
- * Reads the SPEC fields of one input record, whatever its encoding, and applies the SPEC 6 type
+ * Reads the §1 fields of one input record, whatever its encoding, and applies the contract §6 type
  * and range rules. Absent or null required fields are MISSING_FIELD; values of the wrong type are
  * PARSE_ERROR, except timestamps, which are BAD_TIMESTAMP.
  */

@@ -8,7 +8,7 @@ import java.util.Locale;
  * or both). The output tables' formats, which add Parquet, are {@code storage.FileFormat}.
  */
 public enum Format {
-  /** One JSON object a line, SPEC field names. */
+  /** One JSON object a line, §1 field names. */
   JSONL,
   /** Avro object container files. */
   AVRO,

@@ -2,7 +2,7 @@ package io.ctrbeam.ingest;
 
 import io.ctrbeam.common.Reason;
 
-/** A record that breaks a SPEC 6 rule; carries the reason code for its dead letter. */
+/** A record that breaks a contract §6 rule; carries the reason code for its dead letter. */
 final class InvalidRecordException extends Exception {
   private final Reason reason;
 

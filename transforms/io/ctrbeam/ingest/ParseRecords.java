@@ -40,7 +40,7 @@ import org.joda.time.Duration;
 
 /**
  * Parses and validates {@link RawRecord}s (JSON text or Avro bytes, from files or Kafka) into one
- * SPEC 1 record type, with the SPEC 6 rules: PARSE_ERROR, MISSING_FIELD, BAD_TIMESTAMP,
+ * contract §1 record type, with the contract §6 rules: PARSE_ERROR, MISSING_FIELD, BAD_TIMESTAMP,
  * BAD_POSITION, BAD_COUNTRY. Each good record is output with its event time (event_time, or
  * updated_at for profiles and ad metadata) as element timestamp; the rest go to {@link
  * DeadLetters#TAG} with their raw input, counted per reason.
@@ -52,17 +52,17 @@ import org.joda.time.Duration;
  * Keeping the input timestamp instead would put records in the wrong event-time windows.
  *
  * <p>Avro payloads are read in their writer schema (see {@link #withWriterSchemas}), so a file
- * written with a looser schema than SPEC 1 is still checked field by field.
+ * written with a looser schema than contract §1 is still checked field by field.
  *
  * <p>Metrics (namespace {@link IngestMetrics#NAMESPACE}): {@code <type>_in} per raw record,
  * {@code <type>_valid} per good record; dead letters by {@link DeadLetters#counter}.
  */
 public final class ParseRecords<T extends SpecificRecord>
     extends PTransform<PCollection<RawRecord>, IngestResult<T>> {
-  /** 2000-01-01T00:00:00Z, the earliest valid timestamp (SPEC 6). */
+  /** 2000-01-01T00:00:00Z, the earliest valid timestamp (contract §6). */
   public static final Instant EARLIEST_TIME =
       ZonedDateTime.of(2000, 1, 1, 0, 0, 0, 0, ZoneOffset.UTC).toInstant();
-  /** How far after the run's clock a timestamp may be (SPEC 6). */
+  /** How far after the run's clock a timestamp may be (contract §6). */
   public static final java.time.Duration MAX_FUTURE = java.time.Duration.ofHours(1);
 
   private final RecordKind<T> kind;
@@ -124,7 +124,7 @@ public final class ParseRecords<T extends SpecificRecord>
 
   /**
    * Further Avro writer schemas that payloads may be single-object encoded with (the record
-   * type's own SPEC schema is always known). {@link ReadLogs} registers the schemas of the files
+   * type's own §1 schema is always known). {@link ReadLogs} registers the schemas of the files
    * it reads.
    */
   public ParseRecords<T> withWriterSchemas(Iterable<Schema> schemas) {

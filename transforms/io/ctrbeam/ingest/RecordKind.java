@@ -13,7 +13,7 @@ import org.apache.avro.specific.SpecificRecord;
 import org.apache.beam.sdk.transforms.SerializableFunction;
 
 /**
- * One SPEC 1 record type: its name in metrics and dead letters, its Avro class, its event-time
+ * One contract §1 record type: its name in metrics and dead letters, its Avro class, its event-time
  * field, its id field (null for types without duplicate checks) and how to build it from fields.
  */
 public final class RecordKind<T extends SpecificRecord> implements Serializable {
@@ -146,17 +146,17 @@ public final class RecordKind<T extends SpecificRecord> implements Serializable 
     return recordClass;
   }
 
-  /** The SPEC field that is the record's event time: event_time or updated_at. */
+  /** The §1 field that is the record's event time: event_time or updated_at. */
   public String timeField() {
     return timeField;
   }
 
-  /** The SPEC id field checked for duplicates, or null when the type has none. */
+  /** The §1 id field checked for duplicates, or null when the type has none. */
   public String idField() {
     return idField;
   }
 
-  /** The SPEC schema: the generated class's without its {@link Provenance} fields. */
+  /** The §1 schema: the generated class's without its {@link Provenance} fields. */
   public Schema schema() {
     return Provenance.specSchema(fullSchema());
   }

@@ -1,5 +1,5 @@
 /**
- * Ingest: input files or Kafka payloads to valid, unique SPEC 1 records plus dead letters.
+ * Ingest: input files or Kafka payloads to valid, unique contract §1 records plus dead letters.
  *
  * <ul>
  *   <li>{@link io.ctrbeam.ingest.ReadRawRecords}: files (JSON lines or Avro container files,
@@ -18,9 +18,9 @@
  *
  * <p>Avro payloads in {@code RawRecord.bytes} use Avro single-object encoding ({@link
  * io.ctrbeam.ingest.AvroPayloads}): {@code C3 01}, the writer schema's CRC-64-AVRO fingerprint,
- * the binary record. The parser knows the SPEC schema of its record type and any schema given by
+ * the binary record. The parser knows the §1 schema of its record type and any schema given by
  * {@code withWriterSchemas}; ReadLogs gives it the schemas of the Avro files it reads. Payloads
- * without the marker are read as bare binary in the SPEC schema.
+ * without the marker are read as bare binary in the §1 schema.
  *
  * <p>JSON values are read leniently where the meaning is unambiguous: an integral number or a
  * numeric string for an int or timestamp field, a number for a string field. Objects or arrays

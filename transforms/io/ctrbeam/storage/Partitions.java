@@ -6,7 +6,7 @@ import java.time.LocalDateTime;
 import java.time.ZoneOffset;
 import org.apache.beam.sdk.transforms.SerializableFunction;
 
-/** Hive-style partition paths (SPEC §7), all from UTC event time. */
+/** Hive-style partition paths (contract §7), all from UTC event time. */
 public final class Partitions {
   /** The country folder for a record without a country. */
   public static final String UNKNOWN_COUNTRY = "unknown";

@@ -28,7 +28,7 @@ import org.apache.beam.sdk.io.fs.MoveOptions;
 import org.apache.beam.sdk.io.fs.ResourceId;
 
 /**
- * Deletes {@code date=YYYY-MM-DD} partitions older than a policy (SPEC §7), through Beam
+ * Deletes {@code date=YYYY-MM-DD} partitions older than a policy (contract §7), through Beam
  * FileSystems. Immutable; {@link #plan()} lists and touches nothing, {@link #delete} removes
  * the partitions a plan marked expired.
  *
@@ -55,7 +55,7 @@ public final class Retention {
   private static final Pattern DATE = Pattern.compile("date=(\\d{4}-\\d{2}-\\d{2})");
   private static final List<String> RAW_TYPES = List.of("impressions", "clicks", "conversions", "users", "ads");
 
-  /** The storage tiers and their default ages (SPEC §7). */
+  /** The storage tiers and their default ages (contract §7). */
   public enum Tier {
     RAW(90),
     TRAINING(30),

@@ -3,7 +3,7 @@ package io.ctrbeam.storage;
 import io.ctrbeam.schema.TrainingExample;
 
 /**
- * Training data (SPEC §7): Parquet by default, partitioned {@code
+ * Training data (contract §7): Parquet by default, partitioned {@code
  * date=YYYY-MM-DD/hour=HH/country=CC/} by the impression's UTC event time (country {@code
  * unknown} when null). Returns a {@link WriteRecords}, so format, windows and file size are its
  * options.

@@ -141,7 +141,7 @@ class LogGeneratorTest {
     assertThat((long) impressionIds.size(), equalTo(CONFIG.totalImpressions()));
   }
 
-  /** The SPEC 6 ingest reason of one line, or null when it is valid; checked independently of the generator. */
+  /** The contract §6 ingest reason of one line, or null when it is valid; checked independently of the generator. */
   private static Reason ingestReason(RecordType t, String line, Set<String> seenIds) {
     JsonNode n;
     try {

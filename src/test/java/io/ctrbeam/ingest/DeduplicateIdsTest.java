@@ -230,7 +230,7 @@ class DeduplicateIdsTest {
 
   /**
    * Bounded, from files: a refused click carries its file, line and the exact line as read; a
-   * refused impression its file and line, and (impressions carry no raw text) its SPEC JSON line.
+   * refused impression its file and line, and (impressions carry no raw text) its §1 JSON line.
    * Kept clicks keep their provenance for the labeler; kept impressions leave without it.
    */
   @Test

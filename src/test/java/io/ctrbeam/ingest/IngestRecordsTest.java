@@ -60,7 +60,7 @@ class IngestRecordsTest {
     PAssert.that(result.deadLetters().apply(ParDo.of(new IngestFixtures.DescribeFn())))
         .containsInAnyOrder(
             "PARSE_ERROR|imps-0|2|{|null",
-            // The duplicate's own source and offset; impressions carry no raw text, so the SPEC line.
+            // The duplicate's own source and offset; impressions carry no raw text, so the §1 line.
             "DUPLICATE_ID|imps-0|4|"
                 + RecordJson.toJson(impression("k1", T0 + 60_000, 2, "US"))
                 + "|"

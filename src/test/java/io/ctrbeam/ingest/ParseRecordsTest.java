@@ -82,7 +82,7 @@ class ParseRecordsTest {
     p.run().waitUntilFinish();
   }
 
-  /** A writer schema looser than SPEC 1, so that Avro files can break every rule. */
+  /** A writer schema looser than contract §1, so that Avro files can break every rule. */
   static final Schema LOOSE =
       SchemaBuilder.record("LooseImpression").namespace("test").fields()
           .name("impression_id").type().unionOf().nullType().and().stringType().endUnion().nullDefault()

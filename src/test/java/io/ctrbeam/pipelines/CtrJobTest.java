@@ -52,7 +52,7 @@ class CtrJobTest {
     assertThat(printed, containsString("target 0.1000 -> keep negatives at rate"));
     assertThat(printed, containsString("positive rate after sampling:  unweighted"));
     assertThat(summary.label("clicked_positive") + summary.label("clicked_negative"), equalTo(2000L));
-    // 1% injected bad records is far above SPEC 5's 0.1% validity threshold: the gate says so.
+    // 1% injected bad records is far above contract §5's 0.1% validity threshold: the gate says so.
     assertThat(summary.qualityFailed(), is(true));
     assertThat(printed, containsString("quality gate FAILED"));
     assertThat(printed, containsString("impression.(record) validity = "));

@@ -272,7 +272,7 @@ class SpeedLayerLiveIT {
       List<TrainingExample> folded = FoldCorrections.fold(rows, corrections.getOrDefault(b.getKey(), List.of()));
       String s = label(folded.get(0));
       if (lateImpressions.contains(b.getKey())) {
-        // Either its clicks came first and waited T for it (SPEC 2.1): orphans, and the row a
+        // Either its clicks came first and waited T for it (contract §2.1): orphans, and the row a
         // negative; or they came with it, and the row is the batch row.
         lateCompared++;
         String[] f = b.getValue().split("\\|");

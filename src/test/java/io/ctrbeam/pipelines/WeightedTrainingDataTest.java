@@ -27,7 +27,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** The batch layer's weighted, downsampled Parquet, read back by an outside reader: DuckDB. */
 class WeightedTrainingDataTest {
-  /** SPEC §1: every training-example field and the DuckDB type its Avro type must read as. */
+  /** contract §1: every training-example field and the DuckDB type its Avro type must read as. */
   private static Map<String, String> specTypes() {
     Map<String, String> t = new LinkedHashMap<>();
     String ts = "TIMESTAMP WITH TIME ZONE";
@@ -55,7 +55,7 @@ class WeightedTrainingDataTest {
     // context
     t.put("hour_of_day", "INTEGER");
     t.put("day_of_week", "INTEGER");
-    // features (SPEC §3) and enrichment
+    // features (contract §3) and enrichment
     for (String k : new String[] {"user", "ad", "advertiser", "user_category"}) {
       t.put(k + "_impressions_24h", "BIGINT");
       t.put(k + "_clicks_24h", "BIGINT");
