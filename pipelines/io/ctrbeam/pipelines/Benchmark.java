@@ -50,18 +50,27 @@ public final class Benchmark {
     for (String arg : args) {
       String[] kv = arg.replaceFirst("^--", "").split("=", 2);
       switch (kv[0]) {
-        case "impressions", "report", "direct", "flink", "parallelism", "workDir", "seed" -> a.put(kv[0], kv.length > 1 ? kv[1] : "true");
+        case "impressions", "report", "direct", "flink", "parallelism", "workDir", "seed" ->
+            a.put(kv[0], kv.length > 1 ? kv[1] : "true");
         default -> extra.add(arg);
       }
     }
     long n = Long.parseLong(a.getOrDefault("impressions", "1000000"));
     int cores = Runtime.getRuntime().availableProcessors();
     int parallelism = Integer.parseInt(a.getOrDefault("parallelism", String.valueOf(cores)));
-    Path work = a.containsKey("workDir") ? Path.of(a.get("workDir")) : Files.createTempDirectory("ctr-benchmark");
+    Path work =
+        a.containsKey("workDir")
+            ? Path.of(a.get("workDir"))
+            : Files.createTempDirectory("ctr-benchmark");
     Path logs = work.resolve("logs");
     System.out.printf("generating %,d impressions into %s%n", n, logs);
-    GenerateLogs.run("--output=" + logs, "--impressionsPerDay=" + n, "--days=1",
-        "--badRecordRate=0.01", "--format=jsonl", "--seed=" + a.getOrDefault("seed", "42"));
+    GenerateLogs.run(
+        "--output=" + logs,
+        "--impressionsPerDay=" + n,
+        "--days=1",
+        "--badRecordRate=0.01",
+        "--format=jsonl",
+        "--seed=" + a.getOrDefault("seed", "42"));
 
     Instant clock = Instant.now();
     PlainJavaPipeline baseline = new PlainJavaPipeline(clock);
@@ -71,15 +80,21 @@ public final class Benchmark {
     Measure bm = Measure.start();
     List<TrainingExample> expected = baseline.run(logs);
     bm.stop();
-    System.out.printf("baseline: %.2f s, %,.0f impressions/s, %,d rows, stages %s%n",
+    System.out.printf(
+        "baseline: %.2f s, %,.0f impressions/s, %,d rows, stages %s%n",
         bm.wallS, n / bm.wallS, expected.size(), baseline.stageSeconds());
 
     ObjectMapper json = new ObjectMapper();
     ObjectNode report = json.createObjectNode();
-    report.put("n", n).put("cores", cores).put("jvm", System.getProperty("java.vm.name") + " " + System.getProperty("java.version"))
+    report
+        .put("n", n)
+        .put("cores", cores)
+        .put("jvm", System.getProperty("java.vm.name") + " " + System.getProperty("java.version"))
         .put("max_heap_bytes", Runtime.getRuntime().maxMemory());
     ObjectNode base = report.putObject("baseline");
-    base.put("events_per_s", (n + countEvents(expected)) / bm.wallS).put("impressions_per_s", n / bm.wallS).put("wall_s", bm.wallS);
+    base.put("events_per_s", (n + countEvents(expected)) / bm.wallS)
+        .put("impressions_per_s", n / bm.wallS)
+        .put("wall_s", bm.wallS);
     base.putPOJO("stages_s", baseline.stageSeconds());
     ArrayNode runs = report.putArray("runs");
 
@@ -90,18 +105,29 @@ public final class Benchmark {
         continue;
       }
       Path out = work.resolve("out-" + runner);
-      List<String> pa = new ArrayList<>(List.of(
-          "--impressions=" + logs + "/impressions/**", "--clicks=" + logs + "/clicks/**",
-          "--conversions=" + logs + "/conversions/**", "--userProfiles=" + logs + "/users/**",
-          "--adMetadata=" + logs + "/ads/**", "--output=" + out));
+      List<String> pa =
+          new ArrayList<>(
+              List.of(
+                  "--impressions=" + logs + "/impressions/**", "--clicks=" + logs + "/clicks/**",
+                  "--conversions=" + logs + "/conversions/**",
+                      "--userProfiles=" + logs + "/users/**",
+                  "--adMetadata=" + logs + "/ads/**", "--output=" + out));
       if (runner.equals("flink")) {
-        pa.addAll(List.of("--runner=FlinkRunner", "--flinkMaster=[local]", "--parallelism=" + parallelism));
+        pa.addAll(
+            List.of(
+                "--runner=FlinkRunner", "--flinkMaster=[local]", "--parallelism=" + parallelism));
       } else {
         pa.addAll(List.of("--runner=DirectRunner", "--targetParallelism=" + cores));
       }
       pa.addAll(extra);
-      String[] pipelineArgs = runner.equals("direct") ? CtrJob.withDirectRunnerDefaults(pa.toArray(new String[0])) : pa.toArray(new String[0]);
-      TrainingDataOptions o = PipelineOptionsFactory.fromArgs(pipelineArgs).withValidation().as(TrainingDataOptions.class);
+      String[] pipelineArgs =
+          runner.equals("direct")
+              ? CtrJob.withDirectRunnerDefaults(pa.toArray(new String[0]))
+              : pa.toArray(new String[0]);
+      TrainingDataOptions o =
+          PipelineOptionsFactory.fromArgs(pipelineArgs)
+              .withValidation()
+              .as(TrainingDataOptions.class);
       System.out.printf("running the batch pipeline on %s%n", runner);
       Measure m = Measure.start();
       TrainingDataPipeline.run(o).waitUntilFinish();
@@ -111,9 +137,13 @@ public final class Benchmark {
       allCorrect &= correct;
       double rate = n / m.wallS;
       ObjectNode r = runs.addObject();
-      r.put("runner", runner).put("buckets", o.getBuckets()).put("correct", correct)
-          .put("rows", cmp.actualRows).put("expected_rows", cmp.expectedRows)
-          .put("checksum", Long.toHexString(cmp.actualChecksum)).put("expected_checksum", Long.toHexString(cmp.expectedChecksum))
+      r.put("runner", runner)
+          .put("buckets", o.getBuckets())
+          .put("correct", correct)
+          .put("rows", cmp.actualRows)
+          .put("expected_rows", cmp.expectedRows)
+          .put("checksum", Long.toHexString(cmp.actualChecksum))
+          .put("expected_checksum", Long.toHexString(cmp.expectedChecksum))
           .put("mismatched_rows", cmp.mismatchedRows);
       if (correct) {
         r.put("impressions_per_s", rate).put("ratio", rate / (n / bm.wallS));
@@ -122,8 +152,16 @@ public final class Benchmark {
         r.putNull("impressions_per_s").putNull("ratio").putPOJO("differences", cmp.examples);
       }
       r.put("wall_s", m.wallS).put("cpu_s", m.cpuS).put("peak_heap_bytes", m.peakHeap);
-      System.out.printf("%s: %.2f s wall, %.1f s cpu, peak heap %,d MB, correct=%s%s%n", runner, m.wallS, m.cpuS,
-          m.peakHeap >> 20, correct, correct ? String.format(", %,.0f impressions/s, ratio %.4f", rate, rate / (n / bm.wallS)) : " " + cmp.examples);
+      System.out.printf(
+          "%s: %.2f s wall, %.1f s cpu, peak heap %,d MB, correct=%s%s%n",
+          runner,
+          m.wallS,
+          m.cpuS,
+          m.peakHeap >> 20,
+          correct,
+          correct
+              ? String.format(", %,.0f impressions/s, ratio %.4f", rate, rate / (n / bm.wallS))
+              : " " + cmp.examples);
     }
     Path reportFile = Path.of(a.getOrDefault("report", "benchmark.json"));
     json.writerWithDefaultPrettyPrinter().writeValue(reportFile.toFile(), report);
@@ -152,9 +190,11 @@ public final class Benchmark {
     Configuration conf = new Configuration();
     try (Stream<Path> files = Files.walk(dir)) {
       for (Path f : files.filter(p -> p.toString().endsWith(".parquet")).toList()) {
-        try (ParquetReader<GenericRecord> r = AvroParquetReader.<GenericRecord>builder(
-                HadoopInputFile.fromPath(new org.apache.hadoop.fs.Path(f.toUri()), conf))
-            .withDataModel(GenericData.get()).build()) {
+        try (ParquetReader<GenericRecord> r =
+            AvroParquetReader.<GenericRecord>builder(
+                    HadoopInputFile.fromPath(new org.apache.hadoop.fs.Path(f.toUri()), conf))
+                .withDataModel(GenericData.get())
+                .build()) {
           for (GenericRecord g = r.read(); g != null; g = r.read()) {
             rows.add(g);
           }
@@ -176,16 +216,18 @@ public final class Benchmark {
 
     private Measure() {
       Runtime rt = Runtime.getRuntime();
-      sampler = new Thread(() -> {
-        while (!Thread.currentThread().isInterrupted()) {
-          peak.accumulateAndGet(rt.totalMemory() - rt.freeMemory(), Math::max);
-          try {
-            Thread.sleep(50);
-          } catch (InterruptedException e) {
-            return;
-          }
-        }
-      });
+      sampler =
+          new Thread(
+              () -> {
+                while (!Thread.currentThread().isInterrupted()) {
+                  peak.accumulateAndGet(rt.totalMemory() - rt.freeMemory(), Math::max);
+                  try {
+                    Thread.sleep(50);
+                  } catch (InterruptedException e) {
+                    return;
+                  }
+                }
+              });
       sampler.setDaemon(true);
       sampler.start();
     }
@@ -203,7 +245,9 @@ public final class Benchmark {
     }
 
     private static long cpu() {
-      return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
+      return ((com.sun.management.OperatingSystemMXBean)
+              ManagementFactory.getOperatingSystemMXBean())
+          .getProcessCpuTime();
     }
   }
 }

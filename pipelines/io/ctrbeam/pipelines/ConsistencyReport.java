@@ -28,13 +28,12 @@ public final class ConsistencyReport {
 
   /** Options of the report. */
   public interface Options extends RedisOptions {
-    @Description("Parquet files of the batch feature table (TrainingDataPipeline --featureSnapshotsAt)")
+    @Description(
+        "Parquet files of the batch feature table (TrainingDataPipeline --featureSnapshotsAt)")
     @Validation.Required
     String getFeatures();
 
     void setFeatures(String value);
-
-
 
     @Description("Relative tolerance of numeric features")
     @Default.Double(1e-9)
@@ -61,8 +60,15 @@ public final class ConsistencyReport {
     Pipeline p = Pipeline.create(o);
     PCollection<String> details =
         p.apply("ReadFeatureTable", ReadFeatureSnapshots.from(o.getFeatures()))
-            .apply("CheckConsistency", CheckConsistency.against(o.getRedisHost(), o.getRedisPort()).withTolerance(o.getTolerance()));
-    details.apply("WriteDetails", TextIO.write().to(TrainingDataPipeline.trimSlash(o.getOutput()) + "/details").withSuffix(".jsonl"));
+            .apply(
+                "CheckConsistency",
+                CheckConsistency.against(o.getRedisHost(), o.getRedisPort())
+                    .withTolerance(o.getTolerance()));
+    details.apply(
+        "WriteDetails",
+        TextIO.write()
+            .to(TrainingDataPipeline.trimSlash(o.getOutput()) + "/details")
+            .withSuffix(".jsonl"));
     PipelineResult result = p.run();
     result.waitUntilFinish();
     Map<String, Long> counts = MetricsReader.read(result, CheckConsistency.NAMESPACE);

@@ -4,7 +4,10 @@ import org.apache.beam.sdk.options.Default;
 import org.apache.beam.sdk.options.Description;
 import org.apache.beam.sdk.options.PipelineOptions;
 
-/** Options of the main job: what to generate and where to work. Labeling and feature options are those of {@link TrainingDataOptions}. */
+/**
+ * Options of the main job: what to generate and where to work. Labeling and feature options are
+ * those of {@link TrainingDataOptions}.
+ */
 public interface CtrJobOptions extends PipelineOptions {
   @Description("Working directory: generated logs go to <workDir>/logs, results to <workDir>/out")
   @Default.String("demo-output")
@@ -30,7 +33,8 @@ public interface CtrJobOptions extends PipelineOptions {
 
   void setSeed(long value);
 
-  @Description("Share of injected bad records (every dead-letter reason); above 0.001 the quality gate fails on validity, as it should")
+  @Description(
+      "Share of injected bad records (every dead-letter reason); above 0.001 the quality gate fails on validity, as it should")
   @Default.Double(0.0005)
   double getBadRecordRate();
 

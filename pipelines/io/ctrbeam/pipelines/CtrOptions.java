@@ -6,7 +6,10 @@ import org.apache.beam.sdk.options.DefaultValueFactory;
 import org.apache.beam.sdk.options.Description;
 import org.apache.beam.sdk.options.PipelineOptions;
 
-/** Labeling and feature options shared by the batch and the speed layer, so both compute the same thing. */
+/**
+ * Labeling and feature options shared by the batch and the speed layer, so both compute the same
+ * thing.
+ */
 public interface CtrOptions extends PipelineOptions {
   @Description("Attribution window W: a click 0 < delay <= W makes a positive (e.g. 30m)")
   @Default.String("30m")
@@ -14,7 +17,8 @@ public interface CtrOptions extends PipelineOptions {
 
   void setAttributionWindow(String value);
 
-  @Description("Label wait T: a negative is emitted once event time passes impression + T (e.g. 2h)")
+  @Description(
+      "Label wait T: a negative is emitted once event time passes impression + T (e.g. 2h)")
   @Default.String("2h")
   String getLabelWait();
 
@@ -38,7 +42,8 @@ public interface CtrOptions extends PipelineOptions {
 
   void setConversionWindow(String value);
 
-  @Description("Negative-label confidence decay rate per hour; 0 = estimate it from the data as 1 / mean click delay")
+  @Description(
+      "Negative-label confidence decay rate per hour; 0 = estimate it from the data as 1 / mean click delay")
   @Default.Double(0.28782313662425574)
   double getDecayRatePerHour();
 
@@ -85,7 +90,10 @@ public interface CtrOptions extends PipelineOptions {
 
   void setBuckets(int value);
 
-  /** Few keys with big bundles suit DirectRunner; many small groups suit a cluster's sort-based shuffle. */
+  /**
+   * Few keys with big bundles suit DirectRunner; many small groups suit a cluster's sort-based
+   * shuffle.
+   */
   final class RunnerAwareBuckets implements DefaultValueFactory<Integer> {
     static final int DIRECT = 64;
     static final int CLUSTER = 1 << 20;

@@ -16,11 +16,16 @@ import org.apache.beam.sdk.values.PCollection;
 import org.joda.time.Duration;
 import org.joda.time.Instant;
 
-/** The labeling and feature transforms as {@link CtrOptions} configure them, the same for both layers. */
+/**
+ * The labeling and feature transforms as {@link CtrOptions} configure them, the same for both
+ * layers.
+ */
 public final class CtrTransforms {
   private CtrTransforms() {}
 
-  /** The labeling transform the options describe; two-field rules fail here with a clear message. */
+  /**
+   * The labeling transform the options describe; two-field rules fail here with a clear message.
+   */
   public static LabelImpressions labeling(CtrOptions o) {
     Duration w = Durations.parse(o.getAttributionWindow());
     Duration t = Durations.parse(o.getLabelWait());
@@ -40,10 +45,17 @@ public final class CtrTransforms {
             .withBuckets(o.getBuckets());
     if (o.getLabelMode() == LabelMode.ELAPSED) {
       Duration tau = Durations.parse(o.getElapsedWait());
-      checkArgument(tau.isShorterThan(t), "--elapsedWait (%s) must be shorter than --labelWait (%s)", o.getElapsedWait(), o.getLabelWait());
+      checkArgument(
+          tau.isShorterThan(t),
+          "--elapsedWait (%s) must be shorter than --labelWait (%s)",
+          o.getElapsedWait(),
+          o.getLabelWait());
       l = l.withElapsedWait(tau);
     }
-    checkArgument(o.getDecayRatePerHour() >= 0, "--decayRatePerHour must be >= 0, got %s", o.getDecayRatePerHour());
+    checkArgument(
+        o.getDecayRatePerHour() >= 0,
+        "--decayRatePerHour must be >= 0, got %s",
+        o.getDecayRatePerHour());
     return o.getDecayRatePerHour() == 0
         ? l.withEstimatedDecayRate()
         : l.withDecayRate(o.getDecayRatePerHour() / 3_600_000.0);
@@ -51,24 +63,32 @@ public final class CtrTransforms {
 
   /** Weights and downsampling as {@link WeightOptions} configure them. */
   public static WeightExamples weighting(WeightOptions o) {
-    checkArgument(o.getObservedPositiveRate() >= 0 && o.getObservedPositiveRate() < 1,
-        "--observedPositiveRate must be in [0, 1) (0 = measure), got %s", o.getObservedPositiveRate());
-    WeightExamples w = WeightExamples.create()
-        .withEstimate(EstimatePropensities.create()
-            .withFit(PropensityFit.create().withMinImpressions(o.getPropensityMinImpressions()))
-            .perDevice(o.getPropensityByDevice()))
-        .withEstimator(o.getPropensityEstimator())
-        .withMaxIpwWeight(o.getMaxIpwWeight())
-        .withTargetPositiveRate(o.getTargetPositiveRate())
-        .withSamplingSeed(o.getSamplingSeed());
+    checkArgument(
+        o.getObservedPositiveRate() >= 0 && o.getObservedPositiveRate() < 1,
+        "--observedPositiveRate must be in [0, 1) (0 = measure), got %s",
+        o.getObservedPositiveRate());
+    WeightExamples w =
+        WeightExamples.create()
+            .withEstimate(
+                EstimatePropensities.create()
+                    .withFit(
+                        PropensityFit.create().withMinImpressions(o.getPropensityMinImpressions()))
+                    .perDevice(o.getPropensityByDevice()))
+            .withEstimator(o.getPropensityEstimator())
+            .withMaxIpwWeight(o.getMaxIpwWeight())
+            .withTargetPositiveRate(o.getTargetPositiveRate())
+            .withSamplingSeed(o.getSamplingSeed());
     if (!o.getPropensities().isEmpty()) {
       w = w.withPropensityFile(o.getPropensities());
     }
-    return o.getObservedPositiveRate() > 0 ? w.withObservedPositiveRate(o.getObservedPositiveRate()) : w;
+    return o.getObservedPositiveRate() > 0
+        ? w.withObservedPositiveRate(o.getObservedPositiveRate())
+        : w;
   }
 
   /** Point-in-time features on training examples. */
-  public static AddPointInTimeFeatures pointInTimeFeatures(CtrOptions o, PCollection<Impression> impressions) {
+  public static AddPointInTimeFeatures pointInTimeFeatures(
+      CtrOptions o, PCollection<Impression> impressions) {
     return AddPointInTimeFeatures.from(impressions)
         .withWindow(Durations.parse(o.getFeatureWindow()))
         .withHalfLife(Durations.parse(o.getHalfLife()))
@@ -80,7 +100,8 @@ public final class CtrTransforms {
   }
 
   /** Per-key serving snapshots with the options' window, half-life and smoothing. */
-  public static FeatureSnapshots snapshots(FeatureSnapshots base, CtrOptions o, PCollection<Impression> impressions) {
+  public static FeatureSnapshots snapshots(
+      FeatureSnapshots base, CtrOptions o, PCollection<Impression> impressions) {
     return base.from(impressions)
         .withWindow(Durations.parse(o.getFeatureWindow()))
         .withHalfLife(Durations.parse(o.getHalfLife()))
@@ -90,6 +111,10 @@ public final class CtrTransforms {
 
   /** Comma-separated ISO instants. */
   public static Instant[] instants(String csv) {
-    return Arrays.stream(csv.split(",")).map(String::trim).filter(t -> !t.isEmpty()).map(Instant::parse).toArray(Instant[]::new);
+    return Arrays.stream(csv.split(","))
+        .map(String::trim)
+        .filter(t -> !t.isEmpty())
+        .map(Instant::parse)
+        .toArray(Instant[]::new);
   }
 }

@@ -26,10 +26,10 @@ import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionList;
 
 /**
- * The quality gate on its own, over any input: raw impression, click or conversion logs (JSON
- * lines or Avro, through ingest, so refused records count) or training examples (Parquet or Avro,
- * as the batch layer writes them). Writes quality.json, quality.html and profile.json to {@code
- * --output}; exits 1 on a breach unless {@code --failOnBreach=false}.
+ * The quality gate on its own, over any input: raw impression, click or conversion logs (JSON lines
+ * or Avro, through ingest, so refused records count) or training examples (Parquet or Avro, as the
+ * batch layer writes them). Writes quality.json, quality.html and profile.json to {@code --output};
+ * exits 1 on a breach unless {@code --failOnBreach=false}.
  *
  * <pre>How to run:
  * mvn -q compile exec:java -Dexec.mainClass=io.ctrbeam.pipelines.DataQualityReport \
@@ -54,7 +54,8 @@ public final class DataQualityReport {
 
     void setRecordType(String value);
 
-    @Description("Input format: for raw logs AUTO, JSONL or AVRO; for training examples PARQUET or AVRO")
+    @Description(
+        "Input format: for raw logs AUTO, JSONL or AVRO; for training examples PARQUET or AVRO")
     @Default.String("AUTO")
     String getInputFileFormat();
 
@@ -70,9 +71,15 @@ public final class DataQualityReport {
   public static void main(String[] args) {
     Options o = PipelineOptionsFactory.fromArgs(args).withValidation().as(Options.class);
     run(o).waitUntilFinish();
-    io.ctrbeam.quality.QualityReport r = RunSummary.readQuality(java.nio.file.Path.of(o.getOutput(), WriteQualityReport.REPORT_JSON));
+    io.ctrbeam.quality.QualityReport r =
+        RunSummary.readQuality(
+            java.nio.file.Path.of(o.getOutput(), WriteQualityReport.REPORT_JSON));
     System.out.println(r == null ? "no report written to " + o.getOutput() : r.summary());
-    System.out.println("quality page: " + java.nio.file.Path.of(o.getOutput(), WriteQualityReport.REPORT_HTML).toAbsolutePath().toUri());
+    System.out.println(
+        "quality page: "
+            + java.nio.file.Path.of(o.getOutput(), WriteQualityReport.REPORT_HTML)
+                .toAbsolutePath()
+                .toUri());
     if (o.getFailOnBreach() && r != null && !r.passed()) {
       System.exit(1);
     }
@@ -90,30 +97,58 @@ public final class DataQualityReport {
     String format = o.getInputFileFormat().trim().toUpperCase(Locale.ROOT);
     PCollection<DatasetProfile> profile;
     IngestResult<?> raw = null;
-    checkArgument(Set.of("training", "impression", "click", "conversion").contains(type),
+    checkArgument(
+        Set.of("training", "impression", "click", "conversion").contains(type),
         "--recordType must be impression, click, conversion or training, got '%s'",
         o.getRecordType());
     switch (type) {
       case "training":
-        PCollection<GenericRecord> rows = format.equals("AVRO")
-            ? p.apply("ReadTrainingExamples", AvroIO.readGenericRecords(TrainingExample.getClassSchema()).from(o.getInput()))
-            : p.apply("ReadTrainingExamples", ParquetIO.read(TrainingExample.getClassSchema()).withAvroDataModel(GenericData.get()).from(o.getInput()));
-        profile = rows.setCoder(AvroCoder.of(GenericRecord.class, TrainingExample.getClassSchema()))
-            .apply("ProfileTrainingExamples", q.<GenericRecord>profile(RecordFields.TRAINING));
+        PCollection<GenericRecord> rows =
+            format.equals("AVRO")
+                ? p.apply(
+                    "ReadTrainingExamples",
+                    AvroIO.readGenericRecords(TrainingExample.getClassSchema()).from(o.getInput()))
+                : p.apply(
+                    "ReadTrainingExamples",
+                    ParquetIO.read(TrainingExample.getClassSchema())
+                        .withAvroDataModel(GenericData.get())
+                        .from(o.getInput()));
+        profile =
+            rows.setCoder(AvroCoder.of(GenericRecord.class, TrainingExample.getClassSchema()))
+                .apply("ProfileTrainingExamples", q.<GenericRecord>profile(RecordFields.TRAINING));
         break;
       case "impression":
-        IngestResult<io.ctrbeam.schema.Impression> imps = p.apply("ReadImpressions", ReadLogs.impressions(o.getInput()).withFormat(Format.valueOf(format)));
-        profile = imps.records().apply("ProfileImpressions", q.<io.ctrbeam.schema.Impression>profile(RecordFields.IMPRESSION));
+        IngestResult<io.ctrbeam.schema.Impression> imps =
+            p.apply(
+                "ReadImpressions",
+                ReadLogs.impressions(o.getInput()).withFormat(Format.valueOf(format)));
+        profile =
+            imps.records()
+                .apply(
+                    "ProfileImpressions",
+                    q.<io.ctrbeam.schema.Impression>profile(RecordFields.IMPRESSION));
         raw = imps;
         break;
       case "click":
-        IngestResult<io.ctrbeam.schema.Click> clicks = p.apply("ReadClicks", ReadLogs.clicks(o.getInput()).withFormat(Format.valueOf(format)));
-        profile = clicks.records().apply("ProfileClicks", q.<io.ctrbeam.schema.Click>profile(RecordFields.CLICK));
+        IngestResult<io.ctrbeam.schema.Click> clicks =
+            p.apply("ReadClicks", ReadLogs.clicks(o.getInput()).withFormat(Format.valueOf(format)));
+        profile =
+            clicks
+                .records()
+                .apply("ProfileClicks", q.<io.ctrbeam.schema.Click>profile(RecordFields.CLICK));
         raw = clicks;
         break;
       case "conversion":
-        IngestResult<io.ctrbeam.schema.Conversion> convs = p.apply("ReadConversions", ReadLogs.conversions(o.getInput()).withFormat(Format.valueOf(format)));
-        profile = convs.records().apply("ProfileConversions", q.<io.ctrbeam.schema.Conversion>profile(RecordFields.CONVERSION));
+        IngestResult<io.ctrbeam.schema.Conversion> convs =
+            p.apply(
+                "ReadConversions",
+                ReadLogs.conversions(o.getInput()).withFormat(Format.valueOf(format)));
+        profile =
+            convs
+                .records()
+                .apply(
+                    "ProfileConversions",
+                    q.<io.ctrbeam.schema.Conversion>profile(RecordFields.CONVERSION));
         raw = convs;
         break;
       default:
@@ -123,6 +158,8 @@ public final class DataQualityReport {
     if (raw != null) {
       check = check.withDeadLetters(raw.deadLetters());
     }
-    PCollectionList.of(profile).apply("CheckQuality", check).apply("WriteQualityReport", WriteQualityReport.to(o.getOutput()));
+    PCollectionList.of(profile)
+        .apply("CheckQuality", check)
+        .apply("WriteQualityReport", WriteQualityReport.to(o.getOutput()));
   }
 }

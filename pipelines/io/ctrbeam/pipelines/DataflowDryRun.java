@@ -10,9 +10,9 @@ import org.apache.beam.sdk.options.PipelineOptionsFactory;
 import org.apache.beam.sdk.options.Validation;
 
 /**
- * Builds the Dataflow job of the batch layer or the speed layer with the options a submission
- * would use, offline ({@link OfflineDataflow}: no credentials, no network, nothing staged), writes
- * the job JSON and the pipeline proto, and prints the job type, the steps, the stateful steps with
+ * Builds the Dataflow job of the batch layer or the speed layer with the options a submission would
+ * use, offline ({@link OfflineDataflow}: no credentials, no network, nothing staged), writes the
+ * job JSON and the pipeline proto, and prints the job type, the steps, the stateful steps with
  * their state and timer kinds, the windowing and the sinks. Dataflow's own translation runs, so a
  * state kind or option it refuses fails here, with exit code 1, before a job costs anything.
  *
@@ -22,21 +22,23 @@ import org.apache.beam.sdk.options.Validation;
  *     --bootstrapServers=127.0.0.1:9 --redisHost=127.0.0.1 --labelsTopic=labels --output=gs://my-bucket/speed"
  * </pre>
  *
- * <p>The batch layer matches its input patterns while the graph is built, so give it local input
- * (a sample of the logs); outputs may be {@code gs://} paths, which are not touched.
+ * <p>The batch layer matches its input patterns while the graph is built, so give it local input (a
+ * sample of the logs); outputs may be {@code gs://} paths, which are not touched.
  */
 public final class DataflowDryRun {
   private DataflowDryRun() {}
 
   /** The dry run's own options. */
   public interface DryRunOptions extends DataflowPipelineOptions {
-    @Description("Which pipeline to build: batch (TrainingDataPipeline) or speed (SpeedLayerPipeline)")
+    @Description(
+        "Which pipeline to build: batch (TrainingDataPipeline) or speed (SpeedLayerPipeline)")
     @Validation.Required
     String getLayer();
 
     void setLayer(String value);
 
-    @Description("Where to write the Dataflow job JSON; the pipeline proto goes beside it as pipeline.pb")
+    @Description(
+        "Where to write the Dataflow job JSON; the pipeline proto goes beside it as pipeline.pb")
     @Default.String("dataflow-dry-run/job.json")
     String getJobFile();
 
@@ -61,14 +63,16 @@ public final class DataflowDryRun {
     }
     System.out.print(job.summary());
     if (!job.problems().isEmpty()) {
-      System.err.println("Dataflow dry run FAILED: Dataflow documents that it refuses this job (problems above).");
+      System.err.println(
+          "Dataflow dry run FAILED: Dataflow documents that it refuses this job (problems above).");
       System.exit(1);
     }
   }
 
   /** Builds and translates the job offline; throws what Dataflow's translation throws. */
   public static DataflowJob run(String... args) throws IOException {
-    DryRunOptions o = PipelineOptionsFactory.fromArgs(args).withValidation().as(optionsOf(layer(args)));
+    DryRunOptions o =
+        PipelineOptionsFactory.fromArgs(args).withValidation().as(optionsOf(layer(args)));
     Path jobFile = Path.of(o.getJobFile()).toAbsolutePath();
     // gcpTempLocation's default asks Cloud Storage about the bucket: give it, from tempLocation.
     if (given(args, "gcpTempLocation")) {
@@ -88,8 +92,13 @@ public final class DataflowDryRun {
       TrainingDataPipeline.build(p, (TrainingDataOptions) o);
     }
     DataflowJob job = OfflineDataflow.translate(p);
-    System.out.println("Dataflow dry run of the " + o.getLayer() + " layer (offline; nothing was submitted)");
-    System.out.println("job JSON: " + jobFile + "; pipeline proto: " + jobFile.resolveSibling(OfflineDataflow.PIPELINE_PROTO));
+    System.out.println(
+        "Dataflow dry run of the " + o.getLayer() + " layer (offline; nothing was submitted)");
+    System.out.println(
+        "job JSON: "
+            + jobFile
+            + "; pipeline proto: "
+            + jobFile.resolveSibling(OfflineDataflow.PIPELINE_PROTO));
     return job;
   }
 

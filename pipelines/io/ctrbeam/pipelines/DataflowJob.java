@@ -25,7 +25,9 @@ public final class DataflowJob {
   /** A ParDo holding state or timers: its full name and, by id, each state's and timer's kind. */
   public record StatefulStep(String name, Map<String, String> states, Map<String, String> timers) {}
 
-  /** A window assignment: its full name and its window function (e.g. {@code fixed_windows 600s}). */
+  /**
+   * A window assignment: its full name and its window function (e.g. {@code fixed_windows 600s}).
+   */
   public record Windowing(String name, String windowFn) {}
 
   private final JsonNode job;
@@ -39,7 +41,8 @@ public final class DataflowJob {
   /** From the job JSON the runner wrote and the pipeline proto it staged. */
   public static DataflowJob of(String jobJson, byte[] pipelineProto) {
     try {
-      return new DataflowJob(new ObjectMapper().readTree(jobJson), RunnerApi.Pipeline.parseFrom(pipelineProto));
+      return new DataflowJob(
+          new ObjectMapper().readTree(jobJson), RunnerApi.Pipeline.parseFrom(pipelineProto));
     } catch (IOException e) {
       throw new UncheckedIOException("not a Dataflow job JSON and pipeline proto", e);
     }
@@ -123,7 +126,10 @@ public final class DataflowJob {
       pardo.getStateSpecsMap().forEach((id, s) -> states.put(id, stateKind(s)));
       Map<String, String> timers = new TreeMap<>();
       // The proto keys a DoFn's timer "due" as "ts-due".
-      pardo.getTimerFamilySpecsMap().forEach((id, s) -> timers.put(id.replaceFirst("^tfs?-", ""), timeDomain(s.getTimeDomain())));
+      pardo
+          .getTimerFamilySpecsMap()
+          .forEach(
+              (id, s) -> timers.put(id.replaceFirst("^tfs?-", ""), timeDomain(s.getTimeDomain())));
       out.add(new StatefulStep(t.getUniqueName(), states, timers));
     }
     out.sort((a, b) -> a.name().compareTo(b.name()));
@@ -135,14 +141,19 @@ public final class DataflowJob {
     List<Windowing> out = new ArrayList<>();
     for (RunnerApi.PTransform t : proto.getComponents().getTransformsMap().values()) {
       if (PTransformTranslation.ASSIGN_WINDOWS_TRANSFORM_URN.equals(t.getSpec().getUrn())) {
-        out.add(new Windowing(t.getUniqueName(), windowFn(parse(t, RunnerApi.WindowIntoPayload.parser()).getWindowFn())));
+        out.add(
+            new Windowing(
+                t.getUniqueName(),
+                windowFn(parse(t, RunnerApi.WindowIntoPayload.parser()).getWindowFn())));
       }
     }
     out.sort((a, b) -> a.name().compareTo(b.name()));
     return out;
   }
 
-  /** The top-level transforms none of whose outputs another transform reads: the pipeline's sinks. */
+  /**
+   * The top-level transforms none of whose outputs another transform reads: the pipeline's sinks.
+   */
   public List<String> sinks() {
     Map<String, RunnerApi.PTransform> transforms = proto.getComponents().getTransformsMap();
     Set<String> consumed = new HashSet<>();
@@ -160,15 +171,18 @@ public final class DataflowJob {
   /**
    * What Dataflow refuses that its SDK does not check here. On Runner v2 the SDK skips the v1
    * translation, and with it its state checks, yet Dataflow documents that Runner v2 streaming does
-   * not support MapState or SetState (https://cloud.google.com/dataflow/docs/runner-v2, "Limitations").
+   * not support MapState or SetState (https://cloud.google.com/dataflow/docs/runner-v2,
+   * "Limitations").
    */
   public List<String> problems() {
     List<String> out = new ArrayList<>();
     if (type().equals("JOB_TYPE_STREAMING") && runnerV2()) {
       for (StatefulStep st : statefulSteps()) {
         if (st.states().containsValue("map") || st.states().containsValue("set")) {
-          out.add(st.name() + " keeps MapState or SetState, which Dataflow Runner v2 does not support in streaming;"
-              + " run the streaming job on Streaming Engine with --experiments=disable_runner_v2");
+          out.add(
+              st.name()
+                  + " keeps MapState or SetState, which Dataflow Runner v2 does not support in streaming;"
+                  + " run the streaming job on Streaming Engine with --experiments=disable_runner_v2");
         }
       }
     }
@@ -179,20 +193,34 @@ public final class DataflowJob {
   public String summary() {
     StringBuilder s = new StringBuilder();
     s.append("job type: ").append(type()).append('\n');
-    s.append("runner: ").append(runnerV2() ? "Runner v2" : "Runner v1")
-        .append(streamingEngine() ? ", Streaming Engine" : "").append('\n');
-    s.append("steps: ").append(steps().size()).append(" (v1 job graph), ")
-        .append(proto.getComponents().getTransformsCount()).append(" transforms (pipeline proto)\n");
+    s.append("runner: ")
+        .append(runnerV2() ? "Runner v2" : "Runner v1")
+        .append(streamingEngine() ? ", Streaming Engine" : "")
+        .append('\n');
+    s.append("steps: ")
+        .append(steps().size())
+        .append(" (v1 job graph), ")
+        .append(proto.getComponents().getTransformsCount())
+        .append(" transforms (pipeline proto)\n");
     List<StatefulStep> stateful = statefulSteps();
     s.append("stateful steps: ").append(stateful.size()).append('\n');
     for (StatefulStep st : stateful) {
-      s.append("  ").append(st.name()).append("  state ").append(st.states())
-          .append(" timers ").append(st.timers()).append('\n');
+      s.append("  ")
+          .append(st.name())
+          .append("  state ")
+          .append(st.states())
+          .append(" timers ")
+          .append(st.timers())
+          .append('\n');
     }
     // Reshuffle's SetIdentityWindow only restores the windows it found: not the user's windowing.
-    List<Windowing> windows = windowing().stream()
-        .filter(w -> !w.windowFn().equals("global_windows") && !w.name().contains("/SetIdentityWindow/"))
-        .toList();
+    List<Windowing> windows =
+        windowing().stream()
+            .filter(
+                w ->
+                    !w.windowFn().equals("global_windows")
+                        && !w.name().contains("/SetIdentityWindow/"))
+            .toList();
     s.append("windowing (non-global): ").append(windows.size()).append('\n');
     for (Windowing w : windows) {
       s.append("  ").append(w.name()).append("  ").append(w.windowFn()).append('\n');
@@ -217,7 +245,8 @@ public final class DataflowJob {
   }
 
   private static <T> T parse(
-      RunnerApi.PTransform t, org.apache.beam.vendor.grpc.v1p60p1.com.google.protobuf.Parser<T> parser) {
+      RunnerApi.PTransform t,
+      org.apache.beam.vendor.grpc.v1p60p1.com.google.protobuf.Parser<T> parser) {
     try {
       return parser.parseFrom(t.getSpec().getPayload());
     } catch (IOException e) {
@@ -225,7 +254,10 @@ public final class DataflowJob {
     }
   }
 
-  /** {@code value}, {@code bag}, {@code map}, {@code set}, {@code combining}, {@code ordered_list}, {@code multimap}. */
+  /**
+   * {@code value}, {@code bag}, {@code map}, {@code set}, {@code combining}, {@code ordered_list},
+   * {@code multimap}.
+   */
   static String stateKind(RunnerApi.StateSpec spec) {
     String kind = spec.getSpecCase().name().toLowerCase(Locale.ROOT).replace("_spec", "");
     return kind.equals("read_modify_write") ? "value" : kind;
@@ -240,11 +272,22 @@ public final class DataflowJob {
     String name = urn.replaceFirst("^beam:window_fn:", "").replaceFirst(":v\\d+$", "");
     try {
       if (urn.equals("beam:window_fn:fixed_windows:v1")) {
-        return name + " " + StandardWindowFns.FixedWindowsPayload.parseFrom(fn.getPayload()).getSize().getSeconds() + "s";
+        return name
+            + " "
+            + StandardWindowFns.FixedWindowsPayload.parseFrom(fn.getPayload())
+                .getSize()
+                .getSeconds()
+            + "s";
       }
       if (urn.equals("beam:window_fn:sliding_windows:v1")) {
-        StandardWindowFns.SlidingWindowsPayload p = StandardWindowFns.SlidingWindowsPayload.parseFrom(fn.getPayload());
-        return name + " " + p.getSize().getSeconds() + "s every " + p.getPeriod().getSeconds() + "s";
+        StandardWindowFns.SlidingWindowsPayload p =
+            StandardWindowFns.SlidingWindowsPayload.parseFrom(fn.getPayload());
+        return name
+            + " "
+            + p.getSize().getSeconds()
+            + "s every "
+            + p.getPeriod().getSeconds()
+            + "s";
       }
     } catch (IOException e) {
       throw new UncheckedIOException("bad window fn payload " + urn, e);

@@ -39,8 +39,14 @@ public final class GenerateLogs {
     WriteResult r = run(args);
     GroundTruth t = r.truth();
     System.out.println("Wrote " + r);
-    System.out.printf("impressions=%,d positives=%,d clicks=%,d conversions=%,d late=%,d injected_bad=%,d%n",
-        t.impressions(), t.positives(), t.validClicks(), t.conversions(), t.lateRecords(), injected(t));
+    System.out.printf(
+        "impressions=%,d positives=%,d clicks=%,d conversions=%,d late=%,d injected_bad=%,d%n",
+        t.impressions(),
+        t.positives(),
+        t.validClicks(),
+        t.conversions(),
+        t.lateRecords(),
+        injected(t));
     System.out.println("Ground truth: " + r.outputDir().resolve("ground_truth.json"));
   }
 
@@ -61,27 +67,68 @@ public final class GenerateLogs {
     for (Map.Entry<String, String> e : a.entrySet()) {
       String v = e.getValue();
       switch (e.getKey()) {
-        case "seed": c = c.withSeed(Long.parseLong(v)); break;
-        case "days": c = c.withDays(Integer.parseInt(v)); break;
-        case "impressionsPerDay": c = c.withImpressionsPerDay(Long.parseLong(v)); break;
-        case "startDate": c = c.withStartDate(LocalDate.parse(v)); break;
-        case "users": c = c.withUsers(Integer.parseInt(v)); break;
-        case "ads": c = c.withAds(Integer.parseInt(v)); break;
-        case "advertisers": c = c.withAdvertisers(Integer.parseInt(v)); break;
-        case "categories": c = c.withCategories(Integer.parseInt(v)); break;
-        case "positions": c = c.withPositions(Integer.parseInt(v)); break;
-        case "badRecordRate": c = c.withBadRecordRate(Double.parseDouble(v)); break;
-        case "lateFraction": c = c.withLateFraction(Double.parseDouble(v)); break;
-        case "disorderBoundMinutes": c = c.withDisorderBound(Duration.ofMinutes(Long.parseLong(v))); break;
-        case "driftFromDay": c = c.withDriftFromDay(Integer.parseInt(v)); break;
-        case "driftCtrMultiplier": c = c.withDriftCtrMultiplier(Double.parseDouble(v)); break;
-        case "driftMobileShare": c = c.withDriftMobileShare(Double.parseDouble(v)); break;
-        case "windowMinutes": c = c.withWindow(Duration.ofMinutes(Long.parseLong(v))); break;
-        case "horizonMinutes": c = c.withHorizon(Duration.ofMinutes(Long.parseLong(v))); break;
-        case "conversionWindowDays": c = c.withConversionWindow(Duration.ofDays(Long.parseLong(v))); break;
-        case "writeLabels": c = c.withWriteLabels(Boolean.parseBoolean(v)); break;
-        case "threads": c = c.withThreads(Integer.parseInt(v)); break;
-        default: checkArgument(false, "unknown option, got --%s", e.getKey());
+        case "seed":
+          c = c.withSeed(Long.parseLong(v));
+          break;
+        case "days":
+          c = c.withDays(Integer.parseInt(v));
+          break;
+        case "impressionsPerDay":
+          c = c.withImpressionsPerDay(Long.parseLong(v));
+          break;
+        case "startDate":
+          c = c.withStartDate(LocalDate.parse(v));
+          break;
+        case "users":
+          c = c.withUsers(Integer.parseInt(v));
+          break;
+        case "ads":
+          c = c.withAds(Integer.parseInt(v));
+          break;
+        case "advertisers":
+          c = c.withAdvertisers(Integer.parseInt(v));
+          break;
+        case "categories":
+          c = c.withCategories(Integer.parseInt(v));
+          break;
+        case "positions":
+          c = c.withPositions(Integer.parseInt(v));
+          break;
+        case "badRecordRate":
+          c = c.withBadRecordRate(Double.parseDouble(v));
+          break;
+        case "lateFraction":
+          c = c.withLateFraction(Double.parseDouble(v));
+          break;
+        case "disorderBoundMinutes":
+          c = c.withDisorderBound(Duration.ofMinutes(Long.parseLong(v)));
+          break;
+        case "driftFromDay":
+          c = c.withDriftFromDay(Integer.parseInt(v));
+          break;
+        case "driftCtrMultiplier":
+          c = c.withDriftCtrMultiplier(Double.parseDouble(v));
+          break;
+        case "driftMobileShare":
+          c = c.withDriftMobileShare(Double.parseDouble(v));
+          break;
+        case "windowMinutes":
+          c = c.withWindow(Duration.ofMinutes(Long.parseLong(v)));
+          break;
+        case "horizonMinutes":
+          c = c.withHorizon(Duration.ofMinutes(Long.parseLong(v)));
+          break;
+        case "conversionWindowDays":
+          c = c.withConversionWindow(Duration.ofDays(Long.parseLong(v)));
+          break;
+        case "writeLabels":
+          c = c.withWriteLabels(Boolean.parseBoolean(v));
+          break;
+        case "threads":
+          c = c.withThreads(Integer.parseInt(v));
+          break;
+        default:
+          checkArgument(false, "unknown option, got --%s", e.getKey());
       }
     }
     return c;

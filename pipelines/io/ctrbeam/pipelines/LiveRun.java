@@ -35,13 +35,18 @@ import org.joda.time.Duration;
 final class LiveRun {
   private static final String DIRECT_OPTIONS = "org.apache.beam.runners.direct.DirectOptions";
   private static final String FLINK_OPTIONS = "org.apache.beam.runners.flink.FlinkPipelineOptions";
-  private static final String FLINK_DETACHED = "org.apache.beam.runners.flink.FlinkDetachedRunnerResult";
-  private static final String FLINK_METRICS = "org.apache.beam.runners.flink.metrics.FlinkMetricContainer";
-  private static final String STEP_MAP = "org.apache.beam.runners.core.metrics.MetricsContainerStepMap";
+  private static final String FLINK_DETACHED =
+      "org.apache.beam.runners.flink.FlinkDetachedRunnerResult";
+  private static final String FLINK_METRICS =
+      "org.apache.beam.runners.flink.metrics.FlinkMetricContainer";
+  private static final String STEP_MAP =
+      "org.apache.beam.runners.core.metrics.MetricsContainerStepMap";
 
   private LiveRun() {}
 
-  /** Runs {@code p} so that {@code run()} returns while the job runs (where the runner allows it). */
+  /**
+   * Runs {@code p} so that {@code run()} returns while the job runs (where the runner allows it).
+   */
   static PipelineResult start(Pipeline p) {
     PipelineOptions o = p.getOptions();
     String runner = o.getRunner().getSimpleName();
@@ -60,7 +65,8 @@ final class LiveRun {
       return running;
     }
     Map<String, Object> accumulators = flinkAccumulators(running);
-    return new Finished(stepMapResults(accumulators.get(constant(FLINK_METRICS, "ACCUMULATOR_NAME"))));
+    return new Finished(
+        stepMapResults(accumulators.get(constant(FLINK_METRICS, "ACCUMULATOR_NAME"))));
   }
 
   /** Waits at most {@code runFor}, then cancels a job that has not ended (a stream). */
@@ -78,7 +84,8 @@ final class LiveRun {
 
   private static void set(PipelineOptions o, String optionsClass, String setter, boolean value) {
     try {
-      Class<? extends PipelineOptions> c = Class.forName(optionsClass).asSubclass(PipelineOptions.class);
+      Class<? extends PipelineOptions> c =
+          Class.forName(optionsClass).asSubclass(PipelineOptions.class);
       c.getMethod(setter, boolean.class).invoke(o.as(c), value);
     } catch (ReflectiveOperationException e) {
       throw new IllegalStateException("cannot set " + setter + " on " + optionsClass, e);
@@ -92,12 +99,16 @@ final class LiveRun {
       Field f = detached.getClass().getDeclaredField("jobClient");
       f.setAccessible(true);
       Object jobClient = f.get(detached);
-      Method m = Class.forName("org.apache.flink.core.execution.JobClient").getMethod("getJobExecutionResult");
+      Method m =
+          Class.forName("org.apache.flink.core.execution.JobClient")
+              .getMethod("getJobExecutionResult");
       Object result = ((CompletableFuture<?>) m.invoke(jobClient)).get();
-      return (Map<String, Object>) result.getClass().getMethod("getAllAccumulatorResults").invoke(result);
+      return (Map<String, Object>)
+          result.getClass().getMethod("getAllAccumulatorResults").invoke(result);
     } catch (ExecutionException e) {
       if (cancelled(e)) {
-        return Map.of(); // a stream cancelled from outside ends normally; Flink keeps no result for it
+        return Map
+            .of(); // a stream cancelled from outside ends normally; Flink keeps no result for it
       }
       throw new IllegalStateException("the Flink job failed", e.getCause());
     } catch (InterruptedException e) {

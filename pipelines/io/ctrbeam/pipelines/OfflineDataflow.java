@@ -54,7 +54,8 @@ public final class OfflineDataflow {
    * project, region and temp location are kept; missing ones get placeholders. Give {@code
    * gcpTempLocation} whenever {@code tempLocation} is given: its default would ask Cloud Storage.
    */
-  public static DataflowPipelineOptions configure(DataflowPipelineOptions o, Path jobJson) throws IOException {
+  public static DataflowPipelineOptions configure(DataflowPipelineOptions o, Path jobJson)
+      throws IOException {
     o.setRunner(DataflowRunner.class);
     // Before any getter whose default factory validates a path or asks for credentials.
     o.setPathValidatorClass(NoopPathValidator.class);
@@ -89,7 +90,10 @@ public final class OfflineDataflow {
   public static DataflowJob translate(Pipeline p) throws IOException {
     DataflowPipelineOptions o = p.getOptions().as(DataflowPipelineOptions.class);
     // KafkaIO.Read is an AutoValue class: match by type, not by class.
-    p.replaceAll(List.of(PTransformOverride.of(t -> t.getTransform() instanceof KafkaIO.Read, new OfflineKafkaRead<>())));
+    p.replaceAll(
+        List.of(
+            PTransformOverride.of(
+                t -> t.getTransform() instanceof KafkaIO.Read, new OfflineKafkaRead<>())));
     p.run();
     Path json = Path.of(o.getTemplateLocation());
     byte[] proto = ((KeepingStager) o.getStager()).staged(PIPELINE_PROTO);
@@ -97,14 +101,18 @@ public final class OfflineDataflow {
     return DataflowJob.of(Files.readString(json), proto);
   }
 
-  /** The same Kafka read, with partition metadata from {@link StandInConsumer} instead of a broker. */
+  /**
+   * The same Kafka read, with partition metadata from {@link StandInConsumer} instead of a broker.
+   */
   private static final class OfflineKafkaRead<K, V>
-      implements PTransformOverrideFactory<PBegin, PCollection<KafkaRecord<K, V>>, KafkaIO.Read<K, V>> {
+      implements PTransformOverrideFactory<
+          PBegin, PCollection<KafkaRecord<K, V>>, KafkaIO.Read<K, V>> {
     @Override
     public PTransformReplacement<PBegin, PCollection<KafkaRecord<K, V>>> getReplacementTransform(
         AppliedPTransform<PBegin, PCollection<KafkaRecord<K, V>>, KafkaIO.Read<K, V>> applied) {
       return PTransformReplacement.of(
-          applied.getPipeline().begin(), applied.getTransform().withConsumerFactoryFn(config -> new StandInConsumer<>()));
+          applied.getPipeline().begin(),
+          applied.getTransform().withConsumerFactoryFn(config -> new StandInConsumer<>()));
     }
 
     @Override
@@ -154,7 +162,9 @@ public final class OfflineDataflow {
     }
 
     private static DataflowPackage placeholder(String name) {
-      return new DataflowPackage().setName(name).setLocation(PLACEHOLDER_BUCKET + "/staging/" + name);
+      return new DataflowPackage()
+          .setName(name)
+          .setLocation(PLACEHOLDER_BUCKET + "/staging/" + name);
     }
   }
 }

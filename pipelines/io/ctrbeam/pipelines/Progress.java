@@ -1,8 +1,8 @@
 package io.ctrbeam.pipelines;
 
-import io.ctrbeam.common.MetricsReader;
 import io.ctrbeam.common.DeadLetters;
 import io.ctrbeam.common.Durations;
+import io.ctrbeam.common.MetricsReader;
 import io.ctrbeam.ingest.IngestMetrics;
 import io.ctrbeam.label.LabelRules;
 import java.io.PrintStream;
@@ -23,16 +23,20 @@ import org.joda.time.Duration;
  * line with the finished job's counts. {@code --progress=false} runs it without. How the job is
  * kept readable while it runs, per runner, is {@link LiveRun}'s.
  *
- * <p>A line: {@code progress 10s read impression=52000 click=1033 | labeled 40112 (positives=530)
- * | dead-lettered impression=120 click=70}; the last one starts {@code progress done}.
+ * <p>A line: {@code progress 10s read impression=52000 click=1033 | labeled 40112 (positives=530) |
+ * dead-lettered impression=120 click=70}; the last one starts {@code progress done}.
  */
 public final class Progress {
   /** The record types, in the order they are printed. */
-  static final List<String> TYPES = List.of("impression", "click", "conversion", "user_profile", "ad_metadata");
+  static final List<String> TYPES =
+      List.of("impression", "click", "conversion", "user_profile", "ad_metadata");
 
   private Progress() {}
 
-  /** Runs {@code p} to its end, printing progress to {@code out} unless turned off; returns the finished result. */
+  /**
+   * Runs {@code p} to its end, printing progress to {@code out} unless turned off; returns the
+   * finished result.
+   */
   public static PipelineResult run(Pipeline p, PrintStream out) {
     return run(p, out, null);
   }
@@ -59,10 +63,12 @@ public final class Progress {
             });
     if (o.getProgress()) {
       long intervalMs = Durations.parse(o.getProgressInterval()).getMillis();
-      timer.scheduleAtFixedRate(() -> printLive(running, start, out), intervalMs, intervalMs, TimeUnit.MILLISECONDS);
+      timer.scheduleAtFixedRate(
+          () -> printLive(running, start, out), intervalMs, intervalMs, TimeUnit.MILLISECONDS);
     }
     try {
-      PipelineResult done = runFor == null ? LiveRun.await(running) : LiveRun.stopAfter(running, runFor);
+      PipelineResult done =
+          runFor == null ? LiveRun.await(running) : LiveRun.stopAfter(running, runFor);
       stop(timer);
       if (o.getProgress()) {
         printLive(done, "done", out);
@@ -117,7 +123,11 @@ public final class Progress {
   static Map<String, Long> deadLettersByType(Map<String, Long> counters) {
     Map<String, Long> byType = new LinkedHashMap<>();
     for (String type : TYPES) {
-      long n = counters.entrySet().stream().filter(e -> e.getKey().startsWith(type + "_")).mapToLong(Map.Entry::getValue).sum();
+      long n =
+          counters.entrySet().stream()
+              .filter(e -> e.getKey().startsWith(type + "_"))
+              .mapToLong(Map.Entry::getValue)
+              .sum();
       if (n > 0) {
         byType.put(type, n);
       }

@@ -6,7 +6,8 @@ import org.apache.beam.sdk.options.PipelineOptions;
 
 /** Progress lines while a job runs, from its Beam Metrics (see {@link Progress}). */
 public interface ProgressOptions extends PipelineOptions {
-  @Description("Print records read, labeled and dead-lettered per type every --progressInterval while the job runs")
+  @Description(
+      "Print records read, labeled and dead-lettered per type every --progressInterval while the job runs")
   @Default.Boolean(true)
   boolean getProgress();
 

@@ -15,8 +15,8 @@ import java.util.Map;
 /**
  * The estimator error table of the README: for each seed, generates logs with known examination
  * probabilities (better ads ranked higher), counts clicks per (position, ad) from the generator's
- * labels, fits both estimators and prints, per position, the truth θ_p / θ_1, each estimate and
- * its absolute error, then the maximum and mean absolute error of each estimator.
+ * labels, fits both estimators and prints, per position, the truth θ_p / θ_1, each estimate and its
+ * absolute error, then the maximum and mean absolute error of each estimator.
  *
  * <pre>How to run:
  * mvn -q compile exec:java -Dexec.mainClass=io.ctrbeam.pipelines.PropensityErrorTable \
@@ -37,7 +37,8 @@ public final class PropensityErrorTable {
       seeds[i - 2] = Long.parseLong(args[i]);
     }
     for (long seed : seeds) {
-      GeneratorConfig config = GeneratorConfig.defaults().withImpressionsPerDay(impressions).withAds(ads).withSeed(seed);
+      GeneratorConfig config =
+          GeneratorConfig.defaults().withImpressionsPerDay(impressions).withAds(ads).withSeed(seed);
       print(config, System.out);
     }
   }
@@ -45,20 +46,35 @@ public final class PropensityErrorTable {
   /** Generates, fits and prints one seed's table; returns the errors of NAIVE and EM. */
   public static Map<Estimator, Errors> print(GeneratorConfig config, PrintStream out) {
     GeneratedLogs logs = LogGenerator.generate(config);
-    PropensityTable t = PropensityFit.create().withPositions(config.positions()).fit(counts(logs, false));
-    out.printf("seed %d: %d impressions, %d ads, %d positions, rank noise %.2f; %d EM iterations%s%n",
-        config.seed(), config.totalImpressions(), config.ads(), config.positions(), config.rankNoise(),
-        t.emIterations(), t.emConverged() ? "" : " (not converged)");
+    PropensityTable t =
+        PropensityFit.create().withPositions(config.positions()).fit(counts(logs, false));
+    out.printf(
+        "seed %d: %d impressions, %d ads, %d positions, rank noise %.2f; %d EM iterations%s%n",
+        config.seed(),
+        config.totalImpressions(),
+        config.ads(),
+        config.positions(),
+        config.rankNoise(),
+        t.emIterations(),
+        t.emConverged() ? "" : " (not converged)");
     out.println("| position | truth | naive | abs err | EM | abs err |");
     out.println("|---:|---:|---:|---:|---:|---:|");
     for (PropensityTable.Entry e : t.positions()) {
       double truth = truth(config, e.position());
-      out.printf("| %d | %.3f | %.3f | %.3f | %.3f | %.3f |%n", e.position(), truth, e.naive(),
-          Math.abs(e.naive() - truth), e.em(), Math.abs(e.em() - truth));
+      out.printf(
+          "| %d | %.3f | %.3f | %.3f | %.3f | %.3f |%n",
+          e.position(),
+          truth,
+          e.naive(),
+          Math.abs(e.naive() - truth),
+          e.em(),
+          Math.abs(e.em() - truth));
     }
     Errors naive = errors(config, t, Estimator.NAIVE);
     Errors em = errors(config, t, Estimator.EM);
-    out.printf("| max / mean (2..%d) | | | %.3f / %.3f | | %.3f / %.3f |%n%n", config.positions(), naive.max(), naive.mean(), em.max(), em.mean());
+    out.printf(
+        "| max / mean (2..%d) | | | %.3f / %.3f | | %.3f / %.3f |%n%n",
+        config.positions(), naive.max(), naive.mean(), em.max(), em.mean());
     return Map.of(Estimator.NAIVE, naive, Estimator.EM, em);
   }
 

@@ -18,10 +18,10 @@ import org.apache.beam.sdk.options.PipelineOptionsFactory;
 import org.apache.beam.sdk.options.Validation;
 
 /**
- * The retention job (contract §7): deletes {@code date=} partitions past their age, raw logs 90 days,
- * training data 30, features 365 by default, through Beam FileSystems (local, {@code gs://},
- * {@code s3://}). It refuses a root that does not look like this project's layout, never leaves
- * the root, and skips partitions still being written (see {@link Retention}).
+ * The retention job (contract §7): deletes {@code date=} partitions past their age, raw logs 90
+ * days, training data 30, features 365 by default, through Beam FileSystems (local, {@code gs://},
+ * {@code s3://}). It refuses a root that does not look like this project's layout, never leaves the
+ * root, and skips partitions still being written (see {@link Retention}).
  *
  * <pre>How to run (list only, then delete):
  * mvn -q compile exec:java -Dexec.mainClass=io.ctrbeam.pipelines.RetentionJob \
@@ -35,7 +35,8 @@ public final class RetentionJob {
 
   /** Options of the retention job. */
   public interface Options extends PipelineOptions {
-    @Description("Root of the project's layout (a CtrJob --workDir): raw logs, training data and features live under it")
+    @Description(
+        "Root of the project's layout (a CtrJob --workDir): raw logs, training data and features live under it")
     @Validation.Required
     String getRoot();
 
@@ -83,7 +84,8 @@ public final class RetentionJob {
 
     void setNow(String value);
 
-    @Description("A partition with a file modified less than this before the clock is still being written (e.g. 1h)")
+    @Description(
+        "A partition with a file modified less than this before the clock is still being written (e.g. 1h)")
     @Default.String("1h")
     String getGracePeriod();
 
@@ -113,7 +115,9 @@ public final class RetentionJob {
     List<Partition> plan = r.plan();
     long bytes = 0;
     int expired = 0;
-    out.printf("retention under %s, clock %s%s%n", r.root(), r.clock(), o.getDryRun() ? " (dry run: nothing is deleted)" : "");
+    out.printf(
+        "retention under %s, clock %s%s%n",
+        r.root(), r.clock(), o.getDryRun() ? " (dry run: nothing is deleted)" : "");
     for (Partition p : plan) {
       if (p.decision() != Decision.KEPT) {
         out.println("  " + p);
@@ -125,7 +129,9 @@ public final class RetentionJob {
     }
     long kept = plan.stream().filter(p -> p.decision() == Decision.KEPT).count();
     long inFlight = plan.stream().filter(p -> p.decision() == Decision.IN_FLIGHT).count();
-    out.printf("%s %d partitions (%d bytes); kept %d; in flight %d%n", o.getDryRun() ? "would delete" : "deleting", expired, bytes, kept, inFlight);
+    out.printf(
+        "%s %d partitions (%d bytes); kept %d; in flight %d%n",
+        o.getDryRun() ? "would delete" : "deleting", expired, bytes, kept, inFlight);
     if (!o.getDryRun()) {
       out.printf("deleted %d partitions%n", r.delete(plan).size());
     }
@@ -134,14 +140,15 @@ public final class RetentionJob {
 
   static Retention retention(Options o) {
     Duration grace = Duration.ofMillis(Durations.parse(o.getGracePeriod()).getMillis());
-    Retention r = Retention.under(o.getRoot())
-        .withPath(Tier.RAW, o.getRawPath())
-        .withPath(Tier.TRAINING, o.getTrainingPath())
-        .withPath(Tier.FEATURES, o.getFeaturesPath())
-        .withDays(Tier.RAW, o.getRawRetentionDays())
-        .withDays(Tier.TRAINING, o.getTrainingRetentionDays())
-        .withDays(Tier.FEATURES, o.getFeaturesRetentionDays())
-        .withGracePeriod(grace);
+    Retention r =
+        Retention.under(o.getRoot())
+            .withPath(Tier.RAW, o.getRawPath())
+            .withPath(Tier.TRAINING, o.getTrainingPath())
+            .withPath(Tier.FEATURES, o.getFeaturesPath())
+            .withDays(Tier.RAW, o.getRawRetentionDays())
+            .withDays(Tier.TRAINING, o.getTrainingRetentionDays())
+            .withDays(Tier.FEATURES, o.getFeaturesRetentionDays())
+            .withGracePeriod(grace);
     return o.getNow().isEmpty() ? r : r.withClock(Instant.parse(o.getNow()));
   }
 }

@@ -2,17 +2,16 @@ package io.ctrbeam.pipelines;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.ctrbeam.common.MetricsReader;
 import io.ctrbeam.common.DeadLetters;
+import io.ctrbeam.common.MetricsReader;
 import io.ctrbeam.common.Reason;
 import io.ctrbeam.ingest.IngestMetrics;
 import io.ctrbeam.label.LabelRules;
-import io.ctrbeam.weights.AttachWeights;
 import io.ctrbeam.quality.QualityJson;
 import io.ctrbeam.quality.QualityReport;
 import io.ctrbeam.quality.WriteQualityReport;
+import io.ctrbeam.weights.AttachWeights;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -22,7 +21,6 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import org.apache.beam.sdk.PipelineResult;
 
 /** What a finished batch run did, from its Beam Metrics: records in, out, dead-lettered, labels. */
@@ -50,13 +48,18 @@ public final class RunSummary {
 
   static QualityReport readQuality(Path json) {
     try {
-      return Files.exists(json) ? QualityJson.readReport(Files.readString(json, StandardCharsets.UTF_8)) : null;
+      return Files.exists(json)
+          ? QualityJson.readReport(Files.readString(json, StandardCharsets.UTF_8))
+          : null;
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read " + json, e);
     }
   }
 
-  /** The quality gate's report, or null when the gate did not run (or wrote elsewhere than a local path). */
+  /**
+   * The quality gate's report, or null when the gate did not run (or wrote elsewhere than a local
+   * path).
+   */
   public QualityReport quality() {
     return quality;
   }
@@ -86,17 +89,26 @@ public final class RunSummary {
   }
 
   private static final List<Reason> VALIDATION =
-      List.of(Reason.PARSE_ERROR, Reason.MISSING_FIELD, Reason.BAD_TIMESTAMP, Reason.BAD_POSITION, Reason.BAD_COUNTRY);
+      List.of(
+          Reason.PARSE_ERROR,
+          Reason.MISSING_FIELD,
+          Reason.BAD_TIMESTAMP,
+          Reason.BAD_POSITION,
+          Reason.BAD_COUNTRY);
   private static final List<Reason> LABELER =
-      List.of(Reason.ORPHAN_CLICK, Reason.CLICK_BEFORE_IMPRESSION, Reason.CLICK_OUTSIDE_WINDOW, Reason.LATE_CLICK);
+      List.of(
+          Reason.ORPHAN_CLICK,
+          Reason.CLICK_BEFORE_IMPRESSION,
+          Reason.CLICK_OUTSIDE_WINDOW,
+          Reason.LATE_CLICK);
 
   /**
    * Per type, ingest (read → validated and deduplicated, against the validation and DUPLICATE_ID
    * dead letters) and, for clicks and conversions, labeling (deduplicated → attributed to a label,
    * against the labeler's dead letters). The ingest side's in and out come from the ingest
-   * counters, its dead letters from the dead-letter counters; labeling's out is the labeler's
-   * count of outcomes that made a label. DUPLICATE_ID is one counter for both stages: dedup's part
-   * is what validation passed and dedup did not.
+   * counters, its dead letters from the dead-letter counters; labeling's out is the labeler's count
+   * of outcomes that made a label. DUPLICATE_ID is one counter for both stages: dedup's part is
+   * what validation passed and dedup did not.
    */
   public List<Stage> stages() {
     List<Stage> out = new ArrayList<>();
@@ -106,12 +118,17 @@ public final class RunSummary {
         continue;
       }
       long dedup = ingest(type + "_valid") - ingest(type + "_out");
-      long refused = VALIDATION.stream().mapToLong(r -> deadLetters(DeadLetters.counterName(type, r))).sum();
+      long refused =
+          VALIDATION.stream().mapToLong(r -> deadLetters(DeadLetters.counterName(type, r))).sum();
       out.add(new Stage(type + " ingest", in, ingest(type + "_out"), refused + dedup));
       if (type.equals("click") || type.equals("conversion")) {
-        long labeler = LABELER.stream().mapToLong(r -> deadLetters(DeadLetters.counterName(type, r))).sum()
-            + deadLetters(DeadLetters.counterName(type, Reason.DUPLICATE_ID)) - dedup;
-        out.add(new Stage(type + " labeling", ingest(type + "_out"), label(type + "_attributed"), labeler));
+        long labeler =
+            LABELER.stream().mapToLong(r -> deadLetters(DeadLetters.counterName(type, r))).sum()
+                + deadLetters(DeadLetters.counterName(type, Reason.DUPLICATE_ID))
+                - dedup;
+        out.add(
+            new Stage(
+                type + " labeling", ingest(type + "_out"), label(type + "_attributed"), labeler));
       }
     }
     return out;
@@ -154,41 +171,71 @@ public final class RunSummary {
     out.println("output: " + output + "/training (training examples)");
     out.println("        " + output + "/dead_letters (refused records, JSON lines with reasons)");
     out.println("        " + output + "/corrections (late-label corrections)");
-    out.println("        " + output + "/_reports/propensities.json (propensity table, reusable as --propensities)");
-    out.println("records, stage by stage (each side counted on its own; in = out + dead-lettered):");
+    out.println(
+        "        "
+            + output
+            + "/_reports/propensities.json (propensity table, reusable as --propensities)");
+    out.println(
+        "records, stage by stage (each side counted on its own; in = out + dead-lettered):");
     out.printf("  %-22s %10s %10s %14s %8s%n", "stage", "in", "out", "dead-lettered", "adds up");
     for (Stage st : stages()) {
-      out.printf("  %-22s %,10d %,10d %,14d %8s%n", st.name(), st.in(), st.out(), st.deadLettered(), st.addsUp() ? "yes" : "NO");
+      out.printf(
+          "  %-22s %,10d %,10d %,14d %8s%n",
+          st.name(), st.in(), st.out(), st.deadLettered(), st.addsUp() ? "yes" : "NO");
     }
     out.println("dead letters by type and reason:");
     deadLetters.forEach((k, v) -> out.printf("  %-40s %,10d%n", k, v));
     long pos = label("clicked_positive");
     long neg = label("clicked_negative");
-    out.printf("labels: positives %,d, negatives %,d, positive rate %.4f%n", pos, neg, pos + neg == 0 ? 0.0 : (double) pos / (pos + neg));
+    out.printf(
+        "labels: positives %,d, negatives %,d, positive rate %.4f%n",
+        pos, neg, pos + neg == 0 ? 0.0 : (double) pos / (pos + neg));
     out.println("labeling counters:");
     labels.forEach((k, v) -> out.printf("  %-40s %,10d%n", k, v));
     JsonNode plan = report("sampling_plan");
     JsonNode w = report("weights");
     JsonNode p = report("propensities_used");
-    out.printf("weights: propensities %s (%s; EM %d iterations, %s), IPW clipped at the maximum in %d rows,"
+    out.printf(
+        "weights: propensities %s (%s; EM %d iterations, %s), IPW clipped at the maximum in %d rows,"
             + " %d rows deeper than the table; fallbacks %s%n",
-        p.path("estimator").asText("?"), p.path("source").asText("?"), p.path("em_iterations").asInt(),
-        p.path("em_converged").asBoolean() ? "converged" : "NOT converged", weights("ipw_clipped"),
-        weights("position_beyond_table"), p.path("fallbacks"));
-    out.printf("negative downsampling: observed positive rate %.4f (%s), target %.4f -> keep negatives at rate %.4f (weight %.2f); kept %d negatives, dropped %d, kept %d positives%n",
-        plan.path("observed_positive_rate").asDouble(), plan.path("measured").asBoolean() ? "measured" : "given",
-        plan.path("target_positive_rate").asDouble(), plan.path("negative_sampling_rate").asDouble(),
-        plan.path("negative_weight").asDouble(), weights("negatives_kept"), weights("negatives_dropped"), weights("positives_kept"));
-    out.printf("positive rate before sampling: unweighted %.4f, IPW-weighted %.4f (%d rows)%n",
-        w.path("positive_rate_in").asDouble(), w.path("ipw_weighted_positive_rate_in").asDouble(), w.path("rows_in").asLong());
-    out.printf("positive rate after sampling:  unweighted %.4f, sampling-weighted %.4f, weighted (ipw x sampling) %.4f (%d rows)%n",
-        w.path("positive_rate_out").asDouble(), w.path("sampling_weighted_positive_rate_out").asDouble(),
-        w.path("weighted_positive_rate_out").asDouble(), w.path("rows_out").asLong());
+        p.path("estimator").asText("?"),
+        p.path("source").asText("?"),
+        p.path("em_iterations").asInt(),
+        p.path("em_converged").asBoolean() ? "converged" : "NOT converged",
+        weights("ipw_clipped"),
+        weights("position_beyond_table"),
+        p.path("fallbacks"));
+    out.printf(
+        "negative downsampling: observed positive rate %.4f (%s), target %.4f -> keep negatives at rate %.4f (weight %.2f); kept %d negatives, dropped %d, kept %d positives%n",
+        plan.path("observed_positive_rate").asDouble(),
+        plan.path("measured").asBoolean() ? "measured" : "given",
+        plan.path("target_positive_rate").asDouble(),
+        plan.path("negative_sampling_rate").asDouble(),
+        plan.path("negative_weight").asDouble(),
+        weights("negatives_kept"),
+        weights("negatives_dropped"),
+        weights("positives_kept"));
+    out.printf(
+        "positive rate before sampling: unweighted %.4f, IPW-weighted %.4f (%d rows)%n",
+        w.path("positive_rate_in").asDouble(),
+        w.path("ipw_weighted_positive_rate_in").asDouble(),
+        w.path("rows_in").asLong());
+    out.printf(
+        "positive rate after sampling:  unweighted %.4f, sampling-weighted %.4f, weighted (ipw x sampling) %.4f (%d rows)%n",
+        w.path("positive_rate_out").asDouble(),
+        w.path("sampling_weighted_positive_rate_out").asDouble(),
+        w.path("weighted_positive_rate_out").asDouble(),
+        w.path("rows_out").asLong());
     if (quality != null) {
       out.println(quality.summary());
-      out.println("quality page: " + qualityFile(output, WriteQualityReport.REPORT_HTML).toAbsolutePath().toUri());
-      out.println("quality json: " + qualityFile(output, WriteQualityReport.REPORT_JSON).toAbsolutePath());
-      out.println("this run's profile (a --qualityReference for the next): " + qualityFile(output, WriteQualityReport.PROFILE_JSON).toAbsolutePath());
+      out.println(
+          "quality page: "
+              + qualityFile(output, WriteQualityReport.REPORT_HTML).toAbsolutePath().toUri());
+      out.println(
+          "quality json: " + qualityFile(output, WriteQualityReport.REPORT_JSON).toAbsolutePath());
+      out.println(
+          "this run's profile (a --qualityReference for the next): "
+              + qualityFile(output, WriteQualityReport.PROFILE_JSON).toAbsolutePath());
     }
     Path stats = Path.of(output, "_reports", "label_stats.txt");
     if (Files.exists(stats)) {

@@ -6,14 +6,22 @@ import org.apache.beam.sdk.options.StreamingOptions;
 import org.apache.beam.sdk.options.Validation;
 
 /** Options of the speed layer: Kafka in; Redis features, labeled examples and dead letters out. */
-public interface SpeedLayerOptions extends CtrOptions, RedisOptions, StreamingOptions, WeightOptions, QualityOptions, ProgressOptions {
-  @Description("Event-time window of the streaming quality checks; their alerts go to <output>/quality_alerts/")
+public interface SpeedLayerOptions
+    extends CtrOptions,
+        RedisOptions,
+        StreamingOptions,
+        WeightOptions,
+        QualityOptions,
+        ProgressOptions {
+  @Description(
+      "Event-time window of the streaming quality checks; their alerts go to <output>/quality_alerts/")
   @Default.String("1h")
   String getQualityWindow();
 
   void setQualityWindow(String value);
 
-  @Description("Cancel the job after this long, e.g. 10m (a bounded run: a smoke test, a backfill); empty runs until stopped")
+  @Description(
+      "Cancel the job after this long, e.g. 10m (a bounded run: a smoke test, a backfill); empty runs until stopped")
   @Default.String("")
   String getRunFor();
 
@@ -49,15 +57,14 @@ public interface SpeedLayerOptions extends CtrOptions, RedisOptions, StreamingOp
 
   void setMaxDelay(String value);
 
-  @Description("A Kafka partition without records and backlog for this long advances its watermark with the"
-      + " processing clock (now - maxDelay) instead of holding every other partition back; 0s turns it off,"
-      + " e.g. to replay historical logs that pause")
+  @Description(
+      "A Kafka partition without records and backlog for this long advances its watermark with the"
+          + " processing clock (now - maxDelay) instead of holding every other partition back; 0s turns it off,"
+          + " e.g. to replay historical logs that pause")
   @Default.String("5m")
   String getIdleTimeout();
 
   void setIdleTimeout(String value);
-
-
 
   @Description("TTL of each key's features in Redis")
   @Default.String("48h")
@@ -79,13 +86,15 @@ public interface SpeedLayerOptions extends CtrOptions, RedisOptions, StreamingOp
 
   // No @Default: Beam requires one on every registered options interface with an "output" getter
   // or on none, and the batch entry points' output is required.
-  @Description("Directory for dead letters and label corrections (JSON lines, per window); unset for none")
+  @Description(
+      "Directory for dead letters and label corrections (JSON lines, per window); unset for none")
   String getOutput();
 
   void setOutput(String value);
 
-  @Description("Processing-time period after which dead letters and corrections are written to files;"
-      + " late records are written too")
+  @Description(
+      "Processing-time period after which dead letters and corrections are written to files;"
+          + " late records are written too")
   @Default.String("10m")
   String getFileWindow();
 

@@ -13,6 +13,8 @@ import io.ctrbeam.kafka.WriteKafkaJson;
 import io.ctrbeam.label.LabelImpressions;
 import io.ctrbeam.label.LabelInputs;
 import io.ctrbeam.label.LabelResult;
+import io.ctrbeam.quality.FormatQualityAlerts;
+import io.ctrbeam.quality.RecordFields;
 import io.ctrbeam.schema.Click;
 import io.ctrbeam.schema.Conversion;
 import io.ctrbeam.schema.DeadLetter;
@@ -24,12 +26,10 @@ import io.ctrbeam.schema.TrainingExample;
 import io.ctrbeam.serving.WriteFeaturesToRedis;
 import io.ctrbeam.storage.WriteJsonLines;
 import io.ctrbeam.weights.WeightExamples;
-import io.ctrbeam.quality.FormatQualityAlerts;
-import io.ctrbeam.quality.RecordFields;
-import org.apache.beam.sdk.io.TextIO;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.PipelineResult;
+import org.apache.beam.sdk.io.TextIO;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
 import org.apache.beam.sdk.transforms.Flatten;
 import org.apache.beam.sdk.transforms.PTransform;
@@ -40,16 +40,16 @@ import org.checkerframework.checker.nullness.qual.Nullable;
 import org.joda.time.Duration;
 
 /**
- * The speed layer: impressions, clicks (and conversions) from Kafka; each key's current features
- * to Redis with a TTL; labeled, point-in-time featured examples to a Kafka topic; dead letters and
+ * The speed layer: impressions, clicks (and conversions) from Kafka; each key's current features to
+ * Redis with a TTL; labeled, point-in-time featured examples to a Kafka topic; dead letters and
  * label corrections to files. The labeling and feature transforms are the batch layer's, configured
  * by the same {@link CtrOptions}. With {@code --propensities=<file>} and {@code
  * --observedPositiveRate} the labeled rows are weighted and downsampled as in the batch layer,
  * keeping the same rows (the same hash of impression_id and seed).
  *
- * <p>Redis layout (see {@link io.ctrbeam.serving.RedisFeatureLayout}): one hash per entity,
- * {@code ctr:feat:{user|ad|advertiser|user_category}:{key}}, fields {@code as_of},
- * {@code impressions_24h}, {@code clicks_24h}, {@code ctr_24h}, {@code decayed_*}.
+ * <p>Redis layout (see {@link io.ctrbeam.serving.RedisFeatureLayout}): one hash per entity, {@code
+ * ctr:feat:{user|ad|advertiser|user_category}:{key}}, fields {@code as_of}, {@code
+ * impressions_24h}, {@code clicks_24h}, {@code ctr_24h}, {@code decayed_*}.
  *
  * <pre>How to run (a local Kafka and Redis):
  * mvn compile exec:java -Dexec.mainClass=io.ctrbeam.pipelines.SpeedLayerPipeline \
@@ -67,11 +67,15 @@ public final class SpeedLayerPipeline {
     SpeedLayerOptions options = options(args);
     String runFor = options.getRunFor();
     Progress.run(pipeline(options), System.out, runFor.isEmpty() ? null : Durations.parse(runFor));
-    // A cancelled stream leaves the runner's and Kafka consumers' threads behind; a bounded run ends here.
+    // A cancelled stream leaves the runner's and Kafka consumers' threads behind; a bounded run
+    // ends here.
     System.exit(0);
   }
 
-  /** The command line as options: the speed layer's and the runner's (e.g. Flink's checkpointing and restarts). */
+  /**
+   * The command line as options: the speed layer's and the runner's (e.g. Flink's checkpointing and
+   * restarts).
+   */
   public static SpeedLayerOptions options(String... args) {
     return PipelineOptionsFactory.fromArgs(args).withValidation().as(SpeedLayerOptions.class);
   }
@@ -88,7 +92,10 @@ public final class SpeedLayerPipeline {
     return p;
   }
 
-  /** Builds the graph: Kafka → ingest → label → features → Redis, Kafka and files; quality alerts per window. */
+  /**
+   * Builds the graph: Kafka → ingest → label → features → Redis, Kafka and files; quality alerts
+   * per window.
+   */
   public static void build(Pipeline p, SpeedLayerOptions o) {
     build(p, o, null);
   }
@@ -135,11 +142,14 @@ public final class SpeedLayerPipeline {
                     impressions.records()));
     current.apply(
         "WriteFeaturesToRedis",
-        WriteFeaturesToRedis.to(o.getRedisHost(), o.getRedisPort()).withTtl(Durations.parse(o.getFeatureTtl())));
+        WriteFeaturesToRedis.to(o.getRedisHost(), o.getRedisPort())
+            .withTtl(Durations.parse(o.getFeatureTtl())));
 
     if (!o.getLabelsTopic().isEmpty()) {
       PCollection<TrainingExample> featured =
-          labels.examples().apply("AddFeatures", CtrTransforms.pointInTimeFeatures(o, impressions.records()));
+          labels
+              .examples()
+              .apply("AddFeatures", CtrTransforms.pointInTimeFeatures(o, impressions.records()));
       if (!o.getPropensities().isEmpty()) {
         featured = featured.apply("Weigh", weighting(o)).examples();
       }
@@ -154,16 +164,25 @@ public final class SpeedLayerPipeline {
         QualitySetup q = QualitySetup.of(o);
         Duration qw = Durations.parse(o.getQualityWindow());
         PCollectionList.of(
-                impressions.records()
-                    .apply("QualityPerWindowImpressions", q.<Impression>perWindow(RecordFields.IMPRESSION, qw))
+                impressions
+                    .records()
+                    .apply(
+                        "QualityPerWindowImpressions",
+                        q.<Impression>perWindow(RecordFields.IMPRESSION, qw))
                     .apply("ImpressionQualityAlerts", FormatQualityAlerts.create()))
             .and(
-                clicks.records()
+                clicks
+                    .records()
                     .apply("QualityPerWindowClicks", q.<Click>perWindow(RecordFields.CLICK, qw))
                     .apply("ClickQualityAlerts", FormatQualityAlerts.create()))
             .apply("FlattenQualityAlerts", Flatten.pCollections())
-            .apply("WriteQualityAlerts",
-                TextIO.write().to(out + "/quality_alerts/alerts").withSuffix(".jsonl").withWindowedWrites().withNumShards(1));
+            .apply(
+                "WriteQualityAlerts",
+                TextIO.write()
+                    .to(out + "/quality_alerts/alerts")
+                    .withSuffix(".jsonl")
+                    .withWindowedWrites()
+                    .withNumShards(1));
       }
     }
   }
@@ -174,7 +193,8 @@ public final class SpeedLayerPipeline {
    * decides it, and nothing waits for an estimate from the stream.
    */
   static WeightExamples weighting(SpeedLayerOptions o) {
-    checkArgument(o.getObservedPositiveRate() > 0,
+    checkArgument(
+        o.getObservedPositiveRate() > 0,
         "the speed layer weighs rows with --propensities only at a given --observedPositiveRate (a rate measured"
             + " from a stream moves as it runs and would keep other rows than the batch layer), got %s",
         o.getObservedPositiveRate());

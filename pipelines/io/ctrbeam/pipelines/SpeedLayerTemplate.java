@@ -11,6 +11,7 @@ public final class SpeedLayerTemplate {
   private SpeedLayerTemplate() {}
 
   public static void main(String[] args) {
-    SpeedLayerPipeline.run(PipelineOptionsFactory.fromArgs(args).withValidation().as(SpeedLayerOptions.class));
+    SpeedLayerPipeline.run(
+        PipelineOptionsFactory.fromArgs(args).withValidation().as(SpeedLayerOptions.class));
   }
 }

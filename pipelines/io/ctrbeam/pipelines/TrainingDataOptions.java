@@ -6,7 +6,8 @@ import org.apache.beam.sdk.options.Description;
 import org.apache.beam.sdk.options.Validation;
 
 /** Options of the batch training-data pipeline (files in, training examples out). */
-public interface TrainingDataOptions extends CtrOptions, WeightOptions, QualityOptions, ProgressOptions {
+public interface TrainingDataOptions
+    extends CtrOptions, WeightOptions, QualityOptions, ProgressOptions {
   @Description("File pattern of impression logs (JSON lines or Avro), e.g. logs/impressions/**")
   @Validation.Required
   String getImpressions();
@@ -55,13 +56,15 @@ public interface TrainingDataOptions extends CtrOptions, WeightOptions, QualityO
 
   void setOutputFormat(String value);
 
-  @Description("Also write per-key feature snapshots as of these times (comma-separated ISO instants, e.g. 2025-06-02T00:00:00Z) to <output>/features, partitioned by date")
+  @Description(
+      "Also write per-key feature snapshots as of these times (comma-separated ISO instants, e.g. 2025-06-02T00:00:00Z) to <output>/features, partitioned by date")
   @Default.String("")
   String getFeatureSnapshotsAt();
 
   void setFeatureSnapshotsAt(String value);
 
-  @Description("Target size of a training-data file, e.g. 256MB or 1GB: each partition gets ceil(its Avro-encoded bytes / this) files; 0 = one file per partition")
+  @Description(
+      "Target size of a training-data file, e.g. 256MB or 1GB: each partition gets ceil(its Avro-encoded bytes / this) files; 0 = one file per partition")
   @Default.String("256MB")
   String getTargetFileSize();
 

@@ -6,8 +6,8 @@ import io.ctrbeam.common.ByteSizes;
 import io.ctrbeam.common.DeadLetterSink;
 import io.ctrbeam.common.Durations;
 import io.ctrbeam.features.AddPointInTimeFeatures;
-import io.ctrbeam.features.FeatureSnapshots;
 import io.ctrbeam.features.EnrichExamples;
+import io.ctrbeam.features.FeatureSnapshots;
 import io.ctrbeam.ingest.IngestResult;
 import io.ctrbeam.ingest.ReadLogs;
 import io.ctrbeam.ingest.RecordKind;
@@ -57,9 +57,9 @@ import org.apache.beam.vendor.guava.v32_1_2_jre.com.google.common.base.CaseForma
  * _reports/propensities.json} (both estimators, the counts behind them and the fallbacks; a later
  * run can take it as {@code --propensities}), {@code _reports/propensities_used.json} (the table
  * the weights came from: the estimate or the file), {@code _reports/sampling_plan.json} and {@code
- * _reports/weights.json} (rows and positive rates before and after, weighted and unweighted), and the
- * quality gate's {@code _reports/quality.json}, {@code quality.html} and {@code profile.json} (see
- * {@link QualityOptions}: {@code --qualityReference}, {@code --qualityConfig}, {@code
+ * _reports/weights.json} (rows and positive rates before and after, weighted and unweighted), and
+ * the quality gate's {@code _reports/quality.json}, {@code quality.html} and {@code profile.json}
+ * (see {@link QualityOptions}: {@code --qualityReference}, {@code --qualityConfig}, {@code
  * --failOnBreach}). A breach exits 1.
  *
  * <pre>How to run:
@@ -72,7 +72,8 @@ import org.apache.beam.vendor.guava.v32_1_2_jre.com.google.common.base.CaseForma
  *   --runner=FlinkRunner '--flinkMaster=[local]' '--impressions=logs/impressions/**' ...
  * </pre>
  *
- * <p>While it runs it prints progress lines ({@link Progress}; {@code --progress=false} turns them off).
+ * <p>While it runs it prints progress lines ({@link Progress}; {@code --progress=false} turns them
+ * off).
  */
 public final class TrainingDataPipeline {
   private TrainingDataPipeline() {}
@@ -116,7 +117,10 @@ public final class TrainingDataPipeline {
     return p;
   }
 
-  /** Builds the graph: read → label → features and enrichment → quality gate (combines only) → weigh and sample → write. */
+  /**
+   * Builds the graph: read → label → features and enrichment → quality gate (combines only) → weigh
+   * and sample → write.
+   */
   public static Outputs build(Pipeline p, TrainingDataOptions o) {
     String out = trimSlash(o.getOutput());
     DeadLetterSink dl =
@@ -166,12 +170,17 @@ public final class TrainingDataPipeline {
           .examples()
           .apply(
               "FeatureSnapshots",
-              CtrTransforms.snapshots(FeatureSnapshots.asOf(CtrTransforms.instants(o.getFeatureSnapshotsAt())), o, impressions.records()))
+              CtrTransforms.snapshots(
+                  FeatureSnapshots.asOf(CtrTransforms.instants(o.getFeatureSnapshotsAt())),
+                  o,
+                  impressions.records()))
           .apply("WriteFeatureTable", WriteFeatureSnapshots.to(out + "/features"));
     }
     labels
         .stats()
-        .apply("FormatLabelStats", MapElements.into(TypeDescriptors.strings()).via(LabelStats::toTable))
+        .apply(
+            "FormatLabelStats",
+            MapElements.into(TypeDescriptors.strings()).via(LabelStats::toTable))
         .apply(
             "WriteLabelStats",
             TextIO.write().to(out + "/_reports/label_stats").withSuffix(".txt").withoutSharding());
@@ -181,8 +190,7 @@ public final class TrainingDataPipeline {
   /** One log type in {@code --inputFormat}, deduplicated in {@code --buckets}. */
   private static <T extends SpecificRecord> ReadLogs<T> read(
       ReadLogs<T> logs, TrainingDataOptions o) {
-    return logs.withFormat(o.getInputFormat())
-        .withDedupBuckets(o.getBuckets());
+    return logs.withFormat(o.getInputFormat()).withDedupBuckets(o.getBuckets());
   }
 
   /** Profiles and ad metadata as of each impression; either input may be absent. */
@@ -190,8 +198,8 @@ public final class TrainingDataPipeline {
     ReadLogs<UserProfile> readProfiles =
         ReadLogs.optional(RecordKind.USER_PROFILE, o.getUserProfiles());
     ReadLogs<AdMetadata> readAds = ReadLogs.optional(RecordKind.AD_METADATA, o.getAdMetadata());
-    IngestResult<UserProfile> profiles = dl.register(
-        p.apply("ReadUserProfiles", readProfiles.withFormat(o.getInputFormat())));
+    IngestResult<UserProfile> profiles =
+        dl.register(p.apply("ReadUserProfiles", readProfiles.withFormat(o.getInputFormat())));
     IngestResult<AdMetadata> ads =
         dl.register(p.apply("ReadAdMetadata", readAds.withFormat(o.getInputFormat())));
     return EnrichExamples.of(profiles.records(), ads.records())
@@ -211,14 +219,19 @@ public final class TrainingDataPipeline {
     QualitySetup q = QualitySetup.of(o);
     PCollectionList<DatasetProfile> profiles =
         PCollectionList.of(
-                impressions.records()
+                impressions
+                    .records()
                     .apply("ProfileImpressions", q.<Impression>profile(RecordFields.IMPRESSION)))
             .and(clicks.records().apply("ProfileClicks", q.<Click>profile(RecordFields.CLICK)))
-            .and(examples.apply(
-                "ProfileTrainingExamples", q.<TrainingExample>profile(RecordFields.TRAINING)));
+            .and(
+                examples.apply(
+                    "ProfileTrainingExamples", q.<TrainingExample>profile(RecordFields.TRAINING)));
     if (!o.getConversions().isEmpty()) {
-      profiles = profiles.and(conversions.records()
-          .apply("ProfileConversions", q.<Conversion>profile(RecordFields.CONVERSION)));
+      profiles =
+          profiles.and(
+              conversions
+                  .records()
+                  .apply("ProfileConversions", q.<Conversion>profile(RecordFields.CONVERSION)));
     }
     profiles
         .apply("CheckQuality", q.check().withDeadLetters(deadLetters))
@@ -234,16 +247,21 @@ public final class TrainingDataPipeline {
   }
 
   /** One JSON report, {@code <out>/_reports/<name>.json}, from a single-element collection. */
-  private static <T> void writeReport(PCollection<T> one, SerializableFunction<T, String> json, String out, String name) {
+  private static <T> void writeReport(
+      PCollection<T> one, SerializableFunction<T, String> json, String out, String name) {
     String step = CaseFormat.LOWER_UNDERSCORE.to(CaseFormat.UPPER_CAMEL, name);
     one.apply("Format" + step, MapElements.into(TypeDescriptors.strings()).via(json))
-        .apply("Write" + step + "Report", TextIO.write().to(out + "/_reports/" + name).withSuffix(".json").withoutSharding());
+        .apply(
+            "Write" + step + "Report",
+            TextIO.write().to(out + "/_reports/" + name).withSuffix(".json").withoutSharding());
   }
 
   static FileFormat outputFormat(String name) {
     String upper = name.trim().toUpperCase(Locale.ROOT);
-    checkArgument(Arrays.stream(FileFormat.values()).anyMatch(f -> f.name().equals(upper)),
-        "--outputFormat must be parquet, avro or jsonl, got '%s'", name);
+    checkArgument(
+        Arrays.stream(FileFormat.values()).anyMatch(f -> f.name().equals(upper)),
+        "--outputFormat must be parquet, avro or jsonl, got '%s'",
+        name);
     return FileFormat.valueOf(upper);
   }
 

@@ -12,6 +12,7 @@ public final class TrainingDataTemplate {
   private TrainingDataTemplate() {}
 
   public static void main(String[] args) {
-    TrainingDataPipeline.run(PipelineOptionsFactory.fromArgs(args).withValidation().as(TrainingDataOptions.class));
+    TrainingDataPipeline.run(
+        PipelineOptionsFactory.fromArgs(args).withValidation().as(TrainingDataOptions.class));
   }
 }

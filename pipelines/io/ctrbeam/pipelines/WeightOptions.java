@@ -7,25 +7,29 @@ import org.apache.beam.sdk.options.PipelineOptions;
 
 /** Position-bias weights and negative downsampling (contract §4). */
 public interface WeightOptions extends PipelineOptions {
-  @Description("Precomputed propensity table (a propensities.json an earlier run wrote); empty = estimate in this run")
+  @Description(
+      "Precomputed propensity table (a propensities.json an earlier run wrote); empty = estimate in this run")
   @Default.String("")
   String getPropensities();
 
   void setPropensities(String value);
 
-  @Description("Which estimate the weights use: EM (position-based model, Wang et al. 2018) or NAIVE (CTR_p / CTR_1); both are reported")
+  @Description(
+      "Which estimate the weights use: EM (position-based model, Wang et al. 2018) or NAIVE (CTR_p / CTR_1); both are reported")
   @Default.Enum("EM")
   Estimator getPropensityEstimator();
 
   void setPropensityEstimator(Estimator value);
 
-  @Description("Also estimate per device x position; entries with too few impressions use the all-device one")
+  @Description(
+      "Also estimate per device x position; entries with too few impressions use the all-device one")
   @Default.Boolean(false)
   boolean getPropensityByDevice();
 
   void setPropensityByDevice(boolean value);
 
-  @Description("Positions (per device) with fewer impressions take the propensity of the nearest estimated position above")
+  @Description(
+      "Positions (per device) with fewer impressions take the propensity of the nearest estimated position above")
   @Default.Integer(100)
   int getPropensityMinImpressions();
 

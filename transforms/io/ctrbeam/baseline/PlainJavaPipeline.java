@@ -25,7 +25,6 @@ import io.ctrbeam.weights.Estimator;
 import io.ctrbeam.weights.PropensityFit;
 import io.ctrbeam.weights.PropensityTable;
 import io.ctrbeam.weights.SamplingPlan;
-import org.apache.beam.sdk.transforms.Combine.CombineFn;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -44,14 +43,15 @@ import java.util.function.Function;
 import java.util.function.ToLongFunction;
 import java.util.stream.Stream;
 import org.apache.avro.specific.SpecificRecord;
+import org.apache.beam.sdk.transforms.Combine.CombineFn;
 
 /**
  * Everything the batch pipeline writes, computed single-threaded in memory with no framework: the
  * benchmark's baseline, the best plain Java does on this machine. It reads JSON lines, applies the
  * ingest rules and the id dedup, labels clicks and conversions with {@link BatchLabeler}, applies
- * confidence with the default λ = ln(1000) / 24 h, then computes the point-in-time features of every key
- * kind with one sorted sweep each ({@link PointInTimeSweep}) and the as-of profile and ad joins,
- * and weighs and samples the rows as the weights package does.
+ * confidence with the default λ = ln(1000) / 24 h, then computes the point-in-time features of
+ * every key kind with one sorted sweep each ({@link PointInTimeSweep}) and the as-of profile and ad
+ * joins, and weighs and samples the rows as the weights package does.
  *
  * <p>It covers the pipeline's default options (WAIT, W = 30 min, T = 2 h, 7 d conversions, 24 h
  * window and half-life, α = 1, β = 49, EM propensities, IPW clip 20, 10% target positive rate).
@@ -75,12 +75,21 @@ public final class PlainJavaPipeline {
   public List<TrainingExample> run(Path logs) {
     stageSeconds.clear();
     long t0 = System.nanoTime();
-    List<Impression> imps = dedup(read(logs.resolve("impressions"), RecordKind.IMPRESSION),
-        Impression::getImpressionId, i -> i.getEventTime().toEpochMilli());
-    List<Click> clicks = dedup(read(logs.resolve("clicks"), RecordKind.CLICK),
-        Click::getClickId, c -> c.getEventTime().toEpochMilli());
-    List<Conversion> convs = dedup(read(logs.resolve("conversions"), RecordKind.CONVERSION),
-        Conversion::getConversionId, c -> c.getEventTime().toEpochMilli());
+    List<Impression> imps =
+        dedup(
+            read(logs.resolve("impressions"), RecordKind.IMPRESSION),
+            Impression::getImpressionId,
+            i -> i.getEventTime().toEpochMilli());
+    List<Click> clicks =
+        dedup(
+            read(logs.resolve("clicks"), RecordKind.CLICK),
+            Click::getClickId,
+            c -> c.getEventTime().toEpochMilli());
+    List<Conversion> convs =
+        dedup(
+            read(logs.resolve("conversions"), RecordKind.CONVERSION),
+            Conversion::getConversionId,
+            c -> c.getEventTime().toEpochMilli());
     List<UserProfile> profiles = read(logs.resolve("users"), RecordKind.USER_PROFILE);
     List<AdMetadata> ads = read(logs.resolve("ads"), RecordKind.AD_METADATA);
     long t1 = lap("ingest", t0);
@@ -98,11 +107,15 @@ public final class PlainJavaPipeline {
     return rows;
   }
 
-  /** The default weighting: EM propensities from click counts, IPW clipped at 20, negatives sampled to 10%. */
+  /**
+   * The default weighting: EM propensities from click counts, IPW clipped at 20, negatives sampled
+   * to 10%.
+   */
   private static List<TrainingExample> weigh(List<TrainingExample> rows) {
     CombineFn<TrainingExample, ?, ClickCounts> count = CountClicks.perPosition();
     ClickCounts counts = countAll(count, rows);
-    PropensityTable table = PropensityFit.create().withMinImpressions(100).fit(counts).using(Estimator.EM);
+    PropensityTable table =
+        PropensityFit.create().withMinImpressions(100).fit(counts).using(Estimator.EM);
     SamplingPlan plan = new SamplingPlan(table.positiveRate(), 0.10, true);
     List<TrainingExample> kept = new ArrayList<>(rows.size() / 4);
     for (TrainingExample e : rows) {
@@ -123,7 +136,8 @@ public final class PlainJavaPipeline {
     return kept;
   }
 
-  private static <A> ClickCounts countAll(CombineFn<TrainingExample, A, ClickCounts> fn, List<TrainingExample> rows) {
+  private static <A> ClickCounts countAll(
+      CombineFn<TrainingExample, A, ClickCounts> fn, List<TrainingExample> rows) {
     A acc = fn.createAccumulator();
     for (TrainingExample r : rows) {
       acc = fn.addInput(acc, r);
@@ -143,12 +157,14 @@ public final class PlainJavaPipeline {
       return out;
     }
     JsonRecordParser<T> parser = new JsonRecordParser<>(kind, clock);
-    forEachLine(dir, line -> {
-      T r = parser.parseOrNull(line);
-      if (r != null) {
-        out.add(r);
-      }
-    });
+    forEachLine(
+        dir,
+        line -> {
+          T r = parser.parseOrNull(line);
+          if (r != null) {
+            out.add(r);
+          }
+        });
     return out;
   }
 
@@ -192,7 +208,8 @@ public final class PlainJavaPipeline {
     return out;
   }
 
-  private static List<TrainingExample> label(List<Impression> imps, List<Click> clicks, List<Conversion> convs) {
+  private static List<TrainingExample> label(
+      List<Impression> imps, List<Click> clicks, List<Conversion> convs) {
     LabelImpressions cfg = LabelImpressions.create();
     Rows clicked = new Rows();
     BatchLabeler clickJoin = new BatchLabeler(cfg.clickRules());
@@ -234,7 +251,8 @@ public final class PlainJavaPipeline {
       for (Impression i : imps) {
         String k = kind.keyOf(i);
         if (k != null) {
-          sweep.addEvent(ids.computeIfAbsent(k, x -> ids.size()), i.getEventTime().toEpochMilli(), false);
+          sweep.addEvent(
+              ids.computeIfAbsent(k, x -> ids.size()), i.getEventTime().toEpochMilli(), false);
         }
       }
       int[] qKey = new int[rows.size()];
@@ -266,9 +284,12 @@ public final class PlainJavaPipeline {
     }
   }
 
-  private static void enrich(List<TrainingExample> rows, List<UserProfile> profiles, List<AdMetadata> ads) {
-    AsOf<UserProfile> users = new AsOf<>(profiles, UserProfile::getUserId, u -> u.getUpdatedAt().toEpochMilli());
-    AsOf<AdMetadata> meta = new AsOf<>(ads, AdMetadata::getAdId, a -> a.getUpdatedAt().toEpochMilli());
+  private static void enrich(
+      List<TrainingExample> rows, List<UserProfile> profiles, List<AdMetadata> ads) {
+    AsOf<UserProfile> users =
+        new AsOf<>(profiles, UserProfile::getUserId, u -> u.getUpdatedAt().toEpochMilli());
+    AsOf<AdMetadata> meta =
+        new AsOf<>(ads, AdMetadata::getAdId, a -> a.getUpdatedAt().toEpochMilli());
     for (TrainingExample r : rows) {
       long t = r.getEventTime().toEpochMilli();
       UserProfile u = users.at(r.getUserId(), t);

@@ -107,8 +107,8 @@ final class PointInTimeSweep {
   private static final int TIME_BITS = 38;
 
   /**
-   * Indices sorted by (key, time): a primitive sort of (time, index) packed in a long, then a stable
-   * counting sort by key. Up to 2^25 elements over 2^38 ms (8 years).
+   * Indices sorted by (key, time): a primitive sort of (time, index) packed in a long, then a
+   * stable counting sort by key. Up to 2^25 elements over 2^38 ms (8 years).
    */
   private static int[] order(int[] key, long[] time, int n) {
     if (n >= 1 << INDEX_BITS) {

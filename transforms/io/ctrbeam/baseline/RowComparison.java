@@ -11,9 +11,9 @@ import org.apache.avro.Schema;
 import org.apache.avro.generic.IndexedRecord;
 
 /**
- * Row-by-row comparison of two sets of training rows over every field: counts, an
- * order-independent checksum per side, and the rows that differ. Doubles agree within 1e-9
- * relative (the parity bound of the features); every other field must be equal.
+ * Row-by-row comparison of two sets of training rows over every field: counts, an order-independent
+ * checksum per side, and the rows that differ. Doubles agree within 1e-9 relative (the parity bound
+ * of the features); every other field must be equal.
  */
 public final class RowComparison {
   private static final double REL = 1e-9;
@@ -41,7 +41,8 @@ public final class RowComparison {
   }
 
   /** Compares rows by (impression_id, clicked, label_kind), field by field. */
-  public static RowComparison of(List<? extends IndexedRecord> expected, List<? extends IndexedRecord> actual) {
+  public static RowComparison of(
+      List<? extends IndexedRecord> expected, List<? extends IndexedRecord> actual) {
     Map<String, Object[]> want = new HashMap<>(expected.size() * 2);
     long ec = 0;
     for (IndexedRecord r : expected) {
@@ -75,8 +76,11 @@ public final class RowComparison {
   }
 
   private static String key(Object[] v) {
-    return v[SCHEMA.getField("impression_id").pos()] + "|" + v[SCHEMA.getField("clicked").pos()]
-        + "|" + v[SCHEMA.getField("label_kind").pos()];
+    return v[SCHEMA.getField("impression_id").pos()]
+        + "|"
+        + v[SCHEMA.getField("clicked").pos()]
+        + "|"
+        + v[SCHEMA.getField("label_kind").pos()];
   }
 
   /** The field values by schema position, normalized: strings, epoch millis, string lists. */
@@ -116,7 +120,13 @@ public final class RowComparison {
   private static String diff(Object[] want, Object[] got) {
     for (int i = 0; i < want.length; i++) {
       if (!same(want[i], got[i])) {
-        return key(want) + ": " + SCHEMA.getFields().get(i).name() + " expected " + want[i] + " got " + got[i];
+        return key(want)
+            + ": "
+            + SCHEMA.getFields().get(i).name()
+            + " expected "
+            + want[i]
+            + " got "
+            + got[i];
       }
     }
     return null;

@@ -8,8 +8,8 @@ import org.apache.beam.sdk.values.PCollection;
 import org.joda.time.Duration;
 
 /**
- * How a bounded step groups: in the global window with the default end-of-window timestamp, and
- * the DoFn after the grouping stamps each output with its own event time.
+ * How a bounded step groups: in the global window with the default end-of-window timestamp, and the
+ * DoFn after the grouping stamps each output with its own event time.
  *
  * <p>Flink's batch runner runs such a GroupByKey as one sort and a GroupReduce. With any other
  * timestamp combiner it runs a list-building combine and a second sort instead, which cost about a
@@ -23,8 +23,11 @@ public final class BatchGrouping {
     return globalWindow(name, in, TimestampCombiner.END_OF_WINDOW);
   }
 
-  /** {@code in} in the global window with the given timestamp combiner; a no-op when it already is. */
-  public static <T> PCollection<T> globalWindow(String name, PCollection<T> in, TimestampCombiner combiner) {
+  /**
+   * {@code in} in the global window with the given timestamp combiner; a no-op when it already is.
+   */
+  public static <T> PCollection<T> globalWindow(
+      String name, PCollection<T> in, TimestampCombiner combiner) {
     if (in.getWindowingStrategy().getWindowFn() instanceof GlobalWindows
         && in.getWindowingStrategy().getTimestampCombiner() == combiner) {
       return in;
@@ -32,7 +35,9 @@ public final class BatchGrouping {
     return in.apply(name, Window.<T>into(new GlobalWindows()).withTimestampCombiner(combiner));
   }
 
-  /** A DoFn after a bounded grouping: its outputs go back from the group's timestamp to their own. */
+  /**
+   * A DoFn after a bounded grouping: its outputs go back from the group's timestamp to their own.
+   */
   public abstract static class RestampingFn<InputT, OutputT> extends DoFn<InputT, OutputT> {
     @Override
     @SuppressWarnings("deprecation")

@@ -14,8 +14,8 @@ import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
 import org.apache.beam.sdk.values.PCollection;
 
 /**
- * {@code Combine.globally(fn)} that, on bounded input, first folds each bundle into one
- * accumulator per window, so only accumulators reach the combine.
+ * {@code Combine.globally(fn)} that, on bounded input, first folds each bundle into one accumulator
+ * per window, so only accumulators reach the combine.
  *
  * <p>Flink's batch runner combines by serializing every input into a sort buffer and sorting it by
  * key, even when all keys are equal: for a profile of 1M training rows that is 1M rows serialized
@@ -50,7 +50,8 @@ public final class CombineInBundles<InputT, AccumT, OutputT>
     }
     Coder<AccumT> accumulatorCoder;
     try {
-      accumulatorCoder = fn.getAccumulatorCoder(input.getPipeline().getCoderRegistry(), input.getCoder());
+      accumulatorCoder =
+          fn.getAccumulatorCoder(input.getPipeline().getCoderRegistry(), input.getCoder());
     } catch (CannotProvideCoderException e) {
       throw new IllegalStateException("no accumulator coder for " + fn, e);
     }
@@ -97,7 +98,10 @@ public final class CombineInBundles<InputT, AccumT, OutputT>
     private final Coder<InputT> inputCoder;
     private final Coder<AccumT> accumulatorCoder;
 
-    MergeFn(Combine.CombineFn<InputT, AccumT, OutputT> fn, Coder<InputT> inputCoder, Coder<AccumT> accumulatorCoder) {
+    MergeFn(
+        Combine.CombineFn<InputT, AccumT, OutputT> fn,
+        Coder<InputT> inputCoder,
+        Coder<AccumT> accumulatorCoder) {
       this.fn = fn;
       this.inputCoder = inputCoder;
       this.accumulatorCoder = accumulatorCoder;

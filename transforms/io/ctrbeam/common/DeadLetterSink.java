@@ -24,11 +24,11 @@ import org.apache.beam.sdk.values.TypeDescriptor;
 import org.checkerframework.checker.nullness.qual.Nullable;
 
 /**
- * Where every step's dead letters go, modelled on Beam's {@link ErrorHandler}: each step
- * registers its failure output ({@link #register}); {@link #close} flattens them once ({@code
+ * Where every step's dead letters go, modelled on Beam's {@link ErrorHandler}: each step registers
+ * its failure output ({@link #register}); {@link #close} flattens them once ({@code
  * FlattenDeadLetters}) and writes them ({@code WriteDeadLetters}). Running the pipeline fails,
- * before the runner sees it, when the sink was never closed or when a collection of dead letters
- * in the graph reaches no step (a step whose failures were never registered).
+ * before the runner sees it, when the sink was never closed or when a collection of dead letters in
+ * the graph reaches no step (a step whose failures were never registered).
  *
  * <pre>{@code
  * DeadLetterSink dl = DeadLetterSink.writingWith(p, WriteJsonLines.of(DeadLetter.class, out));
@@ -73,7 +73,9 @@ public final class DeadLetterSink implements ErrorHandler<DeadLetter, PCollectio
   /** Registers a step's failure output. */
   @Override
   public void addErrorCollection(PCollection<DeadLetter> deadLetters) {
-    checkState(output == null, "the dead-letter sink is closed; register before close(), got %s",
+    checkState(
+        output == null,
+        "the dead-letter sink is closed; register before close(), got %s",
         deadLetters);
     registered.add(deadLetters);
   }
@@ -118,7 +120,9 @@ public final class DeadLetterSink implements ErrorHandler<DeadLetter, PCollectio
 
   /** Fails unless the sink is closed and every dead-letter collection in the graph is consumed. */
   void checkRunnable() {
-    checkState(isClosed(), "a dead-letter sink was never closed: call close() before run(), got %s",
+    checkState(
+        isClosed(),
+        "a dead-letter sink was never closed: call close() before run(), got %s",
         registered.size() + " registered collections");
     Set<PValue> consumed = new HashSet<>();
     List<PCollection<?>> deadLetters = new ArrayList<>();
@@ -142,7 +146,8 @@ public final class DeadLetterSink implements ErrorHandler<DeadLetter, PCollectio
         lost.add(pc.getName());
       }
     }
-    checkState(lost.isEmpty(),
+    checkState(
+        lost.isEmpty(),
         "dead letters that no step consumes would be lost: register them with the sink, got %s",
         lost);
   }

@@ -22,10 +22,10 @@ import org.joda.time.Instant;
 
 /**
  * A time index for a stateful DoFn, so that a timer firing costs O(entries due), never a scan of
- * the key's state. Entries are filed by the time they are due into slices of {@code sliceMillis};
- * a slice is named by its end, and each slice that holds entries has one event-time timer of its
- * own (a {@link TimerMap}) at that end. A firing takes the entries of its slice and nothing else.
- * A slice's entries are kept in chunks of at most {@value #CHUNK}, so that filing an entry rewrites
+ * the key's state. Entries are filed by the time they are due into slices of {@code sliceMillis}; a
+ * slice is named by its end, and each slice that holds entries has one event-time timer of its own
+ * (a {@link TimerMap}) at that end. A firing takes the entries of its slice and nothing else. A
+ * slice's entries are kept in chunks of at most {@value #CHUNK}, so that filing an entry rewrites
  * one small chunk and a head (count, hold), not the slice.
  *
  * <p>The timer's output timestamp (its watermark hold) is the slice end, or, with {@link
@@ -44,7 +44,8 @@ public final class DueIndex<V> implements Serializable {
   private final boolean holdAtEarliest;
   private final Distribution perFiring;
 
-  private DueIndex(Coder<V> coder, long sliceMillis, boolean holdAtEarliest, Distribution perFiring) {
+  private DueIndex(
+      Coder<V> coder, long sliceMillis, boolean holdAtEarliest, Distribution perFiring) {
     if (sliceMillis < 1) {
       throw new IllegalArgumentException("sliceMillis must be positive, got " + sliceMillis);
     }
@@ -89,7 +90,8 @@ public final class DueIndex<V> implements Serializable {
     final MapState<String, List<V>> chunks;
     final TimerMap timers;
 
-    public Cells(MapState<Long, KV<Long, Long>> heads, MapState<String, List<V>> chunks, TimerMap timers) {
+    public Cells(
+        MapState<Long, KV<Long, Long>> heads, MapState<String, List<V>> chunks, TimerMap timers) {
       this.heads = heads;
       this.chunks = chunks;
       this.timers = timers;
@@ -122,7 +124,10 @@ public final class DueIndex<V> implements Serializable {
     c.chunks.put(key, chunk);
     c.heads.put(slice, KV.of(n + 1, hold));
     if (head == null || hold < head.getValue()) {
-      c.timers.get(Long.toString(slice)).withOutputTimestamp(new Instant(hold)).set(new Instant(slice));
+      c.timers
+          .get(Long.toString(slice))
+          .withOutputTimestamp(new Instant(hold))
+          .set(new Instant(slice));
     }
   }
 

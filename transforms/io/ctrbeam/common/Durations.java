@@ -5,7 +5,10 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.joda.time.Duration;
 
-/** Parses durations as users write them on a command line: {@code 500ms}, {@code 30m}, {@code 2h}, {@code 7d} or ISO {@code PT30M}. */
+/**
+ * Parses durations as users write them on a command line: {@code 500ms}, {@code 30m}, {@code 2h},
+ * {@code 7d} or ISO {@code PT30M}.
+ */
 public final class Durations {
   private static final Pattern SHORT = Pattern.compile("(\\d+)(ms|s|m|h|d)");
 

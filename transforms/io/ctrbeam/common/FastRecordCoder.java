@@ -5,27 +5,35 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.lang.reflect.Constructor;
-import java.time.Instant;
 import java.nio.charset.StandardCharsets;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import org.apache.avro.LogicalTypes;
 import org.apache.avro.Schema;
 import org.apache.avro.specific.SpecificRecordBase;
-import org.apache.beam.sdk.coders.CustomCoder;
 import org.apache.beam.sdk.coders.CoderException;
+import org.apache.beam.sdk.coders.CustomCoder;
 import org.apache.beam.sdk.util.VarInt;
 
 /**
  * A coder for flat Avro records (strings, ints, longs, doubles, timestamp-millis, string arrays,
  * each optionally nullable) that writes each field with a switch on a precomputed kind: a null
- * mask, then the present values, built in a buffer and written in one call. The profile put Avro's generic datum writer and reader (schema
- * walk, union resolution, logical-type conversion per field) at the top of every shuffle of
- * training rows; this does the same work without the walk. Up to 64 nullable fields.
+ * mask, then the present values, built in a buffer and written in one call. The profile put Avro's
+ * generic datum writer and reader (schema walk, union resolution, logical-type conversion per
+ * field) at the top of every shuffle of training rows; this does the same work without the walk. Up
+ * to 64 nullable fields.
  */
 public final class FastRecordCoder<T extends SpecificRecordBase> extends CustomCoder<T> {
-  private enum Kind { STRING, INT, LONG, DOUBLE, TIMESTAMP, STRINGS }
+  private enum Kind {
+    STRING,
+    INT,
+    LONG,
+    DOUBLE,
+    TIMESTAMP,
+    STRINGS
+  }
 
   private final Class<T> type;
   private transient Constructor<T> constructor;
@@ -42,7 +50,8 @@ public final class FastRecordCoder<T extends SpecificRecordBase> extends CustomC
       Schema s = f.schema();
       if (s.getType() == Schema.Type.UNION) {
         if (s.getTypes().size() != 2 || s.getTypes().get(0).getType() != Schema.Type.NULL) {
-          throw new IllegalArgumentException("field " + f.name() + ": only [null, T] unions, got " + s);
+          throw new IllegalArgumentException(
+              "field " + f.name() + ": only [null, T] unions, got " + s);
         }
         s = s.getTypes().get(1);
         nullable[f.pos()] = true;
@@ -61,7 +70,8 @@ public final class FastRecordCoder<T extends SpecificRecordBase> extends CustomC
   }
 
   /** This coder where the record's fields allow it, else Avro's own. */
-  public static <T extends SpecificRecordBase> org.apache.beam.sdk.coders.Coder<T> orAvro(Class<T> type) {
+  public static <T extends SpecificRecordBase> org.apache.beam.sdk.coders.Coder<T> orAvro(
+      Class<T> type) {
     try {
       return of(type);
     } catch (IllegalArgumentException e) {

@@ -14,9 +14,9 @@ import org.apache.avro.generic.IndexedRecord;
  * {@code source_offset}) and of Click and Conversion (also {@code raw}, the JSON line as read, or
  * {@code raw_bytes}, the Avro payload). ParseRecords sets them; dedup and labeling put them on
  * their dead letters. Impressions carry no raw text (they are ~98% of the volume) and leave dedup
- * without provenance. The §1 view of a schema ({@link #specSchema}) drops these fields: Avro
- * files, Kafka payloads, JSON renderings and quality profiles use it, and its fingerprint is that of
- * the §1 record.
+ * without provenance. The §1 view of a schema ({@link #specSchema}) drops these fields: Avro files,
+ * Kafka payloads, JSON renderings and quality profiles use it, and its fingerprint is that of the
+ * §1 record.
  */
 public final class Provenance {
   public static final String SOURCE = "source";
@@ -35,7 +35,8 @@ public final class Provenance {
   }
 
   private static Schema withoutProvenance(Schema s) {
-    if (s.getType() != Schema.Type.RECORD || s.getFields().stream().noneMatch(f -> FIELDS.contains(f.name()))) {
+    if (s.getType() != Schema.Type.RECORD
+        || s.getFields().stream().noneMatch(f -> FIELDS.contains(f.name()))) {
       return s;
     }
     List<Schema.Field> fields = new ArrayList<>();
@@ -48,7 +49,8 @@ public final class Provenance {
       }
       fields.add(new Schema.Field(f, f.schema()));
     }
-    Schema out = Schema.createRecord(s.getName(), s.getDoc(), s.getNamespace(), s.isError(), fields);
+    Schema out =
+        Schema.createRecord(s.getName(), s.getDoc(), s.getNamespace(), s.isError(), fields);
     s.getObjectProps().forEach(out::addProp);
     return out;
   }

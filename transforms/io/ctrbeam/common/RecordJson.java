@@ -23,12 +23,12 @@ import org.checkerframework.checker.nullness.qual.Nullable;
  * Avro's own JSON encoding, unions are not wrapped, so a line reads like an input JSON line.
  *
  * <ul>
- *   <li>{@link #allFields}: every field, nulls as {@code null}: the rows, dead letters,
- *       corrections and snapshots that JSON-lines files and Kafka topics hold.
- *   <li>{@link #toJson}: a log record as an input line: its §1 fields only (no {@link
- *       Provenance} fields), nulls as {@code null}.
- *   <li>{@link #logLine}: a log record as the generator writes it: §1 fields, nulls left out
- *       unless named, and one field replaced by a raw token (or left out) to make a defect.
+ *   <li>{@link #allFields}: every field, nulls as {@code null}: the rows, dead letters, corrections
+ *       and snapshots that JSON-lines files and Kafka topics hold.
+ *   <li>{@link #toJson}: a log record as an input line: its §1 fields only (no {@link Provenance}
+ *       fields), nulls as {@code null}.
+ *   <li>{@link #logLine}: a log record as the generator writes it: §1 fields, nulls left out unless
+ *       named, and one field replaced by a raw token (or left out) to make a defect.
  * </ul>
  */
 public final class RecordJson {
@@ -45,9 +45,9 @@ public final class RecordJson {
   }
 
   /**
-   * A log record's §1 fields; a null field is left out unless it is in {@code writtenNulls}.
-   * {@code overrideField} (when not null) is written as the raw JSON {@code overrideToken}, or
-   * left out when the token is null.
+   * A log record's §1 fields; a null field is left out unless it is in {@code writtenNulls}. {@code
+   * overrideField} (when not null) is written as the raw JSON {@code overrideToken}, or left out
+   * when the token is null.
    */
   public static String logLine(
       IndexedRecord record,

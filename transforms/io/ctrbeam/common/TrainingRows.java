@@ -10,8 +10,11 @@ import io.ctrbeam.schema.TrainingExample;
 public final class TrainingRows {
   private static final int FIELDS = TrainingExample.getClassSchema().getFields().size();
 
-  /** The coder of training rows between steps: {@link FastRecordCoder}, not Avro's reflection walk. */
-  public static final FastRecordCoder<TrainingExample> CODER = FastRecordCoder.of(TrainingExample.class);
+  /**
+   * The coder of training rows between steps: {@link FastRecordCoder}, not Avro's reflection walk.
+   */
+  public static final FastRecordCoder<TrainingExample> CODER =
+      FastRecordCoder.of(TrainingExample.class);
 
   private TrainingRows() {}
 

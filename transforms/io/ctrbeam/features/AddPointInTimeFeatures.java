@@ -1,15 +1,13 @@
 package io.ctrbeam.features;
 
-import io.ctrbeam.common.Buckets;
-import com.google.auto.value.AutoValue;
 import static org.apache.beam.vendor.guava.v32_1_2_jre.com.google.common.base.Preconditions.checkArgument;
 
+import com.google.auto.value.AutoValue;
 import io.ctrbeam.schema.Impression;
 import io.ctrbeam.schema.TrainingExample;
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.List;
-import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.Flatten;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
@@ -18,16 +16,15 @@ import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionList;
 import org.joda.time.Duration;
-import org.joda.time.Instant;
 
 /**
- * Fills the sliding-window and decayed features of every key kind (user, ad, advertiser,
- * user × category) onto training examples, each as of its impression's event_time t and from
- * events strictly before t (contract §3 point in time).
+ * Fills the sliding-window and decayed features of every key kind (user, ad, advertiser, user ×
+ * category) onto training examples, each as of its impression's event_time t and from events
+ * strictly before t (contract §3 point in time).
  *
- * <p>Impression events come from {@code impressions}; click events from the positive examples
- * (one per clicked impression, at its click_time). Every example comes out exactly once, in the
- * global window, at its input timestamp (or t if that was earlier).
+ * <p>Impression events come from {@code impressions}; click events from the positive examples (one
+ * per clicked impression, at its click_time). Every example comes out exactly once, in the global
+ * window, at its input timestamp (or t if that was earlier).
  *
  * <pre>{@code
  * examples.apply("AddFeatures", AddPointInTimeFeatures.from(impressions)
@@ -122,11 +119,15 @@ public final class AddPointInTimeFeatures
   /** The label wait T: an example arrives at most T after its impression (default 2 h). */
   public AddPointInTimeFeatures withLabelWait(Duration labelWait) {
     checkArgument(
-        labelWait != null && labelWait.getMillis() >= 0, "label wait must be >= 0, got %s", labelWait);
+        labelWait != null && labelWait.getMillis() >= 0,
+        "label wait must be >= 0, got %s",
+        labelWait);
     return with(config.toBuilder().labelWait(labelWait).build());
   }
 
-  /** How late (behind the watermark) an example may still arrive with exact features (default 0). */
+  /**
+   * How late (behind the watermark) an example may still arrive with exact features (default 0).
+   */
   public AddPointInTimeFeatures withAllowedLateness(Duration allowedLateness) {
     checkArgument(
         allowedLateness != null && allowedLateness.getMillis() >= 0,
@@ -170,7 +171,8 @@ public final class AddPointInTimeFeatures
     if (enrichment != null) {
       sets.addAll(enrichment.answerSets(keys));
     }
-    return labeled.apply("AttachFeatures", new AttachAnswers(sets, config.buckets(), config.statefulInBatch()));
+    return labeled.apply(
+        "AttachFeatures", new AttachAnswers(sets, config.buckets(), config.statefulInBatch()));
   }
 
   /** Per key kind, the features of every row as {@code KV(rowId, values)}. */
@@ -184,11 +186,15 @@ public final class AddPointInTimeFeatures
       String name = stepName(kind);
       CountFeaturesLookup lookup = new CountFeaturesLookup(kind, params);
       PCollection<KV<Integer, AsOfElement<String>>> impEvents =
-          imps.apply(name + "ImpressionEvents", ParDo.of(new AsOfInputs.ImpressionEventsFn(List.of(kind), false, buckets)))
+          imps.apply(
+                  name + "ImpressionEvents",
+                  ParDo.of(new AsOfInputs.ImpressionEventsFn(List.of(kind), false, buckets)))
               .setCoder(BucketedAsOf.itemCoder(lookup));
       PCollection<KV<Integer, AsOfElement<String>>> clickEvents =
           labeled
-              .apply(name + "ClickEvents", ParDo.of(new AsOfInputs.ClickEventsFn(List.of(kind), false, buckets)))
+              .apply(
+                  name + "ClickEvents",
+                  ParDo.of(new AsOfInputs.ClickEventsFn(List.of(kind), false, buckets)))
               .setCoder(BucketedAsOf.itemCoder(lookup));
       PCollection<KV<Integer, AsOfElement<String>>> queries =
           labeled

@@ -21,8 +21,10 @@ final class AsOfElement<E> {
   final String entity;
   final long time;
   final E event;
+
   /** For a query, the id of the asking row; null for an event. */
   final String queryId;
+
   /** For a query, the time it may be answered and output at (its element timestamp, >= time). */
   final long outTime;
 
@@ -38,7 +40,10 @@ final class AsOfElement<E> {
     return new AsOfElement<>(entity, time, event, null, time);
   }
 
-  /** A query of row {@code queryId} as of {@code time}, answered once event time reaches its timestamp. */
+  /**
+   * A query of row {@code queryId} as of {@code time}, answered once event time reaches its
+   * timestamp.
+   */
   static <E> AsOfElement<E> query(String entity, String queryId, long time, long elementTimestamp) {
     return new AsOfElement<>(entity, time, null, queryId, Math.max(time, elementTimestamp));
   }

@@ -36,7 +36,12 @@ final class AsOfInputs {
 
     /** Emits {@code event} at {@code time} under each kind's key of the four given key parts. */
     final void emit(
-        String user, String ad, String advertiser, String category, long time, String event,
+        String user,
+        String ad,
+        String advertiser,
+        String category,
+        long time,
+        String event,
         OutputReceiver<KV<Integer, AsOfElement<String>>> out) {
       for (KeyKind kind : kinds) {
         String key = kind.keyOf(user, ad, advertiser, category);
@@ -57,8 +62,14 @@ final class AsOfInputs {
     @ProcessElement
     public void process(
         @Element Impression i, OutputReceiver<KV<Integer, AsOfElement<String>>> out) {
-      emit(i.getUserId(), i.getAdId(), i.getAdvertiserId(), i.getAdCategory(),
-          i.getEventTime().toEpochMilli(), null, out);
+      emit(
+          i.getUserId(),
+          i.getAdId(),
+          i.getAdvertiserId(),
+          i.getAdCategory(),
+          i.getEventTime().toEpochMilli(),
+          null,
+          out);
     }
   }
 
@@ -77,8 +88,8 @@ final class AsOfInputs {
   }
 
   /**
-   * The click events of a clicked-label correction that carries its keys: a late click at its
-   * time; a click moved earlier, taken back at its old time ({@link EntityHistory#retraction}) and
+   * The click events of a clicked-label correction that carries its keys: a late click at its time;
+   * a click moved earlier, taken back at its old time ({@link EntityHistory#retraction}) and
    * counted at its new one, under an id of its own.
    */
   static final class CorrectionEventsFn extends KindsFn<LabelCorrection> {
@@ -102,8 +113,14 @@ final class AsOfInputs {
         emit(user, ad, advertiser, category, at, id, out);
       } else {
         long before = c.getPreviousOutcomeTime().toEpochMilli();
-        emit(user, ad, advertiser, category, before,
-            EntityHistory.retraction(id + "@" + before), out);
+        emit(
+            user,
+            ad,
+            advertiser,
+            category,
+            before,
+            EntityHistory.retraction(id + "@" + before),
+            out);
         emit(user, ad, advertiser, category, at, id + "@" + at, out);
       }
     }

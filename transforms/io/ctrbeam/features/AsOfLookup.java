@@ -6,8 +6,8 @@ import org.apache.beam.sdk.coders.Coder;
 
 /**
  * What a bucketed as-of step keeps per entity, how it answers a query, and how the answer is
- * written onto the asking row. Implementations are plain Java, so the batch sweep and the
- * streaming state run the same code.
+ * written onto the asking row. Implementations are plain Java, so the batch sweep and the streaming
+ * state run the same code.
  *
  * @param <E> the event payload
  * @param <S> the per-entity state
@@ -41,9 +41,9 @@ interface AsOfLookup<E, S, V> extends Serializable {
   }
 
   /**
-   * How long after its last event an idle entity's streaming state is removed, given how far
-   * behind the watermark a query may still come ({@code retentionMillis}); default never (an
-   * entity's latest version stays the answer for later queries).
+   * How long after its last event an idle entity's streaming state is removed, given how far behind
+   * the watermark a query may still come ({@code retentionMillis}); default never (an entity's
+   * latest version stays the answer for later queries).
    */
   default long idleExpiryMillis(long retentionMillis) {
     return EntityStore.NEVER;

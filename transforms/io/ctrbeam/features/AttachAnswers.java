@@ -1,8 +1,8 @@
 package io.ctrbeam.features;
 
-import io.ctrbeam.common.TrainingRows;
 import io.ctrbeam.common.BatchGrouping;
 import io.ctrbeam.common.Buckets;
+import io.ctrbeam.common.TrainingRows;
 import io.ctrbeam.schema.TrainingExample;
 import java.io.IOException;
 import java.io.InputStream;
@@ -41,12 +41,12 @@ import org.joda.time.Instant;
  * each set, so a row is complete, and leaves, once it holds them all.
  *
  * <p>Bounded input: a GroupByKey by hash bucket of the row id (or, when asked, the stateful path:
- * Flink runs a batch GroupByKey as a list-building combine plus a second sort, a stateful DoFn
- * as one sort). Unbounded input: a stateful DoFn
- * per bucket holding each row's parts only until its last answer arrives, so the state is bounded
- * by the rows in flight.
+ * Flink runs a batch GroupByKey as a list-building combine plus a second sort, a stateful DoFn as
+ * one sort). Unbounded input: a stateful DoFn per bucket holding each row's parts only until its
+ * last answer arrives, so the state is bounded by the rows in flight.
  */
-final class AttachAnswers extends PTransform<PCollection<TrainingExample>, PCollection<TrainingExample>> {
+final class AttachAnswers
+    extends PTransform<PCollection<TrainingExample>, PCollection<TrainingExample>> {
   private static final int ROW = -1;
 
   private final List<AnswerSet<?>> sets;
@@ -59,7 +59,9 @@ final class AttachAnswers extends PTransform<PCollection<TrainingExample>, PColl
     this.statefulInBatch = statefulInBatch;
   }
 
-  /** The id a row asks its queries under: one row per impression and label (FAKE_NEGATIVE has two). */
+  /**
+   * The id a row asks its queries under: one row per impression and label (FAKE_NEGATIVE has two).
+   */
   static String rowId(TrainingExample e) {
     return e.getImpressionId() + "#" + e.getClicked();
   }
@@ -69,6 +71,7 @@ final class AttachAnswers extends PTransform<PCollection<TrainingExample>, PColl
     final String name;
     final transient PCollection<KV<String, V>> answers;
     final AsOfLookup<?, ?, V> lookup;
+
     /** Built once: a lookup's coder getters may build a new (costly) Avro coder per call. */
     final Coder<V> coder;
 
@@ -88,7 +91,8 @@ final class AttachAnswers extends PTransform<PCollection<TrainingExample>, PColl
   public PCollection<TrainingExample> expand(PCollection<TrainingExample> rows) {
     KvCoder<Integer, Part> coder = KvCoder.of(VarIntCoder.of(), Part.Coder.INSTANCE);
     PCollectionList<KV<Integer, Part>> parts =
-        PCollectionList.of(rows.apply("RowParts", ParDo.of(new RowPartFn(buckets))).setCoder(coder));
+        PCollectionList.of(
+            rows.apply("RowParts", ParDo.of(new RowPartFn(buckets))).setCoder(coder));
     for (int i = 0; i < sets.size(); i++) {
       parts = parts.and(answerParts(sets.get(i), i).setCoder(coder));
     }
@@ -163,10 +167,14 @@ final class AttachAnswers extends PTransform<PCollection<TrainingExample>, PColl
     }
 
     @ProcessElement
-    public void process(@Element TrainingExample row, @Timestamp Instant ts, OutputReceiver<KV<Integer, Part>> out)
+    public void process(
+        @Element TrainingExample row, @Timestamp Instant ts, OutputReceiver<KV<Integer, Part>> out)
         throws CoderException {
       String id = rowId(row);
-      out.output(KV.of(Buckets.of(id, buckets), new Part(ROW, id, CoderUtils.encodeToByteArray(ROWS, row), ts.getMillis())));
+      out.output(
+          KV.of(
+              Buckets.of(id, buckets),
+              new Part(ROW, id, CoderUtils.encodeToByteArray(ROWS, row), ts.getMillis())));
     }
   }
 
@@ -182,10 +190,14 @@ final class AttachAnswers extends PTransform<PCollection<TrainingExample>, PColl
     }
 
     @ProcessElement
-    public void process(@Element KV<String, V> a, @Timestamp Instant ts, OutputReceiver<KV<Integer, Part>> out)
+    public void process(
+        @Element KV<String, V> a, @Timestamp Instant ts, OutputReceiver<KV<Integer, Part>> out)
         throws CoderException {
       byte[] payload = CoderUtils.encodeToByteArray(coder, a.getValue());
-      out.output(KV.of(Buckets.of(a.getKey(), buckets), new Part(index, a.getKey(), payload, ts.getMillis())));
+      out.output(
+          KV.of(
+              Buckets.of(a.getKey(), buckets),
+              new Part(index, a.getKey(), payload, ts.getMillis())));
     }
   }
 
@@ -194,7 +206,8 @@ final class AttachAnswers extends PTransform<PCollection<TrainingExample>, PColl
    * latest part's time, and returns the parts left waiting. Rows with the same id (duplicate rows)
    * ask the same queries, so their answers are interchangeable.
    */
-  static List<Part> attach(List<AnswerSet<?>> sets, List<Part> parts, DoFn.OutputReceiver<TrainingExample> out)
+  static List<Part> attach(
+      List<AnswerSet<?>> sets, List<Part> parts, DoFn.OutputReceiver<TrainingExample> out)
       throws CoderException {
     List<List<Part>> byIndex = new ArrayList<>(sets.size() + 1);
     for (int i = 0; i <= sets.size(); i++) {
@@ -226,7 +239,8 @@ final class AttachAnswers extends PTransform<PCollection<TrainingExample>, PColl
   }
 
   /** Bounded: all parts of a bucket at once. */
-  private static final class AttachFn extends BatchGrouping.RestampingFn<KV<Integer, Iterable<Part>>, TrainingExample> {
+  private static final class AttachFn
+      extends BatchGrouping.RestampingFn<KV<Integer, Iterable<Part>>, TrainingExample> {
     private final List<AnswerSet<?>> sets;
 
     AttachFn(List<AnswerSet<?>> sets) {
@@ -234,7 +248,8 @@ final class AttachAnswers extends PTransform<PCollection<TrainingExample>, PColl
     }
 
     @ProcessElement
-    public void process(@Element KV<Integer, Iterable<Part>> bucket, OutputReceiver<TrainingExample> out)
+    public void process(
+        @Element KV<Integer, Iterable<Part>> bucket, OutputReceiver<TrainingExample> out)
         throws CoderException {
       Map<String, List<Part>> byRow = new HashMap<>();
       for (Part p : bucket.getValue()) {
@@ -243,7 +258,8 @@ final class AttachAnswers extends PTransform<PCollection<TrainingExample>, PColl
       for (Map.Entry<String, List<Part>> e : byRow.entrySet()) {
         List<Part> left = attach(sets, e.getValue(), out);
         if (left.stream().anyMatch(p -> p.index == ROW)) {
-          throw new IllegalStateException("row " + e.getKey() + " did not get an answer from every step");
+          throw new IllegalStateException(
+              "row " + e.getKey() + " did not get an answer from every step");
         }
       }
     }

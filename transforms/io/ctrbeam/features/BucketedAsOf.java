@@ -31,10 +31,11 @@ import org.joda.time.Instant;
 
 /**
  * Answers queries (row ids with a time) from per-entity state kept inside hash buckets, as of each
- * query's time, as {@code KV(rowId, answer)}; {@link AttachAnswers} writes them onto the rows. Bounded input: one GroupByKey by bucket and an in-memory time-ordered sweep per
- * entity, no timers. Unbounded input: a stateful DoFn per bucket with per-entity {@link MapState}
- * and one event-time timer per second that holds pending queries; state older than {@code
- * retention} before the latest firing is compacted.
+ * query's time, as {@code KV(rowId, answer)}; {@link AttachAnswers} writes them onto the rows.
+ * Bounded input: one GroupByKey by bucket and an in-memory time-ordered sweep per entity, no
+ * timers. Unbounded input: a stateful DoFn per bucket with per-entity {@link MapState} and one
+ * event-time timer per second that holds pending queries; state older than {@code retention} before
+ * the latest firing is compacted.
  */
 final class BucketedAsOf<E, S, V>
     extends PTransform<PCollection<KV<Integer, AsOfElement<E>>>, PCollection<KV<String, V>>> {
@@ -70,7 +71,6 @@ final class BucketedAsOf<E, S, V>
     return BatchGrouping.globalWindow(name, in, TimestampCombiner.EARLIEST);
   }
 
-
   /**
    * The global window for the as-of steps' inputs: {@link #globalEarliest} for unbounded input; for
    * bounded input already in the global window, the input itself, since its groupings go through
@@ -85,7 +85,9 @@ final class BucketedAsOf<E, S, V>
     return globalEarliest(name, in);
   }
 
-  /** Sorts one entity's items by time; at equal times events come first only for inclusive lookup. */
+  /**
+   * Sorts one entity's items by time; at equal times events come first only for inclusive lookup.
+   */
   static <E> Comparator<AsOfElement<E>> order(boolean inclusive) {
     Comparator<AsOfElement<E>> byTime = Comparator.comparingLong(i -> i.time);
     return byTime.thenComparingInt(i -> i.isQuery() == inclusive ? 1 : 0);
@@ -134,7 +136,8 @@ final class BucketedAsOf<E, S, V>
     }
   }
 
-  static <V> void emit(String rowId, V answer, long outTime, DoFn.OutputReceiver<KV<String, V>> out) {
+  static <V> void emit(
+      String rowId, V answer, long outTime, DoFn.OutputReceiver<KV<String, V>> out) {
     out.outputWithTimestamp(KV.of(rowId, answer), new Instant(outTime));
   }
 
@@ -201,7 +204,10 @@ final class BucketedAsOf<E, S, V>
       this.gcChunksSpec = store.gcChunksSpec();
       this.retentionMillis = retentionMillis;
       this.queries =
-          DueIndex.of(new AsOfElement.ItemCoder<>(lookup.eventCoder()), QUERY_SLICE_MS, QUERIES_PER_FIRING)
+          DueIndex.of(
+                  new AsOfElement.ItemCoder<>(lookup.eventCoder()),
+                  QUERY_SLICE_MS,
+                  QUERIES_PER_FIRING)
               .holdingAtEarliest();
       this.queryHeadsSpec = queries.headsSpec();
       this.queryChunksSpec = queries.chunksSpec();
@@ -228,7 +234,10 @@ final class BucketedAsOf<E, S, V>
         long foldTo = fired == null ? Long.MIN_VALUE : lookup.horizonFor(fired - retentionMillis);
         store.add(
             new EntityStore.Bucket<>(entries, slices, gcHeads, gcChunks, live, gc, ts.getMillis()),
-            item.entity, item.time, item.event, foldTo);
+            item.entity,
+            item.time,
+            item.event,
+            foldTo);
       } else if (item.entity == null) {
         emit(item.queryId, lookup.answer(null, item.time), item.outTime, out);
       } else {
@@ -257,13 +266,15 @@ final class BucketedAsOf<E, S, V>
       long f = c.fireTimestamp().getMillis();
       long hold = c.timestamp().getMillis();
       Map<String, List<AsOfElement<E>>> ready = new LinkedHashMap<>();
-      for (AsOfElement<E> q : queries.take(new DueIndex.Cells<>(queryHeads, queryChunks, due), timerId)) {
+      for (AsOfElement<E> q :
+          queries.take(new DueIndex.Cells<>(queryHeads, queryChunks, due), timerId)) {
         ready.computeIfAbsent(q.entity, k -> new ArrayList<>()).add(q);
       }
       Long seen = lastFired.read();
       long fired = seen == null ? f : Math.max(seen, f);
       EntityStore.Bucket<E, S> b =
-          new EntityStore.Bucket<>(entries, slices, gcHeads, gcChunks, live, gc, EntityStore.floor(c));
+          new EntityStore.Bucket<>(
+              entries, slices, gcHeads, gcChunks, live, gc, EntityStore.floor(c));
       long horizon = lookup.horizonFor(fired - retentionMillis);
       for (Map.Entry<String, List<AsOfElement<E>>> e : ready.entrySet()) {
         S state = store.read(b, e.getKey());
@@ -287,7 +298,8 @@ final class BucketedAsOf<E, S, V>
         @StateId(EntityStore.LIVE) ValueState<Long> live,
         @TimerFamily(EntityStore.GC) TimerMap gc) {
       store.onGc(
-          new EntityStore.Bucket<>(entries, slices, gcHeads, gcChunks, live, gc, EntityStore.floor(c)),
+          new EntityStore.Bucket<>(
+              entries, slices, gcHeads, gcChunks, live, gc, EntityStore.floor(c)),
           timerId,
           c.fireTimestamp().getMillis());
     }

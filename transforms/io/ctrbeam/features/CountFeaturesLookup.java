@@ -1,6 +1,5 @@
 package io.ctrbeam.features;
 
-
 import io.ctrbeam.schema.TrainingExample;
 import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.coders.NullableCoder;
@@ -60,8 +59,8 @@ final class CountFeaturesLookup implements AsOfLookup<String, EntityHistory, Fea
   }
 
   /**
-   * Window + retention: a query is at most retention behind the watermark, so once the watermark
-   * is that far past an entity's last event, no query's window holds any of its events.
+   * Window + retention: a query is at most retention behind the watermark, so once the watermark is
+   * that far past an entity's last event, no query's window holds any of its events.
    */
   @Override
   public long idleExpiryMillis(long retentionMillis) {

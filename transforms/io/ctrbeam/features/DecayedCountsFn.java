@@ -18,12 +18,13 @@ import org.joda.time.Duration;
 
 /**
  * Combines events {@code KV<event time millis, isClick>} into decayed impression and click sums
- * (contract §3). Accumulators merge in any order and any grouping; read the result as of a time with
- * {@link DecayedCounts#impressionsAt}, {@link DecayedCounts#clicksAt} and {@link
+ * (contract §3). Accumulators merge in any order and any grouping; read the result as of a time
+ * with {@link DecayedCounts#impressionsAt}, {@link DecayedCounts#clicksAt} and {@link
  * DecayedCounts#ctrAt}.
  */
 public final class DecayedCountsFn
-    extends CombineFn<KV<Long, Boolean>, DecayedCountsFn.DecayedCounts, DecayedCountsFn.DecayedCounts> {
+    extends CombineFn<
+        KV<Long, Boolean>, DecayedCountsFn.DecayedCounts, DecayedCountsFn.DecayedCounts> {
   private final long halfLifeMillis;
 
   private DecayedCountsFn(long halfLifeMillis) {
@@ -63,7 +64,8 @@ public final class DecayedCountsFn
   @Override
   public DecayedCounts createAccumulator() {
     return new DecayedCounts(
-        DecayedSum.withHalfLifeMillis(halfLifeMillis), DecayedSum.withHalfLifeMillis(halfLifeMillis));
+        DecayedSum.withHalfLifeMillis(halfLifeMillis),
+        DecayedSum.withHalfLifeMillis(halfLifeMillis));
   }
 
   @Override

@@ -1,10 +1,9 @@
 package io.ctrbeam.features;
 
+import static org.apache.beam.vendor.guava.v32_1_2_jre.com.google.common.base.Preconditions.checkArgument;
 
 import io.ctrbeam.common.Buckets;
 import io.ctrbeam.common.FastRecordCoder;
-import static org.apache.beam.vendor.guava.v32_1_2_jre.com.google.common.base.Preconditions.checkArgument;
-
 import io.ctrbeam.schema.AdMetadata;
 import io.ctrbeam.schema.TrainingExample;
 import io.ctrbeam.schema.UserProfile;
@@ -25,10 +24,10 @@ import org.joda.time.Duration;
 
 /**
  * Joins the {@link UserProfile} (by user_id) and the {@link AdMetadata} (by ad_id) onto training
- * examples as of the impression: the latest version with updated_at ≤ event_time. Fills
- * {@code user_age_bucket}, {@code user_gender}, {@code user_interests}, {@code
- * ad_meta_advertiser_id}, {@code ad_meta_category}; with no such version they are null. Every
- * example comes out once, in the global window.
+ * examples as of the impression: the latest version with updated_at ≤ event_time. Fills {@code
+ * user_age_bucket}, {@code user_gender}, {@code user_interests}, {@code ad_meta_advertiser_id},
+ * {@code ad_meta_category}; with no such version they are null. Every example comes out once, in
+ * the global window.
  *
  * <pre>{@code
  * examples.apply("Enrich", EnrichExamples.of(profiles, adMetadata).withBuckets(64));
@@ -87,7 +86,8 @@ public final class EnrichExamples
   public PCollection<TrainingExample> expand(PCollection<TrainingExample> examples) {
     PCollection<TrainingExample> rows = BucketedAsOf.asOfInput("ExamplesGlobal", examples);
     return rows.apply(
-        "AttachEnrichment", new AttachAnswers(answerSets(RowKey.of("RowKeys", rows)), buckets, false));
+        "AttachEnrichment",
+        new AttachAnswers(answerSets(RowKey.of("RowKeys", rows)), buckets, false));
   }
 
   /** The as-of profile and ad-metadata versions of every row as {@code KV(rowId, version)}. */
@@ -253,8 +253,7 @@ public final class EnrichExamples
     @ProcessElement
     public void process(@Element R r, OutputReceiver<KV<Integer, AsOfElement<R>>> out) {
       String id = lookup.idOf(r);
-      out.output(
-          KV.of(Buckets.of(id, buckets), AsOfElement.event(id, lookup.updatedAt(r), r)));
+      out.output(KV.of(Buckets.of(id, buckets), AsOfElement.event(id, lookup.updatedAt(r), r)));
     }
   }
 }

@@ -157,16 +157,14 @@ public final class EntityHistory {
     }
   }
 
-  /**
-   * True when values as of t are exact: nothing that could fall in (t − window, t] was folded.
-   */
+  /** True when values as of t are exact: nothing that could fall in (t − window, t] was folded. */
   public boolean exactAt(long t, long windowMillis) {
     return horizon <= t - windowMillis;
   }
 
   /**
-   * The time after which both decayed sums stay below {@link #NEGLIGIBLE}, or Long.MIN_VALUE
-   * when they already are (at their anchors).
+   * The time after which both decayed sums stay below {@link #NEGLIGIBLE}, or Long.MIN_VALUE when
+   * they already are (at their anchors).
    */
   public long negligibleAfter() {
     long t = Long.MIN_VALUE;
@@ -190,8 +188,8 @@ public final class EntityHistory {
   }
 
   /**
-   * Features as of t over events before t ({@code inclusive} false: point in time, window
-   * (t − w, t)) or at or before t ({@code inclusive} true: snapshots, window (t − w, t]).
+   * Features as of t over events before t ({@code inclusive} false: point in time, window (t − w,
+   * t)) or at or before t ({@code inclusive} true: snapshots, window (t − w, t]).
    */
   public FeatureValues valuesAt(long t, boolean inclusive, FeatureParams p) {
     int from = upperBound(t - p.windowMillis);

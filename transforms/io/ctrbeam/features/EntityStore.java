@@ -38,17 +38,17 @@ import org.apache.beam.sdk.values.KV;
  *       entry each: an event rewrites its slice and the entry, never the whole history.
  *   <li>Whole slices at or before a fold time are folded into the entry and removed.
  *   <li>An entity with no event for {@code idleExpiryMillis} of event time (rounded up to the GC
- *       grid, {@value #GC_SLICES} slices) loses its window
- *       state (slices, kept events); what the lookup says outlives it (for features: the decayed
- *       sums, a fixed few dozen bytes) stays as a residue until {@link
- *       AsOfLookup#residueExpiry}, then goes too. A {@link DueIndex} files each entity under its
- *       GC grid step, with one timer per step: a firing reads only the entities of its step.
+ *       grid, {@value #GC_SLICES} slices) loses its window state (slices, kept events); what the
+ *       lookup says outlives it (for features: the decayed sums, a fixed few dozen bytes) stays as
+ *       a residue until {@link AsOfLookup#residueExpiry}, then goes too. A {@link DueIndex} files
+ *       each entity under its GC grid step, with one timer per step: a firing reads only the
+ *       entities of its step.
  * </ul>
  *
  * Metrics (namespace {@value #NAMESPACE}): counters {@code state_entities} (entities with window
- * state), {@code state_residues} and {@code state_slices} (live entries: + on create, − on
- * removal) and the distributions {@code bucket_state_entities} (a bucket's entities with window
- * state after each change) and {@code gc_entries_per_firing} (the entities a GC firing read).
+ * state), {@code state_residues} and {@code state_slices} (live entries: + on create, − on removal)
+ * and the distributions {@code bucket_state_entities} (a bucket's entities with window state after
+ * each change) and {@code gc_entries_per_firing} (the entities a GC firing read).
  */
 final class EntityStore<E, S> implements Serializable {
   static final String NAMESPACE = "features";
@@ -59,6 +59,7 @@ final class EntityStore<E, S> implements Serializable {
   static final String LIVE = "storeLive";
   static final String GC = "storeGc";
   static final int GC_SLICES = 8;
+
   /** No idle expiry: entities stay (their state is still bounded by folding). */
   static final long NEVER = Long.MAX_VALUE;
 
@@ -230,7 +231,8 @@ final class EntityStore<E, S> implements Serializable {
   }
 
   /** The events of slices firstSlice..upTo in time order; {@code remove} drops those slices. */
-  private List<KV<Long, E>> events(Bucket<E, S> b, String entity, Entry<S> e, long upTo, boolean remove) {
+  private List<KV<Long, E>> events(
+      Bucket<E, S> b, String entity, Entry<S> e, long upTo, boolean remove) {
     List<KV<Long, E>> out = new ArrayList<>();
     if (!e.hasSlices()) {
       return out;
@@ -267,8 +269,8 @@ final class EntityStore<E, S> implements Serializable {
   }
 
   /**
-   * Files the entity in the GC index under its grid step (due is on the grid), whose timer fires
-   * at the step's time, and not before the bucket's floor.
+   * Files the entity in the GC index under its grid step (due is on the grid), whose timer fires at
+   * the step's time, and not before the bucket's floor.
    */
   private void register(Bucket<E, S> b, String entity, long due) {
     gcIndex.add(b.gc, Math.max(due, b.floor), entity);
@@ -355,14 +357,20 @@ final class EntityStore<E, S> implements Serializable {
   /** What is kept per entity besides its slices. */
   static final class Entry<S> {
     S folded;
+
     /** Events at or before this time are in {@link #folded}. */
     long horizon = Long.MIN_VALUE;
+
     long lastEvent = Long.MIN_VALUE;
+
     /** Slices firstSlice..lastSlice may hold events; none when first > last. */
     long firstSlice = 1;
+
     long lastSlice = 0;
+
     /** The expiry registered in the GC index (Long.MIN_VALUE: none). */
     long gcAt = Long.MIN_VALUE;
+
     /** Only a residue is left (no window state). */
     boolean residue;
 

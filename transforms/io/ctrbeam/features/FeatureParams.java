@@ -113,7 +113,13 @@ public final class FeatureParams implements Serializable {
 
   @Override
   public String toString() {
-    return "window " + Duration.millis(windowMillis) + ", half-life " + Duration.millis(halfLifeMillis)
-        + ", alpha " + alpha + ", beta " + beta;
+    return "window "
+        + Duration.millis(windowMillis)
+        + ", half-life "
+        + Duration.millis(halfLifeMillis)
+        + ", alpha "
+        + alpha
+        + ", beta "
+        + beta;
   }
 }

@@ -1,10 +1,8 @@
 package io.ctrbeam.features;
 
-import com.google.auto.value.AutoValue;
-import io.ctrbeam.common.Buckets;
-import io.ctrbeam.common.DueIndex;
 import static org.apache.beam.vendor.guava.v32_1_2_jre.com.google.common.base.Preconditions.checkArgument;
 
+import com.google.auto.value.AutoValue;
 import io.ctrbeam.schema.FeatureSnapshot;
 import io.ctrbeam.schema.Impression;
 import io.ctrbeam.schema.LabelCorrection;
@@ -15,19 +13,8 @@ import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
-import org.apache.beam.sdk.coders.BooleanCoder;
 import org.apache.beam.sdk.coders.KvCoder;
-import org.apache.beam.sdk.coders.StringUtf8Coder;
-import org.apache.beam.sdk.coders.VarLongCoder;
 import org.apache.beam.sdk.extensions.avro.coders.AvroCoder;
-import org.apache.beam.sdk.metrics.Distribution;
-import org.apache.beam.sdk.metrics.Metrics;
-import org.apache.beam.sdk.state.MapState;
-import org.apache.beam.sdk.state.StateSpec;
-import org.apache.beam.sdk.state.StateSpecs;
-import org.apache.beam.sdk.state.TimerMap;
-import org.apache.beam.sdk.state.TimerSpec;
-import org.apache.beam.sdk.state.ValueState;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.Flatten;
 import org.apache.beam.sdk.transforms.GroupByKey;
@@ -37,8 +24,8 @@ import org.apache.beam.sdk.transforms.display.DisplayData;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionList;
-import org.joda.time.Duration;
 import org.checkerframework.checker.nullness.qual.Nullable;
+import org.joda.time.Duration;
 import org.joda.time.Instant;
 
 /**
@@ -46,11 +33,11 @@ import org.joda.time.Instant;
  * before t (window (t − w, t], contract §3), from impressions and the clicks of positive examples.
  *
  * <ul>
- *   <li>{@link #asOf(Instant...)} (bounded input): one snapshot per key with any event at or
- *       before each given time;
- *   <li>{@link #current()} (unbounded input, {@link TickSnapshotsFn}): every {@code period} of event time (ticks at
- *       multiples of the period), the snapshot as of the tick of each key that got an event since
- *       its previous tick, emitted once the watermark passes the tick.
+ *   <li>{@link #asOf(Instant...)} (bounded input): one snapshot per key with any event at or before
+ *       each given time;
+ *   <li>{@link #current()} (unbounded input, {@link TickSnapshotsFn}): every {@code period} of
+ *       event time (ticks at multiples of the period), the snapshot as of the tick of each key that
+ *       got an event since its previous tick, emitted once the watermark passes the tick.
  * </ul>
  *
  * <pre>{@code
@@ -63,7 +50,10 @@ import org.joda.time.Instant;
  */
 public final class FeatureSnapshots
     extends PTransform<PCollection<TrainingExample>, PCollection<FeatureSnapshot>> {
-  /** The configuration: each field is set by its {@code withX}, or by {@link #asOf}/{@link #current}. */
+  /**
+   * The configuration: each field is set by its {@code withX}, or by {@link #asOf}/{@link
+   * #current}.
+   */
   @AutoValue
   abstract static class Config implements Serializable {
     /** The times of {@link #asOf} snapshots, sorted; null for {@link #current()}. */
@@ -189,18 +179,23 @@ public final class FeatureSnapshots
     PCollection<KV<Integer, AsOfElement<String>>> events =
         PCollectionList.of(
                 BucketedAsOf.globalEarliest("ImpressionsGlobal", impressions)
-                    .apply("ImpressionEvents", ParDo.of(new AsOfInputs.ImpressionEventsFn(KINDS, true, buckets)))
+                    .apply(
+                        "ImpressionEvents",
+                        ParDo.of(new AsOfInputs.ImpressionEventsFn(KINDS, true, buckets)))
                     .setCoder(coder))
             .and(
                 RowKey.of("RowKeys", BucketedAsOf.globalEarliest("ExamplesGlobal", examples))
-                    .apply("ClickEvents", ParDo.of(new AsOfInputs.ClickEventsFn(KINDS, true, buckets)))
+                    .apply(
+                        "ClickEvents", ParDo.of(new AsOfInputs.ClickEventsFn(KINDS, true, buckets)))
                     .setCoder(coder))
             .and(
                 corrections == null
                     ? List.of()
                     : List.of(
                         BucketedAsOf.globalEarliest("CorrectionsGlobal", corrections)
-                            .apply("CorrectionEvents", ParDo.of(new AsOfInputs.CorrectionEventsFn(KINDS, true, buckets)))
+                            .apply(
+                                "CorrectionEvents",
+                                ParDo.of(new AsOfInputs.CorrectionEventsFn(KINDS, true, buckets)))
                             .setCoder(coder)))
             .apply("Events", Flatten.pCollections());
     PCollection<FeatureSnapshot> out;

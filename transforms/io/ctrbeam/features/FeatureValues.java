@@ -18,10 +18,17 @@ public final class FeatureValues {
   public final double decayedCtr;
 
   FeatureValues(FeatureParams p, long imps, long clicks, double dImps, double dClicks) {
-    this(imps, clicks, FeatureParams.windowCtr(clicks, imps), dImps, dClicks, p.smoothedCtr(dClicks, dImps));
+    this(
+        imps,
+        clicks,
+        FeatureParams.windowCtr(clicks, imps),
+        dImps,
+        dClicks,
+        p.smoothedCtr(dClicks, dImps));
   }
 
-  private FeatureValues(long imps, long clicks, Double ctr, double dImps, double dClicks, double dCtr) {
+  private FeatureValues(
+      long imps, long clicks, Double ctr, double dImps, double dClicks, double dCtr) {
     this.impressions24h = imps;
     this.clicks24h = clicks;
     this.ctr24h = ctr;
@@ -37,7 +44,9 @@ public final class FeatureValues {
         impressions24h, clicks24h, ctr24h, decayedImpressions, decayedClicks, decayedCtr);
   }
 
-  /** Encodes the six values as they are, so a decoded answer equals the computed one bit for bit. */
+  /**
+   * Encodes the six values as they are, so a decoded answer equals the computed one bit for bit.
+   */
   static final class Coder extends AtomicCoder<FeatureValues> {
     private static final Coder INSTANCE = new Coder();
     private static final VarLongCoder LONG = VarLongCoder.of();
@@ -61,8 +70,12 @@ public final class FeatureValues {
     @Override
     public FeatureValues decode(InputStream is) throws IOException {
       return new FeatureValues(
-          LONG.decode(is), LONG.decode(is), NULLABLE_DOUBLE.decode(is),
-          DOUBLE.decode(is), DOUBLE.decode(is), DOUBLE.decode(is));
+          LONG.decode(is),
+          LONG.decode(is),
+          NULLABLE_DOUBLE.decode(is),
+          DOUBLE.decode(is),
+          DOUBLE.decode(is),
+          DOUBLE.decode(is));
     }
   }
 }

@@ -73,7 +73,10 @@ public enum KeyKind {
     e.put(at[5], v == null ? null : v.decayedCtr);
   }
 
-  /** The six feature-field suffixes, in {@link FeatureValues} order; a holder, as an enum constructor cannot read its own statics. */
+  /**
+   * The six feature-field suffixes, in {@link FeatureValues} order; a holder, as an enum
+   * constructor cannot read its own statics.
+   */
   private static final class Suffixes {
     static final String[] ALL = {
       "_impressions_24h", "_clicks_24h", "_ctr_24h",

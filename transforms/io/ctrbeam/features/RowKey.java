@@ -13,24 +13,33 @@ import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.values.PCollection;
 
 /**
- * What the as-of steps need of a training row: its id, times, click and entity keys. The row
- * itself moves once, into {@link AttachAnswers}; the ten query and click-event steps read this
- * projection instead, so a runner that copies a collection per consumer (Flink's batch runner
- * serializes it once per consumer) copies ~80 bytes, not the whole row.
+ * What the as-of steps need of a training row: its id, times, click and entity keys. The row itself
+ * moves once, into {@link AttachAnswers}; the ten query and click-event steps read this projection
+ * instead, so a runner that copies a collection per consumer (Flink's batch runner serializes it
+ * once per consumer) copies ~80 bytes, not the whole row.
  */
 final class RowKey {
   final String impressionId;
   final int clicked;
   final long eventTime;
+
   /** The click that made the row positive, or {@link Long#MIN_VALUE}. */
   final long clickTime;
+
   final String user;
   final String ad;
   final String advertiser;
   final String category;
 
-  private RowKey(String impressionId, int clicked, long eventTime, long clickTime,
-      String user, String ad, String advertiser, String category) {
+  private RowKey(
+      String impressionId,
+      int clicked,
+      long eventTime,
+      long clickTime,
+      String user,
+      String ad,
+      String advertiser,
+      String category) {
     this.impressionId = impressionId;
     this.clicked = clicked;
     this.eventTime = eventTime;
@@ -43,9 +52,14 @@ final class RowKey {
 
   static RowKey of(TrainingExample e) {
     return new RowKey(
-        e.getImpressionId(), e.getClicked(), e.getEventTime().toEpochMilli(),
+        e.getImpressionId(),
+        e.getClicked(),
+        e.getEventTime().toEpochMilli(),
         e.getClickTime() == null ? Long.MIN_VALUE : e.getClickTime().toEpochMilli(),
-        e.getUserId(), e.getAdId(), e.getAdvertiserId(), e.getAdCategory());
+        e.getUserId(),
+        e.getAdId(),
+        e.getAdvertiserId(),
+        e.getAdCategory());
   }
 
   /** Same as {@link AttachAnswers#rowId}. */
@@ -91,8 +105,15 @@ final class RowKey {
     @Override
     public RowKey decode(InputStream is) throws IOException {
       DataInputStream in = new DataInputStream(is);
-      return new RowKey(in.readUTF(), in.readByte(), in.readLong(), in.readLong(),
-          readNullable(in), readNullable(in), readNullable(in), readNullable(in));
+      return new RowKey(
+          in.readUTF(),
+          in.readByte(),
+          in.readLong(),
+          in.readLong(),
+          readNullable(in),
+          readNullable(in),
+          readNullable(in),
+          readNullable(in));
     }
 
     private static void writeNullable(DataOutputStream out, String s) throws IOException {

@@ -19,17 +19,19 @@ import org.apache.beam.sdk.values.KV;
 import org.joda.time.Instant;
 
 /**
- * Unbounded: per bucket, the history of each key in an {@link EntityStore} (events in time
- * slices, folded once older than the window before the last tick, removed when idle past window
- * + period), and the keys to snapshot filed by tick in a {@link DueIndex}, with one timer per
- * tick that has keys: a tick's firing reads only its own keys, never the bucket's. Metric:
- * {@code dirty_keys_per_tick}.
+ * Unbounded: per bucket, the history of each key in an {@link EntityStore} (events in time slices,
+ * folded once older than the window before the last tick, removed when idle past window + period),
+ * and the keys to snapshot filed by tick in a {@link DueIndex}, with one timer per tick that has
+ * keys: a tick's firing reads only its own keys, never the bucket's. Metric: {@code
+ * dirty_keys_per_tick}.
  */
 final class TickSnapshotsFn extends DoFn<KV<Integer, AsOfElement<String>>, FeatureSnapshot> {
   static final String DIRTY_HEADS = "dirtyHeads";
   static final String DIRTY_CHUNKS = "dirtyChunks";
+
   /** The (tick, key) pairs filed, so that a key is filed once per tick. */
   static final String DIRTY_MARKS = "dirtyMarks";
+
   private static final String LAST_TICK = "lastTick";
   static final String TICK = "tick";
   private static final Distribution KEYS_PER_TICK =
@@ -127,7 +129,10 @@ final class TickSnapshotsFn extends DoFn<KV<Integer, AsOfElement<String>>, Featu
     }
     store.add(
         new EntityStore.Bucket<>(entries, slices, gcHeads, gcChunks, live, gc, ts.getMillis()),
-        i.entity, i.time, i.event, foldTo);
+        i.entity,
+        i.time,
+        i.event,
+        foldTo);
     String mark = mark(tick, i.entity);
     if (dirtyMarks.get(mark).read() == null) {
       dirty.add(new DueIndex.Cells<>(dirtyHeads, dirtyChunks, ticks), tick, i.entity);
@@ -154,13 +159,15 @@ final class TickSnapshotsFn extends DoFn<KV<Integer, AsOfElement<String>>, Featu
     long tick = c.fireTimestamp().getMillis();
     List<String> due = dirty.take(new DueIndex.Cells<>(dirtyHeads, dirtyChunks, ticks), timerId);
     EntityStore.Bucket<String, EntityHistory> b =
-        new EntityStore.Bucket<>(entries, slices, gcHeads, gcChunks, live, gc, EntityStore.floor(c));
+        new EntityStore.Bucket<>(
+            entries, slices, gcHeads, gcChunks, live, gc, EntityStore.floor(c));
     for (String entity : due) {
       dirtyMarks.remove(mark(tick, entity));
       EntityHistory h = store.read(b, entity);
       if (h != null) {
         out.outputWithTimestamp(
-            FeatureSnapshots.snapshot(entity, tick, h.valuesAt(tick, true, params)), new Instant(tick));
+            FeatureSnapshots.snapshot(entity, tick, h.valuesAt(tick, true, params)),
+            new Instant(tick));
         store.fold(b, entity, tick - params.windowMillis);
       }
     }
@@ -179,7 +186,8 @@ final class TickSnapshotsFn extends DoFn<KV<Integer, AsOfElement<String>>, Featu
       @StateId(EntityStore.LIVE) ValueState<Long> live,
       @TimerFamily(EntityStore.GC) TimerMap gc) {
     store.onGc(
-        new EntityStore.Bucket<>(entries, slices, gcHeads, gcChunks, live, gc, EntityStore.floor(c)),
+        new EntityStore.Bucket<>(
+            entries, slices, gcHeads, gcChunks, live, gc, EntityStore.floor(c)),
         timerId,
         c.fireTimestamp().getMillis());
   }

@@ -12,9 +12,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A generated run held in memory (for tests and small demos). Record lists hold the records that pass
- * ingest validation (contract §6), including orphan clicks and clicks before their impression, which only
- * labeling rejects; all lists are in arrival order.
+ * A generated run held in memory (for tests and small demos). Record lists hold the records that
+ * pass ingest validation (contract §6), including orphan clicks and clicks before their impression,
+ * which only labeling rejects; all lists are in arrival order.
  */
 public final class GeneratedLogs {
   private final GeneratorConfig config;
@@ -40,19 +40,35 @@ public final class GeneratedLogs {
         continue;
       }
       switch (e.type()) {
-        case IMPRESSION: impressions.add((Impression) e.record()); break;
-        case CLICK: clicks.add((Click) e.record()); break;
-        case CONVERSION: conversions.add((Conversion) e.record()); break;
-        case USER_PROFILE: userProfiles.add((UserProfile) e.record()); break;
-        default: adMetadata.add((AdMetadata) e.record()); break;
+        case IMPRESSION:
+          impressions.add((Impression) e.record());
+          break;
+        case CLICK:
+          clicks.add((Click) e.record());
+          break;
+        case CONVERSION:
+          conversions.add((Conversion) e.record());
+          break;
+        case USER_PROFILE:
+          userProfiles.add((UserProfile) e.record());
+          break;
+        default:
+          adMetadata.add((AdMetadata) e.record());
+          break;
       }
     }
   }
 
-  public GeneratorConfig config() { return config; }
+  public GeneratorConfig config() {
+    return config;
+  }
 
-  /** Every record, valid or injected, in arrival order (ties by a deterministic sequence number). */
-  public List<ArrivalEvent> events() { return events; }
+  /**
+   * Every record, valid or injected, in arrival order (ties by a deterministic sequence number).
+   */
+  public List<ArrivalEvent> events() {
+    return events;
+  }
 
   /** The records of one type, valid or injected, in arrival order (e.g. to drive a TestStream). */
   public List<ArrivalEvent> events(RecordType type) {
@@ -66,17 +82,31 @@ public final class GeneratedLogs {
   }
 
   /** The raw JSON lines of a type in arrival order, injected bad ones included. */
-  public List<String> lines(RecordType type) { return Collections.unmodifiableList(lines.get(type)); }
+  public List<String> lines(RecordType type) {
+    return Collections.unmodifiableList(lines.get(type));
+  }
 
-  public List<Impression> impressions() { return Collections.unmodifiableList(impressions); }
+  public List<Impression> impressions() {
+    return Collections.unmodifiableList(impressions);
+  }
 
-  public List<Click> clicks() { return Collections.unmodifiableList(clicks); }
+  public List<Click> clicks() {
+    return Collections.unmodifiableList(clicks);
+  }
 
-  public List<Conversion> conversions() { return Collections.unmodifiableList(conversions); }
+  public List<Conversion> conversions() {
+    return Collections.unmodifiableList(conversions);
+  }
 
-  public List<UserProfile> userProfiles() { return Collections.unmodifiableList(userProfiles); }
+  public List<UserProfile> userProfiles() {
+    return Collections.unmodifiableList(userProfiles);
+  }
 
-  public List<AdMetadata> adMetadata() { return Collections.unmodifiableList(adMetadata); }
+  public List<AdMetadata> adMetadata() {
+    return Collections.unmodifiableList(adMetadata);
+  }
 
-  public GroundTruth truth() { return truth; }
+  public GroundTruth truth() {
+    return truth;
+  }
 }

@@ -169,7 +169,8 @@ public final class GeneratorConfig implements Serializable {
 
   /** First day of the logs (UTC), on or after 2000-01-02. */
   public GeneratorConfig withStartDate(LocalDate v) {
-    checkArgument(v != null && v.isAfter(LocalDate.of(2000, 1, 1)), "startDate must be after 2000-01-01", v);
+    checkArgument(
+        v != null && v.isAfter(LocalDate.of(2000, 1, 1)), "startDate must be after 2000-01-01", v);
     GeneratorConfig c = copy();
     c.startDate = v;
     return c;
@@ -190,7 +191,9 @@ public final class GeneratorConfig implements Serializable {
     return c;
   }
 
-  /** Explicit examination probabilities for positions 1..n, each in (0, 1]; n sets the positions. */
+  /**
+   * Explicit examination probabilities for positions 1..n, each in (0, 1]; n sets the positions.
+   */
   public GeneratorConfig withExaminationProbabilities(double... v) {
     checkArgument(v != null && v.length >= 1 && v.length <= 100, "need 1..100 probabilities", v);
     for (double p : v) {
@@ -276,14 +279,18 @@ public final class GeneratorConfig implements Serializable {
 
   /** Maximum arrival delay of an on-time record (arrival - event time in [0, bound]). */
   public GeneratorConfig withDisorderBound(Duration v) {
-    checkArgument(v != null && !v.isNegative() && v.toMillis() < lateMinMs,
-        "disorderBound must be >= 0 and below the late minimum", v);
+    checkArgument(
+        v != null && !v.isNegative() && v.toMillis() < lateMinMs,
+        "disorderBound must be >= 0 and below the late minimum",
+        v);
     GeneratorConfig c = copy();
     c.disorderBoundMs = v.toMillis();
     return c;
   }
 
-  /** Fraction of records that arrive late, between the late minimum and maximum after their event. */
+  /**
+   * Fraction of records that arrive late, between the late minimum and maximum after their event.
+   */
   public GeneratorConfig withLateFraction(double v) {
     checkRate(v, "lateFraction");
     GeneratorConfig c = copy();
@@ -295,14 +302,17 @@ public final class GeneratorConfig implements Serializable {
   public GeneratorConfig withLateDelay(Duration min, Duration max) {
     checkPositive(min, "late minimum");
     checkArgument(max != null && max.compareTo(min) >= 0, "late maximum must be >= minimum", max);
-    checkArgument(min.toMillis() > disorderBoundMs, "late minimum must exceed the disorder bound", min);
+    checkArgument(
+        min.toMillis() > disorderBoundMs, "late minimum must exceed the disorder bound", min);
     GeneratorConfig c = copy();
     c.lateMinMs = min.toMillis();
     c.lateMaxMs = max.toMillis();
     return c;
   }
 
-  /** From this day (0-based) on, the device mix shifts and CTRs are multiplied; -1 turns drift off. */
+  /**
+   * From this day (0-based) on, the device mix shifts and CTRs are multiplied; -1 turns drift off.
+   */
   public GeneratorConfig withDriftFromDay(int v) {
     checkArgument(v >= NO_DRIFT, "driftFromDay must be >= -1", v);
     GeneratorConfig c = copy();
@@ -375,36 +385,125 @@ public final class GeneratorConfig implements Serializable {
     return c;
   }
 
-  public int users() { return users; }
-  public int ads() { return ads; }
-  public int advertisers() { return advertisers; }
-  public int categories() { return categories; }
-  public int positions() { return positions; }
-  public int days() { return days; }
-  public long impressionsPerDay() { return impressionsPerDay; }
-  public LocalDate startDate() { return startDate; }
-  public long seed() { return seed; }
-  public double ctrMedian() { return ctrMedian; }
-  public double ctrSigma() { return ctrSigma; }
-  public double rankNoise() { return rankNoise; }
-  public long clickDelayMedianMs() { return clickDelayMedianMs; }
-  public double clickDelaySigma() { return clickDelaySigma; }
-  public double duplicateClickRate() { return duplicateClickRate; }
-  public double conversionRate() { return conversionRate; }
-  public long conversionDelayMedianMs() { return conversionDelayMedianMs; }
-  public double conversionDelaySigma() { return conversionDelaySigma; }
-  public long disorderBoundMs() { return disorderBoundMs; }
-  public double lateFraction() { return lateFraction; }
-  public long lateMinMs() { return lateMinMs; }
-  public long lateMaxMs() { return lateMaxMs; }
-  public int driftFromDay() { return driftFromDay; }
-  public double driftCtrMultiplier() { return driftCtrMultiplier; }
-  public double driftMobileShare() { return driftMobileShare; }
-  public double badRecordRate() { return badRecordRate; }
-  public long windowMs() { return windowMs; }
-  public long horizonMs() { return horizonMs; }
-  public long conversionWindowMs() { return conversionWindowMs; }
-  public int threads() { return threads; }
+  public int users() {
+    return users;
+  }
+
+  public int ads() {
+    return ads;
+  }
+
+  public int advertisers() {
+    return advertisers;
+  }
+
+  public int categories() {
+    return categories;
+  }
+
+  public int positions() {
+    return positions;
+  }
+
+  public int days() {
+    return days;
+  }
+
+  public long impressionsPerDay() {
+    return impressionsPerDay;
+  }
+
+  public LocalDate startDate() {
+    return startDate;
+  }
+
+  public long seed() {
+    return seed;
+  }
+
+  public double ctrMedian() {
+    return ctrMedian;
+  }
+
+  public double ctrSigma() {
+    return ctrSigma;
+  }
+
+  public double rankNoise() {
+    return rankNoise;
+  }
+
+  public long clickDelayMedianMs() {
+    return clickDelayMedianMs;
+  }
+
+  public double clickDelaySigma() {
+    return clickDelaySigma;
+  }
+
+  public double duplicateClickRate() {
+    return duplicateClickRate;
+  }
+
+  public double conversionRate() {
+    return conversionRate;
+  }
+
+  public long conversionDelayMedianMs() {
+    return conversionDelayMedianMs;
+  }
+
+  public double conversionDelaySigma() {
+    return conversionDelaySigma;
+  }
+
+  public long disorderBoundMs() {
+    return disorderBoundMs;
+  }
+
+  public double lateFraction() {
+    return lateFraction;
+  }
+
+  public long lateMinMs() {
+    return lateMinMs;
+  }
+
+  public long lateMaxMs() {
+    return lateMaxMs;
+  }
+
+  public int driftFromDay() {
+    return driftFromDay;
+  }
+
+  public double driftCtrMultiplier() {
+    return driftCtrMultiplier;
+  }
+
+  public double driftMobileShare() {
+    return driftMobileShare;
+  }
+
+  public double badRecordRate() {
+    return badRecordRate;
+  }
+
+  public long windowMs() {
+    return windowMs;
+  }
+
+  public long horizonMs() {
+    return horizonMs;
+  }
+
+  public long conversionWindowMs() {
+    return conversionWindowMs;
+  }
+
+  public int threads() {
+    return threads;
+  }
 
   /** Total valid impressions of the run. */
   public long totalImpressions() {
@@ -477,6 +576,8 @@ public final class GeneratorConfig implements Serializable {
 
   @Override
   public String toString() {
-    return "GeneratorConfig" + toMap() + (examinationProbabilities == null ? "" : Arrays.toString(examinationProbabilities));
+    return "GeneratorConfig"
+        + toMap()
+        + (examinationProbabilities == null ? "" : Arrays.toString(examinationProbabilities));
   }
 }

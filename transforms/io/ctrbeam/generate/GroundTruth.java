@@ -10,8 +10,9 @@ import java.util.Map;
 
 /**
  * What a generated run is known to contain: the true model parameters, the injected defects per
- * record type and reason, and the labeling outcome contract §2.1/2.2 must give in a bounded run with the
- * config's W, T and conversion window (plus, in memory, the expected label of every impression).
+ * record type and reason, and the labeling outcome contract §2.1/2.2 must give in a bounded run
+ * with the config's W, T and conversion window (plus, in memory, the expected label of every
+ * impression).
  */
 public final class GroundTruth {
   private final GeneratorConfig config;
@@ -34,16 +35,24 @@ public final class GroundTruth {
     this.labels = Collections.unmodifiableMap(labels);
   }
 
-  public GeneratorConfig config() { return config; }
+  public GeneratorConfig config() {
+    return config;
+  }
 
   /** True probability that position p (1-based) is examined. */
-  public double examinationProbability(int position) { return config.examination(position); }
+  public double examinationProbability(int position) {
+    return config.examination(position);
+  }
 
   /** True click probability of each ad when examined, by ad_id. */
-  public Map<String, Double> adCtr() { return adCtr; }
+  public Map<String, Double> adCtr() {
+    return adCtr;
+  }
 
   /** True probability that a click on each ad converts, by ad_id. */
-  public Map<String, Double> adConversionRate() { return adConversionRate; }
+  public Map<String, Double> adConversionRate() {
+    return adConversionRate;
+  }
 
   /** Injected records of a type with a defect, as JSON lines. */
   public long injected(RecordType type, Reason reason) {
@@ -65,46 +74,100 @@ public final class GroundTruth {
   }
 
   /** JSON lines of a type, valid and injected. */
-  public long records(RecordType type) { return tally.records[type.ordinal()]; }
+  public long records(RecordType type) {
+    return tally.records[type.ordinal()];
+  }
 
   /** Records that arrive late (beyond the disorder bound). */
-  public long lateRecords() { return tally.lateRecords; }
+  public long lateRecords() {
+    return tally.lateRecords;
+  }
 
   /** Valid impressions (each a distinct impression_id). */
-  public long impressions() { return tally.impressions; }
-  public long positives() { return tally.positives; }
-  public long negatives() { return tally.impressions - tally.positives; }
+  public long impressions() {
+    return tally.impressions;
+  }
+
+  public long positives() {
+    return tally.positives;
+  }
+
+  public long negatives() {
+    return tally.impressions - tally.positives;
+  }
+
   /** Clicks that pass ingest validation, including orphans and clicks before their impression. */
-  public long validClicks() { return tally.validClicks; }
+  public long validClicks() {
+    return tally.validClicks;
+  }
+
   /** Extra in-window clicks on an already-positive impression. */
-  public long duplicateClicks() { return tally.duplicateClicks; }
-  public long clicksBeforeImpression() { return tally.clicksBeforeImpression; }
+  public long duplicateClicks() {
+    return tally.duplicateClicks;
+  }
+
+  public long clicksBeforeImpression() {
+    return tally.clicksBeforeImpression;
+  }
+
   /** Clicks with t_click - t_impression > W. */
-  public long clicksOutsideWindow() { return tally.clicksOutsideWindow; }
+  public long clicksOutsideWindow() {
+    return tally.clicksOutsideWindow;
+  }
+
   /** Clicks with t_click - t_impression > T (a subset of those outside the window). */
-  public long clicksAfterHorizon() { return tally.clicksAfterHorizon; }
-  public long orphanClicks() { return tally.orphanClicks; }
+  public long clicksAfterHorizon() {
+    return tally.clicksAfterHorizon;
+  }
+
+  public long orphanClicks() {
+    return tally.orphanClicks;
+  }
+
   /** Valid conversions. */
-  public long conversions() { return tally.conversions; }
-  /** Conversions within the conversion window after the attributing click (= converted impressions). */
-  public long conversionsAttributed() { return tally.conversionsAttributed; }
+  public long conversions() {
+    return tally.conversions;
+  }
+
+  /**
+   * Conversions within the conversion window after the attributing click (= converted impressions).
+   */
+  public long conversionsAttributed() {
+    return tally.conversionsAttributed;
+  }
+
   /** Conversions of positive impressions that came after the conversion window. */
-  public long conversionsOutsideWindow() { return tally.conversionsOutsideWindow; }
+  public long conversionsOutsideWindow() {
+    return tally.conversionsOutsideWindow;
+  }
+
   /** Conversions of impressions that are not positive. */
-  public long conversionsUnattributed() { return tally.conversionsUnattributed; }
+  public long conversionsUnattributed() {
+    return tally.conversionsUnattributed;
+  }
 
   /** Valid impressions at position p. */
-  public long positionImpressions(int position) { return tally.positionImpressions[position - 1]; }
+  public long positionImpressions(int position) {
+    return tally.positionImpressions[position - 1];
+  }
+
   /** Positive impressions at position p. */
-  public long positionPositives(int position) { return tally.positionPositives[position - 1]; }
-  /** Mean true CTR of the ads shown at position p: higher at the top, which biases CTR_p / CTR_1. */
+  public long positionPositives(int position) {
+    return tally.positionPositives[position - 1];
+  }
+
+  /**
+   * Mean true CTR of the ads shown at position p: higher at the top, which biases CTR_p / CTR_1.
+   */
   public double meanTrueCtr(int position) {
     long n = tally.positionImpressions[position - 1];
     return n == 0 ? Double.NaN : tally.positionTrueCtrSum[position - 1] / n;
   }
 
   /** The expected label of every valid impression, by impression_id (empty for {@code write}). */
-  public Map<String, ExpectedLabel> labels() { return labels; }
+  public Map<String, ExpectedLabel> labels() {
+    return labels;
+  }
 
   /** The content of ground_truth.json. */
   public Map<String, Object> toMap() {
@@ -124,7 +187,9 @@ public final class GroundTruth {
     m.put("positions", positions);
     Map<String, Object> delays = new LinkedHashMap<>();
     delays.put("click_delay", lognormal(config.clickDelayMedianMs(), config.clickDelaySigma()));
-    delays.put("conversion_delay", lognormal(config.conversionDelayMedianMs(), config.conversionDelaySigma()));
+    delays.put(
+        "conversion_delay",
+        lognormal(config.conversionDelayMedianMs(), config.conversionDelaySigma()));
     Map<String, Object> arrival = new LinkedHashMap<>();
     arrival.put("disorder_bound_ms", config.disorderBoundMs());
     arrival.put("late_fraction", config.lateFraction());
@@ -190,7 +255,9 @@ public final class GroundTruth {
   /** ground_truth.json, pretty-printed. */
   public String toJson() {
     try {
-      return new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(toMap());
+      return new ObjectMapper()
+          .enable(SerializationFeature.INDENT_OUTPUT)
+          .writeValueAsString(toMap());
     } catch (JsonProcessingException e) {
       throw new IllegalStateException(e);
     }

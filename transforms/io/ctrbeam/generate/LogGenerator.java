@@ -46,29 +46,37 @@ import org.apache.avro.specific.SpecificDatumWriter;
 import org.apache.avro.specific.SpecificRecord;
 
 /**
- * A deterministic generator of realistic ad logs with known ground truth (plain Java, not a pipeline).
+ * A deterministic generator of realistic ad logs with known ground truth (plain Java, not a
+ * pipeline).
  *
  * <p>Ads have a log-normal true CTR, positions a true examination probability, and better ads are
  * ranked higher more often, so the naive CTR_p / CTR_1 is biased. Clicks follow with a heavy-tailed
  * delay, conversions hours to days later; records arrive out of order within a bound and a small
  * fraction arrive hours late; bad records of every contract §6 reason can be injected.
  *
- * <p>Each event hour is generated from its own seeded {@link SplittableRandom}, so the output is the
- * same for a seed whatever the number of threads.
+ * <p>Each event hour is generated from its own seeded {@link SplittableRandom}, so the output is
+ * the same for a seed whatever the number of threads.
  */
 public final class LogGenerator {
   /** The biggest run {@link #generate} holds in memory. */
   public static final long MAX_IN_MEMORY_IMPRESSIONS = 5_000_000L;
+
   private static final Comparator<ArrivalEvent> ARRIVAL_ORDER =
       Comparator.comparingLong(ArrivalEvent::arrivalTime).thenComparingLong(ArrivalEvent::seq);
 
   private LogGenerator() {}
 
-  /** Generates a small run in memory: records, raw lines and events in arrival order, and the truth with every label. */
+  /**
+   * Generates a small run in memory: records, raw lines and events in arrival order, and the truth
+   * with every label.
+   */
   public static GeneratedLogs generate(GeneratorConfig config) {
     check(config);
-    GeneratorConfig.checkArgument(config.totalImpressions() <= MAX_IN_MEMORY_IMPRESSIONS,
-        "generate() holds the run in memory; use write() above " + MAX_IN_MEMORY_IMPRESSIONS + " impressions",
+    GeneratorConfig.checkArgument(
+        config.totalImpressions() <= MAX_IN_MEMORY_IMPRESSIONS,
+        "generate() holds the run in memory; use write() above "
+            + MAX_IN_MEMORY_IMPRESSIONS
+            + " impressions",
         config.totalImpressions());
     World world = new World(config);
     PartitionGenerator.Keep keep = new PartitionGenerator.Keep(true, true, true);
@@ -84,7 +92,8 @@ public final class LogGenerator {
       long[] counts = hourCounts(config.impressionsPerDay());
       for (int g = 0; g < config.days() * 24; g++) {
         int partition = g;
-        hours.add(pool.submit(() -> PartitionGenerator.hour(config, world, counts, partition, keep)));
+        hours.add(
+            pool.submit(() -> PartitionGenerator.hour(config, world, counts, partition, keep)));
       }
       for (Future<PartitionGenerator.Output> f : hours) {
         PartitionGenerator.Output o = get(f);
@@ -104,26 +113,33 @@ public final class LogGenerator {
   /** The formats {@code --format} names: {@code jsonl}, {@code avro} or {@code both} (any case). */
   public static Set<Format> formats(String name) {
     String n = name.trim().toUpperCase(Locale.ROOT);
-    checkArgument(n.equals("JSONL") || n.equals("AVRO") || n.equals("BOTH"),
-        "--format must be jsonl, avro or both, got %s", name);
+    checkArgument(
+        n.equals("JSONL") || n.equals("AVRO") || n.equals("BOTH"),
+        "--format must be jsonl, avro or both, got %s",
+        name);
     return n.equals("BOTH") ? EnumSet.of(Format.JSONL, Format.AVRO) : EnumSet.of(Format.valueOf(n));
   }
 
   /**
-   * Streams a run to files partitioned by arrival hour:
-   * {@code <out>/{impressions,clicks,conversions,users,ads}/date=YYYY-MM-DD/hour=HH/part-00000.{jsonl,avro}},
-   * plus {@code <out>/ground_truth.json} and, when the config says so, {@code <out>/truth/labels.jsonl}.
+   * Streams a run to files partitioned by arrival hour: {@code
+   * <out>/{impressions,clicks,conversions,users,ads}/date=YYYY-MM-DD/hour=HH/part-00000.{jsonl,avro}},
+   * plus {@code <out>/ground_truth.json} and, when the config says so, {@code
+   * <out>/truth/labels.jsonl}.
    */
   public static WriteResult write(GeneratorConfig config, Path outputDir, Set<Format> format)
       throws IOException {
     check(config);
-    checkArgument(!format.isEmpty() && !format.contains(Format.AUTO),
-        "logs are written as JSONL, AVRO or both, got %s", format);
+    checkArgument(
+        !format.isEmpty() && !format.contains(Format.AUTO),
+        "logs are written as JSONL, AVRO or both, got %s",
+        format);
     long started = System.nanoTime();
     Files.createDirectories(outputDir);
     World world = new World(config);
     boolean writeLabels = config.writeLabels();
-    PartitionGenerator.Keep keep = new PartitionGenerator.Keep(format.contains(Format.JSONL), format.contains(Format.AVRO), writeLabels);
+    PartitionGenerator.Keep keep =
+        new PartitionGenerator.Keep(
+            format.contains(Format.JSONL), format.contains(Format.AVRO), writeLabels);
     Tally tally = new Tally(config.positions());
     long startHour = config.startMillis() / PartitionGenerator.HOUR_MS;
     int partitions = config.days() * 24;
@@ -147,7 +163,8 @@ public final class LogGenerator {
       for (int g = 0; g < partitions; g++) {
         while (next < partitions && pending.size() < window) {
           int partition = next++;
-          pending.add(pool.submit(() -> PartitionGenerator.hour(config, world, counts, partition, keep)));
+          pending.add(
+              pool.submit(() -> PartitionGenerator.hour(config, world, counts, partition, keep)));
         }
         PartitionGenerator.Output o = get(pending.poll());
         buffer(buffers, o.events, startHour + g - 1);
@@ -155,7 +172,8 @@ public final class LogGenerator {
         if (labelsOut != null) {
           labelsOut.write(o.labelLines);
         }
-        // Every record arrives at or after its event hour, so arrival hours up to this one are complete.
+        // Every record arrives at or after its event hour, so arrival hours up to this one are
+        // complete.
         flushUpTo(buffers, startHour + g, outputDir, format, config.seed(), pool, flushes);
       }
       flushUpTo(buffers, Long.MAX_VALUE, outputDir, format, config.seed(), pool, flushes);
@@ -169,8 +187,10 @@ public final class LogGenerator {
         records += r[2];
       }
       GroundTruth truth = new GroundTruth(config, world, tally, new LinkedHashMap<>());
-      Files.writeString(outputDir.resolve("ground_truth.json"), truth.toJson() + "\n", StandardCharsets.UTF_8);
-      return new WriteResult(outputDir, truth, files, bytes, records, (System.nanoTime() - started) / 1_000_000);
+      Files.writeString(
+          outputDir.resolve("ground_truth.json"), truth.toJson() + "\n", StandardCharsets.UTF_8);
+      return new WriteResult(
+          outputDir, truth, files, bytes, records, (System.nanoTime() - started) / 1_000_000);
     } finally {
       if (labelsOut != null) {
         labelsOut.close();
@@ -189,20 +209,31 @@ public final class LogGenerator {
     }
   }
 
-  private static void buffer(TreeMap<Long, HourBuffer> buffers, List<ArrivalEvent> events, long flushedThrough) {
+  private static void buffer(
+      TreeMap<Long, HourBuffer> buffers, List<ArrivalEvent> events, long flushedThrough) {
     for (ArrivalEvent e : events) {
       long hour = Math.floorDiv(e.arrivalTime(), PartitionGenerator.HOUR_MS);
       if (hour <= flushedThrough) {
         throw new IllegalStateException("record arrives in an hour already written: " + e);
       }
-      buffers.computeIfAbsent(hour, HourBuffer::new).byType
-          .computeIfAbsent(e.type(), t -> new ArrayList<>()).add(e);
+      buffers
+          .computeIfAbsent(hour, HourBuffer::new)
+          .byType
+          .computeIfAbsent(e.type(), t -> new ArrayList<>())
+          .add(e);
     }
   }
 
-  private static void flushUpTo(TreeMap<Long, HourBuffer> buffers, long lastHour, Path out, Set<Format> format,
-      long seed, ExecutorService pool, List<Future<long[]>> flushes) {
-    Iterator<Map.Entry<Long, HourBuffer>> it = buffers.headMap(lastHour, true).entrySet().iterator();
+  private static void flushUpTo(
+      TreeMap<Long, HourBuffer> buffers,
+      long lastHour,
+      Path out,
+      Set<Format> format,
+      long seed,
+      ExecutorService pool,
+      List<Future<long[]>> flushes) {
+    Iterator<Map.Entry<Long, HourBuffer>> it =
+        buffers.headMap(lastHour, true).entrySet().iterator();
     while (it.hasNext()) {
       HourBuffer b = it.next().getValue();
       it.remove();
@@ -211,12 +242,14 @@ public final class LogGenerator {
   }
 
   /** Writes one arrival hour; returns {files, bytes, records}. */
-  private static long[] writeHour(HourBuffer b, Path out, Set<Format> format, long seed) throws IOException {
+  private static long[] writeHour(HourBuffer b, Path out, Set<Format> format, long seed)
+      throws IOException {
     LocalDateTime t = LocalDateTime.ofEpochSecond(b.hour * 3600, 0, ZoneOffset.UTC);
     String partition = String.format("date=%s/hour=%02d", t.toLocalDate(), t.getHour());
     long[] result = new long[3];
     for (Map.Entry<RecordType, List<ArrivalEvent>> entry : b.byType.entrySet()) {
-      List<ArrivalEvent> events = sortByArrival(entry.getValue(), b.hour * PartitionGenerator.HOUR_MS);
+      List<ArrivalEvent> events =
+          sortByArrival(entry.getValue(), b.hour * PartitionGenerator.HOUR_MS);
       Path dir = out.resolve(entry.getKey().directory()).resolve(partition);
       Files.createDirectories(dir);
       if (format.contains(Format.JSONL)) {
@@ -233,7 +266,8 @@ public final class LogGenerator {
       }
       if (format.contains(Format.AVRO)) {
         String relative = entry.getKey().directory() + "/" + partition + "/part-00000.avro";
-        long n = writeAvro(events, entry.getKey(), out.resolve(relative), syncMarker(seed, relative));
+        long n =
+            writeAvro(events, entry.getKey(), out.resolve(relative), syncMarker(seed, relative));
         result[0]++;
         result[1] += Files.size(out.resolve(relative));
         if (!format.contains(Format.JSONL)) {
@@ -245,8 +279,8 @@ public final class LogGenerator {
   }
 
   /**
-   * Sorts one hour's records by (arrival, seq) with a primitive sort. Buffers are filled partition by
-   * partition in generation order, so the buffer index orders ties exactly as seq does.
+   * Sorts one hour's records by (arrival, seq) with a primitive sort. Buffers are filled partition
+   * by partition in generation order, so the buffer index orders ties exactly as seq does.
    */
   private static List<ArrivalEvent> sortByArrival(List<ArrivalEvent> events, long hourStart) {
     long[] keys = new long[events.size()];
@@ -261,11 +295,13 @@ public final class LogGenerator {
     return sorted;
   }
 
-  private static long writeAvro(List<ArrivalEvent> events, RecordType type, Path file, byte[] sync) throws IOException {
+  private static long writeAvro(List<ArrivalEvent> events, RecordType type, Path file, byte[] sync)
+      throws IOException {
     Schema schema = schema(type);
     long n = 0;
     try (OutputStream os = new BufferedOutputStream(Files.newOutputStream(file), 1 << 20);
-        DataFileWriter<SpecificRecord> w = new DataFileWriter<>(new SpecificDatumWriter<SpecificRecord>(schema))) {
+        DataFileWriter<SpecificRecord> w =
+            new DataFileWriter<>(new SpecificDatumWriter<SpecificRecord>(schema))) {
       w.create(schema, os, sync);
       for (ArrivalEvent e : events) {
         if (e.record() != null) {
@@ -280,15 +316,22 @@ public final class LogGenerator {
   /** The §1 Avro schema of a record type (its generated class's, without provenance fields). */
   public static Schema schema(RecordType type) {
     switch (type) {
-      case IMPRESSION: return Provenance.specSchema(Impression.getClassSchema());
-      case CLICK: return Provenance.specSchema(Click.getClassSchema());
-      case CONVERSION: return Provenance.specSchema(Conversion.getClassSchema());
-      case USER_PROFILE: return UserProfile.getClassSchema();
-      default: return AdMetadata.getClassSchema();
+      case IMPRESSION:
+        return Provenance.specSchema(Impression.getClassSchema());
+      case CLICK:
+        return Provenance.specSchema(Click.getClassSchema());
+      case CONVERSION:
+        return Provenance.specSchema(Conversion.getClassSchema());
+      case USER_PROFILE:
+        return UserProfile.getClassSchema();
+      default:
+        return AdMetadata.getClassSchema();
     }
   }
 
-  /** A deterministic Avro sync marker per file, so that Avro output is byte-identical for a seed. */
+  /**
+   * A deterministic Avro sync marker per file, so that Avro output is byte-identical for a seed.
+   */
   private static byte[] syncMarker(long seed, String relativePath) {
     SplittableRandom r = new SplittableRandom(mix(seed, relativePath.hashCode()));
     byte[] sync = new byte[16];
@@ -297,11 +340,13 @@ public final class LogGenerator {
   }
 
   private static Writer newWriter(Path file) throws IOException {
-    return new BufferedWriter(new OutputStreamWriter(Files.newOutputStream(file), StandardCharsets.UTF_8), 1 << 20);
+    return new BufferedWriter(
+        new OutputStreamWriter(Files.newOutputStream(file), StandardCharsets.UTF_8), 1 << 20);
   }
 
   private static void check(GeneratorConfig c) {
-    GeneratorConfig.checkArgument(c.ads() >= c.positions(), "need at least as many ads as positions", c.ads());
+    GeneratorConfig.checkArgument(
+        c.ads() >= c.positions(), "need at least as many ads as positions", c.ads());
   }
 
   private static <T> T get(Future<T> f) throws UncheckedIOException {
@@ -322,7 +367,10 @@ public final class LogGenerator {
     }
   }
 
-  /** Impressions of each hour of a day: a diurnal curve peaking mid-afternoon UTC, summing exactly to {@code perDay}. */
+  /**
+   * Impressions of each hour of a day: a diurnal curve peaking mid-afternoon UTC, summing exactly
+   * to {@code perDay}.
+   */
   static long[] hourCounts(long perDay) {
     double[] weight = new double[24];
     double sum = 0;

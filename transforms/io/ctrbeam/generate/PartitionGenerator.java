@@ -20,22 +20,38 @@ import org.apache.avro.specific.SpecificRecord;
  */
 final class PartitionGenerator {
   static final long HOUR_MS = 3_600_000L;
+
   /** 2100-01-01: a timestamp far in the future of any run's clock. */
   private static final long FAR_FUTURE = 4_102_444_800_000L;
+
   private static final long YEAR_2000 = 946_684_800_000L;
   private static final long DUPLICATE_CLICK_MEDIAN_MS = 20_000L;
+
   /** The one optional field written as {@code null} when absent; the others are left out. */
   private static final Set<String> NULLS_WRITTEN = Set.of("device");
-  private static final String[] BAD_COUNTRIES = {"usa", "us", "U", "1A", "GBR", "", " US", "Us", "u$"};
+
+  private static final String[] BAD_COUNTRIES = {
+    "usa", "us", "U", "1A", "GBR", "", " US", "Us", "u$"
+  };
   private static final Reason[] IMPRESSION_DEFECTS = {
-    Reason.PARSE_ERROR, Reason.MISSING_FIELD, Reason.BAD_TIMESTAMP, Reason.BAD_POSITION,
-    Reason.BAD_COUNTRY, Reason.DUPLICATE_ID
+    Reason.PARSE_ERROR,
+    Reason.MISSING_FIELD,
+    Reason.BAD_TIMESTAMP,
+    Reason.BAD_POSITION,
+    Reason.BAD_COUNTRY,
+    Reason.DUPLICATE_ID
   };
   private static final Reason[] CLICK_DEFECTS = {
-    Reason.PARSE_ERROR, Reason.MISSING_FIELD, Reason.BAD_TIMESTAMP, Reason.DUPLICATE_ID,
-    Reason.ORPHAN_CLICK, Reason.CLICK_BEFORE_IMPRESSION
+    Reason.PARSE_ERROR,
+    Reason.MISSING_FIELD,
+    Reason.BAD_TIMESTAMP,
+    Reason.DUPLICATE_ID,
+    Reason.ORPHAN_CLICK,
+    Reason.CLICK_BEFORE_IMPRESSION
   };
-  private static final Reason[] CONVERSION_DEFECTS = {Reason.PARSE_ERROR, Reason.MISSING_FIELD, Reason.BAD_TIMESTAMP};
+  private static final Reason[] CONVERSION_DEFECTS = {
+    Reason.PARSE_ERROR, Reason.MISSING_FIELD, Reason.BAD_TIMESTAMP
+  };
   private static final Reason[] PROFILE_DEFECTS = {Reason.PARSE_ERROR, Reason.MISSING_FIELD};
 
   /** What one partition produced. */
@@ -44,6 +60,7 @@ final class PartitionGenerator {
     final List<ArrivalEvent> events;
     final Tally tally;
     final List<ExpectedLabel> labels;
+
     /** The labels as truth/labels.jsonl lines, made on the worker thread. */
     final String labelLines;
 
@@ -62,7 +79,9 @@ final class PartitionGenerator {
     }
   }
 
-  /** What a partition keeps of what it generates: the lines, the records, the per-impression labels. */
+  /**
+   * What a partition keeps of what it generates: the lines, the records, the per-impression labels.
+   */
   static final class Keep {
     final boolean lines;
     final boolean records;
@@ -89,8 +108,10 @@ final class PartitionGenerator {
   private int counter;
   private long badCounter;
   private boolean lastLate;
+
   /** Valid click times of the impression being generated, for its label. */
   private long[] clickTimes = new long[8];
+
   private int nClicks;
 
   private PartitionGenerator(GeneratorConfig c, World w, int partition, Keep keep) {
@@ -111,17 +132,34 @@ final class PartitionGenerator {
     PartitionGenerator g = new PartitionGenerator(c, w, -1, keep);
     long t = c.startMillis();
     for (UserProfile u : w.userProfiles) {
-      g.emitAt(RecordType.USER_PROFILE, u, RecordJson.logLine(u, NULLS_WRITTEN, null, null), null, t, t, false);
+      g.emitAt(
+          RecordType.USER_PROFILE,
+          u,
+          RecordJson.logLine(u, NULLS_WRITTEN, null, null),
+          null,
+          t,
+          t,
+          false);
       g.maybeInject(RecordType.USER_PROFILE, u, t, PROFILE_DEFECTS, 0L);
     }
     for (AdMetadata a : w.adMetadata) {
-      g.emitAt(RecordType.AD_METADATA, a, RecordJson.logLine(a, NULLS_WRITTEN, null, null), null, t, t, false);
+      g.emitAt(
+          RecordType.AD_METADATA,
+          a,
+          RecordJson.logLine(a, NULLS_WRITTEN, null, null),
+          null,
+          t,
+          t,
+          false);
       g.maybeInject(RecordType.AD_METADATA, a, t, PROFILE_DEFECTS, 0L);
     }
     return new Output(-1, g.events, g.tally, null);
   }
 
-  /** The impressions of event hour {@code partition} (0-based from the start) with their clicks and conversions. */
+  /**
+   * The impressions of event hour {@code partition} (0-based from the start) with their clicks and
+   * conversions.
+   */
   static Output hour(GeneratorConfig c, World w, long[] hourCounts, int partition, Keep keep) {
     PartitionGenerator g = new PartitionGenerator(c, w, partition, keep);
     g.generateHour(hourCounts[partition % 24]);
@@ -152,8 +190,20 @@ final class PartitionGenerator {
       for (int pos = 1; pos <= shown; pos++) {
         int ad = candidates[pos - 1];
         String impressionId = "imp_" + tag + "_" + World.id("", impression++, 7);
-        Impression im = new Impression(impressionId, when, w.userIds[user], w.adIds[ad], pos,
-            w.adAdvertiser[ad], w.categories[w.adCategory[ad]], device, country, requestId, null, null);
+        Impression im =
+            new Impression(
+                impressionId,
+                when,
+                w.userIds[user],
+                w.adIds[ad],
+                pos,
+                w.adAdvertiser[ad],
+                w.categories[w.adCategory[ad]],
+                device,
+                country,
+                requestId,
+                null,
+                null);
         emit(RecordType.IMPRESSION, im, t);
         maybeInject(RecordType.IMPRESSION, im, t, IMPRESSION_DEFECTS, t);
         nClicks = 0;
@@ -162,22 +212,55 @@ final class PartitionGenerator {
         if (rnd.nextDouble() < p) {
           long t1 = t + lognormal(c.clickDelayMedianMs(), c.clickDelaySigma());
           String clickId = "clk_" + tag + "_" + World.id("", clickSeq++, 6);
-          validClick(new Click(clickId, impressionId, Instant.ofEpochMilli(t1), w.userIds[user], w.adIds[ad], null, null, null, null), t1, t);
+          validClick(
+              new Click(
+                  clickId,
+                  impressionId,
+                  Instant.ofEpochMilli(t1),
+                  w.userIds[user],
+                  w.adIds[ad],
+                  null,
+                  null,
+                  null,
+                  null),
+              t1,
+              t);
           if (rnd.nextDouble() < c.duplicateClickRate()) {
             long t2 = t1 + lognormal(DUPLICATE_CLICK_MEDIAN_MS, 1.0);
-            validClick(new Click(clickId + "b", impressionId, Instant.ofEpochMilli(t2), w.userIds[user], w.adIds[ad], null, null, null, null), t2, t);
+            validClick(
+                new Click(
+                    clickId + "b",
+                    impressionId,
+                    Instant.ofEpochMilli(t2),
+                    w.userIds[user],
+                    w.adIds[ad],
+                    null,
+                    null,
+                    null,
+                    null),
+                t2,
+                t);
           }
           if (rnd.nextDouble() < w.adConversionRate[ad]) {
             conversionTime = t1 + lognormal(c.conversionDelayMedianMs(), c.conversionDelaySigma());
             double value = Math.round(100 * 30.0 * Math.exp(rnd.nextGaussian())) / 100.0;
-            Conversion cv = new Conversion("cnv_" + tag + "_" + World.id("", conversionSeq++, 6), impressionId,
-                Instant.ofEpochMilli(conversionTime), rnd.nextDouble() < 0.1 ? null : value, null, null, null, null);
+            Conversion cv =
+                new Conversion(
+                    "cnv_" + tag + "_" + World.id("", conversionSeq++, 6),
+                    impressionId,
+                    Instant.ofEpochMilli(conversionTime),
+                    rnd.nextDouble() < 0.1 ? null : value,
+                    null,
+                    null,
+                    null,
+                    null);
             emit(RecordType.CONVERSION, cv, conversionTime);
             tally.conversions++;
             maybeInject(RecordType.CONVERSION, cv, conversionTime, CONVERSION_DEFECTS, t);
           }
         }
-        tally.label(c, impressionId, t, pos, w.adCtr[ad], clickTimes, nClicks, conversionTime, labels);
+        tally.label(
+            c, impressionId, t, pos, w.adCtr[ad], clickTimes, nClicks, conversionTime, labels);
       }
     }
   }
@@ -196,7 +279,10 @@ final class PartitionGenerator {
     clickTimes[nClicks++] = t;
   }
 
-  /** Draws the page's candidate ads (half from the user's interests) and ranks them by a noisy score of true CTR. */
+  /**
+   * Draws the page's candidate ads (half from the user's interests) and ranks them by a noisy score
+   * of true CTR.
+   */
   private void pickCandidates(int user, int[] candidates, double[] scores) {
     int[] interests = w.userInterests[user];
     int n = candidates.length;
@@ -206,7 +292,10 @@ final class PartitionGenerator {
       int tries = 0;
       do {
         int[] pool = w.adsByCategory[interests[rnd.nextInt(interests.length)]];
-        ad = rnd.nextDouble() < 0.5 && pool.length > 0 ? pool[rnd.nextInt(pool.length)] : rnd.nextInt(w.adIds.length);
+        ad =
+            rnd.nextDouble() < 0.5 && pool.length > 0
+                ? pool[rnd.nextInt(pool.length)]
+                : rnd.nextInt(w.adIds.length);
         seen = false;
         for (int j = 0; j < i; j++) {
           seen |= candidates[j] == ad;
@@ -273,14 +362,29 @@ final class PartitionGenerator {
 
   private ArrivalEvent emit(RecordType type, SpecificRecord r, long eventTime) {
     long at = arrival(eventTime);
-    return emitAt(type, r, RecordJson.logLine(r, NULLS_WRITTEN, null, null), null, eventTime, at, lastLate);
+    return emitAt(
+        type, r, RecordJson.logLine(r, NULLS_WRITTEN, null, null), null, eventTime, at, lastLate);
   }
 
-  private ArrivalEvent emitAt(RecordType type, SpecificRecord r, String line, Reason injected, long eventTime,
-      long arrival, boolean late) {
+  private ArrivalEvent emitAt(
+      RecordType type,
+      SpecificRecord r,
+      String line,
+      Reason injected,
+      long eventTime,
+      long arrival,
+      boolean late) {
     long seq = ((long) (partition + 1) << 32) | (counter++ & 0xffffffffL);
-    ArrivalEvent e = new ArrivalEvent(arrival, eventTime, seq, type, keep.records ? r : null,
-        keep.lines ? line : null, injected, late);
+    ArrivalEvent e =
+        new ArrivalEvent(
+            arrival,
+            eventTime,
+            seq,
+            type,
+            keep.records ? r : null,
+            keep.lines ? line : null,
+            injected,
+            late);
     events.add(e);
     tally.records[type.ordinal()]++;
     if (late) {
@@ -296,14 +400,16 @@ final class PartitionGenerator {
   }
 
   /** With probability badRecordRate, adds one extra defective record next to {@code host}. */
-  private void maybeInject(RecordType type, SpecificRecord host, long hostTime, Reason[] defects, long impressionTime) {
+  private void maybeInject(
+      RecordType type, SpecificRecord host, long hostTime, Reason[] defects, long impressionTime) {
     if (c.badRecordRate() <= 0 || rnd.nextDouble() >= c.badRecordRate()) {
       return;
     }
     Reason reason = defects[rnd.nextInt(defects.length)];
     ArrivalEvent hostEvent = events.get(events.size() - 1);
     if (reason == Reason.DUPLICATE_ID) {
-      // An exact re-send, shortly after the original and within its disorder bound when it was on time.
+      // An exact re-send, shortly after the original and within its disorder bound when it was on
+      // time.
       long latest = Math.max(hostEvent.arrivalTime(), hostTime + c.disorderBoundMs());
       long at = Math.min(hostEvent.arrivalTime() + 1 + rnd.nextLong(60_000L), latest);
       emitAt(type, host, hostEvent.rawLine(), reason, hostTime, at, hostEvent.late());
@@ -327,9 +433,10 @@ final class PartitionGenerator {
       case BAD_TIMESTAMP:
         field = type.timeField();
         int variant = rnd.nextInt(3);
-        long bad = variant == 1
-            ? rnd.nextLong(YEAR_2000 - 1)
-            : FAR_FUTURE + rnd.nextLong(100L * 365 * 24 * HOUR_MS);
+        long bad =
+            variant == 1
+                ? rnd.nextLong(YEAR_2000 - 1)
+                : FAR_FUTURE + rnd.nextLong(100L * 365 * 24 * HOUR_MS);
         if (variant == 0) {
           token = RecordJson.quote(Instant.ofEpochMilli(hostTime).toString());
           avro = null;

@@ -3,7 +3,10 @@ package io.ctrbeam.generate;
 import io.ctrbeam.common.Reason;
 import java.util.List;
 
-/** Mergeable counts of one partition (or a whole run): injected defects and the expected labeling outcome. */
+/**
+ * Mergeable counts of one partition (or a whole run): injected defects and the expected labeling
+ * outcome.
+ */
 final class Tally {
   final long[][] injected = new long[RecordType.values().length][Reason.values().length];
   final long[][] injectedAvro = new long[RecordType.values().length][Reason.values().length];
@@ -60,12 +63,21 @@ final class Tally {
   }
 
   /**
-   * Applies contract §2.1/2.2 to one valid impression and the valid clicks on it (bounded run): a click
-   * with 0 < d <= W makes it positive (dated by the first, others are duplicates); d <= 0 and d > W
-   * are counted apart. It converts when its conversion follows the first click within the window.
+   * Applies contract §2.1/2.2 to one valid impression and the valid clicks on it (bounded run): a
+   * click with 0 < d <= W makes it positive (dated by the first, others are duplicates); d <= 0 and
+   * d > W are counted apart. It converts when its conversion follows the first click within the
+   * window.
    */
-  ExpectedLabel label(GeneratorConfig c, String impressionId, long t, int position, double trueCtr,
-      long[] clickTimes, int nClicks, long conversionTime, List<ExpectedLabel> sink) {
+  ExpectedLabel label(
+      GeneratorConfig c,
+      String impressionId,
+      long t,
+      int position,
+      double trueCtr,
+      long[] clickTimes,
+      int nClicks,
+      long conversionTime,
+      List<ExpectedLabel> sink) {
     impressions++;
     positionImpressions[position - 1]++;
     positionTrueCtrSum[position - 1] += trueCtr;
@@ -103,8 +115,15 @@ final class Tally {
         conversionsOutsideWindow++;
       }
     }
-    ExpectedLabel l = new ExpectedLabel(impressionId, t, position, positive,
-        positive ? first : null, converted, converted ? conversionTime : null);
+    ExpectedLabel l =
+        new ExpectedLabel(
+            impressionId,
+            t,
+            position,
+            positive,
+            positive ? first : null,
+            converted,
+            converted ? conversionTime : null);
     if (sink != null) {
       sink.add(l);
     }

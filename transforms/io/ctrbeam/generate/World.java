@@ -11,8 +11,25 @@ import java.util.SplittableRandom;
 /** The users and ads of a run, with their true parameters, drawn from the seed alone. */
 final class World {
   private static final String[] CATEGORY_NAMES = {
-    "travel", "finance", "retail", "autos", "gaming", "health", "tech", "food", "fashion", "sports",
-    "education", "home", "beauty", "music", "news", "pets", "real_estate", "insurance", "telecom",
+    "travel",
+    "finance",
+    "retail",
+    "autos",
+    "gaming",
+    "health",
+    "tech",
+    "food",
+    "fashion",
+    "sports",
+    "education",
+    "home",
+    "beauty",
+    "music",
+    "news",
+    "pets",
+    "real_estate",
+    "insurance",
+    "telecom",
     "entertainment"
   };
   private static final String[] AGE_BUCKETS = {"18-24", "25-34", "35-44", "45-54", "55-64", "65+"};
@@ -69,7 +86,8 @@ final class World {
         names.add(categories[i]);
       }
       String age = rnd.nextDouble() < 0.03 ? null : AGE_BUCKETS[pick(rnd, AGE_WEIGHTS)];
-      userProfiles[u] = new UserProfile(userIds[u], updated, age, GENDERS[pick(rnd, GENDER_WEIGHTS)], names);
+      userProfiles[u] =
+          new UserProfile(userIds[u], updated, age, GENDERS[pick(rnd, GENDER_WEIGHTS)], names);
     }
 
     String[] advertiserIds = new String[c.advertisers()];
@@ -96,12 +114,19 @@ final class World {
       adIds[a] = id("ad", a, 6);
       adAdvertiser[a] = advertiserIds[adv];
       // Most advertisers stay in their category; a few ads do not.
-      adCategory[a] = rnd.nextDouble() < 0.85 ? advertiserCategory[adv] : rnd.nextInt(categories.length);
+      adCategory[a] =
+          rnd.nextDouble() < 0.85 ? advertiserCategory[adv] : rnd.nextInt(categories.length);
       perCategory[adCategory[a]]++;
-      adCtr[a] = clamp(c.ctrMedian() * Math.exp(c.ctrSigma() * rnd.nextGaussian()), CTR_MIN, CTR_MAX);
+      adCtr[a] =
+          clamp(c.ctrMedian() * Math.exp(c.ctrSigma() * rnd.nextGaussian()), CTR_MIN, CTR_MAX);
       adLogCtr[a] = Math.log(adCtr[a]);
-      adConversionRate[a] = clamp(c.conversionRate() * categoryConversionFactor[adCategory[a]]
-          * Math.exp(0.3 * rnd.nextGaussian()), 0.0, 0.95);
+      adConversionRate[a] =
+          clamp(
+              c.conversionRate()
+                  * categoryConversionFactor[adCategory[a]]
+                  * Math.exp(0.3 * rnd.nextGaussian()),
+              0.0,
+              0.95);
       adMetadata[a] = new AdMetadata(adIds[a], updated, adAdvertiser[a], categories[adCategory[a]]);
     }
     adsByCategory = new int[categories.length][];

@@ -11,7 +11,8 @@ public final class WriteResult {
   private final long records;
   private final long millis;
 
-  WriteResult(Path outputDir, GroundTruth truth, long files, long bytes, long records, long millis) {
+  WriteResult(
+      Path outputDir, GroundTruth truth, long files, long bytes, long records, long millis) {
     this.outputDir = outputDir;
     this.truth = truth;
     this.files = files;
@@ -20,24 +21,37 @@ public final class WriteResult {
     this.millis = millis;
   }
 
-  public Path outputDir() { return outputDir; }
+  public Path outputDir() {
+    return outputDir;
+  }
 
   /** The ground truth (also in ground_truth.json); its per-impression labels map is empty. */
-  public GroundTruth truth() { return truth; }
+  public GroundTruth truth() {
+    return truth;
+  }
 
   /** Data files written (not counting ground_truth.json and truth/labels.jsonl). */
-  public long files() { return files; }
+  public long files() {
+    return files;
+  }
 
-  public long bytes() { return bytes; }
+  public long bytes() {
+    return bytes;
+  }
 
   /** Records written, counting each format once. */
-  public long records() { return records; }
+  public long records() {
+    return records;
+  }
 
-  public long millis() { return millis; }
+  public long millis() {
+    return millis;
+  }
 
   @Override
   public String toString() {
-    return String.format("%,d records in %,d files (%,.1f MB) under %s in %.1f s",
+    return String.format(
+        "%,d records in %,d files (%,.1f MB) under %s in %.1f s",
         records, files, bytes / 1e6, outputDir, millis / 1000.0);
   }
 }

@@ -20,11 +20,11 @@ import org.apache.avro.specific.SpecificDatumWriter;
 import org.apache.avro.specific.SpecificRecord;
 
 /**
- * How Avro records travel in {@code RawRecord.bytes}: the Avro single-object encoding (bytes
- * {@code C3 01}, the writer schema's 8-byte little-endian CRC-64-AVRO fingerprint, then the
- * record's binary encoding in that writer schema). A decoder knows a set of writer schemas by
- * fingerprint. Payloads without the {@code C3 01} marker are read as plain Avro binary in the
- * decoder's default schema (Kafka producers that write bare binary).
+ * How Avro records travel in {@code RawRecord.bytes}: the Avro single-object encoding (bytes {@code
+ * C3 01}, the writer schema's 8-byte little-endian CRC-64-AVRO fingerprint, then the record's
+ * binary encoding in that writer schema). A decoder knows a set of writer schemas by fingerprint.
+ * Payloads without the {@code C3 01} marker are read as plain Avro binary in the decoder's default
+ * schema (Kafka producers that write bare binary).
  */
 public final class AvroPayloads {
   private static final byte MARKER_0 = (byte) 0xC3;
@@ -83,7 +83,8 @@ public final class AvroPayloads {
       schema = schemasByFingerprint.get(fp);
       if (schema == null) {
         throw new IOException(
-            "unknown Avro writer schema fingerprint " + Long.toHexString(fp)
+            "unknown Avro writer schema fingerprint "
+                + Long.toHexString(fp)
                 + " (register it with ParseRecords.withWriterSchemas)");
       }
       start = HEADER;

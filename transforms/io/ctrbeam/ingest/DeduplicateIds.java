@@ -1,9 +1,9 @@
 package io.ctrbeam.ingest;
 
-import io.ctrbeam.common.Buckets;
 import static org.apache.beam.vendor.guava.v32_1_2_jre.com.google.common.base.Preconditions.checkArgument;
 
 import io.ctrbeam.common.BatchGrouping;
+import io.ctrbeam.common.Buckets;
 import io.ctrbeam.common.DeadLetters;
 import io.ctrbeam.common.DueIndex;
 import io.ctrbeam.common.Provenance;
@@ -60,8 +60,8 @@ import org.joda.time.Instant;
  * the event time of the record that was kept: a record with the same id and an event time before
  * that expiry is a duplicate, a later one starts a new horizon.
  *
- * <p>Records are keyed by {@link io.ctrbeam.common.Buckets#of} of their id (default 64 buckets), never by
- * id, so the runner handles at most {@code buckets} keys.
+ * <p>Records are keyed by {@link io.ctrbeam.common.Buckets#of} of their id (default 64 buckets),
+ * never by id, so the runner handles at most {@code buckets} keys.
  *
  * <ul>
  *   <li><b>Bounded input</b>: a GroupByKey by bucket, then per id the records in event-time order
@@ -69,18 +69,19 @@ import org.joda.time.Instant;
  *   <li><b>Unbounded input</b>: a stateful DoFn per bucket holds {@code MapState<id, expiry>} and
  *       files each id by its expiry in a time index with one event-time GC timer per slice of
  *       1/1440 of the horizon (1 min at 24 h); a firing removes the ids of its slice whose expiry
- *       the watermark has passed, reading no other. The first ARRIVAL wins: a duplicate that arrives first with a later
- *       event time is kept and the earlier one refused. A duplicate that arrives after its id was
- *       collected (later than the watermark passing the expiry) is not recognised.
+ *       the watermark has passed, reading no other. The first ARRIVAL wins: a duplicate that
+ *       arrives first with a later event time is kept and the earlier one refused. A duplicate that
+ *       arrives after its id was collected (later than the watermark passing the expiry) is not
+ *       recognised.
  * </ul>
  *
- * Both agree when records arrive in event-time order and within the horizon of the watermark.
- * Dedup is per window; apply it in the global window (as {@link IngestRecords} does).
+ * Both agree when records arrive in event-time order and within the horizon of the watermark. Dedup
+ * is per window; apply it in the global window (as {@link IngestRecords} does).
  *
  * <p>A DUPLICATE_ID dead letter carries the refused record's own source and offset (file and line,
  * or topic-partition and offset, from its {@link Provenance} fields) and its raw input: the JSON
- * line or Avro payload as read for clicks and conversions, the record re-rendered as a §1 JSON
- * line for impressions (they carry no raw text). Kept impressions leave without provenance.
+ * line or Avro payload as read for clicks and conversions, the record re-rendered as a §1 JSON line
+ * for impressions (they carry no raw text). Kept impressions leave without provenance.
  */
 public final class DeduplicateIds<T extends SpecificRecord>
     extends PTransform<PCollection<T>, IngestResult<T>> {
@@ -99,8 +100,10 @@ public final class DeduplicateIds<T extends SpecificRecord>
 
   /** Dedups a kind that has an id field. */
   public static <T extends SpecificRecord> DeduplicateIds<T> of(RecordKind<T> kind) {
-    checkArgument(kind != null && kind.idField() != null,
-        "only records with an id can be deduplicated, got %s", kind);
+    checkArgument(
+        kind != null && kind.idField() != null,
+        "only records with an id can be deduplicated, got %s",
+        kind);
     return new DeduplicateIds<>(kind, 64, Duration.standardHours(24));
   }
 
@@ -124,8 +127,10 @@ public final class DeduplicateIds<T extends SpecificRecord>
 
   /** How long after a kept record's event time its id is remembered (default 24 h, positive). */
   public DeduplicateIds<T> withHorizon(Duration horizon) {
-    checkArgument(horizon != null && horizon.isLongerThan(Duration.ZERO),
-        "horizon must be positive, got %s", horizon);
+    checkArgument(
+        horizon != null && horizon.isLongerThan(Duration.ZERO),
+        "horizon must be positive, got %s",
+        horizon);
     return new DeduplicateIds<>(kind, buckets, horizon);
   }
 
@@ -192,7 +197,10 @@ public final class DeduplicateIds<T extends SpecificRecord>
     return DeadLetters.ofInput(
         kind.name(),
         Reason.DUPLICATE_ID,
-        kind.idField() + " " + kind.id(record) + " already seen: kept the record at event time "
+        kind.idField()
+            + " "
+            + kind.id(record)
+            + " already seen: kept the record at event time "
             + java.time.Instant.ofEpochMilli(keptEventTime),
         source == null ? DEAD_LETTER_SOURCE : source,
         slots.offset(r),
@@ -202,8 +210,8 @@ public final class DeduplicateIds<T extends SpecificRecord>
   }
 
   /**
-   * What a kept record carries on: impressions (no raw field) leave without provenance, so that
-   * the bulk of the rows carries no source path through the label and feature shuffles; clicks and
+   * What a kept record carries on: impressions (no raw field) leave without provenance, so that the
+   * bulk of the rows carries no source path through the label and feature shuffles; clicks and
    * conversions keep theirs for the labeler's dead letters.
    */
   private static boolean dropsProvenance(Provenance.Slots slots, Schema schema) {
@@ -214,7 +222,8 @@ public final class DeduplicateIds<T extends SpecificRecord>
    * Bounded: each record as its Avro bytes, so that the grouping copies bytes rather than re-coding
    * records (DirectRunner clones a bucket's whole bag once per upstream bundle).
    */
-  static final class EncodeFn<T extends SpecificRecord> extends DoFn<KV<Integer, T>, KV<Integer, byte[]>> {
+  static final class EncodeFn<T extends SpecificRecord>
+      extends DoFn<KV<Integer, T>, KV<Integer, byte[]>> {
     private final RecordKind<T> kind;
     private transient AvroCoder<T> coder;
 
@@ -345,8 +354,8 @@ public final class DeduplicateIds<T extends SpecificRecord>
     }
 
     /**
-     * The GC slice: 1/1440 of the horizon (1 min at 24 h), at least 1 s. An id is collected at
-     * most one slice after its expiry; until then it is still recognised.
+     * The GC slice: 1/1440 of the horizon (1 min at 24 h), at least 1 s. An id is collected at most
+     * one slice after its expiry; until then it is still recognised.
      */
     static long gcSliceMillis(long horizonMillis) {
       return Math.max(1000, horizonMillis / 1440);
@@ -381,7 +390,9 @@ public final class DeduplicateIds<T extends SpecificRecord>
       out.get(recordsTag).output(dropProvenance ? withoutProvenance(r) : r);
       // The hold sits at the slice end: the watermark may advance up to it in any case.
       gcIndex.add(
-          new DueIndex.Cells<>(gcHeads, gcChunks, gc), Math.max(newExpiry, timestamp.getMillis()), id);
+          new DueIndex.Cells<>(gcHeads, gcChunks, gc),
+          Math.max(newExpiry, timestamp.getMillis()),
+          id);
     }
 
     /**

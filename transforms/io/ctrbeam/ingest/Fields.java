@@ -119,7 +119,12 @@ abstract class Fields {
     if (millis > latestMillis) {
       throw new InvalidRecordException(
           Reason.BAD_TIMESTAMP,
-          name + " " + millis + " is more than 1 h after the run's clock (limit " + latestMillis + ")");
+          name
+              + " "
+              + millis
+              + " is more than 1 h after the run's clock (limit "
+              + latestMillis
+              + ")");
     }
     return millis;
   }
@@ -127,8 +132,7 @@ abstract class Fields {
   /** An optional ISO 3166-1 alpha-2 code: two upper-case ASCII letters. */
   String optionalCountry(String name) throws InvalidRecordException {
     String c = optionalString(name);
-    if (c != null
-        && !(c.length() == 2 && isUpperAscii(c.charAt(0)) && isUpperAscii(c.charAt(1)))) {
+    if (c != null && !(c.length() == 2 && isUpperAscii(c.charAt(0)) && isUpperAscii(c.charAt(1)))) {
       throw new InvalidRecordException(
           Reason.BAD_COUNTRY, name + " '" + c + "' is not two upper-case letters");
     }

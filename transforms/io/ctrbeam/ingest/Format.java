@@ -4,8 +4,8 @@ import java.util.Locale;
 
 /**
  * How log records are encoded: in input files ({@link ReadLogs}), in Kafka values ({@code
- * ReadKafkaRecords}, JSONL or AVRO) and in the generator's output ({@code LogGenerator}, JSONL, AVRO
- * or both). The output tables' formats, which add Parquet, are {@code storage.FileFormat}.
+ * ReadKafkaRecords}, JSONL or AVRO) and in the generator's output ({@code LogGenerator}, JSONL,
+ * AVRO or both). The output tables' formats, which add Parquet, are {@code storage.FileFormat}.
  */
 public enum Format {
   /** One JSON object a line, §1 field names. */
@@ -15,7 +15,9 @@ public enum Format {
   /** By extension: {@code .jsonl}/{@code .json} or {@code .avro} (after a compression suffix). */
   AUTO;
 
-  private static final String[] COMPRESSION_SUFFIXES = {".gz", ".bz2", ".zip", ".deflate", ".zst", ".lzo"};
+  private static final String[] COMPRESSION_SUFFIXES = {
+    ".gz", ".bz2", ".zip", ".deflate", ".zst", ".lzo"
+  };
 
   /** The concrete format of one file: this one, or for AUTO the one its name says, else null. */
   Format resolve(String fileName) {

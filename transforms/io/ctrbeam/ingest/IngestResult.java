@@ -47,8 +47,8 @@ public final class IngestResult<T> implements POutput, DeadLetterSink.HasDeadLet
   }
 
   /**
-   * The result of an input the job does not have: no records ({@code No<Type>}) and no dead
-   * letters ({@code No<Type>DeadLetters}): an optional input takes the same path as the others.
+   * The result of an input the job does not have: no records ({@code No<Type>}) and no dead letters
+   * ({@code No<Type>DeadLetters}): an optional input takes the same path as the others.
    */
   public static <T extends SpecificRecord> IngestResult<T> empty(PBegin in, RecordKind<T> kind) {
     String type = kind.stepSuffix();

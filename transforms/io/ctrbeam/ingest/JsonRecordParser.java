@@ -25,7 +25,10 @@ public final class JsonRecordParser<T extends SpecificRecord> {
 
   /** Records of {@code kind}, with BAD_TIMESTAMP judged against {@code clock}. */
   public JsonRecordParser(RecordKind<T> kind, Instant clock) {
-    this(kind, ParseRecords.EARLIEST_TIME.toEpochMilli(), clock.plus(ParseRecords.MAX_FUTURE).toEpochMilli());
+    this(
+        kind,
+        ParseRecords.EARLIEST_TIME.toEpochMilli(),
+        clock.plus(ParseRecords.MAX_FUTURE).toEpochMilli());
   }
 
   JsonRecordParser(RecordKind<T> kind, long earliestMillis, long latestMillis) {

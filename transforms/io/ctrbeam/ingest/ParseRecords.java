@@ -54,14 +54,15 @@ import org.joda.time.Duration;
  * <p>Avro payloads are read in their writer schema (see {@link #withWriterSchemas}), so a file
  * written with a looser schema than contract §1 is still checked field by field.
  *
- * <p>Metrics (namespace {@link IngestMetrics#NAMESPACE}): {@code <type>_in} per raw record,
- * {@code <type>_valid} per good record; dead letters by {@link DeadLetters#counter}.
+ * <p>Metrics (namespace {@link IngestMetrics#NAMESPACE}): {@code <type>_in} per raw record, {@code
+ * <type>_valid} per good record; dead letters by {@link DeadLetters#counter}.
  */
 public final class ParseRecords<T extends SpecificRecord>
     extends PTransform<PCollection<RawRecord>, IngestResult<T>> {
   /** 2000-01-01T00:00:00Z, the earliest valid timestamp (contract §6). */
   public static final Instant EARLIEST_TIME =
       ZonedDateTime.of(2000, 1, 1, 0, 0, 0, 0, ZoneOffset.UTC).toInstant();
+
   /** How far after the run's clock a timestamp may be (contract §6). */
   public static final java.time.Duration MAX_FUTURE = java.time.Duration.ofHours(1);
 
@@ -72,7 +73,11 @@ public final class ParseRecords<T extends SpecificRecord>
   private final List<String> writerSchemas;
 
   private ParseRecords(
-      RecordKind<T> kind, Instant clock, boolean clockGiven, ProcessingClock liveClock, List<String> writerSchemas) {
+      RecordKind<T> kind,
+      Instant clock,
+      boolean clockGiven,
+      ProcessingClock liveClock,
+      List<String> writerSchemas) {
     this.kind = kind;
     this.clock = clock;
     this.clockGiven = clockGiven;
@@ -83,7 +88,11 @@ public final class ParseRecords<T extends SpecificRecord>
   /** Parses any record kind, with the clock at now. */
   public static <T extends SpecificRecord> ParseRecords<T> of(RecordKind<T> kind) {
     return new ParseRecords<>(
-        checkArgumentNotNull(kind, "kind"), Instant.now(), false, ProcessingClock.system(), Collections.emptyList());
+        checkArgumentNotNull(kind, "kind"),
+        Instant.now(),
+        false,
+        ProcessingClock.system(),
+        Collections.emptyList());
   }
 
   public static ParseRecords<Impression> impressions() {
@@ -123,9 +132,8 @@ public final class ParseRecords<T extends SpecificRecord>
   }
 
   /**
-   * Further Avro writer schemas that payloads may be single-object encoded with (the record
-   * type's own §1 schema is always known). {@link ReadLogs} registers the schemas of the files
-   * it reads.
+   * Further Avro writer schemas that payloads may be single-object encoded with (the record type's
+   * own §1 schema is always known). {@link ReadLogs} registers the schemas of the files it reads.
    */
   public ParseRecords<T> withWriterSchemas(Iterable<Schema> schemas) {
     checkArgumentNotNull(schemas, "schemas");
@@ -133,7 +141,8 @@ public final class ParseRecords<T extends SpecificRecord>
     for (Schema s : schemas) {
       all.add(checkArgumentNotNull(s, "schema").toString());
     }
-    return new ParseRecords<>(kind, clock, clockGiven, liveClock, Collections.unmodifiableList(all));
+    return new ParseRecords<>(
+        kind, clock, clockGiven, liveClock, Collections.unmodifiableList(all));
   }
 
   public RecordKind<T> kind() {
@@ -150,7 +159,9 @@ public final class ParseRecords<T extends SpecificRecord>
     PCollectionTuple out =
         input.apply(
             "ParseAndValidate",
-            ParDo.of(new ParseFn<>(kind, clock, live(input) ? liveClock : null, writerSchemas, recordsTag))
+            ParDo.of(
+                    new ParseFn<>(
+                        kind, clock, live(input) ? liveClock : null, writerSchemas, recordsTag))
                 .withOutputTags(recordsTag, TupleTagList.of(DeadLetters.TAG)));
     out.get(recordsTag).setCoder(AvroCoder.specific(kind.recordClass()));
     out.get(DeadLetters.TAG).setCoder(AvroCoder.specific(DeadLetter.class));
@@ -167,7 +178,13 @@ public final class ParseRecords<T extends SpecificRecord>
     super.populateDisplayData(builder);
     builder
         .add(DisplayData.item("recordType", kind.name()).withLabel("Record type"))
-        .add(DisplayData.item("clock", clockGiven ? clock.toString() : "run start (bounded) or processing time (unbounded)").withLabel("Run clock"))
+        .add(
+            DisplayData.item(
+                    "clock",
+                    clockGiven
+                        ? clock.toString()
+                        : "run start (bounded) or processing time (unbounded)")
+                .withLabel("Run clock"))
         .add(
             DisplayData.item("writerSchemas", writerSchemas.size())
                 .withLabel("Extra Avro writer schemas"));
@@ -178,8 +195,10 @@ public final class ParseRecords<T extends SpecificRecord>
     private final RecordKind<T> kind;
     private final long earliestMillis;
     private final long latestMillis;
+
     /** Non-null on unbounded input: BAD_TIMESTAMP is judged against it, per record. */
     private final ProcessingClock liveClock;
+
     private final List<String> writerSchemas;
     private final TupleTag<T> recordsTag;
     private final Counter in;
@@ -189,7 +208,12 @@ public final class ParseRecords<T extends SpecificRecord>
     private transient Map<Reason, Counter> deadLetterCounters;
     private transient Provenance.Slots slots;
 
-    ParseFn(RecordKind<T> kind, Instant clock, ProcessingClock liveClock, List<String> writerSchemas, TupleTag<T> recordsTag) {
+    ParseFn(
+        RecordKind<T> kind,
+        Instant clock,
+        ProcessingClock liveClock,
+        List<String> writerSchemas,
+        TupleTag<T> recordsTag) {
       this.kind = kind;
       this.earliestMillis = EARLIEST_TIME.toEpochMilli();
       this.latestMillis = clock.plus(MAX_FUTURE).toEpochMilli();
@@ -230,8 +254,13 @@ public final class ParseRecords<T extends SpecificRecord>
         fields = read(raw);
         T record = kind.build(fields);
         slots.stamp(
-            (IndexedRecord) record, raw.getSource(), raw.getSourceOffset(), raw.getText(),
-            raw.getText() == null && raw.getBytes() != null ? ByteBuffer.wrap(Provenance.bytes(raw.getBytes())) : null);
+            (IndexedRecord) record,
+            raw.getSource(),
+            raw.getSourceOffset(),
+            raw.getText(),
+            raw.getText() == null && raw.getBytes() != null
+                ? ByteBuffer.wrap(Provenance.bytes(raw.getBytes()))
+                : null);
         out.get(recordsTag)
             .outputWithTimestamp(
                 record, new org.joda.time.Instant(kind.eventTime(record).toEpochMilli()));
@@ -249,7 +278,8 @@ public final class ParseRecords<T extends SpecificRecord>
       }
       if (raw.getBytes() != null) {
         try {
-          return Fields.ofAvro(avro.decode(Provenance.bytes(raw.getBytes())), earliestMillis, latest());
+          return Fields.ofAvro(
+              avro.decode(Provenance.bytes(raw.getBytes())), earliestMillis, latest());
         } catch (IOException e) {
           throw new InvalidRecordException(Reason.PARSE_ERROR, "invalid Avro: " + e.getMessage());
         }
@@ -263,9 +293,14 @@ public final class ParseRecords<T extends SpecificRecord>
 
     private DeadLetter deadLetter(RawRecord raw, Reason reason, String message, Long eventTime) {
       return DeadLetters.ofInput(
-          kind.name(), reason, message, raw.getSource(), raw.getSourceOffset(), raw.getText(),
-          raw.getText() == null ? Provenance.bytes(raw.getBytes()) : null, eventTime);
+          kind.name(),
+          reason,
+          message,
+          raw.getSource(),
+          raw.getSourceOffset(),
+          raw.getText(),
+          raw.getText() == null ? Provenance.bytes(raw.getBytes()) : null,
+          eventTime);
     }
-
   }
 }

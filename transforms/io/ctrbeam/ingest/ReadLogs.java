@@ -21,8 +21,7 @@ import org.joda.time.Duration;
  * Files of one record type to unique, valid records and dead letters: {@code Read<Type>} ({@link
  * ReadRawRecords}), then {@code Parse<Type>} and {@code Dedup<Type>} ({@link IngestRecords}), e.g.
  * {@code ReadImpressions}, {@code ParseImpressions}, {@code DedupImpressions}. The Avro writer
- * schemas of the matched files are read from their headers at construction and given to the
- * parser.
+ * schemas of the matched files are read from their headers at construction and given to the parser.
  *
  * <pre>{@code
  * IngestResult<Impression> imps =

@@ -32,10 +32,10 @@ import org.apache.beam.sdk.values.PBegin;
 import org.apache.beam.sdk.values.PCollection;
 
 /**
- * Reads JSON lines or Avro container files into {@link RawRecord}s through Beam FileSystems
- * (local, gs://, s3://). {@code source} is the file, {@code source_offset} the 1-based line number
- * (JSON lines) or 1-based record index (Avro). JSON lines carry their text; Avro records carry
- * their single-object encoding in the file's writer schema (see {@link #writerSchemas}).
+ * Reads JSON lines or Avro container files into {@link RawRecord}s through Beam FileSystems (local,
+ * gs://, s3://). {@code source} is the file, {@code source_offset} the 1-based line number (JSON
+ * lines) or 1-based record index (Avro). JSON lines carry their text; Avro records carry their
+ * single-object encoding in the file's writer schema (see {@link #writerSchemas}).
  *
  * <p>Fails at construction with an {@link IllegalArgumentException} naming the pattern when it
  * matches no file (or, with {@link Format#AUTO}, a file of unknown extension). Each file is read
@@ -77,7 +77,10 @@ public final class ReadRawRecords extends PTransform<PBegin, PCollection<RawReco
     for (MatchResult.Metadata file : match(input.getPipeline().getOptions())) {
       if (format.resolve(file.resourceId().getFilename()) == null) {
         throw new IllegalArgumentException(
-            "File " + file.resourceId() + " matched by " + filePattern
+            "File "
+                + file.resourceId()
+                + " matched by "
+                + filePattern
                 + " is neither .jsonl/.json nor .avro; give the format explicitly");
       }
     }
@@ -124,7 +127,8 @@ public final class ReadRawRecords extends PTransform<PBegin, PCollection<RawReco
               new DataFileStream<>(in, new GenericDatumReader<>())) {
         schemas.putIfAbsent(avro.getSchema().toString(), avro.getSchema());
       } catch (IOException e) {
-        throw new IllegalArgumentException("Cannot read the Avro header of " + file.resourceId(), e);
+        throw new IllegalArgumentException(
+            "Cannot read the Avro header of " + file.resourceId(), e);
       }
     }
     return Collections.unmodifiableList(new ArrayList<>(schemas.values()));

@@ -24,7 +24,11 @@ public final class RecordKind<T extends SpecificRecord> implements Serializable 
 
   public static final RecordKind<Impression> IMPRESSION =
       new RecordKind<>(
-          "impression", "Impressions", Impression.class, "event_time", "impression_id",
+          "impression",
+          "Impressions",
+          Impression.class,
+          "event_time",
+          "impression_id",
           f ->
               Impression.newBuilder()
                   .setImpressionId(f.requiredString("impression_id"))
@@ -43,7 +47,11 @@ public final class RecordKind<T extends SpecificRecord> implements Serializable 
 
   public static final RecordKind<Click> CLICK =
       new RecordKind<>(
-          "click", "Clicks", Click.class, "event_time", "click_id",
+          "click",
+          "Clicks",
+          Click.class,
+          "event_time",
+          "click_id",
           f ->
               Click.newBuilder()
                   .setClickId(f.requiredString("click_id"))
@@ -57,7 +65,11 @@ public final class RecordKind<T extends SpecificRecord> implements Serializable 
 
   public static final RecordKind<Conversion> CONVERSION =
       new RecordKind<>(
-          "conversion", "Conversions", Conversion.class, "event_time", "conversion_id",
+          "conversion",
+          "Conversions",
+          Conversion.class,
+          "event_time",
+          "conversion_id",
           f ->
               Conversion.newBuilder()
                   .setConversionId(f.requiredString("conversion_id"))
@@ -70,7 +82,11 @@ public final class RecordKind<T extends SpecificRecord> implements Serializable 
 
   public static final RecordKind<UserProfile> USER_PROFILE =
       new RecordKind<>(
-          "user_profile", "UserProfiles", UserProfile.class, "updated_at", null,
+          "user_profile",
+          "UserProfiles",
+          UserProfile.class,
+          "updated_at",
+          null,
           f ->
               UserProfile.newBuilder()
                   .setUserId(f.requiredString("user_id"))
@@ -84,7 +100,11 @@ public final class RecordKind<T extends SpecificRecord> implements Serializable 
 
   public static final RecordKind<AdMetadata> AD_METADATA =
       new RecordKind<>(
-          "ad_metadata", "AdMetadata", AdMetadata.class, "updated_at", null,
+          "ad_metadata",
+          "AdMetadata",
+          AdMetadata.class,
+          "updated_at",
+          null,
           f ->
               AdMetadata.newBuilder()
                   .setAdId(f.requiredString("ad_id"))

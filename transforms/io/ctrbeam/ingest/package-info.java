@@ -6,8 +6,8 @@
  *       through Beam FileSystems) to {@link io.ctrbeam.schema.RawRecord}s. Fails at construction
  *       when the pattern matches nothing.
  *   <li>{@link io.ctrbeam.ingest.ParseRecords}: RawRecords (JSON text or Avro bytes) to typed
- *       records timestamped with their event time, plus PARSE_ERROR, MISSING_FIELD,
- *       BAD_TIMESTAMP, BAD_POSITION and BAD_COUNTRY dead letters. Independent of files.
+ *       records timestamped with their event time, plus PARSE_ERROR, MISSING_FIELD, BAD_TIMESTAMP,
+ *       BAD_POSITION and BAD_COUNTRY dead letters. Independent of files.
  *   <li>{@link io.ctrbeam.ingest.DeduplicateIds}: DUPLICATE_ID dead letters, keyed by a bounded
  *       number of hash buckets; GroupByKey in batch, state and one GC timer per bucket in
  *       streaming.
@@ -17,10 +17,10 @@
  * </ul>
  *
  * <p>Avro payloads in {@code RawRecord.bytes} use Avro single-object encoding ({@link
- * io.ctrbeam.ingest.AvroPayloads}): {@code C3 01}, the writer schema's CRC-64-AVRO fingerprint,
- * the binary record. The parser knows the §1 schema of its record type and any schema given by
- * {@code withWriterSchemas}; ReadLogs gives it the schemas of the Avro files it reads. Payloads
- * without the marker are read as bare binary in the §1 schema.
+ * io.ctrbeam.ingest.AvroPayloads}): {@code C3 01}, the writer schema's CRC-64-AVRO fingerprint, the
+ * binary record. The parser knows the §1 schema of its record type and any schema given by {@code
+ * withWriterSchemas}; ReadLogs gives it the schemas of the Avro files it reads. Payloads without
+ * the marker are read as bare binary in the §1 schema.
  *
  * <p>JSON values are read leniently where the meaning is unambiguous: an integral number or a
  * numeric string for an int or timestamp field, a number for a string field. Objects or arrays

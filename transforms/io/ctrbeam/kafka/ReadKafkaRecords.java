@@ -37,19 +37,22 @@ import org.joda.time.Instant;
  * bytes} = the value for Avro values). A record with a null value has neither, so parsing
  * dead-letters it.
  *
- * <p>Event time: the value's top-level {@code event_time} (epoch millis) for JSON values; the
- * Kafka record timestamp when it cannot be read (parsing dead-letters such a record anyway) and
- * for Avro values. The watermark of each partition trails the largest plausible event time seen by
- * {@link #withMaxDelay} (default 5 min) and moves only with event time ({@link
- * EventTimeWatermarkPolicy}), so historical logs replayed through Kafka are labeled by their own
- * time; records more out of order than that are late. A lone outlier does not carry the watermark, and
- * a partition idle for {@link #withIdleTimeout} advances with the processing clock.
+ * <p>Event time: the value's top-level {@code event_time} (epoch millis) for JSON values; the Kafka
+ * record timestamp when it cannot be read (parsing dead-letters such a record anyway) and for Avro
+ * values. The watermark of each partition trails the largest plausible event time seen by {@link
+ * #withMaxDelay} (default 5 min) and moves only with event time ({@link EventTimeWatermarkPolicy}),
+ * so historical logs replayed through Kafka are labeled by their own time; records more out of
+ * order than that are late. A lone outlier does not carry the watermark, and a partition idle for
+ * {@link #withIdleTimeout} advances with the processing clock.
  *
  * <p>Starts at the earliest offset unless consumer config says otherwise. {@link
  * #withMaxNumRecords} and {@link #withStartReadTime} make a bounded read for tests and backfills.
  */
 public final class ReadKafkaRecords extends PTransform<PBegin, PCollection<RawRecord>> {
-  /** Everything that configures a read. Never changed once a transform holds it: {@link #with} copies. */
+  /**
+   * Everything that configures a read. Never changed once a transform holds it: {@link #with}
+   * copies.
+   */
   private static final class Config implements Serializable, Cloneable {
     String bootstrapServers;
     List<String> topics;
@@ -107,8 +110,10 @@ public final class ReadKafkaRecords extends PTransform<PBegin, PCollection<RawRe
    * ({@code bytes}, Kafka timestamp as event time).
    */
   public ReadKafkaRecords withValueFormat(Format valueFormat) {
-    checkArgument(valueFormat == Format.JSONL || valueFormat == Format.AVRO,
-        "Kafka values are JSONL or AVRO, got %s", valueFormat);
+    checkArgument(
+        valueFormat == Format.JSONL || valueFormat == Format.AVRO,
+        "Kafka values are JSONL or AVRO, got %s",
+        valueFormat);
     return with(n -> n.valueFormat = valueFormat);
   }
 
@@ -120,22 +125,28 @@ public final class ReadKafkaRecords extends PTransform<PBegin, PCollection<RawRe
 
   /** The disorder the watermark tolerates; default 5 min. */
   public ReadKafkaRecords withMaxDelay(Duration maxDelay) {
-    checkArgument(maxDelay != null && maxDelay.getMillis() >= 0, "maxDelay must be >= 0, got %s", maxDelay);
+    checkArgument(
+        maxDelay != null && maxDelay.getMillis() >= 0, "maxDelay must be >= 0, got %s", maxDelay);
     return with(n -> n.maxDelay = maxDelay);
   }
 
   /**
-   * How long a partition may go without records (and without backlog) before its watermark
-   * advances with the processing clock instead of holding everything back; default 5 min, zero
-   * turns it off (a replay whose partitions pause between bursts).
+   * How long a partition may go without records (and without backlog) before its watermark advances
+   * with the processing clock instead of holding everything back; default 5 min, zero turns it off
+   * (a replay whose partitions pause between bursts).
    */
   public ReadKafkaRecords withIdleTimeout(Duration idleTimeout) {
     checkArgument(
-        idleTimeout != null && idleTimeout.getMillis() >= 0, "idleTimeout must be >= 0, got %s", idleTimeout);
+        idleTimeout != null && idleTimeout.getMillis() >= 0,
+        "idleTimeout must be >= 0, got %s",
+        idleTimeout);
     return with(n -> n.idleTimeout = idleTimeout);
   }
 
-  /** The processing clock the watermark is capped at and idleness is measured by; the system clock by default. */
+  /**
+   * The processing clock the watermark is capped at and idleness is measured by; the system clock
+   * by default.
+   */
   public ReadKafkaRecords withClock(ProcessingClock clock) {
     checkArgument(clock != null, "clock must not be null");
     return with(n -> n.clock = clock);
@@ -174,7 +185,8 @@ public final class ReadKafkaRecords extends PTransform<PBegin, PCollection<RawRe
             .withKeyDeserializer(ByteArrayDeserializer.class)
             .withValueDeserializer(ByteArrayDeserializer.class)
             .withConsumerConfigUpdates(config)
-            .withTimestampPolicyFactory(new EventTimePolicyFactory(field, c.maxDelay, c.idleTimeout, c.clock));
+            .withTimestampPolicyFactory(
+                new EventTimePolicyFactory(field, c.maxDelay, c.idleTimeout, c.clock));
     if (c.maxNumRecords != null) {
       read = read.withMaxNumRecords(c.maxNumRecords);
     }
@@ -201,7 +213,10 @@ public final class ReadKafkaRecords extends PTransform<PBegin, PCollection<RawRe
         .addIfNotNull(DisplayData.item("startReadTime", c.startReadTime));
   }
 
-  /** Event time from the JSON value (when {@code field} is set; none when unreadable), else the Kafka timestamp. */
+  /**
+   * Event time from the JSON value (when {@code field} is set; none when unreadable), else the
+   * Kafka timestamp.
+   */
   private static final class EventTimePolicyFactory
       implements TimestampPolicyFactory<byte[], byte[]> {
     private final @Nullable String field;
@@ -209,7 +224,8 @@ public final class ReadKafkaRecords extends PTransform<PBegin, PCollection<RawRe
     private final Duration idleTimeout;
     private final ProcessingClock clock;
 
-    EventTimePolicyFactory(@Nullable String field, Duration maxDelay, Duration idleTimeout, ProcessingClock clock) {
+    EventTimePolicyFactory(
+        @Nullable String field, Duration maxDelay, Duration idleTimeout, ProcessingClock clock) {
       this.field = field;
       this.maxDelay = maxDelay;
       this.idleTimeout = idleTimeout;
@@ -221,7 +237,10 @@ public final class ReadKafkaRecords extends PTransform<PBegin, PCollection<RawRe
         TopicPartition tp, Optional<Instant> previousWatermark) {
       String f = field;
       return new EventTimeWatermarkPolicy(
-          r -> f == null ? Long.valueOf(r.getTimestamp()) : EventTimes.fromJson(r.getKV().getValue(), f),
+          r ->
+              f == null
+                  ? Long.valueOf(r.getTimestamp())
+                  : EventTimes.fromJson(r.getKV().getValue(), f),
           maxDelay,
           idleTimeout,
           clock,

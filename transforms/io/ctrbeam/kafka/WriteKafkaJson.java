@@ -23,9 +23,11 @@ import org.checkerframework.checker.nullness.qual.Nullable;
 
 /**
  * Writes generated Avro records (e.g. labeled training examples) to a Kafka topic as plain JSON
- * ({@link io.ctrbeam.common.RecordJson#allFields}), one record a message, keyed by {@link #withKeyFn} (no key by default).
+ * ({@link io.ctrbeam.common.RecordJson#allFields}), one record a message, keyed by {@link
+ * #withKeyFn} (no key by default).
  */
-public final class WriteKafkaJson<T extends SpecificRecord> extends PTransform<PCollection<T>, PDone> {
+public final class WriteKafkaJson<T extends SpecificRecord>
+    extends PTransform<PCollection<T>, PDone> {
   private final String bootstrapServers;
   private final String topic;
   private final @Nullable SerializableFunction<T, String> keyFn;
@@ -43,9 +45,11 @@ public final class WriteKafkaJson<T extends SpecificRecord> extends PTransform<P
   }
 
   /** Writes to {@code topic}. */
-  public static <T extends SpecificRecord> WriteKafkaJson<T> to(String bootstrapServers, String topic) {
+  public static <T extends SpecificRecord> WriteKafkaJson<T> to(
+      String bootstrapServers, String topic) {
     checkArgument(
-        bootstrapServers != null && !bootstrapServers.isEmpty(), "bootstrapServers must not be empty");
+        bootstrapServers != null && !bootstrapServers.isEmpty(),
+        "bootstrapServers must not be empty");
     checkArgument(topic != null && !topic.isEmpty(), "topic must not be empty");
     return new WriteKafkaJson<>(bootstrapServers, topic, null, Map.of());
   }
@@ -88,7 +92,8 @@ public final class WriteKafkaJson<T extends SpecificRecord> extends PTransform<P
         .add(DisplayData.item("keyed", keyFn != null));
   }
 
-  private static final class ToMessage<T extends SpecificRecord> extends DoFn<T, KV<String, String>> {
+  private static final class ToMessage<T extends SpecificRecord>
+      extends DoFn<T, KV<String, String>> {
     private final @Nullable SerializableFunction<T, String> keyFn;
 
     ToMessage(@Nullable SerializableFunction<T, String> keyFn) {

@@ -26,7 +26,8 @@ public final class ApplyLabelConfidence
 
   private ApplyLabelConfidence(double decayRate, @Nullable PCollection<Long> clickDelays) {
     checkArgument(
-        decayRate > 0 && Double.isFinite(decayRate), "decay rate must be positive, got %s",
+        decayRate > 0 && Double.isFinite(decayRate),
+        "decay rate must be positive, got %s",
         decayRate);
     this.decayRate = decayRate;
     this.clickDelays = clickDelays;

@@ -1,12 +1,13 @@
 package io.ctrbeam.label;
 
-import io.ctrbeam.schema.TrainingExample;
 import io.ctrbeam.common.BatchGrouping;
+import io.ctrbeam.schema.TrainingExample;
 import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
 import org.apache.beam.sdk.values.KV;
 
 /** The bounded outcome join: one {@link BatchLabeler} pass per bucket, no state, no timers. */
-final class BatchLabelFn extends BatchGrouping.RestampingFn<KV<Integer, Iterable<LabelEvent>>, TrainingExample> {
+final class BatchLabelFn
+    extends BatchGrouping.RestampingFn<KV<Integer, Iterable<LabelEvent>>, TrainingExample> {
   private final LabelRules rules;
   private final JoinOutputs tags;
 
@@ -17,8 +18,7 @@ final class BatchLabelFn extends BatchGrouping.RestampingFn<KV<Integer, Iterable
 
   @ProcessElement
   public void process(
-      @Element KV<Integer, Iterable<LabelEvent>> bucket,
-      MultiOutputReceiver receiver) {
+      @Element KV<Integer, Iterable<LabelEvent>> bucket, MultiOutputReceiver receiver) {
     JoinOutputs.Out out = tags.sink(receiver, BoundedWindow.TIMESTAMP_MIN_VALUE);
     BatchLabeler labeler = new BatchLabeler(rules);
     for (LabelEvent e : bucket.getValue()) {

@@ -9,8 +9,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The bounded outcome join: one in-memory pass over all primaries and outcomes of a bucket (or of
- * a whole data set, as in the plain-Java baseline). Nothing is late in a bounded run; a positive is
+ * The bounded outcome join: one in-memory pass over all primaries and outcomes of a bucket (or of a
+ * whole data set, as in the plain-Java baseline). Nothing is late in a bounded run; a positive is
  * dated by its earliest valid outcome.
  */
 public final class BatchLabeler {
@@ -52,7 +52,8 @@ public final class BatchLabeler {
       long t = rules.primaryTime(row);
       for (Outcome o : os) {
         boolean positive = firstValid.containsKey(e.getKey());
-        if (rules.judge(t, o, positive, sink, o.timeMs()) == LabelRules.Verdict.VALID && !positive) {
+        if (rules.judge(t, o, positive, sink, o.timeMs()) == LabelRules.Verdict.VALID
+            && !positive) {
           firstValid.put(e.getKey(), o);
         }
       }

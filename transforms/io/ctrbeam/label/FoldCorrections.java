@@ -5,7 +5,6 @@ import io.ctrbeam.schema.LabelCorrection;
 import io.ctrbeam.schema.TrainingExample;
 import java.util.ArrayList;
 import java.util.List;
-import org.apache.beam.sdk.extensions.avro.coders.AvroCoder;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
@@ -56,7 +55,10 @@ public final class FoldCorrections
     TupleTag<LabelCorrection> corrTag = new TupleTag<>();
     PCollection<KV<String, TrainingExample>> keyedRows =
         rows.apply("RowsGlobal", everything())
-            .apply("KeyRows", WithKeys.of(TrainingExample::getImpressionId).withKeyType(TypeDescriptors.strings()));
+            .apply(
+                "KeyRows",
+                WithKeys.of(TrainingExample::getImpressionId)
+                    .withKeyType(TypeDescriptors.strings()));
     PCollection<KV<String, LabelCorrection>> keyedCorrs =
         corrections
             .apply("CorrectionsGlobal", everything())
@@ -129,7 +131,8 @@ public final class FoldCorrections
         hasPositive = true;
       }
       if (click != null && (r.getClicked() == 1 || (lateClick && waitNegative))) {
-        long earliest = r.getClicked() == 1 ? Math.min(click, r.getClickTime().toEpochMilli()) : click;
+        long earliest =
+            r.getClicked() == 1 ? Math.min(click, r.getClickTime().toEpochMilli()) : click;
         row = OutcomeKind.CLICK.positive(r, earliest);
       }
       out.add(row.getClicked() == 1 ? withConversion(row, conversion) : row);

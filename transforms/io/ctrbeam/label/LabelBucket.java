@@ -33,8 +33,10 @@ final class LabelBucket {
   private final MapState<Long, Slice> index;
   private final TimerMap timers;
   final JoinOutputs.Out out;
+
   /** The element's or timer's time: nothing is filed earlier. */
   private final long floor;
+
   long dPending;
   long dTombstones;
   long dEarly;

@@ -185,8 +185,7 @@ public final class LabelImpressions extends PTransform<LabelInputs, LabelResult>
    * it is dead-lettered as LATE_CLICK. Tombstones live W + T + lateness after the impression.
    */
   public LabelImpressions withAllowedLateness(Duration l) {
-    checkArgument(
-        l != null && l.getMillis() >= 0, "allowed lateness must be >= 0, got %s", l);
+    checkArgument(l != null && l.getMillis() >= 0, "allowed lateness must be >= 0, got %s", l);
     return with(config.toBuilder().allowedLateness(l));
   }
 

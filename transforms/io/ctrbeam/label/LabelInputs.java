@@ -10,8 +10,8 @@ import java.util.Map;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.values.PCollection;
-import org.apache.beam.sdk.values.POutput;
 import org.apache.beam.sdk.values.PInput;
+import org.apache.beam.sdk.values.POutput;
 import org.apache.beam.sdk.values.PValue;
 import org.apache.beam.sdk.values.TupleTag;
 
@@ -29,7 +29,9 @@ public final class LabelInputs implements PInput {
   private final PCollection<Conversion> conversions;
 
   private LabelInputs(
-      PCollection<Impression> impressions, PCollection<Click> clicks, PCollection<Conversion> conversions) {
+      PCollection<Impression> impressions,
+      PCollection<Click> clicks,
+      PCollection<Conversion> conversions) {
     checkArgument(
         impressions != null && clicks != null,
         "impressions and clicks must be given, got %s and %s",
@@ -41,7 +43,9 @@ public final class LabelInputs implements PInput {
   }
 
   public static LabelInputs of(
-      PCollection<Impression> impressions, PCollection<Click> clicks, PCollection<Conversion> conversions) {
+      PCollection<Impression> impressions,
+      PCollection<Click> clicks,
+      PCollection<Conversion> conversions) {
     return new LabelInputs(impressions, clicks, conversions);
   }
 

@@ -1,8 +1,8 @@
 package io.ctrbeam.label;
 
 /**
- * Which delayed-feedback strategy produces the rows: the {@code label_kind} column (contract
- * §2.3). t is the impression's time, W the attribution window, T the label wait.
+ * Which delayed-feedback strategy produces the rows: the {@code label_kind} column (contract §2.3).
+ * t is the impression's time, W the attribution window, T the label wait.
  */
 public enum LabelMode {
   /** Wait T: a positive as soon as its click comes, a negative once the watermark passes t + T. */

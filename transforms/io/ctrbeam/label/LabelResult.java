@@ -16,7 +16,8 @@ import org.apache.beam.sdk.values.TupleTag;
 
 /** The outputs of {@link LabelImpressions}. */
 public final class LabelResult implements POutput {
-  public static final TupleTag<TrainingExample> EXAMPLES = new TupleTag<TrainingExample>("examples") {};
+  public static final TupleTag<TrainingExample> EXAMPLES =
+      new TupleTag<TrainingExample>("examples") {};
   public static final TupleTag<LabelCorrection> CORRECTIONS =
       new TupleTag<LabelCorrection>("corrections") {};
   public static final TupleTag<LabelStats> STATS = new TupleTag<LabelStats>("stats") {};

@@ -15,10 +15,10 @@ import org.apache.beam.sdk.metrics.Metrics;
 
 /**
  * The rules of one outcome join (contract §2.1, §2.2): how an outcome is judged against its
- * primary, when a primary is due, and how each output row is built. Shared by the bounded
- * in-memory pass and the stateful streaming path. No Beam state: the caller keeps it. Not pure
- * either: what it decides goes to the caller's {@link Sink}, and it increments the labeler's Beam
- * Metrics counters (and the dead-letter counters) as it decides.
+ * primary, when a primary is due, and how each output row is built. Shared by the bounded in-memory
+ * pass and the stateful streaming path. No Beam state: the caller keeps it. Not pure either: what
+ * it decides goes to the caller's {@link Sink}, and it increments the labeler's Beam Metrics
+ * counters (and the dead-letter counters) as it decides.
  */
 public final class LabelRules implements Serializable {
   /** The source of dead letters whose record's own source is unknown (not read from input). */
@@ -94,8 +94,8 @@ public final class LabelRules implements Serializable {
   }
 
   /**
-   * The same rules, but a decided label goes out as an update on the corrections output instead
-   * of a row: the conversion join of the speed layer, whose rows went out with their click label.
+   * The same rules, but a decided label goes out as an update on the corrections output instead of
+   * a row: the conversion join of the speed layer, whose rows went out with their click label.
    */
   public LabelRules asUpdates() {
     return new LabelRules(outcomeKind, mode, windowMs, waitMs, tauMs, latenessMs, true);
@@ -192,8 +192,13 @@ public final class LabelRules implements Serializable {
     LabelCounters.rows(outcomeKind, true).inc();
     if (updates) {
       sink.correction(
-          correction(row.getImpressionId(), row.getEventTime().toEpochMilli(), primaryTime(row), o,
-              0, CorrectionKind.UPDATE),
+          correction(
+              row.getImpressionId(),
+              row.getEventTime().toEpochMilli(),
+              primaryTime(row),
+              o,
+              0,
+              CorrectionKind.UPDATE),
           o.timeMs());
     } else {
       sink.example(outcomeKind.positive(row, o.timeMs()), o.timeMs());
@@ -237,7 +242,10 @@ public final class LabelRules implements Serializable {
   public void orphan(Outcome o, Sink sink, long ts) {
     String msg =
         String.format(
-            "%s %s: impression %s %s", outcomeKind.recordType(), o.outcomeId(), o.primaryId(),
+            "%s %s: impression %s %s",
+            outcomeKind.recordType(),
+            o.outcomeId(),
+            o.primaryId(),
             outcomeKind != OutcomeKind.CLICK
                 ? "has no click"
                 : mode == LabelMode.FAKE_NEGATIVE
@@ -262,16 +270,17 @@ public final class LabelRules implements Serializable {
 
   /**
    * An impression seen twice by the labeler. Its rows carry no provenance (impressions leave dedup
-   * without it), so the source is {@value #LABEL_SOURCE} and the raw input the impression's
-   * fields re-rendered as a JSON line; see {@link #duplicatePrimary(TrainingExample, String, Long,
-   * Sink, long)} for a caller that knows them.
+   * without it), so the source is {@value #LABEL_SOURCE} and the raw input the impression's fields
+   * re-rendered as a JSON line; see {@link #duplicatePrimary(TrainingExample, String, Long, Sink,
+   * long)} for a caller that knows them.
    */
   public void duplicatePrimary(TrainingExample row, Sink sink, long ts) {
     duplicatePrimary(row, null, null, sink, ts);
   }
 
   /** An impression seen twice by the labeler, with its source and offset when known (else null). */
-  public void duplicatePrimary(TrainingExample row, String source, Long offset, Sink sink, long ts) {
+  public void duplicatePrimary(
+      TrainingExample row, String source, Long offset, Sink sink, long ts) {
     LabelCounters.DUPLICATE_PRIMARIES.inc();
     DeadLetter dl =
         DeadLetters.of(
@@ -313,11 +322,16 @@ public final class LabelRules implements Serializable {
   }
 
   /**
-   * A correction of this outcomeKind's label on the row of {@code primaryId}: the new label is 1, dated
-   * by the outcome, with its delay from the primary's time.
+   * A correction of this outcomeKind's label on the row of {@code primaryId}: the new label is 1,
+   * dated by the outcome, with its delay from the primary's time.
    */
   public LabelCorrection correction(
-      String primaryId, long impressionTime, long primaryTime, Outcome o, int oldLabel, CorrectionKind kind) {
+      String primaryId,
+      long impressionTime,
+      long primaryTime,
+      Outcome o,
+      int oldLabel,
+      CorrectionKind kind) {
     LabelCounters.CORRECTIONS.inc();
     Metrics.counter(NAMESPACE, "corrections_" + kind.name().toLowerCase()).inc();
     return LabelCorrection.newBuilder()
@@ -347,8 +361,14 @@ public final class LabelRules implements Serializable {
   private DeadLetter deadLetter(Outcome o, Reason reason, String msg) {
     DeadLetters.counter(outcomeKind.recordType(), reason).inc();
     return DeadLetters.ofInput(
-        outcomeKind.recordType(), reason, msg, o.source() == null ? LABEL_SOURCE : o.source(),
-        o.sourceOffset(), o.raw(), o.rawBytes(), o.timeMs());
+        outcomeKind.recordType(),
+        reason,
+        msg,
+        o.source() == null ? LABEL_SOURCE : o.source(),
+        o.sourceOffset(),
+        o.raw(),
+        o.rawBytes(),
+        o.timeMs());
   }
 
   @Override

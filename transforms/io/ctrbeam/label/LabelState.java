@@ -131,7 +131,8 @@ final class LabelState {
       if (t.positive != null) {
         Outcome.OutcomeCoder.of().encode(t.positive, out);
       }
-      for (String k : new String[] {t.keys.user(), t.keys.ad(), t.keys.advertiser(), t.keys.category()}) {
+      for (String k :
+          new String[] {t.keys.user(), t.keys.ad(), t.keys.advertiser(), t.keys.category()}) {
         KEY.encode(k, out);
       }
     }

@@ -57,7 +57,9 @@ public final class LabelStats implements Serializable {
     return lambdaEstimated;
   }
 
-  /** Clicks matched to their impression with a positive delay (first valid ones and those past W). */
+  /**
+   * Clicks matched to their impression with a positive delay (first valid ones and those past W).
+   */
   public long matchedClicks() {
     return matchedClicks;
   }
@@ -107,18 +109,37 @@ public final class LabelStats implements Serializable {
     return String.format(
         "LabelStats{lambda=%.6g/h (%s), matchedClicks=%d, meanDelay=%.0fms, p50=%dms, p90=%dms,"
             + " p99=%dms, pastW=%.4f, counts=%s}",
-        lambdaPerMs * 3_600_000, lambdaEstimated ? "estimated" : "given", matchedClicks, meanDelayMs,
-        p50DelayMs, p90DelayMs, p99DelayMs, sharePastWindow, counts);
+        lambdaPerMs * 3_600_000,
+        lambdaEstimated ? "estimated" : "given",
+        matchedClicks,
+        meanDelayMs,
+        p50DelayMs,
+        p90DelayMs,
+        p99DelayMs,
+        sharePastWindow,
+        counts);
   }
 
   /** The stats as a two-column table, one line each, for a report a person reads. */
   public String toTable() {
     StringBuilder s = new StringBuilder();
-    row(s, "decay rate of negative confidence", String.format("%.6g per hour (%s)", lambdaPerMs * 3_600_000, lambdaEstimated ? "estimated" : "given"));
+    row(
+        s,
+        "decay rate of negative confidence",
+        String.format(
+            "%.6g per hour (%s)",
+            lambdaPerMs * 3_600_000, lambdaEstimated ? "estimated" : "given"));
     row(s, "matched clicks", String.format("%,d", matchedClicks));
-    row(s, "click delay", String.format("mean %s, p50 %s, p90 %s, p99 %s (quantiles ±%.1f%% in rank)",
-        delay(Math.round(meanDelayMs)), delay(p50DelayMs), delay(p90DelayMs), delay(p99DelayMs),
-        100 * quantileRankError()));
+    row(
+        s,
+        "click delay",
+        String.format(
+            "mean %s, p50 %s, p90 %s, p99 %s (quantiles ±%.1f%% in rank)",
+            delay(Math.round(meanDelayMs)),
+            delay(p50DelayMs),
+            delay(p90DelayMs),
+            delay(p99DelayMs),
+            100 * quantileRankError()));
     row(s, "matched clicks past W", String.format("%.2f%%", 100 * sharePastWindow));
     counts.forEach((name, n) -> row(s, name, String.format("%,d", n)));
     return s.toString().stripTrailing();
@@ -130,7 +151,9 @@ public final class LabelStats implements Serializable {
 
   private static String delay(long ms) {
     long seconds = ms / 1000;
-    return seconds < 60 ? String.format("%.1fs", ms / 1000.0) : String.format("%dm%02ds", seconds / 60, seconds % 60);
+    return seconds < 60
+        ? String.format("%.1fs", ms / 1000.0)
+        : String.format("%dm%02ds", seconds / 60, seconds % 60);
   }
 
   /** The sketch's size parameter: quantiles within its rank error, about 1.3% (see README). */
@@ -146,7 +169,9 @@ public final class LabelStats implements Serializable {
    * every value (n <= k), else within {@link #quantileRankError()} in rank.
    */
   static long quantile(KllDoublesSketch sketch, double q) {
-    return sketch.isEmpty() ? -1 : Math.round(sketch.getQuantile(q, QuantileSearchCriteria.INCLUSIVE));
+    return sketch.isEmpty()
+        ? -1
+        : Math.round(sketch.getQuantile(q, QuantileSearchCriteria.INCLUSIVE));
   }
 
   /** The exponential MLE 1 / mean delay, or the fallback when nothing was matched. */

@@ -34,7 +34,13 @@ public final class Outcome {
   }
 
   public Outcome(
-      String outcomeId, String primaryId, long timeMs, String raw, byte[] rawBytes, String source, Long sourceOffset) {
+      String outcomeId,
+      String primaryId,
+      long timeMs,
+      String raw,
+      byte[] rawBytes,
+      String source,
+      Long sourceOffset) {
     this.outcomeId = outcomeId;
     this.primaryId = primaryId;
     this.timeMs = timeMs;
@@ -47,15 +53,25 @@ public final class Outcome {
   public static Outcome of(Click c) {
     byte[] bytes = Provenance.bytes(c.getRawBytes());
     return new Outcome(
-        c.getClickId(), c.getImpressionId(), c.getEventTime().toEpochMilli(), rawText(c, c.getRaw(), bytes),
-        bytes, c.getSource(), c.getSourceOffset());
+        c.getClickId(),
+        c.getImpressionId(),
+        c.getEventTime().toEpochMilli(),
+        rawText(c, c.getRaw(), bytes),
+        bytes,
+        c.getSource(),
+        c.getSourceOffset());
   }
 
   public static Outcome of(Conversion c) {
     byte[] bytes = Provenance.bytes(c.getRawBytes());
     return new Outcome(
-        c.getConversionId(), c.getImpressionId(), c.getEventTime().toEpochMilli(), rawText(c, c.getRaw(), bytes),
-        bytes, c.getSource(), c.getSourceOffset());
+        c.getConversionId(),
+        c.getImpressionId(),
+        c.getEventTime().toEpochMilli(),
+        rawText(c, c.getRaw(), bytes),
+        bytes,
+        c.getSource(),
+        c.getSourceOffset());
   }
 
   /** The line as read; a record that was never read (built in memory) as a JSON line. */
@@ -138,8 +154,11 @@ public final class Outcome {
       STR.encode(o.outcomeId, out);
       STR.encode(o.primaryId, out);
       LONG.encode(o.timeMs, out);
-      int mask = (o.raw != null ? RAW : 0) | (o.rawBytes != null ? RAW_BYTES : 0)
-          | (o.source != null ? SOURCE : 0) | (o.sourceOffset != null ? OFFSET : 0);
+      int mask =
+          (o.raw != null ? RAW : 0)
+              | (o.rawBytes != null ? RAW_BYTES : 0)
+              | (o.source != null ? SOURCE : 0)
+              | (o.sourceOffset != null ? OFFSET : 0);
       out.write(mask);
       if (o.raw != null) {
         STR.encode(o.raw, out);
@@ -165,7 +184,9 @@ public final class Outcome {
         throw new java.io.EOFException("Outcome: no presence mask");
       }
       return new Outcome(
-          id, primary, time,
+          id,
+          primary,
+          time,
           (mask & RAW) != 0 ? STR.decode(in) : null,
           (mask & RAW_BYTES) != 0 ? BYTES.decode(in) : null,
           (mask & SOURCE) != 0 ? STR.decode(in) : null,

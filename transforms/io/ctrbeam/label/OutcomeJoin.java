@@ -1,10 +1,10 @@
 package io.ctrbeam.label;
 
-import io.ctrbeam.common.BatchGrouping;
-import io.ctrbeam.common.TrainingRows;
-import io.ctrbeam.common.Buckets;
 import static org.apache.beam.vendor.guava.v32_1_2_jre.com.google.common.base.Preconditions.checkArgument;
 
+import io.ctrbeam.common.BatchGrouping;
+import io.ctrbeam.common.Buckets;
+import io.ctrbeam.common.TrainingRows;
 import io.ctrbeam.schema.DeadLetter;
 import io.ctrbeam.schema.LabelCorrection;
 import io.ctrbeam.schema.TrainingExample;
@@ -37,7 +37,8 @@ import org.apache.beam.sdk.values.TupleTag;
  * #ROWS}, {@link #DEAD_LETTERS}, {@link #CORRECTIONS} and {@link #DELAYS} (matched outcome delays).
  */
 public final class OutcomeJoin extends PTransform<PCollectionTuple, PCollectionTuple> {
-  public static final TupleTag<TrainingExample> PRIMARIES = new TupleTag<TrainingExample>("primaries") {};
+  public static final TupleTag<TrainingExample> PRIMARIES =
+      new TupleTag<TrainingExample>("primaries") {};
   public static final TupleTag<Outcome> OUTCOMES = new TupleTag<Outcome>("outcomes") {};
   private static final JoinOutputs TAGS = new JoinOutputs();
   public static final TupleTag<TrainingExample> ROWS = TAGS.main;
@@ -93,7 +94,8 @@ public final class OutcomeJoin extends PTransform<PCollectionTuple, PCollectionT
               .apply("GlobalWindow", Window.into(new GlobalWindows()))
               .apply(
                   "LabelBucketsStateful",
-                  ParDo.of(new StatefulLabelFn(rules, TAGS)).withOutputTags(ROWS, TAGS.additional()));
+                  ParDo.of(new StatefulLabelFn(rules, TAGS))
+                      .withOutputTags(ROWS, TAGS.additional()));
     }
     out.get(ROWS).setCoder(TrainingRows.CODER);
     out.get(DEAD_LETTERS).setCoder(AvroCoder.specific(DeadLetter.class));

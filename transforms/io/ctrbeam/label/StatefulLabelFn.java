@@ -202,10 +202,10 @@ final class StatefulLabelFn extends DoFn<KV<Integer, LabelEvent>, TrainingExampl
   }
 
   /**
-   * An outcome on a decided primary. After a negative, a valid one is a late outcome: a
-   * correction 0 -> 1. After a positive, a valid one earlier than the outcome that dated it
-   * corrects the time (1 -> 1) and makes that outcome the duplicate, as in batch; others are
-   * duplicates or out of the window.
+   * An outcome on a decided primary. After a negative, a valid one is a late outcome: a correction
+   * 0 -> 1. After a positive, a valid one earlier than the outcome that dated it corrects the time
+   * (1 -> 1) and makes that outcome the duplicate, as in batch; others are duplicates or out of the
+   * window.
    */
   private void onDecided(LabelBucket b, String id, Tombstone tombstone, Outcome o) {
     long t = tombstone.primaryTime;

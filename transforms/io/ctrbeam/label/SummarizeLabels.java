@@ -52,8 +52,7 @@ public final class SummarizeLabels extends PTransform<PCollectionTuple, PCollect
       new TupleTag<LabelCorrection>("corrections") {};
   public static final TupleTag<DeadLetter> DEAD_LETTERS =
       new TupleTag<DeadLetter>("deadLetters") {};
-  public static final TupleTag<Long> CLICK_DELAYS =
-      new TupleTag<Long>("clickDelays") {};
+  public static final TupleTag<Long> CLICK_DELAYS = new TupleTag<Long>("clickDelays") {};
 
   private final long windowMs;
   private final @Nullable Double decayRateGiven;
@@ -198,8 +197,8 @@ public final class SummarizeLabels extends PTransform<PCollectionTuple, PCollect
   }
 
   /**
-   * Combines the points. The accumulator has a fixed size: exact count, sum and count past W of
-   * the delays, and a KLL sketch (k = {@value LabelStats#SKETCH_K}) for their quantiles, never the
+   * Combines the points. The accumulator has a fixed size: exact count, sum and count past W of the
+   * delays, and a KLL sketch (k = {@value LabelStats#SKETCH_K}) for their quantiles, never the
    * delays themselves.
    */
   static final class StatsFn extends Combine.CombineFn<StatsPoint, StatsFn.Acc, LabelStats> {

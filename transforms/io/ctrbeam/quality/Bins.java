@@ -8,8 +8,8 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * Drift bins of one field and the shares of a data set in them. Numeric: {@code edges} e0 < e1 <
- * … give bins {@code (-inf, e0), [e0, e1), …, [ek, +inf)}; categorical: {@code categories} then
+ * Drift bins of one field and the shares of a data set in them. Numeric: {@code edges} e0 < e1 < …
+ * give bins {@code (-inf, e0), [e0, e1), …, [ek, +inf)}; categorical: {@code categories} then
  * {@code other}. Both end with a {@code null} bin. A profile's own bins are frozen when it is used
  * as a reference; {@code exact} says whether {@code counts} are exact or read off a sketch.
  */
@@ -87,6 +87,8 @@ public record Bins(double[] edges, List<String> categories, long[] counts, long 
   }
 
   private static String fmt(double d) {
-    return d == Math.rint(d) && Math.abs(d) < 1e15 ? Long.toString((long) d) : String.format("%.4g", d);
+    return d == Math.rint(d) && Math.abs(d) < 1e15
+        ? Long.toString((long) d)
+        : String.format("%.4g", d);
   }
 }

@@ -27,18 +27,18 @@ import org.apache.beam.sdk.values.PCollectionList;
 import org.apache.beam.sdk.values.TypeDescriptor;
 
 /**
- * Profiles (one per record type and window) and optional dead letters to one {@link
- * QualityReport} per window: the gate against the reference and the thresholds. In the global
- * window (batch) the clock is {@link #withClock} or the time of evaluation; in an interval window
- * (streaming) it is the window's end unless given. Counts checks and breaches in Beam Metrics
- * ({@value #NAMESPACE}).
+ * Profiles (one per record type and window) and optional dead letters to one {@link QualityReport}
+ * per window: the gate against the reference and the thresholds. In the global window (batch) the
+ * clock is {@link #withClock} or the time of evaluation; in an interval window (streaming) it is
+ * the window's end unless given. Counts checks and breaches in Beam Metrics ({@value #NAMESPACE}).
  *
  * <pre>{@code
  * PCollection<QualityReport> r = PCollectionList.of(impressionProfile).and(exampleProfile)
  *     .apply("CheckQuality", CheckQuality.create().withReference(ref).withConfig(cfg).withDeadLetters(deadLetters));
  * }</pre>
  */
-public final class CheckQuality extends PTransform<PCollectionList<DatasetProfile>, PCollection<QualityReport>> {
+public final class CheckQuality
+    extends PTransform<PCollectionList<DatasetProfile>, PCollection<QualityReport>> {
   public static final String NAMESPACE = "ctrbeam.quality";
 
   private final List<DatasetProfile> reference;
@@ -46,7 +46,11 @@ public final class CheckQuality extends PTransform<PCollectionList<DatasetProfil
   private final Instant clock;
   private final transient PCollection<DeadLetter> deadLetters;
 
-  private CheckQuality(List<DatasetProfile> reference, QualityConfig config, Instant clock, PCollection<DeadLetter> deadLetters) {
+  private CheckQuality(
+      List<DatasetProfile> reference,
+      QualityConfig config,
+      Instant clock,
+      PCollection<DeadLetter> deadLetters) {
     this.reference = reference;
     this.config = config;
     this.clock = clock;
@@ -57,9 +61,12 @@ public final class CheckQuality extends PTransform<PCollectionList<DatasetProfil
     return new CheckQuality(List.of(), QualityConfig.defaults(), null, null);
   }
 
-  /** The profiles of an earlier run (any record types); drift is checked for the types they cover. */
+  /**
+   * The profiles of an earlier run (any record types); drift is checked for the types they cover.
+   */
   public CheckQuality withReference(List<DatasetProfile> reference) {
-    checkArgument(reference != null, "reference must not be null (empty for none), got %s", reference);
+    checkArgument(
+        reference != null, "reference must not be null (empty for none), got %s", reference);
     return new CheckQuality(List.copyOf(reference), config, clock, deadLetters);
   }
 
@@ -69,7 +76,10 @@ public final class CheckQuality extends PTransform<PCollectionList<DatasetProfil
     return new CheckQuality(reference, config, clock, deadLetters);
   }
 
-  /** The clock of freshness; default the window's end, or in the global window the time of evaluation. */
+  /**
+   * The clock of freshness; default the window's end, or in the global window the time of
+   * evaluation.
+   */
   public CheckQuality withClock(Instant clock) {
     return new CheckQuality(reference, config, clock, deadLetters);
   }
@@ -87,22 +97,36 @@ public final class CheckQuality extends PTransform<PCollectionList<DatasetProfil
     Coder<Part> partCoder = SerializableCoder.of(Part.class);
     PCollectionList<Part> parts = PCollectionList.empty(profiles.getPipeline());
     for (int i = 0; i < profiles.size(); i++) {
-      parts = parts.and(profiles.get(i).apply("AsPart" + i, MapElements.into(TypeDescriptor.of(Part.class)).via((DatasetProfile p) -> new Part(p, null))).setCoder(partCoder));
+      parts =
+          parts.and(
+              profiles
+                  .get(i)
+                  .apply(
+                      "AsPart" + i,
+                      MapElements.into(TypeDescriptor.of(Part.class))
+                          .via((DatasetProfile p) -> new Part(p, null)))
+                  .setCoder(partCoder));
     }
     if (deadLetters != null) {
-      parts = parts.and(
-          deadLetters
-              .apply("CountDeadLetters", CountDeadLetters.create())
-              .apply("DeadLettersAsPart", MapElements.into(TypeDescriptor.of(Part.class)).via((DeadLetterCounts d) -> new Part(null, d)))
-              .setCoder(partCoder));
+      parts =
+          parts.and(
+              deadLetters
+                  .apply("CountDeadLetters", CountDeadLetters.create())
+                  .apply(
+                      "DeadLettersAsPart",
+                      MapElements.into(TypeDescriptor.of(Part.class))
+                          .via((DeadLetterCounts d) -> new Part(null, d)))
+                  .setCoder(partCoder));
     }
     PCollection<Part> all = parts.apply("FlattenParts", Flatten.pCollections());
     Combine.Globally<Part, ArrayList<Part>> gather = Combine.globally(new GatherFn());
     boolean global = all.getWindowingStrategy().getWindowFn() instanceof GlobalWindows;
-    return all
-        .apply("GatherPerWindow", global ? gather : gather.withoutDefaults())
+    return all.apply("GatherPerWindow", global ? gather : gather.withoutDefaults())
         .setCoder(SerializableCoder.of(new TypeDescriptor<ArrayList<Part>>() {}))
-        .apply("EvaluateGate", ParDo.of(new EvaluateFn(reference, config, clock == null ? null : clock.toEpochMilli())))
+        .apply(
+            "EvaluateGate",
+            ParDo.of(
+                new EvaluateFn(reference, config, clock == null ? null : clock.toEpochMilli())))
         .setCoder(QualityCoders.report());
   }
 
@@ -132,7 +156,8 @@ public final class CheckQuality extends PTransform<PCollectionList<DatasetProfil
     }
 
     @Override
-    public Coder<ArrayList<Part>> getAccumulatorCoder(CoderRegistry registry, Coder<Part> inputCoder) {
+    public Coder<ArrayList<Part>> getAccumulatorCoder(
+        CoderRegistry registry, Coder<Part> inputCoder) {
       return SerializableCoder.of(new TypeDescriptor<ArrayList<Part>>() {});
     }
   }
@@ -152,7 +177,8 @@ public final class CheckQuality extends PTransform<PCollectionList<DatasetProfil
     }
 
     @ProcessElement
-    public void process(@Element ArrayList<Part> parts, BoundedWindow window, OutputReceiver<QualityReport> out) {
+    public void process(
+        @Element ArrayList<Part> parts, BoundedWindow window, OutputReceiver<QualityReport> out) {
       List<DatasetProfile> profiles = new ArrayList<>();
       DeadLetterCounts dl = DeadLetterCounts.empty();
       for (Part p : parts) {
@@ -185,7 +211,10 @@ public final class CheckQuality extends PTransform<PCollectionList<DatasetProfil
   public void populateDisplayData(DisplayData.Builder builder) {
     super.populateDisplayData(builder);
     builder
-        .add(DisplayData.item("referenceTypes", reference.stream().map(DatasetProfile::recordType).toList().toString()))
+        .add(
+            DisplayData.item(
+                "referenceTypes",
+                reference.stream().map(DatasetProfile::recordType).toList().toString()))
         .add(DisplayData.item("epsilon", config.epsilon()))
         .add(DisplayData.item("noiseAlpha", config.alpha()))
         .add(DisplayData.item("withDeadLetters", deadLetters != null))

@@ -18,7 +18,8 @@ import org.apache.beam.sdk.values.PCollection;
  * field when its message starts with a field of its type (ingest writes e.g. {@code "user_id is
  * missing or null"}).
  */
-public final class CountDeadLetters extends PTransform<PCollection<DeadLetter>, PCollection<DeadLetterCounts>> {
+public final class CountDeadLetters
+    extends PTransform<PCollection<DeadLetter>, PCollection<DeadLetterCounts>> {
   private CountDeadLetters() {}
 
   public static CountDeadLetters create() {
@@ -29,7 +30,9 @@ public final class CountDeadLetters extends PTransform<PCollection<DeadLetter>, 
   public PCollection<DeadLetterCounts> expand(PCollection<DeadLetter> input) {
     Combine.Globally<DeadLetter, DeadLetterCounts> c = Combine.globally(new CountFn());
     boolean global = input.getWindowingStrategy().getWindowFn() instanceof GlobalWindows;
-    return input.apply("CountByTypeAndReason", global ? c : c.withoutDefaults()).setCoder(SerializableCoder.of(DeadLetterCounts.class));
+    return input
+        .apply("CountByTypeAndReason", global ? c : c.withoutDefaults())
+        .setCoder(SerializableCoder.of(DeadLetterCounts.class));
   }
 
   /** Maps of counts; small (types × fields × reasons). */
@@ -83,7 +86,8 @@ public final class CountDeadLetters extends PTransform<PCollection<DeadLetter>, 
 
   private static Map<String, Set<String>> fieldNames() {
     Map<String, Set<String>> m = new HashMap<>();
-    for (RecordFields r : new RecordFields[] {RecordFields.IMPRESSION, RecordFields.CLICK, RecordFields.CONVERSION}) {
+    for (RecordFields r :
+        new RecordFields[] {RecordFields.IMPRESSION, RecordFields.CLICK, RecordFields.CONVERSION}) {
       m.put(r.recordType(), Set.copyOf(r.fields().stream().map(FieldSpec::name).toList()));
     }
     return m;
@@ -95,7 +99,8 @@ public final class CountDeadLetters extends PTransform<PCollection<DeadLetter>, 
       return null;
     }
     int end = 0;
-    while (end < message.length() && (Character.isLetterOrDigit(message.charAt(end)) || message.charAt(end) == '_')) {
+    while (end < message.length()
+        && (Character.isLetterOrDigit(message.charAt(end)) || message.charAt(end) == '_')) {
       end++;
     }
     String first = message.substring(0, end);

@@ -13,17 +13,19 @@ import java.util.SplittableRandom;
  * gives a finite value (an unseen category lands in "other", never at +∞). Shares of an empty
  * histogram (n = 0) are all zero and become uniform.
  *
- * <p>Sampling noise: for two samples of one distribution of sizes n and m on k bins, Σ(p−q)²/q
- * is about χ²(k−1)·(1/n + 1/m). PSI ≈ Σ(p−q)²/q, KL ≈ ½Σ(p−q)²/q and JS ≈ ⅛Σ(p−q)²/q to second
- * order, so their expected values under no drift are about (k−1)(1/n+1/m) times 1, ½ and ⅛. That
+ * <p>Sampling noise: for two samples of one distribution of sizes n and m on k bins, Σ(p−q)²/q is
+ * about χ²(k−1)·(1/n + 1/m). PSI ≈ Σ(p−q)²/q, KL ≈ ½Σ(p−q)²/q and JS ≈ ⅛Σ(p−q)²/q to second order,
+ * so their expected values under no drift are about (k−1)(1/n+1/m) times 1, ½ and ⅛. That
  * approximation fails for small samples, where empty bins meet ε (PSI of 10 values on 11 bins is
  * several times it), so the gate's noise level is simulated ({@link #noise}).
  */
 public final class Drift {
   /** Default smoothing of empty bins. */
   public static final double DEFAULT_EPSILON = 1e-4;
+
   /** Default probability that pure sampling noise exceeds the noise bound. */
   public static final double DEFAULT_ALPHA = 0.001;
+
   /** Simulated draws of the noise; with the default alpha the bound is the second largest. */
   public static final int DEFAULT_DRAWS = 2000;
 
@@ -83,7 +85,9 @@ public final class Drift {
     return kl(p, q);
   }
 
-  /** Jensen–Shannon divergence ½KL(P‖M) + ½KL(Q‖M), M = (P+Q)/2, on smoothed shares; at most ln 2. */
+  /**
+   * Jensen–Shannon divergence ½KL(P‖M) + ½KL(Q‖M), M = (P+Q)/2, on smoothed shares; at most ln 2.
+   */
   public static double js(long[] current, long[] reference, double epsilon) {
     double[] p = smooth(current, epsilon);
     double[] q = smooth(reference, epsilon);
@@ -115,7 +119,11 @@ public final class Drift {
   }
 
   private static void checkSameBins(double[] p, double[] q) {
-    checkArgument(p.length == q.length, "current and reference need the same bins, got %s and %s", p.length, q.length);
+    checkArgument(
+        p.length == q.length,
+        "current and reference need the same bins, got %s and %s",
+        p.length,
+        q.length);
   }
 
   /** Bins that hold data on either side: only those carry sampling noise. */
@@ -128,25 +136,33 @@ public final class Drift {
   }
 
   /**
-   * The second-order approximation of a measure's mean under no drift, factor·(k−1)(1/n + 1/m)
-   * on k occupied bins. Good when every bin expects a few counts; {@link #noise} is used instead.
+   * The second-order approximation of a measure's mean under no drift, factor·(k−1)(1/n + 1/m) on k
+   * occupied bins. Good when every bin expects a few counts; {@link #noise} is used instead.
    */
   public static double chiSquareApproximation(Measure measure, int k, long n, long m) {
     return measure.noiseFactor * Math.max(0, k - 1) * (1.0 / n + 1.0 / m);
   }
 
-  /** What sampling noise alone gives: the mean of a measure and the value it exceeds with probability alpha. */
+  /**
+   * What sampling noise alone gives: the mean of a measure and the value it exceeds with
+   * probability alpha.
+   */
   public record Noise(double mean, double bound) {}
 
   /**
-   * The noise of each measure at these sample sizes, by simulation under no drift: both samples
-   * are drawn again (multinomial, sizes n and m) from the pooled shares, smoothed with the same ε,
-   * {@code draws} times with a seed taken from the counts, so a report is reproducible. Unlike
-   * the χ² approximation this holds for small samples, where empty bins and ε dominate.
+   * The noise of each measure at these sample sizes, by simulation under no drift: both samples are
+   * drawn again (multinomial, sizes n and m) from the pooled shares, smoothed with the same ε,
+   * {@code draws} times with a seed taken from the counts, so a report is reproducible. Unlike the
+   * χ² approximation this holds for small samples, where empty bins and ε dominate.
    */
-  public static Noise[] noise(long[] current, long[] reference, double epsilon, double alpha, int draws) {
+  public static Noise[] noise(
+      long[] current, long[] reference, double epsilon, double alpha, int draws) {
     checkSameBins(new double[current.length], new double[reference.length]);
-    checkArgument(alpha > 0 && alpha < 1 && draws * alpha >= 1, "need alpha in (0, 1) and draws * alpha >= 1, got %s and %s", (Object) alpha, (Object) draws);
+    checkArgument(
+        alpha > 0 && alpha < 1 && draws * alpha >= 1,
+        "need alpha in (0, 1) and draws * alpha >= 1, got %s and %s",
+        (Object) alpha,
+        (Object) draws);
     long n = 0;
     long m = 0;
     for (int i = 0; i < current.length; i++) {
@@ -162,7 +178,8 @@ public final class Drift {
     for (int i = 0; i < pooled.length; i++) {
       pooled[i] = (double) (current[i] + reference[i]) / (n + m);
     }
-    SplittableRandom rnd = new SplittableRandom(31L * Arrays.hashCode(current) + Arrays.hashCode(reference));
+    SplittableRandom rnd =
+        new SplittableRandom(31L * Arrays.hashCode(current) + Arrays.hashCode(reference));
     double[][] values = new double[out.length][draws];
     long[] a = new long[pooled.length];
     long[] b = new long[pooled.length];
@@ -199,7 +216,9 @@ public final class Drift {
     }
   }
 
-  /** Binomial(n, p): exact by waiting times for a small mean, normal approximation for a large one. */
+  /**
+   * Binomial(n, p): exact by waiting times for a small mean, normal approximation for a large one.
+   */
   static long binomial(long n, double p, SplittableRandom rnd) {
     if (p <= 0) {
       return 0;

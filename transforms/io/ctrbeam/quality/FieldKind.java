@@ -4,7 +4,9 @@ package io.ctrbeam.quality;
 public enum FieldKind {
   /** An identifier: completeness and uniqueness, no distribution (every value is new). */
   ID,
-  /** A string: top-K categories and the share of the rest; drift on the reference's top categories. */
+  /**
+   * A string: top-K categories and the share of the rest; drift on the reference's top categories.
+   */
   CATEGORICAL,
   /** A number: quantiles and a histogram; drift on the reference's deciles. */
   NUMERIC,

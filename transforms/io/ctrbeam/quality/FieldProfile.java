@@ -10,8 +10,8 @@ import java.util.Map;
  * <p>Exact: {@code total}, {@code nulls}, {@code invalid}, {@code min}, {@code max}, {@code mean}
  * and the counts in {@code onReference}. Approximate: {@code distinct} (HLL, with bounds at 2
  * standard errors), {@code quantiles} (KLL, normalized rank error {@code quantileRankError}),
- * {@code top} (frequent items, each count within {@code topMaxError}) and the shares of a
- * profile's own {@code bins} (read off those sketches).
+ * {@code top} (frequent items, each count within {@code topMaxError}) and the shares of a profile's
+ * own {@code bins} (read off those sketches).
  */
 public record FieldProfile(
     String name,

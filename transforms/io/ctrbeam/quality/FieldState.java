@@ -27,6 +27,7 @@ final class FieldState {
   Union hll;
   KllDoublesSketch kll;
   ItemsSketch<String> items;
+
   /** Counts on the reference's bins, or null without a reference. */
   long[] onReference;
 

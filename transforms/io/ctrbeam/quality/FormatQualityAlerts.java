@@ -10,11 +10,12 @@ import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.values.PCollection;
 
 /**
- * One JSON alert line per breached check of each report (window): window start and end, the
- * clock, record type, field, metric, value, threshold, sample sizes and noise bound. Write it with
- * {@code TextIO.write().withWindowedWrites()} or to a Kafka topic.
+ * One JSON alert line per breached check of each report (window): window start and end, the clock,
+ * record type, field, metric, value, threshold, sample sizes and noise bound. Write it with {@code
+ * TextIO.write().withWindowedWrites()} or to a Kafka topic.
  */
-public final class FormatQualityAlerts extends PTransform<PCollection<QualityReport>, PCollection<String>> {
+public final class FormatQualityAlerts
+    extends PTransform<PCollection<QualityReport>, PCollection<String>> {
   private FormatQualityAlerts() {}
 
   public static FormatQualityAlerts create() {

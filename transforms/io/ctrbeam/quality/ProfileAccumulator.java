@@ -1,6 +1,9 @@
 package io.ctrbeam.quality;
 
-/** The accumulator of {@link ProfileFn}: a record count, the event-time range and one {@link FieldState} per field. */
+/**
+ * The accumulator of {@link ProfileFn}: a record count, the event-time range and one {@link
+ * FieldState} per field.
+ */
 final class ProfileAccumulator {
   long records;
   long earliest = Long.MAX_VALUE;

@@ -7,7 +7,10 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import org.apache.beam.sdk.coders.CustomCoder;
 
-/** Encodes a {@link ProfileAccumulator}: counts as longs, sketches in their DataSketches binary form. */
+/**
+ * Encodes a {@link ProfileAccumulator}: counts as longs, sketches in their DataSketches binary
+ * form.
+ */
 final class ProfileAccumulatorCoder extends CustomCoder<ProfileAccumulator> {
   static final ProfileAccumulatorCoder INSTANCE = new ProfileAccumulatorCoder();
 

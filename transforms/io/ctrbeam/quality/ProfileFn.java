@@ -20,11 +20,12 @@ import org.apache.datasketches.quantilescommon.QuantileSearchCriteria;
 
 /**
  * Profiles every field of a record type in one pass: one mergeable accumulator per record type
- * holds, for each field, exact counts and range, an HLL sketch (distinct), a KLL sketch
- * (quantiles, for numbers, times and list sizes), a frequent-items sketch (top categories) and,
- * given a reference, exact counts on the reference's frozen bins.
+ * holds, for each field, exact counts and range, an HLL sketch (distinct), a KLL sketch (quantiles,
+ * for numbers, times and list sizes), a frequent-items sketch (top categories) and, given a
+ * reference, exact counts on the reference's frozen bins.
  */
-final class ProfileFn<T extends IndexedRecord> extends CombineFn<T, ProfileAccumulator, DatasetProfile> {
+final class ProfileFn<T extends IndexedRecord>
+    extends CombineFn<T, ProfileAccumulator, DatasetProfile> {
   static final int HLL_LG_K = 12;
   static final int KLL_K = 200;
   static final int ITEMS_MAP_SIZE = 1024;
@@ -82,7 +83,10 @@ final class ProfileFn<T extends IndexedRecord> extends CombineFn<T, ProfileAccum
       if (s.onReference == null) {
         s.onReference = new long[ref.size()];
       }
-      s.onReference[v instanceof String || (v == null && !ref.isNumeric()) ? ref.indexOf((String) v) : ref.indexOf((Double) v)]++;
+      s.onReference[
+          v instanceof String || (v == null && !ref.isNumeric())
+              ? ref.indexOf((String) v)
+              : ref.indexOf((Double) v)]++;
     }
     if (v == null) {
       s.nulls++;
@@ -188,7 +192,10 @@ final class ProfileFn<T extends IndexedRecord> extends CombineFn<T, ProfileAccum
       top = new ArrayList<>();
       if (s.items != null) {
         ItemsSketch.Row<String>[] rows = s.items.getFrequentItems(ErrorType.NO_FALSE_POSITIVES);
-        Arrays.sort(rows, Comparator.comparingLong((ItemsSketch.Row<String> r) -> -r.getEstimate()).thenComparing(ItemsSketch.Row::getItem));
+        Arrays.sort(
+            rows,
+            Comparator.comparingLong((ItemsSketch.Row<String> r) -> -r.getEstimate())
+                .thenComparing(ItemsSketch.Row::getItem));
         for (int i = 0; i < Math.min(topK, rows.length); i++) {
           top.add(new FieldProfile.CategoryCount(rows[i].getItem(), rows[i].getEstimate()));
         }
@@ -196,15 +203,35 @@ final class ProfileFn<T extends IndexedRecord> extends CombineFn<T, ProfileAccum
       } else {
         topError = 0L;
       }
-      bins = categoricalBins(top, s, total, topError == 0, s.items != null && s.items.getNumActiveItems() > topK);
+      bins =
+          categoricalBins(
+              top, s, total, topError == 0, s.items != null && s.items.getNumActiveItems() > topK);
     }
-    Bins onRef = ref == null ? null : ref.withCounts(s.onReference == null ? new long[ref.size()] : s.onReference, total, true);
+    Bins onRef =
+        ref == null
+            ? null
+            : ref.withCounts(
+                s.onReference == null ? new long[ref.size()] : s.onReference, total, true);
     return new FieldProfile(
-        f.name(), f.kind(), f.required(), total, s.nulls, invalidTotal, invalid,
-        distinct, lower, upper,
-        numbers ? s.min : null, numbers ? s.max : null, numbers ? s.sum / s.kll.getN() : null,
-        quantiles, numbers ? s.kll.getNormalizedRankError(false) : null,
-        top, topError, bins, onRef);
+        f.name(),
+        f.kind(),
+        f.required(),
+        total,
+        s.nulls,
+        invalidTotal,
+        invalid,
+        distinct,
+        lower,
+        upper,
+        numbers ? s.min : null,
+        numbers ? s.max : null,
+        numbers ? s.sum / s.kll.getN() : null,
+        quantiles,
+        numbers ? s.kll.getNormalizedRankError(false) : null,
+        top,
+        topError,
+        bins,
+        onRef);
   }
 
   /** Bins on this data's own deciles (plus its maximum when ties leave fewer than nine edges). */
@@ -238,8 +265,14 @@ final class ProfileFn<T extends IndexedRecord> extends CombineFn<T, ProfileAccum
    * sampling noise does not cover), so only categories with {@value #MIN_SELECTED_COUNT} counts or
    * more become bins; the rest is "other".
    */
-  private static Bins categoricalBins(List<FieldProfile.CategoryCount> top, FieldState s, long total, boolean exact, boolean selected) {
-    List<FieldProfile.CategoryCount> keep = selected ? top.stream().filter(t -> t.count() >= MIN_SELECTED_COUNT).toList() : top;
+  private static Bins categoricalBins(
+      List<FieldProfile.CategoryCount> top,
+      FieldState s,
+      long total,
+      boolean exact,
+      boolean selected) {
+    List<FieldProfile.CategoryCount> keep =
+        selected ? top.stream().filter(t -> t.count() >= MIN_SELECTED_COUNT).toList() : top;
     List<String> cats = new ArrayList<>();
     long[] counts = new long[keep.size() + 2];
     long inTop = 0;

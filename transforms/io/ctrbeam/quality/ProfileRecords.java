@@ -1,28 +1,28 @@
 package io.ctrbeam.quality;
 
-import io.ctrbeam.common.CombineInBundles;
 import static org.apache.beam.vendor.guava.v32_1_2_jre.com.google.common.base.Preconditions.checkArgument;
 
+import io.ctrbeam.common.CombineInBundles;
 import java.time.Instant;
 import org.apache.avro.generic.IndexedRecord;
-import org.apache.beam.sdk.transforms.Combine;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.display.DisplayData;
 import org.apache.beam.sdk.transforms.windowing.GlobalWindows;
 import org.apache.beam.sdk.values.PCollection;
 
 /**
- * Records of one type to their {@link DatasetProfile}, one per window: a single
- * {@code Combine.globally} over every field at once (no shuffle of rows; partial accumulators
- * merge; bounded input folds each bundle first, {@link CombineInBundles}). Given a reference profile, it also counts the records exactly on the reference's frozen
- * drift bins.
+ * Records of one type to their {@link DatasetProfile}, one per window: a single {@code
+ * Combine.globally} over every field at once (no shuffle of rows; partial accumulators merge;
+ * bounded input folds each bundle first, {@link CombineInBundles}). Given a reference profile, it
+ * also counts the records exactly on the reference's frozen drift bins.
  *
  * <pre>{@code
  * PCollection<DatasetProfile> p = impressions.apply("ProfileImpressions",
  *     ProfileRecords.<Impression>of(RecordFields.IMPRESSION).withReference(ref));
  * }</pre>
  */
-public final class ProfileRecords<T extends IndexedRecord> extends PTransform<PCollection<T>, PCollection<DatasetProfile>> {
+public final class ProfileRecords<T extends IndexedRecord>
+    extends PTransform<PCollection<T>, PCollection<DatasetProfile>> {
   private final RecordFields fields;
   private final DatasetProfile reference;
   private final int topK;
@@ -40,14 +40,23 @@ public final class ProfileRecords<T extends IndexedRecord> extends PTransform<PC
     return new ProfileRecords<>(fields, null, 20, null);
   }
 
-  /** A profile of the same record type from an earlier run: drift is counted on its bins. Null for none. */
+  /**
+   * A profile of the same record type from an earlier run: drift is counted on its bins. Null for
+   * none.
+   */
   public ProfileRecords<T> withReference(DatasetProfile reference) {
-    checkArgument(reference == null || reference.recordType().equals(fields.recordType()),
-        "the reference must profile %s, got %s", fields.recordType(), reference == null ? null : reference.recordType());
+    checkArgument(
+        reference == null || reference.recordType().equals(fields.recordType()),
+        "the reference must profile %s, got %s",
+        fields.recordType(),
+        reference == null ? null : reference.recordType());
     return new ProfileRecords<>(fields, reference, topK, clock);
   }
 
-  /** How many top categories a categorical field keeps (default 20); they become the drift bins of a later run. */
+  /**
+   * How many top categories a categorical field keeps (default 20); they become the drift bins of a
+   * later run.
+   */
   public ProfileRecords<T> withTopK(int k) {
     checkArgument(k >= 1 && k <= 200, "topK must be in [1, 200], got %s", k);
     return new ProfileRecords<>(fields, reference, k, clock);
@@ -65,7 +74,10 @@ public final class ProfileRecords<T extends IndexedRecord> extends PTransform<PC
         CombineInBundles.globally(new ProfileFn<T>(fields, reference, topK, latest));
     boolean global = input.getWindowingStrategy().getWindowFn() instanceof GlobalWindows;
     return input
-        .apply("Profile" + Character.toUpperCase(fields.recordType().charAt(0)) + fields.recordType().substring(1),
+        .apply(
+            "Profile"
+                + Character.toUpperCase(fields.recordType().charAt(0))
+                + fields.recordType().substring(1),
             global ? combine : combine.withoutDefaults())
         .setCoder(QualityCoders.profile());
   }

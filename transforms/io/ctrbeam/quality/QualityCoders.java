@@ -3,7 +3,10 @@ package io.ctrbeam.quality;
 import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.coders.SerializableCoder;
 
-/** Coders of the small quality values: a profile or a report is one element per record type and window. */
+/**
+ * Coders of the small quality values: a profile or a report is one element per record type and
+ * window.
+ */
 public final class QualityCoders {
   private QualityCoders() {}
 

@@ -13,7 +13,8 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Thresholds of the quality gate: contract §5's by default, overridable per field in a small JSON file.
+ * Thresholds of the quality gate: contract §5's by default, overridable per field in a small JSON
+ * file.
  *
  * <pre>{@code
  * {
@@ -31,8 +32,8 @@ import java.util.Set;
  * the defaults. {@code null} turns a check off. Lower bounds ({@code completeness}, {@code
  * uniqueness}, {@code validity}) fail when the value is below them, upper bounds ({@code
  * freshness_hours}, {@code psi}, {@code kl}, {@code js}) when it is above. The default completeness
- * threshold applies to required fields only: an optional field's null share is watched by the
- * null bin of its drift check instead.
+ * threshold applies to required fields only: an optional field's null share is watched by the null
+ * bin of its drift check instead.
  */
 public final class QualityConfig implements Serializable {
   public static final Set<String> LOWER_BOUNDS = Set.of("completeness", "uniqueness", "validity");
@@ -49,7 +50,10 @@ public final class QualityConfig implements Serializable {
     this.alpha = alpha;
   }
 
-  /** Contract §5: completeness 0.99, validity 0.999, freshness 24 h, PSI 0.2 (the start of "significant"). */
+  /**
+   * Contract §5: completeness 0.99, validity 0.999, freshness 24 h, PSI 0.2 (the start of
+   * "significant").
+   */
   public static QualityConfig defaults() {
     Map<String, Double> d = new LinkedHashMap<>();
     d.put("completeness", 0.99);
@@ -64,7 +68,8 @@ public final class QualityConfig implements Serializable {
   /** The defaults overridden by a JSON config (see the class comment). */
   public static QualityConfig parse(String json) throws IOException {
     JsonNode root = new ObjectMapper().readTree(json);
-    checkArgument(root != null && root.isObject(), "a quality config is a JSON object, got %s", json);
+    checkArgument(
+        root != null && root.isObject(), "a quality config is a JSON object, got %s", json);
     QualityConfig base = defaults();
     Map<String, Map<String, Double>> t = new HashMap<>();
     base.thresholds.forEach((k, v) -> t.put(k, new LinkedHashMap<>(v)));
@@ -86,16 +91,23 @@ public final class QualityConfig implements Serializable {
   }
 
   private static Map<String, Double> metrics(JsonNode node, String where) {
-    checkArgument(node.isObject(), "%s must be an object of metric thresholds, got %s", where, node);
+    checkArgument(
+        node.isObject(), "%s must be an object of metric thresholds, got %s", where, node);
     Map<String, Double> out = new LinkedHashMap<>();
     Iterator<Map.Entry<String, JsonNode>> it = node.fields();
     while (it.hasNext()) {
       Map.Entry<String, JsonNode> e = it.next();
       String m = e.getKey();
-      checkArgument(LOWER_BOUNDS.contains(m) || UPPER_BOUNDS.contains(m),
-          "%s: unknown metric %s, expected one of %s or %s", where, m, LOWER_BOUNDS, UPPER_BOUNDS);
+      checkArgument(
+          LOWER_BOUNDS.contains(m) || UPPER_BOUNDS.contains(m),
+          "%s: unknown metric %s, expected one of %s or %s",
+          where,
+          m,
+          LOWER_BOUNDS,
+          UPPER_BOUNDS);
       JsonNode v = e.getValue();
-      checkArgument(v.isNull() || v.isNumber(), "%s.%s must be a number or null, got %s", where, m, v);
+      checkArgument(
+          v.isNull() || v.isNumber(), "%s.%s must be a number or null, got %s", where, m, v);
       out.put(m, v.isNull() ? null : v.asDouble());
     }
     return out;

@@ -26,11 +26,16 @@ public final class QualityFiles {
 
   /** A JSON config of thresholds; empty path for the defaults. */
   public static QualityConfig config(String path) throws IOException {
-    return path == null || path.isEmpty() ? QualityConfig.defaults() : QualityConfig.parse(read(path));
+    return path == null || path.isEmpty()
+        ? QualityConfig.defaults()
+        : QualityConfig.parse(read(path));
   }
 
   /** The profile of one record type in a reference, or null. */
   public static DatasetProfile forType(List<DatasetProfile> reference, String recordType) {
-    return reference.stream().filter(p -> p.recordType().equals(recordType)).findFirst().orElse(null);
+    return reference.stream()
+        .filter(p -> p.recordType().equals(recordType))
+        .findFirst()
+        .orElse(null);
   }
 }

@@ -25,12 +25,22 @@ public final class QualityPage {
 
   public static String render(QualityReport r) {
     StringBuilder h = new StringBuilder(1_200_000);
-    h.append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>ctr-beam data quality</title>\n<style>")
-        .append(CSS).append("</style>\n<script>").append(echartsSource()).append("</script>\n</head><body>\n");
+    h.append(
+            "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>ctr-beam data quality</title>\n<style>")
+        .append(CSS)
+        .append("</style>\n<script>")
+        .append(echartsSource())
+        .append("</script>\n</head><body>\n");
     h.append("<h1>Data quality</h1>\n");
-    h.append("<div id=\"verdict\" class=\"").append(r.passed() ? "pass" : "fail").append("\">")
-        .append(r.passed() ? "Gate passed" : "Gate failed").append(": ")
-        .append(r.breaches().size()).append(" of ").append(r.checks().size()).append(" checks breached their threshold.");
+    h.append("<div id=\"verdict\" class=\"")
+        .append(r.passed() ? "pass" : "fail")
+        .append("\">")
+        .append(r.passed() ? "Gate passed" : "Gate failed")
+        .append(": ")
+        .append(r.breaches().size())
+        .append(" of ")
+        .append(r.checks().size())
+        .append(" checks breached their threshold.");
     if (!r.passed()) {
       h.append("<ul id=\"breaches\">");
       for (QualityCheck b : r.breaches()) {
@@ -40,20 +50,35 @@ public final class QualityPage {
     }
     h.append("</div>\n<p class=\"meta\">Clock ").append(Instant.ofEpochMilli(r.clockMillis()));
     if (r.windowStart() != null) {
-      h.append(", window ").append(Instant.ofEpochMilli(r.windowStart())).append(" to ").append(Instant.ofEpochMilli(r.windowEnd()));
+      h.append(", window ")
+          .append(Instant.ofEpochMilli(r.windowStart()))
+          .append(" to ")
+          .append(Instant.ofEpochMilli(r.windowEnd()));
     }
-    h.append(". Drift bins are smoothed with ε = ").append(r.epsilon()).append(" and renormalized. ")
-        .append("A drift value fails only above its threshold <em>and</em> above the value that sampling noise alone exceeds with probability ")
-        .append(r.noiseAlpha()).append(" at its sample sizes (n current, m reference). ")
-        .append("Counts, completeness and validity are exact; distinct counts (HLL, ±2 standard errors shown), quantiles (KLL, rank error shown) and top values (frequent items) are approximate. ")
-        .append(r.reference().isEmpty() ? "No reference profile was given, so there is no drift check." : "")
+    h.append(". Drift bins are smoothed with ε = ")
+        .append(r.epsilon())
+        .append(" and renormalized. ")
+        .append(
+            "A drift value fails only above its threshold <em>and</em> above the value that sampling noise alone exceeds with probability ")
+        .append(r.noiseAlpha())
+        .append(" at its sample sizes (n current, m reference). ")
+        .append(
+            "Counts, completeness and validity are exact; distinct counts (HLL, ±2 standard errors shown), quantiles (KLL, rank error shown) and top values (frequent items) are approximate. ")
+        .append(
+            r.reference().isEmpty()
+                ? "No reference profile was given, so there is no drift check."
+                : "")
         .append("</p>\n");
-    h.append("<h2>Charts</h2>\n<div id=\"psi-chart\" class=\"chart\"></div>\n<div id=\"completeness-chart\" class=\"chart\"></div>\n<div id=\"histograms\"></div>\n");
+    h.append(
+        "<h2>Charts</h2>\n<div id=\"psi-chart\" class=\"chart\"></div>\n<div id=\"completeness-chart\" class=\"chart\"></div>\n<div id=\"histograms\"></div>\n");
     for (DatasetProfile p : r.profiles()) {
       table(h, p, r.checks());
     }
-    h.append("<script type=\"application/json\" id=\"chart-data\">").append(QualityJson.write(chartData(r)).replace("</", "<\\/"))
-        .append("</script>\n<script>").append(SCRIPT).append("</script>\n</body></html>\n");
+    h.append("<script type=\"application/json\" id=\"chart-data\">")
+        .append(QualityJson.write(chartData(r)).replace("</", "<\\/"))
+        .append("</script>\n<script>")
+        .append(SCRIPT)
+        .append("</script>\n</body></html>\n");
     return h.toString();
   }
 
@@ -65,19 +90,40 @@ public final class QualityPage {
         byField.computeIfAbsent(c.field(), k -> new LinkedHashMap<>()).put(c.metric(), c);
       }
     }
-    h.append("<h2 id=\"type-").append(esc(type)).append("\">").append(esc(type)).append(": ").append(p.records()).append(" records");
+    h.append("<h2 id=\"type-")
+        .append(esc(type))
+        .append("\">")
+        .append(esc(type))
+        .append(": ")
+        .append(p.records())
+        .append(" records");
     if (p.latestEventTime() != null) {
-      h.append(", event time ").append(Instant.ofEpochMilli(p.earliestEventTime())).append(" to ").append(Instant.ofEpochMilli(p.latestEventTime()));
+      h.append(", event time ")
+          .append(Instant.ofEpochMilli(p.earliestEventTime()))
+          .append(" to ")
+          .append(Instant.ofEpochMilli(p.latestEventTime()));
     }
     h.append("</h2>\n");
     Map<String, QualityCheck> rec = byField.getOrDefault(QualityGate.RECORD, Map.of());
-    h.append("<p>Record validity (refused by ingest for a contract §6 rule): ").append(cell(rec.get("validity"))).append("</p>\n");
-    h.append("<table><thead><tr><th>field</th><th>kind</th><th>non-null / total</th><th>completeness</th><th>validity</th>")
-        .append("<th>uniqueness</th><th>distribution</th><th>PSI</th><th>KL</th><th>JS</th><th>other</th></tr></thead><tbody>\n");
+    h.append("<p>Record validity (refused by ingest for a contract §6 rule): ")
+        .append(cell(rec.get("validity")))
+        .append("</p>\n");
+    h.append(
+            "<table><thead><tr><th>field</th><th>kind</th><th>non-null / total</th><th>completeness</th><th>validity</th>")
+        .append(
+            "<th>uniqueness</th><th>distribution</th><th>PSI</th><th>KL</th><th>JS</th><th>other</th></tr></thead><tbody>\n");
     for (FieldProfile f : p.fields()) {
       Map<String, QualityCheck> c = byField.getOrDefault(f.name(), Map.of());
-      h.append("<tr><td>").append(esc(f.name())).append(f.required() ? "" : " <span class=\"opt\">optional</span>").append("</td><td>")
-          .append(f.kind().name().toLowerCase()).append("</td><td>").append(f.nonNull()).append(" / ").append(f.total()).append("</td>");
+      h.append("<tr><td>")
+          .append(esc(f.name()))
+          .append(f.required() ? "" : " <span class=\"opt\">optional</span>")
+          .append("</td><td>")
+          .append(f.kind().name().toLowerCase())
+          .append("</td><td>")
+          .append(f.nonNull())
+          .append(" / ")
+          .append(f.total())
+          .append("</td>");
       for (String m : new String[] {"completeness", "validity", "uniqueness"}) {
         h.append("<td>").append(cell(c.get(m))).append("</td>");
       }
@@ -86,7 +132,9 @@ public final class QualityPage {
         h.append("<td>").append(cell(c.get(m))).append("</td>");
       }
       QualityCheck fresh = c.get("freshness_hours");
-      h.append("<td>").append(fresh == null ? "" : "freshness " + cell(fresh) + " h").append("</td></tr>\n");
+      h.append("<td>")
+          .append(fresh == null ? "" : "freshness " + cell(fresh) + " h")
+          .append("</td></tr>\n");
     }
     h.append("</tbody></table>\n");
   }
@@ -96,8 +144,13 @@ public final class QualityPage {
     if (c == null) {
       return "";
     }
-    StringBuilder s = new StringBuilder("<span class=\"").append(c.verdict()).append("\" title=\"").append(esc(c.describe())).append("\">")
-        .append(String.format("%.4g", c.value()));
+    StringBuilder s =
+        new StringBuilder("<span class=\"")
+            .append(c.verdict())
+            .append("\" title=\"")
+            .append(esc(c.describe()))
+            .append("\">")
+            .append(String.format("%.4g", c.value()));
     if (!c.exact() && c.errorBound() != null) {
       s.append(" ±").append(String.format("%.2g", c.errorBound())).append(" (approx.)");
     }
@@ -108,28 +161,55 @@ public final class QualityPage {
       s.append(", noise ≤ ").append(String.format("%.2g", c.noiseBound()));
     }
     if (c.threshold() != null) {
-      s.append(" [").append(QualityConfig.UPPER_BOUNDS.contains(c.metric()) ? "≤ " : "≥ ").append(String.format("%.4g", c.threshold())).append("]");
+      s.append(" [")
+          .append(QualityConfig.UPPER_BOUNDS.contains(c.metric()) ? "≤ " : "≥ ")
+          .append(String.format("%.4g", c.threshold()))
+          .append("]");
     }
     return s.append("</span>").toString();
   }
 
   private static String distribution(FieldProfile f) {
     if (f.quantiles() != null && f.kind() != FieldKind.TIMESTAMP) {
-      return String.format("min %.4g, p50 %.4g, p99 %.4g, max %.4g, mean %.4g (quantiles ±%.2g rank)",
-          f.min(), f.quantiles().get("p50"), f.quantiles().get("p99"), f.max(), f.mean(), f.quantileRankError());
+      return String.format(
+          "min %.4g, p50 %.4g, p99 %.4g, max %.4g, mean %.4g (quantiles ±%.2g rank)",
+          f.min(),
+          f.quantiles().get("p50"),
+          f.quantiles().get("p99"),
+          f.max(),
+          f.mean(),
+          f.quantileRankError());
     }
     if (f.quantiles() != null) {
-      return Instant.ofEpochMilli(f.min().longValue()) + " to " + Instant.ofEpochMilli(f.max().longValue());
+      return Instant.ofEpochMilli(f.min().longValue())
+          + " to "
+          + Instant.ofEpochMilli(f.max().longValue());
     }
     if (f.top() != null && !f.top().isEmpty()) {
       long nonNull = Math.max(1, f.nonNull());
-      String top = f.top().stream().limit(5).map(t -> t.value() + " " + String.format("%.1f%%", 100.0 * t.count() / nonNull)).collect(Collectors.joining(", "));
+      String top =
+          f.top().stream()
+              .limit(5)
+              .map(t -> t.value() + " " + String.format("%.1f%%", 100.0 * t.count() / nonNull))
+              .collect(Collectors.joining(", "));
       long inTop = f.top().stream().mapToLong(FieldProfile.CategoryCount::count).sum();
-      return top + (f.top().size() > 5 ? ", …" : "") + String.format("; rest of top %d: %.1f%%, beyond: %.1f%%", f.top().size(),
-          100.0 * f.top().stream().skip(5).mapToLong(FieldProfile.CategoryCount::count).sum() / nonNull, 100.0 * (f.nonNull() - inTop) / nonNull)
-          + (f.topMaxError() != null && f.topMaxError() > 0 ? " (counts ±" + f.topMaxError() + ")" : "");
+      return top
+          + (f.top().size() > 5 ? ", …" : "")
+          + String.format(
+              "; rest of top %d: %.1f%%, beyond: %.1f%%",
+              f.top().size(),
+              100.0
+                  * f.top().stream().skip(5).mapToLong(FieldProfile.CategoryCount::count).sum()
+                  / nonNull,
+              100.0 * (f.nonNull() - inTop) / nonNull)
+          + (f.topMaxError() != null && f.topMaxError() > 0
+              ? " (counts ±" + f.topMaxError() + ")"
+              : "");
     }
-    return f.distinct() == null ? "" : String.format("≈ %.0f distinct [%.0f, %.0f]", f.distinct(), f.distinctLower(), f.distinctUpper());
+    return f.distinct() == null
+        ? ""
+        : String.format(
+            "≈ %.0f distinct [%.0f, %.0f]", f.distinct(), f.distinctLower(), f.distinctUpper());
   }
 
   /** What the charts draw, precomputed so that the page script only hands it to ECharts. */
@@ -137,7 +217,9 @@ public final class QualityPage {
     List<Map<String, Object>> psi = new ArrayList<>();
     List<Map<String, Object>> completeness = new ArrayList<>();
     List<Map<String, Object>> histograms = new ArrayList<>();
-    Map<String, DatasetProfile> refs = r.reference().stream().collect(Collectors.toMap(DatasetProfile::recordType, p -> p, (a, b) -> a));
+    Map<String, DatasetProfile> refs =
+        r.reference().stream()
+            .collect(Collectors.toMap(DatasetProfile::recordType, p -> p, (a, b) -> a));
     for (QualityCheck c : r.checks()) {
       String name = c.recordType() + "." + c.field();
       if (c.metric().equals("completeness")) {
@@ -150,12 +232,21 @@ public final class QualityPage {
       if (!c.failed() && c.band().equals("none")) {
         continue;
       }
-      FieldProfile cur = r.profiles().stream().filter(p -> p.recordType().equals(c.recordType())).findFirst().map(p -> p.field(c.field())).orElse(null);
-      FieldProfile ref = refs.containsKey(c.recordType()) ? refs.get(c.recordType()).field(c.field()) : null;
+      FieldProfile cur =
+          r.profiles().stream()
+              .filter(p -> p.recordType().equals(c.recordType()))
+              .findFirst()
+              .map(p -> p.field(c.field()))
+              .orElse(null);
+      FieldProfile ref =
+          refs.containsKey(c.recordType()) ? refs.get(c.recordType()).field(c.field()) : null;
       if (cur != null && ref != null && cur.onReference() != null) {
         Map<String, Object> hist = new LinkedHashMap<>();
         hist.put("name", name);
-        hist.put("title", String.format("%s: PSI %.3f (%s), n=%d, m=%d", name, c.value(), c.band(), c.n(), c.m()));
+        hist.put(
+            "title",
+            String.format(
+                "%s: PSI %.3f (%s), n=%d, m=%d", name, c.value(), c.band(), c.n(), c.m()));
         hist.put("labels", ref.bins().labels());
         hist.put("reference", ref.bins().shares());
         hist.put("current", cur.onReference().shares());
@@ -173,9 +264,11 @@ public final class QualityPage {
     if (echarts == null) {
       try (InputStream in = QualityPage.class.getClassLoader().getResourceAsStream(ECHARTS)) {
         if (in == null) {
-          throw new IllegalStateException(ECHARTS + " is not on the classpath (org.webjars.npm:echarts)");
+          throw new IllegalStateException(
+              ECHARTS + " is not on the classpath (org.webjars.npm:echarts)");
         }
-        echarts = new String(in.readAllBytes(), StandardCharsets.UTF_8).replace("</script", "<\\/script");
+        echarts =
+            new String(in.readAllBytes(), StandardCharsets.UTF_8).replace("</script", "<\\/script");
       } catch (IOException e) {
         throw new UncheckedIOException(e);
       }
@@ -184,10 +277,14 @@ public final class QualityPage {
   }
 
   static String esc(String s) {
-    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;");
+    return s.replace("&", "&amp;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace("\"", "&quot;");
   }
 
-  private static final String CSS = """
+  private static final String CSS =
+      """
       body{font-family:system-ui,sans-serif;margin:1.5em;color:#222}
       #verdict{padding:.8em 1em;border-radius:6px;font-size:1.15em;font-weight:600}
       #verdict.pass{background:#e3f4e8;border:1px solid #2e8b57}
@@ -204,7 +301,8 @@ public final class QualityPage {
       .opt{color:#888;font-size:.85em}
       """;
 
-  private static final String SCRIPT = """
+  private static final String SCRIPT =
+      """
       (function () {
         var data = JSON.parse(document.getElementById('chart-data').textContent);
         var colour = {fail: '#c0392b', pass: '#2e86c1', info: '#7f8c8d'};

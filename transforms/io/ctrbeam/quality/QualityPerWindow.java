@@ -15,8 +15,8 @@ import org.joda.time.Duration;
 /**
  * The streaming gate: records of one type into fixed event-time windows (hourly by default), then
  * the same profile and checks as a batch run, one {@link QualityReport} per window when the
- * watermark passes its end. Freshness is measured at the window's end. Turn the reports into
- * alert records with {@link FormatQualityAlerts}.
+ * watermark passes its end. Freshness is measured at the window's end. Turn the reports into alert
+ * records with {@link FormatQualityAlerts}.
  *
  * <pre>{@code
  * impressions
@@ -24,13 +24,15 @@ import org.joda.time.Duration;
  *     .apply("QualityAlerts", FormatQualityAlerts.create());
  * }</pre>
  */
-public final class QualityPerWindow<T extends IndexedRecord> extends PTransform<PCollection<T>, PCollection<QualityReport>> {
+public final class QualityPerWindow<T extends IndexedRecord>
+    extends PTransform<PCollection<T>, PCollection<QualityReport>> {
   private final RecordFields fields;
   private final Duration window;
   private final DatasetProfile reference;
   private final QualityConfig config;
 
-  private QualityPerWindow(RecordFields fields, Duration window, DatasetProfile reference, QualityConfig config) {
+  private QualityPerWindow(
+      RecordFields fields, Duration window, DatasetProfile reference, QualityConfig config) {
     this.fields = fields;
     this.window = window;
     this.reference = reference;
@@ -39,7 +41,8 @@ public final class QualityPerWindow<T extends IndexedRecord> extends PTransform<
 
   public static <T extends IndexedRecord> QualityPerWindow<T> of(RecordFields fields) {
     checkArgument(fields != null, "fields must be given, got %s", fields);
-    return new QualityPerWindow<>(fields, Duration.standardHours(1), null, QualityConfig.defaults());
+    return new QualityPerWindow<>(
+        fields, Duration.standardHours(1), null, QualityConfig.defaults());
   }
 
   /** The window size (default 1 h). */
@@ -66,7 +69,11 @@ public final class QualityPerWindow<T extends IndexedRecord> extends PTransform<
             .apply("FixedWindows", Window.<T>into(FixedWindows.of(window)))
             .apply("Profile", ProfileRecords.<T>of(fields).withReference(reference));
     return PCollectionList.of(profiles)
-        .apply("Check", CheckQuality.create().withReference(reference == null ? List.of() : List.of(reference)).withConfig(config));
+        .apply(
+            "Check",
+            CheckQuality.create()
+                .withReference(reference == null ? List.of() : List.of(reference))
+                .withConfig(config));
   }
 
   @Override

@@ -5,8 +5,8 @@ import java.util.List;
 
 /**
  * The gate's verdict over a run or a window: every check (below its threshold too), the breaches,
- * the profiles, the reference they were compared with and the dead-letter counts. Written as
- * {@code quality.json} and drawn as {@code quality.html}.
+ * the profiles, the reference they were compared with and the dead-letter counts. Written as {@code
+ * quality.json} and drawn as {@code quality.html}.
  */
 public record QualityReport(
     boolean passed,
@@ -27,7 +27,13 @@ public record QualityReport(
     if (passed) {
       return "quality gate PASSED (" + checks.size() + " checks)";
     }
-    StringBuilder s = new StringBuilder("quality gate FAILED: " + breaches.size() + " of " + checks.size() + " checks breached");
+    StringBuilder s =
+        new StringBuilder(
+            "quality gate FAILED: "
+                + breaches.size()
+                + " of "
+                + checks.size()
+                + " checks breached");
     for (QualityCheck b : breaches) {
       s.append("\n  ").append(b.describe());
     }

@@ -18,26 +18,47 @@ import org.apache.avro.Schema;
 import org.apache.avro.generic.IndexedRecord;
 
 /**
- * The profiled fields of one record type, read from its Avro schema: strings are categorical
- * unless named as ids, numbers numeric, {@code timestamp-millis} timestamps, arrays lists. Works
- * on specific and generic records alike (by field position).
+ * The profiled fields of one record type, read from its Avro schema: strings are categorical unless
+ * named as ids, numbers numeric, {@code timestamp-millis} timestamps, arrays lists. Works on
+ * specific and generic records alike (by field position).
  */
 public final class RecordFields implements Serializable {
   public static final RecordFields IMPRESSION =
-      of("impression", Provenance.specSchema(Impression.getClassSchema()), "event_time", Set.of("impression_id", "request_id"), "impression_id");
+      of(
+          "impression",
+          Provenance.specSchema(Impression.getClassSchema()),
+          "event_time",
+          Set.of("impression_id", "request_id"),
+          "impression_id");
   public static final RecordFields CLICK =
-      of("click", Provenance.specSchema(Click.getClassSchema()), "event_time", Set.of("click_id", "impression_id"), "click_id");
+      of(
+          "click",
+          Provenance.specSchema(Click.getClassSchema()),
+          "event_time",
+          Set.of("click_id", "impression_id"),
+          "click_id");
   public static final RecordFields CONVERSION =
-      of("conversion", Provenance.specSchema(Conversion.getClassSchema()), "event_time", Set.of("conversion_id", "impression_id"), "conversion_id");
+      of(
+          "conversion",
+          Provenance.specSchema(Conversion.getClassSchema()),
+          "event_time",
+          Set.of("conversion_id", "impression_id"),
+          "conversion_id");
   public static final RecordFields TRAINING =
-      of("training", TrainingExample.getClassSchema(), "event_time", Set.of("impression_id", "request_id"), null);
+      of(
+          "training",
+          TrainingExample.getClassSchema(),
+          "event_time",
+          Set.of("impression_id", "request_id"),
+          null);
 
   private final String recordType;
   private final String timeField;
   private final String dedupIdField;
   private final List<FieldSpec> fields;
 
-  private RecordFields(String recordType, String timeField, String dedupIdField, List<FieldSpec> fields) {
+  private RecordFields(
+      String recordType, String timeField, String dedupIdField, List<FieldSpec> fields) {
     this.recordType = recordType;
     this.timeField = timeField;
     this.dedupIdField = dedupIdField;
@@ -49,14 +70,28 @@ public final class RecordFields implements Serializable {
    * given distributions, and {@code dedupIdField} (or null) is the id whose duplicates ingest
    * dead-letters, so its uniqueness is exact.
    */
-  public static RecordFields of(String recordType, Schema schema, String timeField, Set<String> idFields, String dedupIdField) {
-    checkArgument(schema.getField(timeField) != null, "time field %s is not in %s, got %s", timeField, recordType, schema.getFields());
+  public static RecordFields of(
+      String recordType,
+      Schema schema,
+      String timeField,
+      Set<String> idFields,
+      String dedupIdField) {
+    checkArgument(
+        schema.getField(timeField) != null,
+        "time field %s is not in %s, got %s",
+        timeField,
+        recordType,
+        schema.getFields());
     List<FieldSpec> out = new ArrayList<>();
     for (Schema.Field f : schema.getFields()) {
       Schema s = f.schema();
       boolean required = s.getType() != Schema.Type.UNION;
       if (!required) {
-        s = s.getTypes().stream().filter(t -> t.getType() != Schema.Type.NULL).findFirst().orElseThrow();
+        s =
+            s.getTypes().stream()
+                .filter(t -> t.getType() != Schema.Type.NULL)
+                .findFirst()
+                .orElseThrow();
       }
       out.add(new FieldSpec(f.name(), f.pos(), kind(f.name(), s, idFields), required));
     }
@@ -108,7 +143,10 @@ public final class RecordFields implements Serializable {
     return fields.stream().filter(f -> f.name().equals(name)).findFirst().orElse(null);
   }
 
-  /** A field's value as a Double (numbers, timestamps, list sizes), a String (ids, categories) or null. */
+  /**
+   * A field's value as a Double (numbers, timestamps, list sizes), a String (ids, categories) or
+   * null.
+   */
   static Object value(IndexedRecord r, FieldSpec f) {
     Object v = r.get(f.pos());
     if (v == null) {
@@ -119,7 +157,9 @@ public final class RecordFields implements Serializable {
       case CATEGORICAL:
         return v.toString();
       case TIMESTAMP:
-        return v instanceof Instant ? (double) ((Instant) v).toEpochMilli() : ((Number) v).doubleValue();
+        return v instanceof Instant
+            ? (double) ((Instant) v).toEpochMilli()
+            : ((Number) v).doubleValue();
       case LIST:
         return (double) ((Collection<?>) v).size();
       default:

@@ -34,7 +34,10 @@ public final class WriteQualityReport extends PTransform<PCollection<QualityRepo
 
   /** Into {@code directory} (local, {@code gs://}, …). */
   public static WriteQualityReport to(String directory) {
-    checkArgument(directory != null && !directory.isEmpty(), "directory must not be empty, got %s", directory);
+    checkArgument(
+        directory != null && !directory.isEmpty(),
+        "directory must not be empty, got %s",
+        directory);
     return new WriteQualityReport(directory.endsWith("/") ? directory : directory + "/");
   }
 

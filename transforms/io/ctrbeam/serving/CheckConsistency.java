@@ -1,19 +1,19 @@
 package io.ctrbeam.serving;
 
-import io.ctrbeam.common.Buckets;
 import static org.apache.beam.vendor.guava.v32_1_2_jre.com.google.common.base.Preconditions.checkArgument;
 
-import io.ctrbeam.schema.FeatureSnapshot;
+import io.ctrbeam.common.Buckets;
 import io.ctrbeam.common.RecordJson;
+import io.ctrbeam.schema.FeatureSnapshot;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
-import org.apache.beam.sdk.extensions.avro.coders.AvroCoder;
 import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.coders.VarIntCoder;
+import org.apache.beam.sdk.extensions.avro.coders.AvroCoder;
 import org.apache.beam.sdk.metrics.Counter;
 import org.apache.beam.sdk.metrics.Metrics;
 import org.apache.beam.sdk.transforms.DoFn;
@@ -28,15 +28,16 @@ import org.apache.beam.sdk.values.TypeDescriptors;
 
 /**
  * Online/offline consistency: compares the batch layer's feature snapshots with what the speed
- * layer serves from Redis. For each key in the batch table, Redis is read once: a key Redis lacks is
- * {@code missing}; otherwise the batch row with Redis's {@code as_of} is compared field by field to
- * a relative tolerance ({@code matched} or {@code mismatched}); a Redis value at a time the batch
- * table has no row for is {@code not_comparable}. Counts go to Beam Metrics in {@value #NAMESPACE};
- * every key that is not matched comes out as a JSON line saying why.
+ * layer serves from Redis. For each key in the batch table, Redis is read once: a key Redis lacks
+ * is {@code missing}; otherwise the batch row with Redis's {@code as_of} is compared field by field
+ * to a relative tolerance ({@code matched} or {@code mismatched}); a Redis value at a time the
+ * batch table has no row for is {@code not_comparable}. Counts go to Beam Metrics in {@value
+ * #NAMESPACE}; every key that is not matched comes out as a JSON line saying why.
  *
  * <p>Keys are hashed into buckets (one Beam key each), so Redis sees one read per entity.
  */
-public final class CheckConsistency extends PTransform<PCollection<FeatureSnapshot>, PCollection<String>> {
+public final class CheckConsistency
+    extends PTransform<PCollection<FeatureSnapshot>, PCollection<String>> {
   public static final String NAMESPACE = "ctrbeam.consistency";
 
   private final String host;
@@ -74,7 +75,10 @@ public final class CheckConsistency extends PTransform<PCollection<FeatureSnapsh
   public PCollection<String> expand(PCollection<FeatureSnapshot> batch) {
     int b = buckets;
     return batch
-        .apply("KeyByBucket", WithKeys.of((FeatureSnapshot s) -> Buckets.of(entity(s), b)).withKeyType(TypeDescriptors.integers()))
+        .apply(
+            "KeyByBucket",
+            WithKeys.of((FeatureSnapshot s) -> Buckets.of(entity(s), b))
+                .withKeyType(TypeDescriptors.integers()))
         .setCoder(KvCoder.of(VarIntCoder.of(), AvroCoder.specific(FeatureSnapshot.class)))
         .apply("GroupByBucket", GroupByKey.create())
         .apply("CompareWithRedis", ParDo.of(new CompareFn(host, port, tolerance)));
@@ -147,7 +151,8 @@ public final class CheckConsistency extends PTransform<PCollection<FeatureSnapsh
     }
 
     @ProcessElement
-    public void process(@Element KV<Integer, Iterable<FeatureSnapshot>> bucket, OutputReceiver<String> out) {
+    public void process(
+        @Element KV<Integer, Iterable<FeatureSnapshot>> bucket, OutputReceiver<String> out) {
       Map<String, List<FeatureSnapshot>> byEntity = new LinkedHashMap<>();
       for (FeatureSnapshot s : bucket.getValue()) {
         byEntity.computeIfAbsent(entity(s), k -> new ArrayList<>()).add(s);
@@ -178,10 +183,17 @@ public final class CheckConsistency extends PTransform<PCollection<FeatureSnapsh
       }
     }
 
-    private static String verdict(String what, FeatureSnapshot batch, FeatureSnapshot served, String field) {
-      return "{\"verdict\":\"" + what + "\",\"field\":" + (field == null ? "null" : "\"" + field + "\"")
-          + ",\"batch\":" + RecordJson.allFields(batch)
-          + ",\"served\":" + (served == null ? "null" : RecordJson.allFields(served)) + "}";
+    private static String verdict(
+        String what, FeatureSnapshot batch, FeatureSnapshot served, String field) {
+      return "{\"verdict\":\""
+          + what
+          + "\",\"field\":"
+          + (field == null ? "null" : "\"" + field + "\"")
+          + ",\"batch\":"
+          + RecordJson.allFields(batch)
+          + ",\"served\":"
+          + (served == null ? "null" : RecordJson.allFields(served))
+          + "}";
     }
 
     @Teardown

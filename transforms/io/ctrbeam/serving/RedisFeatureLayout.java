@@ -9,11 +9,11 @@ import java.util.Map;
 
 /**
  * How a {@link FeatureSnapshot} is laid out in Redis: one hash per entity at {@code
- * <prefix>:<key_kind>:<key>} (default prefix {@code ctr:feat}), e.g. {@code ctr:feat:user:u42}
- * or {@code ctr:feat:user_category:u42|sports}. Fields, all decimal strings: {@code as_of}
- * (epoch millis), {@code impressions_24h}, {@code clicks_24h}, {@code ctr_24h} (absent when
- * null), {@code decayed_impressions}, {@code decayed_clicks}, {@code decayed_ctr}. Doubles are
- * written with {@link Double#toString}, so they read back exactly.
+ * <prefix>:<key_kind>:<key>} (default prefix {@code ctr:feat}), e.g. {@code ctr:feat:user:u42} or
+ * {@code ctr:feat:user_category:u42|sports}. Fields, all decimal strings: {@code as_of} (epoch
+ * millis), {@code impressions_24h}, {@code clicks_24h}, {@code ctr_24h} (absent when null), {@code
+ * decayed_impressions}, {@code decayed_clicks}, {@code decayed_ctr}. Doubles are written with
+ * {@link Double#toString}, so they read back exactly.
  */
 public final class RedisFeatureLayout {
   /** The default key prefix. */

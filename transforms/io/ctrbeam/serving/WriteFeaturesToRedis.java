@@ -51,7 +51,8 @@ public final class WriteFeaturesToRedis extends PTransform<PCollection<FeatureSn
   private final Duration ttl;
   private final int batchSize;
 
-  private WriteFeaturesToRedis(String host, int port, String keyPrefix, Duration ttl, int batchSize) {
+  private WriteFeaturesToRedis(
+      String host, int port, String keyPrefix, Duration ttl, int batchSize) {
     this.host = host;
     this.port = port;
     this.keyPrefix = keyPrefix;
@@ -88,7 +89,8 @@ public final class WriteFeaturesToRedis extends PTransform<PCollection<FeatureSn
   @Override
   public PDone expand(PCollection<FeatureSnapshot> input) {
     input.apply(
-        "GuardedHashWrites", ParDo.of(new WriteFn(host, port, keyPrefix, ttl.getMillis(), batchSize)));
+        "GuardedHashWrites",
+        ParDo.of(new WriteFn(host, port, keyPrefix, ttl.getMillis(), batchSize)));
     return PDone.in(input.getPipeline());
   }
 

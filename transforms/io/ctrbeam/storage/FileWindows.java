@@ -30,7 +30,8 @@ record FileWindows(Duration size, boolean periodic) implements Serializable {
       return Window.into(FixedWindows.of(size));
     }
     return Window.<T>into(new GlobalWindows())
-        .triggering(Repeatedly.forever(AfterProcessingTime.pastFirstElementInPane().plusDelayOf(size)))
+        .triggering(
+            Repeatedly.forever(AfterProcessingTime.pastFirstElementInPane().plusDelayOf(size)))
         .discardingFiredPanes()
         .withAllowedLateness(Duration.ZERO);
   }

@@ -14,7 +14,10 @@ import org.apache.beam.sdk.values.PBegin;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.TypeDescriptor;
 
-/** Reads the batch layer's feature table ({@link WriteFeatureSnapshots}) back as {@link FeatureSnapshot}s. */
+/**
+ * Reads the batch layer's feature table ({@link WriteFeatureSnapshots}) back as {@link
+ * FeatureSnapshot}s.
+ */
 public final class ReadFeatureSnapshots extends PTransform<PBegin, PCollection<FeatureSnapshot>> {
   private final String filePattern;
 
@@ -31,8 +34,15 @@ public final class ReadFeatureSnapshots extends PTransform<PBegin, PCollection<F
   @Override
   public PCollection<FeatureSnapshot> expand(PBegin input) {
     return input
-        .apply("ReadParquet", ParquetIO.read(FeatureSnapshot.getClassSchema()).withAvroDataModel(GenericData.get()).from(filePattern))
-        .apply("ToSnapshots", MapElements.into(TypeDescriptor.of(FeatureSnapshot.class)).via(ReadFeatureSnapshots::toSnapshot))
+        .apply(
+            "ReadParquet",
+            ParquetIO.read(FeatureSnapshot.getClassSchema())
+                .withAvroDataModel(GenericData.get())
+                .from(filePattern))
+        .apply(
+            "ToSnapshots",
+            MapElements.into(TypeDescriptor.of(FeatureSnapshot.class))
+                .via(ReadFeatureSnapshots::toSnapshot))
         .setCoder(AvroCoder.specific(FeatureSnapshot.class));
   }
 

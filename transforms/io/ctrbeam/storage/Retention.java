@@ -29,31 +29,31 @@ import org.apache.beam.sdk.io.fs.ResourceId;
 
 /**
  * Deletes {@code date=YYYY-MM-DD} partitions older than a policy (contract §7), through Beam
- * FileSystems. Immutable; {@link #plan()} lists and touches nothing, {@link #delete} removes
- * the partitions a plan marked expired.
+ * FileSystems. Immutable; {@link #plan()} lists and touches nothing, {@link #delete} removes the
+ * partitions a plan marked expired.
  *
  * <p><b>Layout.</b> Under one root: raw logs at {@code <raw>/<type>/date=…/} for the generator's
  * record types ({@code impressions}, {@code clicks}, {@code conversions}, {@code users}, {@code
  * ads}), training data at {@code <training>/date=…/…} and features at {@code <features>/date=…/…}.
  * Tier paths are relative to the root and may not leave it ({@code ..} or absolute paths are
  * refused). A root with none of the tiers, or a tier holding a file outside a {@code date=}
- * partition, is refused before anything is listed for deletion, so a mistyped root deletes
- * nothing.
+ * partition, is refused before anything is listed for deletion, so a mistyped root deletes nothing.
  *
- * <p><b>Age.</b> A partition's age is the number of days from its {@code date=} to the clock's
- * UTC date; it expires when the age is greater than the tier's days (training 30: the partition
- * of 30 days ago stays, that of 31 days ago goes).
+ * <p><b>Age.</b> A partition's age is the number of days from its {@code date=} to the clock's UTC
+ * date; it expires when the age is greater than the tier's days (training 30: the partition of 30
+ * days ago stays, that of 31 days ago goes).
  *
  * <p><b>In flight.</b> A partition is never deleted while it may still be written. It is in flight
- * when (1) its tier holds Beam's temporary files ({@code .temp-beam-…}, where FileIO stages a
- * write until it finalizes): the whole tier then waits; (2) it holds a hidden or temporary file
- * (name starting with {@code .} or {@code _}, or ending in {@code .tmp}); or (3) any of its files
- * was modified within the grace period before the clock, or after the clock (a clock set in the
- * past never deletes what is being written now).
+ * when (1) its tier holds Beam's temporary files ({@code .temp-beam-…}, where FileIO stages a write
+ * until it finalizes): the whole tier then waits; (2) it holds a hidden or temporary file (name
+ * starting with {@code .} or {@code _}, or ending in {@code .tmp}); or (3) any of its files was
+ * modified within the grace period before the clock, or after the clock (a clock set in the past
+ * never deletes what is being written now).
  */
 public final class Retention {
   private static final Pattern DATE = Pattern.compile("date=(\\d{4}-\\d{2}-\\d{2})");
-  private static final List<String> RAW_TYPES = List.of("impressions", "clicks", "conversions", "users", "ads");
+  private static final List<String> RAW_TYPES =
+      List.of("impressions", "clicks", "conversions", "users", "ads");
 
   /** The storage tiers and their default ages (contract §7). */
   public enum Tier {
@@ -80,11 +80,21 @@ public final class Retention {
   }
 
   /** One {@code date=} partition: where, how big, and what happens to it. */
-  public record Partition(Tier tier, String directory, LocalDate date, long ageDays, int files, long bytes,
-      Decision decision, String reason, List<String> fileList) {
+  public record Partition(
+      Tier tier,
+      String directory,
+      LocalDate date,
+      long ageDays,
+      int files,
+      long bytes,
+      Decision decision,
+      String reason,
+      List<String> fileList) {
     @Override
     public String toString() {
-      return String.format("%-9s %-8s %s  %d files, %d bytes, %d days old (%s)", decision, tier, directory, files, bytes, ageDays, reason);
+      return String.format(
+          "%-9s %-8s %s  %d files, %d bytes, %d days old (%s)",
+          decision, tier, directory, files, bytes, ageDays, reason);
     }
   }
 
@@ -94,7 +104,12 @@ public final class Retention {
   private final Instant now;
   private final Duration gracePeriod;
 
-  private Retention(String root, Map<Tier, String> paths, Map<Tier, Integer> days, Instant now, Duration gracePeriod) {
+  private Retention(
+      String root,
+      Map<Tier, String> paths,
+      Map<Tier, Integer> days,
+      Instant now,
+      Duration gracePeriod) {
     this.root = root;
     this.paths = paths;
     this.days = days;
@@ -102,14 +117,21 @@ public final class Retention {
     this.gracePeriod = gracePeriod;
   }
 
-  /** The project layout under {@code root} ({@code logs}, {@code out/training}, {@code out/features}), default ages, the system clock, 1 h grace. */
+  /**
+   * The project layout under {@code root} ({@code logs}, {@code out/training}, {@code
+   * out/features}), default ages, the system clock, 1 h grace.
+   */
   public static Retention under(String root) {
     checkArgument(root != null && !root.isBlank(), "root must not be empty, got %s", root);
-    String r = root.endsWith("/") && root.length() > 1 ? root.substring(0, root.length() - 1) : root;
+    String r =
+        root.endsWith("/") && root.length() > 1 ? root.substring(0, root.length() - 1) : root;
     if (isLocal(r)) {
       r = Path.of(r.replaceFirst("^file://", "")).toAbsolutePath().normalize().toString();
     }
-    checkArgument(!r.equals("/") && !r.isEmpty(), "refusing the filesystem root as retention root, got %s", root);
+    checkArgument(
+        !r.equals("/") && !r.isEmpty(),
+        "refusing the filesystem root as retention root, got %s",
+        root);
     Map<Tier, String> paths = new LinkedHashMap<>();
     paths.put(Tier.RAW, "logs");
     paths.put(Tier.TRAINING, "out/training");
@@ -123,11 +145,19 @@ public final class Retention {
 
   /** Where a tier lives, relative to the root; it may not leave the root. */
   public Retention withPath(Tier tier, String relative) {
-    checkArgument(relative != null && !relative.isBlank(), "the %s path must not be empty, got %s", tier, relative);
-    checkArgument(!relative.startsWith("/") && !relative.contains("://") && !relative.contains("\\"),
-        "the %s path must be relative to the root, got %s", tier, relative);
+    checkArgument(
+        relative != null && !relative.isBlank(),
+        "the %s path must not be empty, got %s",
+        tier,
+        relative);
+    checkArgument(
+        !relative.startsWith("/") && !relative.contains("://") && !relative.contains("\\"),
+        "the %s path must be relative to the root, got %s",
+        tier,
+        relative);
     for (String segment : relative.split("/")) {
-      checkArgument(!segment.equals(".."), "the %s path must stay inside the root, got %s", tier, relative);
+      checkArgument(
+          !segment.equals(".."), "the %s path must stay inside the root, got %s", tier, relative);
     }
     Map<Tier, String> p = new LinkedHashMap<>(paths);
     p.put(tier, relative.replaceAll("/+$", ""));
@@ -161,7 +191,8 @@ public final class Retention {
     List<String> strays = new ArrayList<>();
     for (Tier tier : Tier.values()) {
       String base = root + "/" + paths.get(tier);
-      List<String> scanned = tier == Tier.RAW ? RAW_TYPES.stream().map(t -> base + "/" + t).toList() : List.of(base);
+      List<String> scanned =
+          tier == Tier.RAW ? RAW_TYPES.stream().map(t -> base + "/" + t).toList() : List.of(base);
       for (String dir : scanned) {
         List<MatchResult.Metadata> files = list(dir);
         if (files.isEmpty()) {
@@ -172,30 +203,38 @@ public final class Retention {
       }
     }
     if (!anyTier) {
-      throw new IllegalArgumentException(String.format(
-          "%s does not look like a ctr-beam root: none of %s holds files", root, paths.values()));
+      throw new IllegalArgumentException(
+          String.format(
+              "%s does not look like a ctr-beam root: none of %s holds files",
+              root, paths.values()));
     }
     if (!strays.isEmpty()) {
-      throw new IllegalArgumentException(String.format(
-          "%s does not look like a ctr-beam root: files outside date= partitions, e.g. %s", root, strays.subList(0, Math.min(3, strays.size()))));
+      throw new IllegalArgumentException(
+          String.format(
+              "%s does not look like a ctr-beam root: files outside date= partitions, e.g. %s",
+              root, strays.subList(0, Math.min(3, strays.size()))));
     }
     out.sort(Comparator.comparing((Partition p) -> p.tier()).thenComparing(Partition::directory));
     return out;
   }
 
-  private List<Partition> partitions(Tier tier, String dir, List<MatchResult.Metadata> files, List<String> strays) {
+  private List<Partition> partitions(
+      Tier tier, String dir, List<MatchResult.Metadata> files, List<String> strays) {
     boolean tierInFlight = false;
     TreeMap<String, List<MatchResult.Metadata>> byPartition = new TreeMap<>();
     for (MatchResult.Metadata m : files) {
       String path = m.resourceId().toString();
       String rel = relative(dir, path);
-      if (rel.startsWith(".temp-beam") || rel.startsWith("_temporary") || rel.contains("/.temp-beam")) {
+      if (rel.startsWith(".temp-beam")
+          || rel.startsWith("_temporary")
+          || rel.contains("/.temp-beam")) {
         tierInFlight = true;
         continue;
       }
       String first = rel.split("/")[0];
       if (!DATE.matcher(first).matches()) {
-        if (!first.startsWith("_") && !first.startsWith(".")) { // e.g. _SUCCESS beside the partitions
+        if (!first.startsWith("_")
+            && !first.startsWith(".")) { // e.g. _SUCCESS beside the partitions
           strays.add(path);
         }
         continue;
@@ -216,18 +255,24 @@ public final class Retention {
       }
       long age = ChronoUnit.DAYS.between(date, today);
       long bytes = 0;
-      String inFlight = tierInFlight ? "the tier holds Beam temporary files: a write is running" : null;
+      String inFlight =
+          tierInFlight ? "the tier holds Beam temporary files: a write is running" : null;
       List<String> list = new ArrayList<>();
       for (MatchResult.Metadata m : e.getValue()) {
         bytes += m.sizeBytes();
         String name = m.resourceId().getFilename();
         list.add(m.resourceId().toString());
-        if (inFlight == null && name != null && (name.startsWith(".") || name.startsWith("_") || name.endsWith(".tmp"))) {
+        if (inFlight == null
+            && name != null
+            && (name.startsWith(".") || name.startsWith("_") || name.endsWith(".tmp"))) {
           inFlight = "holds the temporary file " + name;
         }
         long modified = m.lastModifiedMillis();
-        if (inFlight == null && modified > 0 && now.toEpochMilli() - modified < gracePeriod.toMillis()) {
-          inFlight = "a file was modified less than " + gracePeriod + " before the clock, or after it";
+        if (inFlight == null
+            && modified > 0
+            && now.toEpochMilli() - modified < gracePeriod.toMillis()) {
+          inFlight =
+              "a file was modified less than " + gracePeriod + " before the clock, or after it";
         }
       }
       Decision d;
@@ -242,12 +287,24 @@ public final class Retention {
         d = Decision.EXPIRED;
         reason = "older than " + days.get(tier) + " days";
       }
-      out.add(new Partition(tier, e.getKey(), date, age, e.getValue().size(), bytes, d, reason, List.copyOf(list)));
+      out.add(
+          new Partition(
+              tier,
+              e.getKey(),
+              date,
+              age,
+              e.getValue().size(),
+              bytes,
+              d,
+              reason,
+              List.copyOf(list)));
     }
     return out;
   }
 
-  /** Deletes the files of the plan's expired partitions, then (local paths) their emptied folders. */
+  /**
+   * Deletes the files of the plan's expired partitions, then (local paths) their emptied folders.
+   */
   public List<Partition> delete(List<Partition> plan) throws IOException {
     List<Partition> deleted = new ArrayList<>();
     for (Partition p : plan) {
@@ -270,7 +327,11 @@ public final class Retention {
     if (!isLocal(p.directory())) {
       return; // object stores have no folders
     }
-    TreeSet<Path> dirs = new TreeSet<>(Comparator.comparingInt(Path::getNameCount).reversed().thenComparing(Comparator.naturalOrder()));
+    TreeSet<Path> dirs =
+        new TreeSet<>(
+            Comparator.comparingInt(Path::getNameCount)
+                .reversed()
+                .thenComparing(Comparator.naturalOrder()));
     Path top = Path.of(p.directory());
     for (String f : p.fileList()) {
       for (Path d = Path.of(f).getParent(); d != null && d.startsWith(top); d = d.getParent()) {
@@ -286,13 +347,16 @@ public final class Retention {
     }
   }
 
-  /** Refuses to delete anything that is not under the root, following symbolic links on local paths. */
+  /**
+   * Refuses to delete anything that is not under the root, following symbolic links on local paths.
+   */
   private void checkInsideRoot(String file) throws IOException {
     if (isLocal(file)) {
       Path real = Path.of(file).toRealPath();
       Path r = Path.of(root).toRealPath();
       if (!real.startsWith(r)) {
-        throw new IllegalStateException("refusing to delete " + file + ": it resolves to " + real + ", outside the root " + r);
+        throw new IllegalStateException(
+            "refusing to delete " + file + ": it resolves to " + real + ", outside the root " + r);
       }
     } else if (!file.startsWith(root + "/")) {
       throw new IllegalStateException("refusing to delete " + file + ": outside the root " + root);

@@ -7,13 +7,14 @@ import io.ctrbeam.schema.LabelCorrection;
 import org.apache.avro.specific.SpecificRecord;
 
 /**
- * JSON-lines files of any generated record ({@link io.ctrbeam.common.RecordJson#allFields} form), unpartitioned by default:
- * dead letters and label corrections. Returns a {@link WriteRecords}, so windows and shards are
- * its options (unbounded input needs {@code withFixedWindows}).
+ * JSON-lines files of any generated record ({@link io.ctrbeam.common.RecordJson#allFields} form),
+ * unpartitioned by default: dead letters and label corrections. Returns a {@link WriteRecords}, so
+ * windows and shards are its options (unbounded input needs {@code withFixedWindows}).
  */
 public final class WriteJsonLines {
   /** The folder of dead letters, beside the main output. */
   public static final String DEAD_LETTERS_DIR = "dead_letters";
+
   /** The folder of label corrections, beside the main output. */
   public static final String CORRECTIONS_DIR = "label_corrections";
 

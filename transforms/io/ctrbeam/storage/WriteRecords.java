@@ -1,17 +1,16 @@
 package io.ctrbeam.storage;
 
-import io.ctrbeam.common.FastRecordCoder;
-import io.ctrbeam.common.RecordJson;
-import org.apache.avro.specific.SpecificRecordBase;
-import org.apache.beam.sdk.coders.Coder;
 import static org.apache.beam.vendor.guava.v32_1_2_jre.com.google.common.base.Preconditions.checkArgument;
 import static org.apache.beam.vendor.guava.v32_1_2_jre.com.google.common.base.Preconditions.checkNotNull;
 
+import io.ctrbeam.common.FastRecordCoder;
+import io.ctrbeam.common.RecordJson;
 import java.io.IOException;
 import java.util.Map;
 import org.apache.avro.Schema;
 import org.apache.avro.specific.SpecificData;
 import org.apache.avro.specific.SpecificRecord;
+import org.apache.avro.specific.SpecificRecordBase;
 import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
@@ -35,7 +34,6 @@ import org.apache.beam.sdk.transforms.WithKeys;
 import org.apache.beam.sdk.transforms.display.DisplayData;
 import org.apache.beam.sdk.transforms.windowing.DefaultTrigger;
 import org.apache.beam.sdk.transforms.windowing.GlobalWindows;
-import org.apache.beam.sdk.transforms.windowing.Window;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionView;
@@ -47,22 +45,21 @@ import org.checkerframework.checker.nullness.qual.Nullable;
 import org.joda.time.Duration;
 
 /**
- * Writes generated Avro records as Parquet, Avro or JSON-lines files under one output directory,
- * in partition folders chosen per record (e.g. {@code date=…/hour=…/country=…/}), through Beam's
+ * Writes generated Avro records as Parquet, Avro or JSON-lines files under one output directory, in
+ * partition folders chosen per record (e.g. {@code date=…/hour=…/country=…/}), through Beam's
  * {@code FileSystems} (local paths, {@code gs://}, {@code s3://}).
  *
- * <p>Files are named {@code <partition>/part[-<file>][-<window>][-<pane>]-<shard>-of-<n><suffix>}. Bounded
- * input is written once at the end; unbounded input must be windowed (by {@link
+ * <p>Files are named {@code <partition>/part[-<file>][-<window>][-<pane>]-<shard>-of-<n><suffix>}.
+ * Bounded input is written once at the end; unbounded input must be windowed (by {@link
  * #withFixedWindows} or upstream) and is written once per window and pane.
  *
- * <p>File size: by default one file per partition and window ({@link #withNumShards} sets
- * another count; 0 lets the runner choose, bounded input only, which on DirectRunner means a file
- * per bundle and partition). {@link
- * #withTargetRecordsPerFile} instead counts each partition's records (per window) and spreads
- * them over {@code ceil(count / n)} files by a hash of the record, so files hold about {@code n}
- * records each (hash-balanced, not a hard cap). {@link #withTargetFileSize} derives {@code n}
- * from a target size and an estimated bytes per row; {@link #withTargetFileSize(long)} measures
- * the bytes instead.
+ * <p>File size: by default one file per partition and window ({@link #withNumShards} sets another
+ * count; 0 lets the runner choose, bounded input only, which on DirectRunner means a file per
+ * bundle and partition). {@link #withTargetRecordsPerFile} instead counts each partition's records
+ * (per window) and spreads them over {@code ceil(count / n)} files by a hash of the record, so
+ * files hold about {@code n} records each (hash-balanced, not a hard cap). {@link
+ * #withTargetFileSize} derives {@code n} from a target size and an estimated bytes per row; {@link
+ * #withTargetFileSize(long)} measures the bytes instead.
  *
  * <pre>{@code
  * examples.apply("WriteTrainingData",
@@ -115,28 +112,49 @@ public final class WriteRecords<T extends SpecificRecord>
   public WriteRecords<T> to(String outputDir) {
     checkArgument(outputDir != null && !outputDir.isEmpty(), "outputDir must not be empty");
     return new WriteRecords<>(
-        type, outputDir, format, partitioning, partitioningName, windowing, numShards,
-        targetRecordsPerFile, targetFileBytes);
+        type,
+        outputDir,
+        format,
+        partitioning,
+        partitioningName,
+        windowing,
+        numShards,
+        targetRecordsPerFile,
+        targetFileBytes);
   }
 
   /** The file format; default PARQUET. */
   public WriteRecords<T> withFormat(FileFormat format) {
     checkNotNull(format, "format");
     return new WriteRecords<>(
-        type, outputDir, format, partitioning, partitioningName, windowing, numShards,
-        targetRecordsPerFile, targetFileBytes);
+        type,
+        outputDir,
+        format,
+        partitioning,
+        partitioningName,
+        windowing,
+        numShards,
+        targetRecordsPerFile,
+        targetFileBytes);
   }
 
   /**
-   * The partition folder of each record, relative to the output directory and without slashes
-   * at either end ({@code ""} for none), e.g. {@link Partitions#dateHourCountry}. {@code name}
+   * The partition folder of each record, relative to the output directory and without slashes at
+   * either end ({@code ""} for none), e.g. {@link Partitions#dateHourCountry}. {@code name}
    * describes it in display data.
    */
   public WriteRecords<T> withPartitioning(SerializableFunction<T, String> fn, String name) {
     checkNotNull(fn, "partitioning");
     checkArgument(name != null && !name.isEmpty(), "partitioning name must not be empty");
     return new WriteRecords<>(
-        type, outputDir, format, fn, name, windowing, numShards, targetRecordsPerFile,
+        type,
+        outputDir,
+        format,
+        fn,
+        name,
+        windowing,
+        numShards,
+        targetRecordsPerFile,
         targetFileBytes);
   }
 
@@ -148,27 +166,48 @@ public final class WriteRecords<T extends SpecificRecord>
   public WriteRecords<T> withFixedWindows(Duration size) {
     checkArgument(size != null && size.getMillis() > 0, "window size must be > 0, got %s", size);
     return new WriteRecords<>(
-        type, outputDir, format, partitioning, partitioningName, FileWindows.fixed(size), numShards,
-        targetRecordsPerFile, targetFileBytes);
+        type,
+        outputDir,
+        format,
+        partitioning,
+        partitioningName,
+        FileWindows.fixed(size),
+        numShards,
+        targetRecordsPerFile,
+        targetFileBytes);
   }
 
   /**
-   * Writes the input in the global window, a pane of files every {@code period} of processing
-   * time: no record is ever too late to be written, whatever its event time.
+   * Writes the input in the global window, a pane of files every {@code period} of processing time:
+   * no record is ever too late to be written, whatever its event time.
    */
   public WriteRecords<T> withPeriodicWrites(Duration period) {
     checkArgument(period != null && period.getMillis() > 0, "period must be > 0, got %s", period);
     return new WriteRecords<>(
-        type, outputDir, format, partitioning, partitioningName, FileWindows.periodic(period), numShards,
-        targetRecordsPerFile, targetFileBytes);
+        type,
+        outputDir,
+        format,
+        partitioning,
+        partitioningName,
+        FileWindows.periodic(period),
+        numShards,
+        targetRecordsPerFile,
+        targetFileBytes);
   }
 
   /** Files per partition, window and pane; 0 lets the runner choose (bounded input only). */
   public WriteRecords<T> withNumShards(int numShards) {
     checkArgument(numShards >= 0, "numShards must be >= 0, got %s", numShards);
     return new WriteRecords<>(
-        type, outputDir, format, partitioning, partitioningName, windowing, numShards,
-        targetRecordsPerFile, targetFileBytes);
+        type,
+        outputDir,
+        format,
+        partitioning,
+        partitioningName,
+        windowing,
+        numShards,
+        targetRecordsPerFile,
+        targetFileBytes);
   }
 
   /**
@@ -182,13 +221,14 @@ public final class WriteRecords<T extends SpecificRecord>
   }
 
   /**
-   * Files of about {@code targetBytes}, given an estimate of one row's size in the written
-   * format ({@code targetBytes / estimatedRowBytes} records a file, see {@link
+   * Files of about {@code targetBytes}, given an estimate of one row's size in the written format
+   * ({@code targetBytes / estimatedRowBytes} records a file, see {@link
    * #withTargetRecordsPerFile}).
    */
   public WriteRecords<T> withTargetFileSize(long targetBytes, long estimatedRowBytes) {
     checkArgument(targetBytes > 0, "targetBytes must be > 0, got %s", targetBytes);
-    checkArgument(estimatedRowBytes > 0, "estimatedRowBytes must be > 0, got %s", estimatedRowBytes);
+    checkArgument(
+        estimatedRowBytes > 0, "estimatedRowBytes must be > 0, got %s", estimatedRowBytes);
     return withTargetRecordsPerFile(Math.max(1, targetBytes / estimatedRowBytes));
   }
 
@@ -202,7 +242,14 @@ public final class WriteRecords<T extends SpecificRecord>
   public WriteRecords<T> withTargetFileSize(long targetBytes) {
     checkArgument(targetBytes >= 0, "targetBytes must be >= 0, got %s", targetBytes);
     return new WriteRecords<>(
-        type, outputDir, format, partitioning, partitioningName, windowing, numShards, 0,
+        type,
+        outputDir,
+        format,
+        partitioning,
+        partitioningName,
+        windowing,
+        numShards,
+        0,
         targetBytes);
   }
 
@@ -233,23 +280,32 @@ public final class WriteRecords<T extends SpecificRecord>
     KvCoder<String, T> kvCoder = KvCoder.of(StringUtf8Coder.of(), rowCoder());
     PCollection<KV<String, T>> byPartition =
         windowed
-            .apply("KeyByPartition", WithKeys.of(partitioning).withKeyType(TypeDescriptors.strings()))
+            .apply(
+                "KeyByPartition", WithKeys.of(partitioning).withKeyType(TypeDescriptors.strings()))
             .setCoder(kvCoder);
     PCollection<KV<String, T>> byFile;
     if (targetRecordsPerFile > 0 || targetFileBytes > 0) {
       PCollection<KV<String, Long>> files;
       if (targetFileBytes > 0) {
         long target = targetFileBytes;
-        files = byPartition
-            .apply("MeasureBytes", ParDo.of(new EncodedSize<T>(AvroCoder.specific(type))))
-            .apply("BytesPerPartition", Sum.longsPerKey())
-            .apply("FilesPerPartition", MapElements.into(kvs()).via(kv -> KV.of(kv.getKey(), files(kv.getValue(), target))));
+        files =
+            byPartition
+                .apply("MeasureBytes", ParDo.of(new EncodedSize<T>(AvroCoder.specific(type))))
+                .apply("BytesPerPartition", Sum.longsPerKey())
+                .apply(
+                    "FilesPerPartition",
+                    MapElements.into(kvs())
+                        .via(kv -> KV.of(kv.getKey(), files(kv.getValue(), target))));
       } else {
         long perFile = targetRecordsPerFile;
-        files = byPartition
-            .apply("PartitionOfEach", Keys.create())
-            .apply("CountPerPartition", Count.perElement())
-            .apply("FilesPerPartition", MapElements.into(kvs()).via(kv -> KV.of(kv.getKey(), files(kv.getValue(), perFile))));
+        files =
+            byPartition
+                .apply("PartitionOfEach", Keys.create())
+                .apply("CountPerPartition", Count.perElement())
+                .apply(
+                    "FilesPerPartition",
+                    MapElements.into(kvs())
+                        .via(kv -> KV.of(kv.getKey(), files(kv.getValue(), perFile))));
       }
       PCollectionView<Map<String, Long>> filesView = files.apply("PartitionFiles", View.asMap());
       byFile =
@@ -269,12 +325,15 @@ public final class WriteRecords<T extends SpecificRecord>
             .withNaming(prefix -> FileIO.Write.defaultNaming(prefix, suffix));
     switch (format) {
       case PARQUET:
-        write = write.via(Contextful.fn(kv -> PlainRecords.toGeneric(kv.getValue())),
-            ParquetIO.sink(schema()));
+        write =
+            write.via(
+                Contextful.fn(kv -> PlainRecords.toGeneric(kv.getValue())),
+                ParquetIO.sink(schema()));
         break;
       case AVRO:
-        write = write.via(Contextful.fn(kv -> PlainRecords.toGeneric(kv.getValue())),
-            AvroIO.sink(schema()));
+        write =
+            write.via(
+                Contextful.fn(kv -> PlainRecords.toGeneric(kv.getValue())), AvroIO.sink(schema()));
         break;
       case JSONL:
         write = write.via(Contextful.fn(kv -> RecordJson.allFields(kv.getValue())), TextIO.sink());
@@ -282,7 +341,10 @@ public final class WriteRecords<T extends SpecificRecord>
       default:
         checkArgument(false, "format must be PARQUET, AVRO or JSONL, got %s", format);
     }
-    int shards = targetRecordsPerFile > 0 || targetFileBytes > 0 ? 1 : (numShards == 0 && unbounded ? 1 : numShards);
+    int shards =
+        targetRecordsPerFile > 0 || targetFileBytes > 0
+            ? 1
+            : (numShards == 0 && unbounded ? 1 : numShards);
     if (shards > 0) {
       write = write.withNumShards(shards);
     }
@@ -297,7 +359,8 @@ public final class WriteRecords<T extends SpecificRecord>
         .addIfNotNull(DisplayData.item("outputDir", outputDir))
         .add(DisplayData.item("format", format.name()))
         .add(DisplayData.item("partitioning", partitioningName))
-        .addIfNotNull(DisplayData.item("windowing", windowing == null ? null : windowing.toString()))
+        .addIfNotNull(
+            DisplayData.item("windowing", windowing == null ? null : windowing.toString()))
         .add(DisplayData.item("numShards", numShards))
         .add(DisplayData.item("targetRecordsPerFile", targetRecordsPerFile))
         .add(DisplayData.item("targetFileBytes", targetFileBytes));
@@ -315,7 +378,10 @@ public final class WriteRecords<T extends SpecificRecord>
     }
   }
 
-  /** Files a partition of {@code amount} (records or bytes) gets at {@code perFile} a file: at least 1. */
+  /**
+   * Files a partition of {@code amount} (records or bytes) gets at {@code perFile} a file: at least
+   * 1.
+   */
   static long files(long amount, long perFile) {
     return Math.max(1, (amount + perFile - 1) / perFile);
   }
@@ -333,7 +399,8 @@ public final class WriteRecords<T extends SpecificRecord>
     }
 
     @ProcessElement
-    public void process(@Element KV<String, T> e, OutputReceiver<KV<String, Long>> out) throws IOException {
+    public void process(@Element KV<String, T> e, OutputReceiver<KV<String, Long>> out)
+        throws IOException {
       CountingOutputStream bytes = new CountingOutputStream(ByteStreams.nullOutputStream());
       coder.encode(e.getValue(), bytes);
       out.output(KV.of(e.getKey(), bytes.getCount()));

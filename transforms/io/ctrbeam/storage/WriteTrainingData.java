@@ -4,9 +4,8 @@ import io.ctrbeam.schema.TrainingExample;
 
 /**
  * Training data (contract §7): Parquet by default, partitioned {@code
- * date=YYYY-MM-DD/hour=HH/country=CC/} by the impression's UTC event time (country {@code
- * unknown} when null). Returns a {@link WriteRecords}, so format, windows and file size are its
- * options.
+ * date=YYYY-MM-DD/hour=HH/country=CC/} by the impression's UTC event time (country {@code unknown}
+ * when null). Returns a {@link WriteRecords}, so format, windows and file size are its options.
  */
 public final class WriteTrainingData {
   private WriteTrainingData() {}

@@ -1,8 +1,8 @@
 package io.ctrbeam.weights;
 
-import io.ctrbeam.common.TrainingRows;
 import static org.apache.beam.vendor.guava.v32_1_2_jre.com.google.common.base.Preconditions.checkArgument;
 
+import io.ctrbeam.common.TrainingRows;
 import io.ctrbeam.schema.TrainingExample;
 import org.apache.beam.sdk.extensions.avro.coders.AvroCoder;
 import org.apache.beam.sdk.metrics.Counter;
@@ -23,9 +23,10 @@ import org.apache.beam.sdk.values.TupleTagList;
  *
  * <ul>
  *   <li>{@code position_propensity} = P̂ of the row's (device, position);
- *   <li>{@code ipw_weight} = min(1 / P̂, max); written rows that were capped count in {@code ipw_clipped};
- *   <li>{@code sampling_rate} = the negative rate for a kept negative, 1 for a positive;
- *       {@code sampling_weight} = 1 / sampling_rate;
+ *   <li>{@code ipw_weight} = min(1 / P̂, max); written rows that were capped count in {@code
+ *       ipw_clipped};
+ *   <li>{@code sampling_rate} = the negative rate for a kept negative, 1 for a positive; {@code
+ *       sampling_weight} = 1 / sampling_rate;
  *   <li>{@code weight} = ipw_weight × sampling_weight.
  * </ul>
  *
@@ -34,9 +35,11 @@ import org.apache.beam.sdk.values.TupleTagList;
  * on {@link #STATS}. Counters (namespace {@value #NAMESPACE}): ipw_clipped, positives_kept,
  * negatives_kept, negatives_dropped, position_beyond_table.
  */
-public final class AttachWeights extends PTransform<PCollection<TrainingExample>, PCollectionTuple> {
+public final class AttachWeights
+    extends PTransform<PCollection<TrainingExample>, PCollectionTuple> {
   public static final String NAMESPACE = "weights";
-  public static final TupleTag<TrainingExample> EXAMPLES = new TupleTag<TrainingExample>("weightedExamples") {};
+  public static final TupleTag<TrainingExample> EXAMPLES =
+      new TupleTag<TrainingExample>("weightedExamples") {};
   public static final TupleTag<WeightStats> STATS = new TupleTag<WeightStats>("weightStats") {};
 
   private static final String PROPENSITIES = "propensities";
@@ -47,8 +50,11 @@ public final class AttachWeights extends PTransform<PCollection<TrainingExample>
   private final double maxIpwWeight;
   private final long seed;
 
-  private AttachWeights(PCollectionView<PropensityTable> propensities, PCollectionView<SamplingPlan> plan,
-      double maxIpwWeight, long seed) {
+  private AttachWeights(
+      PCollectionView<PropensityTable> propensities,
+      PCollectionView<SamplingPlan> plan,
+      double maxIpwWeight,
+      long seed) {
     this.propensities = propensities;
     this.plan = plan;
     this.maxIpwWeight = maxIpwWeight;
@@ -56,14 +62,20 @@ public final class AttachWeights extends PTransform<PCollection<TrainingExample>
   }
 
   /** Weights from these singleton views; IPW clipped at 20, seed 0. */
-  public static AttachWeights using(PCollectionView<PropensityTable> propensities, PCollectionView<SamplingPlan> plan) {
-    checkArgument(propensities != null && plan != null, "propensities and plan views are required, got %s, %s", propensities, plan);
+  public static AttachWeights using(
+      PCollectionView<PropensityTable> propensities, PCollectionView<SamplingPlan> plan) {
+    checkArgument(
+        propensities != null && plan != null,
+        "propensities and plan views are required, got %s, %s",
+        propensities,
+        plan);
     return new AttachWeights(propensities, plan, 20.0, 0L);
   }
 
   /** IPW weights above this are clipped to it (>= 1). */
   public AttachWeights withMaxIpwWeight(double max) {
-    checkArgument(max >= 1 && Double.isFinite(max), "maxIpwWeight must be a finite number >= 1, got %s", max);
+    checkArgument(
+        max >= 1 && Double.isFinite(max), "maxIpwWeight must be a finite number >= 1, got %s", max);
     return new AttachWeights(propensities, plan, max, seed);
   }
 
@@ -74,11 +86,13 @@ public final class AttachWeights extends PTransform<PCollection<TrainingExample>
 
   @Override
   public PCollectionTuple expand(PCollection<TrainingExample> input) {
-    PCollectionTuple out = input.apply("WeighAndSample",
-        ParDo.of(new WeighFn(maxIpwWeight, seed))
-            .withSideInput(PROPENSITIES, propensities)
-            .withSideInput(PLAN, plan)
-            .withOutputTags(EXAMPLES, TupleTagList.of(STATS)));
+    PCollectionTuple out =
+        input.apply(
+            "WeighAndSample",
+            ParDo.of(new WeighFn(maxIpwWeight, seed))
+                .withSideInput(PROPENSITIES, propensities)
+                .withSideInput(PLAN, plan)
+                .withOutputTags(EXAMPLES, TupleTagList.of(STATS)));
     out.get(EXAMPLES).setCoder(AvroCoder.specific(TrainingExample.class));
     out.get(STATS).setCoder(WeightStats.WeightStatsCoder.INSTANCE);
     return out;
@@ -87,7 +101,9 @@ public final class AttachWeights extends PTransform<PCollection<TrainingExample>
   @Override
   public void populateDisplayData(DisplayData.Builder builder) {
     super.populateDisplayData(builder);
-    builder.add(DisplayData.item("maxIpwWeight", maxIpwWeight)).add(DisplayData.item("samplingSeed", seed));
+    builder
+        .add(DisplayData.item("maxIpwWeight", maxIpwWeight))
+        .add(DisplayData.item("samplingSeed", seed));
   }
 
   private static final class WeighFn extends DoFn<TrainingExample, TrainingExample> {

@@ -8,13 +8,14 @@ import java.util.Objects;
 import java.util.TreeMap;
 
 /**
- * Impressions and clicks per (context, position, ad): the whole input of the propensity
- * estimators, small enough to fit in one element (positions × ads × contexts cells). Mutable only
- * while it is an accumulator of {@link CountClicks}.
+ * Impressions and clicks per (context, position, ad): the whole input of the propensity estimators,
+ * small enough to fit in one element (positions × ads × contexts cells). Mutable only while it is
+ * an accumulator of {@link CountClicks}.
  */
 public final class ClickCounts implements Serializable {
   /** The context of every row when examination is estimated per position only. */
   public static final String ALL = "*";
+
   /** The context of a row without a device. */
   public static final String UNKNOWN_DEVICE = "unknown";
 
@@ -24,9 +25,12 @@ public final class ClickCounts implements Serializable {
   }
 
   /** One cell of the aggregate. */
-  public record Cell(String context, int position, String ad) implements Serializable, Comparable<Cell> {
+  public record Cell(String context, int position, String ad)
+      implements Serializable, Comparable<Cell> {
     private static final Comparator<Cell> ORDER =
-        Comparator.comparing(Cell::context).thenComparingInt(Cell::position).thenComparing(Cell::ad);
+        Comparator.comparing(Cell::context)
+            .thenComparingInt(Cell::position)
+            .thenComparing(Cell::ad);
 
     @Override
     public int compareTo(Cell o) {
@@ -90,7 +94,8 @@ public final class ClickCounts implements Serializable {
     if (!a.keySet().equals(b.keySet())) {
       return false;
     }
-    return a.entrySet().stream().allMatch(e -> java.util.Arrays.equals(e.getValue(), b.get(e.getKey())));
+    return a.entrySet().stream()
+        .allMatch(e -> java.util.Arrays.equals(e.getValue(), b.get(e.getKey())));
   }
 
   @Override
@@ -100,6 +105,12 @@ public final class ClickCounts implements Serializable {
 
   @Override
   public String toString() {
-    return "ClickCounts{cells=" + cells.size() + ", impressions=" + impressions() + ", clicks=" + clicks() + "}";
+    return "ClickCounts{cells="
+        + cells.size()
+        + ", impressions="
+        + impressions()
+        + ", clicks="
+        + clicks()
+        + "}";
   }
 }

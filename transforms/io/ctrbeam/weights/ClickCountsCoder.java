@@ -9,7 +9,10 @@ import java.util.Map;
 import org.apache.beam.sdk.coders.AtomicCoder;
 import org.apache.beam.sdk.coders.CoderException;
 
-/** A compact coder for {@link ClickCounts}: a count, then (context, position, ad, impressions, clicks) per cell. */
+/**
+ * A compact coder for {@link ClickCounts}: a count, then (context, position, ad, impressions,
+ * clicks) per cell.
+ */
 public final class ClickCountsCoder extends AtomicCoder<ClickCounts> {
   private static final ClickCountsCoder INSTANCE = new ClickCountsCoder();
 

@@ -7,11 +7,12 @@ import org.apache.beam.sdk.coders.CoderRegistry;
 import org.apache.beam.sdk.transforms.Combine;
 
 /**
- * Counts impressions and clicks per (device or {@value ClickCounts#ALL}, position, ad): the
- * combine behind the propensity estimate. Partial counts merge in any order, so the runner lifts
- * it before the shuffle and no training row is shuffled.
+ * Counts impressions and clicks per (device or {@value ClickCounts#ALL}, position, ad): the combine
+ * behind the propensity estimate. Partial counts merge in any order, so the runner lifts it before
+ * the shuffle and no training row is shuffled.
  */
-public final class CountClicks extends Combine.CombineFn<TrainingExample, ClickCounts, ClickCounts> {
+public final class CountClicks
+    extends Combine.CombineFn<TrainingExample, ClickCounts, ClickCounts> {
   private final boolean byDevice;
 
   private CountClicks(boolean byDevice) {
@@ -54,13 +55,15 @@ public final class CountClicks extends Combine.CombineFn<TrainingExample, ClickC
   }
 
   @Override
-  public Coder<ClickCounts> getAccumulatorCoder(CoderRegistry registry, Coder<TrainingExample> inputCoder)
+  public Coder<ClickCounts> getAccumulatorCoder(
+      CoderRegistry registry, Coder<TrainingExample> inputCoder)
       throws CannotProvideCoderException {
     return ClickCountsCoder.of();
   }
 
   @Override
-  public Coder<ClickCounts> getDefaultOutputCoder(CoderRegistry registry, Coder<TrainingExample> inputCoder)
+  public Coder<ClickCounts> getDefaultOutputCoder(
+      CoderRegistry registry, Coder<TrainingExample> inputCoder)
       throws CannotProvideCoderException {
     return ClickCountsCoder.of();
   }

@@ -27,7 +27,8 @@ import org.joda.time.Duration;
  * with accumulating panes (by default a pane a minute of processing time after data arrives), so
  * each new table is fit on everything seen so far, never on the last pane alone.
  */
-public final class EstimatePropensities extends PTransform<PCollection<TrainingExample>, PCollection<PropensityTable>> {
+public final class EstimatePropensities
+    extends PTransform<PCollection<TrainingExample>, PCollection<PropensityTable>> {
   private final PropensityFit fit;
   private final boolean byDevice;
   private final @Nullable Trigger trigger;
@@ -49,7 +50,10 @@ public final class EstimatePropensities extends PTransform<PCollection<TrainingE
     return new EstimatePropensities(fit, byDevice, trigger);
   }
 
-  /** Also per device × position (examination differs by device); sparse entries use the all-device one. */
+  /**
+   * Also per device × position (examination differs by device); sparse entries use the all-device
+   * one.
+   */
   public EstimatePropensities perDevice(boolean byDevice) {
     return new EstimatePropensities(fit, byDevice, trigger);
   }
@@ -65,10 +69,19 @@ public final class EstimatePropensities extends PTransform<PCollection<TrainingE
     PCollection<TrainingExample> counted = input;
     boolean unbounded = input.isBounded() == PCollection.IsBounded.UNBOUNDED;
     if (unbounded || trigger != null) {
-      Trigger t = trigger != null ? trigger
-          : Repeatedly.forever(AfterProcessingTime.pastFirstElementInPane().plusDelayOf(Duration.standardMinutes(1)));
-      counted = input.apply("AccumulateGlobally", Window.<TrainingExample>into(new GlobalWindows())
-          .triggering(t).accumulatingFiredPanes().withAllowedLateness(Duration.ZERO));
+      Trigger t =
+          trigger != null
+              ? trigger
+              : Repeatedly.forever(
+                  AfterProcessingTime.pastFirstElementInPane()
+                      .plusDelayOf(Duration.standardMinutes(1)));
+      counted =
+          input.apply(
+              "AccumulateGlobally",
+              Window.<TrainingExample>into(new GlobalWindows())
+                  .triggering(t)
+                  .accumulatingFiredPanes()
+                  .withAllowedLateness(Duration.ZERO));
     }
     CountClicks fn = byDevice ? CountClicks.perDeviceAndPosition() : CountClicks.perPosition();
     PCollection<ClickCounts> counts =
@@ -85,7 +98,8 @@ public final class EstimatePropensities extends PTransform<PCollection<TrainingE
     super.populateDisplayData(builder);
     fit.describe().forEach((k, v) -> builder.add(DisplayData.item(k, String.valueOf(v))));
     builder.add(DisplayData.item("perDevice", byDevice));
-    builder.addIfNotNull(DisplayData.item("updateTrigger", trigger == null ? null : trigger.toString()));
+    builder.addIfNotNull(
+        DisplayData.item("updateTrigger", trigger == null ? null : trigger.toString()));
   }
 
   /** Fits both estimators to the one aggregate of a pane. */

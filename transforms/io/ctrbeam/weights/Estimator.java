@@ -4,6 +4,9 @@ package io.ctrbeam.weights;
 public enum Estimator {
   /** The seed's CTR_p / CTR_1: biased when better ads are shown higher. */
   NAIVE,
-  /** Position-based click model fit by EM (Wang et al., WSDM 2018): examination per position, relevance per ad. */
+  /**
+   * Position-based click model fit by EM (Wang et al., WSDM 2018): examination per position,
+   * relevance per ad.
+   */
   EM
 }

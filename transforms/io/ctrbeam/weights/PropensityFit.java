@@ -41,8 +41,14 @@ public final class PropensityFit implements Serializable {
   private final int positions;
   private final Estimator estimator;
 
-  private PropensityFit(int minImpressions, double smoothing, double relevancePrior, int maxIterations,
-      double tolerance, int positions, Estimator estimator) {
+  private PropensityFit(
+      int minImpressions,
+      double smoothing,
+      double relevancePrior,
+      int maxIterations,
+      double tolerance,
+      int positions,
+      Estimator estimator) {
     this.minImpressions = minImpressions;
     this.smoothing = smoothing;
     this.relevancePrior = relevancePrior;
@@ -52,7 +58,10 @@ public final class PropensityFit implements Serializable {
     this.estimator = estimator;
   }
 
-  /** Defaults: 100 minimum impressions, m = 10, relevance prior 1, ≤ 10,000 EM iterations to 1e-7, EM used. */
+  /**
+   * Defaults: 100 minimum impressions, m = 10, relevance prior 1, ≤ 10,000 EM iterations to 1e-7,
+   * EM used.
+   */
   public static PropensityFit create() {
     return new PropensityFit(100, 10.0, 1.0, 10_000, 1e-7, 0, Estimator.EM);
   }
@@ -60,38 +69,46 @@ public final class PropensityFit implements Serializable {
   /** Positions with fewer impressions than this fall back (see {@link Fallback}). */
   public PropensityFit withMinImpressions(int n) {
     checkArgument(n >= 1, "minImpressions must be >= 1, got %s", n);
-    return new PropensityFit(n, smoothing, relevancePrior, maxIterations, tolerance, positions, estimator);
+    return new PropensityFit(
+        n, smoothing, relevancePrior, maxIterations, tolerance, positions, estimator);
   }
 
   /** Pseudo-impressions m at the context's CTR added to each position's CTR (naive estimator). */
   public PropensityFit withSmoothing(double m) {
     checkArgument(m >= 0 && Double.isFinite(m), "smoothing must be >= 0, got %s", m);
-    return new PropensityFit(minImpressions, m, relevancePrior, maxIterations, tolerance, positions, estimator);
+    return new PropensityFit(
+        minImpressions, m, relevancePrior, maxIterations, tolerance, positions, estimator);
   }
 
   /** Pseudo-impressions of the prior on each ad's relevance (EM). */
   public PropensityFit withRelevancePrior(double s) {
     checkArgument(s >= 0 && Double.isFinite(s), "relevancePrior must be >= 0, got %s", s);
-    return new PropensityFit(minImpressions, smoothing, s, maxIterations, tolerance, positions, estimator);
+    return new PropensityFit(
+        minImpressions, smoothing, s, maxIterations, tolerance, positions, estimator);
   }
 
-  /** EM stops after this many iterations or when no propensity moves more than {@code tolerance}. */
+  /**
+   * EM stops after this many iterations or when no propensity moves more than {@code tolerance}.
+   */
   public PropensityFit withConvergence(int maxIterations, double tolerance) {
     checkArgument(maxIterations >= 1, "maxIterations must be >= 1, got %s", maxIterations);
     checkArgument(tolerance > 0, "tolerance must be > 0, got %s", tolerance);
-    return new PropensityFit(minImpressions, smoothing, relevancePrior, maxIterations, tolerance, positions, estimator);
+    return new PropensityFit(
+        minImpressions, smoothing, relevancePrior, maxIterations, tolerance, positions, estimator);
   }
 
   /** Report positions 1..n even when some were never shown; 0 = up to the deepest shown. */
   public PropensityFit withPositions(int n) {
     checkArgument(n >= 0, "positions must be >= 0, got %s", n);
-    return new PropensityFit(minImpressions, smoothing, relevancePrior, maxIterations, tolerance, n, estimator);
+    return new PropensityFit(
+        minImpressions, smoothing, relevancePrior, maxIterations, tolerance, n, estimator);
   }
 
   /** The estimator rows look up. */
   public PropensityFit withEstimator(Estimator e) {
     checkArgument(e != null, "estimator must not be null, got %s", e);
-    return new PropensityFit(minImpressions, smoothing, relevancePrior, maxIterations, tolerance, positions, e);
+    return new PropensityFit(
+        minImpressions, smoothing, relevancePrior, maxIterations, tolerance, positions, e);
   }
 
   public Estimator estimator() {
@@ -110,12 +127,16 @@ public final class PropensityFit implements Serializable {
     return m;
   }
 
-  /** Fits both estimators; per context when the counts have contexts, always with an all-device table. */
+  /**
+   * Fits both estimators; per context when the counts have contexts, always with an all-device
+   * table.
+   */
   public PropensityTable fit(ClickCounts counts) {
     List<PropensityTable.Entry> entries = new ArrayList<>();
     Em all = new Em(counts.withoutContext());
     entries.addAll(all.entries());
-    boolean perContext = counts.sorted().keySet().stream().anyMatch(c -> !c.context().equals(ClickCounts.ALL));
+    boolean perContext =
+        counts.sorted().keySet().stream().anyMatch(c -> !c.context().equals(ClickCounts.ALL));
     int iterations = all.iterations;
     boolean converged = all.converged;
     if (perContext) {
@@ -123,9 +144,19 @@ public final class PropensityFit implements Serializable {
       iterations = Math.max(iterations, byContext.iterations);
       converged &= byContext.converged;
       for (PropensityTable.Entry e : byContext.entries()) {
-        boolean own = e.fallback() == Fallback.NONE || e.fallback() == Fallback.REFERENCE_WITHOUT_CLICKS;
-        entries.add(own ? e : new PropensityTable.Entry(e.context(), e.position(), e.impressions(), e.clicks(),
-            e.naive(), e.em(), Fallback.ALL_DEVICES));
+        boolean own =
+            e.fallback() == Fallback.NONE || e.fallback() == Fallback.REFERENCE_WITHOUT_CLICKS;
+        entries.add(
+            own
+                ? e
+                : new PropensityTable.Entry(
+                    e.context(),
+                    e.position(),
+                    e.impressions(),
+                    e.clicks(),
+                    e.naive(),
+                    e.em(),
+                    Fallback.ALL_DEVICES));
       }
     }
     return new PropensityTable(estimator, "estimated", iterations, converged, entries);
@@ -222,7 +253,9 @@ public final class PropensityFit implements Serializable {
       return -1;
     }
 
-    /** Relative to the reference, capped to (0, 1], with the stated fallbacks; also sets the flags. */
+    /**
+     * Relative to the reference, capped to (0, 1], with the stated fallbacks; also sets the flags.
+     */
     private double[] finish(int c, double[] raw) {
       double[] out = new double[depth + 1];
       long clicks = 0;
@@ -275,9 +308,11 @@ public final class PropensityFit implements Serializable {
         totalExposure += x;
         totalClicks += cellK[i];
       }
-      double meanRelevance = totalExposure > 0 ? Math.min(0.5, Math.max(1e-6, totalClicks / totalExposure)) : 0.5;
+      double meanRelevance =
+          totalExposure > 0 ? Math.min(0.5, Math.max(1e-6, totalClicks / totalExposure)) : 0.5;
       for (int a = 0; a < ads; a++) {
-        gamma[a] = clamp((adClicks[a] + relevancePrior * meanRelevance) / (exposure[a] + relevancePrior));
+        gamma[a] =
+            clamp((adClicks[a] + relevancePrior * meanRelevance) / (exposure[a] + relevancePrior));
       }
       double[][] previous = new double[nc][];
       for (int c = 0; c < nc; c++) {
@@ -305,7 +340,9 @@ public final class PropensityFit implements Serializable {
           }
         }
         for (int a = 0; a < ads; a++) {
-          gamma[a] = clamp((gammaNum[a] + relevancePrior * meanRelevance) / (gammaDen[a] + relevancePrior));
+          gamma[a] =
+              clamp(
+                  (gammaNum[a] + relevancePrior * meanRelevance) / (gammaDen[a] + relevancePrior));
         }
         double moved = 0;
         for (int c = 0; c < nc; c++) {
@@ -335,7 +372,9 @@ public final class PropensityFit implements Serializable {
       List<PropensityTable.Entry> out = new ArrayList<>();
       for (int c = 0; c < contexts.length; c++) {
         for (int p = 1; p <= depth; p++) {
-          out.add(new PropensityTable.Entry(contexts[c], p, n[c][p], k[c][p], naive[c][p], em[c][p], fallback[c][p]));
+          out.add(
+              new PropensityTable.Entry(
+                  contexts[c], p, n[c][p], k[c][p], naive[c][p], em[c][p], fallback[c][p]));
         }
       }
       return out;

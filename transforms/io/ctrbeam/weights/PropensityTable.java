@@ -26,7 +26,8 @@ import java.util.TreeMap;
  * table takes the deepest entry.
  */
 public final class PropensityTable implements Serializable {
-  private static final ObjectMapper MAPPER = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+  private static final ObjectMapper MAPPER =
+      new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
   /** One (context, position) entry. */
   public record Entry(
@@ -50,7 +51,8 @@ public final class PropensityTable implements Serializable {
   // context -> position -> entry
   private final TreeMap<String, TreeMap<Integer, Entry>> entries;
 
-  PropensityTable(Estimator estimator, String source, int emIterations, boolean emConverged, List<Entry> list) {
+  PropensityTable(
+      Estimator estimator, String source, int emIterations, boolean emConverged, List<Entry> list) {
     this.estimator = estimator;
     this.source = source;
     this.emIterations = emIterations;
@@ -60,13 +62,18 @@ public final class PropensityTable implements Serializable {
       entries.computeIfAbsent(e.context(), k -> new TreeMap<>()).put(e.position(), e);
     }
     if (!entries.containsKey(ClickCounts.ALL)) {
-      throw new IllegalArgumentException("a propensity table needs all-device (\"*\") entries, got contexts " + entries.keySet());
+      throw new IllegalArgumentException(
+          "a propensity table needs all-device (\"*\") entries, got contexts " + entries.keySet());
     }
   }
 
   /** A table that corrects nothing: every position 1.0. */
   public static PropensityTable uniform() {
-    return new PropensityTable(Estimator.NAIVE, "uniform", 0, true,
+    return new PropensityTable(
+        Estimator.NAIVE,
+        "uniform",
+        0,
+        true,
         List.of(new Entry(ClickCounts.ALL, 1, 0, 0, 1.0, 1.0, Fallback.NO_CLICKS)));
   }
 
@@ -100,7 +107,8 @@ public final class PropensityTable implements Serializable {
 
   /** The entry a row at (device, position) uses. */
   public Entry entry(String device, int position) {
-    TreeMap<Integer, Entry> byDevice = entries.get(device == null ? ClickCounts.UNKNOWN_DEVICE : device);
+    TreeMap<Integer, Entry> byDevice =
+        entries.get(device == null ? ClickCounts.UNKNOWN_DEVICE : device);
     if (byDevice != null) {
       Entry e = at(byDevice, position);
       if (e != null && e.fallback() != Fallback.ALL_DEVICES) {
@@ -154,7 +162,10 @@ public final class PropensityTable implements Serializable {
     return out;
   }
 
-  /** The table as JSON: {@link #fromJson} reads it back, and a hand-written file needs only context, position, propensity. */
+  /**
+   * The table as JSON: {@link #fromJson} reads it back, and a hand-written file needs only context,
+   * position, propensity.
+   */
   public String toJson() {
     ObjectNode root = MAPPER.createObjectNode();
     root.put("estimator", estimator.name().toLowerCase(Locale.ROOT));
@@ -192,31 +203,47 @@ public final class PropensityTable implements Serializable {
     try {
       root = MAPPER.readTree(json);
     } catch (IOException e) {
-      throw new IllegalArgumentException("propensity file " + source + " is not JSON: " + e.getMessage(), e);
+      throw new IllegalArgumentException(
+          "propensity file " + source + " is not JSON: " + e.getMessage(), e);
     }
     JsonNode rows = root.path("propensities");
     if (!rows.isArray() || rows.isEmpty()) {
-      throw new IllegalArgumentException("propensity file " + source + " has no \"propensities\" array");
+      throw new IllegalArgumentException(
+          "propensity file " + source + " has no \"propensities\" array");
     }
     List<Entry> list = new ArrayList<>();
     for (JsonNode r : rows) {
       int position = r.path("position").asInt(0);
       double p = r.path("propensity").asDouble(Double.NaN);
       if (position < 1 || !(p > 0 && p <= 1)) {
-        throw new IllegalArgumentException(String.format(
-            "propensity file %s: each row needs position >= 1 and propensity in (0, 1], got %s", source, r));
+        throw new IllegalArgumentException(
+            String.format(
+                "propensity file %s: each row needs position >= 1 and propensity in (0, 1], got %s",
+                source, r));
       }
       Fallback f = Fallback.valueOf(r.path("fallback").asText("NONE"));
-      list.add(new Entry(r.path("context").asText(ClickCounts.ALL), position,
-          r.path("impressions").asLong(0), r.path("clicks").asLong(0), p, p, f));
+      list.add(
+          new Entry(
+              r.path("context").asText(ClickCounts.ALL),
+              position,
+              r.path("impressions").asLong(0),
+              r.path("clicks").asLong(0),
+              p,
+              p,
+              f));
     }
-    return new PropensityTable(Estimator.NAIVE, source, root.path("em_iterations").asInt(0), true, list);
+    return new PropensityTable(
+        Estimator.NAIVE, source, root.path("em_iterations").asInt(0), true, list);
   }
 
   @Override
   public boolean equals(Object o) {
-    return o instanceof PropensityTable t && estimator == t.estimator && source.equals(t.source)
-        && emIterations == t.emIterations && emConverged == t.emConverged && entries().equals(t.entries());
+    return o instanceof PropensityTable t
+        && estimator == t.estimator
+        && source.equals(t.source)
+        && emIterations == t.emIterations
+        && emConverged == t.emConverged
+        && entries().equals(t.entries());
   }
 
   @Override

@@ -26,14 +26,17 @@ public final class ReadPropensities extends PTransform<PBegin, PCollection<Prope
   }
 
   public static ReadPropensities from(String file) {
-    checkArgument(file != null && !file.isEmpty(), "propensity file must not be empty, got %s", file);
+    checkArgument(
+        file != null && !file.isEmpty(), "propensity file must not be empty, got %s", file);
     return new ReadPropensities(file);
   }
 
   @Override
   public PCollection<PropensityTable> expand(PBegin input) {
     return input
-        .apply("MatchPropensityFile", FileIO.match().filepattern(file).withEmptyMatchTreatment(EmptyMatchTreatment.DISALLOW))
+        .apply(
+            "MatchPropensityFile",
+            FileIO.match().filepattern(file).withEmptyMatchTreatment(EmptyMatchTreatment.DISALLOW))
         .apply("ReadMatches", FileIO.readMatches())
         .apply("ParsePropensities", ParDo.of(new ParseFn()))
         .setCoder(SerializableCoder.of(PropensityTable.class));
@@ -47,7 +50,8 @@ public final class ReadPropensities extends PTransform<PBegin, PCollection<Prope
 
   private static final class ParseFn extends DoFn<FileIO.ReadableFile, PropensityTable> {
     @ProcessElement
-    public void process(@Element FileIO.ReadableFile f, OutputReceiver<PropensityTable> out) throws IOException {
+    public void process(@Element FileIO.ReadableFile f, OutputReceiver<PropensityTable> out)
+        throws IOException {
       String name = f.getMetadata().resourceId().toString();
       out.output(PropensityTable.fromJson(f.readFullyAsUTF8String(), name));
     }

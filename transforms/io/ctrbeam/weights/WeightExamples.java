@@ -24,8 +24,8 @@ import org.joda.time.Duration;
 /**
  * Position-bias weights and negative downsampling (contract §4) in one step before the write:
  * {@link EstimatePropensities} (a combine and a fit), a {@link SamplingPlan} from the run's
- * positive rate (or a given one), then {@link AttachWeights} with both as side inputs, and a
- * {@link WeightStats} summary. No training row is shuffled.
+ * positive rate (or a given one), then {@link AttachWeights} with both as side inputs, and a {@link
+ * WeightStats} summary. No training row is shuffled.
  *
  * <pre>{@code
  * WeightResult w = examples.apply("Weigh", WeightExamples.create()
@@ -41,8 +41,14 @@ public final class WeightExamples extends PTransform<PCollection<TrainingExample
   private final double observedPositiveRate;
   private final long seed;
 
-  private WeightExamples(EstimatePropensities estimate, Estimator estimator, @Nullable String propensityFile,
-      double maxIpwWeight, double targetPositiveRate, double observedPositiveRate, long seed) {
+  private WeightExamples(
+      EstimatePropensities estimate,
+      Estimator estimator,
+      @Nullable String propensityFile,
+      double maxIpwWeight,
+      double targetPositiveRate,
+      double observedPositiveRate,
+      long seed) {
     this.estimate = estimate;
     this.estimator = estimator;
     this.propensityFile = propensityFile;
@@ -60,42 +66,72 @@ public final class WeightExamples extends PTransform<PCollection<TrainingExample
   /** How propensities are estimated (fit settings, per device, streaming trigger). */
   public WeightExamples withEstimate(EstimatePropensities estimate) {
     checkArgument(estimate != null, "estimate must not be null, got %s", estimate);
-    return new WeightExamples(estimate, estimator, propensityFile, maxIpwWeight, targetPositiveRate, observedPositiveRate, seed);
+    return new WeightExamples(
+        estimate,
+        estimator,
+        propensityFile,
+        maxIpwWeight,
+        targetPositiveRate,
+        observedPositiveRate,
+        seed);
   }
 
   /** Which estimate the weights use (the other is still reported). */
   public WeightExamples withEstimator(Estimator estimator) {
     checkArgument(estimator != null, "estimator must not be null, got %s", estimator);
-    return new WeightExamples(estimate, estimator, propensityFile, maxIpwWeight, targetPositiveRate, observedPositiveRate, seed);
+    return new WeightExamples(
+        estimate,
+        estimator,
+        propensityFile,
+        maxIpwWeight,
+        targetPositiveRate,
+        observedPositiveRate,
+        seed);
   }
 
   /** Weights from a precomputed table ({@link ReadPropensities}) instead of this run's estimate. */
   public WeightExamples withPropensityFile(String file) {
-    checkArgument(file != null && !file.isEmpty(), "propensity file must not be empty, got %s", file);
-    return new WeightExamples(estimate, estimator, file, maxIpwWeight, targetPositiveRate, observedPositiveRate, seed);
+    checkArgument(
+        file != null && !file.isEmpty(), "propensity file must not be empty, got %s", file);
+    return new WeightExamples(
+        estimate, estimator, file, maxIpwWeight, targetPositiveRate, observedPositiveRate, seed);
   }
 
   /** IPW weights above this are clipped to it; default 20. */
   public WeightExamples withMaxIpwWeight(double max) {
-    checkArgument(max >= 1 && Double.isFinite(max), "maxIpwWeight must be a finite number >= 1, got %s", max);
-    return new WeightExamples(estimate, estimator, propensityFile, max, targetPositiveRate, observedPositiveRate, seed);
+    checkArgument(
+        max >= 1 && Double.isFinite(max), "maxIpwWeight must be a finite number >= 1, got %s", max);
+    return new WeightExamples(
+        estimate, estimator, propensityFile, max, targetPositiveRate, observedPositiveRate, seed);
   }
 
   /** Downsample negatives to this positive rate r' in (0, 1); 0 turns downsampling off. */
   public WeightExamples withTargetPositiveRate(double rate) {
     checkArgument(rate >= 0 && rate < 1, "targetPositiveRate must be in [0, 1), got %s", rate);
-    return new WeightExamples(estimate, estimator, propensityFile, maxIpwWeight, rate, observedPositiveRate, seed);
+    return new WeightExamples(
+        estimate, estimator, propensityFile, maxIpwWeight, rate, observedPositiveRate, seed);
   }
 
-  /** The observed positive rate r, instead of measuring it in the run (a rerun or the speed layer can pin it). */
+  /**
+   * The observed positive rate r, instead of measuring it in the run (a rerun or the speed layer
+   * can pin it).
+   */
   public WeightExamples withObservedPositiveRate(double rate) {
     checkArgument(rate > 0 && rate < 1, "observedPositiveRate must be in (0, 1), got %s", rate);
-    return new WeightExamples(estimate, estimator, propensityFile, maxIpwWeight, targetPositiveRate, rate, seed);
+    return new WeightExamples(
+        estimate, estimator, propensityFile, maxIpwWeight, targetPositiveRate, rate, seed);
   }
 
   /** The seed of the keep/drop hash of impression_id. */
   public WeightExamples withSamplingSeed(long seed) {
-    return new WeightExamples(estimate, estimator, propensityFile, maxIpwWeight, targetPositiveRate, observedPositiveRate, seed);
+    return new WeightExamples(
+        estimate,
+        estimator,
+        propensityFile,
+        maxIpwWeight,
+        targetPositiveRate,
+        observedPositiveRate,
+        seed);
   }
 
   @Override
@@ -103,35 +139,57 @@ public final class WeightExamples extends PTransform<PCollection<TrainingExample
     PCollection<PropensityTable> estimated = input.apply("EstimatePropensities", estimate);
     Estimator use = estimator;
     double target = targetPositiveRate;
-    PCollection<PropensityTable> applied = propensityFile == null
-        ? estimated.apply("UseEstimator", MapElements.into(TypeDescriptor.of(PropensityTable.class)).via(t -> t.using(use)))
-            .setCoder(SerializableCoder.of(PropensityTable.class))
-        : input.getPipeline().apply("ReadPropensities", ReadPropensities.from(propensityFile));
+    PCollection<PropensityTable> applied =
+        propensityFile == null
+            ? estimated
+                .apply(
+                    "UseEstimator",
+                    MapElements.into(TypeDescriptor.of(PropensityTable.class))
+                        .via(t -> t.using(use)))
+                .setCoder(SerializableCoder.of(PropensityTable.class))
+            : input.getPipeline().apply("ReadPropensities", ReadPropensities.from(propensityFile));
     // A given rate needs nothing from this run, so the rows need not wait for the estimate.
-    PCollection<SamplingPlan> plan = observedPositiveRate >= 0
-        ? input.getPipeline().apply("SamplingPlan",
-            Create.of(new SamplingPlan(observedPositiveRate, targetPositiveRate, false))
-                .withCoder(SerializableCoder.of(SamplingPlan.class)))
-        : estimated
-            .apply("PlanSampling", MapElements.into(TypeDescriptor.of(SamplingPlan.class))
-                .via(t -> new SamplingPlan(t.positiveRate(), target, true)))
-            .setCoder(SerializableCoder.of(SamplingPlan.class));
-    PCollectionView<PropensityTable> tableView = applied.apply("PropensityView", View.asSingleton());
+    PCollection<SamplingPlan> plan =
+        observedPositiveRate >= 0
+            ? input
+                .getPipeline()
+                .apply(
+                    "SamplingPlan",
+                    Create.of(new SamplingPlan(observedPositiveRate, targetPositiveRate, false))
+                        .withCoder(SerializableCoder.of(SamplingPlan.class)))
+            : estimated
+                .apply(
+                    "PlanSampling",
+                    MapElements.into(TypeDescriptor.of(SamplingPlan.class))
+                        .via(t -> new SamplingPlan(t.positiveRate(), target, true)))
+                .setCoder(SerializableCoder.of(SamplingPlan.class));
+    PCollectionView<PropensityTable> tableView =
+        applied.apply("PropensityView", View.asSingleton());
     PCollectionView<SamplingPlan> planView = plan.apply("PlanView", View.asSingleton());
-    PCollectionTuple weighted = input.apply("AttachWeights",
-        AttachWeights.using(tableView, planView).withMaxIpwWeight(maxIpwWeight).withSeed(seed));
+    PCollectionTuple weighted =
+        input.apply(
+            "AttachWeights",
+            AttachWeights.using(tableView, planView).withMaxIpwWeight(maxIpwWeight).withSeed(seed));
     boolean global = input.getWindowingStrategy().getWindowFn() instanceof GlobalWindows;
     boolean bounded = input.isBounded() == PCollection.IsBounded.BOUNDED;
     PCollection<WeightStats> rows = weighted.get(AttachWeights.STATS);
     if (global && !bounded) {
-      // A stream in the global window: a running summary a minute of processing time after data arrives.
-      rows = rows.apply("AccumulateStats", Window.<WeightStats>into(new GlobalWindows())
-          .triggering(Repeatedly.forever(AfterProcessingTime.pastFirstElementInPane().plusDelayOf(Duration.standardMinutes(1))))
-          .accumulatingFiredPanes()
-          .withAllowedLateness(Duration.ZERO));
+      // A stream in the global window: a running summary a minute of processing time after data
+      // arrives.
+      rows =
+          rows.apply(
+              "AccumulateStats",
+              Window.<WeightStats>into(new GlobalWindows())
+                  .triggering(
+                      Repeatedly.forever(
+                          AfterProcessingTime.pastFirstElementInPane()
+                              .plusDelayOf(Duration.standardMinutes(1))))
+                  .accumulatingFiredPanes()
+                  .withAllowedLateness(Duration.ZERO));
     }
     Combine.Globally<WeightStats, WeightStats> sum = Combine.globally(WeightStats.combineFn());
-    PCollection<WeightStats> stats = rows.apply("SummarizeWeights", global && bounded ? sum : sum.withoutDefaults());
+    PCollection<WeightStats> stats =
+        rows.apply("SummarizeWeights", global && bounded ? sum : sum.withoutDefaults());
     return new WeightResult(weighted.get(AttachWeights.EXAMPLES), estimated, applied, plan, stats);
   }
 
@@ -143,7 +201,10 @@ public final class WeightExamples extends PTransform<PCollection<TrainingExample
         .addIfNotNull(DisplayData.item("propensityFile", propensityFile))
         .add(DisplayData.item("maxIpwWeight", maxIpwWeight))
         .add(DisplayData.item("targetPositiveRate", targetPositiveRate))
-        .add(DisplayData.item("observedPositiveRate", observedPositiveRate < 0 ? "measured" : Double.toString(observedPositiveRate)))
+        .add(
+            DisplayData.item(
+                "observedPositiveRate",
+                observedPositiveRate < 0 ? "measured" : Double.toString(observedPositiveRate)))
         .add(DisplayData.item("samplingSeed", seed));
   }
 }

@@ -13,7 +13,8 @@ import org.apache.beam.sdk.values.TupleTag;
 
 /** The outputs of {@link WeightExamples}. */
 public final class WeightResult implements POutput {
-  private static final TupleTag<PropensityTable> ESTIMATED = new TupleTag<>("estimatedPropensities");
+  private static final TupleTag<PropensityTable> ESTIMATED =
+      new TupleTag<>("estimatedPropensities");
   private static final TupleTag<PropensityTable> APPLIED = new TupleTag<>("appliedPropensities");
   private static final TupleTag<SamplingPlan> PLAN = new TupleTag<>("samplingPlan");
 
@@ -23,8 +24,12 @@ public final class WeightResult implements POutput {
   private final PCollection<SamplingPlan> plan;
   private final PCollection<WeightStats> stats;
 
-  WeightResult(PCollection<TrainingExample> examples, PCollection<PropensityTable> estimated,
-      PCollection<PropensityTable> applied, PCollection<SamplingPlan> plan, PCollection<WeightStats> stats) {
+  WeightResult(
+      PCollection<TrainingExample> examples,
+      PCollection<PropensityTable> estimated,
+      PCollection<PropensityTable> applied,
+      PCollection<SamplingPlan> plan,
+      PCollection<WeightStats> stats) {
     this.examples = examples;
     this.estimated = estimated;
     this.applied = applied;
@@ -73,5 +78,6 @@ public final class WeightResult implements POutput {
   }
 
   @Override
-  public void finishSpecifyingOutput(String transformName, PInput input, PTransform<?, ?> transform) {}
+  public void finishSpecifyingOutput(
+      String transformName, PInput input, PTransform<?, ?> transform) {}
 }

@@ -22,7 +22,8 @@ import org.apache.beam.sdk.transforms.Combine;
  */
 public final class WeightStats implements Serializable {
   private static final int N = 12;
-  private static final ObjectMapper MAPPER = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+  private static final ObjectMapper MAPPER =
+      new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
   // rowsIn, positivesIn, ipwIn, ipwPositivesIn, rowsOut, positivesOut, samplingWeightOut,
   // samplingWeightPositivesOut, weightOut, weightPositivesOut, clipped, samplingRate (max)
   private final double[] v;
@@ -36,7 +37,13 @@ public final class WeightStats implements Serializable {
   }
 
   /** One input row: its label, IPW, whether kept and its sampling weight. */
-  public static WeightStats row(boolean positive, double ipw, boolean clipped, boolean kept, double samplingWeight, double samplingRate) {
+  public static WeightStats row(
+      boolean positive,
+      double ipw,
+      boolean clipped,
+      boolean kept,
+      double samplingWeight,
+      double samplingRate) {
     double[] v = new double[N];
     double pos = positive ? 1 : 0;
     v[0] = 1;
@@ -65,26 +72,63 @@ public final class WeightStats implements Serializable {
     return new WeightStats(out);
   }
 
-  public long rowsIn() { return Math.round(v[0]); }
-  public long positivesIn() { return Math.round(v[1]); }
-  public long rowsOut() { return Math.round(v[4]); }
-  public long positivesOut() { return Math.round(v[5]); }
-  public long clippedRows() { return Math.round(v[10]); }
+  public long rowsIn() {
+    return Math.round(v[0]);
+  }
+
+  public long positivesIn() {
+    return Math.round(v[1]);
+  }
+
+  public long rowsOut() {
+    return Math.round(v[4]);
+  }
+
+  public long positivesOut() {
+    return Math.round(v[5]);
+  }
+
+  public long clippedRows() {
+    return Math.round(v[10]);
+  }
+
   /** Negatives dropped by downsampling. */
-  public long negativesDropped() { return rowsIn() - rowsOut() - (positivesIn() - positivesOut()); }
+  public long negativesDropped() {
+    return rowsIn() - rowsOut() - (positivesIn() - positivesOut());
+  }
+
   /** The negative sampling rate applied (1 when nothing was sampled). */
-  public double samplingRate() { return v[11] == 0 ? 1.0 : v[11]; }
+  public double samplingRate() {
+    return v[11] == 0 ? 1.0 : v[11];
+  }
 
   /** Positives / rows before downsampling. */
-  public double positiveRateIn() { return ratio(v[1], v[0]); }
+  public double positiveRateIn() {
+    return ratio(v[1], v[0]);
+  }
+
   /** Σ ipw · clicked / Σ ipw before downsampling. */
-  public double ipwPositiveRateIn() { return ratio(v[3], v[2]); }
+  public double ipwPositiveRateIn() {
+    return ratio(v[3], v[2]);
+  }
+
   /** Positives / rows after downsampling. */
-  public double positiveRateOut() { return ratio(v[5], v[4]); }
-  /** Σ sampling_weight · clicked / Σ sampling_weight after: ≈ {@link #positiveRateIn} within sampling error. */
-  public double samplingWeightedPositiveRateOut() { return ratio(v[7], v[6]); }
+  public double positiveRateOut() {
+    return ratio(v[5], v[4]);
+  }
+
+  /**
+   * Σ sampling_weight · clicked / Σ sampling_weight after: ≈ {@link #positiveRateIn} within
+   * sampling error.
+   */
+  public double samplingWeightedPositiveRateOut() {
+    return ratio(v[7], v[6]);
+  }
+
   /** Σ weight · clicked / Σ weight after: ≈ {@link #ipwPositiveRateIn}. */
-  public double weightedPositiveRateOut() { return ratio(v[9], v[8]); }
+  public double weightedPositiveRateOut() {
+    return ratio(v[9], v[8]);
+  }
 
   private static double ratio(double a, double b) {
     return b == 0 ? 0.0 : a / b;
@@ -147,12 +191,14 @@ public final class WeightStats implements Serializable {
     }
 
     @Override
-    public Coder<WeightStats> getAccumulatorCoder(CoderRegistry r, Coder<WeightStats> in) throws CannotProvideCoderException {
+    public Coder<WeightStats> getAccumulatorCoder(CoderRegistry r, Coder<WeightStats> in)
+        throws CannotProvideCoderException {
       return WeightStatsCoder.INSTANCE;
     }
 
     @Override
-    public Coder<WeightStats> getDefaultOutputCoder(CoderRegistry r, Coder<WeightStats> in) throws CannotProvideCoderException {
+    public Coder<WeightStats> getDefaultOutputCoder(CoderRegistry r, Coder<WeightStats> in)
+        throws CannotProvideCoderException {
       return WeightStatsCoder.INSTANCE;
     }
   }

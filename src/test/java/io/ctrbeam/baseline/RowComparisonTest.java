@@ -8,8 +8,8 @@ import static org.hamcrest.Matchers.hasItem;
 import static org.hamcrest.Matchers.not;
 
 import io.ctrbeam.common.TrainingRows;
-import io.ctrbeam.label.LabelRows;
 import io.ctrbeam.label.LabelMode;
+import io.ctrbeam.label.LabelRows;
 import io.ctrbeam.schema.Impression;
 import io.ctrbeam.schema.TrainingExample;
 import io.ctrbeam.storage.PlainRecords;
@@ -19,8 +19,14 @@ import org.junit.jupiter.api.Test;
 
 class RowComparisonTest {
   private static TrainingExample row(String id) {
-    Impression i = Impression.newBuilder().setImpressionId(id).setEventTime(Instant.ofEpochMilli(1_750_000_000_000L))
-        .setUserId("u").setAdId("a").setPosition(2).build();
+    Impression i =
+        Impression.newBuilder()
+            .setImpressionId(id)
+            .setEventTime(Instant.ofEpochMilli(1_750_000_000_000L))
+            .setUserId("u")
+            .setAdId("a")
+            .setPosition(2)
+            .build();
     TrainingExample r = LabelRows.toRow(i, LabelMode.WAIT);
     r.setUserDecayedCtr(0.125);
     return r;
@@ -29,7 +35,9 @@ class RowComparisonTest {
   @Test
   void sameRowsAsGenericRecordsAgreeInAnyOrder() {
     List<TrainingExample> want = List.of(row("a"), row("b"));
-    RowComparison c = RowComparison.of(want, List.of(PlainRecords.toGeneric(row("b")), PlainRecords.toGeneric(row("a"))));
+    RowComparison c =
+        RowComparison.of(
+            want, List.of(PlainRecords.toGeneric(row("b")), PlainRecords.toGeneric(row("a"))));
     assertThat(c.correct(), equalTo(true));
     assertThat(c.actualChecksum, equalTo(c.expectedChecksum));
   }

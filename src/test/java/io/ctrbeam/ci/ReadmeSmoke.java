@@ -21,26 +21,34 @@ import java.util.stream.Stream;
  * what is tested; only sizes and service addresses are substituted ({@link #substitute}).
  *
  * <p>JDK only, so that CI runs it from source after {@code mvn verify}: {@code java
- * src/test/java/io/ctrbeam/ci/ReadmeSmoke.java README.md} (see {@code .ci/readme-smoke}). It
- * starts a {@code redis-server} and, through the README's own command, a local Kafka broker for
- * the speed layer. {@code ReadmeSmokeTest} checks the extraction on every build.
+ * src/test/java/io/ctrbeam/ci/ReadmeSmoke.java README.md} (see {@code .ci/readme-smoke}). It starts
+ * a {@code redis-server} and, through the README's own command, a local Kafka broker for the speed
+ * layer. {@code ReadmeSmokeTest} checks the extraction on every build.
  */
 public final class ReadmeSmoke {
   /** The test command itself: CI runs it before, not here. */
   static final String TEST_COMMAND = "mvn verify";
 
-  /** Small sizes (and an earlier run's file the smoke run lacks): text in a command → its replacement. */
+  /**
+   * Small sizes (and an earlier run's file the smoke run lacks): text in a command → its
+   * replacement.
+   */
   static final Map<String, String> SIZES = new LinkedHashMap<>();
 
   static {
     SIZES.put(" --qualityReference=old/_reports/profile.json", "");
-    SIZES.put("--workDir=demo-output", "--workDir=demo-output --impressionsPerDay=3000 --users=400 --ads=80");
+    SIZES.put(
+        "--workDir=demo-output",
+        "--workDir=demo-output --impressionsPerDay=3000 --users=400 --ads=80");
     SIZES.put("--impressionsPerDay=1000000", "--impressionsPerDay=3000");
     SIZES.put("--impressions=1000000", "--impressions=3000");
     SIZES.put("\"200000 1000 42 7\"", "\"20000 200 42 7\"");
   }
 
-  /** What a command must print (a regex over its output), by the class or jar it runs; checked in order. */
+  /**
+   * What a command must print (a regex over its output), by the class or jar it runs; checked in
+   * order.
+   */
   static final Map<String, String> EXPECTED = new LinkedHashMap<>();
 
   static {
@@ -76,7 +84,10 @@ public final class ReadmeSmoke {
     }
   }
 
-  /** Every {@code mvn …} or {@code java …} command of the README's code blocks, continuation lines joined, comments dropped. */
+  /**
+   * Every {@code mvn …} or {@code java …} command of the README's code blocks, continuation lines
+   * joined, comments dropped.
+   */
   static List<Command> commands(List<String> readme) {
     List<Command> out = new ArrayList<>();
     boolean inBlock = false;
@@ -166,10 +177,23 @@ public final class ReadmeSmoke {
     List<Command> commands = commands(Files.readAllLines(readme, StandardCharsets.UTF_8));
     Path work = Files.createTempDirectory("readme-smoke");
     copyProject(project, work);
-    System.out.println("README smoke check: " + commands.size() + " commands in a fresh copy at " + work);
+    System.out.println(
+        "README smoke check: " + commands.size() + " commands in a fresh copy at " + work);
     int redisPort = freePort();
-    Process redis = new ProcessBuilder("redis-server", "--port", Integer.toString(redisPort), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no")
-        .redirectErrorStream(true).redirectOutput(work.resolve("redis.log").toFile()).start();
+    Process redis =
+        new ProcessBuilder(
+                "redis-server",
+                "--port",
+                Integer.toString(redisPort),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no")
+            .redirectErrorStream(true)
+            .redirectOutput(work.resolve("redis.log").toFile())
+            .start();
     List<Process> servers = new ArrayList<>(List.of(redis));
     long t0 = System.nanoTime();
     List<String> failures = new ArrayList<>();
@@ -180,7 +204,12 @@ public final class ReadmeSmoke {
         System.out.printf("%n== README.md:%d  %s%n", c.line(), cmd);
         Path log = work.resolve("cmd-" + c.line() + ".log");
         long t = System.nanoTime();
-        Process p = new ProcessBuilder("bash", "-c", cmd).directory(work.toFile()).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        Process p =
+            new ProcessBuilder("bash", "-c", cmd)
+                .directory(work.toFile())
+                .redirectErrorStream(true)
+                .redirectOutput(log.toFile())
+                .start();
         String pattern = expected(c.text());
         if (c.isServer()) {
           servers.add(p);
@@ -191,7 +220,8 @@ public final class ReadmeSmoke {
             break;
           }
           kafka = m.group(1);
-          System.out.printf("   started in %.1f s: Kafka on %s%n", (System.nanoTime() - t) / 1e9, kafka);
+          System.out.printf(
+              "   started in %.1f s: Kafka on %s%n", (System.nanoTime() - t) / 1e9, kafka);
           continue;
         }
         boolean ended = p.waitFor(5, TimeUnit.MINUTES);
@@ -210,7 +240,8 @@ public final class ReadmeSmoke {
         if (failure != null) {
           failures.add("README.md:" + c.line() + " " + failure + ": " + cmd + "\n" + tail(out));
         }
-        System.out.printf("   %s in %.1f s (log %s)%n", failure == null ? "ok" : "FAILED: " + failure, s, log);
+        System.out.printf(
+            "   %s in %.1f s (log %s)%n", failure == null ? "ok" : "FAILED: " + failure, s, log);
       }
     } finally {
       for (Process p : servers) {
@@ -219,13 +250,16 @@ public final class ReadmeSmoke {
         p.waitFor(20, TimeUnit.SECONDS);
       }
     }
-    System.out.printf("%nREADME smoke check: %d commands, %d failed, %.0f s%n", commands.size(), failures.size(), (System.nanoTime() - t0) / 1e9);
+    System.out.printf(
+        "%nREADME smoke check: %d commands, %d failed, %.0f s%n",
+        commands.size(), failures.size(), (System.nanoTime() - t0) / 1e9);
     failures.forEach(f -> System.out.println("FAILED " + f));
     System.exit(failures.isEmpty() ? 0 : 1);
   }
 
   /** Waits until the background command prints {@code pattern}; fails when it exits first. */
-  private static String awaitOutput(Process p, Path log, String pattern, int seconds) throws IOException, InterruptedException {
+  private static String awaitOutput(Process p, Path log, String pattern, int seconds)
+      throws IOException, InterruptedException {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
     Pattern want = Pattern.compile(pattern);
     while (System.nanoTime() < deadline) {
@@ -238,16 +272,24 @@ public final class ReadmeSmoke {
     return Files.readString(log, StandardCharsets.UTF_8);
   }
 
-  /** The project's files under version control (a fresh clone), or all but build output without git. */
+  /**
+   * The project's files under version control (a fresh clone), or all but build output without git.
+   */
   private static void copyProject(Path from, Path to) throws IOException, InterruptedException {
     List<Path> files = new ArrayList<>();
-    Process git = new ProcessBuilder("git", "ls-files").directory(from.toFile()).redirectErrorStream(true).start();
+    Process git =
+        new ProcessBuilder("git", "ls-files")
+            .directory(from.toFile())
+            .redirectErrorStream(true)
+            .start();
     String listed = new String(git.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     if (git.waitFor() == 0) {
       listed.lines().filter(l -> !l.isBlank()).forEach(l -> files.add(from.resolve(l)));
     } else {
       try (Stream<Path> all = Files.walk(from)) {
-        all.filter(Files::isRegularFile).filter(f -> !from.relativize(f).startsWith("target")).forEach(files::add);
+        all.filter(Files::isRegularFile)
+            .filter(f -> !from.relativize(f).startsWith("target"))
+            .forEach(files::add);
       }
     }
     for (Path f : files) {

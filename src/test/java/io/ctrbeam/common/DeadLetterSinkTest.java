@@ -32,8 +32,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The dead-letter sink: what is registered is written once, on close; a pipeline whose sink is
- * not closed, or whose step's dead letters were never registered, does not run.
+ * The dead-letter sink: what is registered is written once, on close; a pipeline whose sink is not
+ * closed, or whose step's dead letters were never registered, does not run.
  */
 @ExtendWith(TestPipelineExtension.class)
 class DeadLetterSinkTest {
@@ -52,11 +52,11 @@ class DeadLetterSinkTest {
     PAssert.thatSingleton(impressions.records().apply("CountImpressions", Count.globally()))
         .isEqualTo(2L);
     PAssert.thatSingleton(clicks.records().apply("CountClicks", Count.globally())).isEqualTo(1L);
-    PAssert.thatSingleton(dl.getOutput().apply("CountDeadLetters", Count.globally()))
-        .isEqualTo(2L);
+    PAssert.thatSingleton(dl.getOutput().apply("CountDeadLetters", Count.globally())).isEqualTo(2L);
     p.run().waitUntilFinish();
 
-    assertThat(written(dir.resolve("dead_letters")),
+    assertThat(
+        written(dir.resolve("dead_letters")),
         containsInAnyOrder("impression:PARSE_ERROR", "click:MISSING_FIELD"));
   }
 
@@ -91,19 +91,25 @@ class DeadLetterSinkTest {
   }
 
   private static IngestResult<Impression> impressions(Pipeline p) {
-    return p.apply("RawImpressions", raw(
-            "{\"impression_id\":\"i1\",\"event_time\":" + T
-                + ",\"user_id\":\"u\",\"ad_id\":\"a\",\"position\":1}",
-            "{\"impression_id\":\"i2\",\"event_time\":" + T
-                + ",\"user_id\":\"u\",\"ad_id\":\"a\",\"position\":2}",
-            "{not json"))
+    return p.apply(
+            "RawImpressions",
+            raw(
+                "{\"impression_id\":\"i1\",\"event_time\":"
+                    + T
+                    + ",\"user_id\":\"u\",\"ad_id\":\"a\",\"position\":1}",
+                "{\"impression_id\":\"i2\",\"event_time\":"
+                    + T
+                    + ",\"user_id\":\"u\",\"ad_id\":\"a\",\"position\":2}",
+                "{not json"))
         .apply("IngestImpressions", IngestRecords.impressions());
   }
 
   private static IngestResult<Click> clicks(Pipeline p) {
-    return p.apply("RawClicks", raw(
-            "{\"click_id\":\"c1\",\"impression_id\":\"i1\",\"event_time\":" + (T + 1000) + "}",
-            "{\"click_id\":\"c2\"}"))
+    return p.apply(
+            "RawClicks",
+            raw(
+                "{\"click_id\":\"c1\",\"impression_id\":\"i1\",\"event_time\":" + (T + 1000) + "}",
+                "{\"click_id\":\"c2\"}"))
         .apply("IngestClicks", IngestRecords.clicks());
   }
 
@@ -111,7 +117,10 @@ class DeadLetterSinkTest {
     List<RawRecord> records = new ArrayList<>();
     for (int i = 0; i < lines.length; i++) {
       records.add(
-          RawRecord.newBuilder().setSource("test").setSourceOffset((long) i).setText(lines[i])
+          RawRecord.newBuilder()
+              .setSource("test")
+              .setSourceOffset((long) i)
+              .setText(lines[i])
               .build());
     }
     return Create.of(records).withCoder(AvroCoder.specific(RawRecord.class));
@@ -121,8 +130,12 @@ class DeadLetterSinkTest {
   private static List<String> written(Path folder) throws IOException {
     List<String> out = new ArrayList<>();
     try (Stream<Path> files = Files.walk(folder)) {
-      for (Path f : (Iterable<Path>) files.filter(Files::isRegularFile)
-          .filter(f -> !f.getFileName().toString().startsWith("."))::iterator) {
+      for (Path f :
+          (Iterable<Path>)
+              files
+                      .filter(Files::isRegularFile)
+                      .filter(f -> !f.getFileName().toString().startsWith("."))
+                  ::iterator) {
         for (String line : Files.readAllLines(f)) {
           if (!line.isBlank()) {
             var d = JSON.readTree(line);

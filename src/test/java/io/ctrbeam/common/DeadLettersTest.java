@@ -22,7 +22,14 @@ class DeadLettersTest {
   @Test
   void deadLetterKeepsReasonSourceAndRawInput() throws Exception {
     DeadLetter dl =
-        DeadLetters.of("click", Reason.BAD_TIMESTAMP, "event_time 12 is before 2000", "f.jsonl", 7L, "{}", 12L);
+        DeadLetters.of(
+            "click",
+            Reason.BAD_TIMESTAMP,
+            "event_time 12 is before 2000",
+            "f.jsonl",
+            7L,
+            "{}",
+            12L);
     assertThat(dl.getReason(), equalTo("BAD_TIMESTAMP"));
     assertThat(dl.getSourceOffset(), equalTo(7L));
     assertThat(dl.getEventTime(), equalTo(Instant.ofEpochMilli(12)));

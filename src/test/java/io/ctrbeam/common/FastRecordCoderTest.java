@@ -21,7 +21,8 @@ class FastRecordCoderTest {
     for (org.apache.avro.Schema.Field f : r.getSchema().getFields()) {
       org.apache.avro.Schema s = f.schema().isUnion() ? f.schema().getTypes().get(1) : f.schema();
       Object v =
-          s.getLogicalType() != null ? Instant.ofEpochMilli(1_750_000_000_123L + f.pos())
+          s.getLogicalType() != null
+              ? Instant.ofEpochMilli(1_750_000_000_123L + f.pos())
               : switch (s.getType()) {
                 case STRING -> "v-" + f.name() + "-é";
                 case INT -> f.pos() - 3;
@@ -40,8 +41,7 @@ class FastRecordCoderTest {
     FastRecordCoder<TrainingExample> coder = TrainingRows.CODER;
     TrainingExample r = full();
     CoderProperties.coderDecodeEncodeEqual(coder, r);
-    TrainingExample viaAvro =
-        CoderUtils.clone(AvroCoder.specific(TrainingExample.class), r);
+    TrainingExample viaAvro = CoderUtils.clone(AvroCoder.specific(TrainingExample.class), r);
     assertThat(CoderUtils.clone(coder, r), equalTo(viaAvro));
   }
 
@@ -60,7 +60,10 @@ class FastRecordCoderTest {
   @Test
   void aMissingRequiredFieldIsRefusedByName() {
     Impression i = new Impression();
-    CoderException e = assertThrows(CoderException.class, () -> CoderUtils.encodeToByteArray(FastRecordCoder.of(Impression.class), i));
+    CoderException e =
+        assertThrows(
+            CoderException.class,
+            () -> CoderUtils.encodeToByteArray(FastRecordCoder.of(Impression.class), i));
     assertThat(e.getMessage(), containsString("required"));
   }
 }

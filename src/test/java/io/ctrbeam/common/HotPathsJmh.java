@@ -5,8 +5,8 @@ import io.ctrbeam.ingest.JsonRecordParser;
 import io.ctrbeam.ingest.RecordKind;
 import io.ctrbeam.label.BatchLabeler;
 import io.ctrbeam.label.LabelImpressions;
-import io.ctrbeam.label.LabelRows;
 import io.ctrbeam.label.LabelMode;
+import io.ctrbeam.label.LabelRows;
 import io.ctrbeam.label.LabelRules;
 import io.ctrbeam.label.Outcome;
 import io.ctrbeam.schema.Click;
@@ -51,7 +51,8 @@ public class HotPathsJmh {
   private static final long T0 = 1_750_000_000_000L;
   private final Coder<TrainingExample> fast = TrainingRows.CODER;
   private final Coder<TrainingExample> avro = AvroCoder.specific(TrainingExample.class);
-  private final JsonRecordParser<Impression> parser = new JsonRecordParser<>(RecordKind.IMPRESSION, Instant.now());
+  private final JsonRecordParser<Impression> parser =
+      new JsonRecordParser<>(RecordKind.IMPRESSION, Instant.now());
   private TrainingExample row;
   private byte[] fastBytes;
   private byte[] avroBytes;
@@ -62,25 +63,47 @@ public class HotPathsJmh {
 
   @Setup
   public void setup() throws Exception {
-    Impression i = Impression.newBuilder().setImpressionId("imp_00017_0001146").setEventTime(Instant.ofEpochMilli(T0))
-        .setUserId("user_004211").setAdId("ad_00731").setPosition(3).setAdvertiserId("adv_0042")
-        .setAdCategory("sports").setDevice("mobile").setCountry("US").setRequestId("req_1146").build();
+    Impression i =
+        Impression.newBuilder()
+            .setImpressionId("imp_00017_0001146")
+            .setEventTime(Instant.ofEpochMilli(T0))
+            .setUserId("user_004211")
+            .setAdId("ad_00731")
+            .setPosition(3)
+            .setAdvertiserId("adv_0042")
+            .setAdCategory("sports")
+            .setDevice("mobile")
+            .setCountry("US")
+            .setRequestId("req_1146")
+            .build();
     row = LabelRows.toRow(i, LabelMode.WAIT);
     row.setUserDecayedCtr(0.0213);
     row.setUserImpressions24h(17L);
     fastBytes = CoderUtils.encodeToByteArray(fast, row);
     avroBytes = CoderUtils.encodeToByteArray(avro, row);
-    line = "{\"impression_id\":\"imp_00017_0001146\",\"event_time\":" + T0 + ",\"user_id\":\"user_004211\","
-        + "\"ad_id\":\"ad_00731\",\"position\":3,\"advertiser_id\":\"adv_0042\",\"ad_category\":\"sports\","
-        + "\"device\":\"mobile\",\"country\":\"US\",\"request_id\":\"req_1146\"}";
+    line =
+        "{\"impression_id\":\"imp_00017_0001146\",\"event_time\":"
+            + T0
+            + ",\"user_id\":\"user_004211\","
+            + "\"ad_id\":\"ad_00731\",\"position\":3,\"advertiser_id\":\"adv_0042\",\"ad_category\":\"sports\","
+            + "\"device\":\"mobile\",\"country\":\"US\",\"request_id\":\"req_1146\"}";
     rows = new ArrayList<>();
     clicks = new ArrayList<>();
     for (int k = 0; k < 1000; k++) {
-      Impression imp = Impression.newBuilder(i).setImpressionId("i" + k).setEventTime(Instant.ofEpochMilli(T0 + k * 1000L)).build();
+      Impression imp =
+          Impression.newBuilder(i)
+              .setImpressionId("i" + k)
+              .setEventTime(Instant.ofEpochMilli(T0 + k * 1000L))
+              .build();
       rows.add(LabelRows.toRow(imp, LabelMode.WAIT));
       if (k % 50 == 0) {
-        clicks.add(Outcome.of(Click.newBuilder().setClickId("c" + k).setImpressionId("i" + k)
-            .setEventTime(Instant.ofEpochMilli(T0 + k * 1000L + 60_000)).build()));
+        clicks.add(
+            Outcome.of(
+                Click.newBuilder()
+                    .setClickId("c" + k)
+                    .setImpressionId("i" + k)
+                    .setEventTime(Instant.ofEpochMilli(T0 + k * 1000L + 60_000))
+                    .build()));
       }
     }
   }

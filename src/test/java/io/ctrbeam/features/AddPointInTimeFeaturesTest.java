@@ -52,11 +52,13 @@ class AddPointInTimeFeaturesTest {
   }
 
   static PCollection<Impression> impressions(TestPipeline p, FeatureScenario s) {
-    return p.apply("Impressions", Create.of(s.impressions).withCoder(AvroCoder.of(Impression.class)));
+    return p.apply(
+        "Impressions", Create.of(s.impressions).withCoder(AvroCoder.of(Impression.class)));
   }
 
   static PCollection<TrainingExample> examples(TestPipeline p, FeatureScenario s) {
-    return p.apply("Examples", Create.of(s.examples).withCoder(AvroCoder.of(TrainingExample.class)));
+    return p.apply(
+        "Examples", Create.of(s.examples).withCoder(AvroCoder.of(TrainingExample.class)));
   }
 
   static Map<String, TrainingExample> byId(Iterable<TrainingExample> rows) {
@@ -103,7 +105,8 @@ class AddPointInTimeFeaturesTest {
   void slidingCtrByHandForEachKindWithWindowBoundaries(TestPipeline p) {
     FeatureScenario s = hand();
     PCollection<TrainingExample> out =
-        examples(p, s).apply("AddFeatures", AddPointInTimeFeatures.from(impressions(p, s)).withBuckets(4));
+        examples(p, s)
+            .apply("AddFeatures", AddPointInTimeFeatures.from(impressions(p, s)).withBuckets(4));
     PAssert.that(out).satisfies(AddPointInTimeFeaturesTest::checkHand);
     p.run().waitUntilFinish();
   }
@@ -156,7 +159,11 @@ class AddPointInTimeFeaturesTest {
     FeatureScenario s = FeatureScenario.random(11, 300);
     PCollection<TrainingExample> out =
         examples(p, s)
-            .apply("AddFeatures", AddPointInTimeFeatures.from(impressions(p, s)).withBuckets(5).withStatefulInBatch(true));
+            .apply(
+                "AddFeatures",
+                AddPointInTimeFeatures.from(impressions(p, s))
+                    .withBuckets(5)
+                    .withStatefulInBatch(true));
     PAssert.that(out).satisfies(rows -> FeatureAssertions.allMatchOracle(rows, s, P));
     p.run().waitUntilFinish();
   }
@@ -165,7 +172,8 @@ class AddPointInTimeFeaturesTest {
   void batchMatchesOracleForEveryKindAndKeepsEveryRecord(TestPipeline p) {
     FeatureScenario s = FeatureScenario.random(7, 300);
     PCollection<TrainingExample> out =
-        examples(p, s).apply("AddFeatures", AddPointInTimeFeatures.from(impressions(p, s)).withBuckets(5));
+        examples(p, s)
+            .apply("AddFeatures", AddPointInTimeFeatures.from(impressions(p, s)).withBuckets(5));
     PAssert.that(out).satisfies(rows -> FeatureAssertions.allMatchOracle(rows, s, P));
     p.run().waitUntilFinish();
   }
@@ -214,7 +222,10 @@ class AddPointInTimeFeaturesTest {
   static void assertSameFeatures(TrainingExample a, TrainingExample b) {
     for (KeyKind kind : KeyKind.values()) {
       for (String suffix : new String[] {"_impressions_24h", "_clicks_24h"}) {
-        assertEquals(FeatureAssertions.field(a, kind, suffix), FeatureAssertions.field(b, kind, suffix), kind + suffix);
+        assertEquals(
+            FeatureAssertions.field(a, kind, suffix),
+            FeatureAssertions.field(b, kind, suffix),
+            kind + suffix);
       }
       for (String suffix :
           new String[] {"_ctr_24h", "_decayed_impressions", "_decayed_clicks", "_decayed_ctr"}) {
@@ -232,8 +243,7 @@ class AddPointInTimeFeaturesTest {
   @Test
   void streamingWithTestStreamMatchesBatchToOneInABillion(TestPipeline stream, TestPipeline batch) {
     FeatureScenario s = FeatureScenario.random(3, 160);
-    PCollection<KV<Impression, TrainingExample>> in =
-        stream.apply("Stream", s.stream(2 * H, 5));
+    PCollection<KV<Impression, TrainingExample>> in = stream.apply("Stream", s.stream(2 * H, 5));
     PCollection<Impression> imps =
         in.apply("SplitImpressions", ParDo.of(new FeatureScenario.Impressions()))
             .setCoder(AvroCoder.of(Impression.class));

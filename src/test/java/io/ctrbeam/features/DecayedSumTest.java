@@ -42,7 +42,8 @@ class DecayedSumTest {
     Random r = new Random(seed);
     List<long[]> ev = new ArrayList<>();
     for (int i = 0; i < n; i++) {
-      ev.add(new long[] {FeatureScenario.T0 + (long) (r.nextDouble() * spanMillis), 1 + r.nextInt(3)});
+      ev.add(
+          new long[] {FeatureScenario.T0 + (long) (r.nextDouble() * spanMillis), 1 + r.nextInt(3)});
     }
     return ev;
   }
@@ -101,13 +102,16 @@ class DecayedSumTest {
     s.add(FeatureScenario.T0 + 10 * year, 1.0);
     double v = s.valueAt(FeatureScenario.T0 + 20 * year + 24 * H);
     assertTrue(Double.isFinite(v));
-    FeatureAssertions.assertClose(0.5, v, "older events have decayed to nothing, the last is halved");
+    FeatureAssertions.assertClose(
+        0.5, v, "older events have decayed to nothing, the last is halved");
     // Merging an old partial into a new one and the other way round agree.
     DecayedSum old = new DecayedSum(LAMBDA).add(FeatureScenario.T0, 5.0);
     DecayedSum recent = new DecayedSum(LAMBDA).add(FeatureScenario.T0 + 3 * 24 * H, 1.0);
     double t = FeatureScenario.T0 + 4 * 24 * H;
-    FeatureAssertions.assertClose(5.0 / 16 + 0.5, old.copy().merge(recent).valueAt((long) t), "old+new");
-    FeatureAssertions.assertClose(5.0 / 16 + 0.5, recent.copy().merge(old).valueAt((long) t), "new+old");
+    FeatureAssertions.assertClose(
+        5.0 / 16 + 0.5, old.copy().merge(recent).valueAt((long) t), "old+new");
+    FeatureAssertions.assertClose(
+        5.0 / 16 + 0.5, recent.copy().merge(old).valueAt((long) t), "new+old");
   }
 
   @Test
@@ -190,7 +194,8 @@ class DecayedSumTest {
     FeatureAssertions.assertClose(before.decayedImpressions, after.decayedImpressions, "compacted");
     FeatureAssertions.assertClose(direct(imps, t), after.decayedImpressions, "direct");
     assertEquals(0L, after.clicks24h);
-    FeatureAssertions.assertClose(Math.pow(2, -79.0 / 24), after.decayedClicks, "one click, 79 h old");
+    FeatureAssertions.assertClose(
+        Math.pow(2, -79.0 / 24), after.decayedClicks, "one click, 79 h old");
     EntityHistory decoded =
         org.apache.beam.sdk.util.CoderUtils.clone(new EntityHistory.Coder(p.lambdaPerMs), h);
     FeatureValues again = decoded.valuesAt(t, false, p);

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
 import io.ctrbeam.schema.AdMetadata;
-import io.ctrbeam.schema.Impression;
 import io.ctrbeam.schema.TrainingExample;
 import io.ctrbeam.schema.UserProfile;
 import io.ctrbeam.testing.TestPipelineExtension;
@@ -65,10 +64,16 @@ class EnrichExamplesTest {
 
   static List<TrainingExample> examples() {
     List<TrainingExample> ex = new ArrayList<>();
-    ex.add(FeatureScenario.example(FeatureScenario.imp("e1", T, "u1", "a1", null, null), null, null));
-    ex.add(FeatureScenario.example(FeatureScenario.imp("e2", T, "u2", "a2", null, null), T + 60_000, null));
-    ex.add(FeatureScenario.example(FeatureScenario.imp("e3", T - 3 * H, "u1", "a1", null, null), null, null));
-    ex.add(FeatureScenario.example(FeatureScenario.imp("e4", T, "u3", "a9", null, null), null, null));
+    ex.add(
+        FeatureScenario.example(FeatureScenario.imp("e1", T, "u1", "a1", null, null), null, null));
+    ex.add(
+        FeatureScenario.example(
+            FeatureScenario.imp("e2", T, "u2", "a2", null, null), T + 60_000, null));
+    ex.add(
+        FeatureScenario.example(
+            FeatureScenario.imp("e3", T - 3 * H, "u1", "a1", null, null), null, null));
+    ex.add(
+        FeatureScenario.example(FeatureScenario.imp("e4", T, "u3", "a9", null, null), null, null));
     return ex;
   }
 
@@ -97,7 +102,9 @@ class EnrichExamplesTest {
             .apply(
                 "Enrich",
                 EnrichExamples.of(
-                        p.apply("Profiles", Create.of(PROFILES).withCoder(AvroCoder.of(UserProfile.class))),
+                        p.apply(
+                            "Profiles",
+                            Create.of(PROFILES).withCoder(AvroCoder.of(UserProfile.class))),
                         p.apply("Ads", Create.of(ADS).withCoder(AvroCoder.of(AdMetadata.class))))
                     .withBuckets(3));
     PAssert.that(out).satisfies(EnrichExamplesTest::check);

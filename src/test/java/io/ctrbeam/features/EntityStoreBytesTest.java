@@ -24,9 +24,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Bytes written to state per event of a hot key (one event every 30 s, 5% clicks, for 30 h): the
- * old layout rewrote the key's whole 26 h history (one MapState value) on every event; the
- * {@link EntityStore} rewrites one small entry and one time slice. Every state write is encoded
- * with the state's own coder and counted.
+ * old layout rewrote the key's whole 26 h history (one MapState value) on every event; the {@link
+ * EntityStore} rewrites one small entry and one time slice. Every state write is encoded with the
+ * state's own coder and counted.
  */
 class EntityStoreBytesTest {
   static final FeatureParams P = AddPointInTimeFeaturesTest.P;
@@ -191,7 +191,9 @@ class EntityStoreBytesTest {
     long q = end + MIN;
     FeatureValues a = store.read(b, "hot").valuesAt(q, false, P);
     FeatureValues o = old.get("hot").read().valuesAt(q, false, P);
-    assertThat(Math.abs(a.impressions24h - o.impressions24h) + Math.abs(a.clicks24h - o.clicks24h), lessThan(1L));
+    assertThat(
+        Math.abs(a.impressions24h - o.impressions24h) + Math.abs(a.clicks24h - o.clicks24h),
+        lessThan(1L));
     FeatureAssertions.assertClose(o.decayedImpressions, a.decayedImpressions, "decayed imps");
     FeatureAssertions.assertClose(o.decayedClicks, a.decayedClicks, "decayed clicks");
   }

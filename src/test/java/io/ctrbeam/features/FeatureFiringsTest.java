@@ -32,11 +32,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * A timer firing of the streaming feature steps reads only the entries due, never its bucket
- * (issue 8, defect 7). 360 impressions of 360 users (and 7 ads), 10 s apart, all in ONE bucket
- * and all delivered before the watermark moves; then the watermark passes every deadline. The
- * expected counts per firing come from the events, and every output still equals the features
- * by their definition (the oracle).
+ * A timer firing of the streaming feature steps reads only the entries due, never its bucket (issue
+ * 8, defect 7). 360 impressions of 360 users (and 7 ads), 10 s apart, all in ONE bucket and all
+ * delivered before the watermark moves; then the watermark passes every deadline. The expected
+ * counts per firing come from the events, and every output still equals the features by their
+ * definition (the oracle).
  */
 @ExtendWith(TestPipelineExtension.class)
 class FeatureFiringsTest {
@@ -127,8 +127,8 @@ class FeatureFiringsTest {
   }
 
   /**
-   * GC firings read only the keys filed under their grid step: none reads the bucket's 1,207
-   * keys, and in all they read each key a few times (its window state, its moves on the grid, its
+   * GC firings read only the keys filed under their grid step: none reads the bucket's 1,207 keys,
+   * and in all they read each key a few times (its window state, its moves on the grid, its
    * residue), not once per firing.
    */
   static void assertGcReadsOnlyDue(PipelineResult r) {

@@ -29,8 +29,7 @@ class FeatureOptionsTest {
   @Test
   void buildersValidateAndShowTheirConfiguration() {
     TestPipeline p = TestPipeline.create().enableAbandonedNodeEnforcement(false);
-    PCollection<Impression> imps =
-        p.apply(Create.empty(AvroCoder.of(Impression.class)));
+    PCollection<Impression> imps = p.apply(Create.empty(AvroCoder.of(Impression.class)));
     AddPointInTimeFeatures f = AddPointInTimeFeatures.from(imps);
     assertThrows(IllegalArgumentException.class, () -> f.withBuckets(0));
     assertThrows(IllegalArgumentException.class, () -> f.withWindow(Duration.ZERO));
@@ -46,7 +45,8 @@ class FeatureOptionsTest {
         IllegalArgumentException.class,
         () -> FeatureSnapshots.asOf(new Instant(0)).withPeriod(Duration.standardMinutes(1)));
     DisplayData s =
-        DisplayData.from(FeatureSnapshots.current().from(imps).withPeriod(Duration.standardMinutes(5)));
+        DisplayData.from(
+            FeatureSnapshots.current().from(imps).withPeriod(Duration.standardMinutes(5)));
     assertEquals(String.valueOf(5 * 60_000L), item(s, "period"));
 
     EnrichExamples e =

@@ -28,6 +28,7 @@ final class FeatureScenario implements Serializable {
 
   final List<Impression> impressions = new ArrayList<>();
   final List<TrainingExample> examples = new ArrayList<>();
+
   /** Impressions delivered behind the watermark in streaming (by impression_id). */
   final Set<String> late = new HashSet<>();
 
@@ -125,7 +126,8 @@ final class FeatureScenario implements Serializable {
     return v;
   }
 
-  private static void count(double[] v, int k, long ti, long t, boolean inclusive, FeatureParams p) {
+  private static void count(
+      double[] v, int k, long ti, long t, boolean inclusive, FeatureParams p) {
     boolean before = inclusive ? ti <= t : ti < t;
     if (!before) {
       return;
@@ -156,8 +158,8 @@ final class FeatureScenario implements Serializable {
 
   /**
    * A TestStream of impressions (at event_time) and examples (at label_time), in chunks of {@code
-   * step}: each chunk shuffled (out of order), then the watermark advanced to the chunk's end.
-   * Late impressions arrive one chunk after the watermark passed them.
+   * step}: each chunk shuffled (out of order), then the watermark advanced to the chunk's end. Late
+   * impressions arrive one chunk after the watermark passed them.
    */
   TestStream<KV<Impression, TrainingExample>> stream(long step, long seed) {
     List<TimestampedValue<KV<Impression, TrainingExample>>> all = new ArrayList<>();
@@ -184,8 +186,11 @@ final class FeatureScenario implements Serializable {
         boolean isLate = i != null && late.contains(i.getImpressionId());
         // A late impression keeps its own event time as element timestamp, behind the watermark.
         chunk.add(
-            isLate ? TimestampedValue.of(v.getValue(), org.joda.time.Instant.ofEpochMilli(
-                i.getEventTime().toEpochMilli())) : v);
+            isLate
+                ? TimestampedValue.of(
+                    v.getValue(),
+                    org.joda.time.Instant.ofEpochMilli(i.getEventTime().toEpochMilli()))
+                : v);
       }
       Collections.shuffle(chunk, r);
       for (TimestampedValue<KV<Impression, TrainingExample>> v : chunk) {
@@ -199,7 +204,8 @@ final class FeatureScenario implements Serializable {
   /** Splits the union stream: impressions. */
   static final class Impressions extends DoFn<KV<Impression, TrainingExample>, Impression> {
     @ProcessElement
-    public void process(@Element KV<Impression, TrainingExample> kv, OutputReceiver<Impression> out) {
+    public void process(
+        @Element KV<Impression, TrainingExample> kv, OutputReceiver<Impression> out) {
       if (kv.getKey() != null) {
         out.output(kv.getKey());
       }

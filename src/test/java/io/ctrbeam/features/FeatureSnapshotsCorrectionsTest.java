@@ -13,10 +13,10 @@ import io.ctrbeam.schema.TrainingExample;
 import io.ctrbeam.testing.TestPipelineExtension;
 import java.util.Map;
 import java.util.TreeMap;
-import org.apache.beam.sdk.coders.KvCoder;
-import org.apache.beam.sdk.coders.ByteArrayCoder;
-import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.apache.avro.specific.SpecificRecord;
+import org.apache.beam.sdk.coders.ByteArrayCoder;
+import org.apache.beam.sdk.coders.KvCoder;
+import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.apache.beam.sdk.extensions.avro.coders.AvroCoder;
 import org.apache.beam.sdk.testing.TestPipeline;
 import org.apache.beam.sdk.testing.TestStream;
@@ -39,12 +39,16 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @ExtendWith(TestPipelineExtension.class)
 class FeatureSnapshotsCorrectionsTest {
   private static final long PERIOD = H;
+
   /** i1 clicked at CLICK_LATER first (its positive row), then at CLICK_EARLIER (a correction). */
   private static final long I1 = T0 + H;
+
   private static final long CLICK_LATER = I1 + 40 * MIN;
   private static final long CLICK_EARLIER = I1 + 10 * MIN;
+
   /** i2's negative row went out at I2 + 2 h; its click at LATE_CLICK came after (a correction). */
   private static final long I2 = T0 + 2 * H;
+
   private static final long LATE_CLICK = I2 + 30 * MIN;
 
   private static final Map<String, Map<String, FeatureSnapshot>> LAST = new TreeMap<>();
@@ -98,13 +102,16 @@ class FeatureSnapshotsCorrectionsTest {
     public void process(@Element FeatureSnapshot s) {
       synchronized (LAST) {
         Map<String, FeatureSnapshot> m = LAST.computeIfAbsent(run, k -> new TreeMap<>());
-        m.merge(s.getKeyKind() + "|" + s.getKey(), s,
+        m.merge(
+            s.getKeyKind() + "|" + s.getKey(),
+            s,
             (a, b) -> a.getAsOf().isAfter(b.getAsOf()) ? a : b);
       }
     }
   }
 
-  private static Map<String, FeatureSnapshot> run(TestPipeline p, String name, boolean corrections) {
+  private static Map<String, FeatureSnapshot> run(
+      TestPipeline p, String name, boolean corrections) {
     LabelCorrection earlier = correction(i1(), CLICK_EARLIER, CLICK_LATER, 1, "EARLIER_OUTCOME");
     LabelCorrection late = correction(i2(), LATE_CLICK, null, 0, "LATE_OUTCOME");
     TestStream<KV<String, byte[]>> in =
@@ -157,8 +164,7 @@ class FeatureSnapshotsCorrectionsTest {
   }
 
   /** Decodes one kind of the union stream. */
-  private static final class Parse<T extends SpecificRecord>
-      extends DoFn<KV<String, byte[]>, T> {
+  private static final class Parse<T extends SpecificRecord> extends DoFn<KV<String, byte[]>, T> {
     private final String kind;
     private final Class<T> type;
 
@@ -191,7 +197,8 @@ class FeatureSnapshotsCorrectionsTest {
   void lastSnapshotOfEveryTouchedKeyCountsTheCorrections(TestPipeline p) {
     Map<String, FeatureSnapshot> last = run(p, "with", true);
     FeatureScenario oracle = corrected();
-    for (String key : new String[] {"user|u", "ad|a", "ad|a2", "advertiser|v", "user_category|u|c"}) {
+    for (String key :
+        new String[] {"user|u", "ad|a", "ad|a2", "advertiser|v", "user_category|u|c"}) {
       FeatureSnapshot s = last.get(key);
       FeatureSnapshotsTest.assertMatchesOracle(s, oracle);
     }

@@ -60,7 +60,8 @@ class FeatureSnapshotsTest {
     }
     FeatureAssertions.assertClose(o[2], s.getDecayedImpressions(), what + " decayed imps");
     FeatureAssertions.assertClose(o[3], s.getDecayedClicks(), what + " decayed clicks");
-    FeatureAssertions.assertClose(P.smoothedCtr(o[3], o[2]), s.getDecayedCtr(), what + " decayed ctr");
+    FeatureAssertions.assertClose(
+        P.smoothedCtr(o[3], o[2]), s.getDecayedCtr(), what + " decayed ctr");
   }
 
   /** The (kind|key) with any event at or before t. */
@@ -87,8 +88,10 @@ class FeatureSnapshotsTest {
     Map<Long, Set<String>> keys = new ConcurrentHashMap<>();
     for (FeatureSnapshot s : rows) {
       assertMatchesOracle(s, sc);
-      assertTrue(keys.computeIfAbsent(s.getAsOf().toEpochMilli(), k -> new HashSet<>())
-          .add(s.getKeyKind() + "|" + s.getKey()), "one snapshot per key and time");
+      assertTrue(
+          keys.computeIfAbsent(s.getAsOf().toEpochMilli(), k -> new HashSet<>())
+              .add(s.getKeyKind() + "|" + s.getKey()),
+          "one snapshot per key and time");
     }
     for (long t : times) {
       assertEquals(keysWithEventsBy(sc, t), new TreeSet<>(keys.getOrDefault(t, Set.of())));
@@ -99,7 +102,9 @@ class FeatureSnapshotsTest {
   @Test
   void batchAsOfMatchesOracleWithEventsAtTIncluded(TestPipeline p) {
     FeatureScenario sc = FeatureScenario.random(21, 200);
-    long[] times = {FeatureScenario.T0 + 5 * H, FeatureScenario.T0 + 30 * H + 7 * MIN, FeatureScenario.T0 + 71 * H};
+    long[] times = {
+      FeatureScenario.T0 + 5 * H, FeatureScenario.T0 + 30 * H + 7 * MIN, FeatureScenario.T0 + 71 * H
+    };
     // An impression exactly at the first time (in) and one exactly 24 h before the last (out).
     sc.add("at", times[0], "uAt", "aAt", "vAt", "cAt", null);
     sc.add("edge", times[2] - 24 * H, "uAt", "aAt", "vAt", "cAt", null);
@@ -109,7 +114,8 @@ class FeatureSnapshotsTest {
         p.apply("Examples", Create.of(sc.examples).withCoder(AvroCoder.of(TrainingExample.class)))
             .apply(
                 "Snapshots",
-                FeatureSnapshots.asOf(new Instant(times[0]), new Instant(times[1]), new Instant(times[2]))
+                FeatureSnapshots.asOf(
+                        new Instant(times[0]), new Instant(times[1]), new Instant(times[2]))
                     .from(imps)
                     .withBuckets(3));
     PAssert.that(out).satisfies(rows -> checkBatch(rows, sc, times));
@@ -163,7 +169,8 @@ class FeatureSnapshotsTest {
       long tick = Math.floorDiv(t + period - 1, period) * period;
       for (KeyKind k : KeyKind.values()) {
         if (k.keyOf(i) != null) {
-          assertTrue(emitted.contains(k.label + "|" + k.keyOf(i) + "@" + tick), "updated key at tick");
+          assertTrue(
+              emitted.contains(k.label + "|" + k.keyOf(i) + "@" + tick), "updated key at tick");
         }
       }
     }
@@ -176,8 +183,7 @@ class FeatureSnapshotsTest {
     // Period = delivery step: the late impression arrives after the watermark passed it but before
     // its tick fires (a late event arriving after its tick fired is only in later ticks).
     long period = 2 * H;
-    PCollection<KV<Impression, TrainingExample>> in =
-        stream.apply("Stream", sc.stream(2 * H, 9));
+    PCollection<KV<Impression, TrainingExample>> in = stream.apply("Stream", sc.stream(2 * H, 9));
     PCollection<Impression> imps =
         in.apply("SplitImpressions", ParDo.of(new FeatureScenario.Impressions()))
             .setCoder(AvroCoder.of(Impression.class));
@@ -186,7 +192,10 @@ class FeatureSnapshotsTest {
             .setCoder(AvroCoder.of(TrainingExample.class))
             .apply(
                 "Snapshots",
-                FeatureSnapshots.current().from(imps).withPeriod(Duration.millis(period)).withBuckets(4));
+                FeatureSnapshots.current()
+                    .from(imps)
+                    .withPeriod(Duration.millis(period))
+                    .withBuckets(4));
     PAssert.that(streamed).satisfies(rows -> checkStreaming(rows, sc, period));
     streamed.apply("Collect", ParDo.of(new Collect("stream")));
     stream.run().waitUntilFinish();
@@ -196,7 +205,8 @@ class FeatureSnapshotsTest {
     s.values().forEach(v -> ticks.add(v.getAsOf().toEpochMilli()));
     Instant[] asOf = ticks.stream().map(Instant::new).toArray(Instant[]::new);
     PCollection<Impression> bImps =
-        batch.apply("Impressions", Create.of(sc.impressions).withCoder(AvroCoder.of(Impression.class)));
+        batch.apply(
+            "Impressions", Create.of(sc.impressions).withCoder(AvroCoder.of(Impression.class)));
     batch
         .apply("Examples", Create.of(sc.examples).withCoder(AvroCoder.of(TrainingExample.class)))
         .apply("Snapshots", FeatureSnapshots.asOf(asOf).from(bImps).withBuckets(5))
@@ -214,7 +224,8 @@ class FeatureSnapshotsTest {
       if (x.getCtr24h() != null) {
         FeatureAssertions.assertClose(y.getCtr24h(), x.getCtr24h(), e.getKey());
       }
-      FeatureAssertions.assertClose(y.getDecayedImpressions(), x.getDecayedImpressions(), e.getKey());
+      FeatureAssertions.assertClose(
+          y.getDecayedImpressions(), x.getDecayedImpressions(), e.getKey());
       FeatureAssertions.assertClose(y.getDecayedClicks(), x.getDecayedClicks(), e.getKey());
       FeatureAssertions.assertClose(y.getDecayedCtr(), x.getDecayedCtr(), e.getKey());
     }

@@ -37,20 +37,22 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * The speed layer's feature state is bounded by what is in flight: over four days of event time
- * and ~170 keys, the keys holding window state at any moment are only those with an event in the
- * last window + period (+ two GC grid steps and two delivery steps), keys idle longer keep only their decayed
- * sums until negligible, and at the end nothing is left. The snapshots still equal the features
- * by their definition (the brute-force oracle), for hot keys and for keys that come back.
+ * The speed layer's feature state is bounded by what is in flight: over four days of event time and
+ * ~170 keys, the keys holding window state at any moment are only those with an event in the last
+ * window + period (+ two GC grid steps and two delivery steps), keys idle longer keep only their
+ * decayed sums until negligible, and at the end nothing is left. The snapshots still equal the
+ * features by their definition (the brute-force oracle), for hot keys and for keys that come back.
  */
 @ExtendWith(TestPipelineExtension.class)
 class FeatureStateBoundTest {
   static final long DAY = 24 * H;
   static final int DAYS = 4;
   static final int DAILY = 20;
+
   /** A short window and half-life, so eight days hold many windows and residues expire. */
   static final FeatureParams Q =
       new FeatureParams(2 * H, 30 * MIN, FeatureParams.DEFAULT_ALPHA, FeatureParams.DEFAULT_BETA);
+
   static final long PERIOD = 20 * MIN;
   static final long STEP = 2 * H;
 
@@ -82,7 +84,14 @@ class FeatureStateBoundTest {
     }
     long back = T0 + 2 * H;
     for (int k = 0; k < 4; k++) {
-      s.add("i" + n++, back + k * 10 * MIN, "back", "ad-back", null, null, back + k * 10 * MIN + 20_000);
+      s.add(
+          "i" + n++,
+          back + k * 10 * MIN,
+          "back",
+          "ad-back",
+          null,
+          null,
+          back + k * 10 * MIN + 20_000);
     }
     s.add("i" + n++, back + 30 * MIN + 3 * H + 20 * MIN, "back", "ad-back", null, null, null);
     s.add("i" + n++, back + 3 * DAY, "back", "ad-back", null, null, null);
@@ -136,8 +145,11 @@ class FeatureStateBoundTest {
     return snapshots(p, sc, STEP, PERIOD, buckets);
   }
 
-  /** The scenario streamed in chunks of {@code step} into snapshots every {@code period} (params Q). */
-  static PCollection<FeatureSnapshot> snapshots(Pipeline p, FeatureScenario sc, long step, long period, int buckets) {
+  /**
+   * The scenario streamed in chunks of {@code step} into snapshots every {@code period} (params Q).
+   */
+  static PCollection<FeatureSnapshot> snapshots(
+      Pipeline p, FeatureScenario sc, long step, long period, int buckets) {
     PCollection<KV<Impression, TrainingExample>> in = p.apply("Stream", sc.stream(step, 5));
     PCollection<Impression> imps =
         in.apply("SplitImpressions", ParDo.of(new FeatureScenario.Impressions()))
@@ -196,11 +208,17 @@ class FeatureStateBoundTest {
   }
 
   /**
-   * After 3 days idle the key's decayed sums had fallen below {@link EntityHistory#NEGLIGIBLE}
-   * (the oracle's clicks: ~1e-43) and were dropped: they read 0, the rest is exact.
+   * After 3 days idle the key's decayed sums had fallen below {@link EntityHistory#NEGLIGIBLE} (the
+   * oracle's clicks: ~1e-43) and were dropped: they read 0, the rest is exact.
    */
   static void assertGoneAndBack(FeatureSnapshot s, FeatureScenario sc) {
-    double[] o = sc.oracle(FeatureSnapshotsTest.kind(s.getKeyKind()), s.getKey(), s.getAsOf().toEpochMilli(), true, Q);
+    double[] o =
+        sc.oracle(
+            FeatureSnapshotsTest.kind(s.getKeyKind()),
+            s.getKey(),
+            s.getAsOf().toEpochMilli(),
+            true,
+            Q);
     assertThat(o[3], lessThan(EntityHistory.NEGLIGIBLE));
     assertThat(s.getDecayedClicks(), equalTo(0.0));
     assertThat(s.getImpressions24h(), equalTo((long) o[0]));
@@ -224,7 +242,8 @@ class FeatureStateBoundTest {
     return max;
   }
 
-  private static org.apache.beam.sdk.metrics.MetricQueryResults query(PipelineResult r, String name) {
+  private static org.apache.beam.sdk.metrics.MetricQueryResults query(
+      PipelineResult r, String name) {
     return r.metrics()
         .queryMetrics(
             MetricsFilter.builder()

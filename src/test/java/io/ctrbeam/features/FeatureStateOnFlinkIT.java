@@ -13,16 +13,19 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The feature store's state on the embedded FlinkRunner (streaming, TestStream): its MapState
- * slices and its GC time index (MapState slices with a TimerMap timer per slice) work there. Only what does not depend on arrival order
- * is asserted (PROBE.md): keys were held, and once the watermark reaches the end every key's
- * window state, slice and residue is gone.
+ * slices and its GC time index (MapState slices with a TimerMap timer per slice) work there. Only
+ * what does not depend on arrival order is asserted (PROBE.md): keys were held, and once the
+ * watermark reaches the end every key's window state, slice and residue is gone.
  */
 class FeatureStateOnFlinkIT {
   @Test
   void everyKeyIsCollectedOnFlink() {
     FlinkPipelineOptions o =
         PipelineOptionsFactory.fromArgs(
-                "--runner=FlinkRunner", "--flinkMaster=[local]", "--parallelism=2", "--streaming=true")
+                "--runner=FlinkRunner",
+                "--flinkMaster=[local]",
+                "--parallelism=2",
+                "--streaming=true")
             .as(FlinkPipelineOptions.class);
     o.setRunner(FlinkRunner.class);
     Pipeline p = Pipeline.create(o);

@@ -44,8 +44,7 @@ public final class FeaturesBenchmark {
       long t = FeatureScenario.T0 + (long) (r.nextDouble() * span);
       int ad = r.nextInt(500);
       Long click = r.nextDouble() < 0.02 ? t + 1000 + r.nextInt(30 * 60_000) : null;
-      s.add(
-          "i" + k, t, "u" + r.nextInt(5000), "a" + ad, "v" + (ad % 50), "c" + (ad % 20), click);
+      s.add("i" + k, t, "u" + r.nextInt(5000), "a" + ad, "v" + (ad % 50), "c" + (ad % 20), click);
     }
     return s;
   }
@@ -58,7 +57,8 @@ public final class FeaturesBenchmark {
       for (Impression i : s.impressions) {
         String key = kind.keyOf(i);
         if (key != null) {
-          byKey.computeIfAbsent(key, x -> new ArrayList<>())
+          byKey
+              .computeIfAbsent(key, x -> new ArrayList<>())
               .add(AsOfElement.event(key, i.getEventTime().toEpochMilli(), null));
         }
       }
@@ -71,7 +71,9 @@ public final class FeaturesBenchmark {
         if (e.getClicked() == 1) {
           l.add(AsOfElement.event(key, e.getClickTime().toEpochMilli(), e.getImpressionId()));
         }
-        l.add(AsOfElement.query(key, e.getImpressionId(), e.getEventTime().toEpochMilli(), Long.MIN_VALUE));
+        l.add(
+            AsOfElement.query(
+                key, e.getImpressionId(), e.getEventTime().toEpochMilli(), Long.MIN_VALUE));
       }
       for (List<AsOfElement<String>> items : byKey.values()) {
         items.sort(BucketedAsOf.order(false));
@@ -105,7 +107,11 @@ public final class FeaturesBenchmark {
     int buckets = args.length > 1 ? Integer.parseInt(args[1]) : 64;
     FeatureScenario s = synthetic(n, 42);
     FeatureParams p =
-        new FeatureParams(24 * FeatureScenario.H, 24 * FeatureScenario.H, FeatureParams.DEFAULT_ALPHA, FeatureParams.DEFAULT_BETA);
+        new FeatureParams(
+            24 * FeatureScenario.H,
+            24 * FeatureScenario.H,
+            FeatureParams.DEFAULT_ALPHA,
+            FeatureParams.DEFAULT_BETA);
 
     plainJava(s, p); // warm-up
     long t0 = System.nanoTime();
@@ -116,9 +122,11 @@ public final class FeaturesBenchmark {
       return;
     }
 
-    Pipeline pipeline = Pipeline.create(PipelineOptionsFactory.fromArgs("--runner=DirectRunner").create());
+    Pipeline pipeline =
+        Pipeline.create(PipelineOptionsFactory.fromArgs("--runner=DirectRunner").create());
     PCollection<Impression> imps =
-        pipeline.apply("Impressions", Create.of(s.impressions).withCoder(AvroCoder.of(Impression.class)));
+        pipeline.apply(
+            "Impressions", Create.of(s.impressions).withCoder(AvroCoder.of(Impression.class)));
     pipeline
         .apply("Examples", Create.of(s.examples).withCoder(AvroCoder.of(TrainingExample.class)))
         .apply("AddFeatures", AddPointInTimeFeatures.from(imps).withBuckets(buckets))
@@ -141,7 +149,14 @@ public final class FeaturesBenchmark {
     System.out.printf(
         "examples=%d buckets=%d out=%d%nplain-java sweep: %.3f s (%.0f examples/s, checksum %.3f)%n"
             + "DirectRunner AddPointInTimeFeatures: %.2f s (%.0f examples/s)%nratio Beam/plain: %.0fx%n",
-        s.examples.size(), buckets, outCount, javaSec, s.examples.size() / javaSec, checksum,
-        beamSec, s.examples.size() / beamSec, beamSec / javaSec);
+        s.examples.size(),
+        buckets,
+        outCount,
+        javaSec,
+        s.examples.size() / javaSec,
+        checksum,
+        beamSec,
+        s.examples.size() / beamSec,
+        beamSec / javaSec);
   }
 }

@@ -47,14 +47,26 @@ class LogGeneratorTest {
   private static final long YEAR_2000 = 946_684_800_000L;
   private static final Pattern COUNTRY = Pattern.compile("[A-Z]{2}");
   private static final Reason[] INGEST = {
-    Reason.PARSE_ERROR, Reason.MISSING_FIELD, Reason.BAD_TIMESTAMP, Reason.BAD_POSITION,
-    Reason.BAD_COUNTRY, Reason.DUPLICATE_ID
+    Reason.PARSE_ERROR,
+    Reason.MISSING_FIELD,
+    Reason.BAD_TIMESTAMP,
+    Reason.BAD_POSITION,
+    Reason.BAD_COUNTRY,
+    Reason.DUPLICATE_ID
   };
 
   /** Two days, drift from day 1, 5% bad records: every defect shows up several times. */
-  static final GeneratorConfig CONFIG = GeneratorConfig.defaults()
-      .withUsers(3_000).withAds(400).withAdvertisers(40).withDays(2).withImpressionsPerDay(30_000)
-      .withBadRecordRate(0.05).withLateFraction(0.01).withDriftFromDay(1).withSeed(7);
+  static final GeneratorConfig CONFIG =
+      GeneratorConfig.defaults()
+          .withUsers(3_000)
+          .withAds(400)
+          .withAdvertisers(40)
+          .withDays(2)
+          .withImpressionsPerDay(30_000)
+          .withBadRecordRate(0.05)
+          .withLateFraction(0.01)
+          .withDriftFromDay(1)
+          .withSeed(7);
 
   private static GeneratedLogs logs;
 
@@ -71,7 +83,8 @@ class LogGeneratorTest {
     }
     assertThat(again.truth().toJson(), equalTo(logs.truth().toJson()));
     GeneratedLogs other = LogGenerator.generate(CONFIG.withSeed(8));
-    assertThat(other.lines(RecordType.IMPRESSION).equals(logs.lines(RecordType.IMPRESSION)), is(false));
+    assertThat(
+        other.lines(RecordType.IMPRESSION).equals(logs.lines(RecordType.IMPRESSION)), is(false));
   }
 
   @Test
@@ -84,7 +97,10 @@ class LogGeneratorTest {
     assertThat(b.keySet(), equalTo(a.keySet()));
     assertThat(a.keySet().stream().anyMatch(p -> p.endsWith(".avro")), is(true));
     for (String p : a.keySet()) {
-      assertThat(p, new String(b.get(p), StandardCharsets.ISO_8859_1), equalTo(new String(a.get(p), StandardCharsets.ISO_8859_1)));
+      assertThat(
+          p,
+          new String(b.get(p), StandardCharsets.ISO_8859_1),
+          equalTo(new String(a.get(p), StandardCharsets.ISO_8859_1)));
     }
   }
 
@@ -124,14 +140,22 @@ class LogGeneratorTest {
     }
     for (RecordType t : RecordType.values()) {
       for (Reason r : Reason.values()) {
-        assertThat(t + " " + r, (long) found.get(t).getOrDefault(r, 0), equalTo(truth.injected(t, r)));
+        assertThat(
+            t + " " + r, (long) found.get(t).getOrDefault(r, 0), equalTo(truth.injected(t, r)));
       }
     }
     for (Reason r : INGEST) {
       assertThat("impression " + r, truth.injected(RecordType.IMPRESSION, r), greaterThan(0L));
     }
-    for (Reason r : new Reason[] {Reason.PARSE_ERROR, Reason.MISSING_FIELD, Reason.BAD_TIMESTAMP,
-        Reason.DUPLICATE_ID, Reason.ORPHAN_CLICK, Reason.CLICK_BEFORE_IMPRESSION}) {
+    for (Reason r :
+        new Reason[] {
+          Reason.PARSE_ERROR,
+          Reason.MISSING_FIELD,
+          Reason.BAD_TIMESTAMP,
+          Reason.DUPLICATE_ID,
+          Reason.ORPHAN_CLICK,
+          Reason.CLICK_BEFORE_IMPRESSION
+        }) {
       assertThat("click " + r, truth.injected(RecordType.CLICK, r), greaterThan(0L));
     }
     assertThat(truth.injected(RecordType.CONVERSION, Reason.PARSE_ERROR), greaterThan(0L));
@@ -141,7 +165,10 @@ class LogGeneratorTest {
     assertThat((long) impressionIds.size(), equalTo(CONFIG.totalImpressions()));
   }
 
-  /** The contract §6 ingest reason of one line, or null when it is valid; checked independently of the generator. */
+  /**
+   * The contract §6 ingest reason of one line, or null when it is valid; checked independently of
+   * the generator.
+   */
   private static Reason ingestReason(RecordType t, String line, Set<String> seenIds) {
     JsonNode n;
     try {
@@ -155,7 +182,8 @@ class LogGeneratorTest {
       }
     }
     JsonNode time = n.get(t.timeField());
-    if (!time.isIntegralNumber() || time.asLong() < YEAR_2000
+    if (!time.isIntegralNumber()
+        || time.asLong() < YEAR_2000
         || time.asLong() > System.currentTimeMillis() + Duration.ofHours(1).toMillis()) {
       return Reason.BAD_TIMESTAMP;
     }
@@ -295,16 +323,21 @@ class LogGeneratorTest {
       previousArrival = e.arrivalTime();
       if (e.late()) {
         late++;
-        assertThat(d, both(greaterThan(CONFIG.lateMinMs() - 1)).and(lessThanOrEqualTo(CONFIG.lateMaxMs())));
+        assertThat(
+            d,
+            both(greaterThan(CONFIG.lateMinMs() - 1)).and(lessThanOrEqualTo(CONFIG.lateMaxMs())));
       } else {
         assertThat(e.toString(), d, both(greaterThan(-1L)).and(lessThanOrEqualTo(bound)));
-        // Seen in arrival order, an on-time record is never more than the bound behind the newest event.
+        // Seen in arrival order, an on-time record is never more than the bound behind the newest
+        // event.
         assertThat(e.toString(), maxEvent - e.eventTime(), lessThanOrEqualTo(bound));
         maxEvent = Math.max(maxEvent, e.eventTime());
       }
     }
     double fraction = (double) late / logs.events().size();
-    assertThat(fraction, both(greaterThan(CONFIG.lateFraction() / 2)).and(lessThan(CONFIG.lateFraction() * 2)));
+    assertThat(
+        fraction,
+        both(greaterThan(CONFIG.lateFraction() / 2)).and(lessThan(CONFIG.lateFraction() * 2)));
     assertThat(late, equalTo(logs.truth().lateRecords()));
   }
 
@@ -321,7 +354,8 @@ class LogGeneratorTest {
       positives[d] += logs.truth().labels().get(i.getImpressionId()).clicked() ? 1 : 0;
     }
     assertThat((double) mobile[1] / total[1], greaterThan((double) mobile[0] / total[0] + 0.1));
-    assertThat((double) positives[1] / total[1], greaterThan((double) positives[0] / total[0] * 1.1));
+    assertThat(
+        (double) positives[1] / total[1], greaterThan((double) positives[0] / total[0] * 1.1));
   }
 
   @Test
@@ -329,14 +363,30 @@ class LogGeneratorTest {
     GeneratorConfig c = CONFIG.withImpressionsPerDay(4_000);
     WriteResult r = LogGenerator.write(c, dir, LogGenerator.formats("both"));
     GeneratedLogs mem = LogGenerator.generate(c);
-    Set<String> impressionFields = Set.of("impression_id", "event_time", "user_id", "ad_id", "position",
-        "advertiser_id", "ad_category", "device", "country", "request_id");
+    Set<String> impressionFields =
+        Set.of(
+            "impression_id",
+            "event_time",
+            "user_id",
+            "ad_id",
+            "position",
+            "advertiser_id",
+            "ad_category",
+            "device",
+            "country",
+            "request_id");
     for (RecordType t : RecordType.values()) {
       List<String> lines = new ArrayList<>();
       List<SpecificRecord> avro = new ArrayList<>();
       for (Path f : files(dir.resolve(t.directory()))) {
-        assertThat(f.toString(), dir.relativize(f).toString().matches(
-            t.directory() + "/date=\\d{4}-\\d{2}-\\d{2}/hour=\\d{2}/part-00000\\.(jsonl|avro)"), is(true));
+        assertThat(
+            f.toString(),
+            dir.relativize(f)
+                .toString()
+                .matches(
+                    t.directory()
+                        + "/date=\\d{4}-\\d{2}-\\d{2}/hour=\\d{2}/part-00000\\.(jsonl|avro)"),
+            is(true));
         if (f.toString().endsWith(".jsonl")) {
           lines.addAll(Files.readAllLines(f, StandardCharsets.UTF_8));
         } else {
@@ -348,8 +398,11 @@ class LogGeneratorTest {
       }
       // Files in path order are the records in arrival order, as in memory.
       assertThat(t.toString(), lines, equalTo(mem.lines(t)));
-      List<SpecificRecord> expected = mem.events(t).stream()
-          .filter(e -> e.record() != null).map(ArrivalEvent::record).collect(Collectors.toList());
+      List<SpecificRecord> expected =
+          mem.events(t).stream()
+              .filter(e -> e.record() != null)
+              .map(ArrivalEvent::record)
+              .collect(Collectors.toList());
       assertThat(t.toString(), avro, equalTo(expected));
       assertThat((long) lines.size(), equalTo(r.truth().records(t)));
     }
@@ -373,12 +426,15 @@ class LogGeneratorTest {
     assertThat(mem.impressions().get(0).getSchema(), equalTo(Impression.getClassSchema()));
     JsonNode truth = JSON.readTree(dir.resolve("ground_truth.json").toFile());
     assertThat(truth.at("/expected_labeling/positives").asLong(), equalTo(mem.truth().positives()));
-    assertThat(truth.at("/injected/impression/DUPLICATE_ID").asLong(),
+    assertThat(
+        truth.at("/injected/impression/DUPLICATE_ID").asLong(),
         equalTo(mem.truth().injected(RecordType.IMPRESSION, Reason.DUPLICATE_ID)));
     assertThat(truth.at("/examination_probability/2").asDouble(), equalTo(c.examination(2)));
     List<String> labels = Files.readAllLines(dir.resolve("truth/labels.jsonl"));
-    List<String> expectedLabels = mem.truth().labels().values().stream().map(ExpectedLabel::toJson)
-        .collect(Collectors.toList());
+    List<String> expectedLabels =
+        mem.truth().labels().values().stream()
+            .map(ExpectedLabel::toJson)
+            .collect(Collectors.toList());
     assertThat(labels, equalTo(expectedLabels));
   }
 
@@ -392,7 +448,10 @@ class LogGeneratorTest {
     for (Path f : hours) {
       String hour = f.getParent().getFileName().toString().substring("hour=".length());
       String date = f.getParent().getParent().getFileName().toString().substring("date=".length());
-      long start = java.time.LocalDateTime.parse(date + "T" + hour + ":00").toEpochSecond(java.time.ZoneOffset.UTC) * 1000;
+      long start =
+          java.time.LocalDateTime.parse(date + "T" + hour + ":00")
+                  .toEpochSecond(java.time.ZoneOffset.UTC)
+              * 1000;
       for (String line : Files.readAllLines(f)) {
         JsonNode n;
         try {
@@ -400,7 +459,9 @@ class LogGeneratorTest {
         } catch (IOException e) {
           continue;
         }
-        if (n.has("event_time") && n.get("event_time").isIntegralNumber() && n.get("event_time").asLong() > YEAR_2000
+        if (n.has("event_time")
+            && n.get("event_time").isIntegralNumber()
+            && n.get("event_time").asLong() > YEAR_2000
             && n.get("event_time").asLong() < System.currentTimeMillis()) {
           assertThat(f + " " + line, n.get("event_time").asLong(), lessThan(start + 3_600_000L));
         }
@@ -411,11 +472,18 @@ class LogGeneratorTest {
   @Test
   void optionsAreValidated() {
     assertThrows(IllegalArgumentException.class, () -> GeneratorConfig.defaults().withPositions(0));
-    assertThrows(IllegalArgumentException.class, () -> GeneratorConfig.defaults().withBadRecordRate(1.5));
-    assertThrows(IllegalArgumentException.class, () -> GeneratorConfig.defaults().withWindow(Duration.ofHours(3)));
-    assertThrows(IllegalArgumentException.class, () -> GeneratorConfig.defaults().withExaminationProbabilities(1.0, 0.0));
-    assertThrows(IllegalArgumentException.class,
-        () -> LogGenerator.generate(GeneratorConfig.defaults().withAds(5).withImpressionsPerDay(10)));
+    assertThrows(
+        IllegalArgumentException.class, () -> GeneratorConfig.defaults().withBadRecordRate(1.5));
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> GeneratorConfig.defaults().withWindow(Duration.ofHours(3)));
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> GeneratorConfig.defaults().withExaminationProbabilities(1.0, 0.0));
+    assertThrows(
+        IllegalArgumentException.class,
+        () ->
+            LogGenerator.generate(GeneratorConfig.defaults().withAds(5).withImpressionsPerDay(10)));
     GeneratorConfig c = GeneratorConfig.defaults().withExaminationProbabilities(1.0, 0.5, 0.25);
     assertThat(c.positions(), equalTo(3));
     assertThat(c.examination(3), equalTo(0.25));

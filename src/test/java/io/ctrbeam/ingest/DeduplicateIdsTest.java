@@ -1,7 +1,5 @@
 package io.ctrbeam.ingest;
 
-import io.ctrbeam.common.Buckets;
-import io.ctrbeam.common.RecordJson;
 import static io.ctrbeam.ingest.IngestFixtures.CLOCK;
 import static io.ctrbeam.ingest.IngestFixtures.T0;
 import static io.ctrbeam.ingest.ParseRecordsTest.impression;
@@ -9,12 +7,14 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.ctrbeam.common.Buckets;
+import io.ctrbeam.common.RecordJson;
 import io.ctrbeam.schema.Click;
 import io.ctrbeam.schema.Impression;
 import io.ctrbeam.schema.RawRecord;
+import io.ctrbeam.testing.TestPipelineExtension;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
-import io.ctrbeam.testing.TestPipelineExtension;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
@@ -54,15 +54,23 @@ class DeduplicateIdsTest {
   }
 
   private static String dup(Impression imp) {
-    return "DUPLICATE_ID|DeduplicateIds|null|" + RecordJson.toJson(imp) + "|"
+    return "DUPLICATE_ID|DeduplicateIds|null|"
+        + RecordJson.toJson(imp)
+        + "|"
         + imp.getEventTime().toEpochMilli();
   }
 
   private static void assertOutput(
       IngestResult<Impression> result, String suffix, List<String> kept, List<String> dead) {
-    PAssert.that(result.records().apply("Render" + suffix, ParDo.of(new IngestFixtures.WithTimestampFn<>())))
+    PAssert.that(
+            result
+                .records()
+                .apply("Render" + suffix, ParDo.of(new IngestFixtures.WithTimestampFn<>())))
         .containsInAnyOrder(kept);
-    PAssert.that(result.deadLetters().apply("Describe" + suffix, ParDo.of(new IngestFixtures.DescribeFn())))
+    PAssert.that(
+            result
+                .deadLetters()
+                .apply("Describe" + suffix, ParDo.of(new IngestFixtures.DescribeFn())))
         .containsInAnyOrder(dead);
   }
 
@@ -78,7 +86,8 @@ class DeduplicateIdsTest {
     Impression c1 = impression("c", T0 + HOUR, 1, null);
     boolean xFirst =
         Arrays.compareUnsigned(
-                CoderUtils.encodeToByteArray(CODER, tieX), CoderUtils.encodeToByteArray(CODER, tieY))
+                CoderUtils.encodeToByteArray(CODER, tieX),
+                CoderUtils.encodeToByteArray(CODER, tieY))
             < 0;
     Impression tieKept = xFirst ? tieX : tieY;
     Impression tieDup = xFirst ? tieY : tieX;
@@ -93,7 +102,8 @@ class DeduplicateIdsTest {
         p.apply("Forward", Create.timestamped(data).withCoder(CODER)).apply("DedupForward", dedup);
     java.util.Collections.reverse(data);
     IngestResult<Impression> backward =
-        p.apply("Backward", Create.timestamped(data).withCoder(CODER)).apply("DedupBackward", dedup);
+        p.apply("Backward", Create.timestamped(data).withCoder(CODER))
+            .apply("DedupBackward", dedup);
     assertOutput(forward, "Forward", keep, dead);
     assertOutput(backward, "Backward", keep, dead);
     p.run().waitUntilFinish();
@@ -115,7 +125,8 @@ class DeduplicateIdsTest {
             .advanceWatermarkTo(new Instant(T0 + MIN))
             .addElements(at(again))
             .advanceWatermarkToInfinity();
-    assertOutput(p.apply(events).apply(streamingDedup()), "", List.of(kept(first)), List.of(dup(again)));
+    assertOutput(
+        p.apply(events).apply(streamingDedup()), "", List.of(kept(first)), List.of(dup(again)));
     p.run().waitUntilFinish();
   }
 
@@ -153,7 +164,8 @@ class DeduplicateIdsTest {
             .advanceWatermarkTo(new Instant(T0 + 40 * MIN))
             .addElements(at(late))
             .advanceWatermarkToInfinity();
-    assertOutput(p.apply(events).apply(streamingDedup()), "", List.of(kept(first)), List.of(dup(late)));
+    assertOutput(
+        p.apply(events).apply(streamingDedup()), "", List.of(kept(first)), List.of(dup(late)));
     p.run().waitUntilFinish();
   }
 
@@ -183,10 +195,9 @@ class DeduplicateIdsTest {
     Impression first = impression("a", T0 + 10 * MIN, 1, null);
     Impression earlier = impression("a", T0 + 5 * MIN, 2, null);
     TestStream<Impression> events =
-        TestStream.create(CODER)
-            .addElements(at(first), at(earlier))
-            .advanceWatermarkToInfinity();
-    assertOutput(p.apply(events).apply(streamingDedup()), "", List.of(kept(first)), List.of(dup(earlier)));
+        TestStream.create(CODER).addElements(at(first), at(earlier)).advanceWatermarkToInfinity();
+    assertOutput(
+        p.apply(events).apply(streamingDedup()), "", List.of(kept(first)), List.of(dup(earlier)));
     p.run().waitUntilFinish();
   }
 
@@ -219,10 +230,14 @@ class DeduplicateIdsTest {
             .apply("DedupBatch", streamingDedup());
     TestStream.Builder<Impression> stream = TestStream.create(CODER);
     for (Impression imp : ordered) {
-      stream = stream.addElements(at(imp)).advanceWatermarkTo(new Instant(imp.getEventTime().toEpochMilli()));
+      stream =
+          stream
+              .addElements(at(imp))
+              .advanceWatermarkTo(new Instant(imp.getEventTime().toEpochMilli()));
     }
     IngestResult<Impression> streaming =
-        p.apply("Stream", stream.advanceWatermarkToInfinity()).apply("DedupStream", streamingDedup());
+        p.apply("Stream", stream.advanceWatermarkToInfinity())
+            .apply("DedupStream", streamingDedup());
     assertOutput(batch, "Batch", keep, dead);
     assertOutput(streaming, "Stream", keep, dead);
     p.run().waitUntilFinish();
@@ -234,15 +249,22 @@ class DeduplicateIdsTest {
    * Kept clicks keep their provenance for the labeler; kept impressions leave without it.
    */
   @Test
-  void boundedDuplicatesCarryTheirFileLineAndRawLine(TestPipeline p, @TempDir Path tmp) throws Exception {
+  void boundedDuplicatesCarryTheirFileLineAndRawLine(TestPipeline p, @TempDir Path tmp)
+      throws Exception {
     String c1 = "{\"click_id\":\"c1\",\"impression_id\":\"i1\",\"event_time\":" + (T0 + MIN) + "}";
-    String c2 = "{\"click_id\":\"c2\",\"impression_id\":\"i1\",\"event_time\":" + (T0 + 2 * MIN) + "}";
-    String c1Again = "{ \"event_time\": " + (T0 + 3 * MIN) + ", \"impression_id\": \"i1\",  \"click_id\": \"c1\" }";
+    String c2 =
+        "{\"click_id\":\"c2\",\"impression_id\":\"i1\",\"event_time\":" + (T0 + 2 * MIN) + "}";
+    String c1Again =
+        "{ \"event_time\": "
+            + (T0 + 3 * MIN)
+            + ", \"impression_id\": \"i1\",  \"click_id\": \"c1\" }";
     String i1 = IngestFixtures.impressionJson("i1", T0, 1, "US");
     String i1Again =
-        "{\"position\": 2, \"impression_id\": \"i1\", \"event_time\": " + (T0 + MIN)
+        "{\"position\": 2, \"impression_id\": \"i1\", \"event_time\": "
+            + (T0 + MIN)
             + ", \"user_id\": \"u1\", \"ad_id\": \"a1\"}";
-    String clicks = IngestFixtures.writeLines(tmp.resolve("clicks.jsonl"), c1, c2, c1Again).toString();
+    String clicks =
+        IngestFixtures.writeLines(tmp.resolve("clicks.jsonl"), c1, c2, c1Again).toString();
     String imps = IngestFixtures.writeLines(tmp.resolve("imps.jsonl"), i1, i1Again).toString();
 
     IngestResult<Click> c =
@@ -255,12 +277,15 @@ class DeduplicateIdsTest {
     PAssert.that(c.deadLetters().apply("DescribeClicks", ParDo.of(new IngestFixtures.DescribeFn())))
         .containsInAnyOrder("DUPLICATE_ID|" + clicks + "|3|" + c1Again + "|" + (T0 + 3 * MIN));
     String i1AgainSpec =
-        "{\"impression_id\":\"i1\",\"event_time\":" + (T0 + MIN) + ",\"user_id\":\"u1\",\"ad_id\":\"a1\","
+        "{\"impression_id\":\"i1\",\"event_time\":"
+            + (T0 + MIN)
+            + ",\"user_id\":\"u1\",\"ad_id\":\"a1\","
             + "\"position\":2,\"advertiser_id\":null,\"ad_category\":null,\"device\":null,"
             + "\"country\":null,\"request_id\":null}";
     PAssert.that(i.deadLetters().apply("DescribeImps", ParDo.of(new IngestFixtures.DescribeFn())))
         .containsInAnyOrder("DUPLICATE_ID|" + imps + "|2|" + i1AgainSpec + "|" + (T0 + MIN));
-    PAssert.that(c.records().apply("ClickProvenance", ParDo.of(new IngestFixtures.ProvenanceFn<>())))
+    PAssert.that(
+            c.records().apply("ClickProvenance", ParDo.of(new IngestFixtures.ProvenanceFn<>())))
         .containsInAnyOrder(clicks + "|1|" + c1 + "|null", clicks + "|2|" + c2 + "|null");
     PAssert.that(i.records().apply("ImpProvenance", ParDo.of(new IngestFixtures.ProvenanceFn<>())))
         .containsInAnyOrder("null|null|null|null");
@@ -272,26 +297,39 @@ class DeduplicateIdsTest {
    * its raw input as read, a JSON line or an Avro payload.
    */
   @Test
-  void streamingDuplicatesCarryTheirTopicPartitionOffsetAndRawInput(TestPipeline p) throws Exception {
-    String first = "{\"click_id\":\"c1\",\"impression_id\":\"i1\",\"event_time\":" + (T0 + MIN) + "}";
+  void streamingDuplicatesCarryTheirTopicPartitionOffsetAndRawInput(TestPipeline p)
+      throws Exception {
+    String first =
+        "{\"click_id\":\"c1\",\"impression_id\":\"i1\",\"event_time\":" + (T0 + MIN) + "}";
     byte[] avroAgain =
         AvroPayloads.encode(
-            Click.newBuilder().setClickId("c1").setImpressionId("i1")
-                .setEventTime(java.time.Instant.ofEpochMilli(T0 + 2 * MIN)).build());
-    String jsonAgain = "{\"impression_id\": \"i1\", \"click_id\": \"c1\", \"event_time\": " + (T0 + 3 * MIN) + "}";
+            Click.newBuilder()
+                .setClickId("c1")
+                .setImpressionId("i1")
+                .setEventTime(java.time.Instant.ofEpochMilli(T0 + 2 * MIN))
+                .build());
+    String jsonAgain =
+        "{\"impression_id\": \"i1\", \"click_id\": \"c1\", \"event_time\": " + (T0 + 3 * MIN) + "}";
     TestStream<RawRecord> events =
         TestStream.create(AvroCoder.of(RawRecord.class))
             .advanceWatermarkTo(new Instant(T0))
-            .addElements(TimestampedValue.of(new RawRecord("clicks-3", 41L, first, null), new Instant(T0 + MIN)))
+            .addElements(
+                TimestampedValue.of(
+                    new RawRecord("clicks-3", 41L, first, null), new Instant(T0 + MIN)))
             .advanceWatermarkTo(new Instant(T0 + MIN))
             .addElements(
                 TimestampedValue.of(
-                    new RawRecord("clicks-3", 42L, null, ByteBuffer.wrap(avroAgain)), new Instant(T0 + 2 * MIN)),
-                TimestampedValue.of(new RawRecord("clicks-3", 43L, jsonAgain, null), new Instant(T0 + 3 * MIN)))
+                    new RawRecord("clicks-3", 42L, null, ByteBuffer.wrap(avroAgain)),
+                    new Instant(T0 + 2 * MIN)),
+                TimestampedValue.of(
+                    new RawRecord("clicks-3", 43L, jsonAgain, null), new Instant(T0 + 3 * MIN)))
             .advanceWatermarkToInfinity();
     IngestResult<Click> c =
         p.apply(events)
-            .apply(IngestRecords.clicks().withClock(CLOCK).withDedupHorizon(Duration.standardHours(1)));
+            .apply(
+                IngestRecords.clicks()
+                    .withClock(CLOCK)
+                    .withDedupHorizon(Duration.standardHours(1)));
     PAssert.that(c.deadLetters().apply("Describe", ParDo.of(new IngestFixtures.DescribeFn())))
         .containsInAnyOrder(
             "DUPLICATE_ID|clicks-3|42|" + IngestFixtures.base64(avroAgain) + "|" + (T0 + 2 * MIN),
@@ -332,21 +370,26 @@ class DeduplicateIdsTest {
           public CompositeBehavior enterCompositeTransform(
               org.apache.beam.sdk.runners.TransformHierarchy.Node node) {
             if (node.getFullName().equals("Dedup/BucketById")) {
-              node.getOutputs().values().forEach(v -> keyed.add((org.apache.beam.sdk.values.PCollection<?>) v));
+              node.getOutputs()
+                  .values()
+                  .forEach(v -> keyed.add((org.apache.beam.sdk.values.PCollection<?>) v));
             }
             return CompositeBehavior.ENTER_TRANSFORM;
           }
         });
-    org.apache.beam.sdk.values.PCollection<org.apache.beam.sdk.values.KV<Integer, Impression>> byBucket =
-        (org.apache.beam.sdk.values.PCollection<org.apache.beam.sdk.values.KV<Integer, Impression>>)
-            keyed.get(0);
+    org.apache.beam.sdk.values.PCollection<org.apache.beam.sdk.values.KV<Integer, Impression>>
+        byBucket =
+            (org.apache.beam.sdk.values.PCollection<
+                    org.apache.beam.sdk.values.KV<Integer, Impression>>)
+                keyed.get(0);
     PAssert.thatSingleton(
             byBucket
                 .apply(org.apache.beam.sdk.transforms.Keys.create())
                 .apply(org.apache.beam.sdk.transforms.Distinct.create())
                 .apply("CountKeys", org.apache.beam.sdk.transforms.Count.globally()))
         .isEqualTo(8L);
-    PAssert.thatSingleton(result.records().apply("CountRecords", org.apache.beam.sdk.transforms.Count.globally()))
+    PAssert.thatSingleton(
+            result.records().apply("CountRecords", org.apache.beam.sdk.transforms.Count.globally()))
         .isEqualTo(500L);
     p.run().waitUntilFinish();
   }
@@ -388,13 +431,15 @@ class DeduplicateIdsTest {
         res.metrics()
             .queryMetrics(
                 MetricsFilter.builder()
-                    .addNameFilter(MetricNameFilter.named(IngestMetrics.NAMESPACE, "dedup_gc_ids_per_firing"))
+                    .addNameFilter(
+                        MetricNameFilter.named(IngestMetrics.NAMESPACE, "dedup_gc_ids_per_firing"))
                     .build())
             .getDistributions()) {
       d = m.getAttempted();
     }
     assertTrue(d != null, "no dedup_gc_ids_per_firing");
-    System.out.printf("dedup GC: %d firings, at most %d ids read per firing, %d in all%n",
+    System.out.printf(
+        "dedup GC: %d firings, at most %d ids read per firing, %d in all%n",
         d.getCount(), d.getMax(), d.getSum());
     assertTrue(d.getMax() <= 3, "at most 3 ids per firing, got " + d.getMax());
     assertEquals(n + n / 100, d.getSum(), "each kept id is read by one firing");
@@ -405,8 +450,6 @@ class DeduplicateIdsTest {
     assertThrows(IllegalArgumentException.class, () -> DeduplicateIds.impressions().withBuckets(0));
     assertThrows(
         IllegalArgumentException.class, () -> DeduplicateIds.clicks().withHorizon(Duration.ZERO));
-    assertThrows(
-        IllegalArgumentException.class, () -> DeduplicateIds.of(RecordKind.USER_PROFILE));
+    assertThrows(IllegalArgumentException.class, () -> DeduplicateIds.of(RecordKind.USER_PROFILE));
   }
-
 }

@@ -16,9 +16,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Read + parse + dedup of N impressions (default 100k; {@code -Dingest.benchmark.records=N}) in
- * 4 JSON lines files on DirectRunner: 1% bad position, 2% duplicate ids. Not part of the unit
- * suite (no *Test suffix); run with {@code mvn -o -q test -Dtest=IngestBenchmark}.
+ * Read + parse + dedup of N impressions (default 100k; {@code -Dingest.benchmark.records=N}) in 4
+ * JSON lines files on DirectRunner: 1% bad position, 2% duplicate ids. Not part of the unit suite
+ * (no *Test suffix); run with {@code mvn -o -q test -Dtest=IngestBenchmark}.
  */
 @ExtendWith(TestPipelineExtension.class)
 class IngestBenchmark {

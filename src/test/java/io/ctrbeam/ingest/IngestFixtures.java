@@ -12,8 +12,8 @@ import java.util.Base64;
 import java.util.List;
 import org.apache.avro.Schema;
 import org.apache.avro.file.DataFileWriter;
-import org.apache.avro.specific.SpecificDatumWriter;
 import org.apache.avro.generic.GenericRecord;
+import org.apache.avro.specific.SpecificDatumWriter;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.beam.sdk.transforms.DoFn;
 
@@ -21,6 +21,7 @@ import org.apache.beam.sdk.transforms.DoFn;
 final class IngestFixtures {
   /** The run clock of the tests: 2024-01-01T00:00:00Z. */
   static final java.time.Instant CLOCK = java.time.Instant.parse("2024-01-01T00:00:00Z");
+
   /** An event time 2 h before the clock. */
   static final long T0 = CLOCK.toEpochMilli() - 2 * 3600_000L;
 
@@ -43,15 +44,27 @@ final class IngestFixtures {
   }
 
   static String impressionJson(String id, long eventTime, int position, String country) {
-    return "{\"impression_id\":\"" + id + "\",\"event_time\":" + eventTime
-        + ",\"user_id\":\"u1\",\"ad_id\":\"a1\",\"position\":" + position
-        + (country == null ? "" : ",\"country\":\"" + country + "\"") + "}";
+    return "{\"impression_id\":\""
+        + id
+        + "\",\"event_time\":"
+        + eventTime
+        + ",\"user_id\":\"u1\",\"ad_id\":\"a1\",\"position\":"
+        + position
+        + (country == null ? "" : ",\"country\":\"" + country + "\"")
+        + "}";
   }
 
   /** {@code REASON|source|offset|raw|eventTime}; Avro raw bytes in base64. */
   static String describe(DeadLetter d) {
     String raw = d.getRaw() != null ? d.getRaw() : base64(d.getRawBytes());
-    return d.getReason() + "|" + d.getSource() + "|" + d.getSourceOffset() + "|" + raw + "|"
+    return d.getReason()
+        + "|"
+        + d.getSource()
+        + "|"
+        + d.getSourceOffset()
+        + "|"
+        + raw
+        + "|"
         + (d.getEventTime() == null ? null : d.getEventTime().toEpochMilli());
   }
 
@@ -93,8 +106,14 @@ final class IngestFixtures {
       Provenance.Slots slots = Provenance.Slots.of(r.getSchema());
       org.apache.avro.generic.IndexedRecord x = (org.apache.avro.generic.IndexedRecord) r;
       byte[] bytes = slots.rawBytes(x);
-      out.output(slots.source(x) + "|" + slots.offset(x) + "|" + slots.raw(x) + "|"
-          + (bytes == null ? null : base64(bytes)));
+      out.output(
+          slots.source(x)
+              + "|"
+              + slots.offset(x)
+              + "|"
+              + slots.raw(x)
+              + "|"
+              + (bytes == null ? null : base64(bytes)));
     }
   }
 

@@ -55,7 +55,8 @@ class IngestRecordsTest {
             RecordJson.toJson(impression("k1", T0, 1, "US")) + "@" + T0,
             RecordJson.toJson(impression("k2", T0 + 30_000, 1, null)) + "@" + (T0 + 30_000));
     // Kept impressions leave dedup without their source (they are the bulk of the rows).
-    PAssert.that(result.records().apply("Provenance", ParDo.of(new IngestFixtures.ProvenanceFn<>())))
+    PAssert.that(
+            result.records().apply("Provenance", ParDo.of(new IngestFixtures.ProvenanceFn<>())))
         .containsInAnyOrder("null|null|null|null", "null|null|null|null");
     PAssert.that(result.deadLetters().apply(ParDo.of(new IngestFixtures.DescribeFn())))
         .containsInAnyOrder(

@@ -24,8 +24,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
 /**
  * Bounded labeling fed through {@link IngestRecords}: each labeled row is timestamped with its
  * label_time (the contract of {@code LabelResult.examples()}: a positive at its click's time, a
- * negative at t + T), as with input timestamped by hand. It once came out at the end of the
- * global window.
+ * negative at t + T), as with input timestamped by hand. It once came out at the end of the global
+ * window.
  */
 @ExtendWith(TestPipelineExtension.class)
 class IngestThenLabelTimestampsTest {
@@ -33,7 +33,13 @@ class IngestThenLabelTimestampsTest {
   private static final long T = 2 * 60 * MIN;
 
   private static String click(String id, String impressionId, long t) {
-    return "{\"click_id\":\"" + id + "\",\"impression_id\":\"" + impressionId + "\",\"event_time\":" + t + "}";
+    return "{\"click_id\":\""
+        + id
+        + "\",\"impression_id\":\""
+        + impressionId
+        + "\",\"event_time\":"
+        + t
+        + "}";
   }
 
   private static RawRecord raw(String source, long line, String text) {
@@ -43,8 +49,10 @@ class IngestThenLabelTimestampsTest {
   /** {@code id|label_time|element timestamp}. */
   static final class StampFn extends DoFn<TrainingExample, String> {
     @ProcessElement
-    public void process(@Element TrainingExample r, @Timestamp Instant ts, OutputReceiver<String> out) {
-      out.output(r.getImpressionId() + "|" + r.getLabelTime().toEpochMilli() + "|" + ts.getMillis());
+    public void process(
+        @Element TrainingExample r, @Timestamp Instant ts, OutputReceiver<String> out) {
+      out.output(
+          r.getImpressionId() + "|" + r.getLabelTime().toEpochMilli() + "|" + ts.getMillis());
     }
   }
 

@@ -44,7 +44,8 @@ class ParseRecordsTest {
       impressionJson("i1", T0, 1, "US"),
       "{\"impression_id\":\"i2\",",
       "{\"impression_id\":\"i3\",\"event_time\":" + T0 + ",\"ad_id\":\"a1\",\"position\":2}",
-      "{\"impression_id\":\"i4\",\"event_time\":" + T0
+      "{\"impression_id\":\"i4\",\"event_time\":"
+          + T0
           + ",\"user_id\":null,\"ad_id\":\"a1\",\"position\":2}",
       "{\"impression_id\":\"i5\",\"event_time\":\"soon\",\"user_id\":\"u1\",\"ad_id\":\"a1\",\"position\":1}",
       impressionJson("i6", BEFORE_2000, 1, null),
@@ -84,16 +85,65 @@ class ParseRecordsTest {
 
   /** A writer schema looser than contract §1, so that Avro files can break every rule. */
   static final Schema LOOSE =
-      SchemaBuilder.record("LooseImpression").namespace("test").fields()
-          .name("impression_id").type().unionOf().nullType().and().stringType().endUnion().nullDefault()
-          .name("event_time").type().unionOf().nullType().and().longType().and().stringType().endUnion().nullDefault()
-          .name("user_id").type().unionOf().nullType().and().stringType().endUnion().nullDefault()
-          .name("ad_id").type().unionOf().nullType().and().stringType().endUnion().nullDefault()
-          .name("position").type().unionOf().nullType().and().intType().and().stringType().endUnion().nullDefault()
-          .name("country").type().unionOf().nullType().and().stringType().endUnion().nullDefault()
+      SchemaBuilder.record("LooseImpression")
+          .namespace("test")
+          .fields()
+          .name("impression_id")
+          .type()
+          .unionOf()
+          .nullType()
+          .and()
+          .stringType()
+          .endUnion()
+          .nullDefault()
+          .name("event_time")
+          .type()
+          .unionOf()
+          .nullType()
+          .and()
+          .longType()
+          .and()
+          .stringType()
+          .endUnion()
+          .nullDefault()
+          .name("user_id")
+          .type()
+          .unionOf()
+          .nullType()
+          .and()
+          .stringType()
+          .endUnion()
+          .nullDefault()
+          .name("ad_id")
+          .type()
+          .unionOf()
+          .nullType()
+          .and()
+          .stringType()
+          .endUnion()
+          .nullDefault()
+          .name("position")
+          .type()
+          .unionOf()
+          .nullType()
+          .and()
+          .intType()
+          .and()
+          .stringType()
+          .endUnion()
+          .nullDefault()
+          .name("country")
+          .type()
+          .unionOf()
+          .nullType()
+          .and()
+          .stringType()
+          .endUnion()
+          .nullDefault()
           .endRecord();
 
-  static GenericRecord loose(String id, Object eventTime, String user, Object position, String country) {
+  static GenericRecord loose(
+      String id, Object eventTime, String user, Object position, String country) {
     GenericData.Record r = new GenericData.Record(LOOSE);
     r.put("impression_id", id);
     r.put("event_time", eventTime);
@@ -163,7 +213,8 @@ class ParseRecordsTest {
                 .withCoder(AvroCoder.of(RawRecord.class)));
     IngestResult<Impression> result = raw.apply(ParseRecords.impressions().withClock(CLOCK));
     // Parsed records carry their source and offset; impressions no raw text.
-    Impression parsed = Impression.newBuilder(good).setSource("topic-0").setSourceOffset(7L).build();
+    Impression parsed =
+        Impression.newBuilder(good).setSource("topic-0").setSourceOffset(7L).build();
     PAssert.that(result.records()).containsInAnyOrder(parsed);
     PAssert.that(result.deadLetters().apply(ParDo.of(new IngestFixtures.DescribeFn())))
         .containsInAnyOrder(
@@ -177,19 +228,26 @@ class ParseRecordsTest {
   void otherRecordTypesParseAndCheckTheirRequiredFields(TestPipeline p) {
     String click = "{\"click_id\":\"c1\",\"impression_id\":\"i1\",\"event_time\":" + T0 + "}";
     String conv =
-        "{\"conversion_id\":\"v1\",\"impression_id\":\"i1\",\"event_time\":" + T0 + ",\"value\":2.5}";
+        "{\"conversion_id\":\"v1\",\"impression_id\":\"i1\",\"event_time\":"
+            + T0
+            + ",\"value\":2.5}";
     String profile =
         "{\"user_id\":\"u1\",\"updated_at\":" + T0 + ",\"interests\":[\"cars\",\"golf\"]}";
     String ad = "{\"ad_id\":\"a1\",\"updated_at\":" + T0 + ",\"category\":\"shoes\"}";
     String bad = "{\"updated_at\":" + T0 + "}";
 
-    IngestResult<Click> clicks = p.apply("Clicks", texts(click, bad)).apply("Parseclicks", ParseRecords.clicks().withClock(CLOCK));
+    IngestResult<Click> clicks =
+        p.apply("Clicks", texts(click, bad))
+            .apply("Parseclicks", ParseRecords.clicks().withClock(CLOCK));
     IngestResult<Conversion> convs =
-        p.apply("Convs", texts(conv, bad)).apply("Parseconversions", ParseRecords.conversions().withClock(CLOCK));
+        p.apply("Convs", texts(conv, bad))
+            .apply("Parseconversions", ParseRecords.conversions().withClock(CLOCK));
     IngestResult<UserProfile> profiles =
-        p.apply("Profiles", texts(profile, bad)).apply("ParseuserProfiles", ParseRecords.userProfiles().withClock(CLOCK));
+        p.apply("Profiles", texts(profile, bad))
+            .apply("ParseuserProfiles", ParseRecords.userProfiles().withClock(CLOCK));
     IngestResult<AdMetadata> ads =
-        p.apply("Ads", texts(ad, bad)).apply("ParseadMetadata", ParseRecords.adMetadata().withClock(CLOCK));
+        p.apply("Ads", texts(ad, bad))
+            .apply("ParseadMetadata", ParseRecords.adMetadata().withClock(CLOCK));
 
     Instant t0 = Instant.ofEpochMilli(T0);
     // Clicks and conversions carry their source, offset and the line as read.
@@ -202,11 +260,16 @@ class ParseRecordsTest {
     PAssert.that(ads.records()).containsInAnyOrder(new AdMetadata("a1", t0, null, "shoes"));
     String missingEventTime = "MISSING_FIELD|kafka|2|" + bad + "|null";
     String missingId = "MISSING_FIELD|kafka|2|" + bad + "|" + T0;
-    PAssert.that(clicks.deadLetters().apply("DescribeClicks", ParDo.of(new IngestFixtures.DescribeFn())))
+    PAssert.that(
+            clicks.deadLetters().apply("DescribeClicks", ParDo.of(new IngestFixtures.DescribeFn())))
         .containsInAnyOrder(missingEventTime);
-    PAssert.that(convs.deadLetters().apply("DescribeConvs", ParDo.of(new IngestFixtures.DescribeFn())))
+    PAssert.that(
+            convs.deadLetters().apply("DescribeConvs", ParDo.of(new IngestFixtures.DescribeFn())))
         .containsInAnyOrder(missingEventTime);
-    PAssert.that(profiles.deadLetters().apply("DescribeProfiles", ParDo.of(new IngestFixtures.DescribeFn())))
+    PAssert.that(
+            profiles
+                .deadLetters()
+                .apply("DescribeProfiles", ParDo.of(new IngestFixtures.DescribeFn())))
         .containsInAnyOrder(missingId);
     PAssert.that(ads.deadLetters().apply("DescribeAds", ParDo.of(new IngestFixtures.DescribeFn())))
         .containsInAnyOrder(missingId);
@@ -226,7 +289,8 @@ class ParseRecordsTest {
                 org.apache.beam.sdk.values.TimestampedValue.of(
                     new RawRecord("imps-0", 42L, "oops", null), arrival))
             .advanceWatermarkToInfinity();
-    IngestResult<Impression> result = p.apply(stream).apply(ParseRecords.impressions().withClock(CLOCK));
+    IngestResult<Impression> result =
+        p.apply(stream).apply(ParseRecords.impressions().withClock(CLOCK));
     PAssert.that(result.records().apply(ParDo.of(new IngestFixtures.WithTimestampFn<>())))
         .containsInAnyOrder(RecordJson.toJson(impression("s1", T0, 1, null)) + "@" + T0);
     PAssert.that(result.deadLetters().apply(ParDo.of(new IngestFixtures.DescribeFn())))
@@ -246,10 +310,13 @@ class ParseRecordsTest {
     TestStream<RawRecord> stream =
         TestStream.create(AvroCoder.of(RawRecord.class))
             .addElements(
-                new RawRecord("imps-0", 1L, impressionJson("soon", parsedAt + 30 * 60_000L, 1, null), null),
-                new RawRecord("imps-0", 2L, impressionJson("far", parsedAt + 2 * 3_600_000L, 1, null), null))
+                new RawRecord(
+                    "imps-0", 1L, impressionJson("soon", parsedAt + 30 * 60_000L, 1, null), null),
+                new RawRecord(
+                    "imps-0", 2L, impressionJson("far", parsedAt + 2 * 3_600_000L, 1, null), null))
             .advanceWatermarkToInfinity();
-    ParseRecords<Impression> parse = ParseRecords.impressions().withLiveClock(new FixedClock(parsedAt));
+    ParseRecords<Impression> parse =
+        ParseRecords.impressions().withLiveClock(new FixedClock(parsedAt));
     IngestResult<Impression> result = p.apply(stream).apply(parse);
     PAssert.that(result.records().apply(ParDo.of(new IngestFixtures.IdFn())))
         .containsInAnyOrder("soon");

@@ -58,8 +58,7 @@ class ReadLogsTest {
 
   /** A JSON lines and an Avro file together: records in = records out + dead letters. */
   @Test
-  void recordsInEqualRecordsOutPlusDeadLetters(TestPipeline p, @TempDir Path tmp)
-      throws Exception {
+  void recordsInEqualRecordsOutPlusDeadLetters(TestPipeline p, @TempDir Path tmp) throws Exception {
     IngestFixtures.writeLines(
         tmp.resolve("imps-1.jsonl"),
         impressionJson("i1", T0, 1, "US"),
@@ -74,7 +73,8 @@ class ReadLogsTest {
     avro.add(impression("i6", T0, 4, null));
     IngestFixtures.writeAvro(tmp.resolve("imps-2.avro"), Impression.getClassSchema(), avro);
 
-    ReadLogs<Impression> read = ReadLogs.impressions(tmp.resolve("imps-*").toString()).withClock(CLOCK);
+    ReadLogs<Impression> read =
+        ReadLogs.impressions(tmp.resolve("imps-*").toString()).withClock(CLOCK);
     IngestResult<Impression> result = p.apply("Impressions", read);
     PAssert.thatSingleton(result.records().apply("CountRecords", Count.globally())).isEqualTo(4L);
     PAssert.thatSingleton(result.deadLetters().apply("CountDeadLetters", Count.globally()))

@@ -23,11 +23,20 @@ class EventTimeWatermarkPolicyTest {
   private static final long MAX_DELAY = 5 * MIN;
   private static final Instant NONE = BoundedWindow.TIMESTAMP_MIN_VALUE;
 
-  /** A processing clock the test moves; static so the serializable lambda reads the test's value. */
+  /**
+   * A processing clock the test moves; static so the serializable lambda reads the test's value.
+   */
   private static final AtomicLong NOW = new AtomicLong();
 
   private static KafkaRecord<byte[], byte[]> record(long eventTime) {
-    return new KafkaRecord<>("t", 0, 0, 0L, KafkaTimestampType.CREATE_TIME, null, KV.of(null, Long.toString(eventTime).getBytes()));
+    return new KafkaRecord<>(
+        "t",
+        0,
+        0,
+        0L,
+        KafkaTimestampType.CREATE_TIME,
+        null,
+        KV.of(null, Long.toString(eventTime).getBytes()));
   }
 
   private static EventTimeWatermarkPolicy policy(Duration idleTimeout) {
@@ -118,7 +127,8 @@ class EventTimeWatermarkPolicyTest {
     // partition 2 is past the idle timeout: the busy partitions decide now. Partition 1 is the
     // slower; its second largest event time is the one of step 2 (now + 40 s - 40 s).
     assertThat(w, equalTo(new Instant(now + 40_000 - 40_000 - MAX_DELAY)));
-    assertThat(partitions.get(2).getWatermark(null), equalTo(new Instant(now + 60_000 - MAX_DELAY)));
+    assertThat(
+        partitions.get(2).getWatermark(null), equalTo(new Instant(now + 60_000 - MAX_DELAY)));
   }
 
   @Test

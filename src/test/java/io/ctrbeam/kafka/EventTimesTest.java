@@ -14,7 +14,9 @@ class EventTimesTest {
 
   @Test
   void readsTopLevelMillisOnly() {
-    assertThat(read("{\"a\":{\"event_time\":1},\"b\":[1,{\"event_time\":2}],\"event_time\":1709596800000}"),
+    assertThat(
+        read(
+            "{\"a\":{\"event_time\":1},\"b\":[1,{\"event_time\":2}],\"event_time\":1709596800000}"),
         equalTo(1_709_596_800_000L));
     assertThat(read("{\"event_time\":\"1709596800000\"}"), equalTo(1_709_596_800_000L));
   }

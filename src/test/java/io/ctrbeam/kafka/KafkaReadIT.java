@@ -22,18 +22,18 @@ import java.util.TreeMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.PipelineResult;
-import org.apache.beam.sdk.options.PipelineOptionsFactory;
-import org.apache.beam.sdk.transforms.Combine;
-import org.apache.beam.sdk.transforms.Count;
-import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
-import org.apache.beam.sdk.transforms.windowing.FixedWindows;
-import org.apache.beam.sdk.transforms.windowing.Window;
 import org.apache.beam.sdk.extensions.avro.coders.AvroCoder;
+import org.apache.beam.sdk.options.PipelineOptionsFactory;
 import org.apache.beam.sdk.testing.PAssert;
 import org.apache.beam.sdk.testing.TestPipeline;
+import org.apache.beam.sdk.transforms.Combine;
+import org.apache.beam.sdk.transforms.Count;
 import org.apache.beam.sdk.transforms.Create;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
+import org.apache.beam.sdk.transforms.windowing.FixedWindows;
+import org.apache.beam.sdk.transforms.windowing.Window;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
@@ -77,9 +77,10 @@ class KafkaReadIT {
     long[] offsetsInSeconds = {0, 50, 20, 90, 10, 70, 30};
     List<String> lines = new ArrayList<>();
     for (int i = 0; i < offsetsInSeconds.length; i++) {
-      lines.add(String.format(
-          "{\"impression_id\":\"i%d\",\"nested\":{\"event_time\":1},\"event_time\":%d}",
-          i, T0 + offsetsInSeconds[i] * 1000));
+      lines.add(
+          String.format(
+              "{\"impression_id\":\"i%d\",\"nested\":{\"event_time\":1},\"event_time\":%d}",
+              i, T0 + offsetsInSeconds[i] * 1000));
     }
     lines.add("{\"impression_id\":\"i7\",\"event_time\":\"not a time\"}");
     lines.add("not json at all");
@@ -127,7 +128,8 @@ class KafkaReadIT {
     List<String> p1 = new ArrayList<>();
     for (int i = 0; i < 240; i++) {
       long t = now - 20 * minute + i * 3_000L; // now - 20 min .. now - 8 min
-      (i % 2 == 0 ? p0 : p1).add(String.format("{\"impression_id\":\"live%d\",\"event_time\":%d}", i, t));
+      (i % 2 == 0 ? p0 : p1)
+          .add(String.format("{\"impression_id\":\"live%d\",\"event_time\":%d}", i, t));
       perWindow.merge(t - t % minute + minute, 1L, Long::sum);
     }
     kafka.produce("live", p0, 0);
@@ -149,16 +151,20 @@ class KafkaReadIT {
       // must fire while the job runs, although partition 2 has never seen a record
       long cutoff = now - 10 * minute;
       List<String> expected = new ArrayList<>();
-      perWindow.forEach((end, n) -> {
-        if (end <= cutoff) {
-          expected.add(end + "=" + n);
-        }
-      });
+      perWindow.forEach(
+          (end, n) -> {
+            if (end <= cutoff) {
+              expected.add(end + "=" + n);
+            }
+          });
       long deadline = System.currentTimeMillis() + 60_000;
-      while (!new ArrayList<>(FIRED).containsAll(expected) && System.currentTimeMillis() < deadline) {
+      while (!new ArrayList<>(FIRED).containsAll(expected)
+          && System.currentTimeMillis() < deadline) {
         Thread.sleep(200);
       }
-      assertThat("windows fired on live traffic with an idle partition", new ArrayList<>(FIRED),
+      assertThat(
+          "windows fired on live traffic with an idle partition",
+          new ArrayList<>(FIRED),
           hasItems(expected.toArray(new String[0])));
       assertThat(result.getState(), equalTo(PipelineResult.State.RUNNING));
     } finally {
@@ -169,7 +175,8 @@ class KafkaReadIT {
   @Test
   void avroValuesArriveAsBytesAtTheKafkaTimestamp(TestPipeline p) throws Exception {
     kafka.createTopic("binary", 1);
-    List<RecordMetadata> acks = kafka.produce("binary", List.of("\u0002ab", "{\"event_time\":5}"), 0);
+    List<RecordMetadata> acks =
+        kafka.produce("binary", List.of("\u0002ab", "{\"event_time\":5}"), 0);
     PCollection<String> read =
         p.apply(
                 "ReadBinary",
@@ -200,7 +207,14 @@ class KafkaReadIT {
     List<String> summary = new ArrayList<>();
     for (ConsumerRecord<String, String> r : got) {
       JsonNode j = MAPPER.readTree(r.value());
-      summary.add(r.key() + ":" + j.get("key").asText() + ":" + j.get("as_of").asLong() + ":" + j.get("ctr_24h"));
+      summary.add(
+          r.key()
+              + ":"
+              + j.get("key").asText()
+              + ":"
+              + j.get("as_of").asLong()
+              + ":"
+              + j.get("ctr_24h"));
     }
     assertThat(summary, containsInAnyOrder("u1:u1:" + T0 + ":0.25", "u2:u2:" + T0 + ":null"));
     assertThat(got.size(), equalTo(2));

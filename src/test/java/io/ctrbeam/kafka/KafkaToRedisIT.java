@@ -43,7 +43,8 @@ class KafkaToRedisIT {
     private static final ObjectMapper MAPPER = new ObjectMapper();
 
     @ProcessElement
-    public void process(@Element RawRecord r, OutputReceiver<KV<String, Long>> out) throws Exception {
+    public void process(@Element RawRecord r, OutputReceiver<KV<String, Long>> out)
+        throws Exception {
       JsonNode j = MAPPER.readTree(r.getText());
       long clicked = "click".equals(j.get("type").asText()) ? 1 : 0;
       out.output(KV.of(j.get("user_id").asText(), j.get("event_time").asLong() * 2 + clicked));
@@ -53,7 +54,8 @@ class KafkaToRedisIT {
   /** Impressions and clicks of a user in the window, as of the latest event. */
   static final class Snapshot extends DoFn<KV<String, Iterable<Long>>, FeatureSnapshot> {
     @ProcessElement
-    public void process(@Element KV<String, Iterable<Long>> e, OutputReceiver<FeatureSnapshot> out) {
+    public void process(
+        @Element KV<String, Iterable<Long>> e, OutputReceiver<FeatureSnapshot> out) {
       long imps = 0;
       long clicks = 0;
       long asOf = Long.MIN_VALUE;
@@ -86,14 +88,21 @@ class KafkaToRedisIT {
       for (int i = 0; i < 40; i++) {
         String user = "u" + (i % 4);
         long t = T0 + i * 60_000L;
-        lines.add(String.format("{\"type\":\"impression\",\"user_id\":\"%s\",\"event_time\":%d}", user, t));
+        lines.add(
+            String.format(
+                "{\"type\":\"impression\",\"user_id\":\"%s\",\"event_time\":%d}", user, t));
         if (i % 4 == 0 && i % 8 == 0) {
-          lines.add(String.format("{\"type\":\"click\",\"user_id\":\"%s\",\"event_time\":%d}", user, t + 1000));
+          lines.add(
+              String.format(
+                  "{\"type\":\"click\",\"user_id\":\"%s\",\"event_time\":%d}", user, t + 1000));
         }
       }
       kafka.produce("events", lines);
 
-      p.apply("ReadEvents", ReadKafkaRecords.from(kafka.bootstrapServers(), "events").withMaxNumRecords(lines.size()))
+      p.apply(
+              "ReadEvents",
+              ReadKafkaRecords.from(kafka.bootstrapServers(), "events")
+                  .withMaxNumRecords(lines.size()))
           .apply("ParseEvents", ParDo.of(new ParseEvent()))
           .setCoder(KvCoder.of(StringUtf8Coder.of(), VarLongCoder.of()))
           .apply("DailyWindows", Window.into(FixedWindows.of(Duration.standardDays(1))))

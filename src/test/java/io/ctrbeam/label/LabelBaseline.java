@@ -95,7 +95,8 @@ final class LabelBaseline {
     }
     for (int i = 0; i < out.rows.size(); i++) {
       TrainingExample r = out.rows.get(i);
-      r.setLabelConfidence(ApplyLabelConfidence.confidence(r.getClicked(), r.getElapsedMs(), lambdaPerMs));
+      r.setLabelConfidence(
+          ApplyLabelConfidence.confidence(r.getClicked(), r.getElapsedMs(), lambdaPerMs));
     }
     return out;
   }

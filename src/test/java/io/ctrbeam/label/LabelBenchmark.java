@@ -9,9 +9,9 @@ import java.util.Random;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.PipelineResult;
 import org.apache.beam.sdk.extensions.avro.coders.AvroCoder;
+import org.apache.beam.sdk.io.GenerateSequence;
 import org.apache.beam.sdk.options.PipelineOptions;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
-import org.apache.beam.sdk.io.GenerateSequence;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.values.PCollectionTuple;
@@ -19,9 +19,9 @@ import org.apache.beam.sdk.values.TupleTag;
 import org.apache.beam.sdk.values.TupleTagList;
 
 /**
- * Labels N synthetic impressions (~2% clicked, exponential delays) with the plain-Java baseline (the
- * shared rules over HashMaps) and with {@link LabelImpressions} on a Beam runner, in one process,
- * and prints events/s and the ratio.
+ * Labels N synthetic impressions (~2% clicked, exponential delays) with the plain-Java baseline
+ * (the shared rules over HashMaps) and with {@link LabelImpressions} on a Beam runner, in one
+ * process, and prints events/s and the ratio.
  *
  * <pre>
  * mvn -o test-compile exec:java -Dexec.classpathScope=test \
@@ -34,7 +34,7 @@ import org.apache.beam.sdk.values.TupleTagList;
  *
  * A second run labels the same input with {@link ObviousLabelDesign}, the comparison row.
  *
- * Options of its own: --impressions, --clickRate, --buckets, --stateful, --mode; the rest go to
+ * <p>Options of its own: --impressions, --clickRate, --buckets, --stateful, --mode; the rest go to
  * Beam's PipelineOptions (DirectRunner by default).
  */
 public final class LabelBenchmark {
@@ -71,10 +71,12 @@ public final class LabelBenchmark {
     @ProcessElement
     public void process(@Element Long i, MultiOutputReceiver out) {
       Impression imp = impression(i);
-      out.get(IMPS).outputWithTimestamp(imp, new org.joda.time.Instant(imp.getEventTime().toEpochMilli()));
+      out.get(IMPS)
+          .outputWithTimestamp(imp, new org.joda.time.Instant(imp.getEventTime().toEpochMilli()));
       Click c = click(i, clickRate);
       if (c != null) {
-        out.get(CLICKS).outputWithTimestamp(c, new org.joda.time.Instant(c.getEventTime().toEpochMilli()));
+        out.get(CLICKS)
+            .outputWithTimestamp(c, new org.joda.time.Instant(c.getEventTime().toEpochMilli()));
       }
     }
   }
@@ -111,7 +113,8 @@ public final class LabelBenchmark {
       }
     }
     long events = imps.size() + clicks.size();
-    LabelImpressions t = LabelImpressions.create().withMode(mode).withBuckets(buckets).withStatefulInBatch(stateful);
+    LabelImpressions t =
+        LabelImpressions.create().withMode(mode).withBuckets(buckets).withStatefulInBatch(stateful);
 
     LabelBaseline.label(t, mode, LabelImpressions.DEFAULT_LAMBDA_PER_MS, imps, clicks, null);
     long b0 = System.nanoTime();
@@ -125,7 +128,8 @@ public final class LabelBenchmark {
 
     PipelineOptions o = PipelineOptionsFactory.fromArgs(beamArgs.toArray(new String[0])).create();
     Pipeline p = Pipeline.create(o);
-    // Generated inside the pipeline: a Create of 100k elements is re-serialized per bundle on Direct.
+    // Generated inside the pipeline: a Create of 100k elements is re-serialized per bundle on
+    // Direct.
     PCollectionTuple gen =
         p.apply("Sequence", GenerateSequence.from(0).to(n))
             .apply(
@@ -144,8 +148,14 @@ public final class LabelBenchmark {
     long neg = LabelFixtures.counter(r, LabelRules.NAMESPACE, "clicked_negative");
     System.out.printf(
         "beam %s%s buckets=%d: %.3f s = %.0f events/s, %d rows (%d positive), ratio to baseline %.4f%n",
-        o.getRunner().getSimpleName(), stateful ? " stateful" : " GBK", buckets, beamSec, beamRate,
-        pos + neg, pos, beamRate / baseRate);
+        o.getRunner().getSimpleName(),
+        stateful ? " stateful" : " GBK",
+        buckets,
+        beamSec,
+        beamRate,
+        pos + neg,
+        pos,
+        beamRate / baseRate);
     System.out.printf(
         "dead letters counted: orphan=%d outside=%d%n",
         LabelFixtures.counter(r, DeadLetters.NAMESPACE, "click_ORPHAN_CLICK"),
@@ -155,7 +165,9 @@ public final class LabelBenchmark {
     Pipeline q = Pipeline.create(o);
     PCollectionTuple gen2 =
         q.apply("Sequence", GenerateSequence.from(0).to(n))
-            .apply("Generate", ParDo.of(new GenerateFn(clickRate)).withOutputTags(IMPS, TupleTagList.of(CLICKS)));
+            .apply(
+                "Generate",
+                ParDo.of(new GenerateFn(clickRate)).withOutputTags(IMPS, TupleTagList.of(CLICKS)));
     ObviousLabelDesign.inputs(
             gen2.get(IMPS).setCoder(AvroCoder.of(Impression.class)),
             gen2.get(CLICKS).setCoder(AvroCoder.of(Click.class)))
@@ -167,7 +179,10 @@ public final class LabelBenchmark {
     long obviousPos = LabelFixtures.counter(qr, ObviousLabelDesign.NAMESPACE, "positive");
     System.out.printf(
         "obvious design (key, state, timer per impression): %.3f s = %.0f events/s, %d positive%s%n",
-        obviousSec, events / obviousSec, obviousPos, obviousPos == pos ? "" : " (DIFFERS from LabelImpressions)");
+        obviousSec,
+        events / obviousSec,
+        obviousPos,
+        obviousPos == pos ? "" : " (DIFFERS from LabelImpressions)");
     System.out.printf("LabelImpressions / obvious design = %.2f%n", obviousSec / beamSec);
   }
 }

@@ -6,12 +6,13 @@ import io.ctrbeam.schema.DeadLetter;
 import io.ctrbeam.schema.Impression;
 import io.ctrbeam.schema.LabelCorrection;
 import io.ctrbeam.schema.TrainingExample;
-import java.time.Instant;
-import org.apache.avro.specific.SpecificRecord;
 import java.io.Serializable;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import org.apache.avro.specific.SpecificRecord;
 import org.apache.beam.sdk.Pipeline;
+import org.apache.beam.sdk.PipelineResult;
 import org.apache.beam.sdk.coders.SerializableCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.apache.beam.sdk.extensions.avro.coders.AvroCoder;
@@ -19,7 +20,6 @@ import org.apache.beam.sdk.metrics.MetricNameFilter;
 import org.apache.beam.sdk.metrics.MetricQueryResults;
 import org.apache.beam.sdk.metrics.MetricResult;
 import org.apache.beam.sdk.metrics.MetricsFilter;
-import org.apache.beam.sdk.PipelineResult;
 import org.apache.beam.sdk.transforms.Create;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.MapElements;
@@ -120,7 +120,8 @@ final class LabelFixtures {
   static LabelInputs events(String name, PCollection<String> encoded) {
     PCollectionTuple t =
         encoded.apply(
-            name, ParDo.of(new DecodeFn()).withOutputTags(IMPS, TupleTagList.of(CLICKS).and(CONVS)));
+            name,
+            ParDo.of(new DecodeFn()).withOutputTags(IMPS, TupleTagList.of(CLICKS).and(CONVS)));
     return LabelInputs.of(
         t.get(IMPS).setCoder(AvroCoder.of(Impression.class)),
         t.get(CLICKS).setCoder(AvroCoder.of(Click.class)),
@@ -177,8 +178,19 @@ final class LabelFixtures {
       implements Summary {
     @Override
     public String line() {
-      return id + "|" + clicked + "|" + converted + "|" + labelTimeOffset + "|" + elapsedMs + "|"
-          + kind + "|@" + timestampOffset;
+      return id
+          + "|"
+          + clicked
+          + "|"
+          + converted
+          + "|"
+          + labelTimeOffset
+          + "|"
+          + elapsedMs
+          + "|"
+          + kind
+          + "|@"
+          + timestampOffset;
     }
   }
 
@@ -191,8 +203,7 @@ final class LabelFixtures {
   }
 
   /** A correction to 1 of a label, at its correction_time. */
-  record CorrectionSummary(String id, String label, long correctionTimeOffset)
-      implements Summary {
+  record CorrectionSummary(String id, String label, long correctionTimeOffset) implements Summary {
     @Override
     public String line() {
       return id + "|" + label + "|0->1|" + correctionTimeOffset;
@@ -215,16 +226,30 @@ final class LabelFixtures {
 
   /** A click as an input JSON line, in an order and spacing of its own (not our own rendering). */
   static String clickLine(String id, String impId, long t) {
-    return "{ \"event_time\": " + t + ",  \"impression_id\": \"" + impId + "\", \"click_id\": \"" + id + "\" }";
+    return "{ \"event_time\": "
+        + t
+        + ",  \"impression_id\": \""
+        + impId
+        + "\", \"click_id\": \""
+        + id
+        + "\" }";
   }
 
   static String conversionLine(String id, String impId, long t) {
-    return "{\"conversion_id\": \"" + id + "\", \"value\": 1.5, \"impression_id\": \"" + impId
-        + "\", \"event_time\": " + t + "}";
+    return "{\"conversion_id\": \""
+        + id
+        + "\", \"value\": 1.5, \"impression_id\": \""
+        + impId
+        + "\", \"event_time\": "
+        + t
+        + "}";
   }
 
   static String impressionLine(String id, long t) {
-    return "{\"impression_id\":\"" + id + "\",\"event_time\":" + t
+    return "{\"impression_id\":\""
+        + id
+        + "\",\"event_time\":"
+        + t
         + ",\"user_id\":\"u1\",\"ad_id\":\"a1\",\"position\":1}";
   }
 
@@ -235,13 +260,25 @@ final class LabelFixtures {
 
   /** Renders dead letters with {@link #input}. */
   static PCollection<String> inputs(String name, PCollection<DeadLetter> dls) {
-    return dls.apply(name, ParDo.of(new DoFn<DeadLetter, String>() {
-      @ProcessElement
-      public void process(@Element DeadLetter d, OutputReceiver<String> out) {
-        out.output(d.getRecordType() + "|" + d.getReason() + "|" + d.getSource() + "|"
-            + d.getSourceOffset() + "|" + d.getRaw());
-      }
-    })).setCoder(StringUtf8Coder.of());
+    return dls.apply(
+            name,
+            ParDo.of(
+                new DoFn<DeadLetter, String>() {
+                  @ProcessElement
+                  public void process(@Element DeadLetter d, OutputReceiver<String> out) {
+                    out.output(
+                        d.getRecordType()
+                            + "|"
+                            + d.getReason()
+                            + "|"
+                            + d.getSource()
+                            + "|"
+                            + d.getSourceOffset()
+                            + "|"
+                            + d.getRaw());
+                  }
+                }))
+        .setCoder(StringUtf8Coder.of());
   }
 
   /** Summarizes rows, dead letters and corrections (with element timestamps). */
@@ -292,7 +329,9 @@ final class LabelFixtures {
     MetricQueryResults q =
         r.metrics()
             .queryMetrics(
-                MetricsFilter.builder().addNameFilter(MetricNameFilter.named(namespace, name)).build());
+                MetricsFilter.builder()
+                    .addNameFilter(MetricNameFilter.named(namespace, name))
+                    .build());
     long sum = 0;
     for (MetricResult<Long> c : q.getCounters()) {
       sum += c.getAttempted();

@@ -5,16 +5,16 @@ import static io.ctrbeam.label.LabelFixtures.MIN;
 import static io.ctrbeam.label.LabelFixtures.T0;
 import static io.ctrbeam.label.LabelFixtures.click;
 import static io.ctrbeam.label.LabelFixtures.clickLine;
-import static io.ctrbeam.label.LabelFixtures.conversionLine;
-import static io.ctrbeam.label.LabelFixtures.impressionLine;
-import static io.ctrbeam.label.LabelFixtures.input;
-import static io.ctrbeam.label.LabelFixtures.inputs;
 import static io.ctrbeam.label.LabelFixtures.clicks;
 import static io.ctrbeam.label.LabelFixtures.conv;
+import static io.ctrbeam.label.LabelFixtures.conversionLine;
 import static io.ctrbeam.label.LabelFixtures.conversions;
 import static io.ctrbeam.label.LabelFixtures.deadLetter;
 import static io.ctrbeam.label.LabelFixtures.imp;
+import static io.ctrbeam.label.LabelFixtures.impressionLine;
 import static io.ctrbeam.label.LabelFixtures.impressions;
+import static io.ctrbeam.label.LabelFixtures.input;
+import static io.ctrbeam.label.LabelFixtures.inputs;
 import static io.ctrbeam.label.LabelFixtures.row;
 import static io.ctrbeam.label.LabelFixtures.summarize;
 import static org.hamcrest.MatcherAssert.assertThat;
@@ -42,16 +42,16 @@ import org.apache.beam.sdk.testing.TestPipeline;
 import org.apache.beam.sdk.transforms.Count;
 import org.apache.beam.sdk.transforms.Flatten;
 import org.apache.beam.sdk.transforms.MapElements;
-import org.apache.beam.sdk.values.TypeDescriptors;
 import org.apache.beam.sdk.values.PCollectionList;
+import org.apache.beam.sdk.values.TypeDescriptors;
 import org.joda.time.Duration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Bounded labeling: one test per case of click and conversion attribution (contract §2.1, §2.2),
- * on the GroupByKey path, no timers.
+ * Bounded labeling: one test per case of click and conversion attribution (contract §2.1, §2.2), on
+ * the GroupByKey path, no timers.
  */
 @ExtendWith(TestPipelineExtension.class)
 class LabelImpressionsTest {
@@ -117,8 +117,10 @@ class LabelImpressionsTest {
   void duplicateClickMakesOnePositiveDatedByTheFirst(TestPipeline p) {
     LabelResult r =
         label(
-            p, imps(imp("i1", T0)),
-            click("c2", "i1", T0 + 9 * MIN), click("c1", "i1", T0 + 3 * MIN));
+            p,
+            imps(imp("i1", T0)),
+            click("c2", "i1", T0 + 9 * MIN),
+            click("c1", "i1", T0 + 3 * MIN));
     PAssert.that(summarize("Rows", r.examples()))
         .containsInAnyOrder(row("i1", 1, 0, 3 * MIN, 3 * MIN, "WAIT"));
     PAssert.that(summarize("DeadLetters", r.deadLetters()))
@@ -167,8 +169,10 @@ class LabelImpressionsTest {
   void delayExactlyWIsPositiveAndExactlyZeroIsNot(TestPipeline p) {
     LabelResult r =
         label(
-            p, imps(imp("w", T0), imp("z", T0)),
-            click("cw", "w", T0 + 30 * MIN), click("cz", "z", T0));
+            p,
+            imps(imp("w", T0), imp("z", T0)),
+            click("cw", "w", T0 + 30 * MIN),
+            click("cz", "z", T0));
     PAssert.that(summarize("Rows", r.examples()))
         .containsInAnyOrder(
             row("w", 1, 0, 30 * MIN, 30 * MIN, "WAIT"), row("z", 0, 0, 2 * HOUR, 2 * HOUR, "WAIT"));
@@ -209,12 +213,14 @@ class LabelImpressionsTest {
                 clicks(p, click("ca", "a", T0 + MIN)),
                 conversions(p, conv("va", "a", T0 + 2 * MIN)))
             .apply("Label", LabelImpressions.create().withoutConversions());
-    PAssert.that(summarize("Rows", r.examples())).containsInAnyOrder(row("a", 1, 0, MIN, MIN, "WAIT"));
+    PAssert.that(summarize("Rows", r.examples()))
+        .containsInAnyOrder(row("a", 1, 0, MIN, MIN, "WAIT"));
     p.run().waitUntilFinish();
   }
 
   @Test
-  void accountingImpressionsInEqualRowsOutAndClicksInEqualAttributedPlusDeadLetters(TestPipeline p) {
+  void accountingImpressionsInEqualRowsOutAndClicksInEqualAttributedPlusDeadLetters(
+      TestPipeline p) {
     Impression[] is = new Impression[40];
     java.util.List<Click> cs = new java.util.ArrayList<>();
     for (int i = 0; i < is.length; i++) {
@@ -233,13 +239,16 @@ class LabelImpressionsTest {
     }
     LabelResult r = label(p, is, cs.toArray(new Click[0]));
     PAssert.thatSingleton(r.examples().apply("CountRows", Count.globally())).isEqualTo(40L);
-    PAssert.thatSingleton(r.deadLetters().apply("CountDeadLetters", Count.globally())).isEqualTo(32L);
+    PAssert.thatSingleton(r.deadLetters().apply("CountDeadLetters", Count.globally()))
+        .isEqualTo(32L);
     PipelineResult res = p.run();
     res.waitUntilFinish();
     long attributed = LabelFixtures.counter(res, LabelRules.NAMESPACE, "click_attributed");
     long dead = 0;
     for (String reason :
-        new String[] {"DUPLICATE_ID", "CLICK_OUTSIDE_WINDOW", "ORPHAN_CLICK", "CLICK_BEFORE_IMPRESSION"}) {
+        new String[] {
+          "DUPLICATE_ID", "CLICK_OUTSIDE_WINDOW", "ORPHAN_CLICK", "CLICK_BEFORE_IMPRESSION"
+        }) {
       dead += LabelFixtures.counter(res, DeadLetters.NAMESPACE, "click_" + reason);
     }
     long corrections = LabelFixtures.counter(res, LabelRules.NAMESPACE, "corrections");
@@ -251,8 +260,11 @@ class LabelImpressionsTest {
   void statsReportCountsQuantilesAndLambda(TestPipeline p) {
     LabelResult r =
         label(
-            p, imps(imp("a", T0), imp("b", T0), imp("c", T0)),
-            click("ca", "a", T0 + MIN), click("cb", "b", T0 + 3 * MIN), click("cc", "c", T0 + HOUR));
+            p,
+            imps(imp("a", T0), imp("b", T0), imp("c", T0)),
+            click("ca", "a", T0 + MIN),
+            click("cb", "b", T0 + 3 * MIN),
+            click("cc", "c", T0 + HOUR));
     PAssert.thatSingleton(r.stats()).satisfies(LabelImpressionsTest::checkStats);
     p.run().waitUntilFinish();
   }
@@ -312,7 +324,8 @@ class LabelImpressionsTest {
    * its file, its line and the exact line as read.
    */
   @Test
-  void refusedOutcomesCarryTheirFileLineAndRawLine(TestPipeline p, @TempDir Path tmp) throws Exception {
+  void refusedOutcomesCarryTheirFileLineAndRawLine(TestPipeline p, @TempDir Path tmp)
+      throws Exception {
     String[] imps = {impressionLine("i1", T0), impressionLine("i2", T0)};
     String[] cs = {
       clickLine("c1", "i1", T0 + 5 * MIN), // the positive
@@ -331,18 +344,27 @@ class LabelImpressionsTest {
     IngestResult<Click> c = read(p, "Clicks", clickFile, IngestRecords.clicks());
     IngestResult<Conversion> v = read(p, "Convs", convFile, IngestRecords.conversions());
     LabelResult r =
-        LabelInputs.of(i.records(), c.records(), v.records()).apply("Label", LabelImpressions.create());
+        LabelInputs.of(i.records(), c.records(), v.records())
+            .apply("Label", LabelImpressions.create());
 
     // Labels only: on main, rows labeled in batch from ingested input come out stamped at the end
     // of the global window (BatchLabelFn's floor), which this test is not about.
     PAssert.that(
             LabelFixtures.summaryLines("Rows", r.examples())
-                .apply("DropTimestamps", MapElements.into(TypeDescriptors.strings()).via(x -> x.substring(0, x.indexOf("|@")))))
-        .containsInAnyOrder("i1|1|1|" + 5 * MIN + "|" + 5 * MIN + "|WAIT", "i2|0|0|" + 2 * HOUR + "|" + 2 * HOUR + "|WAIT");
+                .apply(
+                    "DropTimestamps",
+                    MapElements.into(TypeDescriptors.strings())
+                        .via(x -> x.substring(0, x.indexOf("|@")))))
+        .containsInAnyOrder(
+            "i1|1|1|" + 5 * MIN + "|" + 5 * MIN + "|WAIT",
+            "i2|0|0|" + 2 * HOUR + "|" + 2 * HOUR + "|WAIT");
     PAssert.that(
             inputs(
                 "Inputs",
-                PCollectionList.of(r.deadLetters()).and(i.deadLetters()).and(c.deadLetters()).and(v.deadLetters())
+                PCollectionList.of(r.deadLetters())
+                    .and(i.deadLetters())
+                    .and(c.deadLetters())
+                    .and(v.deadLetters())
                     .apply(Flatten.pCollections())))
         .containsInAnyOrder(
             input("click", "DUPLICATE_ID", clickFile, 2, cs[1]),
@@ -376,6 +398,7 @@ class LabelImpressionsTest {
 
   private static <T extends org.apache.avro.specific.SpecificRecord> IngestResult<T> read(
       TestPipeline p, String name, String file, IngestRecords<T> ingest) {
-    return p.apply("Read" + name, ReadRawRecords.from(file).withFormat(Format.JSONL)).apply("Ingest" + name, ingest);
+    return p.apply("Read" + name, ReadRawRecords.from(file).withFormat(Format.JSONL))
+        .apply("Ingest" + name, ingest);
   }
 }

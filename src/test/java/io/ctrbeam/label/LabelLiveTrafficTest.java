@@ -3,10 +3,10 @@ package io.ctrbeam.label;
 import static io.ctrbeam.label.LabelFixtures.HOUR;
 import static io.ctrbeam.label.LabelFixtures.MIN;
 import static io.ctrbeam.label.LabelFixtures.T0;
-import static io.ctrbeam.label.LabelFixtures.deadLetter;
 import static io.ctrbeam.label.LabelFixtures.clickEvent;
-import static io.ctrbeam.label.LabelFixtures.impressionEvent;
 import static io.ctrbeam.label.LabelFixtures.conversionEvent;
+import static io.ctrbeam.label.LabelFixtures.deadLetter;
+import static io.ctrbeam.label.LabelFixtures.impressionEvent;
 import static io.ctrbeam.label.LabelFixtures.row;
 import static io.ctrbeam.label.LabelFixtures.summarize;
 import static io.ctrbeam.label.LabelStreamingTest.at;
@@ -38,8 +38,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
 /**
  * The speed layer's labeling under live traffic, with conversions on: clicked rows never wait for
  * their conversion, an earlier click processed later corrects the positive, FAKE_NEGATIVE keeps
- * nothing past t + W, and a timer firing reads only the entries due. Expected values are worked
- * by hand from the events.
+ * nothing past t + W, and a timer firing reads only the entries due. Expected values are worked by
+ * hand from the events.
  */
 @ExtendWith(TestPipelineExtension.class)
 class LabelLiveTrafficTest {
@@ -57,8 +57,12 @@ class LabelLiveTrafficTest {
             .via(
                 c ->
                     update(
-                        c.getImpressionId(), c.getLabel(), c.getOldLabel(), c.getKind(),
-                        c.getCorrectionTime().toEpochMilli() - T0, c.getDelayMs())));
+                        c.getImpressionId(),
+                        c.getLabel(),
+                        c.getOldLabel(),
+                        c.getKind(),
+                        c.getCorrectionTime().toEpochMilli() - T0,
+                        c.getDelayMs())));
   }
 
   /** id|clicked|converted|click_time-T0|conversion_time-T0|conversion_delay of folded rows. */
@@ -68,13 +72,19 @@ class LabelLiveTrafficTest {
         MapElements.into(TypeDescriptors.strings())
             .via(
                 r ->
-                    r.getImpressionId() + "|" + r.getClicked() + "|" + r.getConverted() + "|"
+                    r.getImpressionId()
+                        + "|"
+                        + r.getClicked()
+                        + "|"
+                        + r.getConverted()
+                        + "|"
                         + (r.getClickTime() == null ? "-" : r.getClickTime().toEpochMilli() - T0)
                         + "|"
                         + (r.getConversionTime() == null
                             ? "-"
                             : r.getConversionTime().toEpochMilli() - T0)
-                        + "|" + r.getConversionDelayMs()));
+                        + "|"
+                        + r.getConversionDelayMs()));
   }
 
   private static LabelResult label(TestPipeline p, TestStream<String> s, LabelImpressions t) {
@@ -93,7 +103,8 @@ class LabelLiveTrafficTest {
             .advanceWatermarkToInfinity();
     LabelResult r = label(p, s, LabelImpressions.create());
     PCollection<LabelFixtures.Summary> rows = summarize("Rows", r.examples());
-    // The positive is in the on-time pane of its click's minute: it did not wait for the conversion.
+    // The positive is in the on-time pane of its click's minute: it did not wait for the
+    // conversion.
     PAssert.that(perMinute(rows))
         .inOnTimePane(minute(5 * MIN))
         .containsInAnyOrder(row("i", 1, 0, 5 * MIN, 5 * MIN, "WAIT"));
@@ -192,7 +203,10 @@ class LabelLiveTrafficTest {
       b = b.advanceWatermarkTo(at(wm));
     }
     LabelResult r =
-        label(p, b.advanceWatermarkToInfinity(), LabelImpressions.create().withBuckets(1).withoutConversions());
+        label(
+            p,
+            b.advanceWatermarkToInfinity(),
+            LabelImpressions.create().withBuckets(1).withoutConversions());
     PAssert.that(r.examples())
         .satisfies(
             rows -> {

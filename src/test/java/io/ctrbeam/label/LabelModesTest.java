@@ -4,10 +4,10 @@ import static io.ctrbeam.label.LabelFixtures.HOUR;
 import static io.ctrbeam.label.LabelFixtures.MIN;
 import static io.ctrbeam.label.LabelFixtures.T0;
 import static io.ctrbeam.label.LabelFixtures.click;
-import static io.ctrbeam.label.LabelFixtures.clicks;
 import static io.ctrbeam.label.LabelFixtures.clickEvent;
-import static io.ctrbeam.label.LabelFixtures.impressionEvent;
+import static io.ctrbeam.label.LabelFixtures.clicks;
 import static io.ctrbeam.label.LabelFixtures.imp;
+import static io.ctrbeam.label.LabelFixtures.impressionEvent;
 import static io.ctrbeam.label.LabelFixtures.impressions;
 import static io.ctrbeam.label.LabelFixtures.row;
 import static io.ctrbeam.label.LabelFixtures.summarize;
@@ -41,7 +41,9 @@ class LabelModesTest {
   @Test
   void fakeNegativeEmitsEveryImpressionAtOnceThenItsPositive(TestPipeline p) {
     LabelResult r =
-        LabelInputs.of(impressions(p, imp("a", T0), imp("b", T0)), clicks(p, click("ca", "a", T0 + 5 * MIN)))
+        LabelInputs.of(
+                impressions(p, imp("a", T0), imp("b", T0)),
+                clicks(p, click("ca", "a", T0 + 5 * MIN)))
             .apply("Label", LabelImpressions.create().withMode(LabelMode.FAKE_NEGATIVE));
     PAssert.that(summarize("Rows", r.examples()))
         .containsInAnyOrder(
@@ -62,7 +64,9 @@ class LabelModesTest {
             .advanceWatermarkToInfinity();
     LabelResult r =
         LabelFixtures.events(p.apply("Events", s))
-            .apply("Label", LabelImpressions.create().withMode(LabelMode.FAKE_NEGATIVE).withoutConversions());
+            .apply(
+                "Label",
+                LabelImpressions.create().withMode(LabelMode.FAKE_NEGATIVE).withoutConversions());
     PAssert.that(summarize("Rows", r.examples()))
         .containsInAnyOrder(
             row("a", 0, 0, 0, 0, "FAKE_NEGATIVE"),
@@ -107,7 +111,8 @@ class LabelModesTest {
     }
     is.add(imp("unclicked", T0));
     LabelResult r =
-        LabelInputs.of(impressions(p, is.toArray(new Impression[0])), clicks(p, cs.toArray(new Click[0])))
+        LabelInputs.of(
+                impressions(p, is.toArray(new Impression[0])), clicks(p, cs.toArray(new Click[0])))
             .apply("Label", LabelImpressions.create().withEstimatedDecayRate());
     PAssert.thatSingleton(r.stats()).satisfies(s -> checkLambda(s, 1 / meanDelay));
     PAssert.thatSingleton(r.examples().apply("Unclicked", Filter.by(LabelModesTest::unclicked)))

@@ -3,6 +3,8 @@ package io.ctrbeam.label;
 import io.ctrbeam.schema.Click;
 import io.ctrbeam.schema.Conversion;
 import io.ctrbeam.schema.Impression;
+import io.ctrbeam.schema.LabelCorrection;
+import io.ctrbeam.schema.TrainingExample;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.beam.runners.flink.FlinkPipelineOptions;
@@ -12,15 +14,13 @@ import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
 import org.apache.beam.sdk.testing.PAssert;
 import org.apache.beam.sdk.transforms.Create;
-import io.ctrbeam.schema.LabelCorrection;
-import io.ctrbeam.schema.TrainingExample;
 import org.apache.beam.sdk.transforms.Filter;
 import org.apache.beam.sdk.transforms.Flatten;
 import org.apache.beam.sdk.transforms.MapElements;
-import org.apache.beam.sdk.values.TypeDescriptors;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionList;
 import org.apache.beam.sdk.values.TimestampedValue;
+import org.apache.beam.sdk.values.TypeDescriptors;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -33,7 +33,9 @@ class LabelOnFlinkIT {
   private static Pipeline flink(boolean streaming) {
     FlinkPipelineOptions o =
         PipelineOptionsFactory.fromArgs(
-                "--runner=FlinkRunner", "--flinkMaster=[local]", "--parallelism=2",
+                "--runner=FlinkRunner",
+                "--flinkMaster=[local]",
+                "--parallelism=2",
                 "--streaming=" + streaming)
             .as(FlinkPipelineOptions.class);
     o.setRunner(FlinkRunner.class);
@@ -55,13 +57,15 @@ class LabelOnFlinkIT {
         vs.add((Conversion) x);
       }
     }
-    LabelImpressions t = LabelImpressions.create().withMode(mode).withBuckets(8).withStatefulInBatch(stateful);
+    LabelImpressions t =
+        LabelImpressions.create().withMode(mode).withBuckets(8).withStatefulInBatch(stateful);
     List<String> expected =
         LabelBaseline.label(t, mode, LabelImpressions.DEFAULT_LAMBDA_PER_MS, is, cs, vs).lines();
 
     Pipeline p = flink(streaming);
     LabelResult r =
-        LabelFixtures.events(p.apply("Events", Create.timestamped(events).withCoder(StringUtf8Coder.of())))
+        LabelFixtures.events(
+                p.apply("Events", Create.timestamped(events).withCoder(StringUtf8Coder.of())))
             .apply("Label", t);
     // The stateful path sends conversions and re-dated clicks as updates: folded in, its rows are
     // the batch rows. A folded row loses its element timestamp in the grouping, so rows are
@@ -70,16 +74,24 @@ class LabelOnFlinkIT {
         stateful ? r.examples().apply("Fold", FoldCorrections.of(r.corrections())) : r.examples();
     PCollection<LabelCorrection> corrections =
         stateful
-            ? r.corrections().apply("LateOnly", Filter.by(c -> LabelRules.CorrectionKind.LATE_OUTCOME.name().equals(c.getKind())))
+            ? r.corrections()
+                .apply(
+                    "LateOnly",
+                    Filter.by(
+                        c -> LabelRules.CorrectionKind.LATE_OUTCOME.name().equals(c.getKind())))
             : r.corrections();
     PCollection<String> all =
         PCollectionList.of(
                 LabelFixtures.summaryLines("Rows", rows)
-                    .apply("RowsWithoutTimestamp", MapElements.into(TypeDescriptors.strings()).via(LabelOnFlinkIT::withoutTimestamp)))
+                    .apply(
+                        "RowsWithoutTimestamp",
+                        MapElements.into(TypeDescriptors.strings())
+                            .via(LabelOnFlinkIT::withoutTimestamp)))
             .and(LabelFixtures.summaryLines("DeadLetters", r.deadLetters()))
             .and(LabelFixtures.summaryLines("Corrections", corrections))
             .apply("All", Flatten.pCollections());
-    PAssert.that(all).containsInAnyOrder(expected.stream().map(LabelOnFlinkIT::withoutTimestamp).toList());
+    PAssert.that(all)
+        .containsInAnyOrder(expected.stream().map(LabelOnFlinkIT::withoutTimestamp).toList());
     p.run().waitUntilFinish();
   }
 

@@ -4,8 +4,8 @@ import static io.ctrbeam.label.LabelFixtures.HOUR;
 import static io.ctrbeam.label.LabelFixtures.MIN;
 import static io.ctrbeam.label.LabelFixtures.T0;
 import static io.ctrbeam.label.LabelFixtures.clickEvent;
-import static io.ctrbeam.label.LabelFixtures.impressionEvent;
 import static io.ctrbeam.label.LabelFixtures.conversionEvent;
+import static io.ctrbeam.label.LabelFixtures.impressionEvent;
 import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.greaterThan;
@@ -130,13 +130,16 @@ class LabelParityTest {
     String prefix = variant + "|" + mode + "|";
     PCollection<LabelCorrection> corrections =
         r.corrections().apply(variant + mode + "Unfolded", Filter.by(c -> !folds(c)));
-    return PCollectionList.of(rows.apply(variant + mode + "Rows", ParDo.of(new Line<>(prefix + "row|"))))
+    return PCollectionList.of(
+            rows.apply(variant + mode + "Rows", ParDo.of(new Line<>(prefix + "row|"))))
         .and(r.deadLetters().apply(variant + mode + "Dl", ParDo.of(new Line<>(prefix + "dl|"))))
         .and(corrections.apply(variant + mode + "Corr", ParDo.of(new Line<>(prefix + "corr|"))))
         .apply(variant + mode + "All", Flatten.pCollections());
   }
 
-  /** Whether a correction is an update that {@link FoldCorrections} applies (all but late clicks). */
+  /**
+   * Whether a correction is an update that {@link FoldCorrections} applies (all but late clicks).
+   */
   private static boolean folds(LabelCorrection c) {
     return !LabelRules.CorrectionKind.LATE_OUTCOME.name().equals(c.getKind());
   }
@@ -154,8 +157,11 @@ class LabelParityTest {
       if (x instanceof TrainingExample r) {
         extra =
             String.format(
-                "|conf=%.9f|ct=%s|cv=%s|cd=%s", r.getLabelConfidence(), r.getClickTime(),
-                r.getConversionTime(), r.getConversionDelayMs());
+                "|conf=%.9f|ct=%s|cv=%s|cd=%s",
+                r.getLabelConfidence(),
+                r.getClickTime(),
+                r.getConversionTime(),
+                r.getConversionDelayMs());
       }
       String line = LabelFixtures.summary(x, ts.getMillis());
       if (x instanceof TrainingExample) {
@@ -194,8 +200,11 @@ class LabelParityTest {
   void streamedOutOfOrderEqualsBounded(TestPipeline p) {
     List<TimestampedValue<String>> events = events(150, 42);
     LabelInputs bounded =
-        LabelFixtures.events("DecodeBounded", p.apply("Bounded", Create.timestamped(events).withCoder(StringUtf8Coder.of())));
-    LabelInputs streaming = LabelFixtures.events("DecodeStreamed", p.apply("Streamed", streamed(events, 7)));
+        LabelFixtures.events(
+            "DecodeBounded",
+            p.apply("Bounded", Create.timestamped(events).withCoder(StringUtf8Coder.of())));
+    LabelInputs streaming =
+        LabelFixtures.events("DecodeStreamed", p.apply("Streamed", streamed(events, 7)));
     PCollectionList<String> all = PCollectionList.empty(p);
     for (LabelMode m : LabelMode.values()) {
       all = all.and(outputs("batch", m, bounded.apply("Batch" + m, labeler(m))));
@@ -206,8 +215,12 @@ class LabelParityTest {
               cs -> {
                 Map<String, Integer> kinds = new TreeMap<>();
                 cs.forEach(c -> kinds.merge(c.getLabel() + " " + c.getKind(), 1, Integer::sum));
-                assertThat(m + " " + kinds, kinds.getOrDefault("converted UPDATE", 0), greaterThan(10));
-                assertThat(m + " " + kinds, kinds.getOrDefault("clicked EARLIER_OUTCOME", 0), greaterThan(0));
+                assertThat(
+                    m + " " + kinds, kinds.getOrDefault("converted UPDATE", 0), greaterThan(10));
+                assertThat(
+                    m + " " + kinds,
+                    kinds.getOrDefault("clicked EARLIER_OUTCOME", 0),
+                    greaterThan(0));
                 return null;
               });
     }
@@ -220,13 +233,18 @@ class LabelParityTest {
   void statefulInBatchEqualsGroupByKeyPass(TestPipeline p) {
     List<TimestampedValue<String>> events = events(150, 43);
     LabelInputs bounded =
-        LabelFixtures.events("DecodeBounded", p.apply("Bounded", Create.timestamped(events).withCoder(StringUtf8Coder.of())));
+        LabelFixtures.events(
+            "DecodeBounded",
+            p.apply("Bounded", Create.timestamped(events).withCoder(StringUtf8Coder.of())));
     PCollectionList<String> all = PCollectionList.empty(p);
     for (LabelMode m : LabelMode.values()) {
       all = all.and(outputs("gbk", m, bounded.apply("Gbk" + m, labeler(m))));
       all =
           all.and(
-              folded("stateful", m, bounded.apply("Stateful" + m, labeler(m).withStatefulInBatch(true))));
+              folded(
+                  "stateful",
+                  m,
+                  bounded.apply("Stateful" + m, labeler(m).withStatefulInBatch(true))));
     }
     PAssert.that(all.apply("Everything", Flatten.pCollections()))
         .satisfies(lines -> sameAsReference(releasedClicksAsOutside(lines), "gbk", "stateful"));
@@ -244,15 +262,20 @@ class LabelParityTest {
     String outside = "gbk|FAKE_NEGATIVE|dl|click|CLICK_OUTSIDE_WINDOW|";
     String orphan = "stateful|FAKE_NEGATIVE|dl|click|ORPHAN_CLICK|";
     Set<String> outsideIds = new HashSet<>();
-    lines.forEach(l -> {
-      if (l.startsWith(outside)) {
-        outsideIds.add(l.substring(outside.length()));
-      }
-    });
+    lines.forEach(
+        l -> {
+          if (l.startsWith(outside)) {
+            outsideIds.add(l.substring(outside.length()));
+          }
+        });
     List<String> out = new ArrayList<>();
     for (String l : lines) {
       boolean released = l.startsWith(orphan) && outsideIds.contains(l.substring(orphan.length()));
-      out.add(released ? "stateful|FAKE_NEGATIVE|dl|click|CLICK_OUTSIDE_WINDOW|" + l.substring(orphan.length()) : l);
+      out.add(
+          released
+              ? "stateful|FAKE_NEGATIVE|dl|click|CLICK_OUTSIDE_WINDOW|"
+                  + l.substring(orphan.length())
+              : l);
     }
     return out;
   }

@@ -6,11 +6,11 @@ import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.lessThan;
 import static org.hamcrest.Matchers.lessThanOrEqualTo;
 
+import io.ctrbeam.label.SummarizeLabels.StatsPoint;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
-import io.ctrbeam.label.SummarizeLabels.StatsPoint;
 import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.coders.CoderRegistry;
 import org.apache.beam.sdk.testing.CoderProperties;
@@ -19,17 +19,16 @@ import org.apache.datasketches.kll.KllSketch;
 import org.junit.jupiter.api.Test;
 
 /**
- * The streaming stats keep a fixed-size accumulator: its encoded size does not grow with the
- * number of delays, and its quantiles stay within the sketch's rank error of the exact ones
- * (computed here by sorting every delay).
+ * The streaming stats keep a fixed-size accumulator: its encoded size does not grow with the number
+ * of delays, and its quantiles stay within the sketch's rank error of the exact ones (computed here
+ * by sorting every delay).
  */
 class LabelStatsTest {
   private static final long W = 30 * 60_000L;
   private static final SummarizeLabels.StatsFn FN = new SummarizeLabels.StatsFn(W, null, 1e-6);
 
   private static Coder<SummarizeLabels.StatsFn.Acc> accCoder() {
-    return FN.getAccumulatorCoder(
-        CoderRegistry.createDefault(), StatsPoint.PointCoder.INSTANCE);
+    return FN.getAccumulatorCoder(CoderRegistry.createDefault(), StatsPoint.PointCoder.INSTANCE);
   }
 
   /** Heavy-tailed delays (log-normal around 2 min), as click delays are. */
@@ -67,7 +66,8 @@ class LabelStatsTest {
       SummarizeLabels.StatsFn.Acc back = CoderUtils.decodeFromByteArray(accCoder(), bytes);
       assertThat(FN.extractOutput(back), equalTo(FN.extractOutput(acc)));
     }
-    System.out.printf("LabelStats accumulator bytes for 10k / 100k / 1M delays: %s%n", Arrays.toString(sizes));
+    System.out.printf(
+        "LabelStats accumulator bytes for 10k / 100k / 1M delays: %s%n", Arrays.toString(sizes));
     // A list of every delay takes >= 1 byte per delay (8 MB of longs at 1M). The sketch's size is
     // capped for any count the job could ever see (2^50 delays, from the library's own bound),
     // plus the exact totals and counts (< 100 bytes here); 100x more delays add < 50%.
@@ -126,8 +126,7 @@ class LabelStatsTest {
     StatsPoint delay = new StatsPoint.Delay(90_000L);
     CoderProperties.coderDecodeEncodeEqual(StatsPoint.PointCoder.INSTANCE, count);
     CoderProperties.coderDecodeEncodeEqual(StatsPoint.PointCoder.INSTANCE, delay);
-    LabelStats s =
-        FN.extractOutput(FN.addInput(FN.addInput(FN.createAccumulator(), count), delay));
+    LabelStats s = FN.extractOutput(FN.addInput(FN.addInput(FN.createAccumulator(), count), delay));
     assertThat(s.count("dead_letter.click_ORPHAN_CLICK"), equalTo(3L));
     assertThat(s.counts().size(), equalTo(1));
     assertThat(s.matchedClicks(), equalTo(1L));

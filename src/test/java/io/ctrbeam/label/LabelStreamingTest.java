@@ -1,16 +1,16 @@
 package io.ctrbeam.label;
 
 import static io.ctrbeam.label.LabelFixtures.HOUR;
+import static io.ctrbeam.label.LabelFixtures.MIN;
+import static io.ctrbeam.label.LabelFixtures.T0;
+import static io.ctrbeam.label.LabelFixtures.clickEvent;
 import static io.ctrbeam.label.LabelFixtures.clickLine;
+import static io.ctrbeam.label.LabelFixtures.correction;
+import static io.ctrbeam.label.LabelFixtures.deadLetter;
+import static io.ctrbeam.label.LabelFixtures.impressionEvent;
 import static io.ctrbeam.label.LabelFixtures.impressionLine;
 import static io.ctrbeam.label.LabelFixtures.input;
 import static io.ctrbeam.label.LabelFixtures.inputs;
-import static io.ctrbeam.label.LabelFixtures.MIN;
-import static io.ctrbeam.label.LabelFixtures.T0;
-import static io.ctrbeam.label.LabelFixtures.correction;
-import static io.ctrbeam.label.LabelFixtures.deadLetter;
-import static io.ctrbeam.label.LabelFixtures.clickEvent;
-import static io.ctrbeam.label.LabelFixtures.impressionEvent;
 import static io.ctrbeam.label.LabelFixtures.row;
 import static io.ctrbeam.label.LabelFixtures.summarize;
 import static org.hamcrest.MatcherAssert.assertThat;
@@ -23,12 +23,9 @@ import io.ctrbeam.schema.Click;
 import io.ctrbeam.schema.Impression;
 import io.ctrbeam.schema.RawRecord;
 import io.ctrbeam.testing.TestPipelineExtension;
-import org.apache.beam.sdk.extensions.avro.coders.AvroCoder;
-import org.apache.beam.sdk.transforms.Filter;
-import org.apache.beam.sdk.values.PCollectionList;
-import org.apache.beam.sdk.values.TimestampedValue;
 import org.apache.beam.sdk.PipelineResult;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
+import org.apache.beam.sdk.extensions.avro.coders.AvroCoder;
 import org.apache.beam.sdk.metrics.DistributionResult;
 import org.apache.beam.sdk.metrics.MetricNameFilter;
 import org.apache.beam.sdk.metrics.MetricResult;
@@ -36,6 +33,7 @@ import org.apache.beam.sdk.metrics.MetricsFilter;
 import org.apache.beam.sdk.testing.PAssert;
 import org.apache.beam.sdk.testing.TestPipeline;
 import org.apache.beam.sdk.testing.TestStream;
+import org.apache.beam.sdk.transforms.Filter;
 import org.apache.beam.sdk.transforms.Flatten;
 import org.apache.beam.sdk.transforms.GroupByKey;
 import org.apache.beam.sdk.transforms.Values;
@@ -44,6 +42,8 @@ import org.apache.beam.sdk.transforms.windowing.FixedWindows;
 import org.apache.beam.sdk.transforms.windowing.IntervalWindow;
 import org.apache.beam.sdk.transforms.windowing.Window;
 import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.PCollectionList;
+import org.apache.beam.sdk.values.TimestampedValue;
 import org.joda.time.Duration;
 import org.joda.time.Instant;
 import org.junit.jupiter.api.Test;
@@ -52,8 +52,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
 /**
  * Unbounded labeling driven by TestStream (stateful bucket path): one test per lateness case. The
  * examples are re-windowed into 1-minute windows with no allowed lateness, so a row that came out
- * after the watermark passed its window would be dropped: an on-time pane proves it was emitted
- * in time.
+ * after the watermark passed its window would be dropped: an on-time pane proves it was emitted in
+ * time.
  */
 @ExtendWith(TestPipelineExtension.class)
 class LabelStreamingTest {
@@ -193,7 +193,10 @@ class LabelStreamingTest {
     assertStateDrained(res);
   }
 
-  /** All pending impressions, buffered clicks and tombstones are gone at the end of input, and timers fired on them. */
+  /**
+   * All pending impressions, buffered clicks and tombstones are gone at the end of input, and
+   * timers fired on them.
+   */
   static void assertStateDrained(PipelineResult res) {
     assertThat(LabelFixtures.counter(res, LabelRules.NAMESPACE, "state_entries"), equalTo(0L));
     long max = 0;
@@ -201,7 +204,8 @@ class LabelStreamingTest {
         res.metrics()
             .queryMetrics(
                 MetricsFilter.builder()
-                    .addNameFilter(MetricNameFilter.named(LabelRules.NAMESPACE, "due_entries_per_firing"))
+                    .addNameFilter(
+                        MetricNameFilter.named(LabelRules.NAMESPACE, "due_entries_per_firing"))
                     .build())
             .getDistributions()) {
       max = Math.max(max, d.getAttempted().getMax());
@@ -234,10 +238,13 @@ class LabelStreamingTest {
             .addElements(kafka("clicks-1", 7, c1, T0 + 5 * MIN))
             .advanceWatermarkTo(at(T0 + 2 * MIN))
             .addElements(
-                kafka("clicks-1", 8, c2, T0 + 6 * MIN), kafka("clicks-1", 9, c3, T0 + 6 * MIN),
+                kafka("clicks-1", 8, c2, T0 + 6 * MIN),
+                kafka("clicks-1", 9, c3, T0 + 6 * MIN),
                 kafka("clicks-1", 10, c4, T0 + 6 * MIN))
             .advanceWatermarkTo(at(T0 + 3 * MIN))
-            .addElements(kafka("clicks-1", 11, c1Again, T0 + 7 * MIN), kafka("clicks-1", 12, c5, T0 + 50 * MIN))
+            .addElements(
+                kafka("clicks-1", 11, c1Again, T0 + 7 * MIN),
+                kafka("clicks-1", 12, c5, T0 + 50 * MIN))
             .advanceWatermarkTo(at(T0 + 3 * HOUR + 31 * MIN))
             .addElements(kafka("clicks-1", 13, c6, T0 + 3 * HOUR + 31 * MIN))
             .advanceWatermarkToInfinity();
@@ -250,14 +257,18 @@ class LabelStreamingTest {
             .apply("IngestClicks", IngestRecords.clicks());
     LabelResult r =
         LabelInputs.of(imps.records(), clicks.records())
-            .apply("Label", LabelImpressions.create().withAllowedLateness(Duration.standardHours(1)));
+            .apply(
+                "Label", LabelImpressions.create().withAllowedLateness(Duration.standardHours(1)));
 
     PAssert.that(summarize("Rows", r.examples()))
-        .containsInAnyOrder(row("i1", 1, 0, 5 * MIN, 5 * MIN, "WAIT"), row("i2", 0, 0, 2 * HOUR, 2 * HOUR, "WAIT"));
+        .containsInAnyOrder(
+            row("i1", 1, 0, 5 * MIN, 5 * MIN, "WAIT"), row("i2", 0, 0, 2 * HOUR, 2 * HOUR, "WAIT"));
     PAssert.that(
             inputs(
                 "Inputs",
-                PCollectionList.of(r.deadLetters()).and(imps.deadLetters()).and(clicks.deadLetters())
+                PCollectionList.of(r.deadLetters())
+                    .and(imps.deadLetters())
+                    .and(clicks.deadLetters())
                     .apply(Flatten.pCollections())))
         .containsInAnyOrder(
             input("click", "DUPLICATE_ID", "clicks-1", 8, c2),
@@ -270,7 +281,8 @@ class LabelStreamingTest {
   }
 
   /** A Kafka value as ReadKafkaRecords emits it: source topic-partition, the offset, the text. */
-  private static TimestampedValue<RawRecord> kafka(String partition, long offset, String value, long arrival) {
+  private static TimestampedValue<RawRecord> kafka(
+      String partition, long offset, String value, long arrival) {
     return TimestampedValue.of(new RawRecord(partition, offset, value, null), at(arrival));
   }
 }

@@ -31,7 +31,8 @@ import org.apache.beam.sdk.values.PCollectionList;
  * and one event-time timer at t + T that emits the labeled row. Same row type and coder as {@link
  * LabelImpressions}; no dead letters, corrections or stats.
  */
-final class ObviousLabelDesign extends PTransform<PCollectionList<KV<String, LabelEvent>>, PCollection<TrainingExample>> {
+final class ObviousLabelDesign
+    extends PTransform<PCollectionList<KV<String, LabelEvent>>, PCollection<TrainingExample>> {
   static final String NAMESPACE = "obvious";
   private final long windowMs;
   private final long waitMs;
@@ -41,20 +42,39 @@ final class ObviousLabelDesign extends PTransform<PCollectionList<KV<String, Lab
     this.waitMs = waitMs;
   }
 
-  static PCollectionList<KV<String, LabelEvent>> inputs(PCollection<Impression> imps, PCollection<Click> clicks) {
-    KvCoder<String, LabelEvent> kv = KvCoder.of(StringUtf8Coder.of(), LabelEvent.LabelEventCoder.of());
-    return PCollectionList.of(imps.apply("KeyImpressions", ParDo.of(new DoFn<Impression, KV<String, LabelEvent>>() {
-              @ProcessElement
-              public void process(@Element Impression i, OutputReceiver<KV<String, LabelEvent>> out) {
-                out.output(KV.of(i.getImpressionId(), LabelEvent.primary(LabelRows.toRow(i, LabelMode.WAIT))));
-              }
-            })).setCoder(kv))
-        .and(clicks.apply("KeyClicks", ParDo.of(new DoFn<Click, KV<String, LabelEvent>>() {
-              @ProcessElement
-              public void process(@Element Click c, OutputReceiver<KV<String, LabelEvent>> out) {
-                out.output(KV.of(c.getImpressionId(), LabelEvent.outcome(Outcome.of(c))));
-              }
-            })).setCoder(kv));
+  static PCollectionList<KV<String, LabelEvent>> inputs(
+      PCollection<Impression> imps, PCollection<Click> clicks) {
+    KvCoder<String, LabelEvent> kv =
+        KvCoder.of(StringUtf8Coder.of(), LabelEvent.LabelEventCoder.of());
+    return PCollectionList.of(
+            imps.apply(
+                    "KeyImpressions",
+                    ParDo.of(
+                        new DoFn<Impression, KV<String, LabelEvent>>() {
+                          @ProcessElement
+                          public void process(
+                              @Element Impression i, OutputReceiver<KV<String, LabelEvent>> out) {
+                            out.output(
+                                KV.of(
+                                    i.getImpressionId(),
+                                    LabelEvent.primary(LabelRows.toRow(i, LabelMode.WAIT))));
+                          }
+                        }))
+                .setCoder(kv))
+        .and(
+            clicks
+                .apply(
+                    "KeyClicks",
+                    ParDo.of(
+                        new DoFn<Click, KV<String, LabelEvent>>() {
+                          @ProcessElement
+                          public void process(
+                              @Element Click c, OutputReceiver<KV<String, LabelEvent>> out) {
+                            out.output(
+                                KV.of(c.getImpressionId(), LabelEvent.outcome(Outcome.of(c))));
+                          }
+                        }))
+                .setCoder(kv));
   }
 
   @Override
@@ -71,7 +91,8 @@ final class ObviousLabelDesign extends PTransform<PCollectionList<KV<String, Lab
     private final Counter negatives = Metrics.counter(NAMESPACE, "negative");
 
     @StateId("row")
-    private final StateSpec<ValueState<TrainingExample>> rowSpec = StateSpecs.value(TrainingRows.CODER);
+    private final StateSpec<ValueState<TrainingExample>> rowSpec =
+        StateSpecs.value(TrainingRows.CODER);
 
     @StateId("click")
     private final StateSpec<ValueState<Long>> clickSpec = StateSpecs.value(VarLongCoder.of());

@@ -23,12 +23,16 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** The main job end to end, as the README runs it, on a small world. */
 class CtrJobTest {
-  private static RunSummary runJob(Path dir, StringBuilder printed, String... extra) throws Exception {
+  private static RunSummary runJob(Path dir, StringBuilder printed, String... extra)
+      throws Exception {
     PipelineOptionsFactory.register(TrainingDataOptions.class);
-    List<String> args = new ArrayList<>(List.of("--workDir=" + dir, "--impressionsPerDay=2000", "--users=300", "--ads=60"));
+    List<String> args =
+        new ArrayList<>(
+            List.of("--workDir=" + dir, "--impressionsPerDay=2000", "--users=300", "--ads=60"));
     args.addAll(List.of(extra));
     CtrJobOptions o =
-        PipelineOptionsFactory.fromArgs(CtrJob.withDirectRunnerDefaults(args.toArray(new String[0])))
+        PipelineOptionsFactory.fromArgs(
+                CtrJob.withDirectRunnerDefaults(args.toArray(new String[0])))
             .withValidation()
             .as(CtrJobOptions.class);
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
@@ -47,21 +51,28 @@ class CtrJobTest {
     assertThat(printed, containsString("impression_PARSE_ERROR"));
     assertThat(printed, containsString("positives"));
     assertThat(printed, not(containsString("DIFFERENT")));
-    assertThat(printed, containsString("position propensity (relative to position 1) vs the generator's true examination"));
+    assertThat(
+        printed,
+        containsString(
+            "position propensity (relative to position 1) vs the generator's true examination"));
     assertThat(printed, containsString("IPW clipped at the maximum in"));
     assertThat(printed, containsString("target 0.1000 -> keep negatives at rate"));
     assertThat(printed, containsString("positive rate after sampling:  unweighted"));
-    assertThat(summary.label("clicked_positive") + summary.label("clicked_negative"), equalTo(2000L));
+    assertThat(
+        summary.label("clicked_positive") + summary.label("clicked_negative"), equalTo(2000L));
     // 1% injected bad records is far above contract §5's 0.1% validity threshold: the gate says so.
     assertThat(summary.qualityFailed(), is(true));
     assertThat(printed, containsString("quality gate FAILED"));
     assertThat(printed, containsString("impression.(record) validity = "));
     assertThat(printed, containsString("< threshold 0.999"));
-    assertThat(printed, containsString("quality page: " + dir.resolve("out/_reports/quality.html").toUri()));
+    assertThat(
+        printed,
+        containsString("quality page: " + dir.resolve("out/_reports/quality.html").toUri()));
   }
 
   @Test
-  void theFirstRunIsTheReferenceAndADriftedRunFailsOnTheDeviceMix(@TempDir Path dir) throws Exception {
+  void theFirstRunIsTheReferenceAndADriftedRunFailsOnTheDeviceMix(@TempDir Path dir)
+      throws Exception {
     StringBuilder first = new StringBuilder();
     RunSummary clean = runJob(dir, first);
     assertThat(first.toString(), clean.qualityFailed(), is(false));
@@ -71,11 +82,16 @@ class CtrJobTest {
     StringBuilder second = new StringBuilder();
     RunSummary drifted = runJob(dir, second, "--driftFromDay=0");
     assertThat(second.toString(), drifted.qualityFailed(), is(true));
-    Set<String> broken = drifted.quality().breaches().stream()
-        .map(b -> b.recordType() + "." + b.field() + " " + b.metric()).collect(Collectors.toSet());
+    Set<String> broken =
+        drifted.quality().breaches().stream()
+            .map(b -> b.recordType() + "." + b.field() + " " + b.metric())
+            .collect(Collectors.toSet());
     assertThat(broken, hasItem("impression.device psi"));
-    assertThat(second.toString(), containsString("drift was checked against " + dir.resolve(CtrJob.REFERENCE)));
-    // The generator drifts the device mix and the CTR; at 2000 impressions only the mix stands above the noise.
+    assertThat(
+        second.toString(),
+        containsString("drift was checked against " + dir.resolve(CtrJob.REFERENCE)));
+    // The generator drifts the device mix and the CTR; at 2000 impressions only the mix stands
+    // above the noise.
     for (String b : broken) {
       assertThat(b, either(containsString(".device ")).or(containsString("click")));
     }
@@ -83,7 +99,9 @@ class CtrJobTest {
 
   @Test
   void directRunnerDefaultsLeaveWhatTheUserSaid() {
-    String[] args = CtrJob.withDirectRunnerDefaults(new String[] {"--buckets=16", "--enforceImmutability=true"});
+    String[] args =
+        CtrJob.withDirectRunnerDefaults(
+            new String[] {"--buckets=16", "--enforceImmutability=true"});
     assertThat(String.join(" ", args), containsString("--buckets=16"));
     assertThat(String.join(" ", args), not(containsString("--buckets=2")));
     assertThat(String.join(" ", args), not(containsString("--enforceImmutability=false")));

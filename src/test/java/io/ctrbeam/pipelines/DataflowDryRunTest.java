@@ -2,10 +2,10 @@ package io.ctrbeam.pipelines;
 
 import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.containsString;
-import static org.hamcrest.Matchers.not;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.hasItem;
 import static org.hamcrest.Matchers.is;
+import static org.hamcrest.Matchers.not;
 import static org.hamcrest.Matchers.startsWith;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
@@ -35,19 +35,23 @@ class DataflowDryRunTest {
     PipelineFixtures.writeLogs(PipelineFixtures.smallWorld(), dir.resolve("logs"));
     List<String> args = args("dataflow.args", "batch.args");
     Path logs = dir.resolve("logs");
-    args.addAll(List.of(
-        "--layer=batch",
-        "--jobFile=" + dir.resolve("dry/batch.json"),
-        "--impressions=" + logs.resolve(RecordType.IMPRESSION.directory()) + "/**",
-        "--clicks=" + logs.resolve(RecordType.CLICK.directory()) + "/**",
-        "--output=gs://my-bucket/out"));
+    args.addAll(
+        List.of(
+            "--layer=batch",
+            "--jobFile=" + dir.resolve("dry/batch.json"),
+            "--impressions=" + logs.resolve(RecordType.IMPRESSION.directory()) + "/**",
+            "--clicks=" + logs.resolve(RecordType.CLICK.directory()) + "/**",
+            "--output=gs://my-bucket/out"));
 
-    DataflowJob job = assertTimeoutPreemptively(OFFLINE, () -> DataflowDryRun.run(args.toArray(String[]::new)));
+    DataflowJob job =
+        assertTimeoutPreemptively(OFFLINE, () -> DataflowDryRun.run(args.toArray(String[]::new)));
 
     assertThat(job.type(), equalTo("JOB_TYPE_BATCH"));
     assertThat(job.runnerV2(), is(true));
     assertDocumentedWorkers(job.json());
-    assertThat(job.json().path("environment").path("tempStoragePrefix").asText(), containsString("my-bucket/tmp"));
+    assertThat(
+        job.json().path("environment").path("tempStoragePrefix").asText(),
+        containsString("my-bucket/tmp"));
     assertThat(Files.size(dir.resolve("dry/batch.json")) > 0, is(true));
     assertThat(Files.size(dir.resolve("dry/pipeline.pb")) > 0, is(true));
     assertThat(job.problems(), equalTo(List.of()));
@@ -55,7 +59,10 @@ class DataflowDryRunTest {
     String summary = job.summary();
     assertThat(summary, containsString("job type: JOB_TYPE_BATCH"));
     assertThat(summary, containsString("runner: Runner v2"));
-    assertThat(summary, containsString("AddFeatures/AttachFeatures/AttachToRowsStateful/ParMultiDo(AttachStream)  state {parts=map}"));
+    assertThat(
+        summary,
+        containsString(
+            "AddFeatures/AttachFeatures/AttachToRowsStateful/ParMultiDo(AttachStream)  state {parts=map}"));
   }
 
   @Test
@@ -63,7 +70,8 @@ class DataflowDryRunTest {
     List<String> args = args("dataflow.args", "speed.args");
     args.addAll(speedArgs(dir));
 
-    DataflowJob job = assertTimeoutPreemptively(OFFLINE, () -> DataflowDryRun.run(args.toArray(String[]::new)));
+    DataflowJob job =
+        assertTimeoutPreemptively(OFFLINE, () -> DataflowDryRun.run(args.toArray(String[]::new)));
 
     assertThat(job.type(), equalTo("JOB_TYPE_STREAMING"));
     assertThat(job.runnerV2(), is(false));
@@ -73,11 +81,21 @@ class DataflowDryRunTest {
     String summary = job.summary();
     assertThat(summary, containsString("job type: JOB_TYPE_STREAMING"));
     assertThat(summary, containsString("runner: Runner v1, Streaming Engine"));
-    assertThat(summary, containsString(PipelinesOnDataflowTest.SPEED_LABEL_STEP + "  state " + PipelinesOnDataflowTest.LABEL_STATE + " timers {due=event-time}"));
+    assertThat(
+        summary,
+        containsString(
+            PipelinesOnDataflowTest.SPEED_LABEL_STEP
+                + "  state "
+                + PipelinesOnDataflowTest.LABEL_STATE
+                + " timers {due=event-time}"));
     assertThat(summary, containsString("problems: none found"));
-    // Dead letters and corrections per --fileWindow (10m), quality per --qualityWindow (1h) for impressions and clicks.
+    // Dead letters and corrections per --fileWindow (10m), quality per --qualityWindow (1h) for
+    // impressions and clicks.
     assertThat(summary, containsString("windowing (non-global): 2\n"));
-    assertThat(summary, containsString("QualityPerWindowImpressions/FixedWindows/Window.Assign  fixed_windows 3600s"));
+    assertThat(
+        summary,
+        containsString(
+            "QualityPerWindowImpressions/FixedWindows/Window.Assign  fixed_windows 3600s"));
     // dead letters and corrections are written in the global window (late ones too)
     assertThat(summary, not(containsString("WriteDeadLetters/FixedWindows")));
   }
@@ -90,13 +108,18 @@ class DataflowDryRunTest {
     }
     args.addAll(speedArgs(dir));
 
-    DataflowJob job = assertTimeoutPreemptively(OFFLINE, () -> DataflowDryRun.run(args.toArray(String[]::new)));
+    DataflowJob job =
+        assertTimeoutPreemptively(OFFLINE, () -> DataflowDryRun.run(args.toArray(String[]::new)));
 
-    // Every stateful step of the speed layer keeps a MapState (labeling, dedup, as-of, attach, snapshots).
-    long withMapState = job.statefulSteps().stream().filter(s -> s.states().containsValue("map")).count();
+    // Every stateful step of the speed layer keeps a MapState (labeling, dedup, as-of, attach,
+    // snapshots).
+    long withMapState =
+        job.statefulSteps().stream().filter(s -> s.states().containsValue("map")).count();
     assertThat(withMapState, equalTo(11L));
     assertThat(job.problems().size(), equalTo(11));
-    assertThat(job.problems(), hasItem(startsWith(PipelinesOnDataflowTest.SPEED_LABEL_STEP + " keeps MapState")));
+    assertThat(
+        job.problems(),
+        hasItem(startsWith(PipelinesOnDataflowTest.SPEED_LABEL_STEP + " keeps MapState")));
     assertThat(job.summary(), containsString("problems: 11"));
   }
 
@@ -120,17 +143,22 @@ class DataflowDryRunTest {
 
     JsonNode env = DataflowDryRun.run(args.toArray(String[]::new)).json().path("environment");
 
-    assertThat(env.path("serviceAccountEmail").asText(), equalTo("ctr-beam-worker@my-gcp-project.iam.gserviceaccount.com"));
+    assertThat(
+        env.path("serviceAccountEmail").asText(),
+        equalTo("ctr-beam-worker@my-gcp-project.iam.gserviceaccount.com"));
     JsonNode pool = env.path("workerPools").get(0);
     assertThat(pool.path("network").asText(), equalTo("my-vpc"));
-    assertThat(pool.path("subnetwork").asText(), equalTo("regions/us-central1/subnetworks/my-subnet"));
+    assertThat(
+        pool.path("subnetwork").asText(), equalTo("regions/us-central1/subnetworks/my-subnet"));
     assertThat(pool.path("ipConfiguration").asText(), equalTo("WORKER_IP_PRIVATE"));
   }
 
   private static void assertDocumentedWorkers(JsonNode job) {
     JsonNode pool = job.path("environment").path("workerPools").get(0);
     assertThat(pool.path("machineType").asText(), equalTo("n2-standard-4"));
-    assertThat(pool.path("autoscalingSettings").path("algorithm").asText(), equalTo("AUTOSCALING_ALGORITHM_BASIC"));
+    assertThat(
+        pool.path("autoscalingSettings").path("algorithm").asText(),
+        equalTo("AUTOSCALING_ALGORITHM_BASIC"));
     assertThat(pool.path("autoscalingSettings").path("maxNumWorkers").asInt(), equalTo(20));
     JsonNode options = job.path("environment").path("sdkPipelineOptions").path("options");
     assertThat(options.path("project").asText(), equalTo("my-gcp-project"));

@@ -21,9 +21,10 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * The Flex Template metadata of each pipeline names exactly the pipeline's own options (those
- * declared by ctr-beam's options interfaces), marks required exactly the {@code @Validation.Required}
- * ones, and its regexes accept each option's default and every constant of an enum option. So an
- * option added, renamed or removed fails here until the metadata follows.
+ * declared by ctr-beam's options interfaces), marks required exactly the
+ * {@code @Validation.Required} ones, and its regexes accept each option's default and every
+ * constant of an enum option. So an option added, renamed or removed fails here until the metadata
+ * follows.
  */
 class FlexTemplateMetadataTest {
   @ParameterizedTest
@@ -31,7 +32,8 @@ class FlexTemplateMetadataTest {
     "training-data-metadata.json, io.ctrbeam.pipelines.TrainingDataOptions, false",
     "speed-layer-metadata.json, io.ctrbeam.pipelines.SpeedLayerOptions, true"
   })
-  void metadataMatchesTheOptionsInterface(String file, Class<?> options, boolean streaming) throws Exception {
+  void metadataMatchesTheOptionsInterface(String file, Class<?> options, boolean streaming)
+      throws Exception {
     JsonNode meta = new ObjectMapper().readTree(Path.of("runners/dataflow", file).toFile());
     Map<String, Method> own = ownOptions(options);
 
@@ -57,11 +59,15 @@ class FlexTemplateMetadataTest {
         Pattern pattern = Pattern.compile(rx.asText());
         String dflt = defaultOf(getter);
         if (dflt != null && !dflt.isEmpty()) {
-          assertThat(name + " default " + dflt + " matches " + rx, pattern.matcher(dflt).matches(), is(true));
+          assertThat(
+              name + " default " + dflt + " matches " + rx,
+              pattern.matcher(dflt).matches(),
+              is(true));
         }
         if (getter.getReturnType().isEnum()) {
           for (Object c : getter.getReturnType().getEnumConstants()) {
-            assertThat(name + " value " + c, pattern.matcher(((Enum<?>) c).name()).matches(), is(true));
+            assertThat(
+                name + " value " + c, pattern.matcher(((Enum<?>) c).name()).matches(), is(true));
           }
         }
       }
@@ -72,12 +78,14 @@ class FlexTemplateMetadataTest {
   private static Map<String, Method> ownOptions(Class<?> options) {
     Map<String, Method> out = new TreeMap<>();
     for (Method m : options.getMethods()) {
-      if (!m.getDeclaringClass().getName().startsWith("io.ctrbeam.") || m.getParameterCount() != 0
+      if (!m.getDeclaringClass().getName().startsWith("io.ctrbeam.")
+          || m.getParameterCount() != 0
           || Modifier.isStatic(m.getModifiers())) {
         continue;
       }
       String n = m.getName();
-      String prop = n.startsWith("get") ? n.substring(3) : n.startsWith("is") ? n.substring(2) : null;
+      String prop =
+          n.startsWith("get") ? n.substring(3) : n.startsWith("is") ? n.substring(2) : null;
       if (prop != null && !prop.isEmpty()) {
         out.put(Character.toLowerCase(prop.charAt(0)) + prop.substring(1), m);
       }

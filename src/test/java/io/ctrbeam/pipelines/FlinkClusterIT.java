@@ -66,25 +66,29 @@ class FlinkClusterIT {
   }
 
   @Test
-  void batchLayerFromTheJarRunsInTheClusterEqualsDirectAndBuildsForDataflow(@TempDir Path dir) throws Exception {
+  void batchLayerFromTheJarRunsInTheClusterEqualsDirectAndBuildsForDataflow(@TempDir Path dir)
+      throws Exception {
     mark("before the batch test");
     Path logs = dir.resolve("logs");
     PipelineFixtures.writeLogs(PipelineFixtures.smallWorld(), logs);
     // One set of options for every runner: each runner reads its own and ignores the others'.
-    List<String> options = new ArrayList<>(List.of(
-        "--impressions=" + logs.resolve(RecordType.IMPRESSION.directory()) + "/**",
-        "--clicks=" + logs.resolve(RecordType.CLICK.directory()) + "/**",
-        "--conversions=" + logs.resolve(RecordType.CONVERSION.directory()) + "/**",
-        "--userProfiles=" + logs.resolve(RecordType.USER_PROFILE.directory()) + "/**",
-        "--adMetadata=" + logs.resolve(RecordType.AD_METADATA.directory()) + "/**",
-        "--buckets=8",
-        // The generated logs carry 3% bad records, above the gate's validity threshold: report, do not exit 1.
-        "--failOnBreach=false",
-        "--flinkMaster=" + flink.master(),
-        "--parallelism=2",
-        "--targetParallelism=2",
-        "--enforceImmutability=false",
-        "--enforceEncodability=false"));
+    List<String> options =
+        new ArrayList<>(
+            List.of(
+                "--impressions=" + logs.resolve(RecordType.IMPRESSION.directory()) + "/**",
+                "--clicks=" + logs.resolve(RecordType.CLICK.directory()) + "/**",
+                "--conversions=" + logs.resolve(RecordType.CONVERSION.directory()) + "/**",
+                "--userProfiles=" + logs.resolve(RecordType.USER_PROFILE.directory()) + "/**",
+                "--adMetadata=" + logs.resolve(RecordType.AD_METADATA.directory()) + "/**",
+                "--buckets=8",
+                // The generated logs carry 3% bad records, above the gate's validity threshold:
+                // report, do not exit 1.
+                "--failOnBreach=false",
+                "--flinkMaster=" + flink.master(),
+                "--parallelism=2",
+                "--targetParallelism=2",
+                "--enforceImmutability=false",
+                "--enforceEncodability=false"));
     mark("generated logs");
     Set<String> jobsBefore = jobIds();
 
@@ -92,30 +96,46 @@ class FlinkClusterIT {
     Path onDirect = dir.resolve("out-direct");
     // One after the other: on 2 cores, running both at once was slower.
     for (String runner : List.of("FlinkRunner", "DirectRunner")) {
-      try (BundledJar.Run run = start(dir, runner, options, runner.equals("FlinkRunner") ? onFlink : onDirect)) {
+      try (BundledJar.Run run =
+          start(dir, runner, options, runner.equals("FlinkRunner") ? onFlink : onDirect)) {
         assertThat(run.log(), run.waitFor(300), equalTo(0));
       }
       mark(runner + " run");
     }
     JsonNode job = flink.awaitJob(j -> !jobsBefore.contains(j.path("jid").asText()), 10_000);
-    assertThat("the job ran in the cluster: " + job, job.path("state").asText(), equalTo("FINISHED"));
+    assertThat(
+        "the job ran in the cluster: " + job, job.path("state").asText(), equalTo("FINISHED"));
     assertThat(job.toString(), job.path("name").asText(), startsWith("trainingdatapipeline"));
-    assertThat("Direct ran in its own process, not in the cluster", jobIds().size(), equalTo(jobsBefore.size() + 1));
+    assertThat(
+        "Direct ran in its own process, not in the cluster",
+        jobIds().size(),
+        equalTo(jobsBefore.size() + 1));
     PipelineFixtures.assertWrittenLabelsAreTheTruth(logs, onFlink);
     List<GenericRecord> directRows = Benchmark.readParquet(onDirect.resolve("training"));
-    RowComparison cmp = RowComparison.of(directRows, Benchmark.readParquet(onFlink.resolve("training")));
+    RowComparison cmp =
+        RowComparison.of(directRows, Benchmark.readParquet(onFlink.resolve("training")));
     assertThat(cmp.examples.toString(), cmp.correct(), equalTo(true));
     assertThat((long) directRows.size(), greaterThan(100L));
-    assertThat(PipelineFixtures.jsonLines(onFlink.resolve("dead_letters")),
+    assertThat(
+        PipelineFixtures.jsonLines(onFlink.resolve("dead_letters")),
         equalTo(PipelineFixtures.jsonLines(onDirect.resolve("dead_letters"))));
 
     mark("checks");
-    // Dataflow, offline, from the same jar and options: its dry run builds the job, submits nothing.
+    // Dataflow, offline, from the same jar and options: its dry run builds the job, submits
+    // nothing.
     List<String> dryRun = new ArrayList<>(options);
     Path jobJson = dir.resolve("dataflow/job.json");
-    dryRun.addAll(List.of("--layer=batch", "--jobFile=" + jobJson, "--output=" + dir.resolve("out-dataflow"),
-        "--project=ctr-beam-offline", "--region=us-central1", "--tempLocation=gs://ctr-beam-offline/tmp"));
-    try (BundledJar.Run run = BundledJar.start(dir.resolve("dataflow.log"), "io.ctrbeam.pipelines.DataflowDryRun", dryRun)) {
+    dryRun.addAll(
+        List.of(
+            "--layer=batch",
+            "--jobFile=" + jobJson,
+            "--output=" + dir.resolve("out-dataflow"),
+            "--project=ctr-beam-offline",
+            "--region=us-central1",
+            "--tempLocation=gs://ctr-beam-offline/tmp"));
+    try (BundledJar.Run run =
+        BundledJar.start(
+            dir.resolve("dataflow.log"), "io.ctrbeam.pipelines.DataflowDryRun", dryRun)) {
       assertThat(run.log(), run.waitFor(120), equalTo(0));
       assertThat(run.log(), containsString("JOB_TYPE_BATCH"));
     }
@@ -123,35 +143,49 @@ class FlinkClusterIT {
     mark("dataflow translation");
     assertThat(dfJob.path("type").asText(), equalTo("JOB_TYPE_BATCH"));
     List<String> steps = DataflowOffline.stepUserNames(dfJob);
-    for (String step : List.of("ReadImpressions/", "Label/", "AddFeatures/", "Weigh/", "WriteTrainingData/")) {
+    for (String step :
+        List.of("ReadImpressions/", "Label/", "AddFeatures/", "Weigh/", "WriteTrainingData/")) {
       assertThat(steps, hasItem(startsWith(step)));
     }
   }
 
   /**
-   * The speed layer, submitted detached with the cluster settings of {@code runners/flink/config.yaml}:
-   * it labels the stream into Kafka and writes features to Redis from inside the cluster, runs
-   * with the file's checkpointing and state backend, and stops when cancelled over REST.
+   * The speed layer, submitted detached with the cluster settings of {@code
+   * runners/flink/config.yaml}: it labels the stream into Kafka and writes features to Redis from
+   * inside the cluster, runs with the file's checkpointing and state backend, and stops when
+   * cancelled over REST.
    */
   @Test
-  void speedLayerFromTheJarRunsInTheClusterWithTheRunnersConfigUntilCancelled(@TempDir Path dir) throws Exception {
+  void speedLayerFromTheJarRunsInTheClusterWithTheRunnersConfigUntilCancelled(@TempDir Path dir)
+      throws Exception {
     mark("before the speed layer test");
     // 500 impressions: what this test shows (the cluster path with the file's settings) does not
     // depend on the volume; at 1,500 the RocksDB job took 52-95 s to label them all, at 500 37 s.
     GeneratedLogs logs = SpeedLayerFixtures.logs(500);
     Path conf = Files.createDirectories(dir.resolve("flink-conf"));
-    Files.writeString(conf.resolve("config.yaml"),
-        Files.readString(Path.of("runners/flink/config.yaml")).replace("s3://YOUR_BUCKET/", dir.toUri().toString()));
+    Files.writeString(
+        conf.resolve("config.yaml"),
+        Files.readString(Path.of("runners/flink/config.yaml"))
+            .replace("s3://YOUR_BUCKET/", dir.toUri().toString()));
     try (EmbeddedKafka kafka = EmbeddedKafka.start();
         RedisServerProcess redis = RedisServerProcess.start()) {
       SpeedLayerFixtures.produce(kafka, logs);
       Set<String> jobsBefore = jobIds();
-      List<String> args = List.of(
-          "--runner=FlinkRunner", "--flinkMaster=" + flink.master(), "--flinkConfDir=" + conf, "--parallelism=1",
-          "--attachedMode=false",
-          "--bootstrapServers=" + kafka.bootstrapServers(), "--redisHost=" + redis.host(), "--redisPort=" + redis.port(),
-          "--snapshotPeriod=1h", "--maxDelay=10m", "--labelsTopic=labels", "--buckets=8",
-          "--output=" + dir.resolve("speed"));
+      List<String> args =
+          List.of(
+              "--runner=FlinkRunner",
+              "--flinkMaster=" + flink.master(),
+              "--flinkConfDir=" + conf,
+              "--parallelism=1",
+              "--attachedMode=false",
+              "--bootstrapServers=" + kafka.bootstrapServers(),
+              "--redisHost=" + redis.host(),
+              "--redisPort=" + redis.port(),
+              "--snapshotPeriod=1h",
+              "--maxDelay=10m",
+              "--labelsTopic=labels",
+              "--buckets=8",
+              "--output=" + dir.resolve("speed"));
       try (BundledJar.Run run = BundledJar.start(dir.resolve("speed.log"), SPEED, args)) {
         mark("kafka, redis up");
         JsonNode job = flink.awaitJob(j -> !jobsBefore.contains(j.path("jid").asText()), 120_000);
@@ -164,32 +198,49 @@ class FlinkClusterIT {
         long redisKeys = SpeedLayerFixtures.waitForStableKeyCount(redis, 30_000);
         mark("redis stable");
         JsonNode checkpoints = flink.get("/jobs/" + jid + "/checkpoints/config");
-        assertThat("still running in the cluster: " + run.log(), flink.get("/jobs/" + jid).path("state").asText(),
+        assertThat(
+            "still running in the cluster: " + run.log(),
+            flink.get("/jobs/" + jid).path("state").asText(),
             equalTo("RUNNING"));
 
         flink.cancel(jid);
-        flink.awaitJob(j -> j.path("jid").asText().equals(jid) && j.path("state").asText().equals("CANCELED"), 30_000);
+        flink.awaitJob(
+            j -> j.path("jid").asText().equals(jid) && j.path("state").asText().equals("CANCELED"),
+            30_000);
         mark("cancelled");
-        assertThat("the detached client returns once the job is cancelled: " + run.log(), run.waitFor(60), equalTo(0));
+        assertThat(
+            "the detached client returns once the job is cancelled: " + run.log(),
+            run.waitFor(60),
+            equalTo(0));
 
         mark("client exited");
         SpeedLayerFixtures.assertLabels("from the cluster", labels, logs);
         assertThat(redisKeys, greaterThan(50L));
         try (Jedis j = redis.client()) {
-          assertThat("features carry a TTL", j.pttl(j.keys("ctr:feat:user:*").iterator().next()), greaterThan(0L));
+          assertThat(
+              "features carry a TTL",
+              j.pttl(j.keys("ctr:feat:user:*").iterator().next()),
+              greaterThan(0L));
         }
         // What runners/flink/config.yaml says, as the cluster reports it.
         assertThat(checkpoints.toString(), checkpoints.path("interval").asLong(), equalTo(60_000L));
-        assertThat(checkpoints.toString(), checkpoints.path("mode").asText(), equalTo("exactly_once"));
-        assertThat(checkpoints.toString(), checkpoints.path("state_backend").asText(), containsString("RocksDB"));
-        assertThat(checkpoints.toString(), checkpoints.path("externalization").path("delete_on_cancellation").asBoolean(true),
+        assertThat(
+            checkpoints.toString(), checkpoints.path("mode").asText(), equalTo("exactly_once"));
+        assertThat(
+            checkpoints.toString(),
+            checkpoints.path("state_backend").asText(),
+            containsString("RocksDB"));
+        assertThat(
+            checkpoints.toString(),
+            checkpoints.path("externalization").path("delete_on_cancellation").asBoolean(true),
             equalTo(false));
       }
     }
   }
 
   /** Starts the batch pipeline from the jar on {@code runner}, writing to {@code out}. */
-  private static BundledJar.Run start(Path dir, String runner, List<String> options, Path out) throws Exception {
+  private static BundledJar.Run start(Path dir, String runner, List<String> options, Path out)
+      throws Exception {
     List<String> args = new ArrayList<>(options);
     args.add("--runner=" + runner);
     args.add("--output=" + out);

@@ -13,8 +13,6 @@ import io.ctrbeam.generate.RecordType;
 import io.ctrbeam.generate.WriteResult;
 import io.ctrbeam.weights.StableHash;
 import java.io.IOException;
-import org.apache.beam.runners.direct.DirectOptions;
-import org.apache.beam.sdk.options.PipelineOptionsFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -23,16 +21,22 @@ import java.sql.ResultSet;
 import java.sql.Statement;
 import java.util.EnumSet;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.stream.Stream;
+import org.apache.beam.runners.direct.DirectOptions;
+import org.apache.beam.sdk.options.PipelineOptionsFactory;
 
 /** Generated logs with known truth, and checks of a finished training-data run against it. */
 final class PipelineFixtures {
   /** Reasons that ingest decides; the rest are decided by labeling. */
   static final Set<Reason> INGEST_REASONS =
-      EnumSet.of(Reason.PARSE_ERROR, Reason.MISSING_FIELD, Reason.BAD_TIMESTAMP, Reason.BAD_POSITION, Reason.BAD_COUNTRY);
+      EnumSet.of(
+          Reason.PARSE_ERROR,
+          Reason.MISSING_FIELD,
+          Reason.BAD_TIMESTAMP,
+          Reason.BAD_POSITION,
+          Reason.BAD_COUNTRY);
 
   private PipelineFixtures() {}
 
@@ -52,7 +56,9 @@ final class PipelineFixtures {
     return LogGenerator.write(config.withWriteLabels(true), dir, LogGenerator.formats("jsonl"));
   }
 
-  /** Options for a whole-pipeline run on DirectRunner; the transforms' own tests keep its checks on. */
+  /**
+   * Options for a whole-pipeline run on DirectRunner; the transforms' own tests keep its checks on.
+   */
   static TrainingDataOptions directOptions() {
     TrainingDataOptions o = PipelineOptionsFactory.as(TrainingDataOptions.class);
     DirectOptions d = o.as(DirectOptions.class);
@@ -79,7 +85,8 @@ final class PipelineFixtures {
       labels.put(
           n.get("impression_id").asText(),
           new long[] {
-            n.get("clicked").asLong(), n.get("converted").asLong(),
+            n.get("clicked").asLong(),
+            n.get("converted").asLong(),
             n.get("click_time").isNull() ? -1 : n.get("click_time").asLong()
           });
     }
@@ -88,17 +95,19 @@ final class PipelineFixtures {
 
   /**
    * The truth labels of the rows the default downsampling keeps: every positive, and a negative
-   * when the hash of its id (seed 0) falls under r(1 − 0.1) / (0.1(1 − r)), r the true positive rate.
+   * when the hash of its id (seed 0) falls under r(1 − 0.1) / (0.1(1 − r)), r the true positive
+   * rate.
    */
   static Map<String, long[]> keptByDefaultSampling(Map<String, long[]> truth) {
     double r = truth.values().stream().filter(v -> v[0] == 1).count() / (double) truth.size();
     double rate = Math.min(1.0, r * 0.9 / (0.1 * (1 - r)));
     Map<String, long[]> kept = new HashMap<>();
-    truth.forEach((id, v) -> {
-      if (v[0] == 1 || StableHash.unit(0L, id) < rate) {
-        kept.put(id, v);
-      }
-    });
+    truth.forEach(
+        (id, v) -> {
+          if (v[0] == 1 || StableHash.unit(0L, id) < rate) {
+            kept.put(id, v);
+          }
+        });
     return kept;
   }
 
@@ -116,7 +125,10 @@ final class PipelineFixtures {
     }
   }
 
-  /** The written training rows, read back with DuckDB: impression_id → [clicked, converted, click_time or -1]. */
+  /**
+   * The written training rows, read back with DuckDB: impression_id → [clicked, converted,
+   * click_time or -1].
+   */
   static Map<String, long[]> writtenLabels(Path out) throws Exception {
     Map<String, long[]> rows = new HashMap<>();
     try (Connection c = DriverManager.getConnection("jdbc:duckdb:");
@@ -124,12 +136,14 @@ final class PipelineFixtures {
         ResultSet r =
             s.executeQuery(
                 "SELECT impression_id, clicked, converted, epoch_ms(click_time) FROM read_parquet('"
-                    + out.resolve("training") + "/**/*.parquet', hive_partitioning=true)")) {
+                    + out.resolve("training")
+                    + "/**/*.parquet', hive_partitioning=true)")) {
       while (r.next()) {
         long clickTime = r.getLong(4);
         boolean noClick = r.wasNull();
         long[] prev =
-            rows.put(r.getString(1), new long[] {r.getLong(2), r.getLong(3), noClick ? -1 : clickTime});
+            rows.put(
+                r.getString(1), new long[] {r.getLong(2), r.getLong(3), noClick ? -1 : clickTime});
         assertThat("one row per impression: " + r.getString(1), prev, equalTo(null));
       }
     }
@@ -147,9 +161,11 @@ final class PipelineFixtures {
     return n;
   }
 
-  /** The records of each type as written to files under {@code dir}: {@code record_type} → count. */
-  static Map<String, Long> countByField(Path dir, String field, String filterField, String filterValue)
-      throws IOException {
+  /**
+   * The records of each type as written to files under {@code dir}: {@code record_type} → count.
+   */
+  static Map<String, Long> countByField(
+      Path dir, String field, String filterField, String filterValue) throws IOException {
     ObjectMapper json = new ObjectMapper();
     Map<String, Long> counts = new HashMap<>();
     if (!Files.exists(dir)) {
@@ -207,24 +223,50 @@ final class PipelineFixtures {
       }
       long deadLettered = dead.getOrDefault(name, 0L);
       assertThat(name + ": in > 0", in > 0, equalTo(true));
-      assertThat(name + ": in (" + in + " lines) = out (" + outCount + ") + dead-lettered (" + deadLettered + ")",
-          outCount + deadLettered, equalTo(in));
+      assertThat(
+          name
+              + ": in ("
+              + in
+              + " lines) = out ("
+              + outCount
+              + ") + dead-lettered ("
+              + deadLettered
+              + ")",
+          outCount + deadLettered,
+          equalTo(in));
     }
   }
 
   static void assertAccounting(RunSummary s, GroundTruth t) {
     for (RecordType type : RecordType.values()) {
       for (Reason reason : INGEST_REASONS) {
-        assertThat(type.typeName() + " " + reason, s.deadLetters(type.typeName() + "_" + reason), equalTo(t.injected(type, reason)));
+        assertThat(
+            type.typeName() + " " + reason,
+            s.deadLetters(type.typeName() + "_" + reason),
+            equalTo(t.injected(type, reason)));
       }
     }
-    assertThat(s.ingestDuplicates("impression"), equalTo(t.injected(RecordType.IMPRESSION, Reason.DUPLICATE_ID)));
-    assertThat(s.ingestDuplicates("click"), equalTo(t.injected(RecordType.CLICK, Reason.DUPLICATE_ID)));
+    assertThat(
+        s.ingestDuplicates("impression"),
+        equalTo(t.injected(RecordType.IMPRESSION, Reason.DUPLICATE_ID)));
+    assertThat(
+        s.ingestDuplicates("click"), equalTo(t.injected(RecordType.CLICK, Reason.DUPLICATE_ID)));
     assertThat("orphans", s.deadLetters("click_ORPHAN_CLICK"), equalTo(t.orphanClicks()));
-    assertThat("before impression", s.deadLetters("click_CLICK_BEFORE_IMPRESSION"), equalTo(t.clicksBeforeImpression()));
-    assertThat("outside window", s.deadLetters("click_CLICK_OUTSIDE_WINDOW"), equalTo(t.clicksOutsideWindow()));
-    assertThat("duplicate clicks", s.deadLetters("click_DUPLICATE_ID"), equalTo(t.injected(RecordType.CLICK, Reason.DUPLICATE_ID) + t.duplicateClicks()));
-    assertThat("every impression labeled once", s.label("clicked_positive") + s.label("clicked_negative"), equalTo(s.ingest("impression_out")));
+    assertThat(
+        "before impression",
+        s.deadLetters("click_CLICK_BEFORE_IMPRESSION"),
+        equalTo(t.clicksBeforeImpression()));
+    assertThat(
+        "outside window",
+        s.deadLetters("click_CLICK_OUTSIDE_WINDOW"),
+        equalTo(t.clicksOutsideWindow()));
+    assertThat(
+        "duplicate clicks",
+        s.deadLetters("click_DUPLICATE_ID"),
+        equalTo(t.injected(RecordType.CLICK, Reason.DUPLICATE_ID) + t.duplicateClicks()));
+    assertThat(
+        "every impression labeled once",
+        s.label("clicked_positive") + s.label("clicked_negative"),
+        equalTo(s.ingest("impression_out")));
   }
-
 }

@@ -29,9 +29,18 @@ import org.junit.jupiter.api.io.TempDir;
 class PipelinesOnDataflowTest {
   /** The labeling state of the speed layer, by id, as declared in {@code label.StatefulLabelFn}. */
   static final Map<String, String> LABEL_STATE =
-      new TreeMap<>(Map.of(
-          "pending", "map", "early", "map", "tombstones", "map", "dueIndex", "map",
-          "watermarkSeen", "value"));
+      new TreeMap<>(
+          Map.of(
+              "pending",
+              "map",
+              "early",
+              "map",
+              "tombstones",
+              "map",
+              "dueIndex",
+              "map",
+              "watermarkSeen",
+              "value"));
 
   static final String SPEED_LABEL_STEP = "Label/LabelClicks/LabelBucketsStateful";
 
@@ -50,28 +59,55 @@ class PipelinesOnDataflowTest {
 
     assertThat(job.type(), equalTo("JOB_TYPE_BATCH"));
     for (String step :
-        new String[] {"ReadImpressions", "ReadClicks", "ReadConversions", "Label", "AddFeatures/ProfileAsOfJoin", "AddFeatures/AdMetadataAsOfJoin", "AddFeatures/AttachFeatures",
-          "FeatureSnapshots", "Weigh", "WriteTrainingData", "WritePropensitiesReport", "WriteDeadLetters", "WriteCorrections", "WriteFeatureTable"}) {
+        new String[] {
+          "ReadImpressions",
+          "ReadClicks",
+          "ReadConversions",
+          "Label",
+          "AddFeatures/ProfileAsOfJoin",
+          "AddFeatures/AdMetadataAsOfJoin",
+          "AddFeatures/AttachFeatures",
+          "FeatureSnapshots",
+          "Weigh",
+          "WriteTrainingData",
+          "WritePropensitiesReport",
+          "WriteDeadLetters",
+          "WriteCorrections",
+          "WriteFeatureTable"
+        }) {
       assertThat(names, hasItem(startsWith(step + "/")));
     }
     // Bounded labeling is a GroupByKey per bucket, with no state or timer.
     assertThat(names, hasItem("Label/LabelClicks/GroupByBucket"));
     assertThat(names, hasItem("Label/LabelClicks/LabelBuckets"));
-    assertThat(job.statefulSteps().stream().noneMatch(s -> s.name().startsWith("Label/")), is(true));
+    assertThat(
+        job.statefulSteps().stream().noneMatch(s -> s.name().startsWith("Label/")), is(true));
     // Off Direct the final attach is stateful in batch too; Dataflow batch runs it as its
     // GroupByKey-then-ParDo override, with no keyed-state shuffle.
-    DataflowJob.StatefulStep attach = stateful(job, "AddFeatures/AttachFeatures/AttachToRowsStateful/ParMultiDo(AttachStream)");
+    DataflowJob.StatefulStep attach =
+        stateful(job, "AddFeatures/AttachFeatures/AttachToRowsStateful/ParMultiDo(AttachStream)");
     assertThat(attach.states().values(), hasItem("map"));
-    assertThat(job.stepNames(), hasItem(startsWith("AddFeatures/AttachFeatures/AttachToRowsStateful/")));
+    assertThat(
+        job.stepNames(), hasItem(startsWith("AddFeatures/AttachFeatures/AttachToRowsStateful/")));
     assertThat(job.json().toString(), not(containsString("uses_keyed_state")));
-    assertThat(job.sinks(), containsInAnyOrder(
-        "WriteQualityReport", "WriteTrainingData", "WritePropensitiesReport", "WritePropensitiesUsedReport",
-        "WriteSamplingPlanReport", "WriteWeightsReport", "WriteDeadLetters", "WriteCorrections",
-        "WriteFeatureTable", "WriteLabelStats"));
+    assertThat(
+        job.sinks(),
+        containsInAnyOrder(
+            "WriteQualityReport",
+            "WriteTrainingData",
+            "WritePropensitiesReport",
+            "WritePropensitiesUsedReport",
+            "WriteSamplingPlanReport",
+            "WriteWeightsReport",
+            "WriteDeadLetters",
+            "WriteCorrections",
+            "WriteFeatureTable",
+            "WriteLabelStats"));
   }
 
   @Test
-  void speedLayerTranslatesAsAStreamingJobWithItsStateAndTimers(@TempDir Path dir) throws Exception {
+  void speedLayerTranslatesAsAStreamingJobWithItsStateAndTimers(@TempDir Path dir)
+      throws Exception {
     DataflowJob job = DataflowOffline.job(speedLayer(dir, false));
     assertThat(job.problems(), equalTo(List.of()));
 
@@ -82,36 +118,96 @@ class PipelinesOnDataflowTest {
     assertThat(label.states(), equalTo(LABEL_STATE));
     assertThat(label.timers(), equalTo(Map.of("due", "event-time")));
     // Dataflow accepted it in streaming, as a keyed-state step.
-    assertThat("properties " + job.step(SPEED_LABEL_STEP).path("properties"),
-        job.stepProperty(SPEED_LABEL_STEP, "uses_keyed_state"), equalTo("true"));
+    assertThat(
+        "properties " + job.step(SPEED_LABEL_STEP).path("properties"),
+        job.stepProperty(SPEED_LABEL_STEP, "uses_keyed_state"),
+        equalTo("true"));
     // Dedup, snapshots and point-in-time features: MapState time indexes with one event-time timer
     // family each (no OrderedListState), so a firing reads only its slice.
-    assertThat(statefulLike(job, "IngestImpressions/DedupImpressions/KeepFirstArrival").states(),
+    assertThat(
+        statefulLike(job, "IngestImpressions/DedupImpressions/KeepFirstArrival").states(),
         equalTo(Map.of("seen", "map", "gcHeads", "map", "gcChunks", "map")));
-    assertThat(statefulLike(job, "IngestImpressions/DedupImpressions/KeepFirstArrival").timers(),
+    assertThat(
+        statefulLike(job, "IngestImpressions/DedupImpressions/KeepFirstArrival").timers(),
         equalTo(Map.of("gc", "event-time")));
     DataflowJob.StatefulStep tick = statefulLike(job, "/TickBucket");
-    assertThat(tick.states(), equalTo(new TreeMap<>(Map.of(
-        "storeEntries", "map", "storeSlices", "map", "storeGcHeads", "map", "storeGcChunks", "map",
-        "storeLive", "value", "dirtyHeads", "map", "dirtyChunks", "map", "dirtyMarks", "map",
-        "lastTick", "value"))));
+    assertThat(
+        tick.states(),
+        equalTo(
+            new TreeMap<>(
+                Map.of(
+                    "storeEntries",
+                    "map",
+                    "storeSlices",
+                    "map",
+                    "storeGcHeads",
+                    "map",
+                    "storeGcChunks",
+                    "map",
+                    "storeLive",
+                    "value",
+                    "dirtyHeads",
+                    "map",
+                    "dirtyChunks",
+                    "map",
+                    "dirtyMarks",
+                    "map",
+                    "lastTick",
+                    "value"))));
     assertThat(tick.timers(), equalTo(Map.of("tick", "event-time", "storeGc", "event-time")));
     DataflowJob.StatefulStep asOf = statefulLike(job, "/StatefulBucket");
-    assertThat(asOf.states(), equalTo(new TreeMap<>(Map.of(
-        "storeEntries", "map", "storeSlices", "map", "storeGcHeads", "map", "storeGcChunks", "map",
-        "storeLive", "value", "queryHeads", "map", "queryChunks", "map", "lastFired", "value"))));
+    assertThat(
+        asOf.states(),
+        equalTo(
+            new TreeMap<>(
+                Map.of(
+                    "storeEntries",
+                    "map",
+                    "storeSlices",
+                    "map",
+                    "storeGcHeads",
+                    "map",
+                    "storeGcChunks",
+                    "map",
+                    "storeLive",
+                    "value",
+                    "queryHeads",
+                    "map",
+                    "queryChunks",
+                    "map",
+                    "lastFired",
+                    "value"))));
     assertThat(asOf.timers(), equalTo(Map.of("due", "event-time", "storeGc", "event-time")));
     // Kafka is read with no broker contacted while the job is built.
     assertThat(job.stepNames(), hasItem(startsWith("ReadImpressionsTopic/ReadKafka/")));
     assertThat(job.stepNames(), hasItem(startsWith("ReadClicksTopic/ReadKafka/")));
     // Dead letters and corrections: the global window, fired every --fileWindow of processing time
     // (late ones are never dropped); the quality checks: fixed windows (--qualityWindow 1h).
-    assertThat(job.windowing(), hasItem(new DataflowJob.Windowing("WriteDeadLetters/PeriodicPanes/Window.Assign", "global_windows")));
-    assertThat(job.windowing(), hasItem(new DataflowJob.Windowing("WriteCorrections/PeriodicPanes/Window.Assign", "global_windows")));
-    assertThat(job.windowing().stream().filter(w -> w.name().startsWith("QualityPerWindowImpressions/")).findFirst().orElseThrow().windowFn(),
+    assertThat(
+        job.windowing(),
+        hasItem(
+            new DataflowJob.Windowing(
+                "WriteDeadLetters/PeriodicPanes/Window.Assign", "global_windows")));
+    assertThat(
+        job.windowing(),
+        hasItem(
+            new DataflowJob.Windowing(
+                "WriteCorrections/PeriodicPanes/Window.Assign", "global_windows")));
+    assertThat(
+        job.windowing().stream()
+            .filter(w -> w.name().startsWith("QualityPerWindowImpressions/"))
+            .findFirst()
+            .orElseThrow()
+            .windowFn(),
         equalTo("fixed_windows 3600s"));
-    assertThat(job.sinks(), containsInAnyOrder(
-        "WriteFeaturesToRedis", "WriteLabelsToKafka", "WriteDeadLetters", "WriteCorrections", "WriteQualityAlerts"));
+    assertThat(
+        job.sinks(),
+        containsInAnyOrder(
+            "WriteFeaturesToRedis",
+            "WriteLabelsToKafka",
+            "WriteDeadLetters",
+            "WriteCorrections",
+            "WriteQualityAlerts"));
     assertThat(job.stepNames(), hasItem("WriteFeaturesToRedis/GuardedHashWrites"));
   }
 
@@ -122,12 +218,16 @@ class PipelinesOnDataflowTest {
     // On Runner v2 the SDK builds no v1 steps, and so runs none of its state checks ...
     assertThat(job.runnerV2(), is(true));
     assertThat(job.steps().size(), equalTo(0));
-    // ... but the labeling's MapState is in the proto, and Dataflow documents Runner v2 streaming refuses it.
+    // ... but the labeling's MapState is in the proto, and Dataflow documents Runner v2 streaming
+    // refuses it.
     assertThat(stateful(job, SPEED_LABEL_STEP).states(), equalTo(LABEL_STATE));
     assertThat(job.problems(), hasItem(startsWith(SPEED_LABEL_STEP + " keeps MapState")));
   }
 
-  /** The speed layer with every sink on: Kafka in, Redis, labels topic, files and quality alerts out. */
+  /**
+   * The speed layer with every sink on: Kafka in, Redis, labels topic, files and quality alerts
+   * out.
+   */
   private static Pipeline speedLayer(Path dir, boolean runnerV2) throws Exception {
     DataflowPipelineOptions options = DataflowOffline.options(dir.resolve("speed.json"));
     options.setStreaming(true);
@@ -151,13 +251,16 @@ class PipelinesOnDataflowTest {
     return job.statefulSteps().stream()
         .filter(s -> s.name().contains(part))
         .findFirst()
-        .orElseThrow(() -> new AssertionError("no stateful step like " + part + " in " + job.statefulSteps()));
+        .orElseThrow(
+            () ->
+                new AssertionError("no stateful step like " + part + " in " + job.statefulSteps()));
   }
 
   static DataflowJob.StatefulStep stateful(DataflowJob job, String name) {
     return job.statefulSteps().stream()
         .filter(s -> s.name().equals(name))
         .findFirst()
-        .orElseThrow(() -> new AssertionError("no stateful step " + name + " in " + job.statefulSteps()));
+        .orElseThrow(
+            () -> new AssertionError("no stateful step " + name + " in " + job.statefulSteps()));
   }
 }

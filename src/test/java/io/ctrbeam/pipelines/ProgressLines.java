@@ -13,15 +13,21 @@ import java.util.TreeMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-/** Reads {@link Progress} lines back from a job's output, and checks them against the run's totals. */
+/**
+ * Reads {@link Progress} lines back from a job's output, and checks them against the run's totals.
+ */
 final class ProgressLines {
   private static final Pattern LINE =
-      Pattern.compile("progress (\\d+s|done) read(.*) \\| labeled (\\d+) \\(positives=(\\d+)\\) \\| dead-lettered(.*)");
+      Pattern.compile(
+          "progress (\\d+s|done) read(.*) \\| labeled (\\d+) \\(positives=(\\d+)\\) \\| dead-lettered(.*)");
   private static final Pattern PAIR = Pattern.compile("(\\w+)=(\\d+)");
 
   private ProgressLines() {}
 
-  /** Each progress line as counts: {@code read.<type>}, {@code labeled}, {@code positives}, {@code dead.<type>}; in order. */
+  /**
+   * Each progress line as counts: {@code read.<type>}, {@code labeled}, {@code positives}, {@code
+   * dead.<type>}; in order.
+   */
   static List<Map<String, Long>> parse(String output) {
     List<Map<String, Long>> lines = new ArrayList<>();
     for (String l : output.split("\n")) {
@@ -61,8 +67,8 @@ final class ProgressLines {
   }
 
   /**
-   * At least {@code minLive} lines while the job ran and one final line; no count ever shrinks;
-   * a line while the job ran shows counts (read from the running job, not only at its end); the
+   * At least {@code minLive} lines while the job ran and one final line; no count ever shrinks; a
+   * line while the job ran shows counts (read from the running job, not only at its end); the
    * counts grew; and the final line holds the run's totals.
    */
   static void check(String output, RunSummary summary, int minLive) {
@@ -72,23 +78,35 @@ final class ProgressLines {
     assertThat("the last line is the final one", last.get("done"), equalTo(1L));
     for (int i = 1; i < lines.size(); i++) {
       for (Map.Entry<String, Long> e : lines.get(i - 1).entrySet()) {
-        assertThat("line " + i + " " + e.getKey(), lines.get(i).getOrDefault(e.getKey(), 0L), greaterThanOrEqualTo(e.getValue()));
+        assertThat(
+            "line " + i + " " + e.getKey(),
+            lines.get(i).getOrDefault(e.getKey(), 0L),
+            greaterThanOrEqualTo(e.getValue()));
       }
     }
     assertThat("the counts grew while the job ran", sum(lines.get(0)), lessThan(sum(last)));
-    assertThat("a line while the job ran shows counts", lines.subList(0, lines.size() - 1).stream().mapToLong(ProgressLines::sum).max().orElse(0), greaterThan(0L));
+    assertThat(
+        "a line while the job ran shows counts",
+        lines.subList(0, lines.size() - 1).stream().mapToLong(ProgressLines::sum).max().orElse(0),
+        greaterThan(0L));
     Map<String, Long> expected = totals(summary);
     for (Map.Entry<String, Long> e : expected.entrySet()) {
       assertThat("final " + e.getKey(), last.get(e.getKey()), equalTo(e.getValue()));
     }
     for (String type : Progress.TYPES) {
-      long dead = summary.deadLetterCounters().entrySet().stream()
-          .filter(e -> e.getKey().startsWith(type + "_")).mapToLong(Map.Entry::getValue).sum();
+      long dead =
+          summary.deadLetterCounters().entrySet().stream()
+              .filter(e -> e.getKey().startsWith(type + "_"))
+              .mapToLong(Map.Entry::getValue)
+              .sum();
       assertThat("final dead." + type, last.getOrDefault("dead." + type, 0L), equalTo(dead));
     }
   }
 
   private static long sum(Map<String, Long> counts) {
-    return counts.entrySet().stream().filter(e -> !e.getKey().equals("done")).mapToLong(Map.Entry::getValue).sum();
+    return counts.entrySet().stream()
+        .filter(e -> !e.getKey().equals("done"))
+        .mapToLong(Map.Entry::getValue)
+        .sum();
   }
 }

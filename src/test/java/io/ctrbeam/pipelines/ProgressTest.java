@@ -16,7 +16,10 @@ import org.apache.beam.sdk.PipelineResult;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Progress lines on DirectRunner: they appear while the job runs, grow, and end at the run's totals. */
+/**
+ * Progress lines on DirectRunner: they appear while the job runs, grow, and end at the run's
+ * totals.
+ */
 class ProgressTest {
   @Test
   void progressLinesGrowAndTheFinalLineHoldsTheRunsTotals(@TempDir Path dir) throws Exception {
@@ -39,12 +42,15 @@ class ProgressTest {
     String text = printed.toString(StandardCharsets.UTF_8);
     assertThat(text, containsString("matched clicks"));
     assertThat(text, not(containsString("LabelStats{")));
-    assertThat(Files.readString(dir.resolve("out/_reports/label_stats.txt")), containsString("click delay"));
+    assertThat(
+        Files.readString(dir.resolve("out/_reports/label_stats.txt")),
+        containsString("click delay"));
   }
 
   @Test
   void progressFalsePrintsNoProgress(@TempDir Path dir) throws Exception {
-    PipelineFixtures.writeLogs(PipelineFixtures.smallWorld().withImpressionsPerDay(300), dir.resolve("logs"));
+    PipelineFixtures.writeLogs(
+        PipelineFixtures.smallWorld().withImpressionsPerDay(300), dir.resolve("logs"));
     TrainingDataOptions o = PipelineFixtures.directOptions();
     PipelineFixtures.pointAt(o, dir.resolve("logs"), dir.resolve("out"));
     o.setConversions("");

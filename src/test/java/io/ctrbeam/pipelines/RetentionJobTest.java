@@ -28,7 +28,8 @@ class RetentionJobTest {
     args[0] = "--root=" + root;
     args[1] = "--now=2025-08-01T00:00:00Z";
     System.arraycopy(extra, 0, args, 2, extra.length);
-    RetentionJob.Options o = PipelineOptionsFactory.fromArgs(args).withValidation().as(RetentionJob.Options.class);
+    RetentionJob.Options o =
+        PipelineOptionsFactory.fromArgs(args).withValidation().as(RetentionJob.Options.class);
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     RetentionJob.run(o, new PrintStream(bytes, true, StandardCharsets.UTF_8));
     return bytes.toString(StandardCharsets.UTF_8);
@@ -36,14 +37,21 @@ class RetentionJobTest {
 
   @Test
   void dryRunListsWhatWouldGoWithSizesThenARealRunDeletesIt(@TempDir Path root) throws Exception {
-    Path old = root.resolve("out/training/date=2025-06-01/hour=03/country=DE/part-00000-of-00001.parquet");
-    Path recent = root.resolve("out/training/date=2025-07-30/hour=03/country=DE/part-00000-of-00001.parquet");
+    Path old =
+        root.resolve("out/training/date=2025-06-01/hour=03/country=DE/part-00000-of-00001.parquet");
+    Path recent =
+        root.resolve("out/training/date=2025-07-30/hour=03/country=DE/part-00000-of-00001.parquet");
     write(old, 1234);
     write(recent, 10);
 
     String dry = run(root, "--dryRun=true");
     assertThat(dry, containsString("dry run: nothing is deleted"));
-    assertThat(dry, containsString("EXPIRED   TRAINING " + root.resolve("out/training/date=2025-06-01") + "  1 files, 1234 bytes, 61 days old"));
+    assertThat(
+        dry,
+        containsString(
+            "EXPIRED   TRAINING "
+                + root.resolve("out/training/date=2025-06-01")
+                + "  1 files, 1234 bytes, 61 days old"));
     assertThat(dry, containsString("would delete 1 partitions (1234 bytes); kept 1; in flight 0"));
     assertThat(Files.exists(old), equalTo(true));
 
@@ -55,7 +63,8 @@ class RetentionJobTest {
 
   @Test
   void defaultsAreTheSeedsPolicy() {
-    RetentionJob.Options o = PipelineOptionsFactory.fromArgs("--root=x").withValidation().as(RetentionJob.Options.class);
+    RetentionJob.Options o =
+        PipelineOptionsFactory.fromArgs("--root=x").withValidation().as(RetentionJob.Options.class);
     assertThat(o.getRawRetentionDays(), equalTo(90));
     assertThat(o.getTrainingRetentionDays(), equalTo(30));
     assertThat(o.getFeaturesRetentionDays(), equalTo(365));

@@ -15,7 +15,10 @@ import java.util.List;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import redis.clients.jedis.Jedis;
 
-/** A small stream with known truth on Kafka, and checks of the speed layer's labels topic against it. */
+/**
+ * A small stream with known truth on Kafka, and checks of the speed layer's labels topic against
+ * it.
+ */
 final class SpeedLayerFixtures {
   private static final long DAY = 24 * 3_600_000L;
 
@@ -29,14 +32,21 @@ final class SpeedLayerFixtures {
   /** {@code impressions} impressions over a day and their clicks, as {@link #logs()}. */
   static GeneratedLogs logs(int impressions) {
     return LogGenerator.generate(
-        GeneratorConfig.defaults().withImpressionsPerDay(impressions).withUsers(60).withAds(25).withAdvertisers(8)
-            .withLateFraction(0).withBadRecordRate(0.01).withSeed(11).withThreads(1));
+        GeneratorConfig.defaults()
+            .withImpressionsPerDay(impressions)
+            .withUsers(60)
+            .withAds(25)
+            .withAdvertisers(8)
+            .withLateFraction(0)
+            .withBadRecordRate(0.01)
+            .withSeed(11)
+            .withThreads(1));
   }
 
   /**
    * Creates the topics {@code impressions}, {@code clicks} and {@code labels} (one partition each)
-   * and sends the logs' impressions and clicks, then two impressions and clicks a day after the last
-   * event: event time moves only with events, so they move both watermarks past the data.
+   * and sends the logs' impressions and clicks, then two impressions and clicks a day after the
+   * last event: event time moves only with events, so they move both watermarks past the data.
    */
   static void produce(EmbeddedKafka kafka, GeneratedLogs logs) throws Exception {
     kafka.createTopic("impressions", 1);
@@ -44,19 +54,44 @@ final class SpeedLayerFixtures {
     kafka.createTopic("labels", 1);
     kafka.produce("impressions", logs.lines(RecordType.IMPRESSION));
     kafka.produce("clicks", logs.lines(RecordType.CLICK));
-    long later = logs.events().stream().filter(e -> e.passesIngest()).mapToLong(e -> e.eventTime()).max().orElseThrow() + DAY;
-    // Two of each: a partition's watermark follows its second largest event time (a lone outlier does not carry it).
+    long later =
+        logs.events().stream()
+                .filter(e -> e.passesIngest())
+                .mapToLong(e -> e.eventTime())
+                .max()
+                .orElseThrow()
+            + DAY;
+    // Two of each: a partition's watermark follows its second largest event time (a lone outlier
+    // does not carry it).
     for (int i = 1; i <= 2; i++) {
-      kafka.produce("impressions", List.of("{\"impression_id\":\"sentinel-" + i + "\",\"event_time\":" + (later + i)
-          + ",\"user_id\":\"sentinel\",\"ad_id\":\"sentinel\",\"position\":1}"));
-      kafka.produce("clicks", List.of("{\"click_id\":\"sentinel-" + i + "\",\"impression_id\":\"sentinel-" + i
-          + "\",\"event_time\":" + (later + i + 1) + "}"));
+      kafka.produce(
+          "impressions",
+          List.of(
+              "{\"impression_id\":\"sentinel-"
+                  + i
+                  + "\",\"event_time\":"
+                  + (later + i)
+                  + ",\"user_id\":\"sentinel\",\"ad_id\":\"sentinel\",\"position\":1}"));
+      kafka.produce(
+          "clicks",
+          List.of(
+              "{\"click_id\":\"sentinel-"
+                  + i
+                  + "\",\"impression_id\":\"sentinel-"
+                  + i
+                  + "\",\"event_time\":"
+                  + (later + i + 1)
+                  + "}"));
     }
   }
 
   /** One labeled row per impression, as many positives as the truth, each row with its features. */
-  static void assertLabels(String context, List<ConsumerRecord<String, String>> labels, GeneratedLogs logs) throws Exception {
-    assertThat("one labeled row per impression on the labels topic " + context, (long) labels.size(),
+  static void assertLabels(
+      String context, List<ConsumerRecord<String, String>> labels, GeneratedLogs logs)
+      throws Exception {
+    assertThat(
+        "one labeled row per impression on the labels topic " + context,
+        (long) labels.size(),
         equalTo(logs.truth().impressions()));
     ObjectMapper json = new ObjectMapper();
     long positives = 0;
@@ -71,11 +106,28 @@ final class SpeedLayerFixtures {
   static final List<String> SHARED_FIELDS = sharedFields();
 
   private static List<String> sharedFields() {
-    List<String> fields = new java.util.ArrayList<>(List.of(
-        "clicked", "converted", "click_time", "click_delay_ms", "label_time", "elapsed_ms",
-        "label_confidence", "label_kind", "hour_of_day", "day_of_week"));
+    List<String> fields =
+        new java.util.ArrayList<>(
+            List.of(
+                "clicked",
+                "converted",
+                "click_time",
+                "click_delay_ms",
+                "label_time",
+                "elapsed_ms",
+                "label_confidence",
+                "label_kind",
+                "hour_of_day",
+                "day_of_week"));
     for (String kind : List.of("user", "ad", "advertiser", "user_category")) {
-      for (String f : List.of("impressions_24h", "clicks_24h", "ctr_24h", "decayed_impressions", "decayed_clicks", "decayed_ctr")) {
+      for (String f :
+          List.of(
+              "impressions_24h",
+              "clicks_24h",
+              "ctr_24h",
+              "decayed_impressions",
+              "decayed_clicks",
+              "decayed_ctr")) {
         fields.add(kind + "_" + f);
       }
     }
@@ -84,11 +136,11 @@ final class SpeedLayerFixtures {
 
   /**
    * Every labels-topic row equals the batch layer's row of its impression (read back with DuckDB
-   * from {@code batchOut}/training, written unsampled) in every label and feature field, numbers
-   * to 1e-9 relative.
+   * from {@code batchOut}/training, written unsampled) in every label and feature field, numbers to
+   * 1e-9 relative.
    */
-  static void assertLabelsEqualBatch(List<ConsumerRecord<String, String>> labels, java.nio.file.Path batchOut)
-      throws Exception {
+  static void assertLabelsEqualBatch(
+      List<ConsumerRecord<String, String>> labels, java.nio.file.Path batchOut) throws Exception {
     java.util.Map<String, java.util.Map<String, Object>> batch = new java.util.HashMap<>();
     String glob = batchOut.resolve("training") + "/**/*.parquet";
     try (java.sql.Connection c = java.sql.DriverManager.getConnection("jdbc:duckdb:");
@@ -97,8 +149,9 @@ final class SpeedLayerFixtures {
       for (String f : SHARED_FIELDS) {
         cols.append(", ").append(f.endsWith("_time") ? "epoch_ms(" + f + ") AS " + f : f);
       }
-      try (java.sql.ResultSet r = st.executeQuery(
-          "SELECT " + cols + " FROM read_parquet('" + glob + "', hive_partitioning=true)")) {
+      try (java.sql.ResultSet r =
+          st.executeQuery(
+              "SELECT " + cols + " FROM read_parquet('" + glob + "', hive_partitioning=true)")) {
         while (r.next()) {
           java.util.Map<String, Object> row = new java.util.HashMap<>();
           for (String f : SHARED_FIELDS) {
@@ -139,11 +192,18 @@ final class SpeedLayerFixtures {
         }
       }
     }
-    assertThat(differ.size() + " differences, e.g. " + differ.subList(0, Math.min(10, differ.size())), differ.size(), equalTo(0));
+    assertThat(
+        differ.size() + " differences, e.g. " + differ.subList(0, Math.min(10, differ.size())),
+        differ.size(),
+        equalTo(0));
   }
 
-  /** The number of feature keys in Redis once two reads 3 s apart agree (the last count after the timeout). */
-  static long waitForStableKeyCount(RedisServerProcess redis, long timeoutMs) throws InterruptedException {
+  /**
+   * The number of feature keys in Redis once two reads 3 s apart agree (the last count after the
+   * timeout).
+   */
+  static long waitForStableKeyCount(RedisServerProcess redis, long timeoutMs)
+      throws InterruptedException {
     long deadline = System.currentTimeMillis() + timeoutMs;
     long last = -1;
     try (Jedis j = redis.client()) {

@@ -6,12 +6,12 @@ import static org.hamcrest.Matchers.greaterThan;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.ctrbeam.common.MetricsReader;
 import io.ctrbeam.common.DeadLetters;
+import io.ctrbeam.common.MetricsReader;
 import io.ctrbeam.generate.GeneratedLogs;
+import io.ctrbeam.generate.RecordType;
 import io.ctrbeam.ingest.IngestMetrics;
 import io.ctrbeam.label.LabelRules;
-import io.ctrbeam.generate.RecordType;
 import io.ctrbeam.testing.EmbeddedKafka;
 import io.ctrbeam.testing.RedisServerProcess;
 import java.nio.file.Files;
@@ -46,7 +46,13 @@ class SpeedLayerIT {
       if (Files.isDirectory(dir)) {
         List<String> lines = new ArrayList<>();
         try (java.util.stream.Stream<Path> files = Files.walk(dir)) {
-          for (Path f : files.filter(x -> x.getFileName().toString().startsWith("alerts") && x.toString().endsWith(".jsonl")).toList()) {
+          for (Path f :
+              files
+                  .filter(
+                      x ->
+                          x.getFileName().toString().startsWith("alerts")
+                              && x.toString().endsWith(".jsonl"))
+                  .toList()) {
             lines.addAll(Files.readAllLines(f));
           }
         }
@@ -62,12 +68,14 @@ class SpeedLayerIT {
   private static final long HOUR = 3_600_000L;
 
   @Test
-  void onDirectRunnerRedisFeaturesEqualTheBatchLayerAndLabelsReachKafka(@TempDir Path dir) throws Exception {
+  void onDirectRunnerRedisFeaturesEqualTheBatchLayerAndLabelsReachKafka(@TempDir Path dir)
+      throws Exception {
     check(dir, false);
   }
 
   @Test
-  void onFlinkRunnerRedisFeaturesEqualTheBatchLayerAndLabelsReachKafka(@TempDir Path dir) throws Exception {
+  void onFlinkRunnerRedisFeaturesEqualTheBatchLayerAndLabelsReachKafka(@TempDir Path dir)
+      throws Exception {
     check(dir, true);
   }
 
@@ -115,13 +123,16 @@ class SpeedLayerIT {
       }
 
       long expectedRows = logs.truth().impressions();
-      List<ConsumerRecord<String, String>> labels = kafka.consume("labels", (int) expectedRows, 240_000);
+      List<ConsumerRecord<String, String>> labels =
+          kafka.consume("labels", (int) expectedRows, 240_000);
       long redisKeys = SpeedLayerFixtures.waitForStableKeyCount(redis, 30_000);
       List<String> alerts = waitForLines(dir.resolve("speed/quality_alerts"), 120_000);
       String streamingCounters = "";
       if (streaming != null) {
         streamingCounters =
-            MetricsReader.read(streaming, DeadLetters.NAMESPACE, LabelRules.NAMESPACE, IngestMetrics.NAMESPACE).toString();
+            MetricsReader.read(
+                    streaming, DeadLetters.NAMESPACE, LabelRules.NAMESPACE, IngestMetrics.NAMESPACE)
+                .toString();
         streaming.cancel();
       } else {
         flinkJob.interrupt();
@@ -130,7 +141,8 @@ class SpeedLayerIT {
       SpeedLayerFixtures.assertLabels(streamingCounters, labels, logs);
       ObjectMapper json = new ObjectMapper();
       assertThat(redisKeys, greaterThan(50L));
-      assertThat("quality alerts per window reach <output>/quality_alerts", alerts.size(), greaterThan(0));
+      assertThat(
+          "quality alerts per window reach <output>/quality_alerts", alerts.size(), greaterThan(0));
       for (String line : alerts) {
         JsonNode a = json.readTree(line);
         assertThat(line, a.get("metric").asText(), equalTo("freshness_hours"));

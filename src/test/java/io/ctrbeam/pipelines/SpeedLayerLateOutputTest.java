@@ -51,18 +51,32 @@ class SpeedLayerLateOutputTest {
 
   private static TimestampedValue<RawRecord> raw(String topic, long offset, String text, long t) {
     RawRecord r =
-        RawRecord.newBuilder().setSource(topic + "-0").setSourceOffset(offset).setText(text).build();
+        RawRecord.newBuilder()
+            .setSource(topic + "-0")
+            .setSourceOffset(offset)
+            .setText(text)
+            .build();
     return TimestampedValue.of(r, new Instant(t));
   }
 
   private static TimestampedValue<RawRecord> impression(String id, long t) {
-    return raw("impressions", t, String.format(
-        "{\"impression_id\":\"%s\",\"event_time\":%d,\"user_id\":\"u\",\"ad_id\":\"a\",\"position\":1}", id, t), t);
+    return raw(
+        "impressions",
+        t,
+        String.format(
+            "{\"impression_id\":\"%s\",\"event_time\":%d,\"user_id\":\"u\",\"ad_id\":\"a\",\"position\":1}",
+            id, t),
+        t);
   }
 
   private static TimestampedValue<RawRecord> click(String id, String impressionId, long t) {
-    return raw("clicks", t, String.format(
-        "{\"click_id\":\"%s\",\"impression_id\":\"%s\",\"event_time\":%d}", id, impressionId, t), t);
+    return raw(
+        "clicks",
+        t,
+        String.format(
+            "{\"click_id\":\"%s\",\"impression_id\":\"%s\",\"event_time\":%d}",
+            id, impressionId, t),
+        t);
   }
 
   @Test
@@ -93,9 +107,11 @@ class SpeedLayerLateOutputTest {
             in.apply("ImpressionsTopic", Filter.by(r -> r.getSource().startsWith("impressions")))
                 .apply("IngestImpressions", IngestRecords.impressions()));
     IngestResult<Click> clicks =
-        dl.register(in.apply("ClicksTopic", Filter.by(r -> r.getSource().startsWith("clicks")))
-            .apply("IngestClicks", IngestRecords.clicks()));
-    PCollection<Conversion> none = p.apply("NoConversions", Create.empty(AvroCoder.of(Conversion.class)));
+        dl.register(
+            in.apply("ClicksTopic", Filter.by(r -> r.getSource().startsWith("clicks")))
+                .apply("IngestClicks", IngestRecords.clicks()));
+    PCollection<Conversion> none =
+        p.apply("NoConversions", Create.empty(AvroCoder.of(Conversion.class)));
     LabelResult labels =
         LabelInputs.of(impressions.records(), clicks.records(), none)
             .apply("Label", CtrTransforms.labeling(o).withoutConversions());
@@ -108,11 +124,21 @@ class SpeedLayerLateOutputTest {
     for (JsonNode d : lines(dir.resolve("speed/dead_letters"))) {
       dead.add(d.get("record_type").asText() + ":" + d.get("reason").asText());
     }
-    assertThat(dead, containsInAnyOrder("click:LATE_CLICK", "impression:PARSE_ERROR", "click:MISSING_FIELD"));
+    assertThat(
+        dead,
+        containsInAnyOrder("click:LATE_CLICK", "impression:PARSE_ERROR", "click:MISSING_FIELD"));
     List<String> corrections = new ArrayList<>();
     for (JsonNode c : lines(dir.resolve("speed/corrections"))) {
-      corrections.add(c.get("impression_id").asText() + ":" + c.get("label").asText() + ":"
-          + c.get("old_label").asInt() + "->" + c.get("new_label").asInt() + ":" + c.get("outcome_id").asText());
+      corrections.add(
+          c.get("impression_id").asText()
+              + ":"
+              + c.get("label").asText()
+              + ":"
+              + c.get("old_label").asInt()
+              + "->"
+              + c.get("new_label").asInt()
+              + ":"
+              + c.get("outcome_id").asText());
     }
     assertThat(corrections, containsInAnyOrder("i1:clicked:0->1:c1"));
   }
@@ -123,7 +149,12 @@ class SpeedLayerLateOutputTest {
       return out; // nothing written: the assertions name what is missing
     }
     try (Stream<Path> files = Files.walk(folder)) {
-      for (Path f : (Iterable<Path>) files.filter(Files::isRegularFile).filter(f -> !f.getFileName().toString().startsWith("."))::iterator) {
+      for (Path f :
+          (Iterable<Path>)
+              files
+                      .filter(Files::isRegularFile)
+                      .filter(f -> !f.getFileName().toString().startsWith("."))
+                  ::iterator) {
         for (String line : Files.readAllLines(f)) {
           if (!line.isBlank()) {
             out.add(JSON.readTree(line));

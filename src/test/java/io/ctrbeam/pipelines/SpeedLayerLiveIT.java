@@ -16,7 +16,6 @@ import io.ctrbeam.generate.GeneratedLogs;
 import io.ctrbeam.generate.GeneratorConfig;
 import io.ctrbeam.generate.LogGenerator;
 import io.ctrbeam.generate.RecordType;
-import io.ctrbeam.ingest.IngestMetrics;
 import io.ctrbeam.label.FoldCorrections;
 import io.ctrbeam.label.LabelRules;
 import io.ctrbeam.schema.LabelCorrection;
@@ -52,27 +51,34 @@ import org.junit.jupiter.api.io.TempDir;
  * The speed layer on FlinkRunner streaming as it runs live. A generated day of logs is played at
  * 1440 times its speed: each event is sent when the wall clock reaches its arrival time, stamped
  * with its event time on the same clock, so events are a few seconds old when they come, as in
- * production, over three partitions per topic (one for the sparse conversions), with disorder within the bound, late records,
- * conversions and bad records. Every duration of the pipeline is scaled alike (W = 30 min / 1440 =
- * 1.25 s, T = 5 s, the feature window 1 min, ...), so the day runs in about a minute. The oracle is the batch
- * layer over the same lines. It shows that no valid record is refused by the clock, that the
- * streamed labels with their corrections folded in equal the batch labels (so every late click
- * became a correction), that Redis equals the batch features at its snapshot times, and that the
- * labeling state at the end holds what is in flight, not what was seen.
+ * production, over three partitions per topic (one for the sparse conversions), with disorder
+ * within the bound, late records, conversions and bad records. Every duration of the pipeline is
+ * scaled alike (W = 30 min / 1440 = 1.25 s, T = 5 s, the feature window 1 min, ...), so the day
+ * runs in about a minute. The oracle is the batch layer over the same lines. It shows that no valid
+ * record is refused by the clock, that the streamed labels with their corrections folded in equal
+ * the batch labels (so every late click became a correction), that Redis equals the batch features
+ * at its snapshot times, and that the labeling state at the end holds what is in flight, not what
+ * was seen.
  */
 class SpeedLayerLiveIT {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final Pattern EVENT_TIME = Pattern.compile("\"event_time\":(\\d{12,14})");
   private static final long MIN = 60_000L;
   private static final long HOUR = 60 * MIN;
+
   /** Log time per wall-clock time. */
   private static final long SPEED = 1440;
+
   private static final long T = 2 * HOUR / SPEED;
+
   /** Allowed lateness, in log time: late clicks (4 to 5 h late) are corrections, none droppable. */
   private static final long LATENESS = 6 * HOUR;
+
   private static final long MAX_DELAY = 500;
+
   /** Arrivals later than this in the log are sent at once at the end (slow conversions). */
   private static final long LOG_SPAN = 26 * HOUR;
+
   /**
    * Partitions per topic. Conversions, a few dozen a run, get one: a sparse partition holds the
    * watermark back by its gaps (it follows its second largest event time until idle).
@@ -80,40 +86,70 @@ class SpeedLayerLiveIT {
   private static int partitions(String topic) {
     return topic.equals("conversions") ? 1 : 3;
   }
+
   private static final Map<RecordType, String> TOPICS =
-      Map.of(RecordType.IMPRESSION, "impressions", RecordType.CLICK, "clicks", RecordType.CONVERSION, "conversions");
+      Map.of(
+          RecordType.IMPRESSION,
+          "impressions",
+          RecordType.CLICK,
+          "clicks",
+          RecordType.CONVERSION,
+          "conversions");
 
   @Test
-  void onFlinkUnderLiveTrafficNothingIsLostByTheClockAndFoldedLabelsEqualTheBatchLayer(@TempDir Path dir)
-      throws Exception {
+  void onFlinkUnderLiveTrafficNothingIsLostByTheClockAndFoldedLabelsEqualTheBatchLayer(
+      @TempDir Path dir) throws Exception {
     GeneratorConfig config =
-        GeneratorConfig.defaults().withImpressionsPerDay(2_000).withUsers(60).withAds(25).withAdvertisers(8)
-            .withCtrMedian(0.12).withConversionRate(0.2).withConversionDelayMedian(Duration.ofMinutes(30))
-            .withLateFraction(0.08).withLateDelay(Duration.ofMinutes(240), Duration.ofMinutes(300))
-            .withBadRecordRate(0.01).withSeed(31).withThreads(1);
+        GeneratorConfig.defaults()
+            .withImpressionsPerDay(2_000)
+            .withUsers(60)
+            .withAds(25)
+            .withAdvertisers(8)
+            .withCtrMedian(0.12)
+            .withConversionRate(0.2)
+            .withConversionDelayMedian(Duration.ofMinutes(30))
+            .withLateFraction(0.08)
+            .withLateDelay(Duration.ofMinutes(240), Duration.ofMinutes(300))
+            .withBadRecordRate(0.01)
+            .withSeed(31)
+            .withThreads(1);
     GeneratedLogs logs = LogGenerator.generate(config);
     List<ArrivalEvent> arrivals = new ArrayList<>(logs.events());
     arrivals.removeIf(e -> !TOPICS.containsKey(e.type()));
-    arrivals.sort(Comparator.comparingLong(ArrivalEvent::arrivalTime).thenComparingLong(ArrivalEvent::seq));
+    arrivals.sort(
+        Comparator.comparingLong(ArrivalEvent::arrivalTime).thenComparingLong(ArrivalEvent::seq));
     try (EmbeddedKafka kafka = EmbeddedKafka.start();
         RedisServerProcess redis = RedisServerProcess.start()) {
       for (String topic : TOPICS.values()) {
         kafka.createTopic(topic, partitions(topic));
       }
       kafka.createTopic("labels", 3);
-      SpeedLayerOptions o = SpeedLayerPipeline.options(
-          "--runner=FlinkRunner", "--flinkMaster=[local]", "--parallelism=2", "--streaming=true",
-          "--bootstrapServers=" + kafka.bootstrapServers(), "--conversionsTopic=conversions", "--labelsTopic=labels",
-          "--redisHost=" + redis.host(), "--redisPort=" + redis.port(), "--output=" + dir.resolve("speed"),
-          "--maxDelay=" + MAX_DELAY + "ms", "--idleTimeout=1s", "--fileWindow=2s",
-          "--buckets=16", "--qualityGate=false", "--progress=false",
-          "--flinkConfDir=" + InMemoryFlinkMetrics.confDir(dir));
+      SpeedLayerOptions o =
+          SpeedLayerPipeline.options(
+              "--runner=FlinkRunner",
+              "--flinkMaster=[local]",
+              "--parallelism=2",
+              "--streaming=true",
+              "--bootstrapServers=" + kafka.bootstrapServers(),
+              "--conversionsTopic=conversions",
+              "--labelsTopic=labels",
+              "--redisHost=" + redis.host(),
+              "--redisPort=" + redis.port(),
+              "--output=" + dir.resolve("speed"),
+              "--maxDelay=" + MAX_DELAY + "ms",
+              "--idleTimeout=1s",
+              "--fileWindow=2s",
+              "--buckets=16",
+              "--qualityGate=false",
+              "--progress=false",
+              "--flinkConfDir=" + InMemoryFlinkMetrics.confDir(dir));
       scaled(o);
       InMemoryFlinkMetrics.reset();
       Pipeline p = SpeedLayerPipeline.pipeline(o);
       PipelineResult job = LiveRun.start(p);
       Thread.sleep(5_000); // the job's readers are up before the first event is due
-      // Log time t0 (the generator's first day) is now: from here on, log and wall clock run together.
+      // Log time t0 (the generator's first day) is now: from here on, log and wall clock run
+      // together.
       long t0 = config.startMillis();
       long base = System.currentTimeMillis();
       java.util.function.LongUnaryOperator clock = t -> base + (t - t0) / SPEED;
@@ -125,17 +161,26 @@ class SpeedLayerLiveIT {
         // Decided by the end: impressions whose t + T the watermark (the clock - maxDelay) passes.
         long decidedBefore = producedAt - MAX_DELAY - T - 5_000;
         long expectedDecided = expectedDecided(logs, clock, decidedBefore);
-        kafka.consumeUntil("labels", read -> decidedIn(read, decidedBefore) >= expectedDecided, 240_000, Map.of());
-        Thread.sleep(8_000); // the last corrections and dead letters reach their files (--fileWindow=2s)
+        kafka.consumeUntil(
+            "labels", read -> decidedIn(read, decidedBefore) >= expectedDecided, 240_000, Map.of());
+        Thread.sleep(
+            8_000); // the last corrections and dead letters reach their files (--fileWindow=2s)
         counters = new TreeMap<>();
         for (RecordType t : TOPICS.keySet()) {
           String name = DeadLetters.counterName(t.typeName(), Reason.BAD_TIMESTAMP);
           counters.put(name, InMemoryFlinkMetrics.sum(DeadLetters.NAMESPACE, name));
         }
-        for (String name : List.of("state_entries", "state_pending", "state_tombstones", "state_early", "corrections")) {
+        for (String name :
+            List.of(
+                "state_entries",
+                "state_pending",
+                "state_tombstones",
+                "state_early",
+                "corrections")) {
           counters.put(name, InMemoryFlinkMetrics.sum(LabelRules.NAMESPACE, name));
         }
-        System.out.printf("SpeedLayerLiveIT: %d records produced; counters %s%n", produced, counters);
+        System.out.printf(
+            "SpeedLayerLiveIT: %d records produced; counters %s%n", produced, counters);
         verifyLabels(dir, kafka, logs, clock, decidedBefore, expectedDecided);
       } finally {
         job.cancel();
@@ -143,29 +188,39 @@ class SpeedLayerLiveIT {
 
       // No valid record was refused by the clock: BAD_TIMESTAMP only for the injected ones.
       for (RecordType t : TOPICS.keySet()) {
-        assertThat(t + " BAD_TIMESTAMP",
+        assertThat(
+            t + " BAD_TIMESTAMP",
             counters.getOrDefault(DeadLetters.counterName(t.typeName(), Reason.BAD_TIMESTAMP), 0L),
             equalTo(logs.truth().injected(t, Reason.BAD_TIMESTAMP)));
       }
-      // State holds what is in flight: impressions within W + T + lateness of the watermark, not all seen.
+      // State holds what is in flight: impressions within W + T + lateness of the watermark, not
+      // all seen.
       long entries = counters.getOrDefault("state_entries", 0L);
       // In flight: the events of the last W + T + lateness (+ the wait and maxDelay), and every
       // clicked impression, which the conversion join keeps for 7 d / 1440.
       long end = System.currentTimeMillis();
-      long inFlightBound = logs.events().stream()
-          .filter(e -> e.passesIngest() && TOPICS.containsKey(e.type())
-              && clock.applyAsLong(e.eventTime()) > end - (30 * MIN + 2 * HOUR + LATENESS) / SPEED - 20_000)
-          .count()
-          + logs.truth().positives();
+      long inFlightBound =
+          logs.events().stream()
+                  .filter(
+                      e ->
+                          e.passesIngest()
+                              && TOPICS.containsKey(e.type())
+                              && clock.applyAsLong(e.eventTime())
+                                  > end - (30 * MIN + 2 * HOUR + LATENESS) / SPEED - 20_000)
+                  .count()
+              + logs.truth().positives();
       long seen = logs.events().stream().filter(ArrivalEvent::passesIngest).count();
-      System.out.printf("SpeedLayerLiveIT: labeling state entries at the end %d; events within the last"
-          + " W + T + lateness %d; valid events seen %d%n", entries, inFlightBound, seen);
+      System.out.printf(
+          "SpeedLayerLiveIT: labeling state entries at the end %d; events within the last"
+              + " W + T + lateness %d; valid events seen %d%n",
+          entries, inFlightBound, seen);
       assertThat(entries, greaterThan(0L));
       assertThat(entries, lessThanOrEqualTo(inFlightBound));
       assertThat(entries, lessThan(seen / 5));
 
       // Redis equals the batch layer's features at the snapshot time of each key.
-      ConsistencyReport.Options report = org.apache.beam.sdk.options.PipelineOptionsFactory.as(ConsistencyReport.Options.class);
+      ConsistencyReport.Options report =
+          org.apache.beam.sdk.options.PipelineOptionsFactory.as(ConsistencyReport.Options.class);
       report.setFeatures(dir.resolve("batch/features") + "/**/*.parquet");
       report.setRedisHost(redis.host());
       report.setRedisPort(redis.port());
@@ -193,24 +248,30 @@ class SpeedLayerLiveIT {
       List<String> unexplained = new ArrayList<>();
       long correctedMatched = 0;
       for (JsonNode v : jsonLines(dir.resolve("consistency"))) {
-        String key = v.get("batch").get("key_kind").asText() + ":" + v.get("batch").get("key").asText();
+        String key =
+            v.get("batch").get("key_kind").asText() + ":" + v.get("batch").get("key").asText();
         boolean mismatched = v.get("verdict").asText().equals("mismatched");
         if (mismatched && !orphanKeys.contains(key)) {
           unexplained.add(v.toString());
         }
         if (mismatched && orphanKeys.contains(key)) {
           // Only clicks are missing: impressions agree, clicks are fewer.
-          assertThat(v.toString(), v.get("served").get("impressions_24h").asLong(),
+          assertThat(
+              v.toString(),
+              v.get("served").get("impressions_24h").asLong(),
               equalTo(v.get("batch").get("impressions_24h").asLong()));
-          assertThat(v.toString(), v.get("served").get("clicks_24h").asLong(),
+          assertThat(
+              v.toString(),
+              v.get("served").get("clicks_24h").asLong(),
               lessThan(v.get("batch").get("clicks_24h").asLong() + 1));
         }
       }
       for (String key : correctedKeys) {
         correctedMatched += orphanKeys.contains(key) ? 0 : 1;
       }
-      System.out.printf("SpeedLayerLiveIT: %d mismatched keys, all with a click orphaned in streaming"
-          + " (%d such keys); %d keys touched by corrected clicks, %d of them without an orphan%n",
+      System.out.printf(
+          "SpeedLayerLiveIT: %d mismatched keys, all with a click orphaned in streaming"
+              + " (%d such keys); %d keys touched by corrected clicks, %d of them without an orphan%n",
           consistency.get("mismatched"), orphanKeys.size(), correctedKeys.size(), correctedMatched);
       assertThat(unexplained, empty());
       assertThat("corrected clicks touch keys that must match", correctedMatched, greaterThan(0L));
@@ -220,7 +281,8 @@ class SpeedLayerLiveIT {
   }
 
   /** kind:key of every entity that the given impressions count for. */
-  private static java.util.Set<String> keysOf(GeneratedLogs logs, java.util.Set<String> impressionIds) {
+  private static java.util.Set<String> keysOf(
+      GeneratedLogs logs, java.util.Set<String> impressionIds) {
     java.util.Set<String> keys = new java.util.HashSet<>();
     for (io.ctrbeam.schema.Impression i : logs.impressions()) {
       if (impressionIds.contains(i.getImpressionId())) {
@@ -233,13 +295,21 @@ class SpeedLayerLiveIT {
     return keys;
   }
 
-  /** The streamed labels with their corrections folded in, against the batch layer over the same lines. */
+  /**
+   * The streamed labels with their corrections folded in, against the batch layer over the same
+   * lines.
+   */
   private static void verifyLabels(
-      Path dir, EmbeddedKafka kafka, GeneratedLogs logs, java.util.function.LongUnaryOperator clock,
-      long decidedBefore, long expectedDecided)
+      Path dir,
+      EmbeddedKafka kafka,
+      GeneratedLogs logs,
+      java.util.function.LongUnaryOperator clock,
+      long decidedBefore,
+      long expectedDecided)
       throws Exception {
     Map<String, List<TrainingExample>> streamed = new TreeMap<>();
-    for (ConsumerRecord<String, String> r : kafka.consumeUntil("labels", read -> false, 3_000, Map.of())) {
+    for (ConsumerRecord<String, String> r :
+        kafka.consumeUntil("labels", read -> false, 3_000, Map.of())) {
       TrainingExample row = row(JSON.readTree(r.value()));
       streamed.computeIfAbsent(row.getImpressionId(), k -> new ArrayList<>()).add(row);
     }
@@ -269,39 +339,67 @@ class SpeedLayerLiveIT {
         }
         continue;
       }
-      List<TrainingExample> folded = FoldCorrections.fold(rows, corrections.getOrDefault(b.getKey(), List.of()));
+      List<TrainingExample> folded =
+          FoldCorrections.fold(rows, corrections.getOrDefault(b.getKey(), List.of()));
       String s = label(folded.get(0));
       if (lateImpressions.contains(b.getKey())) {
         // Either its clicks came first and waited T for it (contract §2.1): orphans, and the row a
         // negative; or they came with it, and the row is the batch row.
         lateCompared++;
         String[] f = b.getValue().split("\\|");
-        List<String> orphans = deadLettersOf(dir, b.getKey()).stream().filter(d -> d.startsWith("ORPHAN_CLICK")).toList();
-        boolean orphaned = folded.get(0).getClicked() == 0 && (f[1].equals("0") || !orphans.isEmpty());
+        List<String> orphans =
+            deadLettersOf(dir, b.getKey()).stream()
+                .filter(d -> d.startsWith("ORPHAN_CLICK"))
+                .toList();
+        boolean orphaned =
+            folded.get(0).getClicked() == 0 && (f[1].equals("0") || !orphans.isEmpty());
         if (!orphaned && !(folded.size() == 1 && s.equals(b.getValue()))) {
-          differ.add(b.getKey() + " (late impression): streamed+folded " + s + ", batch " + b.getValue()
-              + "; dead letters " + deadLettersOf(dir, b.getKey()));
+          differ.add(
+              b.getKey()
+                  + " (late impression): streamed+folded "
+                  + s
+                  + ", batch "
+                  + b.getValue()
+                  + "; dead letters "
+                  + deadLettersOf(dir, b.getKey()));
         }
         continue;
       }
       if (decided || folded.get(0).getClicked() == 1) {
         compared++;
         if (folded.size() != 1 || !s.equals(b.getValue())) {
-          differ.add(b.getKey() + ": streamed+folded " + s + " (" + folded.size() + " rows), batch " + b.getValue()
-              + "; its events " + eventsOf(logs, b.getKey(), clock) + "; dead letters " + deadLettersOf(dir, b.getKey()));
+          differ.add(
+              b.getKey()
+                  + ": streamed+folded "
+                  + s
+                  + " ("
+                  + folded.size()
+                  + " rows), batch "
+                  + b.getValue()
+                  + "; its events "
+                  + eventsOf(logs, b.getKey(), clock)
+                  + "; dead letters "
+                  + deadLettersOf(dir, b.getKey()));
         }
       }
     }
     for (ArrivalEvent e : logs.events(RecordType.CLICK)) {
       if (e.late() && e.passesIngest()) {
         String imp = ((io.ctrbeam.schema.Click) e.record()).getImpressionId();
-        System.out.printf("SpeedLayerLiveIT: late click on %s: batch %s, streamed %s, corrections %s, dead letters %s%n",
-            imp, batch.get(imp), streamed.containsKey(imp) ? streamed.get(imp).stream().map(SpeedLayerLiveIT::label).toList() : null,
-            corrections.get(imp), deadLettersOf(dir, imp));
+        System.out.printf(
+            "SpeedLayerLiveIT: late click on %s: batch %s, streamed %s, corrections %s, dead letters %s%n",
+            imp,
+            batch.get(imp),
+            streamed.containsKey(imp)
+                ? streamed.get(imp).stream().map(SpeedLayerLiveIT::label).toList()
+                : null,
+            corrections.get(imp),
+            deadLettersOf(dir, imp));
       }
     }
-    System.out.printf("SpeedLayerLiveIT: %d streamed impressions compared with the batch layer (%d decided"
-        + " expected), %d late impressions, %d late-click corrections, %d impressions updated%n",
+    System.out.printf(
+        "SpeedLayerLiveIT: %d streamed impressions compared with the batch layer (%d decided"
+            + " expected), %d late impressions, %d late-click corrections, %d impressions updated%n",
         compared, expectedDecided, lateCompared, late, corrections.size());
     assertThat(differ, empty());
     assertThat(compared + lateCompared, greaterThan(expectedDecided * 9 / 10));
@@ -312,8 +410,15 @@ class SpeedLayerLiveIT {
       GeneratedLogs logs, String impressionId, java.util.function.LongUnaryOperator clock) {
     return logs.events().stream()
         .filter(e -> e.rawLine() != null && e.rawLine().contains(impressionId))
-        .map(e -> e.type() + " t=" + clock.applyAsLong(e.eventTime()) + " arrival=" + clock.applyAsLong(e.arrivalTime())
-            + (e.late() ? " late" : "") + (e.injected() == null ? "" : " " + e.injected()))
+        .map(
+            e ->
+                e.type()
+                    + " t="
+                    + clock.applyAsLong(e.eventTime())
+                    + " arrival="
+                    + clock.applyAsLong(e.arrivalTime())
+                    + (e.late() ? " late" : "")
+                    + (e.injected() == null ? "" : " " + e.injected()))
         .toList();
   }
 
@@ -324,7 +429,9 @@ class SpeedLayerLiveIT {
         .toList();
   }
 
-  /** event_time|clicked|converted|click_time|conversion_time of the batch rows, read with DuckDB. */
+  /**
+   * event_time|clicked|converted|click_time|conversion_time of the batch rows, read with DuckDB.
+   */
   private static Map<String, String> batchLabels(
       Path dir, GeneratedLogs logs, java.util.function.LongUnaryOperator clock) throws Exception {
     Path in = Files.createDirectories(dir.resolve("logs"));
@@ -347,19 +454,38 @@ class SpeedLayerLiveIT {
     Map<String, String> out = new HashMap<>();
     try (Connection c = DriverManager.getConnection("jdbc:duckdb:");
         Statement s = c.createStatement();
-        ResultSet r = s.executeQuery(
-            "SELECT impression_id, epoch_ms(event_time), clicked, converted, epoch_ms(click_time), epoch_ms(conversion_time)"
-                + " FROM read_parquet('" + dir.resolve("batch/training") + "/**/*.parquet', hive_partitioning=true)")) {
+        ResultSet r =
+            s.executeQuery(
+                "SELECT impression_id, epoch_ms(event_time), clicked, converted, epoch_ms(click_time), epoch_ms(conversion_time)"
+                    + " FROM read_parquet('"
+                    + dir.resolve("batch/training")
+                    + "/**/*.parquet', hive_partitioning=true)")) {
       while (r.next()) {
-        out.put(r.getString(1), r.getLong(2) + "|" + r.getLong(3) + "|" + r.getLong(4) + "|" + r.getObject(5) + "|" + r.getObject(6));
+        out.put(
+            r.getString(1),
+            r.getLong(2)
+                + "|"
+                + r.getLong(3)
+                + "|"
+                + r.getLong(4)
+                + "|"
+                + r.getObject(5)
+                + "|"
+                + r.getObject(6));
       }
     }
     return out;
   }
 
   private static String label(TrainingExample r) {
-    return r.getEventTime().toEpochMilli() + "|" + r.getClicked() + "|" + r.getConverted() + "|"
-        + (r.getClickTime() == null ? null : r.getClickTime().toEpochMilli()) + "|"
+    return r.getEventTime().toEpochMilli()
+        + "|"
+        + r.getClicked()
+        + "|"
+        + r.getConverted()
+        + "|"
+        + (r.getClickTime() == null ? null : r.getClickTime().toEpochMilli())
+        + "|"
         + (r.getConversionTime() == null ? null : r.getConversionTime().toEpochMilli());
   }
 
@@ -385,10 +511,15 @@ class SpeedLayerLiveIT {
   }
 
   private static long decidedIn(List<ConsumerRecord<String, String>> read, long decidedBefore) {
-    return read.stream().filter(r -> {
-      Matcher m = EVENT_TIME.matcher(r.value());
-      return m.find() && Long.parseLong(m.group(1)) < decidedBefore;
-    }).map(ConsumerRecord::key).distinct().count();
+    return read.stream()
+        .filter(
+            r -> {
+              Matcher m = EVENT_TIME.matcher(r.value());
+              return m.find() && Long.parseLong(m.group(1)) < decidedBefore;
+            })
+        .map(ConsumerRecord::key)
+        .distinct()
+        .count();
   }
 
   /**
@@ -396,7 +527,10 @@ class SpeedLayerLiveIT {
    * clock, round robin over the partitions; arrivals past {@link #LOG_SPAN} go at the end.
    */
   private static long produceLive(
-      EmbeddedKafka kafka, List<ArrivalEvent> arrivals, java.util.function.LongUnaryOperator clock, long t0)
+      EmbeddedKafka kafka,
+      List<ArrivalEvent> arrivals,
+      java.util.function.LongUnaryOperator clock,
+      long t0)
       throws Exception {
     long sent = 0;
     Map<String, Integer> next = new HashMap<>();
@@ -410,7 +544,9 @@ class SpeedLayerLiveIT {
         }
         String topic = TOPICS.get(e.type());
         int partition = next.merge(topic, 1, Integer::sum) % partitions(topic);
-        producer.send(new org.apache.kafka.clients.producer.ProducerRecord<>(topic, partition, null, onClock(e.rawLine(), clock)));
+        producer.send(
+            new org.apache.kafka.clients.producer.ProducerRecord<>(
+                topic, partition, null, onClock(e.rawLine(), clock)));
         sent++;
       }
       producer.flush();
@@ -418,21 +554,28 @@ class SpeedLayerLiveIT {
     return sent;
   }
 
-  /** The line with its event_time on the test's clock; injected bad timestamps (before 2000, after 2100) stay. */
+  /**
+   * The line with its event_time on the test's clock; injected bad timestamps (before 2000, after
+   * 2100) stay.
+   */
   static String onClock(String line, java.util.function.LongUnaryOperator clock) {
     Matcher m = EVENT_TIME.matcher(line);
     if (!m.find()) {
       return line;
     }
     long t = Long.parseLong(m.group(1));
-    if (t < Instant.parse("2000-01-01T00:00:00Z").toEpochMilli() || t >= Instant.parse("2100-01-01T00:00:00Z").toEpochMilli()) {
+    if (t < Instant.parse("2000-01-01T00:00:00Z").toEpochMilli()
+        || t >= Instant.parse("2100-01-01T00:00:00Z").toEpochMilli()) {
       return line;
     }
     return line.substring(0, m.start(1)) + clock.applyAsLong(t) + line.substring(m.end(1));
   }
 
-  /** Every snapshot period (1 h of log) on the test's clock, over the events and a little past them. */
-  private static String snapshotTicks(GeneratedLogs logs, java.util.function.LongUnaryOperator clock) {
+  /**
+   * Every snapshot period (1 h of log) on the test's clock, over the events and a little past them.
+   */
+  private static String snapshotTicks(
+      GeneratedLogs logs, java.util.function.LongUnaryOperator clock) {
     long min = Long.MAX_VALUE;
     long max = Long.MIN_VALUE;
     for (ArrivalEvent e : logs.events()) {
@@ -443,7 +586,9 @@ class SpeedLayerLiveIT {
     }
     long period = HOUR / SPEED;
     StringJoiner ticks = new StringJoiner(",");
-    for (long t = Math.floorDiv(min, period) * period + period; t <= max + 4 * period; t += period) {
+    for (long t = Math.floorDiv(min, period) * period + period;
+        t <= max + 4 * period;
+        t += period) {
       ticks.add(Instant.ofEpochMilli(t).toString());
     }
     return ticks.toString();
@@ -455,7 +600,10 @@ class SpeedLayerLiveIT {
       return out;
     }
     try (Stream<Path> files = Files.walk(root)) {
-      for (Path f : files.filter(f -> f.toString().endsWith(".jsonl") && !f.toString().contains("/.")).toList()) {
+      for (Path f :
+          files
+              .filter(f -> f.toString().endsWith(".jsonl") && !f.toString().contains("/."))
+              .toList()) {
         for (String l : Files.readAllLines(f)) {
           out.add(JSON.readTree(l));
         }

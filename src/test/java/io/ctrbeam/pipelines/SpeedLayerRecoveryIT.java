@@ -65,24 +65,43 @@ class SpeedLayerRecoveryIT {
   private GeneratedLogs logs;
   private EmbeddedKafka kafka;
   private Path root;
-  /** Phase 1 (event time before the split) and phase 2 (the rest, then the sentinels), per topic kind. */
+
+  /**
+   * Phase 1 (event time before the split) and phase 2 (the rest, then the sentinels), per topic
+   * kind.
+   */
   private final Map<String, List<String>> phase1 = new HashMap<>();
+
   private final Map<String, List<String>> phase2 = new HashMap<>();
   private Outputs reference;
 
-  /** What a run wrote: the labels topic's values, Redis's feature hashes, the lines of each file sink. */
-  record Outputs(List<String> labels, Map<String, Map<String, String>> redis, Map<String, List<String>> files) {}
+  /**
+   * What a run wrote: the labels topic's values, Redis's feature hashes, the lines of each file
+   * sink.
+   */
+  record Outputs(
+      List<String> labels,
+      Map<String, Map<String, String>> redis,
+      Map<String, List<String>> files) {}
 
   @BeforeAll
   void generateAndRunUndisturbed(@TempDir Path dir) throws Exception {
     root = dir;
     GeneratorConfig config =
-        GeneratorConfig.defaults().withImpressionsPerDay(1_200).withUsers(50).withAds(20).withAdvertisers(6)
-            .withLateFraction(0).withBadRecordRate(0.01).withSeed(23).withThreads(1);
+        GeneratorConfig.defaults()
+            .withImpressionsPerDay(1_200)
+            .withUsers(50)
+            .withAds(20)
+            .withAdvertisers(6)
+            .withLateFraction(0)
+            .withBadRecordRate(0.01)
+            .withSeed(23)
+            .withThreads(1);
     logs = LogGenerator.generate(config);
     splitIntoPhases();
     kafka = EmbeddedKafka.start();
-    Files.writeString(root.resolve("quality_config.json"), "{\"defaults\": {\"freshness_hours\": 0.0}}");
+    Files.writeString(
+        root.resolve("quality_config.json"), "{\"defaults\": {\"freshness_hours\": 0.0}}");
 
     long start = System.nanoTime();
     createInputTopics("ref");
@@ -95,19 +114,29 @@ class SpeedLayerRecoveryIT {
         reference = collect(o, redis);
       }
     }
-    System.out.printf("SpeedLayerRecoveryIT: undisturbed run %.1f s%n", (System.nanoTime() - start) / 1e9);
+    System.out.printf(
+        "SpeedLayerRecoveryIT: undisturbed run %.1f s%n", (System.nanoTime() - start) / 1e9);
 
     // The reference is right: one label per impression, clicked as the generator decided it.
     Map<String, ExpectedLabel> truth = logs.truth().labels();
-    assertThat("one label per impression", reference.labels().size(), equalTo((int) logs.truth().impressions()));
+    assertThat(
+        "one label per impression",
+        reference.labels().size(),
+        equalTo((int) logs.truth().impressions()));
     for (String line : reference.labels()) {
       JsonNode n = JSON.readTree(line);
       ExpectedLabel expected = truth.get(n.get("impression_id").asText());
-      assertThat(line, expected != null && expected.clicked() == (n.get("clicked").asLong() == 1), equalTo(true));
+      assertThat(
+          line,
+          expected != null && expected.clicked() == (n.get("clicked").asLong() == 1),
+          equalTo(true));
     }
     assertThat(reference.redis().size(), greaterThan(50));
-    System.out.printf("SpeedLayerRecoveryIT: undisturbed run's file sinks: %s%n",
-        reference.files().entrySet().stream().map(e -> e.getKey() + "=" + e.getValue().size()).toList());
+    System.out.printf(
+        "SpeedLayerRecoveryIT: undisturbed run's file sinks: %s%n",
+        reference.files().entrySet().stream()
+            .map(e -> e.getKey() + "=" + e.getValue().size())
+            .toList());
   }
 
   @AfterAll
@@ -122,27 +151,42 @@ class SpeedLayerRecoveryIT {
     Outputs recovered = runWithFailure("alo");
 
     // Labels topic, at-least-once: the same records, none lost; a duplicate is an identical record.
-    assertThat("nothing lost or changed", new HashSet<>(recovered.labels()), equalTo(new HashSet<>(reference.labels())));
+    assertThat(
+        "nothing lost or changed",
+        new HashSet<>(recovered.labels()),
+        equalTo(new HashSet<>(reference.labels())));
     Map<String, Set<String>> byImpression = new HashMap<>();
     for (String line : recovered.labels()) {
-      byImpression.computeIfAbsent(JSON.readTree(line).get("impression_id").asText(), k -> new HashSet<>()).add(line);
+      byImpression
+          .computeIfAbsent(JSON.readTree(line).get("impression_id").asText(), k -> new HashSet<>())
+          .add(line);
     }
-    assertThat("every impression's duplicates are identical",
-        byImpression.values().stream().filter(v -> v.size() > 1).toList(), empty());
-    System.out.printf("SpeedLayerRecoveryIT: at-least-once labels topic: %d records for %d labels%n",
+    assertThat(
+        "every impression's duplicates are identical",
+        byImpression.values().stream().filter(v -> v.size() > 1).toList(),
+        empty());
+    System.out.printf(
+        "SpeedLayerRecoveryIT: at-least-once labels topic: %d records for %d labels%n",
         recovered.labels().size(), reference.labels().size());
 
     assertIdempotentRedisAndWholeFiles(recovered);
   }
 
   private void assertIdempotentRedisAndWholeFiles(Outputs recovered) {
-    // Redis, idempotent (keyed by entity, as_of guard): the final state equals the undisturbed run's.
+    // Redis, idempotent (keyed by entity, as_of guard): the final state equals the undisturbed
+    // run's.
     assertThat("Redis feature hashes", recovered.redis(), equalTo(reference.redis()));
     // Files, replaced whole per window and pane: the same lines, none lost and none twice.
-    System.out.printf("SpeedLayerRecoveryIT: recovered run's file sinks: %s%n",
-        recovered.files().entrySet().stream().map(e -> e.getKey() + "=" + e.getValue().size()).toList());
+    System.out.printf(
+        "SpeedLayerRecoveryIT: recovered run's file sinks: %s%n",
+        recovered.files().entrySet().stream()
+            .map(e -> e.getKey() + "=" + e.getValue().size())
+            .toList());
     for (String sink : reference.files().keySet()) {
-      assertThat(sink, sorted(recovered.files().getOrDefault(sink, List.of())), equalTo(sorted(reference.files().get(sink))));
+      assertThat(
+          sink,
+          sorted(recovered.files().getOrDefault(sink, List.of())),
+          equalTo(sorted(reference.files().get(sink))));
     }
   }
 
@@ -167,7 +211,10 @@ class SpeedLayerRecoveryIT {
         waitFor("phase 1 read", () -> FailOnce.SEEN.get() >= phase1Records, 60_000);
         long atPhase1 = job.latestCheckpoint(checkpoints);
         // Two checkpoints on: the second one was triggered after phase 1 had been read.
-        waitFor("a checkpoint after phase 1", () -> job.latestCheckpoint(checkpoints) >= atPhase1 + 2, 30_000);
+        waitFor(
+            "a checkpoint after phase 1",
+            () -> job.latestCheckpoint(checkpoints) >= atPhase1 + 2,
+            30_000);
         long checkpointBeforeFailure = job.latestCheckpoint(checkpoints);
         FailOnce.FAIL_AT.set(FailOnce.SEEN.get() + 50);
         kafka.produce(name + "-impressions", phase2.get("impressions"));
@@ -175,51 +222,67 @@ class SpeedLayerRecoveryIT {
         Outputs out = collect(o, redis);
 
         assertThat("the injected failure happened", FailOnce.FAILED.get(), equalTo(true));
-        assertThat("a checkpoint had completed before the failure", checkpointBeforeFailure, greaterThanOrEqualTo(1L));
+        assertThat(
+            "a checkpoint had completed before the failure",
+            checkpointBeforeFailure,
+            greaterThanOrEqualTo(1L));
         long replayed = FailOnce.SEEN_AFTER_FAILURE.get();
-        System.out.printf("SpeedLayerRecoveryIT: %s: checkpoint %d before the failure; %d of %d records read again"
+        System.out.printf(
+            "SpeedLayerRecoveryIT: %s: checkpoint %d before the failure; %d of %d records read again"
                 + " after the restart; checkpoints now at %d; %.1f s%n",
-            name, checkpointBeforeFailure, replayed, phase1Records + phase2Records, job.latestCheckpoint(checkpoints),
+            name,
+            checkpointBeforeFailure,
+            replayed,
+            phase1Records + phase2Records,
+            job.latestCheckpoint(checkpoints),
             (System.nanoTime() - start) / 1e9);
         assertThat("the job ran on after the restart", replayed, greaterThan(0L));
-        assertThat("restored from a checkpoint that holds phase 1, not from the start", replayed,
+        assertThat(
+            "restored from a checkpoint that holds phase 1, not from the start",
+            replayed,
             lessThanOrEqualTo(phase2Records));
         return out;
       }
     }
   }
 
-  /** The speed layer's options from a command line, as a user gives them: Flink, checkpointing, restarts. */
+  /**
+   * The speed layer's options from a command line, as a user gives them: Flink, checkpointing,
+   * restarts.
+   */
   private SpeedLayerOptions options(String name, RedisServerProcess redis) throws Exception {
     Path dir = Files.createDirectories(root.resolve(name));
-    List<String> args = new ArrayList<>(List.of(
-        "--runner=FlinkRunner",
-        "--flinkMaster=[local]",
-        "--streaming=true",
-        "--parallelism=1",
-        "--checkpointingInterval=1000",
-        "--checkpointingMode=EXACTLY_ONCE",
-        "--stateBackend=filesystem",
-        "--stateBackendStoragePath=" + dir.resolve("checkpoints").toUri(),
-        "--numberOfExecutionRetries=2",
-        "--executionRetryDelay=500",
-        "--flinkConfDir=" + LocalFlinkJob.confDir(dir),
-        "--bootstrapServers=" + kafka.bootstrapServers(),
-        "--impressionsTopic=" + name + "-impressions",
-        "--clicksTopic=" + name + "-clicks",
-        "--labelsTopic=" + name + "-labels",
-        "--redisHost=" + redis.host(),
-        "--redisPort=" + redis.port(),
-        "--output=" + dir.resolve("speed"),
-        "--snapshotPeriod=1h",
-        "--maxDelay=10m",
-        "--buckets=8",
-        "--qualityConfig=" + root.resolve("quality_config.json")));
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "--runner=FlinkRunner",
+                "--flinkMaster=[local]",
+                "--streaming=true",
+                "--parallelism=1",
+                "--checkpointingInterval=1000",
+                "--checkpointingMode=EXACTLY_ONCE",
+                "--stateBackend=filesystem",
+                "--stateBackendStoragePath=" + dir.resolve("checkpoints").toUri(),
+                "--numberOfExecutionRetries=2",
+                "--executionRetryDelay=500",
+                "--flinkConfDir=" + LocalFlinkJob.confDir(dir),
+                "--bootstrapServers=" + kafka.bootstrapServers(),
+                "--impressionsTopic=" + name + "-impressions",
+                "--clicksTopic=" + name + "-clicks",
+                "--labelsTopic=" + name + "-labels",
+                "--redisHost=" + redis.host(),
+                "--redisPort=" + redis.port(),
+                "--output=" + dir.resolve("speed"),
+                "--snapshotPeriod=1h",
+                "--maxDelay=10m",
+                "--buckets=8",
+                "--qualityConfig=" + root.resolve("quality_config.json")));
     return SpeedLayerPipeline.options(args.toArray(String[]::new));
   }
 
   private static Pipeline pipeline(
-      SpeedLayerOptions o, @Nullable PTransform<PCollection<RawRecord>, PCollection<RawRecord>> afterRead) {
+      SpeedLayerOptions o,
+      @Nullable PTransform<PCollection<RawRecord>, PCollection<RawRecord>> afterRead) {
     o.setStreaming(true);
     Pipeline p = Pipeline.create(o);
     SpeedLayerPipeline.build(p, o, afterRead);
@@ -232,13 +295,22 @@ class SpeedLayerRecoveryIT {
     kafka.createTopic(name + "-labels", 1);
   }
 
-  /** Waits for every label, then for Redis and the files to settle, then reads the labels topic whole. */
+  /**
+   * Waits for every label, then for Redis and the files to settle, then reads the labels topic
+   * whole.
+   */
   private Outputs collect(SpeedLayerOptions o, RedisServerProcess redis) throws Exception {
     Map<String, Object> consumer = Map.of();
     int expected = (int) logs.truth().impressions();
-    List<ConsumerRecord<String, String>> first = kafka.consumeUntil(o.getLabelsTopic(),
-        read -> read.stream().map(ConsumerRecord::key).distinct().count() >= expected, 90_000, consumer);
-    assertThat("every impression labeled", first.stream().map(ConsumerRecord::key).distinct().count(),
+    List<ConsumerRecord<String, String>> first =
+        kafka.consumeUntil(
+            o.getLabelsTopic(),
+            read -> read.stream().map(ConsumerRecord::key).distinct().count() >= expected,
+            90_000,
+            consumer);
+    assertThat(
+        "every impression labeled",
+        first.stream().map(ConsumerRecord::key).distinct().count(),
         equalTo((long) expected));
     Path out = Path.of(o.getOutput());
     Outputs last = null;
@@ -246,15 +318,26 @@ class SpeedLayerRecoveryIT {
     long deadline = System.currentTimeMillis() + 30_000;
     while (!settled(last, stable) && System.currentTimeMillis() < deadline) {
       Thread.sleep(1_000);
-      Outputs now = new Outputs(List.of(), redisHashes(redis), fileLines(out, o.getImpressionsTopic(), o.getClicksTopic()));
+      Outputs now =
+          new Outputs(
+              List.of(),
+              redisHashes(redis),
+              fileLines(out, o.getImpressionsTopic(), o.getClicksTopic()));
       stable = now.equals(last) ? stable + 1 : 0;
       last = now;
     }
     if (reference == null) {
-      assertThat("Redis and the files settled: " + last.files().keySet(), settled(last, stable), equalTo(true));
+      assertThat(
+          "Redis and the files settled: " + last.files().keySet(),
+          settled(last, stable),
+          equalTo(true));
     }
-    List<String> labels = kafka.consumeUntil(o.getLabelsTopic(), quietFor(first.size(), 1_500), 30_000, consumer)
-        .stream().map(ConsumerRecord::value).toList();
+    List<String> labels =
+        kafka
+            .consumeUntil(o.getLabelsTopic(), quietFor(first.size(), 1_500), 30_000, consumer)
+            .stream()
+            .map(ConsumerRecord::value)
+            .toList();
     return new Outputs(labels, last.redis(), last.files());
   }
 
@@ -270,7 +353,8 @@ class SpeedLayerRecoveryIT {
     }
     if (reference != null) {
       return last.redis().equals(reference.redis())
-          && reference.files().entrySet().stream().allMatch(e -> e.getValue().equals(last.files().get(e.getKey())));
+          && reference.files().entrySet().stream()
+              .allMatch(e -> e.getValue().equals(last.files().get(e.getKey())));
     }
     return stable >= 3 && last.files().containsKey("quality_alerts");
   }
@@ -304,8 +388,8 @@ class SpeedLayerRecoveryIT {
    * are not output), comparable across runs: without the processing time {@code rejected_at} and
    * with the run's topic names as {@code impressions} and {@code clicks}.
    */
-  private static Map<String, List<String>> fileLines(Path out, String impressionsTopic, String clicksTopic)
-      throws Exception {
+  private static Map<String, List<String>> fileLines(
+      Path out, String impressionsTopic, String clicksTopic) throws Exception {
     Map<String, List<String>> lines = new TreeMap<>();
     if (!Files.isDirectory(out)) {
       return lines;
@@ -318,12 +402,18 @@ class SpeedLayerRecoveryIT {
           hidden |= part.toString().startsWith(".");
         }
         if (!hidden) {
-          List<String> sink = lines.computeIfAbsent(rel.getName(0).toString(), k -> new ArrayList<>());
+          List<String> sink =
+              lines.computeIfAbsent(rel.getName(0).toString(), k -> new ArrayList<>());
           for (String line : Files.readAllLines(f)) {
             ObjectNode n = (ObjectNode) JSON.readTree(line);
             n.remove("rejected_at");
             if (n.has("source")) {
-              n.put("source", n.get("source").asText().replace(impressionsTopic, "impressions").replace(clicksTopic, "clicks"));
+              n.put(
+                  "source",
+                  n.get("source")
+                      .asText()
+                      .replace(impressionsTopic, "impressions")
+                      .replace(clicksTopic, "clicks"));
             }
             sink.add(JSON.writeValueAsString(n));
           }
@@ -337,25 +427,52 @@ class SpeedLayerRecoveryIT {
   /**
    * Impressions and clicks (bad records included) split by event time at the middle of the
    * impressions, each part in arrival order, so phase 2 is never late for the watermark phase 1
-   * left; two sentinels a day later end phase 2 and moves the watermark past every label's deadline.
+   * left; two sentinels a day later end phase 2 and moves the watermark past every label's
+   * deadline.
    */
   private void splitIntoPhases() {
-    List<Long> times = logs.events(RecordType.IMPRESSION).stream().filter(ArrivalEvent::passesIngest)
-        .map(ArrivalEvent::eventTime).sorted().toList();
+    List<Long> times =
+        logs.events(RecordType.IMPRESSION).stream()
+            .filter(ArrivalEvent::passesIngest)
+            .map(ArrivalEvent::eventTime)
+            .sorted()
+            .toList();
     long split = times.get(times.size() / 2);
     long later = times.get(times.size() - 1) + 24 * HOUR;
-    for (var type : Map.of("impressions", RecordType.IMPRESSION, "clicks", RecordType.CLICK).entrySet()) {
+    for (var type :
+        Map.of("impressions", RecordType.IMPRESSION, "clicks", RecordType.CLICK).entrySet()) {
       List<ArrivalEvent> events = logs.events(type.getValue());
-      phase1.put(type.getKey(), events.stream().filter(e -> e.eventTime() < split).map(ArrivalEvent::rawLine).toList());
-      phase2.put(type.getKey(), new ArrayList<>(
-          events.stream().filter(e -> e.eventTime() >= split).map(ArrivalEvent::rawLine).toList()));
+      phase1.put(
+          type.getKey(),
+          events.stream().filter(e -> e.eventTime() < split).map(ArrivalEvent::rawLine).toList());
+      phase2.put(
+          type.getKey(),
+          new ArrayList<>(
+              events.stream()
+                  .filter(e -> e.eventTime() >= split)
+                  .map(ArrivalEvent::rawLine)
+                  .toList()));
     }
     // Two of each: a partition's watermark follows its second largest event time.
     for (int i = 1; i <= 2; i++) {
-      phase2.get("impressions").add("{\"impression_id\":\"sentinel-" + i + "\",\"event_time\":" + (later + i)
-          + ",\"user_id\":\"sentinel\",\"ad_id\":\"sentinel\",\"position\":1}");
-      phase2.get("clicks").add("{\"click_id\":\"sentinel-" + i + "\",\"impression_id\":\"sentinel-" + i
-          + "\",\"event_time\":" + (later + i + 1) + "}");
+      phase2
+          .get("impressions")
+          .add(
+              "{\"impression_id\":\"sentinel-"
+                  + i
+                  + "\",\"event_time\":"
+                  + (later + i)
+                  + ",\"user_id\":\"sentinel\",\"ad_id\":\"sentinel\",\"position\":1}");
+      phase2
+          .get("clicks")
+          .add(
+              "{\"click_id\":\"sentinel-"
+                  + i
+                  + "\",\"impression_id\":\"sentinel-"
+                  + i
+                  + "\",\"event_time\":"
+                  + (later + i + 1)
+                  + "}");
     }
   }
 
@@ -382,7 +499,8 @@ class SpeedLayerRecoveryIT {
   }
 
   /** {@link FailOnce} on each topic's records right after Kafka, keeping their coder. */
-  static final class InjectFailure extends PTransform<PCollection<RawRecord>, PCollection<RawRecord>> {
+  static final class InjectFailure
+      extends PTransform<PCollection<RawRecord>, PCollection<RawRecord>> {
     @Override
     public PCollection<RawRecord> expand(PCollection<RawRecord> input) {
       return input.apply("FailOnce", ParDo.of(new FailOnce())).setCoder(input.getCoder());

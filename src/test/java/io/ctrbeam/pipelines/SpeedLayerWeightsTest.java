@@ -12,37 +12,47 @@ import org.apache.beam.sdk.options.PipelineOptionsFactory;
 import org.apache.beam.sdk.runners.TransformHierarchy;
 import org.junit.jupiter.api.Test;
 
-/** The speed layer weighs its labels only from a file and a given rate (the transform itself is tested on TestStream). */
+/**
+ * The speed layer weighs its labels only from a file and a given rate (the transform itself is
+ * tested on TestStream).
+ */
 class SpeedLayerWeightsTest {
   private static List<String> steps(SpeedLayerOptions o) {
     Pipeline p = Pipeline.create(o);
     SpeedLayerPipeline.build(p, o);
     List<String> names = new ArrayList<>();
-    p.traverseTopologically(new Pipeline.PipelineVisitor.Defaults() {
-      @Override
-      public CompositeBehavior enterCompositeTransform(TransformHierarchy.Node node) {
-        names.add(node.getFullName());
-        return CompositeBehavior.ENTER_TRANSFORM;
-      }
-    });
+    p.traverseTopologically(
+        new Pipeline.PipelineVisitor.Defaults() {
+          @Override
+          public CompositeBehavior enterCompositeTransform(TransformHierarchy.Node node) {
+            names.add(node.getFullName());
+            return CompositeBehavior.ENTER_TRANSFORM;
+          }
+        });
     return names;
   }
 
   private static SpeedLayerOptions options(String... extra) {
-    List<String> args = new ArrayList<>(List.of("--bootstrapServers=localhost:9", "--labelsTopic=labels"));
+    List<String> args =
+        new ArrayList<>(List.of("--bootstrapServers=localhost:9", "--labelsTopic=labels"));
     args.addAll(List.of(extra));
-    return PipelineOptionsFactory.fromArgs(args.toArray(new String[0])).withValidation().as(SpeedLayerOptions.class);
+    return PipelineOptionsFactory.fromArgs(args.toArray(new String[0]))
+        .withValidation()
+        .as(SpeedLayerOptions.class);
   }
 
   @Test
   void labelsAreWeighedOnlyWithAPropensityFile() {
     assertThat(steps(options()).contains("Weigh"), equalTo(false));
-    assertThat(steps(options("--propensities=p.json", "--observedPositiveRate=0.01")).contains("Weigh"), equalTo(true));
+    assertThat(
+        steps(options("--propensities=p.json", "--observedPositiveRate=0.01")).contains("Weigh"),
+        equalTo(true));
   }
 
   @Test
   void aRateMeasuredFromTheStreamIsRefused() {
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> steps(options("--propensities=p.json")));
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, () -> steps(options("--propensities=p.json")));
     assertThat(e.getMessage(), containsString("--observedPositiveRate"));
   }
 }

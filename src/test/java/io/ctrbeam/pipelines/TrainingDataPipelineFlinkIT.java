@@ -23,7 +23,8 @@ import org.junit.jupiter.api.io.TempDir;
 class TrainingDataPipelineFlinkIT {
   @Test
   void labelsCountsAndAccountingOnFlinkEqualTheTruth(@TempDir Path dir) throws Exception {
-    WriteResult logs = PipelineFixtures.writeLogs(PipelineFixtures.smallWorld(), dir.resolve("logs"));
+    WriteResult logs =
+        PipelineFixtures.writeLogs(PipelineFixtures.smallWorld(), dir.resolve("logs"));
     TrainingDataOptions o = PipelineOptionsFactory.as(TrainingDataOptions.class);
     FlinkPipelineOptions flink = o.as(FlinkPipelineOptions.class);
     flink.setRunner(FlinkRunner.class);
@@ -32,13 +33,19 @@ class TrainingDataPipelineFlinkIT {
     o.setBuckets(8);
     PipelineFixtures.pointAt(o, dir.resolve("logs"), dir.resolve("out"));
 
-    // With progress on, the job runs detached; the task managers report counts every heartbeat (1 s here).
-    Files.writeString(Files.createDirectories(dir.resolve("flink-conf")).resolve("flink-conf.yaml"), "heartbeat.interval: 1000\n");
+    // With progress on, the job runs detached; the task managers report counts every heartbeat (1 s
+    // here).
+    Files.writeString(
+        Files.createDirectories(dir.resolve("flink-conf")).resolve("flink-conf.yaml"),
+        "heartbeat.interval: 1000\n");
     flink.setFlinkConfDir(dir.resolve("flink-conf").toString());
     o.setProgressInterval("1s");
     ByteArrayOutputStream progress = new ByteArrayOutputStream();
 
-    PipelineResult result = Progress.run(TrainingDataPipeline.pipeline(o), new PrintStream(progress, true, StandardCharsets.UTF_8));
+    PipelineResult result =
+        Progress.run(
+            TrainingDataPipeline.pipeline(o),
+            new PrintStream(progress, true, StandardCharsets.UTF_8));
     assertThat(result.waitUntilFinish(), equalTo(PipelineResult.State.DONE));
     RunSummary summary = RunSummary.of(result, o.getOutput());
     System.out.print(progress.toString(StandardCharsets.UTF_8));
@@ -47,9 +54,11 @@ class TrainingDataPipelineFlinkIT {
     assertThat(summary.label("clicked_positive"), equalTo(logs.truth().positives()));
     PipelineFixtures.assertAccounting(summary, logs.truth());
     PipelineFixtures.assertRecordsConserved(dir.resolve("logs"), dir.resolve("out"), summary);
-    // Negatives are downsampled to 10% positives by default: the kept rows follow from the ids alone.
+    // Negatives are downsampled to 10% positives by default: the kept rows follow from the ids
+    // alone.
     PipelineFixtures.assertWrittenLabelsAreTheTruth(dir.resolve("logs"), dir.resolve("out"));
     assertThat(
-        PipelineFixtures.jsonLines(dir.resolve("out/dead_letters")), equalTo(summary.totalDeadLetters()));
+        PipelineFixtures.jsonLines(dir.resolve("out/dead_letters")),
+        equalTo(summary.totalDeadLetters()));
   }
 }

@@ -42,7 +42,8 @@ class TrainingDataPipelineSparkIT {
 
   @BeforeAll
   static void sparkOnLoopbackOnly() {
-    // SparkConf reads spark.* system properties: driver RPC and block manager on 127.0.0.1, no web UI.
+    // SparkConf reads spark.* system properties: driver RPC and block manager on 127.0.0.1, no web
+    // UI.
     System.setProperty("spark.driver.bindAddress", "127.0.0.1");
     System.setProperty("spark.driver.host", "127.0.0.1");
     System.setProperty("spark.ui.enabled", "false");
@@ -50,22 +51,26 @@ class TrainingDataPipelineSparkIT {
 
   @Test
   void labelsAndFeaturesOnSparkEqualDirectsAndTheTruth(@TempDir Path dir) throws Exception {
-    WriteResult logs = PipelineFixtures.writeLogs(PipelineFixtures.smallWorld(), dir.resolve("logs"));
+    WriteResult logs =
+        PipelineFixtures.writeLogs(PipelineFixtures.smallWorld(), dir.resolve("logs"));
     GroundTruth truth = logs.truth();
 
     TrainingDataOptions direct = PipelineFixtures.directOptions();
     PipelineFixtures.pointAt(direct, dir.resolve("logs"), dir.resolve("direct"));
     direct.setFeatureSnapshotsAt(SNAPSHOTS);
-    assertThat(TrainingDataPipeline.run(direct).waitUntilFinish(), equalTo(PipelineResult.State.DONE));
+    assertThat(
+        TrainingDataPipeline.run(direct).waitUntilFinish(), equalTo(PipelineResult.State.DONE));
 
     // The runner alone differs; --buckets and the stateful-in-batch choices take Spark's defaults.
     TrainingDataOptions spark =
-        PipelineOptionsFactory.fromArgs("--runner=SparkRunner", "--sparkMaster=local[2]").as(TrainingDataOptions.class);
+        PipelineOptionsFactory.fromArgs("--runner=SparkRunner", "--sparkMaster=local[2]")
+            .as(TrainingDataOptions.class);
     PipelineFixtures.pointAt(spark, dir.resolve("logs"), dir.resolve("spark"));
     spark.setFeatureSnapshotsAt(SNAPSHOTS);
     PipelineResult result = TrainingDataPipeline.run(spark);
     assertThat(result.waitUntilFinish(), equalTo(PipelineResult.State.DONE));
-    assertThat("ran on Spark", result.getClass().getName(), startsWith("org.apache.beam.runners.spark."));
+    assertThat(
+        "ran on Spark", result.getClass().getName(), startsWith("org.apache.beam.runners.spark."));
     RunSummary summary = RunSummary.of(result, spark.getOutput());
 
     // Labels against the generator's truth.
@@ -76,9 +81,12 @@ class TrainingDataPipelineSparkIT {
     PipelineFixtures.assertRecordsConserved(dir.resolve("logs"), dir.resolve("spark"), summary);
     PipelineFixtures.assertWrittenLabelsAreTheTruth(dir.resolve("logs"), dir.resolve("spark"));
 
-    // Every training row, field by field (labels, weights, point-in-time features, enrichment), against Direct's.
+    // Every training row, field by field (labels, weights, point-in-time features, enrichment),
+    // against Direct's.
     RowComparison rows =
-        RowComparison.of(Benchmark.readParquet(dir.resolve("direct/training")), Benchmark.readParquet(dir.resolve("spark/training")));
+        RowComparison.of(
+            Benchmark.readParquet(dir.resolve("direct/training")),
+            Benchmark.readParquet(dir.resolve("spark/training")));
     assertThat(rows.expectedRows, greaterThan(100L));
     assertThat(String.valueOf(rows.examples), rows.mismatchedRows, equalTo(0L));
     assertThat(rows.actualRows, equalTo(rows.expectedRows));
@@ -99,14 +107,18 @@ class TrainingDataPipelineSparkIT {
     assertThat(jsonLines(dir.resolve("spark/dead_letters")).size(), greaterThan(10));
     List<String> sparkDead = withoutRunClock(jsonLines(dir.resolve("spark/dead_letters")));
     List<String> directDead = withoutRunClock(jsonLines(dir.resolve("direct/dead_letters")));
-    assertThat(onlyInFirst(sparkDead, directDead) + " / " + onlyInFirst(directDead, sparkDead), sparkDead, equalTo(directDead));
+    assertThat(
+        onlyInFirst(sparkDead, directDead) + " / " + onlyInFirst(directDead, sparkDead),
+        sparkDead,
+        equalTo(directDead));
   }
 
   /** The feature table's rows by (key_kind, key, as_of). */
   private static Map<String, GenericRecord> featureTable(Path dir) throws IOException {
     Map<String, GenericRecord> rows = new TreeMap<>();
     for (GenericRecord r : Benchmark.readParquet(dir)) {
-      GenericRecord prev = rows.put(r.get("key_kind") + "|" + r.get("key") + "|" + r.get("as_of"), r);
+      GenericRecord prev =
+          rows.put(r.get("key_kind") + "|" + r.get("key") + "|" + r.get("as_of"), r);
       assertThat("one row per key and instant", prev, equalTo(null));
     }
     return rows;

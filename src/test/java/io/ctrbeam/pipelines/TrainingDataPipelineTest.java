@@ -20,12 +20,16 @@ import org.apache.beam.sdk.options.PipelineOptionsFactory;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The batch pipeline on DirectRunner over generated logs with injected defects, checked against the generator's truth. */
+/**
+ * The batch pipeline on DirectRunner over generated logs with injected defects, checked against the
+ * generator's truth.
+ */
 class TrainingDataPipelineTest {
 
   @Test
   void labelsCountsAndAccountingMatchTheGeneratorsTruth(@TempDir Path dir) throws Exception {
-    WriteResult logs = PipelineFixtures.writeLogs(PipelineFixtures.smallWorld(), dir.resolve("logs"));
+    WriteResult logs =
+        PipelineFixtures.writeLogs(PipelineFixtures.smallWorld(), dir.resolve("logs"));
     GroundTruth truth = logs.truth();
     TrainingDataOptions o = PipelineFixtures.directOptions();
     PipelineFixtures.pointAt(o, dir.resolve("logs"), dir.resolve("out"));
@@ -41,14 +45,22 @@ class TrainingDataPipelineTest {
     // The summary's stages add up, each side counted by its own counters, clicks and conversions
     // through ingest and labeling; attributed clicks are the generator's positives.
     assertThat(summary.stages().stream().filter(st -> !st.addsUp()).toList(), empty());
-    assertThat(summary.stages().stream().map(RunSummary.Stage::name).toList(),
+    assertThat(
+        summary.stages().stream().map(RunSummary.Stage::name).toList(),
         hasItems("impression ingest", "click ingest", "click labeling", "conversion labeling"));
-    assertThat(summary.stages().stream().filter(st -> st.name().equals("click labeling")).findFirst().orElseThrow().out(),
+    assertThat(
+        summary.stages().stream()
+            .filter(st -> st.name().equals("click labeling"))
+            .findFirst()
+            .orElseThrow()
+            .out(),
         equalTo(truth.positives()));
     PipelineFixtures.assertRecordsConserved(dir.resolve("logs"), dir.resolve("out"), summary);
 
-    // Negatives are downsampled to 10% positives by default: the kept rows follow from the ids alone.
-    Map<String, long[]> expected = PipelineFixtures.keptByDefaultSampling(PipelineFixtures.truthLabels(dir.resolve("logs")));
+    // Negatives are downsampled to 10% positives by default: the kept rows follow from the ids
+    // alone.
+    Map<String, long[]> expected =
+        PipelineFixtures.keptByDefaultSampling(PipelineFixtures.truthLabels(dir.resolve("logs")));
     Map<String, long[]> written = PipelineFixtures.writtenLabels(dir.resolve("out"));
     assertThat(written.size(), equalTo(expected.size()));
     for (Map.Entry<String, long[]> e : expected.entrySet()) {
@@ -81,20 +93,34 @@ class TrainingDataPipelineTest {
 
   @Test
   void refusesALabelWaitShorterThanTheWindow() {
-    TrainingDataOptions o = PipelineOptionsFactory.fromArgs("--impressions=x", "--clicks=y", "--output=z", "--attributionWindow=3h", "--labelWait=2h").withValidation().as(TrainingDataOptions.class);
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> CtrTransforms.labeling(o));
+    TrainingDataOptions o =
+        PipelineOptionsFactory.fromArgs(
+                "--impressions=x",
+                "--clicks=y",
+                "--output=z",
+                "--attributionWindow=3h",
+                "--labelWait=2h")
+            .withValidation()
+            .as(TrainingDataOptions.class);
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, () -> CtrTransforms.labeling(o));
     assertThat(e.getMessage(), containsString("--labelWait"));
   }
 
   @Test
   void refusesAnUnknownOutputFormat() {
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> TrainingDataPipeline.outputFormat("csv"));
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class, () -> TrainingDataPipeline.outputFormat("csv"));
     assertThat(e.getMessage(), containsString("parquet, avro or jsonl"));
   }
 
   @Test
   void optionsParseWithDefaults() {
-    TrainingDataOptions o = PipelineOptionsFactory.fromArgs("--impressions=a", "--clicks=b", "--output=c").withValidation().as(TrainingDataOptions.class);
+    TrainingDataOptions o =
+        PipelineOptionsFactory.fromArgs("--impressions=a", "--clicks=b", "--output=c")
+            .withValidation()
+            .as(TrainingDataOptions.class);
     assertThat(o.getAttributionWindow(), equalTo("30m"));
     assertThat(o.getLabelWait(), equalTo("2h"));
     assertThat(o.getOutputFormat(), equalTo("parquet"));
@@ -103,9 +129,21 @@ class TrainingDataPipelineTest {
 
   @Test
   void bucketsDefaultFollowsTheRunner() {
-    TrainingDataOptions flink = PipelineOptionsFactory.fromArgs("--runner=FlinkRunner", "--impressions=a", "--clicks=b", "--output=c").withValidation().as(TrainingDataOptions.class);
+    TrainingDataOptions flink =
+        PipelineOptionsFactory.fromArgs(
+                "--runner=FlinkRunner", "--impressions=a", "--clicks=b", "--output=c")
+            .withValidation()
+            .as(TrainingDataOptions.class);
     assertThat(flink.getBuckets(), equalTo(1 << 20));
-    TrainingDataOptions given = PipelineOptionsFactory.fromArgs("--runner=FlinkRunner", "--buckets=8", "--impressions=a", "--clicks=b", "--output=c").withValidation().as(TrainingDataOptions.class);
+    TrainingDataOptions given =
+        PipelineOptionsFactory.fromArgs(
+                "--runner=FlinkRunner",
+                "--buckets=8",
+                "--impressions=a",
+                "--clicks=b",
+                "--output=c")
+            .withValidation()
+            .as(TrainingDataOptions.class);
     assertThat(given.getBuckets(), equalTo(8));
   }
 }

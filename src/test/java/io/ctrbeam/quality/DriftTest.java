@@ -23,7 +23,9 @@ class DriftTest {
     assertThat(Drift.psi(p, q, 0), closeTo(0.25 * Math.log(2) + 0.25 * Math.log(1.5), 1e-15));
     assertThat(Drift.kl(p, q, 0), closeTo(0.5 * Math.log(2) + 0.5 * Math.log(2.0 / 3), 1e-15));
     // JS: M = (3/8, 5/8); ½[½ ln(4/3) + ½ ln(4/5)] + ½[¼ ln(2/3) + ¾ ln(6/5)].
-    double js = 0.5 * (0.5 * Math.log(4.0 / 3) + 0.5 * Math.log(4.0 / 5)) + 0.5 * (0.25 * Math.log(2.0 / 3) + 0.75 * Math.log(6.0 / 5));
+    double js =
+        0.5 * (0.5 * Math.log(4.0 / 3) + 0.5 * Math.log(4.0 / 5))
+            + 0.5 * (0.25 * Math.log(2.0 / 3) + 0.75 * Math.log(6.0 / 5));
     assertThat(Drift.js(p, q, 0), closeTo(js, 1e-15));
     // Smoothed with ε = 1e-4 (shares (s + ε)/(1 + 2ε)): a hair below.
     assertThat(Drift.psi(p, q, EPS), closeTo(0.2745315169696105, 1e-12));
@@ -40,7 +42,9 @@ class DriftTest {
     double p1 = (1 + EPS) / z;
     double p2 = EPS / z;
     double q1 = (0.5 + EPS) / z;
-    assertThat(Drift.psi(p, q, EPS), closeTo((p1 - q1) * Math.log(p1 / q1) + (p2 - q1) * Math.log(p2 / q1), 1e-15));
+    assertThat(
+        Drift.psi(p, q, EPS),
+        closeTo((p1 - q1) * Math.log(p1 / q1) + (p2 - q1) * Math.log(p2 / q1), 1e-15));
     assertThat(Drift.psi(p, q, EPS), closeTo(4.6042993236235334, 1e-12));
     assertThat(Drift.kl(p, q, EPS), closeTo(0.6921263356928877, 1e-12));
     assertThat(Drift.js(p, q, EPS), closeTo(0.21530604487210947, 1e-12));
@@ -84,21 +88,25 @@ class DriftTest {
     for (double v : s) {
       assertThat(v, closeTo(0.25, 1e-15));
     }
-    Drift.Noise psi = Drift.noise(new long[] {0, 0, 0, 0}, new long[] {1, 2, 3, 4}, EPS, 0.001, 2000)[0];
+    Drift.Noise psi =
+        Drift.noise(new long[] {0, 0, 0, 0}, new long[] {1, 2, 3, 4}, EPS, 0.001, 2000)[0];
     assertThat(psi.bound(), equalTo(Double.POSITIVE_INFINITY));
   }
 
   @Test
   void simulatedNoiseMatchesTheChiSquareApproximationAtLargeSizes() {
-    // Five equal bins, n = m = 10000: E[PSI] ≈ (k−1)(1/n + 1/m) = 4 × 2e-4 = 8e-4; KL half, JS an eighth.
+    // Five equal bins, n = m = 10000: E[PSI] ≈ (k−1)(1/n + 1/m) = 4 × 2e-4 = 8e-4; KL half, JS an
+    // eighth.
     long[] cur = {2000, 2000, 2000, 2000, 2000};
     Drift.Noise[] noise = Drift.noise(cur, cur.clone(), EPS, 0.001, 2000);
-    assertThat(Drift.chiSquareApproximation(Drift.Measure.PSI, 5, 10_000, 10_000), closeTo(8e-4, 1e-15));
+    assertThat(
+        Drift.chiSquareApproximation(Drift.Measure.PSI, 5, 10_000, 10_000), closeTo(8e-4, 1e-15));
     assertThat(noise[Drift.Measure.PSI.ordinal()].mean(), closeTo(8e-4, 8e-5));
     assertThat(noise[Drift.Measure.KL.ordinal()].mean(), closeTo(4e-4, 4e-5));
     assertThat(noise[Drift.Measure.JS.ordinal()].mean(), closeTo(1e-4, 1e-5));
     // χ²(4) exceeds 18.47 with probability 0.001, so the bound is near 18.47 × 2e-4.
-    assertThat(noise[Drift.Measure.PSI.ordinal()].bound(), closeTo(18.47 * 2e-4, 18.47 * 2e-4 * 0.25));
+    assertThat(
+        noise[Drift.Measure.PSI.ordinal()].bound(), closeTo(18.47 * 2e-4, 18.47 * 2e-4 * 0.25));
   }
 
   @Test

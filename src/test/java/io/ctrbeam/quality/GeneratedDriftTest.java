@@ -20,18 +20,25 @@ import org.apache.avro.generic.IndexedRecord;
 import org.junit.jupiter.api.Test;
 
 /**
- * The generator's truth as the oracle: with its drift switch on from day 1, day 1 against a
- * day-0 reference is flagged on the field the generator drifts (impression device mix) and on no
- * other; with drift off, nothing is flagged at the default thresholds over several seeds.
+ * The generator's truth as the oracle: with its drift switch on from day 1, day 1 against a day-0
+ * reference is flagged on the field the generator drifts (impression device mix) and on no other;
+ * with drift off, nothing is flagged at the default thresholds over several seeds.
  */
 class GeneratedDriftTest {
   private static GeneratorConfig config(long seed, boolean drift) {
-    GeneratorConfig c = GeneratorConfig.defaults().withDays(2).withImpressionsPerDay(20_000).withUsers(2_000).withAds(300)
-        .withSeed(seed).withThreads(1);
+    GeneratorConfig c =
+        GeneratorConfig.defaults()
+            .withDays(2)
+            .withImpressionsPerDay(20_000)
+            .withUsers(2_000)
+            .withAds(300)
+            .withSeed(seed)
+            .withThreads(1);
     return drift ? c.withDriftFromDay(1) : c;
   }
 
-  private static <T extends IndexedRecord> DatasetProfile profile(RecordFields f, List<T> records, DatasetProfile ref) {
+  private static <T extends IndexedRecord> DatasetProfile profile(
+      RecordFields f, List<T> records, DatasetProfile ref) {
     return new ProfileFn<T>(f, ref, 20, Long.MAX_VALUE).apply(records);
   }
 
@@ -47,18 +54,30 @@ class GeneratedDriftTest {
     List<Click> c1 = logs.clicks().stream().filter(clk0.negate()).toList();
     DatasetProfile refImp = profile(RecordFields.IMPRESSION, i0, null);
     DatasetProfile refClk = profile(RecordFields.CLICK, c0, null);
-    QualityReport r = QualityGate.evaluate(
-        List.of(profile(RecordFields.IMPRESSION, i1, refImp), profile(RecordFields.CLICK, c1, refClk)),
-        List.of(refImp, refClk), DeadLetterCounts.empty(), QualityConfig.defaults(), day1 + Duration.ofDays(1).toMillis(), null, null);
-    // Drift is checked on 7 impression fields (user_id, ad_id, position, advertiser_id, ad_category, device, country) and 2 click fields.
+    QualityReport r =
+        QualityGate.evaluate(
+            List.of(
+                profile(RecordFields.IMPRESSION, i1, refImp),
+                profile(RecordFields.CLICK, c1, refClk)),
+            List.of(refImp, refClk),
+            DeadLetterCounts.empty(),
+            QualityConfig.defaults(),
+            day1 + Duration.ofDays(1).toMillis(),
+            null,
+            null);
+    // Drift is checked on 7 impression fields (user_id, ad_id, position, advertiser_id,
+    // ad_category, device, country) and 2 click fields.
     assertThat(r.checks().stream().filter(k -> k.metric().equals("psi")).count(), is(equalTo(9L)));
-    return r.breaches().stream().map(b -> b.recordType() + "." + b.field() + " " + b.metric()).collect(Collectors.toCollection(TreeSet::new));
+    return r.breaches().stream()
+        .map(b -> b.recordType() + "." + b.field() + " " + b.metric())
+        .collect(Collectors.toCollection(TreeSet::new));
   }
 
   @Test
   void driftOnFlagsTheDeviceMixAndNothingElse() {
     for (long seed : new long[] {42, 7}) {
-      assertThat("seed " + seed, flagged(config(seed, true)), equalTo(Set.of("impression.device psi")));
+      assertThat(
+          "seed " + seed, flagged(config(seed, true)), equalTo(Set.of("impression.device psi")));
     }
   }
 

@@ -19,7 +19,10 @@ import org.junit.jupiter.api.Test;
 class ProfileFnTest {
   private static List<Impression> tenImpressions() {
     List<Impression> out = new ArrayList<>();
-    String[] devices = {"mobile", "mobile", "mobile", "mobile", "mobile", "desktop", "desktop", "desktop", "tablet", null};
+    String[] devices = {
+      "mobile", "mobile", "mobile", "mobile", "mobile", "desktop", "desktop", "desktop", "tablet",
+      null
+    };
     for (int i = 0; i < 10; i++) {
       out.add(impression(i, devices[i], i == 3 ? "usa" : (i < 8 ? "US" : null), i + 1));
     }
@@ -92,7 +95,9 @@ class ProfileFnTest {
     assertThat(p.field("device").onReference().counts(), equalTo(new long[] {2, 0, 0, 2, 0}));
     // An all-null field lands in the null bin; a value above every edge in the last value bin.
     assertThat(p.field("country").onReference().counts(), equalTo(new long[] {0, 0, 0, 4}));
-    assertThat(p.field("position").onReference().counts(), equalTo(new long[] {0, 0, 0, 0, 0, 0, 0, 0, 0, 4, 0}));
+    assertThat(
+        p.field("position").onReference().counts(),
+        equalTo(new long[] {0, 0, 0, 0, 0, 0, 0, 0, 0, 4, 0}));
     assertThat(p.field("impression_id").onReference(), nullValue());
   }
 
@@ -106,7 +111,8 @@ class ProfileFnTest {
     DatasetProfile one = profile(r, ref);
     DatasetProfile parts = profileInParts(r, ref, 4);
     for (String f : new String[] {"device", "position", "country"}) {
-      assertThat(f, parts.field(f).onReference().counts(), equalTo(one.field(f).onReference().counts()));
+      assertThat(
+          f, parts.field(f).onReference().counts(), equalTo(one.field(f).onReference().counts()));
       assertThat(f, parts.field(f).nulls(), equalTo(one.field(f).nulls()));
     }
     assertThat(parts.field("impression_id").distinct(), closeTo(3000, 3000 * 0.05));

@@ -27,13 +27,16 @@ final class QualityFixtures {
 
   /** The profile of impressions, with bins counted on {@code reference} when it is not null. */
   static DatasetProfile profile(List<Impression> records, DatasetProfile reference) {
-    ProfileFn<Impression> fn = new ProfileFn<>(RecordFields.IMPRESSION, reference, 20, Long.MAX_VALUE);
+    ProfileFn<Impression> fn =
+        new ProfileFn<>(RecordFields.IMPRESSION, reference, 20, Long.MAX_VALUE);
     return fn.apply(records);
   }
 
   /** The profile as a batch run merges it: partial accumulators per split, then merged. */
-  static DatasetProfile profileInParts(List<Impression> records, DatasetProfile reference, int parts) {
-    ProfileFn<Impression> fn = new ProfileFn<>(RecordFields.IMPRESSION, reference, 20, Long.MAX_VALUE);
+  static DatasetProfile profileInParts(
+      List<Impression> records, DatasetProfile reference, int parts) {
+    ProfileFn<Impression> fn =
+        new ProfileFn<>(RecordFields.IMPRESSION, reference, 20, Long.MAX_VALUE);
     java.util.List<ProfileAccumulator> accs = new java.util.ArrayList<>();
     for (int p = 0; p < parts; p++) {
       ProfileAccumulator a = fn.createAccumulator();
@@ -49,7 +52,8 @@ final class QualityFixtures {
     try {
       java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
       ProfileAccumulatorCoder.INSTANCE.encode(a, out);
-      return ProfileAccumulatorCoder.INSTANCE.decode(new java.io.ByteArrayInputStream(out.toByteArray()));
+      return ProfileAccumulatorCoder.INSTANCE.decode(
+          new java.io.ByteArrayInputStream(out.toByteArray()));
     } catch (java.io.IOException e) {
       throw new java.io.UncheckedIOException(e);
     }

@@ -28,17 +28,29 @@ class QualityGateTest {
     Random rnd = new Random(seed);
     List<Impression> out = new ArrayList<>();
     for (int i = 0; i < n; i++) {
-      out.add(impression(i, rnd.nextDouble() < pMobile ? "mobile" : "desktop", "US", 1 + rnd.nextInt(10)));
+      out.add(
+          impression(
+              i, rnd.nextDouble() < pMobile ? "mobile" : "desktop", "US", 1 + rnd.nextInt(10)));
     }
     return out;
   }
 
   private static QualityReport gate(List<Impression> now, DatasetProfile ref, QualityConfig c) {
-    return QualityGate.evaluate(List.of(profile(now, ref)), ref == null ? List.of() : List.of(ref), DeadLetterCounts.empty(), c, CLOCK, null, null);
+    return QualityGate.evaluate(
+        List.of(profile(now, ref)),
+        ref == null ? List.of() : List.of(ref),
+        DeadLetterCounts.empty(),
+        c,
+        CLOCK,
+        null,
+        null);
   }
 
   private static QualityCheck check(QualityReport r, String field, String metric) {
-    return r.checks().stream().filter(c -> c.field().equals(field) && c.metric().equals(metric)).findFirst().orElseThrow();
+    return r.checks().stream()
+        .filter(c -> c.field().equals(field) && c.metric().equals(metric))
+        .findFirst()
+        .orElseThrow();
   }
 
   @Test
@@ -67,16 +79,20 @@ class QualityGateTest {
   @Test
   void aConfigOverrideChangesTheVerdict() throws Exception {
     DatasetProfile ref = profile(devices(2000, 0.5, 1), null);
-    QualityConfig loose = QualityConfig.parse("{\"fields\": {\"impression.device\": {\"psi\": 1.5, \"js\": 0.5}}}");
+    QualityConfig loose =
+        QualityConfig.parse("{\"fields\": {\"impression.device\": {\"psi\": 1.5, \"js\": 0.5}}}");
     QualityReport r = gate(devices(2000, 0.9, 2), ref, loose);
     assertThat(r.passed(), is(true));
     assertThat(check(r, "device", "psi").threshold(), equalTo(1.5));
     assertThat(check(r, "device", "js").verdict(), equalTo(QualityCheck.PASS));
     // The other way: a field-wide (any type) completeness threshold on an optional field.
-    QualityConfig strict = QualityConfig.parse("{\"fields\": {\"advertiser_id\": {\"completeness\": 0.5}}}");
+    QualityConfig strict =
+        QualityConfig.parse("{\"fields\": {\"advertiser_id\": {\"completeness\": 0.5}}}");
     QualityReport s = gate(devices(100, 0.5, 3), null, strict);
     assertThat(s.passed(), is(false));
-    assertThat(s.breaches().get(0).describe(), containsString("impression.advertiser_id completeness = 0 < threshold 0.5"));
+    assertThat(
+        s.breaches().get(0).describe(),
+        containsString("impression.advertiser_id completeness = 0 < threshold 0.5"));
     // null turns a default check off.
     QualityConfig off = QualityConfig.parse("{\"defaults\": {\"psi\": null}}");
     assertThat(gate(devices(2000, 0.9, 2), ref, off).passed(), is(true));
@@ -84,9 +100,15 @@ class QualityGateTest {
 
   @Test
   void aBadConfigIsRefusedWithWhatWasGot() {
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> QualityConfig.parse("{\"fields\": {\"device\": {\"psy\": 1}}}"));
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> QualityConfig.parse("{\"fields\": {\"device\": {\"psy\": 1}}}"));
     assertThat(e.getMessage(), containsString("unknown metric psy"));
-    e = assertThrows(IllegalArgumentException.class, () -> QualityConfig.parse("{\"defaults\": {\"psi\": \"high\"}}"));
+    e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> QualityConfig.parse("{\"defaults\": {\"psi\": \"high\"}}"));
     assertThat(e.getMessage(), containsString("got \"high\""));
   }
 
@@ -102,7 +124,8 @@ class QualityGateTest {
     // At n = 10 the raw PSI can exceed 0.2 by chance alone; the noise bound is what keeps it quiet.
     int above = 0;
     for (long seed = 0; seed < 50; seed++) {
-      QualityCheck psi = check(gate(devices(10, 0.6, seed), big, QualityConfig.defaults()), "position", "psi");
+      QualityCheck psi =
+          check(gate(devices(10, 0.6, seed), big, QualityConfig.defaults()), "position", "psi");
       above += psi.value() > 0.2 ? 1 : 0;
       assertThat(psi.noiseBound(), greaterThan(psi.value()));
     }
@@ -112,7 +135,8 @@ class QualityGateTest {
   @Test
   void aRealShiftAtAGoodSizeIsCaughtAboveTheNoise() {
     DatasetProfile big = profile(devices(100_000, 0.6, 11), null);
-    QualityCheck psi = check(gate(devices(500, 0.95, 5), big, QualityConfig.defaults()), "device", "psi");
+    QualityCheck psi =
+        check(gate(devices(500, 0.95, 5), big, QualityConfig.defaults()), "device", "psi");
     assertThat(psi.value(), greaterThan(psi.noiseBound()));
     assertThat(psi.failed(), is(true));
   }
@@ -124,11 +148,19 @@ class QualityGateTest {
       r.add(impression(i, "mobile", i == 0 ? "usa" : "US", 1));
     }
     // 2 refused for a missing user_id, 1 for a bad country; 4 duplicate ids.
-    DeadLetterCounts dl = new DeadLetterCounts(
-        Map.of("impression", Map.of("MISSING_FIELD", 2L, "BAD_COUNTRY", 1L, "DUPLICATE_ID", 4L)),
-        Map.of("impression.user_id", Map.of("MISSING_FIELD", 2L), "impression.country", Map.of("BAD_COUNTRY", 1L)));
+    DeadLetterCounts dl =
+        new DeadLetterCounts(
+            Map.of(
+                "impression", Map.of("MISSING_FIELD", 2L, "BAD_COUNTRY", 1L, "DUPLICATE_ID", 4L)),
+            Map.of(
+                "impression.user_id",
+                Map.of("MISSING_FIELD", 2L),
+                "impression.country",
+                Map.of("BAD_COUNTRY", 1L)));
     long clock = QualityFixtures.T0 + 999_000L + 25 * 3_600_000L;
-    QualityReport q = QualityGate.evaluate(List.of(profile(r, null)), List.of(), dl, QualityConfig.defaults(), clock, null, null);
+    QualityReport q =
+        QualityGate.evaluate(
+            List.of(profile(r, null)), List.of(), dl, QualityConfig.defaults(), clock, null, null);
     // Of 1003 seen: user_id complete 1001/1003; country valid 1001/1003 (1 on a record, 1 refused).
     assertThat(check(q, "user_id", "completeness").value(), closeTo(1001.0 / 1003, 1e-12));
     assertThat(check(q, "country", "validity").value(), closeTo(1001.0 / 1003, 1e-12));
@@ -150,7 +182,9 @@ class QualityGateTest {
     // Optional fields have no default completeness threshold; required ones do.
     assertThat(check(q, "advertiser_id", "completeness").verdict(), equalTo(QualityCheck.INFO));
     assertThat(check(q, "user_id", "completeness").threshold(), equalTo(0.99));
-    assertThat(q.breaches().stream().map(QualityCheck::metric).distinct().sorted().toList(), equalTo(List.of("freshness_hours", "validity")));
+    assertThat(
+        q.breaches().stream().map(QualityCheck::metric).distinct().sorted().toList(),
+        equalTo(List.of("freshness_hours", "validity")));
   }
 
   @Test

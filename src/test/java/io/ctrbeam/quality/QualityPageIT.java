@@ -25,9 +25,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * quality.html in headless Chromium (Debian's {@code chromium}, installed by {@code .ci/run}):
- * it loads with no console message, offline, and its ECharts charts are drawn as SVG with paths.
- * A missing Chromium fails the test, as a missing redis-server fails the Redis ITs: it is never skipped.
+ * quality.html in headless Chromium (Debian's {@code chromium}, installed by {@code .ci/run}): it
+ * loads with no console message, offline, and its ECharts charts are drawn as SVG with paths. A
+ * missing Chromium fails the test, as a missing redis-server fails the Redis ITs: it is never
+ * skipped.
  */
 class QualityPageIT {
   private static String chromium;
@@ -42,7 +43,8 @@ class QualityPageIT {
         }
       }
     }
-    fail("chromium is not installed; .ci/run installs it (apt-get install -y chromium), as the README says");
+    fail(
+        "chromium is not installed; .ci/run installs it (apt-get install -y chromium), as the README says");
   }
 
   /** What Chromium printed: the DOM after scripts ran, and console messages from stderr. */
@@ -52,14 +54,26 @@ class QualityPageIT {
     Path profile = Files.createTempDirectory(dir, "chromium-profile");
     Path out = dir.resolve("dom.html");
     Path err = dir.resolve("stderr.txt");
-    Process p = new ProcessBuilder(
-            chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync",
-            "--user-data-dir=" + profile, "--enable-logging=stderr", "--v=0", "--virtual-time-budget=5000",
-            "--dump-dom", html.toUri().toString())
-        .redirectOutput(out.toFile())
-        .redirectError(err.toFile())
-        .start();
+    Process p =
+        new ProcessBuilder(
+                chromium,
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--user-data-dir=" + profile,
+                "--enable-logging=stderr",
+                "--v=0",
+                "--virtual-time-budget=5000",
+                "--dump-dom",
+                html.toUri().toString())
+            .redirectOutput(out.toFile())
+            .redirectError(err.toFile())
+            .start();
     if (!p.waitFor(90, TimeUnit.SECONDS)) {
       p.destroyForcibly();
       fail("chromium did not finish in 90 s");
@@ -77,15 +91,27 @@ class QualityPageIT {
     Random rnd = new Random(seed);
     List<Impression> out = new ArrayList<>();
     for (int i = 0; i < n; i++) {
-      out.add(impression(i, rnd.nextDouble() < pMobile ? "mobile" : "desktop", i % 50 == 0 ? null : "US", 1 + rnd.nextInt(10)));
+      out.add(
+          impression(
+              i,
+              rnd.nextDouble() < pMobile ? "mobile" : "desktop",
+              i % 50 == 0 ? null : "US",
+              1 + rnd.nextInt(10)));
     }
     return out;
   }
 
   private static Path drifted(Path dir) throws Exception {
     DatasetProfile ref = profile(devices(2000, 0.5, 1), null);
-    QualityReport r = QualityGate.evaluate(List.of(profile(devices(2000, 0.9, 2), ref)), List.of(ref),
-        DeadLetterCounts.empty(), QualityConfig.defaults(), QualityFixtures.T0 + 3_600_000L, null, null);
+    QualityReport r =
+        QualityGate.evaluate(
+            List.of(profile(devices(2000, 0.9, 2), ref)),
+            List.of(ref),
+            DeadLetterCounts.empty(),
+            QualityConfig.defaults(),
+            QualityFixtures.T0 + 3_600_000L,
+            null,
+            null);
     Path html = dir.resolve(WriteQualityReport.REPORT_HTML);
     Files.writeString(html, QualityPage.render(r), StandardCharsets.UTF_8);
     return html;
@@ -112,12 +138,15 @@ class QualityPageIT {
     assertThat(page.console(), empty());
     assertThat(page.dom(), containsString("id=\"verdict\" class=\"fail\""));
     assertThat(page.dom(), containsString("impression.device psi = "));
-    // Bars are paths: the PSI chart has one per field, completeness one per field, the histogram one per bin and side.
+    // Bars are paths: the PSI chart has one per field, completeness one per field, the histogram
+    // one per bin and side.
     assertThat(paths(page.dom(), "id=\"psi-chart\""), greaterThan(7));
     assertThat(paths(page.dom(), "id=\"completeness-chart\""), greaterThan(10));
     assertThat(paths(page.dom(), "class=\"chart histogram\""), greaterThan(4));
     // Offline: nothing is fetched from a network.
-    assertThat(Files.readString(dir.resolve(WriteQualityReport.REPORT_HTML)), not(containsString("src=\"http")));
+    assertThat(
+        Files.readString(dir.resolve(WriteQualityReport.REPORT_HTML)),
+        not(containsString("src=\"http")));
   }
 
   @Test

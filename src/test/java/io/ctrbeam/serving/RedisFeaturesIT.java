@@ -69,7 +69,8 @@ class RedisFeaturesIT {
       assertThat(reader.read("user_category", "u1|sports"), equalTo(Optional.of(pair)));
       assertThat(reader.read("user", "nobody"), equalTo(Optional.empty()));
       // ctr_24h is an absent field when null.
-      assertThat(reader.rawFields("ad", "a9").containsKey(RedisFeatureLayout.CTR_24H), equalTo(false));
+      assertThat(
+          reader.rawFields("ad", "a9").containsKey(RedisFeatureLayout.CTR_24H), equalTo(false));
       assertThat(reader.rawFields("user", "u1").get("as_of"), equalTo(Long.toString(T0)));
       assertThat(
           reader.ttlMillis("user", "u1"),
@@ -85,15 +86,15 @@ class RedisFeaturesIT {
     FeatureSnapshot newer = snapshot("user", "u1", T0 + 500, 20, 5);
     FeatureSnapshot older = snapshot("user", "u1", T0 + 300, 99, 99);
     FeatureSnapshot newest = snapshot("user", "u2", T0 + 900, 2, 1);
-    first.apply(
+    first
+        .apply(
             Create.of(newer, snapshot("user", "u2", T0 + 100, 1, 0))
                 .withCoder(AvroCoder.of(FeatureSnapshot.class)))
         .apply("WriteFeaturesToRedis", write());
     first.run().waitUntilFinish();
 
-    second.apply(
-            Create.of(older, newest)
-                .withCoder(AvroCoder.of(FeatureSnapshot.class)))
+    second
+        .apply(Create.of(older, newest).withCoder(AvroCoder.of(FeatureSnapshot.class)))
         .apply("WriteFeaturesToRedis", write().withTtl(Duration.standardSeconds(30)));
     PipelineResult result = second.run();
     result.waitUntilFinish();
@@ -101,7 +102,8 @@ class RedisFeaturesIT {
     try (RedisFeatureReader reader = RedisFeatureReader.connect(redis.host(), redis.port())) {
       assertThat(reader.read("user", "u1").get(), equalTo(newer));
       assertThat(reader.read("user", "u2").get(), equalTo(newest));
-      assertThat(reader.ttlMillis("user", "u2"), allOf(greaterThan(0L), lessThanOrEqualTo(30_000L)));
+      assertThat(
+          reader.ttlMillis("user", "u2"), allOf(greaterThan(0L), lessThanOrEqualTo(30_000L)));
       // The stale write did not refresh the newer key's TTL either.
       assertThat(reader.ttlMillis("user", "u1"), greaterThan(30_000L));
     }
@@ -134,7 +136,8 @@ class RedisFeaturesIT {
             .metrics()
             .queryMetrics(
                 MetricsFilter.builder()
-                    .addNameFilter(MetricNameFilter.named(WriteFeaturesToRedis.METRICS_NAMESPACE, name))
+                    .addNameFilter(
+                        MetricNameFilter.named(WriteFeaturesToRedis.METRICS_NAMESPACE, name))
                     .build())
             .getCounters()) {
       sum += c.getAttempted();

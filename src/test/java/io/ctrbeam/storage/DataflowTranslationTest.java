@@ -37,7 +37,9 @@ class DataflowTranslationTest {
   void batchWritersTranslateWithTheirStepNames() throws Exception {
     DataflowPipelineOptions options = DataflowOffline.options(tmp.resolve("batch.json"));
     Pipeline p = Pipeline.create(options);
-    p.apply("CreateExamples", Create.of(SampleRecords.examples(3)).withCoder(AvroCoder.of(TrainingExample.class)))
+    p.apply(
+            "CreateExamples",
+            Create.of(SampleRecords.examples(3)).withCoder(AvroCoder.of(TrainingExample.class)))
         .apply("WriteTrainingData", WriteTrainingData.to(OUT).withTargetFileSize(256L << 20, 600));
     p.apply(
             "CreateDeadLetters",
@@ -69,7 +71,8 @@ class DataflowTranslationTest {
   static final class ToExample extends SimpleFunction<Long, TrainingExample> {
     @Override
     public TrainingExample apply(Long n) {
-      return SampleRecords.example("s-" + n, SampleRecords.T0 + n * 60_000L, n % 2 == 0 ? "US" : null, 0);
+      return SampleRecords.example(
+          "s-" + n, SampleRecords.T0 + n * 60_000L, n % 2 == 0 ? "US" : null, 0);
     }
   }
 
@@ -83,11 +86,15 @@ class DataflowTranslationTest {
         .setCoder(AvroCoder.of(TrainingExample.class))
         .apply(
             "WriteTrainingData",
-            WriteTrainingData.to(OUT).withFixedWindows(Duration.standardMinutes(10)).withNumShards(2));
+            WriteTrainingData.to(OUT)
+                .withFixedWindows(Duration.standardMinutes(10))
+                .withNumShards(2));
 
     JsonNode job = DataflowOffline.translate(p, options);
     assertThat(job.path("type").asText(), equalTo("JOB_TYPE_STREAMING"));
-    assertThat(DataflowOffline.stepUserNames(job), hasItem(startsWith("WriteTrainingData/FixedWindows")));
-    assertThat(DataflowOffline.stepUserNames(job), hasItem(startsWith("WriteTrainingData/WritePARQUET")));
+    assertThat(
+        DataflowOffline.stepUserNames(job), hasItem(startsWith("WriteTrainingData/FixedWindows")));
+    assertThat(
+        DataflowOffline.stepUserNames(job), hasItem(startsWith("WriteTrainingData/WritePARQUET")));
   }
 }

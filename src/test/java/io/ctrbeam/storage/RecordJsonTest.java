@@ -57,7 +57,8 @@ class RecordJsonTest {
 
   @Test
   void arraysOfPlainCopyStayLists() {
-    GenericRecord plain = PlainRecords.toGeneric(SampleRecords.example("i2", SampleRecords.T0, "US", 0));
+    GenericRecord plain =
+        PlainRecords.toGeneric(SampleRecords.example("i2", SampleRecords.T0, "US", 0));
     assertThat((List<?>) plain.get("user_interests"), contains("sports", "news"));
   }
 }

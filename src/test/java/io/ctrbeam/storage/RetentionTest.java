@@ -26,6 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
 class RetentionTest {
   /** 2025-08-01T12:00:00Z. */
   private static final Instant CLOCK = Instant.parse("2025-08-01T12:00:00Z");
+
   private static final FileTime OLD = FileTime.from(Instant.parse("2025-01-01T00:00:00Z"));
 
   @TempDir Path root;
@@ -38,18 +39,25 @@ class RetentionTest {
     return f;
   }
 
-  /** The project's layout with partitions on both sides of each tier's age (ages from 2025-08-01). */
+  /**
+   * The project's layout with partitions on both sides of each tier's age (ages from 2025-08-01).
+   */
   private void layout() throws IOException {
-    file("logs/impressions/date=2025-05-02/hour=00/part-00000.jsonl", "x".repeat(100)); // 91 days: raw expires
-    file("logs/impressions/date=2025-05-03/hour=00/part-00000.jsonl", "x");             // 90 days: kept
-    file("logs/clicks/date=2025-04-01/hour=07/part-00000.jsonl", "x".repeat(10));      // 122 days
+    file(
+        "logs/impressions/date=2025-05-02/hour=00/part-00000.jsonl",
+        "x".repeat(100)); // 91 days: raw expires
+    file("logs/impressions/date=2025-05-03/hour=00/part-00000.jsonl", "x"); // 90 days: kept
+    file("logs/clicks/date=2025-04-01/hour=07/part-00000.jsonl", "x".repeat(10)); // 122 days
     file("logs/ground_truth.json", "{}");
     file("logs/truth/labels.jsonl", "{}");
-    file("out/training/date=2025-07-01/hour=00/country=US/part-00000.parquet", "p".repeat(40)); // 31 days
+    file(
+        "out/training/date=2025-07-01/hour=00/country=US/part-00000.parquet",
+        "p".repeat(40)); // 31 days
     file("out/training/date=2025-07-01/hour=05/country=unknown/part-00000.parquet", "p".repeat(2));
-    file("out/training/date=2025-07-02/hour=00/country=US/part-00000.parquet", "p");   // 30 days: kept
-    file("out/features/date=2024-07-31/part-00000.parquet", "f".repeat(7));            // 366 days
-    file("out/features/date=2024-08-01/part-00000.parquet", "f");                      // 365 days: kept
+    file(
+        "out/training/date=2025-07-02/hour=00/country=US/part-00000.parquet", "p"); // 30 days: kept
+    file("out/features/date=2024-07-31/part-00000.parquet", "f".repeat(7)); // 366 days
+    file("out/features/date=2024-08-01/part-00000.parquet", "f"); // 365 days: kept
     file("out/_reports/label_stats.txt", "kept: not a tier");
   }
 
@@ -65,7 +73,9 @@ class RetentionTest {
 
   private List<String> tree() throws IOException {
     try (Stream<Path> s = Files.walk(root)) {
-      return s.map(p -> root.relativize(p) + "@" + p.toFile().lastModified()).sorted().collect(Collectors.toList());
+      return s.map(p -> root.relativize(p) + "@" + p.toFile().lastModified())
+          .sorted()
+          .collect(Collectors.toList());
     }
   }
 
@@ -74,15 +84,22 @@ class RetentionTest {
     layout();
     Retention r = retention();
     List<Partition> plan = r.plan();
-    assertThat(decisions(plan), equalTo(Map.of(
-        "logs/impressions/date=2025-05-02", Decision.EXPIRED,
-        "logs/impressions/date=2025-05-03", Decision.KEPT,
-        "logs/clicks/date=2025-04-01", Decision.EXPIRED,
-        "out/training/date=2025-07-01", Decision.EXPIRED,
-        "out/training/date=2025-07-02", Decision.KEPT,
-        "out/features/date=2024-07-31", Decision.EXPIRED,
-        "out/features/date=2024-08-01", Decision.KEPT)));
-    Partition training = plan.stream().filter(p -> p.directory().endsWith("out/training/date=2025-07-01")).findFirst().orElseThrow();
+    assertThat(
+        decisions(plan),
+        equalTo(
+            Map.of(
+                "logs/impressions/date=2025-05-02", Decision.EXPIRED,
+                "logs/impressions/date=2025-05-03", Decision.KEPT,
+                "logs/clicks/date=2025-04-01", Decision.EXPIRED,
+                "out/training/date=2025-07-01", Decision.EXPIRED,
+                "out/training/date=2025-07-02", Decision.KEPT,
+                "out/features/date=2024-07-31", Decision.EXPIRED,
+                "out/features/date=2024-08-01", Decision.KEPT)));
+    Partition training =
+        plan.stream()
+            .filter(p -> p.directory().endsWith("out/training/date=2025-07-01"))
+            .findFirst()
+            .orElseThrow();
     assertThat(training.files(), equalTo(2));
     assertThat(training.bytes(), equalTo(42L));
     assertThat(training.ageDays(), equalTo(31L));
@@ -92,9 +109,15 @@ class RetentionTest {
     assertThat(Files.exists(root.resolve("out/training/date=2025-07-01")), equalTo(false));
     assertThat(Files.exists(root.resolve("out/features/date=2024-07-31")), equalTo(false));
     assertThat(Files.exists(root.resolve("logs/clicks/date=2025-04-01")), equalTo(false));
-    for (String kept : new String[] {"logs/impressions/date=2025-05-03/hour=00/part-00000.jsonl",
-        "out/training/date=2025-07-02/hour=00/country=US/part-00000.parquet", "out/features/date=2024-08-01/part-00000.parquet",
-        "logs/ground_truth.json", "logs/truth/labels.jsonl", "out/_reports/label_stats.txt"}) {
+    for (String kept :
+        new String[] {
+          "logs/impressions/date=2025-05-03/hour=00/part-00000.jsonl",
+          "out/training/date=2025-07-02/hour=00/country=US/part-00000.parquet",
+          "out/features/date=2024-08-01/part-00000.parquet",
+          "logs/ground_truth.json",
+          "logs/truth/labels.jsonl",
+          "out/_reports/label_stats.txt"
+        }) {
       assertThat(kept, Files.exists(root.resolve(kept)), equalTo(true));
     }
   }
@@ -102,7 +125,8 @@ class RetentionTest {
   @Test
   void policiesAreOptions() throws IOException {
     layout();
-    Map<String, Decision> d = decisions(retention().withDays(Tier.TRAINING, 29).withDays(Tier.RAW, 200).plan());
+    Map<String, Decision> d =
+        decisions(retention().withDays(Tier.TRAINING, 29).withDays(Tier.RAW, 200).plan());
     assertThat(d.get("out/training/date=2025-07-02"), equalTo(Decision.EXPIRED));
     assertThat(d.get("logs/clicks/date=2025-04-01"), equalTo(Decision.KEPT));
     assertThrows(IllegalArgumentException.class, () -> retention().withDays(Tier.RAW, 0));
@@ -119,11 +143,16 @@ class RetentionTest {
   @Test
   void tierPathsOutsideTheRootAreRefused() {
     Retention r = retention();
-    assertThat(assertThrows(IllegalArgumentException.class, () -> r.withPath(Tier.TRAINING, "../elsewhere")).getMessage(),
+    assertThat(
+        assertThrows(
+                IllegalArgumentException.class, () -> r.withPath(Tier.TRAINING, "../elsewhere"))
+            .getMessage(),
         containsString("inside the root"));
-    assertThrows(IllegalArgumentException.class, () -> r.withPath(Tier.TRAINING, "out/../../elsewhere"));
+    assertThrows(
+        IllegalArgumentException.class, () -> r.withPath(Tier.TRAINING, "out/../../elsewhere"));
     assertThrows(IllegalArgumentException.class, () -> r.withPath(Tier.FEATURES, "/etc"));
-    assertThrows(IllegalArgumentException.class, () -> r.withPath(Tier.FEATURES, "gs://other/bucket"));
+    assertThrows(
+        IllegalArgumentException.class, () -> r.withPath(Tier.FEATURES, "gs://other/bucket"));
     assertThrows(IllegalArgumentException.class, () -> Retention.under("/"));
   }
 
@@ -131,7 +160,8 @@ class RetentionTest {
   void aRootWithoutTheLayoutIsRefused() throws IOException {
     Files.createDirectories(root.resolve("documents"));
     Files.writeString(root.resolve("documents/date=2020-01-01.txt"), "mine");
-    assertThat(assertThrows(IllegalArgumentException.class, () -> retention().plan()).getMessage(),
+    assertThat(
+        assertThrows(IllegalArgumentException.class, () -> retention().plan()).getMessage(),
         containsString("does not look like a ctr-beam root"));
   }
 
@@ -140,7 +170,8 @@ class RetentionTest {
     layout();
     file("out/training/notes.txt", "someone else's file");
     List<String> before = tree();
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> retention().plan());
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, () -> retention().plan());
     assertThat(e.getMessage(), containsString("notes.txt"));
     assertThat(tree(), equalTo(before));
   }
@@ -155,7 +186,10 @@ class RetentionTest {
     assertThat(decisions(plan).get("out/training/date=2025-07-01"), equalTo(Decision.IN_FLIGHT));
     assertThat(decisions(plan).get("out/features/date=2024-07-31"), equalTo(Decision.EXPIRED));
     r.delete(plan);
-    assertThat(Files.exists(root.resolve("out/training/date=2025-07-01/hour=00/country=US/part-00000.parquet")), equalTo(true));
+    assertThat(
+        Files.exists(
+            root.resolve("out/training/date=2025-07-01/hour=00/country=US/part-00000.parquet")),
+        equalTo(true));
   }
 
   @Test
@@ -170,8 +204,13 @@ class RetentionTest {
     assertThat(decisions(plan).get("out/features/date=2024-07-31"), equalTo(Decision.IN_FLIGHT));
     r.delete(plan);
     assertThat(Files.exists(recent), equalTo(true));
-    assertThat(Files.exists(root.resolve("logs/clicks/date=2025-04-01/hour=07/part-00000.jsonl")), equalTo(true));
+    assertThat(
+        Files.exists(root.resolve("logs/clicks/date=2025-04-01/hour=07/part-00000.jsonl")),
+        equalTo(true));
     // Once the grace period has passed, the finished partition expires.
-    assertThat(decisions(r.withClock(CLOCK.plus(Duration.ofHours(1))).plan()).get("out/features/date=2024-07-31"), equalTo(Decision.EXPIRED));
+    assertThat(
+        decisions(r.withClock(CLOCK.plus(Duration.ofHours(1))).plan())
+            .get("out/features/date=2024-07-31"),
+        equalTo(Decision.EXPIRED));
   }
 }

@@ -67,16 +67,26 @@ class TargetFileSizeTest {
     Map<String, Integer> files = new TreeMap<>();
     try (Stream<Path> s = Files.walk(Path.of(out))) {
       s.filter(f -> f.toString().endsWith(".parquet"))
-          .forEach(f -> files.merge(Path.of(out).relativize(f.getParent()).toString(), 1, Integer::sum));
+          .forEach(
+              f -> files.merge(Path.of(out).relativize(f.getParent()).toString(), 1, Integer::sum));
     }
-    assertThat(files, equalTo(Map.of("date=2024-03-05/hour=00/country=FR", 4, "date=2024-03-05/hour=01/country=DE", 1)));
+    assertThat(
+        files,
+        equalTo(
+            Map.of(
+                "date=2024-03-05/hour=00/country=FR", 4, "date=2024-03-05/hour=01/country=DE", 1)));
   }
 
   @Test
   void targetFileSizeShowsInDisplayDataAndRejectsNegatives() {
     WriteRecords<TrainingExample> w = WriteTrainingData.to("out").withTargetFileSize(256L << 20);
-    assertThat(DisplayData.from(w).asMap().values().stream()
-        .filter(i -> i.getKey().equals("targetFileBytes")).findFirst().orElseThrow().getValue(), equalTo(268_435_456L));
+    assertThat(
+        DisplayData.from(w).asMap().values().stream()
+            .filter(i -> i.getKey().equals("targetFileBytes"))
+            .findFirst()
+            .orElseThrow()
+            .getValue(),
+        equalTo(268_435_456L));
     assertThrows(IllegalArgumentException.class, () -> w.withTargetFileSize(-1));
   }
 

@@ -46,7 +46,8 @@ class WriteRecordsOptionsTest {
     assertThat(item(redis, "ttl"), equalTo(String.valueOf(Duration.standardHours(48).getMillis())));
     assertThat(item(redis, "keyPrefix"), equalTo("ctr:feat"));
     DisplayData kafka =
-        DisplayData.from(ReadKafkaRecords.from("b:9092", "t").withMaxDelay(Duration.standardSeconds(30)));
+        DisplayData.from(
+            ReadKafkaRecords.from("b:9092", "t").withMaxDelay(Duration.standardSeconds(30)));
     assertThat(item(kafka, "maxDelay"), equalTo("30000"));
   }
 
@@ -54,7 +55,8 @@ class WriteRecordsOptionsTest {
   void partitionPathsAreUtcHiveStyle() {
     java.time.Instant t = java.time.Instant.parse("2024-12-31T23:59:59.999Z");
     assertThat(Partitions.dateHourCountry(t, "DE"), equalTo("date=2024-12-31/hour=23/country=DE"));
-    assertThat(Partitions.dateHourCountry(t, null), equalTo("date=2024-12-31/hour=23/country=unknown"));
+    assertThat(
+        Partitions.dateHourCountry(t, null), equalTo("date=2024-12-31/hour=23/country=unknown"));
     assertThat(Partitions.date(t.plusMillis(1)), equalTo("date=2025-01-01"));
   }
 

@@ -73,17 +73,20 @@ class WriteRecordsTest {
       ResultSet rs =
           s.executeQuery(
               "SELECT count(*), count(DISTINCT impression_id), sum(clicked),"
-                  + " count(*) FILTER (WHERE country = 'unknown') FROM " + src);
+                  + " count(*) FILTER (WHERE country = 'unknown') FROM "
+                  + src);
       rs.next();
       assertThat(rs.getLong(1), equalTo((long) N));
       assertThat(rs.getLong(2), equalTo((long) N));
       assertThat(rs.getLong(3), equalTo(in.stream().filter(e -> e.getClicked() == 1).count()));
       assertThat(rs.getLong(4), equalTo(in.stream().filter(e -> e.getCountry() == null).count()));
 
-      rs = s.executeQuery(
-          "SELECT epoch_ms(event_time), epoch_ms(click_time), user_ctr_24h, user_interests,"
-              + " CAST(date AS VARCHAR), hour, weight FROM " + src
-              + " WHERE impression_id = 'imp-0010'");
+      rs =
+          s.executeQuery(
+              "SELECT epoch_ms(event_time), epoch_ms(click_time), user_ctr_24h, user_interests,"
+                  + " CAST(date AS VARCHAR), hour, weight FROM "
+                  + src
+                  + " WHERE impression_id = 'imp-0010'");
       rs.next();
       TrainingExample e10 = in.get(10);
       assertThat(rs.getLong(1), equalTo(e10.getEventTime().toEpochMilli()));
@@ -100,7 +103,8 @@ class WriteRecordsTest {
   void parquetReadsBackWithParquetIo(TestPipeline write, TestPipeline read) {
     String out = tmp.resolve("training").toString();
     List<TrainingExample> in = SampleRecords.examples(30);
-    write.apply(Create.of(in).withCoder(AvroCoder.of(TrainingExample.class)))
+    write
+        .apply(Create.of(in).withCoder(AvroCoder.of(TrainingExample.class)))
         .apply("WriteTrainingData", WriteTrainingData.to(out).withNumShards(2));
     write.run().waitUntilFinish();
 
@@ -109,11 +113,18 @@ class WriteRecordsTest {
         read.apply(FileIO.match().filepattern(out + "/**.parquet"))
             .apply(FileIO.readMatches())
             .apply(ParquetIO.readFiles(schema).withAvroDataModel(GenericData.get()))
-            .apply(MapElements.into(TypeDescriptors.strings()).via(WriteRecordsTest::idTimeCountry));
+            .apply(
+                MapElements.into(TypeDescriptors.strings()).via(WriteRecordsTest::idTimeCountry));
     PAssert.that(rows)
         .containsInAnyOrder(
             in.stream()
-                .map(e -> e.getImpressionId() + "@" + e.getEventTime().toEpochMilli() + "@" + e.getCountry())
+                .map(
+                    e ->
+                        e.getImpressionId()
+                            + "@"
+                            + e.getEventTime().toEpochMilli()
+                            + "@"
+                            + e.getCountry())
                 .collect(Collectors.toList()));
     read.run().waitUntilFinish();
   }
@@ -172,7 +183,9 @@ class WriteRecordsTest {
 
     List<Path> files = files(out, ".parquet");
     assertThat(files.size(), allOf(greaterThanOrEqualTo(3), lessThanOrEqualTo(4)));
-    assertThat(partitionCounts(out, ".parquet"), equalTo(Map.of("date=2024-03-05/hour=00/country=FR", 200L)));
+    assertThat(
+        partitionCounts(out, ".parquet"),
+        equalTo(Map.of("date=2024-03-05/hour=00/country=FR", 200L)));
   }
 
   @Test
@@ -199,7 +212,9 @@ class WriteRecordsTest {
     String out = tmp.resolve("stream-sized").toString();
     List<TrainingExample> in = new ArrayList<>();
     for (int i = 0; i < 80; i++) {
-      in.add(SampleRecords.example("w" + i, SampleRecords.T0 + (i / 40) * 3_600_000L + i * 1_000L, "FR", 0));
+      in.add(
+          SampleRecords.example(
+              "w" + i, SampleRecords.T0 + (i / 40) * 3_600_000L + i * 1_000L, "FR", 0));
     }
     p.apply(hourly(in))
         .apply(
@@ -213,10 +228,15 @@ class WriteRecordsTest {
         partitionCounts(out, ".parquet"),
         equalTo(
             Map.of(
-                "date=2024-03-05/hour=00/country=FR", 40L, "date=2024-03-05/hour=01/country=FR", 40L)));
+                "date=2024-03-05/hour=00/country=FR",
+                40L,
+                "date=2024-03-05/hour=01/country=FR",
+                40L)));
     for (String hour : List.of("00", "01")) {
       long files =
-          files(out, ".parquet").stream().filter(f -> f.toString().contains("hour=" + hour)).count();
+          files(out, ".parquet").stream()
+              .filter(f -> f.toString().contains("hour=" + hour))
+              .count();
       // 40 records at 10 a file: 4 files by hash, fewer only if a hash bucket stays empty.
       assertThat(files, allOf(greaterThanOrEqualTo(2L), lessThanOrEqualTo(4L)));
     }
@@ -250,16 +270,19 @@ class WriteRecordsTest {
     p.run().waitUntilFinish();
 
     assertThat(
-        partitionCounts(out, ".parquet"), equalTo(Map.of("date=2024-03-05", 1L, "date=2024-03-06", 2L)));
+        partitionCounts(out, ".parquet"),
+        equalTo(Map.of("date=2024-03-05", 1L, "date=2024-03-06", 2L)));
     try (Connection c = DriverManager.getConnection("jdbc:duckdb:");
         Statement s = c.createStatement()) {
       ResultSet rs =
           s.executeQuery(
               "SELECT key, epoch_ms(as_of), ctr_24h, CAST(date AS VARCHAR) FROM read_parquet('"
-                  + out + "/**/*.parquet', hive_partitioning=true) ORDER BY key");
+                  + out
+                  + "/**/*.parquet', hive_partitioning=true) ORDER BY key");
       List<String> rows = new ArrayList<>();
       while (rs.next()) {
-        rows.add(rs.getString(1) + "|" + rs.getLong(2) + "|" + rs.getObject(3) + "|" + rs.getString(4));
+        rows.add(
+            rs.getString(1) + "|" + rs.getLong(2) + "|" + rs.getObject(3) + "|" + rs.getString(4));
       }
       assertThat(
           rows,
@@ -274,8 +297,10 @@ class WriteRecordsTest {
   @Test
   void deadLettersGoBesideTheOutputAsJsonLines(TestPipeline p) throws Exception {
     String out = tmp.resolve("run/training").toString();
-    DeadLetter a = DeadLetters.of("click", Reason.ORPHAN_CLICK, "no impression", "f.jsonl", 3L, "{}", 5L);
-    DeadLetter b = DeadLetters.ofBytes("impression", Reason.PARSE_ERROR, "bad", "t-0", 9L, new byte[] {7});
+    DeadLetter a =
+        DeadLetters.of("click", Reason.ORPHAN_CLICK, "no impression", "f.jsonl", 3L, "{}", 5L);
+    DeadLetter b =
+        DeadLetters.ofBytes("impression", Reason.PARSE_ERROR, "bad", "t-0", 9L, new byte[] {7});
     p.apply(Create.of(a, b).withCoder(AvroCoder.of(DeadLetter.class)))
         .apply("WriteDeadLetters", WriteJsonLines.deadLettersBeside(out));
     p.run().waitUntilFinish();
@@ -286,28 +311,37 @@ class WriteRecordsTest {
       assertThat(f.getParent(), equalTo(dir));
       for (String line : Files.readAllLines(f)) {
         JsonNode j = MAPPER.readTree(line);
-        reasons.add(j.get("reason").asText() + "/" + j.get("source_offset").asLong() + "/" + j.get("raw_bytes").asText(null));
+        reasons.add(
+            j.get("reason").asText()
+                + "/"
+                + j.get("source_offset").asLong()
+                + "/"
+                + j.get("raw_bytes").asText(null));
       }
     }
     assertThat(reasons, containsInAnyOrder("ORPHAN_CLICK/3/null", "PARSE_ERROR/9/Bw=="));
-    assertThat(WriteJsonLines.sibling("gs://b/x/out/", "dead_letters"), equalTo("gs://b/x/dead_letters/"));
+    assertThat(
+        WriteJsonLines.sibling("gs://b/x/out/", "dead_letters"), equalTo("gs://b/x/dead_letters/"));
     assertThat(WriteJsonLines.sibling("out", "dead_letters"), equalTo("dead_letters/"));
   }
 
   // The examples hour by hour from T0, the watermark passing each hour's end after it.
   private static TestStream<TrainingExample> hourly(List<TrainingExample> in) {
-    TestStream.Builder<TrainingExample> stream = TestStream.create(AvroCoder.of(TrainingExample.class));
+    TestStream.Builder<TrainingExample> stream =
+        TestStream.create(AvroCoder.of(TrainingExample.class));
     Map<Long, List<TimestampedValue<TrainingExample>>> byHour = new TreeMap<>();
     for (TrainingExample e : in) {
       long t = e.getEventTime().toEpochMilli();
-      byHour.computeIfAbsent((t - SampleRecords.T0) / 3_600_000L, h -> new ArrayList<>())
+      byHour
+          .computeIfAbsent((t - SampleRecords.T0) / 3_600_000L, h -> new ArrayList<>())
           .add(TimestampedValue.of(e, new Instant(t)));
     }
     for (Map.Entry<Long, List<TimestampedValue<TrainingExample>>> hour : byHour.entrySet()) {
       List<TimestampedValue<TrainingExample>> batch = hour.getValue();
       stream =
           stream
-              .addElements(batch.get(0), batch.subList(1, batch.size()).toArray(TimestampedValue[]::new))
+              .addElements(
+                  batch.get(0), batch.subList(1, batch.size()).toArray(TimestampedValue[]::new))
               .advanceWatermarkTo(new Instant(SampleRecords.T0 + (hour.getKey() + 1) * 3_600_000L));
     }
     return stream.advanceWatermarkToInfinity();
@@ -330,7 +364,8 @@ class WriteRecordsTest {
     }
     if (suffix.equals(".avro")) {
       long n = 0;
-      try (DataFileReader<GenericRecord> r = new DataFileReader<>(f.toFile(), new GenericDatumReader<>())) {
+      try (DataFileReader<GenericRecord> r =
+          new DataFileReader<>(f.toFile(), new GenericDatumReader<>())) {
         for (GenericRecord ignored : r) {
           n++;
         }

@@ -22,18 +22,24 @@ import java.util.concurrent.TimeUnit;
 public final class BundledJar {
   private BundledJar() {}
 
-  /** The bundled jar; fails when it was not built (run {@code mvn verify}, or {@code mvn package} first). */
+  /**
+   * The bundled jar; fails when it was not built (run {@code mvn verify}, or {@code mvn package}
+   * first).
+   */
   public static Path path() {
     String p = System.getProperty("ctr.bundledJar");
     if (p == null || !Files.isRegularFile(Path.of(p))) {
       throw new IllegalStateException(
-          "the bundled jar (system property ctr.bundledJar) is missing: '" + p
+          "the bundled jar (system property ctr.bundledJar) is missing: '"
+              + p
               + "'; build it with the default profile (mvn package), then run the ITs through failsafe");
     }
     return Path.of(p);
   }
 
-  /** Starts {@code mainClass} from the jar with {@code args}; stdout and stderr go to {@code log}. */
+  /**
+   * Starts {@code mainClass} from the jar with {@code args}; stdout and stderr go to {@code log}.
+   */
   public static Run start(Path log, String mainClass, List<String> args) throws IOException {
     List<String> command = new ArrayList<>();
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
@@ -43,7 +49,8 @@ public final class BundledJar {
     command.add(mainClass);
     command.addAll(args);
     Files.createDirectories(log.toAbsolutePath().getParent());
-    Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    Process process =
+        new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
     return new Run(process, log);
   }
 
@@ -61,7 +68,8 @@ public final class BundledJar {
     public int waitFor(long timeoutSeconds) throws IOException, InterruptedException {
       if (!process.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
         process.destroyForcibly().waitFor();
-        throw new AssertionError("still running after " + timeoutSeconds + " s; its log:\n" + log());
+        throw new AssertionError(
+            "still running after " + timeoutSeconds + " s; its log:\n" + log());
       }
       return process.exitValue();
     }

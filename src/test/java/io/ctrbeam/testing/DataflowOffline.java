@@ -25,9 +25,13 @@ import org.apache.beam.sdk.options.PipelineOptionsFactory;
 public final class DataflowOffline {
   private DataflowOffline() {}
 
-  /** Offline Dataflow options writing the job JSON to {@code jobJson}, over the command line {@code args}. */
+  /**
+   * Offline Dataflow options writing the job JSON to {@code jobJson}, over the command line {@code
+   * args}.
+   */
   public static DataflowPipelineOptions options(Path jobJson, String... args) throws IOException {
-    DataflowPipelineOptions o = PipelineOptionsFactory.fromArgs(args).as(DataflowPipelineOptions.class);
+    DataflowPipelineOptions o =
+        PipelineOptionsFactory.fromArgs(args).as(DataflowPipelineOptions.class);
     o.setJobName("ctr-beam-offline");
     return OfflineDataflow.configure(o, jobJson);
   }

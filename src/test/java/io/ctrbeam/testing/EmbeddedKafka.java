@@ -24,8 +24,8 @@ import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 
 /**
- * A one-node KRaft Kafka cluster (combined broker and controller) inside the test JVM, on
- * loopback. Up in 1-2 s.
+ * A one-node KRaft Kafka cluster (combined broker and controller) inside the test JVM, on loopback.
+ * Up in 1-2 s.
  *
  * <pre>{@code
  * try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
@@ -105,7 +105,10 @@ public final class EmbeddedKafka implements AutoCloseable {
     return new KafkaProducer<>(props);
   }
 
-  /** Reads {@code n} messages of {@code topic} from the beginning, waiting at most {@code timeoutMs}. */
+  /**
+   * Reads {@code n} messages of {@code topic} from the beginning, waiting at most {@code
+   * timeoutMs}.
+   */
   public List<ConsumerRecord<String, String>> consume(String topic, int n, long timeoutMs) {
     return consumeUntil(topic, read -> read.size() >= n, timeoutMs, Map.of());
   }

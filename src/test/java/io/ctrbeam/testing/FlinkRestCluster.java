@@ -25,8 +25,8 @@ import org.apache.flink.runtime.minicluster.MiniClusterConfiguration;
  * A Flink session cluster in the test JVM that stands in for a real one: Flink's {@link
  * MiniCluster} with its REST endpoint (the one {@code flink run} and Beam's {@code
  * --flinkMaster=host:port} submit to) on a random loopback port; every server binds 127.0.0.1. A
- * job submitted there is uploaded as a jar and runs in the cluster's task manager, in its own
- * class loader, unlike {@code --flinkMaster=[local]}. The REST API also tells which jobs ran.
+ * job submitted there is uploaded as a jar and runs in the cluster's task manager, in its own class
+ * loader, unlike {@code --flinkMaster=[local]}. The REST API also tells which jobs ran.
  *
  * <pre>{@code
  * try (FlinkRestCluster flink = FlinkRestCluster.start(4)) {
@@ -40,7 +40,8 @@ public final class FlinkRestCluster implements AutoCloseable {
 
   private final MiniCluster cluster;
   private final URI rest;
-  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  private final HttpClient http =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
   private final ObjectMapper json = new ObjectMapper();
 
   private FlinkRestCluster(MiniCluster cluster, URI rest) {
@@ -51,7 +52,8 @@ public final class FlinkRestCluster implements AutoCloseable {
   /** One task manager with {@code slots} slots; returns once the REST endpoint answers. */
   public static FlinkRestCluster start(int slots) throws Exception {
     Configuration conf = new Configuration();
-    // Every server on loopback: REST, blob server (JobManager's bind host), shuffle (TaskManager's).
+    // Every server on loopback: REST, blob server (JobManager's bind host), shuffle
+    // (TaskManager's).
     conf.set(RestOptions.ADDRESS, HOST);
     conf.set(RestOptions.BIND_ADDRESS, HOST);
     conf.set(JobManagerOptions.BIND_HOST, HOST);
@@ -63,7 +65,9 @@ public final class FlinkRestCluster implements AutoCloseable {
     // This cluster shares the test JVM, whose class path (unlike a Flink installation's lib/) has
     // Kafka's Scala Jackson module; Jackson's module lookup would mix the jar's Jackson classes
     // with it ("DefaultScalaModule not a subtype"). Both hold Jackson 2.15.4: take the cluster's.
-    conf.set(CoreOptions.ALWAYS_PARENT_FIRST_LOADER_PATTERNS_ADDITIONAL, List.of("com.fasterxml.jackson."));
+    conf.set(
+        CoreOptions.ALWAYS_PARENT_FIRST_LOADER_PATTERNS_ADDITIONAL,
+        List.of("com.fasterxml.jackson."));
     MiniCluster cluster =
         new MiniCluster(
             new MiniClusterConfiguration.Builder()
@@ -74,7 +78,8 @@ public final class FlinkRestCluster implements AutoCloseable {
                 .withRandomPorts()
                 .build());
     cluster.start();
-    FlinkRestCluster started = new FlinkRestCluster(cluster, cluster.getRestAddress().get(30, TimeUnit.SECONDS));
+    FlinkRestCluster started =
+        new FlinkRestCluster(cluster, cluster.getRestAddress().get(30, TimeUnit.SECONDS));
     started.get("/overview");
     return started;
   }
@@ -92,22 +97,31 @@ public final class FlinkRestCluster implements AutoCloseable {
   /** GET {@code path} of the REST API, as JSON. */
   public JsonNode get(String path) throws IOException, InterruptedException {
     HttpResponse<String> r =
-        http.send(HttpRequest.newBuilder(rest.resolve(path)).GET().build(), HttpResponse.BodyHandlers.ofString());
+        http.send(
+            HttpRequest.newBuilder(rest.resolve(path)).GET().build(),
+            HttpResponse.BodyHandlers.ofString());
     if (r.statusCode() != 200) {
       throw new IOException("GET " + path + " answered " + r.statusCode() + ": " + r.body());
     }
     return json.readTree(r.body());
   }
 
-  /** Every job the cluster knows ({@code /jobs/overview}): each with {@code jid}, {@code name}, {@code state}. */
+  /**
+   * Every job the cluster knows ({@code /jobs/overview}): each with {@code jid}, {@code name},
+   * {@code state}.
+   */
   public List<JsonNode> jobs() throws IOException, InterruptedException {
     List<JsonNode> jobs = new ArrayList<>();
     get("/jobs/overview").path("jobs").forEach(jobs::add);
     return jobs;
   }
 
-  /** The first job that {@code matches}, waiting at most {@code timeoutMs}; fails with the jobs seen. */
-  public JsonNode awaitJob(Predicate<JsonNode> matches, long timeoutMs) throws IOException, InterruptedException {
+  /**
+   * The first job that {@code matches}, waiting at most {@code timeoutMs}; fails with the jobs
+   * seen.
+   */
+  public JsonNode awaitJob(Predicate<JsonNode> matches, long timeoutMs)
+      throws IOException, InterruptedException {
     long deadline = System.currentTimeMillis() + timeoutMs;
     List<JsonNode> seen = List.of();
     while (System.currentTimeMillis() < deadline) {
@@ -119,7 +133,8 @@ public final class FlinkRestCluster implements AutoCloseable {
       }
       Thread.sleep(250);
     }
-    throw new AssertionError("no matching job within " + timeoutMs + " ms; the cluster's jobs: " + seen);
+    throw new AssertionError(
+        "no matching job within " + timeoutMs + " ms; the cluster's jobs: " + seen);
   }
 
   /** Cancels a job ({@code PATCH /jobs/<id>?mode=cancel}), as {@code flink cancel <id>} does. */

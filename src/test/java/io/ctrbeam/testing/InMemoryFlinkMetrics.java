@@ -31,7 +31,9 @@ public final class InMemoryFlinkMetrics implements MetricReporter, MetricReporte
     return conf;
   }
 
-  /** The sum over all operators and subtasks of the Beam counter {@code name} of {@code namespace}. */
+  /**
+   * The sum over all operators and subtasks of the Beam counter {@code name} of {@code namespace}.
+   */
   public static long sum(String namespace, String name) {
     long s = 0;
     for (Map.Entry<String, Counter> e : COUNTERS.entrySet()) {

@@ -36,29 +36,41 @@ public final class LocalFlinkJob implements AutoCloseable {
     this.client = client;
   }
 
-  /** Writes a {@code flink-conf.yaml} under {@code dir} that registers the listener; returns its folder. */
+  /**
+   * Writes a {@code flink-conf.yaml} under {@code dir} that registers the listener; returns its
+   * folder.
+   */
   public static Path confDir(Path dir) throws IOException {
     Path conf = Files.createDirectories(dir.resolve("flink-conf"));
-    Files.writeString(conf.resolve("flink-conf.yaml"), "execution.job-listeners: " + Listener.class.getName() + "\n");
+    Files.writeString(
+        conf.resolve("flink-conf.yaml"),
+        "execution.job-listeners: " + Listener.class.getName() + "\n");
     return conf;
   }
 
-  /** Runs {@code run} (a pipeline's {@code run()}) on its own thread and waits until Flink has the job. */
+  /**
+   * Runs {@code run} (a pipeline's {@code run()}) on its own thread and waits until Flink has the
+   * job.
+   */
   public static LocalFlinkJob start(Runnable run) throws InterruptedException {
     SUBMITTED.clear();
-    Thread thread = new Thread(() -> {
-      try {
-        run.run();
-      } catch (RuntimeException cancelled) {
-        // Cancelling the job makes run() throw; the test asserts on outputs, not on this.
-      }
-    }, "flink-local-job");
+    Thread thread =
+        new Thread(
+            () -> {
+              try {
+                run.run();
+              } catch (RuntimeException cancelled) {
+                // Cancelling the job makes run() throw; the test asserts on outputs, not on this.
+              }
+            },
+            "flink-local-job");
     thread.setDaemon(true);
     thread.start();
     JobClient client = SUBMITTED.poll(60, TimeUnit.SECONDS);
     if (client == null) {
       thread.interrupt();
-      throw new IllegalStateException("no Flink job was submitted within 60 s; is --flinkConfDir=confDir(...) set?");
+      throw new IllegalStateException(
+          "no Flink job was submitted within 60 s; is --flinkConfDir=confDir(...) set?");
     }
     return new LocalFlinkJob(thread, client);
   }
@@ -77,7 +89,10 @@ public final class LocalFlinkJob implements AutoCloseable {
       return 0;
     }
     try (Stream<Path> dirs = Files.list(jobDir)) {
-      return dirs.filter(d -> d.getFileName().toString().startsWith("chk-") && Files.exists(d.resolve("_metadata")))
+      return dirs.filter(
+              d ->
+                  d.getFileName().toString().startsWith("chk-")
+                      && Files.exists(d.resolve("_metadata")))
           .mapToLong(d -> Long.parseLong(d.getFileName().toString().substring(4)))
           .max()
           .orElse(0);

@@ -9,10 +9,10 @@ import java.util.List;
 import java.util.stream.Stream;
 
 /**
- * A local Kafka for trying the speed layer without one: a one-node broker on loopback
- * ({@link EmbeddedKafka}), with the topics {@code impressions}, {@code clicks} and {@code labels},
- * and, with {@code --logs=<dir>}, the impressions and clicks of generated logs (JSON lines) loaded
- * into their topics. It prints {@code Kafka on <bootstrap servers>} and runs until stopped.
+ * A local Kafka for trying the speed layer without one: a one-node broker on loopback ({@link
+ * EmbeddedKafka}), with the topics {@code impressions}, {@code clicks} and {@code labels}, and,
+ * with {@code --logs=<dir>}, the impressions and clicks of generated logs (JSON lines) loaded into
+ * their topics. It prints {@code Kafka on <bootstrap servers>} and runs until stopped.
  *
  * <pre>
  * mvn -q test-compile exec:java -Dexec.classpathScope=test -Dexec.mainClass=io.ctrbeam.testing.LocalKafka \
@@ -28,7 +28,8 @@ public final class LocalKafka {
       if (a.startsWith("--logs=")) {
         logs = Path.of(a.substring("--logs=".length()));
       } else {
-        throw new IllegalArgumentException("unknown argument " + a + "; the only one is --logs=<dir of generated logs>");
+        throw new IllegalArgumentException(
+            "unknown argument " + a + "; the only one is --logs=<dir of generated logs>");
       }
     }
     EmbeddedKafka kafka = EmbeddedKafka.start();
@@ -40,7 +41,13 @@ public final class LocalKafka {
       for (String topic : List.of("impressions", "clicks")) {
         List<String> lines = jsonLines(logs.resolve(topic));
         kafka.produce(topic, lines);
-        System.out.println("loaded " + lines.size() + " records of " + logs.resolve(topic) + " into topic " + topic);
+        System.out.println(
+            "loaded "
+                + lines.size()
+                + " records of "
+                + logs.resolve(topic)
+                + " into topic "
+                + topic);
       }
     }
     System.out.println("Kafka on " + kafka.bootstrapServers());
@@ -52,7 +59,9 @@ public final class LocalKafka {
     List<String> lines = new ArrayList<>();
     try (Stream<Path> files = Files.walk(dir)) {
       for (Path f : files.filter(Files::isRegularFile).sorted().toList()) {
-        Files.readAllLines(f, StandardCharsets.UTF_8).stream().filter(l -> !l.isBlank()).forEach(lines::add);
+        Files.readAllLines(f, StandardCharsets.UTF_8).stream()
+            .filter(l -> !l.isBlank())
+            .forEach(lines::add);
       }
     }
     return lines;

@@ -35,8 +35,16 @@ public final class RedisServerProcess implements AutoCloseable {
     Path log = Files.createTempFile("redis-server", ".log");
     Process process =
         new ProcessBuilder(
-                List.of(binary, "--port", Integer.toString(port), "--bind", HOST, "--save", "",
-                    "--appendonly", "no"))
+                List.of(
+                    binary,
+                    "--port",
+                    Integer.toString(port),
+                    "--bind",
+                    HOST,
+                    "--save",
+                    "",
+                    "--appendonly",
+                    "no"))
             .redirectErrorStream(true)
             .redirectOutput(log.toFile())
             .start();

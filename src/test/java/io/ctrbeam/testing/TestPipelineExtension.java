@@ -11,9 +11,9 @@ import org.junit.runner.Description;
 import org.junit.runners.model.Statement;
 
 /**
- * Gives a JUnit 5 test a fresh Beam {@link TestPipeline} as a parameter: Beam 2.62 has only a
- * JUnit 4 rule. The test runs inside that rule's statement, so its checks hold as under JUnit 4:
- * a pipeline with transforms that is never run, or a PAssert left out of the run, fails the test
+ * Gives a JUnit 5 test a fresh Beam {@link TestPipeline} as a parameter: Beam 2.62 has only a JUnit
+ * 4 rule. The test runs inside that rule's statement, so its checks hold as under JUnit 4: a
+ * pipeline with transforms that is never run, or a PAssert left out of the run, fails the test
  * (unless the test turns enforcement off).
  *
  * <pre>{@code
@@ -41,9 +41,7 @@ public final class TestPipelineExtension implements ParameterResolver, Invocatio
 
   @Override
   public void interceptTestMethod(
-      Invocation<Void> invocation,
-      ReflectiveInvocationContext<Method> call,
-      ExtensionContext ctx)
+      Invocation<Void> invocation, ReflectiveInvocationContext<Method> call, ExtensionContext ctx)
       throws Throwable {
     TestPipeline p = ctx.getStore(NS).get(TestPipeline.class, TestPipeline.class);
     if (p == null) {
@@ -57,7 +55,8 @@ public final class TestPipelineExtension implements ParameterResolver, Invocatio
             invocation.proceed();
           }
         };
-    Description d = Description.createTestDescription(call.getTargetClass(), call.getExecutable().getName());
+    Description d =
+        Description.createTestDescription(call.getTargetClass(), call.getExecutable().getName());
     p.apply(body, d).evaluate();
   }
 }

@@ -10,10 +10,10 @@ import org.apache.beam.sdk.transforms.Create;
 import org.apache.beam.sdk.values.PCollection;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.platform.launcher.core.LauncherDiscoveryRequestBuilder;
 import org.junit.platform.launcher.core.LauncherFactory;
 import org.junit.platform.launcher.listeners.SummaryGeneratingListener;
 import org.junit.platform.launcher.listeners.TestExecutionSummary;
-import org.junit.platform.launcher.core.LauncherDiscoveryRequestBuilder;
 
 /** The extension's claim: a test that builds a pipeline and never runs it fails. */
 class TestPipelineExtensionTest {
@@ -39,10 +39,14 @@ class TestPipelineExtensionTest {
   void aPipelineThatIsNeverRunFailsItsTest() {
     SummaryGeneratingListener listener = new SummaryGeneratingListener();
     LauncherFactory.create()
-        .execute(LauncherDiscoveryRequestBuilder.request().selectors(selectClass(Cases.class)).build(), listener);
+        .execute(
+            LauncherDiscoveryRequestBuilder.request().selectors(selectClass(Cases.class)).build(),
+            listener);
     TestExecutionSummary s = listener.getSummary();
     assertThat(s.getTestsSucceededCount(), equalTo(1L));
     assertThat(s.getTestsFailedCount(), equalTo(1L));
-    assertThat(s.getFailures().get(0).getTestIdentifier().getDisplayName(), equalTo("forgetsToRun(TestPipeline)"));
+    assertThat(
+        s.getFailures().get(0).getTestIdentifier().getDisplayName(),
+        equalTo("forgetsToRun(TestPipeline)"));
   }
 }

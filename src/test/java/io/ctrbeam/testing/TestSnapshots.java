@@ -8,7 +8,8 @@ public final class TestSnapshots {
   private TestSnapshots() {}
 
   /** A snapshot; {@code ctr_24h} is null when {@code imps} is 0. */
-  public static FeatureSnapshot snapshot(String kind, String key, long asOf, long imps, long clicks) {
+  public static FeatureSnapshot snapshot(
+      String kind, String key, long asOf, long imps, long clicks) {
     return FeatureSnapshot.newBuilder()
         .setKeyKind(kind)
         .setKey(key)

@@ -13,7 +13,9 @@ class PropensityTableTest {
   private static PropensityTable fitted() {
     ClickCounts c = new ClickCounts();
     for (String d : new String[] {"mobile", "desktop"}) {
-      c.add(d, 1, "a", 2000, 200).add(d, 2, "a", 2000, d.equals("mobile") ? 60 : 120).add(d, 3, "b", 2000, 40);
+      c.add(d, 1, "a", 2000, 200)
+          .add(d, 2, "a", 2000, d.equals("mobile") ? 60 : 120)
+          .add(d, 3, "b", 2000, 40);
     }
     c.add("tablet", 1, "a", 10, 1);
     return PropensityFit.create().withSmoothing(0).withEstimator(Estimator.NAIVE).fit(c);
@@ -45,12 +47,30 @@ class PropensityTableTest {
 
   @Test
   void malformedFilesAreRefusedWithTheReason() {
-    assertThat(assertThrows(IllegalArgumentException.class, () -> PropensityTable.fromJson("{", "f")).getMessage(), containsString("not JSON"));
-    assertThat(assertThrows(IllegalArgumentException.class, () -> PropensityTable.fromJson("{}", "f")).getMessage(), containsString("propensities"));
-    assertThat(assertThrows(IllegalArgumentException.class,
-        () -> PropensityTable.fromJson("{\"propensities\":[{\"position\":1,\"propensity\":0}]}", "f")).getMessage(), containsString("(0, 1]"));
-    assertThat(assertThrows(IllegalArgumentException.class,
-        () -> PropensityTable.fromJson("{\"propensities\":[{\"context\":\"mobile\",\"position\":1,\"propensity\":1}]}", "f")).getMessage(),
+    assertThat(
+        assertThrows(IllegalArgumentException.class, () -> PropensityTable.fromJson("{", "f"))
+            .getMessage(),
+        containsString("not JSON"));
+    assertThat(
+        assertThrows(IllegalArgumentException.class, () -> PropensityTable.fromJson("{}", "f"))
+            .getMessage(),
+        containsString("propensities"));
+    assertThat(
+        assertThrows(
+                IllegalArgumentException.class,
+                () ->
+                    PropensityTable.fromJson(
+                        "{\"propensities\":[{\"position\":1,\"propensity\":0}]}", "f"))
+            .getMessage(),
+        containsString("(0, 1]"));
+    assertThat(
+        assertThrows(
+                IllegalArgumentException.class,
+                () ->
+                    PropensityTable.fromJson(
+                        "{\"propensities\":[{\"context\":\"mobile\",\"position\":1,\"propensity\":1}]}",
+                        "f"))
+            .getMessage(),
         containsString("all-device"));
   }
 }

@@ -8,7 +8,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import org.junit.jupiter.api.Test;
 
-/** The keep/drop hash and the sampling rate, against published test vectors and hand-worked cases. */
+/**
+ * The keep/drop hash and the sampling rate, against published test vectors and hand-worked cases.
+ */
 class SamplingTest {
   @Test
   void fnv1aMatchesThePublishedTestVectors() {
