@@ -14,9 +14,7 @@ import io.ctrbeam.label.Outcome;
 import io.ctrbeam.schema.AdMetadata;
 import io.ctrbeam.schema.Click;
 import io.ctrbeam.schema.Conversion;
-import io.ctrbeam.schema.DeadLetter;
 import io.ctrbeam.schema.Impression;
-import io.ctrbeam.schema.LabelCorrection;
 import io.ctrbeam.schema.TrainingExample;
 import io.ctrbeam.schema.UserProfile;
 import io.ctrbeam.weights.ClickCounts;
@@ -350,21 +348,12 @@ public final class PlainJavaPipeline {
   }
 
   /** Collects the rows. */
-  private static final class Rows implements LabelRules.Sink {
+  private static final class Rows extends LabelRules.RowsOnlySink {
     final List<TrainingExample> rows = new ArrayList<>();
 
     @Override
     public void example(TrainingExample row, long ts) {
       rows.add(row);
     }
-
-    @Override
-    public void deadLetter(DeadLetter dl, long ts) {}
-
-    @Override
-    public void correction(LabelCorrection c, long ts) {}
-
-    @Override
-    public void delay(long delayMs, long ts) {}
   }
 }

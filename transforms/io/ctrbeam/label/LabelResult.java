@@ -1,46 +1,37 @@
 package io.ctrbeam.label;
 
 import io.ctrbeam.common.DeadLetters;
+import io.ctrbeam.common.TaggedOutputs;
 import io.ctrbeam.schema.DeadLetter;
 import io.ctrbeam.schema.LabelCorrection;
 import io.ctrbeam.schema.TrainingExample;
-import java.util.LinkedHashMap;
-import java.util.Map;
-import org.apache.beam.sdk.Pipeline;
-import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.values.PCollection;
-import org.apache.beam.sdk.values.PInput;
-import org.apache.beam.sdk.values.POutput;
-import org.apache.beam.sdk.values.PValue;
+import org.apache.beam.sdk.values.PCollectionTuple;
 import org.apache.beam.sdk.values.TupleTag;
 
 /** The outputs of {@link LabelImpressions}. */
-public final class LabelResult implements POutput {
+public final class LabelResult extends TaggedOutputs {
   public static final TupleTag<TrainingExample> EXAMPLES =
       new TupleTag<TrainingExample>("examples") {};
   public static final TupleTag<LabelCorrection> CORRECTIONS =
       new TupleTag<LabelCorrection>("corrections") {};
   public static final TupleTag<LabelStats> STATS = new TupleTag<LabelStats>("stats") {};
 
-  private final PCollection<TrainingExample> examples;
-  private final PCollection<LabelCorrection> corrections;
-  private final PCollection<DeadLetter> deadLetters;
-  private final PCollection<LabelStats> stats;
-
   LabelResult(
       PCollection<TrainingExample> examples,
       PCollection<LabelCorrection> corrections,
       PCollection<DeadLetter> deadLetters,
       PCollection<LabelStats> stats) {
-    this.examples = examples;
-    this.corrections = corrections;
-    this.deadLetters = deadLetters;
-    this.stats = stats;
+    super(
+        PCollectionTuple.of(EXAMPLES, examples)
+            .and(CORRECTIONS, corrections)
+            .and(DeadLetters.TAG, deadLetters)
+            .and(STATS, stats));
   }
 
   /** Labeled rows, each timestamped with its label_time; features empty, weights 1.0. */
   public PCollection<TrainingExample> examples() {
-    return examples;
+    return get(EXAMPLES);
   }
 
   /**
@@ -48,7 +39,7 @@ public final class LabelResult implements POutput {
    * (1 -> 1) and the speed layer's conversion updates; the examples are never rewritten.
    */
   public PCollection<LabelCorrection> corrections() {
-    return corrections;
+    return get(CORRECTIONS);
   }
 
   /**
@@ -56,7 +47,7 @@ public final class LabelResult implements POutput {
    * and §6).
    */
   public PCollection<DeadLetter> deadLetters() {
-    return deadLetters;
+    return get(DeadLetters.TAG);
   }
 
   /**
@@ -64,25 +55,6 @@ public final class LabelResult implements POutput {
    * pane a minute of processing time after data arrives, and a final one when input ends.
    */
   public PCollection<LabelStats> stats() {
-    return stats;
+    return get(STATS);
   }
-
-  @Override
-  public Pipeline getPipeline() {
-    return examples.getPipeline();
-  }
-
-  @Override
-  public Map<TupleTag<?>, PValue> expand() {
-    Map<TupleTag<?>, PValue> m = new LinkedHashMap<>();
-    m.put(EXAMPLES, examples);
-    m.put(CORRECTIONS, corrections);
-    m.put(DeadLetters.TAG, deadLetters);
-    m.put(STATS, stats);
-    return m;
-  }
-
-  @Override
-  public void finishSpecifyingOutput(
-      String transformName, PInput input, PTransform<?, ?> transform) {}
 }

@@ -49,6 +49,18 @@ public final class LabelRules implements Serializable {
     void delay(long delayMs, long timestampMs);
   }
 
+  /** A sink that keeps only the rows (in-memory baselines and benchmarks). */
+  public abstract static class RowsOnlySink implements Sink {
+    @Override
+    public final void deadLetter(DeadLetter dl, long timestampMs) {}
+
+    @Override
+    public final void correction(LabelCorrection c, long timestampMs) {}
+
+    @Override
+    public final void delay(long delayMs, long timestampMs) {}
+  }
+
   private final OutcomeKind outcomeKind;
   private final LabelMode mode;
   private final long windowMs;

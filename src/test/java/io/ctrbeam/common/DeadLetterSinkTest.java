@@ -13,13 +13,12 @@ import io.ctrbeam.schema.DeadLetter;
 import io.ctrbeam.schema.Impression;
 import io.ctrbeam.schema.RawRecord;
 import io.ctrbeam.storage.WriteJsonLines;
+import io.ctrbeam.testing.TestFiles;
 import io.ctrbeam.testing.TestPipelineExtension;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.stream.Stream;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.extensions.avro.coders.AvroCoder;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
@@ -129,20 +128,8 @@ class DeadLetterSinkTest {
   /** {@code record_type:reason} of every line under {@code folder}. */
   private static List<String> written(Path folder) throws IOException {
     List<String> out = new ArrayList<>();
-    try (Stream<Path> files = Files.walk(folder)) {
-      for (Path f :
-          (Iterable<Path>)
-              files
-                      .filter(Files::isRegularFile)
-                      .filter(f -> !f.getFileName().toString().startsWith("."))
-                  ::iterator) {
-        for (String line : Files.readAllLines(f)) {
-          if (!line.isBlank()) {
-            var d = JSON.readTree(line);
-            out.add(d.get("record_type").asText() + ":" + d.get("reason").asText());
-          }
-        }
-      }
+    for (var d : TestFiles.jsonLines(folder)) {
+      out.add(d.get("record_type").asText() + ":" + d.get("reason").asText());
     }
     return out;
   }

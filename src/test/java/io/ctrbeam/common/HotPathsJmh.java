@@ -10,9 +10,7 @@ import io.ctrbeam.label.LabelRows;
 import io.ctrbeam.label.LabelRules;
 import io.ctrbeam.label.Outcome;
 import io.ctrbeam.schema.Click;
-import io.ctrbeam.schema.DeadLetter;
 import io.ctrbeam.schema.Impression;
-import io.ctrbeam.schema.LabelCorrection;
 import io.ctrbeam.schema.TrainingExample;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -158,21 +156,12 @@ public class HotPathsJmh {
     return total.valueAt(T0 + 1000 * 60_000L);
   }
 
-  private static final class Count implements LabelRules.Sink {
+  private static final class Count extends LabelRules.RowsOnlySink {
     int n;
 
     @Override
     public void example(TrainingExample r, long ts) {
       n++;
     }
-
-    @Override
-    public void deadLetter(DeadLetter dl, long ts) {}
-
-    @Override
-    public void correction(LabelCorrection c, long ts) {}
-
-    @Override
-    public void delay(long delayMs, long ts) {}
   }
 }

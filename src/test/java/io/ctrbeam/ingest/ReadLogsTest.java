@@ -11,15 +11,14 @@ import static org.hamcrest.Matchers.hasItems;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import io.ctrbeam.schema.Impression;
+import io.ctrbeam.testing.TestFiles;
 import io.ctrbeam.testing.TestPipelineExtension;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.apache.avro.generic.GenericRecord;
-import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.PipelineResult;
-import org.apache.beam.sdk.runners.TransformHierarchy;
 import org.apache.beam.sdk.testing.PAssert;
 import org.apache.beam.sdk.testing.TestPipeline;
 import org.apache.beam.sdk.transforms.Count;
@@ -109,15 +108,7 @@ class ReadLogsTest {
     p.enableAbandonedNodeEnforcement(false); // only the graph's names are checked
     IngestFixtures.writeLines(tmp.resolve("clicks.jsonl"), "{}");
     p.apply(ReadLogs.clicks(tmp.resolve("clicks.jsonl").toString()));
-    List<String> names = new ArrayList<>();
-    p.traverseTopologically(
-        new Pipeline.PipelineVisitor.Defaults() {
-          @Override
-          public CompositeBehavior enterCompositeTransform(TransformHierarchy.Node node) {
-            names.add(node.getFullName());
-            return CompositeBehavior.ENTER_TRANSFORM;
-          }
-        });
+    List<String> names = TestFiles.stepNames(p);
     assertThat(
         names,
         hasItems(

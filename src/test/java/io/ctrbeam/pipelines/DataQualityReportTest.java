@@ -10,6 +10,7 @@ import io.ctrbeam.quality.QualityCheck;
 import io.ctrbeam.quality.QualityJson;
 import io.ctrbeam.quality.QualityReport;
 import io.ctrbeam.quality.WriteQualityReport;
+import io.ctrbeam.testing.DriftDays;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Set;
@@ -60,14 +61,7 @@ class DataQualityReportTest {
    */
   @Test
   void driftedDayFailsAgainstTheFirstDaysProfile(@TempDir Path dir) throws Exception {
-    GeneratorConfig c =
-        GeneratorConfig.defaults()
-            .withDays(2)
-            .withImpressionsPerDay(20_000)
-            .withUsers(2_000)
-            .withAds(300)
-            .withDriftFromDay(1)
-            .withBadRecordRate(0.0005);
+    GeneratorConfig c = DriftDays.config(true).withBadRecordRate(0.0005);
     LogGenerator.write(c, dir.resolve("logs"), LogGenerator.formats("jsonl"));
 
     QualityReport day0 = run(dir.resolve("logs"), "2025-06-01", dir.resolve("q0"));

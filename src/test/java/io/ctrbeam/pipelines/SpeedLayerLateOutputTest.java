@@ -14,13 +14,11 @@ import io.ctrbeam.schema.Click;
 import io.ctrbeam.schema.Conversion;
 import io.ctrbeam.schema.Impression;
 import io.ctrbeam.schema.RawRecord;
+import io.ctrbeam.testing.TestFiles;
 import io.ctrbeam.testing.TestPipelineExtension;
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.stream.Stream;
 import org.apache.beam.sdk.extensions.avro.coders.AvroCoder;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
 import org.apache.beam.sdk.testing.TestPipeline;
@@ -121,14 +119,14 @@ class SpeedLayerLateOutputTest {
     p.run().waitUntilFinish();
 
     List<String> dead = new ArrayList<>();
-    for (JsonNode d : lines(dir.resolve("speed/dead_letters"))) {
+    for (JsonNode d : TestFiles.jsonLines(dir.resolve("speed/dead_letters"))) {
       dead.add(d.get("record_type").asText() + ":" + d.get("reason").asText());
     }
     assertThat(
         dead,
         containsInAnyOrder("click:LATE_CLICK", "impression:PARSE_ERROR", "click:MISSING_FIELD"));
     List<String> corrections = new ArrayList<>();
-    for (JsonNode c : lines(dir.resolve("speed/corrections"))) {
+    for (JsonNode c : TestFiles.jsonLines(dir.resolve("speed/corrections"))) {
       corrections.add(
           c.get("impression_id").asText()
               + ":"
@@ -141,27 +139,5 @@ class SpeedLayerLateOutputTest {
               + c.get("outcome_id").asText());
     }
     assertThat(corrections, containsInAnyOrder("i1:clicked:0->1:c1"));
-  }
-
-  private static List<JsonNode> lines(Path folder) throws IOException {
-    List<JsonNode> out = new ArrayList<>();
-    if (!Files.exists(folder)) {
-      return out; // nothing written: the assertions name what is missing
-    }
-    try (Stream<Path> files = Files.walk(folder)) {
-      for (Path f :
-          (Iterable<Path>)
-              files
-                      .filter(Files::isRegularFile)
-                      .filter(f -> !f.getFileName().toString().startsWith("."))
-                  ::iterator) {
-        for (String line : Files.readAllLines(f)) {
-          if (!line.isBlank()) {
-            out.add(JSON.readTree(line));
-          }
-        }
-      }
-    }
-    return out;
   }
 }

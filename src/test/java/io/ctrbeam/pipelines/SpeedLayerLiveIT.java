@@ -23,6 +23,7 @@ import io.ctrbeam.schema.TrainingExample;
 import io.ctrbeam.testing.EmbeddedKafka;
 import io.ctrbeam.testing.InMemoryFlinkMetrics;
 import io.ctrbeam.testing.RedisServerProcess;
+import io.ctrbeam.testing.TestFiles;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -40,7 +41,6 @@ import java.util.StringJoiner;
 import java.util.TreeMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import java.util.stream.Stream;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.PipelineResult;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -232,13 +232,13 @@ class SpeedLayerLiveIT {
       // (streaming labels): a click that came before its late impression and waited T for it in
       // vain is an orphan in streaming, a positive in batch; its keys count one click less.
       java.util.Set<String> corrected = new java.util.HashSet<>();
-      for (JsonNode c : jsonLines(dir.resolve("speed/corrections"))) {
+      for (JsonNode c : TestFiles.jsonLines(dir.resolve("speed/corrections"))) {
         if ("clicked".equals(c.path("label").asText())) {
           corrected.add(c.get("impression_id").asText());
         }
       }
       java.util.Set<String> orphaned = new java.util.HashSet<>();
-      for (JsonNode d : jsonLines(dir.resolve("speed/dead_letters"))) {
+      for (JsonNode d : TestFiles.jsonLines(dir.resolve("speed/dead_letters"))) {
         if ("ORPHAN_CLICK".equals(d.path("reason").asText())) {
           orphaned.add(JSON.readTree(d.get("raw").asText()).get("impression_id").asText());
         }
@@ -247,7 +247,7 @@ class SpeedLayerLiveIT {
       java.util.Set<String> correctedKeys = keysOf(logs, corrected);
       List<String> unexplained = new ArrayList<>();
       long correctedMatched = 0;
-      for (JsonNode v : jsonLines(dir.resolve("consistency"))) {
+      for (JsonNode v : TestFiles.jsonLines(dir.resolve("consistency"))) {
         String key =
             v.get("batch").get("key_kind").asText() + ":" + v.get("batch").get("key").asText();
         boolean mismatched = v.get("verdict").asText().equals("mismatched");
@@ -315,7 +315,7 @@ class SpeedLayerLiveIT {
     }
     Map<String, List<LabelCorrection>> corrections = new HashMap<>();
     long late = 0;
-    for (JsonNode c : jsonLines(dir.resolve("speed/corrections"))) {
+    for (JsonNode c : TestFiles.jsonLines(dir.resolve("speed/corrections"))) {
       LabelCorrection lc = correction(c);
       corrections.computeIfAbsent(lc.getImpressionId(), k -> new ArrayList<>()).add(lc);
       late += "LATE_OUTCOME".equals(lc.getKind()) ? 1 : 0;
@@ -423,7 +423,7 @@ class SpeedLayerLiveIT {
   }
 
   private static List<String> deadLettersOf(Path dir, String impressionId) throws Exception {
-    return jsonLines(dir.resolve("speed/dead_letters")).stream()
+    return TestFiles.jsonLines(dir.resolve("speed/dead_letters")).stream()
         .filter(n -> n.toString().contains(impressionId))
         .map(n -> n.get("reason").asText() + " " + n.get("message").asText())
         .toList();
@@ -592,24 +592,6 @@ class SpeedLayerLiveIT {
       ticks.add(Instant.ofEpochMilli(t).toString());
     }
     return ticks.toString();
-  }
-
-  private static List<JsonNode> jsonLines(Path root) throws Exception {
-    List<JsonNode> out = new ArrayList<>();
-    if (!Files.isDirectory(root)) {
-      return out;
-    }
-    try (Stream<Path> files = Files.walk(root)) {
-      for (Path f :
-          files
-              .filter(f -> f.toString().endsWith(".jsonl") && !f.toString().contains("/."))
-              .toList()) {
-        for (String l : Files.readAllLines(f)) {
-          out.add(JSON.readTree(l));
-        }
-      }
-    }
-    return out;
   }
 
   private static Instant time(JsonNode n, String field) {

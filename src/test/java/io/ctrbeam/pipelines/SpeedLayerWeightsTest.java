@@ -5,11 +5,11 @@ import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import io.ctrbeam.testing.TestFiles;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
-import org.apache.beam.sdk.runners.TransformHierarchy;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -20,15 +20,7 @@ class SpeedLayerWeightsTest {
   private static List<String> steps(SpeedLayerOptions o) {
     Pipeline p = Pipeline.create(o);
     SpeedLayerPipeline.build(p, o);
-    List<String> names = new ArrayList<>();
-    p.traverseTopologically(
-        new Pipeline.PipelineVisitor.Defaults() {
-          @Override
-          public CompositeBehavior enterCompositeTransform(TransformHierarchy.Node node) {
-            names.add(node.getFullName());
-            return CompositeBehavior.ENTER_TRANSFORM;
-          }
-        });
+    List<String> names = TestFiles.stepNames(p);
     return names;
   }
 

@@ -10,6 +10,7 @@ import io.ctrbeam.generate.GeneratorConfig;
 import io.ctrbeam.generate.LogGenerator;
 import io.ctrbeam.schema.Click;
 import io.ctrbeam.schema.Impression;
+import io.ctrbeam.testing.DriftDays;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
@@ -26,15 +27,7 @@ import org.junit.jupiter.api.Test;
  */
 class GeneratedDriftTest {
   private static GeneratorConfig config(long seed, boolean drift) {
-    GeneratorConfig c =
-        GeneratorConfig.defaults()
-            .withDays(2)
-            .withImpressionsPerDay(20_000)
-            .withUsers(2_000)
-            .withAds(300)
-            .withSeed(seed)
-            .withThreads(1);
-    return drift ? c.withDriftFromDay(1) : c;
+    return DriftDays.config(drift).withSeed(seed).withThreads(1);
   }
 
   private static <T extends IndexedRecord> DatasetProfile profile(
