@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
+import io.ctrbeam.common.TrainingRows;
 import io.ctrbeam.schema.FeatureSnapshot;
 import io.ctrbeam.schema.Impression;
 import io.ctrbeam.schema.TrainingExample;
@@ -57,8 +58,7 @@ class AddPointInTimeFeaturesTest {
   }
 
   static PCollection<TrainingExample> examples(TestPipeline p, FeatureScenario s) {
-    return p.apply(
-        "Examples", Create.of(s.examples).withCoder(AvroCoder.of(TrainingExample.class)));
+    return p.apply("Examples", Create.of(s.examples).withCoder(TrainingRows.CODER));
   }
 
   static Map<String, TrainingExample> byId(Iterable<TrainingExample> rows) {
@@ -249,7 +249,7 @@ class AddPointInTimeFeaturesTest {
             .setCoder(AvroCoder.of(Impression.class));
     PCollection<TrainingExample> ex =
         in.apply("SplitExamples", ParDo.of(new FeatureScenario.Examples()))
-            .setCoder(AvroCoder.of(TrainingExample.class));
+            .setCoder(TrainingRows.CODER);
     PCollection<TrainingExample> streamed =
         ex.apply(
             "AddFeatures",
@@ -261,7 +261,7 @@ class AddPointInTimeFeaturesTest {
     stream.run().waitUntilFinish();
 
     batch
-        .apply("Examples", Create.of(s.examples).withCoder(AvroCoder.of(TrainingExample.class)))
+        .apply("Examples", Create.of(s.examples).withCoder(TrainingRows.CODER))
         .apply(
             "AddFeatures",
             AddPointInTimeFeatures.from(

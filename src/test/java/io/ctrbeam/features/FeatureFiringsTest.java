@@ -8,6 +8,7 @@ import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.greaterThan;
 import static org.hamcrest.Matchers.lessThan;
 
+import io.ctrbeam.common.TrainingRows;
 import io.ctrbeam.schema.FeatureSnapshot;
 import io.ctrbeam.schema.Impression;
 import io.ctrbeam.schema.TrainingExample;
@@ -103,7 +104,7 @@ class FeatureFiringsTest {
             .setCoder(AvroCoder.of(Impression.class));
     PCollection<TrainingExample> rows =
         in.apply("SplitExamples", ParDo.of(new FeatureScenario.Examples()))
-            .setCoder(AvroCoder.of(TrainingExample.class))
+            .setCoder(TrainingRows.CODER)
             .apply(
                 "AddFeatures",
                 AddPointInTimeFeatures.from(imps)

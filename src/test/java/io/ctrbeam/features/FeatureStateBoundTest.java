@@ -9,6 +9,7 @@ import static org.hamcrest.Matchers.greaterThan;
 import static org.hamcrest.Matchers.lessThan;
 import static org.hamcrest.Matchers.lessThanOrEqualTo;
 
+import io.ctrbeam.common.TrainingRows;
 import io.ctrbeam.schema.FeatureSnapshot;
 import io.ctrbeam.schema.Impression;
 import io.ctrbeam.schema.TrainingExample;
@@ -155,7 +156,7 @@ class FeatureStateBoundTest {
         in.apply("SplitImpressions", ParDo.of(new FeatureScenario.Impressions()))
             .setCoder(AvroCoder.of(Impression.class));
     return in.apply("SplitExamples", ParDo.of(new FeatureScenario.Examples()))
-        .setCoder(AvroCoder.of(TrainingExample.class))
+        .setCoder(TrainingRows.CODER)
         .apply(
             "Snapshots",
             FeatureSnapshots.current()

@@ -7,6 +7,7 @@ import static org.hamcrest.Matchers.lessThan;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.ctrbeam.common.MetricsReader;
+import io.ctrbeam.common.TrainingRows;
 import io.ctrbeam.schema.TrainingExample;
 import io.ctrbeam.testing.TestPipelineExtension;
 import java.nio.file.Path;
@@ -17,7 +18,6 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.stream.Collectors;
 import org.apache.beam.sdk.PipelineResult;
-import org.apache.beam.sdk.extensions.avro.coders.AvroCoder;
 import org.apache.beam.sdk.testing.PAssert;
 import org.apache.beam.sdk.testing.TestPipeline;
 import org.apache.beam.sdk.testing.TestStream;
@@ -53,9 +53,7 @@ class WeightExamplesTest {
   @Test
   void sampledOutputWeighsBackToTheUnsampledPositiveRate(TestPipeline p) {
     WeightResult w =
-        p.apply(
-                Create.of(WeightFixtures.examples(N, EVERY))
-                    .withCoder(AvroCoder.specific(TrainingExample.class)))
+        p.apply(Create.of(WeightFixtures.examples(N, EVERY)).withCoder(TrainingRows.CODER))
             .apply(WeightExamples.create().withTargetPositiveRate(0.10));
     PAssert.thatSingleton(w.stats())
         .satisfies(
@@ -99,8 +97,7 @@ class WeightExamplesTest {
         expected.add(e.getImpressionId());
       }
     }
-    PCollection<TrainingExample> in =
-        p.apply(Create.of(input).withCoder(AvroCoder.specific(TrainingExample.class)));
+    PCollection<TrainingExample> in = p.apply(Create.of(input).withCoder(TrainingRows.CODER));
     PCollection<String> kept =
         in.apply("First", WeightExamples.create().withTargetPositiveRate(0.10).withSamplingSeed(11))
             .examples()
@@ -118,7 +115,7 @@ class WeightExamplesTest {
   void weightsFromAFileAreClippedAndCounted(TestPipeline p, @TempDir Path dir) throws Exception {
     List<TrainingExample> input = WeightFixtures.examples(300, 10);
     WeightResult w =
-        p.apply(Create.of(input).withCoder(AvroCoder.specific(TrainingExample.class)))
+        p.apply(Create.of(input).withCoder(TrainingRows.CODER))
             .apply(
                 WeightExamples.create()
                     .withPropensityFile(WeightFixtures.propensityFile(dir).toString()));
@@ -171,7 +168,7 @@ class WeightExamplesTest {
     }
     PropensityTable expected = PropensityFit.create().withMinImpressions(10).fit(byHand);
     PCollection<PropensityTable> t =
-        p.apply(Create.of(input).withCoder(AvroCoder.specific(TrainingExample.class)))
+        p.apply(Create.of(input).withCoder(TrainingRows.CODER))
             .apply(
                 EstimatePropensities.create()
                     .withFit(PropensityFit.create().withMinImpressions(10)));
@@ -195,7 +192,7 @@ class WeightExamplesTest {
     }
     PropensityFit fit = PropensityFit.create().withMinImpressions(50);
     PCollection<PropensityTable> t =
-        p.apply(Create.of(input).withCoder(AvroCoder.specific(TrainingExample.class)))
+        p.apply(Create.of(input).withCoder(TrainingRows.CODER))
             .apply(EstimatePropensities.create().withFit(fit).perDevice(true));
     PAssert.thatSingleton(t).isEqualTo(fit.fit(byHand));
     p.run().waitUntilFinish();
@@ -204,8 +201,7 @@ class WeightExamplesTest {
   @Test
   void onTestStreamTheEstimateAccumulatesOverPanes(TestPipeline p) {
     List<TrainingExample> all = WeightFixtures.examples(600, 10);
-    TestStream.Builder<TrainingExample> b =
-        TestStream.create(AvroCoder.specific(TrainingExample.class));
+    TestStream.Builder<TrainingExample> b = TestStream.create(TrainingRows.CODER);
     b = add(b, all.subList(0, 200));
     b = add(b.advanceProcessingTime(Duration.standardMinutes(2)), all.subList(200, 600));
     TestStream<TrainingExample> stream =
@@ -243,7 +239,7 @@ class WeightExamplesTest {
             .withTargetPositiveRate(0.10)
             .withSamplingSeed(5);
     TestStream.Builder<TrainingExample> b =
-        add(TestStream.create(AvroCoder.specific(TrainingExample.class)), all.subList(0, 1_500));
+        add(TestStream.create(TrainingRows.CODER), all.subList(0, 1_500));
     b =
         add(
             b.advanceWatermarkTo(new Instant(WeightFixtures.T0 + 1_500_000L)),
@@ -257,7 +253,7 @@ class WeightExamplesTest {
             .apply("StreamRows", rows());
     // The speed layer's labels are unbounded in the global window: the same rows.
     TestStream.Builder<TrainingExample> g =
-        add(TestStream.create(AvroCoder.specific(TrainingExample.class)), all.subList(0, 1_500));
+        add(TestStream.create(TrainingRows.CODER), all.subList(0, 1_500));
     g =
         add(
             g.advanceWatermarkTo(new Instant(WeightFixtures.T0 + 1_500_000L)),
@@ -268,7 +264,7 @@ class WeightExamplesTest {
             .examples()
             .apply("GlobalRows", rows());
     PCollection<String> bounded =
-        p.apply("Bounded", Create.of(all).withCoder(AvroCoder.specific(TrainingExample.class)))
+        p.apply("Bounded", Create.of(all).withCoder(TrainingRows.CODER))
             .apply("WeighBounded", weigh)
             .examples()
             .apply("BoundedRows", rows());
