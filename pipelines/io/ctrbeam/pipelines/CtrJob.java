@@ -110,22 +110,12 @@ public final class CtrJob {
     return summary;
   }
 
-  /**
-   * DirectRunner re-encodes every element several times to check immutability and encodability; the
-   * transforms are tested with both checks on, so the demo turns them off unless asked, and uses
-   * two hash buckets.
-   */
+  /** {@link DirectRunnerDefaults}, and two hash buckets on DirectRunner unless asked. */
   static String[] withDirectRunnerDefaults(String[] args) {
-    List<String> all = new ArrayList<>(List.of(args));
-    boolean direct =
-        all.stream().noneMatch(a -> a.startsWith("--runner") && !a.endsWith("DirectRunner"));
-    for (String check : new String[] {"enforceImmutability", "enforceEncodability"}) {
-      if (direct && all.stream().noneMatch(a -> a.startsWith("--" + check))) {
-        all.add("--" + check + "=false");
-      }
-    }
+    List<String> all = new ArrayList<>(List.of(DirectRunnerDefaults.checksOff(args)));
     // DirectRunner pays per bundle for every Beam key of a grouping: few buckets serve it best.
-    if (direct && all.stream().noneMatch(a -> a.startsWith("--buckets"))) {
+    if (DirectRunnerDefaults.isDirect(all)
+        && all.stream().noneMatch(a -> a.startsWith("--buckets"))) {
       all.add("--buckets=2");
     }
     return all.toArray(new String[0]);

@@ -69,7 +69,10 @@ public final class DataQualityReport {
   }
 
   public static void main(String[] args) {
-    Options o = PipelineOptionsFactory.fromArgs(args).withValidation().as(Options.class);
+    Options o =
+        PipelineOptionsFactory.fromArgs(DirectRunnerDefaults.checksOff(args))
+            .withValidation()
+            .as(Options.class);
     run(o).waitUntilFinish();
     io.ctrbeam.quality.QualityReport r =
         RunSummary.readQuality(

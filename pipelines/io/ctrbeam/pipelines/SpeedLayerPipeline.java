@@ -77,7 +77,9 @@ public final class SpeedLayerPipeline {
    * restarts).
    */
   public static SpeedLayerOptions options(String... args) {
-    return PipelineOptionsFactory.fromArgs(args).withValidation().as(SpeedLayerOptions.class);
+    return PipelineOptionsFactory.fromArgs(DirectRunnerDefaults.checksOff(args))
+        .withValidation()
+        .as(SpeedLayerOptions.class);
   }
 
   public static PipelineResult run(SpeedLayerOptions options) {

@@ -96,7 +96,9 @@ public final class TrainingDataPipeline {
 
   public static void main(String[] args) {
     TrainingDataOptions options =
-        PipelineOptionsFactory.fromArgs(args).withValidation().as(TrainingDataOptions.class);
+        PipelineOptionsFactory.fromArgs(DirectRunnerDefaults.checksOff(args))
+            .withValidation()
+            .as(TrainingDataOptions.class);
     PipelineResult result = Progress.run(pipeline(options), System.out);
     RunSummary summary = RunSummary.of(result, options.getOutput());
     summary.print(System.out);
