@@ -1,5 +1,7 @@
 package io.ctrbeam.common;
 
+import static org.apache.beam.vendor.guava.v32_1_2_jre.com.google.common.base.Preconditions.checkArgument;
+
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.List;
@@ -46,9 +48,7 @@ public final class DueIndex<V> implements Serializable {
 
   private DueIndex(
       Coder<V> coder, long sliceMillis, boolean holdAtEarliest, Distribution perFiring) {
-    if (sliceMillis < 1) {
-      throw new IllegalArgumentException("sliceMillis must be positive, got " + sliceMillis);
-    }
+    checkArgument(sliceMillis >= 1, "sliceMillis must be positive, got %s", sliceMillis);
     this.coder = coder;
     this.sliceMillis = sliceMillis;
     this.holdAtEarliest = holdAtEarliest;

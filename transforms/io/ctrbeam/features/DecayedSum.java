@@ -1,5 +1,7 @@
 package io.ctrbeam.features;
 
+import static org.apache.beam.vendor.guava.v32_1_2_jre.com.google.common.base.Preconditions.checkArgument;
+
 import java.io.Serializable;
 
 /**
@@ -23,9 +25,7 @@ public final class DecayedSum implements Serializable {
 
   /** λ per millisecond for a half-life. */
   public static double lambdaPerMs(long halfLifeMillis) {
-    if (halfLifeMillis <= 0) {
-      throw new IllegalArgumentException("half-life must be positive: " + halfLifeMillis);
-    }
+    checkArgument(halfLifeMillis > 0, "half-life must be positive, got %s ms", halfLifeMillis);
     return Math.log(2) / halfLifeMillis;
   }
 
@@ -58,9 +58,11 @@ public final class DecayedSum implements Serializable {
 
   /** Adds another partial sum (same λ) into this one. */
   public DecayedSum merge(DecayedSum other) {
-    if (other.lambdaPerMs != lambdaPerMs) {
-      throw new IllegalArgumentException("cannot merge sums with different decay rates");
-    }
+    checkArgument(
+        other.lambdaPerMs == lambdaPerMs,
+        "cannot merge sums with different decay rates, got %s and %s per ms",
+        lambdaPerMs,
+        other.lambdaPerMs);
     if (!other.empty) {
       add(other.anchorMillis, other.valueAtAnchor);
     }

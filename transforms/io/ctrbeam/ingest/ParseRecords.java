@@ -1,6 +1,6 @@
 package io.ctrbeam.ingest;
 
-import static org.apache.beam.sdk.util.Preconditions.checkArgumentNotNull;
+import static org.apache.beam.vendor.guava.v32_1_2_jre.com.google.common.base.Preconditions.checkArgument;
 
 import io.ctrbeam.common.DeadLetters;
 import io.ctrbeam.common.Provenance;
@@ -87,12 +87,9 @@ public final class ParseRecords<T extends SpecificRecord>
 
   /** Parses any record kind, with the clock at now. */
   public static <T extends SpecificRecord> ParseRecords<T> of(RecordKind<T> kind) {
+    checkArgument(kind != null, "kind must be set, got %s", kind);
     return new ParseRecords<>(
-        checkArgumentNotNull(kind, "kind"),
-        Instant.now(),
-        false,
-        ProcessingClock.system(),
-        Collections.emptyList());
+        kind, Instant.now(), false, ProcessingClock.system(), Collections.emptyList());
   }
 
   public static ParseRecords<Impression> impressions() {
@@ -121,13 +118,13 @@ public final class ParseRecords<T extends SpecificRecord>
    * time at which each record is parsed ({@link #withLiveClock}). Given here, it holds for both.
    */
   public ParseRecords<T> withClock(Instant clock) {
-    checkArgumentNotNull(clock, "clock");
+    checkArgument(clock != null, "clock must be set, got %s", clock);
     return new ParseRecords<>(kind, clock, true, liveClock, writerSchemas);
   }
 
   /** The processing-time clock of unbounded input (default: the system clock), read per record. */
   public ParseRecords<T> withLiveClock(ProcessingClock clock) {
-    checkArgumentNotNull(clock, "clock");
+    checkArgument(clock != null, "clock must be set, got %s", clock);
     return new ParseRecords<>(kind, this.clock, clockGiven, clock, writerSchemas);
   }
 
@@ -136,10 +133,11 @@ public final class ParseRecords<T extends SpecificRecord>
    * own §1 schema is always known). {@link ReadLogs} registers the schemas of the files it reads.
    */
   public ParseRecords<T> withWriterSchemas(Iterable<Schema> schemas) {
-    checkArgumentNotNull(schemas, "schemas");
+    checkArgument(schemas != null, "schemas must be set, got %s", schemas);
     List<String> all = new ArrayList<>(writerSchemas);
     for (Schema s : schemas) {
-      all.add(checkArgumentNotNull(s, "schema").toString());
+      checkArgument(s != null, "a schema must be set, got %s", s);
+      all.add(s.toString());
     }
     return new ParseRecords<>(
         kind, clock, clockGiven, liveClock, Collections.unmodifiableList(all));

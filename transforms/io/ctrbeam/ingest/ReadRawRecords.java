@@ -1,6 +1,6 @@
 package io.ctrbeam.ingest;
 
-import static org.apache.beam.sdk.util.Preconditions.checkArgumentNotNull;
+import static org.apache.beam.vendor.guava.v32_1_2_jre.com.google.common.base.Preconditions.checkArgument;
 
 import io.ctrbeam.schema.RawRecord;
 import java.io.BufferedReader;
@@ -52,16 +52,17 @@ public final class ReadRawRecords extends PTransform<PBegin, PCollection<RawReco
 
   /** Reads the files a pattern matches, format by extension. */
   public static ReadRawRecords from(String filePattern) {
-    checkArgumentNotNull(filePattern, "filePattern");
-    if (filePattern.isEmpty()) {
-      throw new IllegalArgumentException("filePattern is empty");
-    }
+    checkArgument(
+        filePattern != null && !filePattern.isEmpty(),
+        "a file pattern is required, got %s",
+        filePattern);
     return new ReadRawRecords(filePattern, Format.AUTO);
   }
 
   /** The file format; {@link Format#AUTO} (default) decides by each file's extension. */
   public ReadRawRecords withFormat(Format format) {
-    return new ReadRawRecords(filePattern, checkArgumentNotNull(format, "format"));
+    checkArgument(format != null, "format must be set, got %s", format);
+    return new ReadRawRecords(filePattern, format);
   }
 
   public String filePattern() {

@@ -1,6 +1,6 @@
 package io.ctrbeam.storage;
 
-import static com.google.common.base.Preconditions.checkArgument;
+import static org.apache.beam.vendor.guava.v32_1_2_jre.com.google.common.base.Preconditions.checkArgument;
 
 import io.ctrbeam.schema.FeatureSnapshot;
 import java.time.Instant;
