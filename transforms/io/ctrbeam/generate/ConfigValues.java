@@ -3,6 +3,7 @@ package io.ctrbeam.generate;
 import java.io.Serializable;
 import java.time.Duration;
 import java.time.LocalDate;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -89,5 +90,27 @@ final class ConfigValues implements Serializable, Cloneable {
     m.put("horizon_ms", horizonMs);
     m.put("conversion_window_ms", conversionWindowMs);
     return m;
+  }
+
+  /** The examination probability of position p (1-based, in range). */
+  double examination(int position) {
+    if (examinationProbabilities != null) {
+      return examinationProbabilities[position - 1];
+    }
+    return 1.0 / Math.pow(position, examinationDecay);
+  }
+
+  double[] examinationProbabilities() {
+    double[] e = new double[positions];
+    for (int p = 1; p <= positions; p++) {
+      e[p - 1] = examination(p);
+    }
+    return e;
+  }
+
+  @Override
+  public String toString() {
+    return toMap()
+        + (examinationProbabilities == null ? "" : Arrays.toString(examinationProbabilities));
   }
 }

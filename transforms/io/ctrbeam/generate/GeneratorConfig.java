@@ -4,7 +4,6 @@ import java.io.Serializable;
 import java.time.Duration;
 import java.time.LocalDate;
 import java.time.ZoneOffset;
-import java.util.Arrays;
 import java.util.Map;
 import java.util.function.Consumer;
 
@@ -405,19 +404,12 @@ public final class GeneratorConfig implements Serializable {
   /** True examination probability of position p (1-based). */
   public double examination(int position) {
     checkArgument(position >= 1 && position <= values.positions, "position out of range", position);
-    if (values.examinationProbabilities != null) {
-      return values.examinationProbabilities[position - 1];
-    }
-    return 1.0 / Math.pow(position, values.examinationDecay);
+    return values.examination(position);
   }
 
   /** The examination probabilities of positions 1..P. */
   public double[] examinationProbabilities() {
-    double[] e = new double[values.positions];
-    for (int p = 1; p <= values.positions; p++) {
-      e[p - 1] = examination(p);
-    }
-    return e;
+    return values.examinationProbabilities();
   }
 
   /** The options as an ordered map, for the ground-truth file and display. */
@@ -427,10 +419,6 @@ public final class GeneratorConfig implements Serializable {
 
   @Override
   public String toString() {
-    return "GeneratorConfig"
-        + toMap()
-        + (values.examinationProbabilities == null
-            ? ""
-            : Arrays.toString(values.examinationProbabilities));
+    return "GeneratorConfig" + values;
   }
 }
