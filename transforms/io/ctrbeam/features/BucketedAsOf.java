@@ -164,7 +164,7 @@ final class BucketedAsOf<E, S, V>
     private final EntityStore<E, S> store;
 
     @StateId(EntityStore.ENTRIES)
-    private final StateSpec<MapState<String, EntityStore.Entry<S>>> entriesSpec;
+    private final StateSpec<MapState<String, EntityEntry<S>>> entriesSpec;
 
     @StateId(EntityStore.SLICES)
     private final StateSpec<MapState<String, List<KV<Long, E>>>> slicesSpec;
@@ -217,7 +217,7 @@ final class BucketedAsOf<E, S, V>
     public void process(
         @Element KV<Integer, AsOfElement<E>> element,
         @Timestamp Instant ts,
-        @StateId(EntityStore.ENTRIES) MapState<String, EntityStore.Entry<S>> entries,
+        @StateId(EntityStore.ENTRIES) MapState<String, EntityEntry<S>> entries,
         @StateId(EntityStore.SLICES) MapState<String, List<KV<Long, E>>> slices,
         @StateId(EntityStore.GC_HEADS) MapState<Long, KV<Long, Long>> gcHeads,
         @StateId(EntityStore.GC_CHUNKS) MapState<String, List<String>> gcChunks,
@@ -252,7 +252,7 @@ final class BucketedAsOf<E, S, V>
     public void onDue(
         @TimerId String timerId,
         OnTimerContext c,
-        @StateId(EntityStore.ENTRIES) MapState<String, EntityStore.Entry<S>> entries,
+        @StateId(EntityStore.ENTRIES) MapState<String, EntityEntry<S>> entries,
         @StateId(EntityStore.SLICES) MapState<String, List<KV<Long, E>>> slices,
         @StateId(EntityStore.GC_HEADS) MapState<Long, KV<Long, Long>> gcHeads,
         @StateId(EntityStore.GC_CHUNKS) MapState<String, List<String>> gcChunks,
@@ -291,7 +291,7 @@ final class BucketedAsOf<E, S, V>
     public void onGc(
         @TimerId String timerId,
         OnTimerContext c,
-        @StateId(EntityStore.ENTRIES) MapState<String, EntityStore.Entry<S>> entries,
+        @StateId(EntityStore.ENTRIES) MapState<String, EntityEntry<S>> entries,
         @StateId(EntityStore.SLICES) MapState<String, List<KV<Long, E>>> slices,
         @StateId(EntityStore.GC_HEADS) MapState<Long, KV<Long, Long>> gcHeads,
         @StateId(EntityStore.GC_CHUNKS) MapState<String, List<String>> gcChunks,

@@ -2,14 +2,11 @@ package io.ctrbeam.features;
 
 import io.ctrbeam.common.DueIndex;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import org.apache.beam.sdk.coders.Coder;
-import org.apache.beam.sdk.coders.CustomCoder;
 import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.coders.ListCoder;
 import org.apache.beam.sdk.coders.NullableCoder;
@@ -32,8 +29,9 @@ import org.apache.beam.sdk.values.KV;
  * The streaming state of the entities of one hash bucket, bounded by what is in flight.
  *
  * <ul>
- *   <li>Per entity, one small {@link Entry}: the events at or before its horizon folded into the
- *       lookup's state (for features: decayed base sums, no events), and the range of its slices.
+ *   <li>Per entity, one small {@link EntityEntry}: the events at or before its horizon folded into
+ *       the lookup's state (for features: decayed base sums, no events), and the range of its
+ *       slices.
  *   <li>The events after the horizon, in time slices ({@code sliceMillis} wide) of one MapState
  *       entry each: an event rewrites its slice and the entry, never the whole history.
  *   <li>Whole slices at or before a fold time are folded into the entry and removed.
@@ -88,8 +86,8 @@ final class EntityStore<E, S> implements Serializable {
     return Math.max(1000, windowMillis / 48);
   }
 
-  StateSpec<MapState<String, Entry<S>>> entriesSpec() {
-    return StateSpecs.map(StringUtf8Coder.of(), new EntryCoder<>(lookup.stateCoder()));
+  StateSpec<MapState<String, EntityEntry<S>>> entriesSpec() {
+    return StateSpecs.map(StringUtf8Coder.of(), new EntityEntry.EntryCoder<>(lookup.stateCoder()));
   }
 
   StateSpec<MapState<String, List<KV<Long, E>>>> slicesSpec() {
@@ -117,14 +115,14 @@ final class EntityStore<E, S> implements Serializable {
    * hold the watermark at (the element's timestamp, or the firing timer's output timestamp).
    */
   static final class Bucket<E, S> {
-    final MapState<String, Entry<S>> entries;
+    final MapState<String, EntityEntry<S>> entries;
     final MapState<String, List<KV<Long, E>>> slices;
     final DueIndex.Cells<String> gc;
     final ValueState<Long> live;
     final long floor;
 
     Bucket(
-        MapState<String, Entry<S>> entries,
+        MapState<String, EntityEntry<S>> entries,
         MapState<String, List<KV<Long, E>>> slices,
         MapState<Long, KV<Long, Long>> gcHeads,
         MapState<String, List<String>> gcChunks,
@@ -152,10 +150,10 @@ final class EntityStore<E, S> implements Serializable {
    * (Long.MIN_VALUE: none). An event at or before the entity's horizon goes into the folded state.
    */
   void add(Bucket<E, S> b, String entity, long time, E event, long foldTo) {
-    Entry<S> e = b.entries.get(entity).read();
+    EntityEntry<S> e = b.entries.get(entity).read();
     if (e == null || e.residue) {
       if (e == null) {
-        e = new Entry<>(lookup.newState());
+        e = new EntityEntry<>(lookup.newState());
       } else {
         e.residue = false;
         e.gcAt = Long.MIN_VALUE;
@@ -192,7 +190,7 @@ final class EntityStore<E, S> implements Serializable {
 
   /** The entity's full state (folded plus every kept event), or null when it has none. */
   S read(Bucket<E, S> b, String entity) {
-    Entry<S> e = b.entries.get(entity).read();
+    EntityEntry<S> e = b.entries.get(entity).read();
     if (e == null) {
       return null;
     }
@@ -205,13 +203,13 @@ final class EntityStore<E, S> implements Serializable {
 
   /** Folds the entity's whole slices at or before {@code foldTo} into its entry and writes it. */
   void fold(Bucket<E, S> b, String entity, long foldTo) {
-    Entry<S> e = b.entries.get(entity).read();
+    EntityEntry<S> e = b.entries.get(entity).read();
     if (e != null && fold(b, entity, e, foldTo)) {
       b.entries.put(entity, e);
     }
   }
 
-  private boolean fold(Bucket<E, S> b, String entity, Entry<S> e, long foldTo) {
+  private boolean fold(Bucket<E, S> b, String entity, EntityEntry<S> e, long foldTo) {
     if (foldTo == Long.MIN_VALUE || !e.hasSlices()) {
       return false;
     }
@@ -232,7 +230,7 @@ final class EntityStore<E, S> implements Serializable {
 
   /** The events of slices firstSlice..upTo in time order; {@code remove} drops those slices. */
   private List<KV<Long, E>> events(
-      Bucket<E, S> b, String entity, Entry<S> e, long upTo, boolean remove) {
+      Bucket<E, S> b, String entity, EntityEntry<S> e, long upTo, boolean remove) {
     List<KV<Long, E>> out = new ArrayList<>();
     if (!e.hasSlices()) {
       return out;
@@ -256,7 +254,7 @@ final class EntityStore<E, S> implements Serializable {
   }
 
   /** Registers the entity's expiry (on the GC grid) once per grid step it moves. */
-  private void scheduleGc(Bucket<E, S> b, String entity, Entry<S> e) {
+  private void scheduleGc(Bucket<E, S> b, String entity, EntityEntry<S> e) {
     if (idleExpiryMillis == NEVER) {
       return;
     }
@@ -283,7 +281,7 @@ final class EntityStore<E, S> implements Serializable {
    */
   void onGc(Bucket<E, S> b, String timerId, long now) {
     for (String entity : gcIndex.take(b.gc, timerId)) {
-      Entry<S> e = b.entries.get(entity).read();
+      EntityEntry<S> e = b.entries.get(entity).read();
       if (e == null || e.gcAt > now) {
         continue;
       }
@@ -321,7 +319,7 @@ final class EntityStore<E, S> implements Serializable {
     return (Math.floorDiv(t, grain) + 1) * grain;
   }
 
-  private void removeSlices(Bucket<E, S> b, String entity, Entry<S> e) {
+  private void removeSlices(Bucket<E, S> b, String entity, EntityEntry<S> e) {
     if (e.hasSlices()) {
       for (long s = e.firstSlice; s <= e.lastSlice; s++) {
         String key = sliceKey(entity, s);
@@ -352,66 +350,5 @@ final class EntityStore<E, S> implements Serializable {
 
   static String sliceKey(String entity, long slice) {
     return entity + '\u0000' + slice;
-  }
-
-  /** What is kept per entity besides its slices. */
-  static final class Entry<S> {
-    S folded;
-
-    /** Events at or before this time are in {@link #folded}. */
-    long horizon = Long.MIN_VALUE;
-
-    long lastEvent = Long.MIN_VALUE;
-
-    /** Slices firstSlice..lastSlice may hold events; none when first > last. */
-    long firstSlice = 1;
-
-    long lastSlice = 0;
-
-    /** The expiry registered in the GC index (Long.MIN_VALUE: none). */
-    long gcAt = Long.MIN_VALUE;
-
-    /** Only a residue is left (no window state). */
-    boolean residue;
-
-    Entry(S folded) {
-      this.folded = folded;
-    }
-
-    boolean hasSlices() {
-      return firstSlice <= lastSlice;
-    }
-  }
-
-  static final class EntryCoder<S> extends CustomCoder<Entry<S>> {
-    private static final Coder<Long> LONG = VarLongCoder.of();
-    private final Coder<S> stateCoder;
-
-    EntryCoder(Coder<S> stateCoder) {
-      this.stateCoder = stateCoder;
-    }
-
-    @Override
-    public void encode(Entry<S> e, OutputStream os) throws IOException {
-      stateCoder.encode(e.folded, os);
-      LONG.encode(e.horizon, os);
-      LONG.encode(e.lastEvent, os);
-      LONG.encode(e.firstSlice, os);
-      LONG.encode(e.lastSlice, os);
-      LONG.encode(e.gcAt, os);
-      os.write(e.residue ? 1 : 0);
-    }
-
-    @Override
-    public Entry<S> decode(InputStream is) throws IOException {
-      Entry<S> e = new Entry<>(stateCoder.decode(is));
-      e.horizon = LONG.decode(is);
-      e.lastEvent = LONG.decode(is);
-      e.firstSlice = LONG.decode(is);
-      e.lastSlice = LONG.decode(is);
-      e.gcAt = LONG.decode(is);
-      e.residue = is.read() == 1;
-      return e;
-    }
   }
 }

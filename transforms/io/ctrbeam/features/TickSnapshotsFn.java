@@ -43,7 +43,7 @@ final class TickSnapshotsFn extends DoFn<KV<Integer, AsOfElement<String>>, Featu
   private final EntityStore<String, EntityHistory> store;
 
   @StateId(EntityStore.ENTRIES)
-  private final StateSpec<MapState<String, EntityStore.Entry<EntityHistory>>> entriesSpec;
+  private final StateSpec<MapState<String, EntityEntry<EntityHistory>>> entriesSpec;
 
   @StateId(EntityStore.SLICES)
   private final StateSpec<MapState<String, List<KV<Long, String>>>> slicesSpec;
@@ -108,7 +108,7 @@ final class TickSnapshotsFn extends DoFn<KV<Integer, AsOfElement<String>>, Featu
   public void process(
       @Element KV<Integer, AsOfElement<String>> element,
       @Timestamp Instant ts,
-      @StateId(EntityStore.ENTRIES) MapState<String, EntityStore.Entry<EntityHistory>> entries,
+      @StateId(EntityStore.ENTRIES) MapState<String, EntityEntry<EntityHistory>> entries,
       @StateId(EntityStore.SLICES) MapState<String, List<KV<Long, String>>> slices,
       @StateId(EntityStore.GC_HEADS) MapState<Long, KV<Long, Long>> gcHeads,
       @StateId(EntityStore.GC_CHUNKS) MapState<String, List<String>> gcChunks,
@@ -144,7 +144,7 @@ final class TickSnapshotsFn extends DoFn<KV<Integer, AsOfElement<String>>, Featu
   public void onTick(
       @TimerId String timerId,
       OnTimerContext c,
-      @StateId(EntityStore.ENTRIES) MapState<String, EntityStore.Entry<EntityHistory>> entries,
+      @StateId(EntityStore.ENTRIES) MapState<String, EntityEntry<EntityHistory>> entries,
       @StateId(EntityStore.SLICES) MapState<String, List<KV<Long, String>>> slices,
       @StateId(EntityStore.GC_HEADS) MapState<Long, KV<Long, Long>> gcHeads,
       @StateId(EntityStore.GC_CHUNKS) MapState<String, List<String>> gcChunks,
@@ -179,7 +179,7 @@ final class TickSnapshotsFn extends DoFn<KV<Integer, AsOfElement<String>>, Featu
   public void onGc(
       @TimerId String timerId,
       OnTimerContext c,
-      @StateId(EntityStore.ENTRIES) MapState<String, EntityStore.Entry<EntityHistory>> entries,
+      @StateId(EntityStore.ENTRIES) MapState<String, EntityEntry<EntityHistory>> entries,
       @StateId(EntityStore.SLICES) MapState<String, List<KV<Long, String>>> slices,
       @StateId(EntityStore.GC_HEADS) MapState<Long, KV<Long, Long>> gcHeads,
       @StateId(EntityStore.GC_CHUNKS) MapState<String, List<String>> gcChunks,

@@ -9,41 +9,28 @@ import io.ctrbeam.schema.Click;
 import io.ctrbeam.schema.Conversion;
 import io.ctrbeam.schema.Impression;
 import io.ctrbeam.schema.UserProfile;
-import java.io.BufferedOutputStream;
-import java.io.BufferedWriter;
 import java.io.IOException;
-import java.io.OutputStream;
-import java.io.OutputStreamWriter;
 import java.io.UncheckedIOException;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.LocalDateTime;
-import java.time.ZoneOffset;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Comparator;
 import java.util.Deque;
-import java.util.EnumMap;
 import java.util.EnumSet;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.SplittableRandom;
-import java.util.TreeMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import org.apache.avro.Schema;
-import org.apache.avro.file.DataFileWriter;
-import org.apache.avro.specific.SpecificDatumWriter;
-import org.apache.avro.specific.SpecificRecord;
 
 /**
  * A deterministic generator of realistic ad logs with known ground truth (plain Java, not a
@@ -144,18 +131,17 @@ public final class LogGenerator {
     long startHour = config.startMillis() / PartitionGenerator.HOUR_MS;
     int partitions = config.days() * 24;
     long[] counts = hourCounts(config.impressionsPerDay());
-    TreeMap<Long, HourBuffer> buffers = new TreeMap<>();
-    List<Future<long[]>> flushes = new ArrayList<>();
     ExecutorService pool = Executors.newFixedThreadPool(config.threads());
+    HourFiles hourFiles = new HourFiles(outputDir, format, config.seed(), pool);
     Writer labelsOut = null;
     try {
       if (writeLabels) {
         Path truthDir = outputDir.resolve("truth");
         Files.createDirectories(truthDir);
-        labelsOut = newWriter(truthDir.resolve("labels.jsonl"));
+        labelsOut = HourFiles.newWriter(truthDir.resolve("labels.jsonl"));
       }
       PartitionGenerator.Output snapshot = PartitionGenerator.snapshot(config, world, keep);
-      buffer(buffers, snapshot.events, Long.MIN_VALUE);
+      hourFiles.add(snapshot.events, Long.MIN_VALUE);
       tally.merge(snapshot.tally);
       Deque<Future<PartitionGenerator.Output>> pending = new ArrayDeque<>();
       int next = 0;
@@ -167,150 +153,33 @@ public final class LogGenerator {
               pool.submit(() -> PartitionGenerator.hour(config, world, counts, partition, keep)));
         }
         PartitionGenerator.Output o = get(pending.poll());
-        buffer(buffers, o.events, startHour + g - 1);
+        hourFiles.add(o.events, startHour + g - 1);
         tally.merge(o.tally);
         if (labelsOut != null) {
           labelsOut.write(o.labelLines);
         }
         // Every record arrives at or after its event hour, so arrival hours up to this one are
         // complete.
-        flushUpTo(buffers, startHour + g, outputDir, format, config.seed(), pool, flushes);
+        hourFiles.flushUpTo(startHour + g);
       }
-      flushUpTo(buffers, Long.MAX_VALUE, outputDir, format, config.seed(), pool, flushes);
-      long files = 0;
-      long bytes = 0;
-      long records = 0;
-      for (Future<long[]> f : flushes) {
-        long[] r = get(f);
-        files += r[0];
-        bytes += r[1];
-        records += r[2];
-      }
+      hourFiles.flushUpTo(Long.MAX_VALUE);
+      long[] totals = hourFiles.totals();
       GroundTruth truth = new GroundTruth(config, world, tally, new LinkedHashMap<>());
       Files.writeString(
           outputDir.resolve("ground_truth.json"), truth.toJson() + "\n", StandardCharsets.UTF_8);
       return new WriteResult(
-          outputDir, truth, files, bytes, records, (System.nanoTime() - started) / 1_000_000);
+          outputDir,
+          truth,
+          totals[0],
+          totals[1],
+          totals[2],
+          (System.nanoTime() - started) / 1_000_000);
     } finally {
       if (labelsOut != null) {
         labelsOut.close();
       }
       pool.shutdownNow();
     }
-  }
-
-  /** The records of one arrival hour, by type. */
-  private static final class HourBuffer {
-    final long hour;
-    final Map<RecordType, List<ArrivalEvent>> byType = new EnumMap<>(RecordType.class);
-
-    HourBuffer(long hour) {
-      this.hour = hour;
-    }
-  }
-
-  private static void buffer(
-      TreeMap<Long, HourBuffer> buffers, List<ArrivalEvent> events, long flushedThrough) {
-    for (ArrivalEvent e : events) {
-      long hour = Math.floorDiv(e.arrivalTime(), PartitionGenerator.HOUR_MS);
-      if (hour <= flushedThrough) {
-        throw new IllegalStateException("record arrives in an hour already written: " + e);
-      }
-      buffers
-          .computeIfAbsent(hour, HourBuffer::new)
-          .byType
-          .computeIfAbsent(e.type(), t -> new ArrayList<>())
-          .add(e);
-    }
-  }
-
-  private static void flushUpTo(
-      TreeMap<Long, HourBuffer> buffers,
-      long lastHour,
-      Path out,
-      Set<Format> format,
-      long seed,
-      ExecutorService pool,
-      List<Future<long[]>> flushes) {
-    Iterator<Map.Entry<Long, HourBuffer>> it =
-        buffers.headMap(lastHour, true).entrySet().iterator();
-    while (it.hasNext()) {
-      HourBuffer b = it.next().getValue();
-      it.remove();
-      flushes.add(pool.submit(() -> writeHour(b, out, format, seed)));
-    }
-  }
-
-  /** Writes one arrival hour; returns {files, bytes, records}. */
-  private static long[] writeHour(HourBuffer b, Path out, Set<Format> format, long seed)
-      throws IOException {
-    LocalDateTime t = LocalDateTime.ofEpochSecond(b.hour * 3600, 0, ZoneOffset.UTC);
-    String partition = String.format("date=%s/hour=%02d", t.toLocalDate(), t.getHour());
-    long[] result = new long[3];
-    for (Map.Entry<RecordType, List<ArrivalEvent>> entry : b.byType.entrySet()) {
-      List<ArrivalEvent> events =
-          sortByArrival(entry.getValue(), b.hour * PartitionGenerator.HOUR_MS);
-      Path dir = out.resolve(entry.getKey().directory()).resolve(partition);
-      Files.createDirectories(dir);
-      if (format.contains(Format.JSONL)) {
-        Path file = dir.resolve("part-00000.jsonl");
-        try (Writer w = newWriter(file)) {
-          for (ArrivalEvent e : events) {
-            w.write(e.rawLine());
-            w.write('\n');
-          }
-        }
-        result[0]++;
-        result[1] += Files.size(file);
-        result[2] += events.size();
-      }
-      if (format.contains(Format.AVRO)) {
-        String relative = entry.getKey().directory() + "/" + partition + "/part-00000.avro";
-        long n =
-            writeAvro(events, entry.getKey(), out.resolve(relative), syncMarker(seed, relative));
-        result[0]++;
-        result[1] += Files.size(out.resolve(relative));
-        if (!format.contains(Format.JSONL)) {
-          result[2] += n;
-        }
-      }
-    }
-    return result;
-  }
-
-  /**
-   * Sorts one hour's records by (arrival, seq) with a primitive sort. Buffers are filled partition
-   * by partition in generation order, so the buffer index orders ties exactly as seq does.
-   */
-  private static List<ArrivalEvent> sortByArrival(List<ArrivalEvent> events, long hourStart) {
-    long[] keys = new long[events.size()];
-    for (int i = 0; i < keys.length; i++) {
-      keys[i] = ((events.get(i).arrivalTime() - hourStart) << 40) | i;
-    }
-    Arrays.sort(keys);
-    List<ArrivalEvent> sorted = new ArrayList<>(keys.length);
-    for (long k : keys) {
-      sorted.add(events.get((int) (k & ((1L << 40) - 1))));
-    }
-    return sorted;
-  }
-
-  private static long writeAvro(List<ArrivalEvent> events, RecordType type, Path file, byte[] sync)
-      throws IOException {
-    Schema schema = schema(type);
-    long n = 0;
-    try (OutputStream os = new BufferedOutputStream(Files.newOutputStream(file), 1 << 20);
-        DataFileWriter<SpecificRecord> w =
-            new DataFileWriter<>(new SpecificDatumWriter<SpecificRecord>(schema))) {
-      w.create(schema, os, sync);
-      for (ArrivalEvent e : events) {
-        if (e.record() != null) {
-          w.append(e.record());
-          n++;
-        }
-      }
-    }
-    return n;
   }
 
   /** The §1 Avro schema of a record type (its generated class's, without provenance fields). */
@@ -329,27 +198,12 @@ public final class LogGenerator {
     }
   }
 
-  /**
-   * A deterministic Avro sync marker per file, so that Avro output is byte-identical for a seed.
-   */
-  private static byte[] syncMarker(long seed, String relativePath) {
-    SplittableRandom r = new SplittableRandom(mix(seed, relativePath.hashCode()));
-    byte[] sync = new byte[16];
-    r.nextBytes(sync);
-    return sync;
-  }
-
-  private static Writer newWriter(Path file) throws IOException {
-    return new BufferedWriter(
-        new OutputStreamWriter(Files.newOutputStream(file), StandardCharsets.UTF_8), 1 << 20);
-  }
-
   private static void check(GeneratorConfig c) {
     GeneratorConfig.checkArgument(
         c.ads() >= c.positions(), "need at least as many ads as positions", c.ads());
   }
 
-  private static <T> T get(Future<T> f) throws UncheckedIOException {
+  static <T> T get(Future<T> f) throws UncheckedIOException {
     try {
       return f.get();
     } catch (InterruptedException e) {

@@ -21,38 +21,10 @@ import org.apache.avro.specific.SpecificRecord;
 final class PartitionGenerator {
   static final long HOUR_MS = 3_600_000L;
 
-  /** 2100-01-01: a timestamp far in the future of any run's clock. */
-  private static final long FAR_FUTURE = 4_102_444_800_000L;
-
-  private static final long YEAR_2000 = 946_684_800_000L;
   private static final long DUPLICATE_CLICK_MEDIAN_MS = 20_000L;
 
   /** The one optional field written as {@code null} when absent; the others are left out. */
-  private static final Set<String> NULLS_WRITTEN = Set.of("device");
-
-  private static final String[] BAD_COUNTRIES = {
-    "usa", "us", "U", "1A", "GBR", "", " US", "Us", "u$"
-  };
-  private static final Reason[] IMPRESSION_DEFECTS = {
-    Reason.PARSE_ERROR,
-    Reason.MISSING_FIELD,
-    Reason.BAD_TIMESTAMP,
-    Reason.BAD_POSITION,
-    Reason.BAD_COUNTRY,
-    Reason.DUPLICATE_ID
-  };
-  private static final Reason[] CLICK_DEFECTS = {
-    Reason.PARSE_ERROR,
-    Reason.MISSING_FIELD,
-    Reason.BAD_TIMESTAMP,
-    Reason.DUPLICATE_ID,
-    Reason.ORPHAN_CLICK,
-    Reason.CLICK_BEFORE_IMPRESSION
-  };
-  private static final Reason[] CONVERSION_DEFECTS = {
-    Reason.PARSE_ERROR, Reason.MISSING_FIELD, Reason.BAD_TIMESTAMP
-  };
-  private static final Reason[] PROFILE_DEFECTS = {Reason.PARSE_ERROR, Reason.MISSING_FIELD};
+  static final Set<String> NULLS_WRITTEN = Set.of("device");
 
   /** What one partition produced. */
   static final class Output {
@@ -140,7 +112,7 @@ final class PartitionGenerator {
           t,
           t,
           false);
-      g.maybeInject(RecordType.USER_PROFILE, u, t, PROFILE_DEFECTS, 0L);
+      g.maybeInject(RecordType.USER_PROFILE, u, t, Defects.PROFILE, 0L);
     }
     for (AdMetadata a : w.adMetadata) {
       g.emitAt(
@@ -151,7 +123,7 @@ final class PartitionGenerator {
           t,
           t,
           false);
-      g.maybeInject(RecordType.AD_METADATA, a, t, PROFILE_DEFECTS, 0L);
+      g.maybeInject(RecordType.AD_METADATA, a, t, Defects.PROFILE, 0L);
     }
     return new Output(-1, g.events, g.tally, null);
   }
@@ -205,7 +177,7 @@ final class PartitionGenerator {
                 null,
                 null);
         emit(RecordType.IMPRESSION, im, t);
-        maybeInject(RecordType.IMPRESSION, im, t, IMPRESSION_DEFECTS, t);
+        maybeInject(RecordType.IMPRESSION, im, t, Defects.IMPRESSION, t);
         nClicks = 0;
         long conversionTime = -1;
         double p = Math.min(1.0, exam[pos - 1] * w.adCtr[ad] * ctrMultiplier);
@@ -256,7 +228,7 @@ final class PartitionGenerator {
                     null);
             emit(RecordType.CONVERSION, cv, conversionTime);
             tally.conversions++;
-            maybeInject(RecordType.CONVERSION, cv, conversionTime, CONVERSION_DEFECTS, t);
+            maybeInject(RecordType.CONVERSION, cv, conversionTime, Defects.CONVERSION, t);
           }
         }
         tally.label(
@@ -269,7 +241,7 @@ final class PartitionGenerator {
     emit(RecordType.CLICK, click, clickTime);
     addClickTime(clickTime);
     tally.validClicks++;
-    maybeInject(RecordType.CLICK, click, clickTime, CLICK_DEFECTS, impressionTime);
+    maybeInject(RecordType.CLICK, click, clickTime, Defects.CLICK, impressionTime);
   }
 
   private void addClickTime(long t) {
@@ -416,106 +388,20 @@ final class PartitionGenerator {
       return;
     }
     String badId = "x" + World.id("", badCounter++, 5);
-    SpecificRecord base = withNewId(type, host, badId);
-    String field = null;
-    String token = null;
-    SpecificRecord avro = base;
-    long eventTime = hostTime;
-    switch (reason) {
-      case PARSE_ERROR:
-        avro = null;
-        break;
-      case MISSING_FIELD:
-        String[] required = type.requiredFields();
-        field = required[rnd.nextInt(required.length)];
-        avro = null;
-        break;
-      case BAD_TIMESTAMP:
-        field = type.timeField();
-        int variant = rnd.nextInt(3);
-        long bad =
-            variant == 1
-                ? rnd.nextLong(YEAR_2000 - 1)
-                : FAR_FUTURE + rnd.nextLong(100L * 365 * 24 * HOUR_MS);
-        if (variant == 0) {
-          token = RecordJson.quote(Instant.ofEpochMilli(hostTime).toString());
-          avro = null;
-        } else {
-          token = Long.toString(bad);
-          avro = withTime(base, bad);
-        }
-        break;
-      case BAD_POSITION:
-        int position = -rnd.nextInt(3);
-        field = "position";
-        token = Integer.toString(position);
-        ((Impression) avro).setPosition(position);
-        break;
-      case BAD_COUNTRY:
-        String country = BAD_COUNTRIES[rnd.nextInt(BAD_COUNTRIES.length)];
-        field = "country";
-        token = RecordJson.quote(country);
-        ((Impression) avro).setCountry(country);
-        break;
-      case ORPHAN_CLICK:
-        ((Click) avro).setImpressionId("imp_" + tag + "_o" + World.id("", badCounter, 5));
-        break;
-      case CLICK_BEFORE_IMPRESSION:
-        // Stays inside the event hour, so that it lands in no arrival hour already written.
-        eventTime = Math.max(hourStart, impressionTime - rnd.nextLong(120_000L));
-        ((Click) avro).setEventTime(Instant.ofEpochMilli(eventTime));
-        addClickTime(eventTime);
-        tally.validClicks++;
-        break;
-      default:
-        throw new IllegalStateException("no injector for " + reason);
+    SpecificRecord base = Defects.withNewId(type, host, badId);
+    String orphanOf =
+        reason == Reason.ORPHAN_CLICK ? "imp_" + tag + "_o" + World.id("", badCounter, 5) : null;
+    Defects.Defect d =
+        Defects.make(reason, type, base, hostTime, impressionTime, hourStart, orphanOf, rnd);
+    if (reason == Reason.CLICK_BEFORE_IMPRESSION) {
+      addClickTime(d.eventTime());
+      tally.validClicks++;
     }
     if (reason == Reason.ORPHAN_CLICK) {
       tally.validClicks++;
       tally.orphanClicks++;
     }
-    String line = RecordJson.logLine(base, NULLS_WRITTEN, field, token);
-    if (reason == Reason.PARSE_ERROR) {
-      line = line.substring(0, 1 + rnd.nextInt(line.length() - 1));
-    }
-    long at = arrival(eventTime);
-    emitAt(type, avro, line, reason, eventTime, at, lastLate);
-  }
-
-  private static SpecificRecord withNewId(RecordType type, SpecificRecord host, String badId) {
-    switch (type) {
-      case IMPRESSION:
-        Impression i = Impression.newBuilder((Impression) host).build();
-        i.setImpressionId(i.getImpressionId() + badId);
-        return i;
-      case CLICK:
-        Click k = Click.newBuilder((Click) host).build();
-        k.setClickId(k.getClickId() + badId);
-        return k;
-      case CONVERSION:
-        Conversion v = Conversion.newBuilder((Conversion) host).build();
-        v.setConversionId(v.getConversionId() + badId);
-        return v;
-      case USER_PROFILE:
-        return UserProfile.newBuilder((UserProfile) host).build();
-      default:
-        return AdMetadata.newBuilder((AdMetadata) host).build();
-    }
-  }
-
-  private static SpecificRecord withTime(SpecificRecord r, long t) {
-    Instant i = Instant.ofEpochMilli(t);
-    if (r instanceof Impression) {
-      ((Impression) r).setEventTime(i);
-    } else if (r instanceof Click) {
-      ((Click) r).setEventTime(i);
-    } else if (r instanceof Conversion) {
-      ((Conversion) r).setEventTime(i);
-    } else if (r instanceof UserProfile) {
-      ((UserProfile) r).setUpdatedAt(i);
-    } else {
-      ((AdMetadata) r).setUpdatedAt(i);
-    }
-    return r;
+    long at = arrival(d.eventTime());
+    emitAt(type, d.avro(), d.line(), reason, d.eventTime(), at, lastLate);
   }
 }

@@ -5,8 +5,6 @@ import static org.apache.beam.vendor.guava.v32_1_2_jre.com.google.common.base.Pr
 
 import io.ctrbeam.common.FastRecordCoder;
 import io.ctrbeam.common.RecordJson;
-import java.io.IOException;
-import java.util.Map;
 import org.apache.avro.Schema;
 import org.apache.avro.specific.SpecificData;
 import org.apache.avro.specific.SpecificRecord;
@@ -21,26 +19,15 @@ import org.apache.beam.sdk.io.TextIO;
 import org.apache.beam.sdk.io.WriteFilesResult;
 import org.apache.beam.sdk.io.parquet.ParquetIO;
 import org.apache.beam.sdk.transforms.Contextful;
-import org.apache.beam.sdk.transforms.Count;
-import org.apache.beam.sdk.transforms.DoFn;
-import org.apache.beam.sdk.transforms.Keys;
-import org.apache.beam.sdk.transforms.MapElements;
 import org.apache.beam.sdk.transforms.PTransform;
-import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.transforms.SerializableFunction;
-import org.apache.beam.sdk.transforms.Sum;
-import org.apache.beam.sdk.transforms.View;
 import org.apache.beam.sdk.transforms.WithKeys;
 import org.apache.beam.sdk.transforms.display.DisplayData;
 import org.apache.beam.sdk.transforms.windowing.DefaultTrigger;
 import org.apache.beam.sdk.transforms.windowing.GlobalWindows;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
-import org.apache.beam.sdk.values.PCollectionView;
-import org.apache.beam.sdk.values.TypeDescriptor;
 import org.apache.beam.sdk.values.TypeDescriptors;
-import org.apache.beam.vendor.guava.v32_1_2_jre.com.google.common.io.ByteStreams;
-import org.apache.beam.vendor.guava.v32_1_2_jre.com.google.common.io.CountingOutputStream;
 import org.checkerframework.checker.nullness.qual.Nullable;
 import org.joda.time.Duration;
 
@@ -68,8 +55,6 @@ import org.joda.time.Duration;
  */
 public final class WriteRecords<T extends SpecificRecord>
     extends PTransform<PCollection<T>, WriteFilesResult<String>> {
-  private static final String COUNTS = "partitionCounts";
-
   private final Class<T> type;
   private final @Nullable String outputDir;
   private final FileFormat format;
@@ -283,38 +268,9 @@ public final class WriteRecords<T extends SpecificRecord>
             .apply(
                 "KeyByPartition", WithKeys.of(partitioning).withKeyType(TypeDescriptors.strings()))
             .setCoder(kvCoder);
-    PCollection<KV<String, T>> byFile;
-    if (targetRecordsPerFile > 0 || targetFileBytes > 0) {
-      PCollection<KV<String, Long>> files;
-      if (targetFileBytes > 0) {
-        long target = targetFileBytes;
-        files =
-            byPartition
-                .apply("MeasureBytes", ParDo.of(new EncodedSize<T>(AvroCoder.specific(type))))
-                .apply("BytesPerPartition", Sum.longsPerKey())
-                .apply(
-                    "FilesPerPartition",
-                    MapElements.into(kvs())
-                        .via(kv -> KV.of(kv.getKey(), files(kv.getValue(), target))));
-      } else {
-        long perFile = targetRecordsPerFile;
-        files =
-            byPartition
-                .apply("PartitionOfEach", Keys.create())
-                .apply("CountPerPartition", Count.perElement())
-                .apply(
-                    "FilesPerPartition",
-                    MapElements.into(kvs())
-                        .via(kv -> KV.of(kv.getKey(), files(kv.getValue(), perFile))));
-      }
-      PCollectionView<Map<String, Long>> filesView = files.apply("PartitionFiles", View.asMap());
-      byFile =
-          byPartition
-              .apply("AssignFiles", ParDo.of(new AssignFile<T>()).withSideInput(COUNTS, filesView))
-              .setCoder(kvCoder);
-    } else {
-      byFile = byPartition.apply("FilePrefixes", ParDo.of(new FilePrefix<T>())).setCoder(kvCoder);
-    }
+    PCollection<KV<String, T>> byFile =
+        FileSharding.assign(
+            byPartition, AvroCoder.specific(type), targetRecordsPerFile, targetFileBytes);
 
     String suffix = format.suffix();
     FileIO.Write<String, KV<String, T>> write =
@@ -364,61 +320,5 @@ public final class WriteRecords<T extends SpecificRecord>
         .add(DisplayData.item("numShards", numShards))
         .add(DisplayData.item("targetRecordsPerFile", targetRecordsPerFile))
         .add(DisplayData.item("targetFileBytes", targetFileBytes));
-  }
-
-  private static String prefixOf(String partition) {
-    return partition.isEmpty() ? "part" : partition + "/part";
-  }
-
-  /** Replaces the partition key by the file prefix {@code <partition>/part}. */
-  private static final class FilePrefix<T> extends DoFn<KV<String, T>, KV<String, T>> {
-    @ProcessElement
-    public void process(@Element KV<String, T> e, OutputReceiver<KV<String, T>> out) {
-      out.output(KV.of(prefixOf(e.getKey()), e.getValue()));
-    }
-  }
-
-  /**
-   * Files a partition of {@code amount} (records or bytes) gets at {@code perFile} a file: at least
-   * 1.
-   */
-  static long files(long amount, long perFile) {
-    return Math.max(1, (amount + perFile - 1) / perFile);
-  }
-
-  private static TypeDescriptor<KV<String, Long>> kvs() {
-    return TypeDescriptors.kvs(TypeDescriptors.strings(), TypeDescriptors.longs());
-  }
-
-  /** The Avro binary size of each record, keyed by its partition. */
-  private static final class EncodedSize<T> extends DoFn<KV<String, T>, KV<String, Long>> {
-    private final Coder<T> coder;
-
-    EncodedSize(Coder<T> coder) {
-      this.coder = coder;
-    }
-
-    @ProcessElement
-    public void process(@Element KV<String, T> e, OutputReceiver<KV<String, Long>> out)
-        throws IOException {
-      CountingOutputStream bytes = new CountingOutputStream(ByteStreams.nullOutputStream());
-      coder.encode(e.getValue(), bytes);
-      out.output(KV.of(e.getKey(), bytes.getCount()));
-    }
-  }
-
-  /** Replaces the partition key by {@code <partition>/part-<file index>}, by record hash. */
-  private static final class AssignFile<T> extends DoFn<KV<String, T>, KV<String, T>> {
-    @ProcessElement
-    public void process(
-        @Element KV<String, T> e,
-        @SideInput(COUNTS) Map<String, Long> filesPerPartition,
-        OutputReceiver<KV<String, T>> out) {
-      long files = filesPerPartition.getOrDefault(e.getKey(), 1L);
-      // Mixed so that records hashing alike in low bits still spread over files.
-      long mixed = (e.getValue().hashCode() * 0x9E3779B97F4A7C15L) >>> 32;
-      long index = Math.floorMod(mixed, files);
-      out.output(KV.of(String.format("%s-%05d", prefixOf(e.getKey()), index), e.getValue()));
-    }
   }
 }

@@ -147,7 +147,7 @@ class EntityStoreBytesTest {
     Bytes after = new Bytes();
     EntityStore.Bucket<String, EntityHistory> b =
         new EntityStore.Bucket<>(
-            mapState(new EntityStore.EntryCoder<>(logic.stateCoder()), after),
+            mapState(new EntityEntry.EntryCoder<>(logic.stateCoder()), after),
             mapState(store.sliceCoder(), after),
             mapState(KvCoder.of(VarLongCoder.of(), VarLongCoder.of()), after),
             mapState(ListCoder.of(StringUtf8Coder.of()), after),
