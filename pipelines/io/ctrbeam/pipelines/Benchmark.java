@@ -1,12 +1,15 @@
 package io.ctrbeam.pipelines;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.ctrbeam.baseline.PlainJavaPipeline;
 import io.ctrbeam.baseline.RowComparison;
 import io.ctrbeam.schema.TrainingExample;
+import java.io.File;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,8 +20,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
+import org.apache.avro.file.DataFileReader;
+import org.apache.avro.file.DataFileWriter;
 import org.apache.avro.generic.GenericData;
 import org.apache.avro.generic.GenericRecord;
+import org.apache.avro.generic.IndexedRecord;
+import org.apache.avro.specific.SpecificDatumReader;
+import org.apache.avro.specific.SpecificDatumWriter;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.parquet.avro.AvroParquetReader;
@@ -39,7 +47,9 @@ import org.apache.parquet.hadoop.util.HadoopInputFile;
  *
  * <p>Options: {@code --impressions} (1,000,000), {@code --report} (benchmark.json), {@code
  * --direct} and {@code --flink} (true), {@code --parallelism} (cores), {@code --workDir} (a temp
- * dir), {@code --seed}. Any other {@code --name=value} goes to both pipeline runs.
+ * dir), {@code --seed}, {@code --baselineHeap} (e.g. 16g: the baseline runs in a child JVM with
+ * that heap, so at 10M its rows do not share the pipeline's heap). Any other {@code --name=value}
+ * goes to both pipeline runs.
  */
 public final class Benchmark {
   private Benchmark() {}
@@ -50,7 +60,14 @@ public final class Benchmark {
     for (String arg : args) {
       String[] kv = arg.replaceFirst("^--", "").split("=", 2);
       switch (kv[0]) {
-        case "impressions", "report", "direct", "flink", "parallelism", "workDir", "seed" ->
+        case "impressions",
+            "report",
+            "direct",
+            "flink",
+            "parallelism",
+            "workDir",
+            "seed",
+            "baselineHeap" ->
             a.put(kv[0], kv.length > 1 ? kv[1] : "true");
         default -> extra.add(arg);
       }
@@ -73,16 +90,13 @@ public final class Benchmark {
         "--seed=" + a.getOrDefault("seed", "42"));
 
     Instant clock = Instant.now();
-    PlainJavaPipeline baseline = new PlainJavaPipeline(clock);
-    if (n <= 2_000_000) {
-      baseline.run(logs); // JIT warm-up; the timed pass is the second
-    }
-    Measure bm = Measure.start();
-    List<TrainingExample> expected = baseline.run(logs);
-    bm.stop();
+    BaselineResult bm =
+        a.containsKey("baselineHeap")
+            ? BaselineResult.forked(a.get("baselineHeap"), logs, clock, n, work)
+            : BaselineResult.inProcess(logs, clock, n <= 2_000_000);
     System.out.printf(
         "baseline: %.2f s, %,.0f impressions/s, %,d rows, stages %s%n",
-        bm.wallS, n / bm.wallS, expected.size(), baseline.stageSeconds());
+        bm.wallS, n / bm.wallS, bm.rows, bm.stages);
 
     ObjectMapper json = new ObjectMapper();
     ObjectNode report = json.createObjectNode();
@@ -92,10 +106,11 @@ public final class Benchmark {
         .put("jvm", System.getProperty("java.vm.name") + " " + System.getProperty("java.version"))
         .put("max_heap_bytes", Runtime.getRuntime().maxMemory());
     ObjectNode base = report.putObject("baseline");
-    base.put("events_per_s", (n + countEvents(expected)) / bm.wallS)
+    base.put("events_per_s", (n + bm.outcomes) / bm.wallS)
         .put("impressions_per_s", n / bm.wallS)
         .put("wall_s", bm.wallS);
-    base.putPOJO("stages_s", baseline.stageSeconds());
+    base.putPOJO("stages_s", bm.stages);
+    base.put("forked", bm.forked);
     ArrayNode runs = report.putArray("runs");
 
     Map<String, Double> ratios = new LinkedHashMap<>();
@@ -132,7 +147,7 @@ public final class Benchmark {
       Measure m = Measure.start();
       TrainingDataPipeline.run(o).waitUntilFinish();
       m.stop();
-      RowComparison cmp = RowComparison.of(expected, readParquet(out.resolve("training")));
+      RowComparison cmp = RowComparison.of(bm.expected(), parquetRows(out.resolve("training")));
       boolean correct = cmp.correct();
       allCorrect &= correct;
       double rate = n / m.wallS;
@@ -176,32 +191,154 @@ public final class Benchmark {
     System.exit(allCorrect ? 0 : 1);
   }
 
-  private static long countEvents(List<TrainingExample> rows) {
-    long e = 0;
-    for (TrainingExample r : rows) {
-      e += r.getClicked() + r.getConverted();
-    }
-    return e;
-  }
-
   /** Every row of the Parquet files under {@code dir}. */
   static List<GenericRecord> readParquet(Path dir) throws IOException {
     List<GenericRecord> rows = new ArrayList<>();
+    parquetRows(dir).forEach(rows::add);
+    return rows;
+  }
+
+  /** The rows of the Parquet files under {@code dir}, read one at a time. */
+  static Iterable<GenericRecord> parquetRows(Path dir) throws IOException {
+    List<Path> files;
+    try (Stream<Path> all = Files.walk(dir)) {
+      files = all.filter(p -> p.toString().endsWith(".parquet")).sorted().toList();
+    }
     Configuration conf = new Configuration();
-    try (Stream<Path> files = Files.walk(dir)) {
-      for (Path f : files.filter(p -> p.toString().endsWith(".parquet")).toList()) {
-        try (ParquetReader<GenericRecord> r =
-            AvroParquetReader.<GenericRecord>builder(
-                    HadoopInputFile.fromPath(new org.apache.hadoop.fs.Path(f.toUri()), conf))
-                .withDataModel(GenericData.get())
-                .build()) {
-          for (GenericRecord g = r.read(); g != null; g = r.read()) {
-            rows.add(g);
-          }
+    return () ->
+        files.stream()
+            .flatMap(
+                f -> {
+                  List<GenericRecord> rows = new ArrayList<>();
+                  try (ParquetReader<GenericRecord> r =
+                      AvroParquetReader.<GenericRecord>builder(
+                              HadoopInputFile.fromPath(
+                                  new org.apache.hadoop.fs.Path(f.toUri()), conf))
+                          .withDataModel(GenericData.get())
+                          .build()) {
+                    for (GenericRecord g = r.read(); g != null; g = r.read()) {
+                      rows.add(g);
+                    }
+                  } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                  }
+                  return rows.stream();
+                })
+            .iterator();
+  }
+
+  /**
+   * The baseline's timing and rows: run in this process, or, for volumes whose rows do not fit the
+   * heap the pipeline runs in, in a child JVM with a heap of its own ({@code --baselineHeap}) that
+   * writes its rows to an Avro file.
+   */
+  private static final class BaselineResult {
+    double wallS;
+    long rows;
+    long outcomes;
+    Object stages;
+    boolean forked;
+    private List<TrainingExample> inMemory;
+    private Path file;
+
+    static BaselineResult inProcess(Path logs, Instant clock, boolean warmUp) {
+      PlainJavaPipeline baseline = new PlainJavaPipeline(clock);
+      if (warmUp) {
+        baseline.run(logs); // JIT warm-up; the timed pass is the second
+      }
+      Measure m = Measure.start();
+      List<TrainingExample> expected = baseline.run(logs);
+      m.stop();
+      BaselineResult r = new BaselineResult();
+      r.wallS = m.wallS;
+      r.rows = expected.size();
+      r.outcomes = countOutcomes(expected);
+      r.stages = baseline.stageSeconds();
+      r.inMemory = expected;
+      return r;
+    }
+
+    static BaselineResult forked(String heap, Path logs, Instant clock, long n, Path work)
+        throws IOException, InterruptedException {
+      Path file = work.resolve("baseline-rows.avro");
+      Path stats = work.resolve("baseline.json");
+      String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+      Process p =
+          new ProcessBuilder(
+                  java,
+                  "-Xmx" + heap,
+                  "-cp",
+                  System.getProperty("java.class.path"),
+                  ForkedBaseline.class.getName(),
+                  logs.toString(),
+                  String.valueOf(clock.toEpochMilli()),
+                  String.valueOf(n <= 2_000_000),
+                  file.toString(),
+                  stats.toString())
+              .inheritIO()
+              .start();
+      if (p.waitFor() != 0) {
+        throw new IllegalStateException("the forked baseline failed with exit " + p.exitValue());
+      }
+      JsonNode s = new ObjectMapper().readTree(stats.toFile());
+      BaselineResult r = new BaselineResult();
+      r.wallS = s.get("wall_s").asDouble();
+      r.rows = s.get("rows").asLong();
+      r.outcomes = s.get("outcomes").asLong();
+      r.stages = s.get("stages_s");
+      r.forked = true;
+      r.file = file;
+      return r;
+    }
+
+    Iterable<? extends IndexedRecord> expected() {
+      if (inMemory != null) {
+        return inMemory;
+      }
+      Iterable<TrainingExample> rows =
+          () -> {
+            try {
+              return new DataFileReader<>(
+                  file.toFile(), new SpecificDatumReader<>(TrainingExample.class));
+            } catch (IOException e) {
+              throw new UncheckedIOException(e);
+            }
+          };
+      return rows;
+    }
+
+    static long countOutcomes(List<TrainingExample> rows) {
+      long e = 0;
+      for (TrainingExample r : rows) {
+        e += r.getClicked() + r.getConverted();
+      }
+      return e;
+    }
+  }
+
+  /** The baseline in a JVM of its own: args logs, clock millis, warm-up, rows file, stats file. */
+  public static final class ForkedBaseline {
+    private ForkedBaseline() {}
+
+    public static void main(String[] args) throws IOException {
+      BaselineResult r =
+          BaselineResult.inProcess(
+              Path.of(args[0]),
+              Instant.ofEpochMilli(Long.parseLong(args[1])),
+              Boolean.parseBoolean(args[2]));
+      try (DataFileWriter<TrainingExample> w =
+          new DataFileWriter<>(new SpecificDatumWriter<>(TrainingExample.class))) {
+        w.create(TrainingExample.getClassSchema(), new File(args[3]));
+        for (TrainingExample row : r.inMemory) {
+          w.append(row);
         }
       }
+      ObjectMapper json = new ObjectMapper();
+      ObjectNode s = json.createObjectNode();
+      s.put("wall_s", r.wallS).put("rows", r.rows).put("outcomes", r.outcomes);
+      s.putPOJO("stages_s", r.stages);
+      json.writeValue(new File(args[4]), s);
     }
-    return rows;
   }
 
   /** Wall time, process CPU time and peak heap (sampled every 50 ms) of one run. */

@@ -40,22 +40,29 @@ public final class RowComparison {
     return expectedRows == actualRows && mismatchedRows == 0;
   }
 
-  /** Compares rows by (impression_id, clicked, label_kind), field by field. */
+  /**
+   * Compares rows by (impression_id, clicked, label_kind), field by field; holds the expected rows'
+   * values only, so both sides may be read lazily.
+   */
   public static RowComparison of(
-      List<? extends IndexedRecord> expected, List<? extends IndexedRecord> actual) {
-    Map<String, Object[]> want = new HashMap<>(expected.size() * 2);
+      Iterable<? extends IndexedRecord> expected, Iterable<? extends IndexedRecord> actual) {
+    Map<String, Object[]> want = new HashMap<>();
     long ec = 0;
+    long expectedRows = 0;
     for (IndexedRecord r : expected) {
       Object[] v = values(r);
       want.put(key(v), v);
       ec += checksum(v);
+      expectedRows++;
     }
     long ac = 0;
+    long actualRows = 0;
     long mismatched = 0;
     List<String> examples = new ArrayList<>();
     for (IndexedRecord r : actual) {
       Object[] v = values(r);
       ac += checksum(v);
+      actualRows++;
       Object[] w = want.remove(key(v));
       String diff = w == null ? "unexpected row " + key(v) : diff(w, v);
       if (diff != null) {
@@ -72,7 +79,7 @@ public final class RowComparison {
       }
       examples.add("missing row " + k);
     }
-    return new RowComparison(expected.size(), actual.size(), ec, ac, mismatched, examples);
+    return new RowComparison(expectedRows, actualRows, ec, ac, mismatched, examples);
   }
 
   private static String key(Object[] v) {
