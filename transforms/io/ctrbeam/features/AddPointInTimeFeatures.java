@@ -6,15 +6,11 @@ import com.google.auto.value.AutoValue;
 import io.ctrbeam.schema.Impression;
 import io.ctrbeam.schema.TrainingExample;
 import java.io.Serializable;
-import java.util.ArrayList;
 import java.util.List;
-import org.apache.beam.sdk.transforms.Flatten;
 import org.apache.beam.sdk.transforms.PTransform;
-import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.transforms.display.DisplayData;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
-import org.apache.beam.sdk.values.PCollectionList;
 import org.joda.time.Duration;
 
 /**
@@ -32,8 +28,9 @@ import org.joda.time.Duration;
  *     .withSmoothing(1, 49).withLabelWait(Duration.standardHours(2)).withBuckets(64));
  * }</pre>
  *
- * <p>Bounded input: per kind one GroupByKey by hash bucket and an exact in-memory sweep. Unbounded
- * input: per kind a stateful DoFn per bucket answers an example once the watermark passes its
+ * <p>All four kinds are answered by one as-of grouping keyed by {@code kind|key} ({@link
+ * AllKindsCountFeatures}). Bounded input: a GroupByKey by hash bucket and an exact in-memory sweep.
+ * Unbounded input: a stateful DoFn per bucket answers an example once the watermark passes its
  * timestamp (a positive arrives at its click time, a negative at t + label wait); history is kept
  * for window + label wait + allowed lateness and older events are folded into decayed sums.
  */
@@ -167,48 +164,22 @@ public final class AddPointInTimeFeatures
   public PCollection<TrainingExample> expand(PCollection<TrainingExample> examples) {
     PCollection<TrainingExample> labeled = BucketedAsOf.asOfInput("ExamplesGlobal", examples);
     PCollection<RowKey> keys = RowKey.of("RowKeys", labeled);
-    List<AttachAnswers.AnswerSet<?>> sets = answerSets(keys);
+    long retention = config.labelWait().getMillis() + config.allowedLateness().getMillis();
+    List<AttachAnswers.AnswerSet<?>> sets = AllKindsCountFeatures.sets(params());
+    PCollection<KV<Integer, AttachAnswers.Part>> countParts =
+        AllKindsCountFeatures.parts(
+            BucketedAsOf.asOfInput("ImpressionsGlobal", impressions),
+            keys,
+            params(),
+            retention,
+            config.buckets(),
+            0);
     if (enrichment != null) {
       sets.addAll(enrichment.answerSets(keys));
     }
     return labeled.apply(
-        "AttachFeatures", new AttachAnswers(sets, config.buckets(), config.statefulInBatch()));
-  }
-
-  /** Per key kind, the features of every row as {@code KV(rowId, values)}. */
-  List<AttachAnswers.AnswerSet<?>> answerSets(PCollection<RowKey> labeled) {
-    FeatureParams params = params();
-    long retention = config.labelWait().getMillis() + config.allowedLateness().getMillis();
-    int buckets = config.buckets();
-    PCollection<Impression> imps = BucketedAsOf.asOfInput("ImpressionsGlobal", impressions);
-    List<AttachAnswers.AnswerSet<?>> sets = new ArrayList<>();
-    for (KeyKind kind : KeyKind.values()) {
-      String name = stepName(kind);
-      CountFeaturesLookup lookup = new CountFeaturesLookup(kind, params);
-      PCollection<KV<Integer, AsOfElement<String>>> impEvents =
-          imps.apply(
-                  name + "ImpressionEvents",
-                  ParDo.of(new AsOfInputs.ImpressionEventsFn(List.of(kind), false, buckets)))
-              .setCoder(BucketedAsOf.itemCoder(lookup));
-      PCollection<KV<Integer, AsOfElement<String>>> clickEvents =
-          labeled
-              .apply(
-                  name + "ClickEvents",
-                  ParDo.of(new AsOfInputs.ClickEventsFn(List.of(kind), false, buckets)))
-              .setCoder(BucketedAsOf.itemCoder(lookup));
-      PCollection<KV<Integer, AsOfElement<String>>> queries =
-          labeled
-              .apply(name + "Queries", ParDo.of(new AsOfInputs.QueriesFn<String>(kind, buckets)))
-              .setCoder(BucketedAsOf.itemCoder(lookup));
-      PCollection<KV<String, FeatureValues>> answers =
-          PCollectionList.of(impEvents)
-              .and(clickEvents)
-              .and(queries)
-              .apply(name + "Items", Flatten.pCollections())
-              .apply(name + "Features", new BucketedAsOf<>(lookup, retention));
-      sets.add(new AttachAnswers.AnswerSet<>(name, answers, lookup));
-    }
-    return sets;
+        "AttachFeatures",
+        new AttachAnswers(sets, List.of(countParts), config.buckets(), config.statefulInBatch()));
   }
 
   static String stepName(KeyKind kind) {

@@ -126,6 +126,57 @@ final class AsOfInputs {
     }
   }
 
+  /**
+   * The query id of a row's query for one kind in a step that answers all kinds: the kind's ordinal
+   * (one digit), then the row id.
+   */
+  static String kindQueryId(KeyKind kind, String rowId) {
+    return kind.ordinal() + rowId;
+  }
+
+  /** The kind of a {@link #kindQueryId}. */
+  static KeyKind kindOf(String kindQueryId) {
+    return KeyKind.values()[kindQueryId.charAt(0) - '0'];
+  }
+
+  /** The row id of a {@link #kindQueryId}. */
+  static String rowIdOf(String kindQueryId) {
+    return kindQueryId.substring(1);
+  }
+
+  /**
+   * For a step that answers all kinds at once, keyed by {@link #entity}: a row's click events (when
+   * positive) and one query per kind under {@link #kindQueryId} (a null key: bucket by that id).
+   * One pass over the rows instead of two per kind.
+   */
+  static final class RowItemsFn extends KindsFn<RowKey> {
+    private final int buckets;
+
+    RowItemsFn(int buckets) {
+      super(List.of(KeyKind.values()), true, buckets);
+      this.buckets = buckets;
+    }
+
+    @ProcessElement
+    public void process(
+        @Element RowKey e,
+        @Timestamp Instant ts,
+        OutputReceiver<KV<Integer, AsOfElement<String>>> out) {
+      if (e.hasClick()) {
+        emit(e.user, e.ad, e.advertiser, e.category, e.clickTime, e.impressionId, out);
+      }
+      String rowId = e.rowId();
+      for (KeyKind kind : KeyKind.values()) {
+        String key = kind.keyOf(e);
+        String id = kindQueryId(kind, rowId);
+        String entity = key == null ? null : entity(kind, key);
+        int bucket = Buckets.of(entity != null ? entity : id, buckets);
+        out.output(
+            KV.of(bucket, AsOfElement.<String>query(entity, id, e.eventTime, ts.getMillis())));
+      }
+    }
+  }
+
   /** Every row as a query of its key of this kind (a null key: bucket by row id). */
   static final class QueriesFn<E> extends DoFn<RowKey, KV<Integer, AsOfElement<E>>> {
     private final KeyKind kind;

@@ -50,11 +50,25 @@ final class AttachAnswers
   private static final int ROW = -1;
 
   private final List<AnswerSet<?>> sets;
+  private final transient List<PCollection<KV<Integer, Part>>> sharedParts;
   private final int buckets;
   private final boolean statefulInBatch;
 
   AttachAnswers(List<AnswerSet<?>> sets, int buckets, boolean statefulInBatch) {
+    this(sets, List.of(), buckets, statefulInBatch);
+  }
+
+  /**
+   * {@code sharedParts} carry the answers of the sets built with {@link AnswerSet#inSharedParts},
+   * as parts already keyed by the row id's bucket (one as-of step answering several sets).
+   */
+  AttachAnswers(
+      List<AnswerSet<?>> sets,
+      List<PCollection<KV<Integer, Part>>> sharedParts,
+      int buckets,
+      boolean statefulInBatch) {
     this.sets = sets;
+    this.sharedParts = sharedParts;
     this.buckets = buckets;
     this.statefulInBatch = statefulInBatch;
   }
@@ -82,6 +96,11 @@ final class AttachAnswers
       this.coder = lookup.answerCoder();
     }
 
+    /** A set whose answers come in {@link AttachAnswers}' shared parts, under its index. */
+    static <V> AnswerSet<V> inSharedParts(String name, AsOfLookup<?, ?, V> lookup) {
+      return new AnswerSet<>(name, null, lookup);
+    }
+
     void fill(TrainingExample row, byte[] encoded) throws CoderException {
       lookup.fill(row, CoderUtils.decodeFromByteArray(coder, encoded));
     }
@@ -89,12 +108,17 @@ final class AttachAnswers
 
   @Override
   public PCollection<TrainingExample> expand(PCollection<TrainingExample> rows) {
-    KvCoder<Integer, Part> coder = KvCoder.of(VarIntCoder.of(), Part.Coder.INSTANCE);
+    KvCoder<Integer, Part> coder = partsCoder();
     PCollectionList<KV<Integer, Part>> parts =
         PCollectionList.of(
             rows.apply("RowParts", ParDo.of(new RowPartFn(buckets))).setCoder(coder));
     for (int i = 0; i < sets.size(); i++) {
-      parts = parts.and(answerParts(sets.get(i), i).setCoder(coder));
+      if (sets.get(i).answers != null) {
+        parts = parts.and(answerParts(sets.get(i), i).setCoder(coder));
+      }
+    }
+    for (PCollection<KV<Integer, Part>> shared : sharedParts) {
+      parts = parts.and(shared.setCoder(coder));
     }
     PCollection<KV<Integer, Part>> all = parts.apply("FlattenParts", Flatten.pCollections());
     PCollection<TrainingExample> out;
@@ -109,6 +133,11 @@ final class AttachAnswers
               .apply("AttachToRowsStateful", ParDo.of(new AttachStreamFn(sets)));
     }
     return out.setCoder(TrainingRows.CODER);
+  }
+
+  /** The parts coder, for steps that build {@code sharedParts}. */
+  static KvCoder<Integer, Part> partsCoder() {
+    return KvCoder.of(VarIntCoder.of(), Part.Coder.INSTANCE);
   }
 
   private <V> PCollection<KV<Integer, Part>> answerParts(AnswerSet<V> s, int index) {

@@ -17,9 +17,21 @@ final class CountFeaturesLookup implements AsOfLookup<String, EntityHistory, Fea
   private final Counter inexact;
 
   CountFeaturesLookup(KeyKind kind, FeatureParams params) {
+    this(kind, params, kind.label + "_beyond_history");
+  }
+
+  private CountFeaturesLookup(KeyKind kind, FeatureParams params, String inexactCounter) {
     this.kind = kind;
     this.params = params;
-    this.inexact = Metrics.counter(AddPointInTimeFeatures.class, kind.label + "_beyond_history");
+    this.inexact = Metrics.counter(AddPointInTimeFeatures.class, inexactCounter);
+  }
+
+  /**
+   * The lookup of a step whose entities are {@code kind|key} for every kind; it answers, and the
+   * per-kind lookups fill.
+   */
+  static CountFeaturesLookup allKinds(FeatureParams params) {
+    return new CountFeaturesLookup(null, params, "beyond_history");
   }
 
   @Override
@@ -105,6 +117,9 @@ final class CountFeaturesLookup implements AsOfLookup<String, EntityHistory, Fea
 
   @Override
   public void fill(TrainingExample row, FeatureValues v) {
+    if (kind == null) {
+      throw new IllegalStateException("the all-kinds lookup does not fill; each kind's does");
+    }
     kind.fill(row, v);
   }
 }
