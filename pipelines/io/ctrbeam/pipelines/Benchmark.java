@@ -143,6 +143,10 @@ public final class Benchmark {
           PipelineOptionsFactory.fromArgs(pipelineArgs)
               .withValidation()
               .as(TrainingDataOptions.class);
+      ObjectNode stageTimes = null;
+      if (Boolean.parseBoolean(a.getOrDefault("stages", "false"))) {
+        stageTimes = stageByStage(runner, pipelineArgs, work);
+      }
       System.out.printf("running the batch pipeline on %s%n", runner);
       Measure m = Measure.start();
       TrainingDataPipeline.run(o).waitUntilFinish();
@@ -167,6 +171,10 @@ public final class Benchmark {
         r.putNull("impressions_per_s").putNull("ratio").putPOJO("differences", cmp.examples);
       }
       r.put("wall_s", m.wallS).put("cpu_s", m.cpuS).put("peak_heap_bytes", m.peakHeap);
+      if (stageTimes != null) {
+        stageTimes.putObject("all").put("wall_s", m.wallS).put("cpu_s", m.cpuS);
+        r.set("stages", stageTimes);
+      }
       System.out.printf(
           "%s: %.2f s wall, %.1f s cpu, peak heap %,d MB, correct=%s%s%n",
           runner,
@@ -189,6 +197,34 @@ public final class Benchmark {
     }
     System.out.println(last + "correct=" + allCorrect);
     System.exit(allCorrect ? 0 : 1);
+  }
+
+  /**
+   * The pipeline cut after ingest, after labeling and after features, each run on its own and
+   * timed; the differences are what each stage adds.
+   */
+  private static ObjectNode stageByStage(String runner, String[] pipelineArgs, Path work) {
+    ObjectNode times = new ObjectMapper().createObjectNode();
+    for (TrainingDataPipeline.Stage stage :
+        new TrainingDataPipeline.Stage[] {
+          TrainingDataPipeline.Stage.INGEST,
+          TrainingDataPipeline.Stage.LABEL,
+          TrainingDataPipeline.Stage.FEATURES
+        }) {
+      String name = stage.name().toLowerCase(java.util.Locale.ROOT);
+      TrainingDataOptions o =
+          PipelineOptionsFactory.fromArgs(pipelineArgs)
+              .withValidation()
+              .as(TrainingDataOptions.class);
+      o.setOutput(work.resolve("stage-" + runner + "-" + name).toString());
+      System.out.printf("running the batch pipeline on %s up to %s%n", runner, name);
+      Measure m = Measure.start();
+      TrainingDataPipeline.pipeline(o, stage).run().waitUntilFinish();
+      m.stop();
+      System.out.printf("%s up to %s: %.2f s wall, %.1f s cpu%n", runner, name, m.wallS, m.cpuS);
+      times.putObject(name).put("wall_s", m.wallS).put("cpu_s", m.cpuS);
+    }
+    return times;
   }
 
   /** Every row of the Parquet files under {@code dir}. */

@@ -40,8 +40,12 @@ import org.apache.avro.specific.SpecificRecord;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.PipelineResult;
 import org.apache.beam.sdk.io.TextIO;
+import org.apache.beam.sdk.metrics.Counter;
+import org.apache.beam.sdk.metrics.Metrics;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
+import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.MapElements;
+import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.transforms.SerializableFunction;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionList;
@@ -114,8 +118,13 @@ public final class TrainingDataPipeline {
 
   /** The built pipeline, not yet started. */
   public static Pipeline pipeline(TrainingDataOptions options) {
+    return pipeline(options, Stage.ALL);
+  }
+
+  /** The built pipeline up to {@code last}, not yet started. */
+  static Pipeline pipeline(TrainingDataOptions options, Stage last) {
     Pipeline p = Pipeline.create(options);
-    build(p, options);
+    build(p, options, last);
     return p;
   }
 
@@ -124,6 +133,22 @@ public final class TrainingDataPipeline {
    * and sample → write.
    */
   public static Outputs build(Pipeline p, TrainingDataOptions o) {
+    return build(p, o, Stage.ALL);
+  }
+
+  /** Where {@link Benchmark}'s stage-by-stage mode cuts the graph. */
+  enum Stage {
+    INGEST,
+    LABEL,
+    FEATURES,
+    ALL
+  }
+
+  /**
+   * The graph up to and including {@code last}; a cut graph counts what its last stage emits (a
+   * counter, no shuffle) and returns null.
+   */
+  static Outputs build(Pipeline p, TrainingDataOptions o, Stage last) {
     String out = trimSlash(o.getOutput());
     DeadLetterSink dl =
         DeadLetterSink.writingWith(p, WriteJsonLines.of(DeadLetter.class, out + "/dead_letters"));
@@ -135,6 +160,9 @@ public final class TrainingDataPipeline {
         ReadLogs.optional(RecordKind.CONVERSION, o.getConversions());
     IngestResult<Conversion> conversions =
         dl.register(p.apply("ReadConversions", read(readConversions, o)));
+    if (last == Stage.INGEST) {
+      return cut(dl, impressions.records(), clicks.records(), conversions.records());
+    }
     LabelImpressions labeling = CtrTransforms.labeling(o);
     if (o.getConversions().isEmpty()) {
       labeling = labeling.withoutConversions();
@@ -143,12 +171,18 @@ public final class TrainingDataPipeline {
         LabelInputs.of(impressions.records(), clicks.records(), conversions.records())
             .apply("Label", labeling);
     dl.addErrorCollection(labels.deadLetters());
+    if (last == Stage.LABEL) {
+      return cut(dl, labels.examples());
+    }
 
     AddPointInTimeFeatures features = CtrTransforms.pointInTimeFeatures(o, impressions.records());
     if (!o.getUserProfiles().isEmpty() || !o.getAdMetadata().isEmpty()) {
       features = features.withEnrichment(enrichment(p, dl, o));
     }
     PCollection<TrainingExample> examples = labels.examples().apply("AddFeatures", features);
+    if (last == Stage.FEATURES) {
+      return cut(dl, examples);
+    }
     PCollection<DeadLetter> allDeadLetters = dl.closeAndGet();
 
     if (o.getQualityGate()) {
@@ -187,6 +221,28 @@ public final class TrainingDataPipeline {
             "WriteLabelStats",
             TextIO.write().to(out + "/_reports/label_stats").withSuffix(".txt").withoutSharding());
     return new Outputs(weights.examples(), labels.corrections(), allDeadLetters);
+  }
+
+  /** Ends a cut graph: each collection's elements counted, dead letters written. */
+  private static Outputs cut(DeadLetterSink dl, PCollection<?>... last) {
+    for (int i = 0; i < last.length; i++) {
+      count(last[i], "CountStageOutput" + i);
+    }
+    dl.closeAndGet();
+    return null;
+  }
+
+  private static <T> void count(PCollection<T> c, String name) {
+    c.apply(name, ParDo.of(new CountFn<T>()));
+  }
+
+  private static final class CountFn<T> extends DoFn<T, Void> {
+    private final Counter rows = Metrics.counter("stages", "rows");
+
+    @ProcessElement
+    public void process() {
+      rows.inc();
+    }
   }
 
   /** One log type in {@code --inputFormat}, deduplicated in {@code --buckets}. */
