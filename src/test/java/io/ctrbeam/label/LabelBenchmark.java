@@ -10,10 +10,15 @@ import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.PipelineResult;
 import org.apache.beam.sdk.extensions.avro.coders.AvroCoder;
 import org.apache.beam.sdk.io.GenerateSequence;
+import org.apache.beam.sdk.metrics.Counter;
+import org.apache.beam.sdk.metrics.Metrics;
 import org.apache.beam.sdk.options.PipelineOptions;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
 import org.apache.beam.sdk.transforms.DoFn;
+import org.apache.beam.sdk.transforms.Flatten;
+import org.apache.beam.sdk.transforms.GroupByKey;
 import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollectionTuple;
 import org.apache.beam.sdk.values.TupleTag;
 import org.apache.beam.sdk.values.TupleTagList;
@@ -32,7 +37,8 @@ import org.apache.beam.sdk.values.TupleTagList;
  *   --impressions=100000 --runner=FlinkRunner --flinkMaster=[local] --parallelism=2
  * </pre>
  *
- * A second run labels the same input with {@link ObviousLabelDesign}, the comparison row.
+ * A second run labels the same input with {@link ObviousLabelDesign}, the comparison row; a third
+ * only groups the same events by impression_id (the sort any labeling on the runner needs).
  *
  * <p>Options of its own: --impressions, --clickRate, --buckets, --stateful, --mode; the rest go to
  * Beam's PipelineOptions (DirectRunner by default).
@@ -184,5 +190,41 @@ public final class LabelBenchmark {
         obviousPos,
         obviousPos == pos ? "" : " (DIFFERS from LabelImpressions)");
     System.out.printf("LabelImpressions / obvious design = %.2f%n", obviousSec / beamSec);
+
+    // The floor of any labeling on this runner: the same events grouped once by impression_id,
+    // and nothing else (no state, no timer, no row written).
+    Pipeline f = Pipeline.create(o);
+    PCollectionTuple gen3 =
+        f.apply("Sequence", GenerateSequence.from(0).to(n))
+            .apply(
+                "Generate",
+                ParDo.of(new GenerateFn(clickRate)).withOutputTags(IMPS, TupleTagList.of(CLICKS)));
+    ObviousLabelDesign.inputs(
+            gen3.get(IMPS).setCoder(AvroCoder.of(Impression.class)),
+            gen3.get(CLICKS).setCoder(AvroCoder.of(Click.class)))
+        .apply("FlattenEvents", Flatten.pCollections())
+        .apply("GroupByImpression", GroupByKey.create())
+        .apply("CountGroups", ParDo.of(new CountGroupsFn()));
+    long f0 = System.nanoTime();
+    PipelineResult fr = f.run();
+    fr.waitUntilFinish();
+    double floorSec = (System.nanoTime() - f0) / 1e9;
+    System.out.printf(
+        "floor (one GroupByKey of the same events by impression_id, nothing else): %.3f s = %.0f"
+            + " events/s, %d groups; obvious design / floor = %.2f, LabelImpressions / floor = %.2f%n",
+        floorSec,
+        events / floorSec,
+        LabelFixtures.counter(fr, "floor", "groups"),
+        floorSec / obviousSec,
+        floorSec / beamSec);
+  }
+
+  static final class CountGroupsFn extends DoFn<KV<String, Iterable<LabelEvent>>, Void> {
+    private final Counter groups = Metrics.counter("floor", "groups");
+
+    @ProcessElement
+    public void process() {
+      groups.inc();
+    }
   }
 }
