@@ -2,6 +2,7 @@ package io.ctrbeam.weights;
 
 import static org.apache.beam.vendor.guava.v32_1_2_jre.com.google.common.base.Preconditions.checkArgument;
 
+import io.ctrbeam.common.CombineInBundles;
 import io.ctrbeam.schema.TrainingExample;
 import org.apache.beam.sdk.coders.SerializableCoder;
 import org.apache.beam.sdk.transforms.Combine;
@@ -187,9 +188,13 @@ public final class WeightExamples extends PTransform<PCollection<TrainingExample
                   .accumulatingFiredPanes()
                   .withAllowedLateness(Duration.ZERO));
     }
-    Combine.Globally<WeightStats, WeightStats> sum = Combine.globally(WeightStats.combineFn());
+    // Bounded: each bundle folded first, so Flink's batch combine sorts a few accumulators, not a
+    // stats element per row.
     PCollection<WeightStats> stats =
-        rows.apply("SummarizeWeights", global && bounded ? sum : sum.withoutDefaults());
+        global && bounded
+            ? rows.apply("SummarizeWeights", CombineInBundles.globally(WeightStats.combineFn()))
+            : rows.apply(
+                "SummarizeWeights", Combine.globally(WeightStats.combineFn()).withoutDefaults());
     return new WeightResult(weighted.get(AttachWeights.EXAMPLES), estimated, applied, plan, stats);
   }
 

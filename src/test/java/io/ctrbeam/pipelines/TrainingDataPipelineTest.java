@@ -8,6 +8,7 @@ import static org.hamcrest.Matchers.greaterThan;
 import static org.hamcrest.Matchers.hasItems;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import io.ctrbeam.common.MetricsReader;
 import io.ctrbeam.generate.GroundTruth;
 import io.ctrbeam.generate.WriteResult;
 import io.ctrbeam.ingest.ReadLogs;
@@ -25,6 +26,21 @@ import org.junit.jupiter.api.io.TempDir;
  * generator's truth.
  */
 class TrainingDataPipelineTest {
+
+  /** The benchmark's graph cut after features emits one row per labeled impression, no file. */
+  @Test
+  void aGraphCutAfterFeaturesCountsItsRows(@TempDir Path dir) throws Exception {
+    GroundTruth truth =
+        PipelineFixtures.writeLogs(PipelineFixtures.smallWorld(), dir.resolve("logs")).truth();
+    TrainingDataOptions o = PipelineFixtures.directOptions();
+    PipelineFixtures.pointAt(o, dir.resolve("logs"), dir.resolve("out"));
+    PipelineResult r = TrainingDataPipeline.pipeline(o, TrainingDataPipeline.Stage.FEATURES).run();
+    r.waitUntilFinish();
+    assertThat(
+        MetricsReader.read(r, "stages").get("rows"),
+        equalTo(truth.positives() + truth.negatives()));
+    assertThat(Files.exists(dir.resolve("out/training")), equalTo(false));
+  }
 
   @Test
   void labelsCountsAndAccountingMatchTheGeneratorsTruth(@TempDir Path dir) throws Exception {
