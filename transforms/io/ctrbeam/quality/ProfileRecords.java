@@ -5,6 +5,7 @@ import static org.apache.beam.vendor.guava.v32_1_2_jre.com.google.common.base.Pr
 import io.ctrbeam.common.CombineInBundles;
 import java.time.Instant;
 import org.apache.avro.generic.IndexedRecord;
+import org.apache.beam.sdk.transforms.Combine;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.display.DisplayData;
 import org.apache.beam.sdk.transforms.windowing.GlobalWindows;
@@ -67,11 +68,15 @@ public final class ProfileRecords<T extends IndexedRecord>
     return new ProfileRecords<>(fields, reference, topK, clock);
   }
 
+  /** The combine this transform runs, for callers that profile records in memory. */
+  public Combine.CombineFn<T, ?, DatasetProfile> combineFn() {
+    long latest = clock == null ? Long.MAX_VALUE : clock.toEpochMilli() + FieldRules.ONE_HOUR;
+    return new ProfileFn<T>(fields, reference, topK, latest);
+  }
+
   @Override
   public PCollection<DatasetProfile> expand(PCollection<T> input) {
-    long latest = clock == null ? Long.MAX_VALUE : clock.toEpochMilli() + FieldRules.ONE_HOUR;
-    CombineInBundles<T, ?, DatasetProfile> combine =
-        CombineInBundles.globally(new ProfileFn<T>(fields, reference, topK, latest));
+    CombineInBundles<T, ?, DatasetProfile> combine = CombineInBundles.globally(combineFn());
     boolean global = input.getWindowingStrategy().getWindowFn() instanceof GlobalWindows;
     return input
         .apply(
