@@ -111,16 +111,16 @@ class DataflowDryRunTest {
     DataflowJob job =
         assertTimeoutPreemptively(OFFLINE, () -> DataflowDryRun.run(args.toArray(String[]::new)));
 
-    // Every stateful step of the speed layer keeps a MapState (labeling, dedup, as-of, attach,
-    // snapshots).
+    // Every stateful step of the speed layer keeps a MapState: the click and conversion joins, the
+    // three dedups, the one as-of step of all key kinds, attach and snapshots.
     long withMapState =
         job.statefulSteps().stream().filter(s -> s.states().containsValue("map")).count();
-    assertThat(withMapState, equalTo(11L));
-    assertThat(job.problems().size(), equalTo(11));
+    assertThat(withMapState, equalTo(8L));
+    assertThat(job.problems().size(), equalTo(8));
     assertThat(
         job.problems(),
         hasItem(startsWith(PipelinesOnDataflowTest.SPEED_LABEL_STEP + " keeps MapState")));
-    assertThat(job.summary(), containsString("problems: 11"));
+    assertThat(job.summary(), containsString("problems: 8"));
   }
 
   @Test
