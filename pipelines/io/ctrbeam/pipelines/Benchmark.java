@@ -4,13 +4,18 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.sun.management.GarbageCollectionNotificationInfo;
 import io.ctrbeam.baseline.PlainJavaPipeline;
 import io.ctrbeam.baseline.RowComparison;
 import io.ctrbeam.schema.TrainingExample;
 import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.lang.management.GarbageCollectorMXBean;
 import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryPoolMXBean;
+import java.lang.management.MemoryType;
+import java.lang.management.MemoryUsage;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -18,8 +23,14 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
+import javax.management.ListenerNotFoundException;
+import javax.management.NotificationEmitter;
+import javax.management.NotificationListener;
+import javax.management.openmbean.CompositeData;
 import org.apache.avro.file.DataFileReader;
 import org.apache.avro.file.DataFileWriter;
 import org.apache.avro.generic.GenericData;
@@ -167,7 +178,10 @@ public final class Benchmark {
       } else {
         r.putNull("impressions_per_s").putNull("ratio").putPOJO("differences", cmp.examples);
       }
-      r.put("wall_s", m.wallS).put("cpu_s", m.cpuS).put("peak_heap_bytes", m.peakHeap);
+      r.put("wall_s", m.wallS)
+          .put("cpu_s", m.cpuS)
+          .put("peak_heap_bytes", m.peakHeap)
+          .put("peak_live_heap_bytes", m.peakLiveHeap);
       if (Boolean.parseBoolean(a.getOrDefault("stages", "false"))) {
         // After the whole run, which (as without --stages) pays the JVM's warm-up.
         ObjectNode stageTimes = stageByStage(runner, pipelineArgs, work);
@@ -185,11 +199,12 @@ public final class Benchmark {
         r.set("stages", stageTimes);
       }
       System.out.printf(
-          "%s: %.2f s wall, %.1f s cpu, peak heap %,d MB, correct=%s%s%n",
+          "%s: %.2f s wall, %.1f s cpu, peak heap %,d MB (after GC %,d MB), correct=%s%s%n",
           runner,
           m.wallS,
           m.cpuS,
           m.peakHeap >> 20,
+          m.peakLiveHeap >> 20,
           correct,
           correct
               ? String.format(", %,.0f impressions/s, ratio %.4f", rate, rate / (n / bm.wallS))
@@ -216,6 +231,7 @@ public final class Benchmark {
     ObjectNode times = new ObjectMapper().createObjectNode();
     for (TrainingDataPipeline.Stage stage :
         new TrainingDataPipeline.Stage[] {
+          TrainingDataPipeline.Stage.FLOOR,
           TrainingDataPipeline.Stage.INGEST,
           TrainingDataPipeline.Stage.LABEL,
           TrainingDataPipeline.Stage.FEATURES
@@ -386,17 +402,49 @@ public final class Benchmark {
     }
   }
 
-  /** Wall time, process CPU time and peak heap (sampled every 50 ms) of one run. */
+  /**
+   * Wall time, process CPU time and two peaks of one run: the heap in use, sampled every 50 ms
+   * (garbage included, so it follows the young generation's size), and the heap in use right after
+   * each collection (what the run retains).
+   */
   private static final class Measure {
     private final long t0 = System.nanoTime();
     private final long cpu0 = cpu();
     private final AtomicLong peak = new AtomicLong();
+    private final AtomicLong peakLive = new AtomicLong();
+
+    /** A collection's usage map also holds the non-heap pools (metaspace, code cache). */
+    private static final Set<String> HEAP_POOLS =
+        ManagementFactory.getMemoryPoolMXBeans().stream()
+            .filter(pool -> pool.getType() == MemoryType.HEAP)
+            .map(MemoryPoolMXBean::getName)
+            .collect(Collectors.toSet());
+
     private final Thread sampler;
+    private final NotificationListener afterGc =
+        (notification, handback) -> {
+          if (GarbageCollectionNotificationInfo.GARBAGE_COLLECTION_NOTIFICATION.equals(
+              notification.getType())) {
+            long used = 0;
+            for (Map.Entry<String, MemoryUsage> pool :
+                GarbageCollectionNotificationInfo.from((CompositeData) notification.getUserData())
+                    .getGcInfo()
+                    .getMemoryUsageAfterGc()
+                    .entrySet()) {
+              used += HEAP_POOLS.contains(pool.getKey()) ? pool.getValue().getUsed() : 0;
+            }
+            peakLive.accumulateAndGet(used, Math::max);
+          }
+        };
     double wallS;
     double cpuS;
     long peakHeap;
+    long peakLiveHeap;
 
     private Measure() {
+      for (GarbageCollectorMXBean gc : ManagementFactory.getGarbageCollectorMXBeans()) {
+        ((NotificationEmitter) gc).addNotificationListener(afterGc, null, null);
+      }
       Runtime rt = Runtime.getRuntime();
       sampler =
           new Thread(
@@ -424,6 +472,14 @@ public final class Benchmark {
       cpuS = (cpu() - cpu0) / 1e9;
       sampler.interrupt();
       peakHeap = peak.get();
+      peakLiveHeap = peakLive.get();
+      for (GarbageCollectorMXBean gc : ManagementFactory.getGarbageCollectorMXBeans()) {
+        try {
+          ((NotificationEmitter) gc).removeNotificationListener(afterGc);
+        } catch (ListenerNotFoundException e) {
+          // not registered on this collector
+        }
+      }
     }
 
     private static long cpu() {

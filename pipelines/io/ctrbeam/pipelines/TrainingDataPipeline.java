@@ -2,6 +2,7 @@ package io.ctrbeam.pipelines;
 
 import static org.apache.beam.vendor.guava.v32_1_2_jre.com.google.common.base.Preconditions.checkArgument;
 
+import io.ctrbeam.baseline.ShuffleFloor;
 import io.ctrbeam.common.ByteSizes;
 import io.ctrbeam.common.DeadLetterSink;
 import io.ctrbeam.common.Durations;
@@ -138,6 +139,11 @@ public final class TrainingDataPipeline {
 
   /** Where {@link Benchmark}'s stage-by-stage mode cuts the graph. */
   enum Stage {
+    /**
+     * Not a cut: ingest without dedup, then only the groupings any design needs ({@link
+     * ShuffleFloor}).
+     */
+    FLOOR,
     INGEST,
     LABEL,
     FEATURES,
@@ -153,13 +159,20 @@ public final class TrainingDataPipeline {
     DeadLetterSink dl =
         DeadLetterSink.writingWith(p, WriteJsonLines.of(DeadLetter.class, out + "/dead_letters"));
     IngestResult<Impression> impressions =
-        dl.register(p.apply("ReadImpressions", read(ReadLogs.impressions(o.getImpressions()), o)));
+        dl.register(
+            p.apply("ReadImpressions", read(ReadLogs.impressions(o.getImpressions()), o, last)));
     IngestResult<Click> clicks =
-        dl.register(p.apply("ReadClicks", read(ReadLogs.clicks(o.getClicks()), o)));
+        dl.register(p.apply("ReadClicks", read(ReadLogs.clicks(o.getClicks()), o, last)));
     ReadLogs<Conversion> readConversions =
         ReadLogs.optional(RecordKind.CONVERSION, o.getConversions());
     IngestResult<Conversion> conversions =
-        dl.register(p.apply("ReadConversions", read(readConversions, o)));
+        dl.register(p.apply("ReadConversions", read(readConversions, o, last)));
+    if (last == Stage.FLOOR) {
+      return cut(
+          dl,
+          ShuffleFloor.of(
+              impressions.records(), clicks.records(), conversions.records(), o.getBuckets()));
+    }
     if (last == Stage.INGEST) {
       return cut(dl, impressions.records(), clicks.records(), conversions.records());
     }
@@ -245,10 +258,15 @@ public final class TrainingDataPipeline {
     }
   }
 
-  /** One log type in {@code --inputFormat}, deduplicated in {@code --buckets}. */
+  /**
+   * One log type in {@code --inputFormat}, deduplicated in {@code --buckets} (not for the floor).
+   */
   private static <T extends SpecificRecord> ReadLogs<T> read(
-      ReadLogs<T> logs, TrainingDataOptions o) {
-    return logs.withFormat(o.getInputFormat()).withDedupBuckets(o.getBuckets());
+      ReadLogs<T> logs, TrainingDataOptions o, Stage last) {
+    ReadLogs<T> formatted = logs.withFormat(o.getInputFormat());
+    return last == Stage.FLOOR
+        ? formatted.withoutDedup()
+        : formatted.withDedupBuckets(o.getBuckets());
   }
 
   /** Profiles and ad metadata as of each impression; either input may be absent. */

@@ -85,6 +85,11 @@ public final class IngestRecords<T extends SpecificRecord>
     return new IngestRecords<>(parse, requireDedup().withHorizon(horizon));
   }
 
+  /** Parsing and validation only, for logs already unique by id upstream. */
+  public IngestRecords<T> withoutDedup() {
+    return new IngestRecords<>(parse, null);
+  }
+
   private DeduplicateIds<T> requireDedup() {
     checkArgument(dedup != null, "%s records are not deduplicated, got %s", parse.kind(), dedup);
     return dedup;

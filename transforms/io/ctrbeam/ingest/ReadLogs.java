@@ -98,6 +98,11 @@ public final class ReadLogs<T extends SpecificRecord> extends PTransform<PBegin,
     return new ReadLogs<>(kind, read, ingest.withDedupHorizon(horizon));
   }
 
+  /** See {@link IngestRecords#withoutDedup}. */
+  public ReadLogs<T> withoutDedup() {
+    return new ReadLogs<>(kind, read, ingest.withoutDedup());
+  }
+
   @Override
   public IngestResult<T> expand(PBegin input) {
     if (read == null) {

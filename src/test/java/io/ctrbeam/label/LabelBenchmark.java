@@ -1,6 +1,8 @@
 package io.ctrbeam.label;
 
+import io.ctrbeam.common.Buckets;
 import io.ctrbeam.common.DeadLetters;
+import io.ctrbeam.label.LabelEvent.LabelEventCoder;
 import io.ctrbeam.schema.Click;
 import io.ctrbeam.schema.Impression;
 import java.util.ArrayList;
@@ -8,6 +10,9 @@ import java.util.List;
 import java.util.Random;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.PipelineResult;
+import org.apache.beam.sdk.coders.KvCoder;
+import org.apache.beam.sdk.coders.StringUtf8Coder;
+import org.apache.beam.sdk.coders.VarIntCoder;
 import org.apache.beam.sdk.extensions.avro.coders.AvroCoder;
 import org.apache.beam.sdk.io.GenerateSequence;
 import org.apache.beam.sdk.metrics.Counter;
@@ -18,7 +23,9 @@ import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.Flatten;
 import org.apache.beam.sdk.transforms.GroupByKey;
 import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.transforms.WithKeys;
 import org.apache.beam.sdk.values.KV;
+import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionTuple;
 import org.apache.beam.sdk.values.TupleTag;
 import org.apache.beam.sdk.values.TupleTagList;
@@ -191,35 +198,58 @@ public final class LabelBenchmark {
         obviousPos == pos ? "" : " (DIFFERS from LabelImpressions)");
     System.out.printf("LabelImpressions / obvious design = %.2f%n", obviousSec / beamSec);
 
-    // The floor of any labeling on this runner: the same events grouped once by impression_id,
-    // and nothing else (no state, no timer, no row written).
+    // The floors of any labeling on this runner: the same events grouped once, and nothing else
+    // (no state, no timer, no row written); by impression_id, and by LabelImpressions' buckets.
+    double floorSec = floor(o, n, clickRate, 0);
+    double bucketFloorSec = floor(o, n, clickRate, buckets);
+    System.out.printf(
+        "floor (one GroupByKey of the same events by impression_id, nothing else): %.3f s = %.0f"
+            + " events/s; obvious design / floor = %.2f, LabelImpressions / floor = %.2f%n",
+        floorSec, events / floorSec, floorSec / obviousSec, floorSec / beamSec);
+    System.out.printf(
+        "floor (one GroupByKey of the same events by %d buckets of impression_id, nothing else):"
+            + " %.3f s = %.0f events/s; LabelImpressions / this floor = %.2f%n",
+        buckets, bucketFloorSec, events / bucketFloorSec, bucketFloorSec / beamSec);
+  }
+
+  /** Seconds to group the benchmark's events once, by impression_id or (buckets > 0) its bucket. */
+  private static double floor(PipelineOptions o, int n, double clickRate, int buckets) {
     Pipeline f = Pipeline.create(o);
-    PCollectionTuple gen3 =
+    PCollectionTuple gen =
         f.apply("Sequence", GenerateSequence.from(0).to(n))
             .apply(
                 "Generate",
                 ParDo.of(new GenerateFn(clickRate)).withOutputTags(IMPS, TupleTagList.of(CLICKS)));
-    ObviousLabelDesign.inputs(
-            gen3.get(IMPS).setCoder(AvroCoder.of(Impression.class)),
-            gen3.get(CLICKS).setCoder(AvroCoder.of(Click.class)))
-        .apply("FlattenEvents", Flatten.pCollections())
-        .apply("GroupByImpression", GroupByKey.create())
-        .apply("CountGroups", ParDo.of(new CountGroupsFn()));
+    PCollection<KV<String, LabelEvent>> events =
+        ObviousLabelDesign.inputs(
+                gen.get(IMPS).setCoder(AvroCoder.of(Impression.class)),
+                gen.get(CLICKS).setCoder(AvroCoder.of(Click.class)))
+            .apply("FlattenEvents", Flatten.pCollections());
+    if (buckets > 0) {
+      events
+          .apply(
+              "KeyByBucket",
+              WithKeys.of((KV<String, LabelEvent> e) -> Buckets.of(e.getKey(), buckets)))
+          .setCoder(
+              KvCoder.of(VarIntCoder.of(), KvCoder.of(StringUtf8Coder.of(), LabelEventCoder.of())))
+          .apply("GroupByBucket", GroupByKey.create())
+          .apply("CountGroups", ParDo.of(new CountGroupsFn<>()));
+    } else {
+      events
+          .apply("GroupByImpression", GroupByKey.create())
+          .apply("CountGroups", ParDo.of(new CountGroupsFn<>()));
+    }
     long f0 = System.nanoTime();
     PipelineResult fr = f.run();
     fr.waitUntilFinish();
-    double floorSec = (System.nanoTime() - f0) / 1e9;
-    System.out.printf(
-        "floor (one GroupByKey of the same events by impression_id, nothing else): %.3f s = %.0f"
-            + " events/s, %d groups; obvious design / floor = %.2f, LabelImpressions / floor = %.2f%n",
-        floorSec,
-        events / floorSec,
-        LabelFixtures.counter(fr, "floor", "groups"),
-        floorSec / obviousSec,
-        floorSec / beamSec);
+    double sec = (System.nanoTime() - f0) / 1e9;
+    if (LabelFixtures.counter(fr, "floor", "groups") == 0) {
+      throw new IllegalStateException("the floor run grouped nothing");
+    }
+    return sec;
   }
 
-  static final class CountGroupsFn extends DoFn<KV<String, Iterable<LabelEvent>>, Void> {
+  static final class CountGroupsFn<K, V> extends DoFn<KV<K, Iterable<V>>, Void> {
     private final Counter groups = Metrics.counter("floor", "groups");
 
     @ProcessElement

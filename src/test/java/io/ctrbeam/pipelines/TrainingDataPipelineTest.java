@@ -9,7 +9,9 @@ import static org.hamcrest.Matchers.hasItems;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import io.ctrbeam.common.MetricsReader;
+import io.ctrbeam.common.Reason;
 import io.ctrbeam.generate.GroundTruth;
+import io.ctrbeam.generate.RecordType;
 import io.ctrbeam.generate.WriteResult;
 import io.ctrbeam.ingest.ReadLogs;
 import java.nio.file.Files;
@@ -39,6 +41,26 @@ class TrainingDataPipelineTest {
     assertThat(
         MetricsReader.read(r, "stages").get("rows"),
         equalTo(truth.positives() + truth.negatives()));
+    assertThat(Files.exists(dir.resolve("out/training")), equalTo(false));
+  }
+
+  /**
+   * The benchmark's floor graph groups every parsed impression's row, duplicates too (it reads
+   * without dedup), and writes nothing.
+   */
+  @Test
+  void theFloorGraphCarriesEveryParsedImpressionThroughItsGroupings(@TempDir Path dir)
+      throws Exception {
+    GroundTruth truth =
+        PipelineFixtures.writeLogs(PipelineFixtures.smallWorld(), dir.resolve("logs")).truth();
+    TrainingDataOptions o = PipelineFixtures.directOptions();
+    PipelineFixtures.pointAt(o, dir.resolve("logs"), dir.resolve("out"));
+    PipelineResult r = TrainingDataPipeline.pipeline(o, TrainingDataPipeline.Stage.FLOOR).run();
+    r.waitUntilFinish();
+    long duplicates = truth.injected(RecordType.IMPRESSION, Reason.DUPLICATE_ID);
+    assertThat(duplicates, greaterThan(0L));
+    assertThat(
+        MetricsReader.read(r, "stages").get("rows"), equalTo(truth.impressions() + duplicates));
     assertThat(Files.exists(dir.resolve("out/training")), equalTo(false));
   }
 
