@@ -4,18 +4,13 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.sun.management.GarbageCollectionNotificationInfo;
 import io.ctrbeam.baseline.PlainJavaPipeline;
 import io.ctrbeam.baseline.RowComparison;
 import io.ctrbeam.schema.TrainingExample;
 import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.lang.management.GarbageCollectorMXBean;
 import java.lang.management.ManagementFactory;
-import java.lang.management.MemoryPoolMXBean;
-import java.lang.management.MemoryType;
-import java.lang.management.MemoryUsage;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -23,14 +18,8 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.stream.Collectors;
 import java.util.stream.Stream;
-import javax.management.ListenerNotFoundException;
-import javax.management.NotificationEmitter;
-import javax.management.NotificationListener;
-import javax.management.openmbean.CompositeData;
 import org.apache.avro.file.DataFileReader;
 import org.apache.avro.file.DataFileWriter;
 import org.apache.avro.generic.GenericData;
@@ -59,8 +48,9 @@ import org.apache.parquet.hadoop.util.HadoopInputFile;
  * <p>Options: {@code --impressions} (1,000,000), {@code --report} (benchmark.json), {@code
  * --direct} and {@code --flink} (true), {@code --parallelism} (cores), {@code --workDir} (a temp
  * dir), {@code --seed}, {@code --baselineHeap} (e.g. 16g: the baseline runs in a child JVM with
- * that heap, so at 10M its rows do not share the pipeline's heap). Any other {@code --name=value}
- * goes to both pipeline runs.
+ * that heap, so at 10M its rows do not share the pipeline's heap), {@code --liveHeapEvery} (seconds
+ * between forced full collections, to measure the retained heap), {@code --stages}. Any other
+ * {@code --name=value} goes to both pipeline runs.
  */
 public final class Benchmark {
   private Benchmark() {}
@@ -79,12 +69,14 @@ public final class Benchmark {
             "workDir",
             "seed",
             "baselineHeap",
+            "liveHeapEvery",
             "stages" ->
             a.put(kv[0], kv.length > 1 ? kv[1] : "true");
         default -> extra.add(arg);
       }
     }
     long n = Long.parseLong(a.getOrDefault("impressions", "1000000"));
+    Measure.liveHeapEveryS = Long.parseLong(a.getOrDefault("liveHeapEvery", "0"));
     int cores = Runtime.getRuntime().availableProcessors();
     int parallelism = Integer.parseInt(a.getOrDefault("parallelism", String.valueOf(cores)));
     Path work =
@@ -181,7 +173,7 @@ public final class Benchmark {
       r.put("wall_s", m.wallS)
           .put("cpu_s", m.cpuS)
           .put("peak_heap_bytes", m.peakHeap)
-          .put("peak_live_heap_bytes", m.peakLiveHeap);
+          .put("peak_live_heap_bytes", m.peakLiveHeap < 0 ? null : m.peakLiveHeap);
       if (Boolean.parseBoolean(a.getOrDefault("stages", "false"))) {
         // After the whole run, which (as without --stages) pays the JVM's warm-up.
         ObjectNode stageTimes = stageByStage(runner, pipelineArgs, work);
@@ -199,12 +191,12 @@ public final class Benchmark {
         r.set("stages", stageTimes);
       }
       System.out.printf(
-          "%s: %.2f s wall, %.1f s cpu, peak heap %,d MB (after GC %,d MB), correct=%s%s%n",
+          "%s: %.2f s wall, %.1f s cpu, peak heap %,d MB%s, correct=%s%s%n",
           runner,
           m.wallS,
           m.cpuS,
           m.peakHeap >> 20,
-          m.peakLiveHeap >> 20,
+          m.peakLiveHeap < 0 ? "" : String.format(" (retained %,d MB)", m.peakLiveHeap >> 20),
           correct,
           correct
               ? String.format(", %,.0f impressions/s, ratio %.4f", rate, rate / (n / bm.wallS))
@@ -403,54 +395,39 @@ public final class Benchmark {
   }
 
   /**
-   * Wall time, process CPU time and two peaks of one run: the heap in use, sampled every 50 ms
-   * (garbage included, so it follows the young generation's size), and the heap in use right after
-   * each collection (what the run retains).
+   * Wall time, process CPU time and the peak heap in use of one run, sampled every 50 ms (garbage
+   * included, so it follows the young generation's size). With {@code --liveHeapEvery=S} it also
+   * forces a full collection every S seconds and keeps the largest heap in use right after one: the
+   * peak of what the run retains, at the price of those pauses (so not for timed runs).
    */
   private static final class Measure {
+    /** Seconds between forced full collections; 0: none. */
+    static long liveHeapEveryS = 0;
+
     private final long t0 = System.nanoTime();
     private final long cpu0 = cpu();
     private final AtomicLong peak = new AtomicLong();
-    private final AtomicLong peakLive = new AtomicLong();
-
-    /** A collection's usage map also holds the non-heap pools (metaspace, code cache). */
-    private static final Set<String> HEAP_POOLS =
-        ManagementFactory.getMemoryPoolMXBeans().stream()
-            .filter(pool -> pool.getType() == MemoryType.HEAP)
-            .map(MemoryPoolMXBean::getName)
-            .collect(Collectors.toSet());
-
+    private final AtomicLong peakLive = new AtomicLong(-1);
     private final Thread sampler;
-    private final NotificationListener afterGc =
-        (notification, handback) -> {
-          if (GarbageCollectionNotificationInfo.GARBAGE_COLLECTION_NOTIFICATION.equals(
-              notification.getType())) {
-            long used = 0;
-            for (Map.Entry<String, MemoryUsage> pool :
-                GarbageCollectionNotificationInfo.from((CompositeData) notification.getUserData())
-                    .getGcInfo()
-                    .getMemoryUsageAfterGc()
-                    .entrySet()) {
-              used += HEAP_POOLS.contains(pool.getKey()) ? pool.getValue().getUsed() : 0;
-            }
-            peakLive.accumulateAndGet(used, Math::max);
-          }
-        };
     double wallS;
     double cpuS;
     long peakHeap;
     long peakLiveHeap;
 
     private Measure() {
-      for (GarbageCollectorMXBean gc : ManagementFactory.getGarbageCollectorMXBeans()) {
-        ((NotificationEmitter) gc).addNotificationListener(afterGc, null, null);
-      }
       Runtime rt = Runtime.getRuntime();
+      long everyMs = liveHeapEveryS * 1000;
       sampler =
           new Thread(
               () -> {
+                long nextGc = System.currentTimeMillis() + everyMs;
                 while (!Thread.currentThread().isInterrupted()) {
                   peak.accumulateAndGet(rt.totalMemory() - rt.freeMemory(), Math::max);
+                  if (everyMs > 0 && System.currentTimeMillis() >= nextGc) {
+                    System.gc();
+                    peakLive.accumulateAndGet(rt.totalMemory() - rt.freeMemory(), Math::max);
+                    nextGc = System.currentTimeMillis() + everyMs;
+                  }
                   try {
                     Thread.sleep(50);
                   } catch (InterruptedException e) {
@@ -473,13 +450,6 @@ public final class Benchmark {
       sampler.interrupt();
       peakHeap = peak.get();
       peakLiveHeap = peakLive.get();
-      for (GarbageCollectorMXBean gc : ManagementFactory.getGarbageCollectorMXBeans()) {
-        try {
-          ((NotificationEmitter) gc).removeNotificationListener(afterGc);
-        } catch (ListenerNotFoundException e) {
-          // not registered on this collector
-        }
-      }
     }
 
     private static long cpu() {
