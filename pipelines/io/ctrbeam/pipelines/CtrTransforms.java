@@ -89,8 +89,24 @@ public final class CtrTransforms {
   /** Point-in-time features on training examples. */
   public static AddPointInTimeFeatures pointInTimeFeatures(
       CtrOptions o, PCollection<Impression> impressions) {
-    return AddPointInTimeFeatures.from(impressions)
-        .withWindow(Durations.parse(o.getFeatureWindow()))
+    return pointInTimeFeatures(o, AddPointInTimeFeatures.from(impressions));
+  }
+
+  /**
+   * For bounded rows: in {@code WAIT} mode each impression has one row, so the rows are the
+   * impression events ({@link AddPointInTimeFeatures#fromExamples}); other modes read {@code
+   * impressions}.
+   */
+  public static AddPointInTimeFeatures batchPointInTimeFeatures(
+      CtrOptions o, PCollection<Impression> impressions) {
+    return o.getLabelMode() == LabelMode.WAIT
+        ? pointInTimeFeatures(o, AddPointInTimeFeatures.fromExamples())
+        : pointInTimeFeatures(o, impressions);
+  }
+
+  private static AddPointInTimeFeatures pointInTimeFeatures(
+      CtrOptions o, AddPointInTimeFeatures base) {
+    return base.withWindow(Durations.parse(o.getFeatureWindow()))
         .withHalfLife(Durations.parse(o.getHalfLife()))
         .withSmoothing(o.getSmoothingAlpha(), o.getSmoothingBeta())
         .withLabelWait(Durations.parse(o.getLabelWait()))

@@ -188,7 +188,8 @@ public final class TrainingDataPipeline {
       return cut(dl, labels.examples());
     }
 
-    AddPointInTimeFeatures features = CtrTransforms.pointInTimeFeatures(o, impressions.records());
+    AddPointInTimeFeatures features =
+        CtrTransforms.batchPointInTimeFeatures(o, impressions.records());
     if (!o.getUserProfiles().isEmpty() || !o.getAdMetadata().isEmpty()) {
       features = features.withEnrichment(enrichment(p, dl, o));
     }

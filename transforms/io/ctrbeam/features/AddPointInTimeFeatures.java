@@ -18,9 +18,10 @@ import org.joda.time.Duration;
  * category) onto training examples, each as of its impression's event_time t and from events
  * strictly before t (contract §3 point in time).
  *
- * <p>Impression events come from {@code impressions}; click events from the positive examples (one
- * per clicked impression, at its click_time). Every example comes out exactly once, in the global
- * window, at its input timestamp (or t if that was earlier).
+ * <p>Impression events come from {@code impressions} (or, {@link #fromExamples}, from the examples
+ * themselves); click events from the positive examples (one per clicked impression, at its
+ * click_time). Every example comes out exactly once, in the global window, at its input timestamp
+ * (or t if that was earlier).
  *
  * <pre>{@code
  * examples.apply("AddFeatures", AddPointInTimeFeatures.from(impressions)
@@ -98,6 +99,16 @@ public final class AddPointInTimeFeatures
     return new AddPointInTimeFeatures(impressions, null, Config.defaults());
   }
 
+  /**
+   * Features whose impression events are the examples themselves: for bounded examples with exactly
+   * one per impression (labels in {@code LabelMode.WAIT}). Each example's query then also stands
+   * for its impression event, so the features' grouping carries one element per example and kind,
+   * not two, and no step reads the impressions.
+   */
+  public static AddPointInTimeFeatures fromExamples() {
+    return new AddPointInTimeFeatures(null, null, Config.defaults());
+  }
+
   /** The sliding window of the counts and CTR (default 24 h). */
   public AddPointInTimeFeatures withWindow(Duration window) {
     return with(config.toBuilder().params(config.params().withWindow(window)).build());
@@ -162,13 +173,18 @@ public final class AddPointInTimeFeatures
 
   @Override
   public PCollection<TrainingExample> expand(PCollection<TrainingExample> examples) {
+    checkArgument(
+        impressions != null || examples.isBounded() == PCollection.IsBounded.BOUNDED,
+        "fromExamples() needs bounded examples (unbounded ones arrive after their impressions),"
+            + " got %s",
+        examples.isBounded());
     PCollection<TrainingExample> labeled = BucketedAsOf.asOfInput("ExamplesGlobal", examples);
     PCollection<RowKey> keys = RowKey.of("RowKeys", labeled);
     long retention = config.labelWait().getMillis() + config.allowedLateness().getMillis();
     List<AttachAnswers.AnswerSet<?>> sets = AllKindsCountFeatures.sets(params());
     PCollection<KV<Integer, AttachAnswers.Part>> countParts =
         AllKindsCountFeatures.parts(
-            BucketedAsOf.asOfInput("ImpressionsGlobal", impressions),
+            impressions == null ? null : BucketedAsOf.asOfInput("ImpressionsGlobal", impressions),
             keys,
             params(),
             retention,

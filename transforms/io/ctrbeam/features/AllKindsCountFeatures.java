@@ -6,6 +6,8 @@ import java.util.ArrayList;
 import java.util.List;
 import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.coders.CoderException;
+import org.apache.beam.sdk.coders.KvCoder;
+import org.apache.beam.sdk.coders.VarIntCoder;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.Flatten;
 import org.apache.beam.sdk.transforms.ParDo;
@@ -13,6 +15,7 @@ import org.apache.beam.sdk.util.CoderUtils;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionList;
+import org.checkerframework.checker.nullness.qual.Nullable;
 import org.joda.time.Instant;
 
 /**
@@ -37,29 +40,41 @@ final class AllKindsCountFeatures {
 
   /**
    * The answers of every row and kind as parts; kind k's part has index {@code firstIndex + k}, the
-   * index of its set from {@link #sets} in the attach step.
+   * index of its set from {@link #sets} in the attach step. Impression events come from {@code
+   * imps}, or, when it is null (bounded rows, one per impression), from the rows' own queries.
    */
   static PCollection<KV<Integer, AttachAnswers.Part>> parts(
-      PCollection<Impression> imps,
+      @Nullable PCollection<Impression> imps,
       PCollection<RowKey> keys,
       FeatureParams params,
       long retentionMillis,
       int buckets,
       int firstIndex) {
     CountFeaturesLookup lookup = CountFeaturesLookup.allKinds(params);
-    Coder<KV<Integer, AsOfElement<String>>> items = BucketedAsOf.itemCoder(lookup);
+    boolean rowsAreImpressions = imps == null;
+    Coder<KV<Integer, AsOfElement<String>>> items =
+        rowsAreImpressions
+            ? KvCoder.of(
+                VarIntCoder.of(),
+                new AsOfElement.ItemCoder<>(lookup.eventCoder()).withImpressionFlag())
+            : BucketedAsOf.itemCoder(lookup);
+    PCollection<KV<Integer, AsOfElement<String>>> rowItems =
+        keys.apply(
+                "CountRowItems", ParDo.of(new AsOfInputs.RowItemsFn(buckets, rowsAreImpressions)))
+            .setCoder(items);
+    PCollectionList<KV<Integer, AsOfElement<String>>> all =
+        rowsAreImpressions
+            ? PCollectionList.of(rowItems)
+            : PCollectionList.of(
+                    imps.apply(
+                            "CountImpressionEvents",
+                            ParDo.of(
+                                new AsOfInputs.ImpressionEventsFn(
+                                    List.of(KeyKind.values()), true, buckets)))
+                        .setCoder(items))
+                .and(rowItems);
     PCollection<KV<String, FeatureValues>> answers =
-        PCollectionList.of(
-                imps.apply(
-                        "CountImpressionEvents",
-                        ParDo.of(
-                            new AsOfInputs.ImpressionEventsFn(
-                                List.of(KeyKind.values()), true, buckets)))
-                    .setCoder(items))
-            .and(
-                keys.apply("CountRowItems", ParDo.of(new AsOfInputs.RowItemsFn(buckets)))
-                    .setCoder(items))
-            .apply("CountItems", Flatten.pCollections())
+        all.apply("CountItems", Flatten.pCollections())
             .apply("CountFeatures", new BucketedAsOf<>(lookup, retentionMillis));
     return answers
         .apply(

@@ -151,10 +151,16 @@ final class AsOfInputs {
    */
   static final class RowItemsFn extends KindsFn<RowKey> {
     private final int buckets;
+    private final boolean rowsAreImpressions;
 
-    RowItemsFn(int buckets) {
+    /**
+     * With {@code rowsAreImpressions} (one row per impression, bounded), each query also stands for
+     * the row's impression event ({@link AsOfElement#queryAndImpression}).
+     */
+    RowItemsFn(int buckets, boolean rowsAreImpressions) {
       super(List.of(KeyKind.values()), true, buckets);
       this.buckets = buckets;
+      this.rowsAreImpressions = rowsAreImpressions;
     }
 
     @ProcessElement
@@ -172,7 +178,12 @@ final class AsOfInputs {
         String entity = key == null ? null : entity(kind, key);
         int bucket = Buckets.of(entity != null ? entity : id, buckets);
         out.output(
-            KV.of(bucket, AsOfElement.<String>query(entity, id, e.eventTime, ts.getMillis())));
+            KV.of(
+                bucket,
+                rowsAreImpressions
+                    ? AsOfElement.<String>queryAndImpression(
+                        entity, id, e.eventTime, ts.getMillis())
+                    : AsOfElement.<String>query(entity, id, e.eventTime, ts.getMillis())));
       }
     }
   }

@@ -93,11 +93,18 @@ final class BucketedAsOf<E, S, V>
     return byTime.thenComparingInt(i -> i.isQuery() == inclusive ? 1 : 0);
   }
 
-  /** Groups items by entity, keeping first-seen order. */
+  /**
+   * Groups items by entity, keeping first-seen order; a {@link AsOfElement#queryAndImpression} adds
+   * its impression event too.
+   */
   static <E> Map<String, List<AsOfElement<E>>> byEntity(Iterable<AsOfElement<E>> items) {
     Map<String, List<AsOfElement<E>>> m = new LinkedHashMap<>();
     for (AsOfElement<E> i : items) {
-      m.computeIfAbsent(i.entity, k -> new ArrayList<>()).add(i);
+      List<AsOfElement<E>> entity = m.computeIfAbsent(i.entity, k -> new ArrayList<>());
+      entity.add(i);
+      if (i.alsoEvent) {
+        entity.add(i.impressionEvent());
+      }
     }
     return m;
   }

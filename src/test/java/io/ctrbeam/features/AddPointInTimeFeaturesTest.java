@@ -2,9 +2,12 @@ package io.ctrbeam.features;
 
 import static io.ctrbeam.features.FeatureScenario.H;
 import static io.ctrbeam.features.FeatureScenario.MIN;
+import static org.hamcrest.MatcherAssert.assertThat;
+import static org.hamcrest.Matchers.containsString;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import io.ctrbeam.common.TrainingRows;
 import io.ctrbeam.schema.FeatureSnapshot;
@@ -109,6 +112,44 @@ class AddPointInTimeFeaturesTest {
             .apply("AddFeatures", AddPointInTimeFeatures.from(impressions(p, s)).withBuckets(4));
     PAssert.that(out).satisfies(AddPointInTimeFeaturesTest::checkHand);
     p.run().waitUntilFinish();
+  }
+
+  /** The rows as their own impression events: the same hand-worked values, and no leak. */
+  @Test
+  void fromExamplesCountsEachRowAsItsImpressionByHand(TestPipeline p) {
+    FeatureScenario s = hand();
+    PCollection<TrainingExample> out =
+        examples(p, s).apply("AddFeatures", AddPointInTimeFeatures.fromExamples().withBuckets(4));
+    PAssert.that(out).satisfies(AddPointInTimeFeaturesTest::checkHand);
+    PAssert.that(out).satisfies(AddPointInTimeFeaturesTest::checkNoLeak);
+    p.run().waitUntilFinish();
+  }
+
+  @Test
+  void fromExamplesMatchesTheOracleWithEitherAttach(TestPipeline p) {
+    FeatureScenario s = FeatureScenario.random(13, 300).onePerImpression();
+    assertEquals(s.impressions.size(), s.examples.size());
+    PCollection<TrainingExample> in = examples(p, s);
+    PAssert.that(in.apply("ByGrouping", AddPointInTimeFeatures.fromExamples().withBuckets(5)))
+        .satisfies(rows -> FeatureAssertions.allMatchOracle(rows, s, P));
+    PAssert.that(
+            in.apply(
+                "Stateful",
+                AddPointInTimeFeatures.fromExamples().withBuckets(3).withStatefulInBatch(true)))
+        .satisfies(rows -> FeatureAssertions.allMatchOracle(rows, s, P));
+    p.run().waitUntilFinish();
+  }
+
+  @Test
+  void fromExamplesRefusesUnboundedExamples(TestPipeline p) {
+    p.enableAbandonedNodeEnforcement(false);
+    PCollection<TrainingExample> unbounded =
+        examples(p, hand()).setIsBoundedInternal(PCollection.IsBounded.UNBOUNDED);
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> unbounded.apply("AddFeatures", AddPointInTimeFeatures.fromExamples()));
+    assertThat(e.getMessage(), containsString("bounded"));
   }
 
   static Void checkNoLeak(Iterable<TrainingExample> rows) {

@@ -77,6 +77,20 @@ final class FeatureScenario implements Serializable {
     return i;
   }
 
+  /** The same impressions with only each one's first example, as WAIT labeling emits them. */
+  FeatureScenario onePerImpression() {
+    FeatureScenario s = new FeatureScenario();
+    s.impressions.addAll(impressions);
+    s.late.addAll(late);
+    Set<String> seen = new HashSet<>();
+    for (TrainingExample e : examples) {
+      if (seen.add(e.getImpressionId())) {
+        s.examples.add(e);
+      }
+    }
+    return s;
+  }
+
   /**
    * A random scenario over three days: a few users, ads and categories, nulls in advertiser and
    * category, ~20% clicks, some duplicate positive rows and fake negatives, and one late
