@@ -9,6 +9,8 @@ import io.ctrbeam.baseline.RowComparison;
 import io.ctrbeam.schema.TrainingExample;
 import java.io.File;
 import java.io.IOException;
+import java.io.ObjectInputStream;
+import java.io.ObjectOutputStream;
 import java.io.UncheckedIOException;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
@@ -48,12 +50,25 @@ import org.apache.parquet.hadoop.util.HadoopInputFile;
  * <p>Options: {@code --impressions} (1,000,000), {@code --report} (benchmark.json), {@code
  * --direct} and {@code --flink} (true), {@code --parallelism} (cores), {@code --workDir} (a temp
  * dir), {@code --seed}, {@code --baselineHeap} (e.g. 16g: the baseline runs in a child JVM with
- * that heap, so at 10M its rows do not share the pipeline's heap), {@code --liveHeapEvery} (seconds
- * between forced full collections, to measure the retained heap), {@code --stages}. Any other
- * {@code --name=value} goes to both pipeline runs.
+ * that heap, and so do the generator and the row comparison: the pipeline's JVM holds only the
+ * pipeline), {@code --liveHeapEvery} (seconds between forced full collections, to measure the
+ * retained heap), {@code --stages}, {@code --reuseLogs} (take the logs an earlier run with the same
+ * {@code --workDir}, {@code --impressions} and {@code --seed} generated). Any other {@code
+ * --name=value} goes to both pipeline runs.
  */
 public final class Benchmark {
   private Benchmark() {}
+
+  /** The generator arguments that made a work dir's logs, for {@code --reuseLogs}. */
+  private static final String GENERATED = "_benchmark_generated.txt";
+
+  private static void checkSameLogs(Path marker, String[] generate) throws IOException {
+    String made = Files.readString(marker);
+    if (!made.equals(String.join("\n", generate))) {
+      throw new IllegalArgumentException(
+          "--reuseLogs: " + marker + " holds logs generated with other arguments: " + made);
+    }
+  }
 
   public static void main(String[] args) throws Exception {
     Map<String, String> a = new LinkedHashMap<>();
@@ -70,6 +85,7 @@ public final class Benchmark {
             "seed",
             "baselineHeap",
             "liveHeapEvery",
+            "reuseLogs",
             "stages" ->
             a.put(kv[0], kv.length > 1 ? kv[1] : "true");
         default -> extra.add(arg);
@@ -84,14 +100,27 @@ public final class Benchmark {
             ? Path.of(a.get("workDir"))
             : Files.createTempDirectory("ctr-benchmark");
     Path logs = work.resolve("logs");
-    System.out.printf("generating %,d impressions into %s%n", n, logs);
-    GenerateLogs.run(
-        "--output=" + logs,
-        "--impressionsPerDay=" + n,
-        "--days=1",
-        "--badRecordRate=0.01",
-        "--format=jsonl",
-        "--seed=" + a.getOrDefault("seed", "42"));
+    String[] generate = {
+      "--output=" + logs,
+      "--impressionsPerDay=" + n,
+      "--days=1",
+      "--badRecordRate=0.01",
+      "--format=jsonl",
+      "--seed=" + a.getOrDefault("seed", "42")
+    };
+    if (Boolean.parseBoolean(a.getOrDefault("reuseLogs", "false"))
+        && Files.exists(logs.resolve(GENERATED))) {
+      checkSameLogs(logs.resolve(GENERATED), generate);
+      System.out.printf("reusing the %,d impressions in %s%n", n, logs);
+    } else {
+      System.out.printf("generating %,d impressions into %s%n", n, logs);
+      if (a.containsKey("baselineHeap")) {
+        BaselineResult.fork(GenerateLogs.class, a.get("baselineHeap"), generate);
+      } else {
+        GenerateLogs.run(generate);
+      }
+      Files.writeString(logs.resolve(GENERATED), String.join("\n", generate));
+    }
 
     Instant clock = Instant.now();
     BaselineResult bm =
@@ -151,7 +180,7 @@ public final class Benchmark {
       Measure m = Measure.start();
       TrainingDataPipeline.run(o).waitUntilFinish();
       m.stop();
-      RowComparison cmp = RowComparison.of(bm.expected(), parquetRows(out.resolve("training")));
+      RowComparison cmp = bm.compare(out.resolve("training"), work);
       boolean correct = cmp.correct();
       allCorrect &= correct;
       double rate = n / m.wallS;
@@ -293,6 +322,7 @@ public final class Benchmark {
     boolean forked;
     private List<TrainingExample> inMemory;
     private Path file;
+    private String heap;
 
     static BaselineResult inProcess(Path logs, Instant clock, boolean warmUp) {
       PlainJavaPipeline baseline = new PlainJavaPipeline(clock);
@@ -315,24 +345,14 @@ public final class Benchmark {
         throws IOException, InterruptedException {
       Path file = work.resolve("baseline-rows.avro");
       Path stats = work.resolve("baseline.json");
-      String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-      Process p =
-          new ProcessBuilder(
-                  java,
-                  "-Xmx" + heap,
-                  "-cp",
-                  System.getProperty("java.class.path"),
-                  ForkedBaseline.class.getName(),
-                  logs.toString(),
-                  String.valueOf(clock.toEpochMilli()),
-                  String.valueOf(n <= 2_000_000),
-                  file.toString(),
-                  stats.toString())
-              .inheritIO()
-              .start();
-      if (p.waitFor() != 0) {
-        throw new IllegalStateException("the forked baseline failed with exit " + p.exitValue());
-      }
+      fork(
+          ForkedBaseline.class,
+          heap,
+          logs.toString(),
+          String.valueOf(clock.toEpochMilli()),
+          String.valueOf(n <= 2_000_000),
+          file.toString(),
+          stats.toString());
       JsonNode s = new ObjectMapper().readTree(stats.toFile());
       BaselineResult r = new BaselineResult();
       r.wallS = s.get("wall_s").asDouble();
@@ -340,8 +360,41 @@ public final class Benchmark {
       r.outcomes = s.get("outcomes").asLong();
       r.stages = s.get("stages_s");
       r.forked = true;
+      r.heap = heap;
       r.file = file;
       return r;
+    }
+
+    /** Runs {@code main} in a child JVM with this heap and the same class path. */
+    static void fork(Class<?> main, String heap, String... args)
+        throws IOException, InterruptedException {
+      List<String> cmd = new ArrayList<>();
+      cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+      cmd.addAll(List.of("-Xmx" + heap, "-cp", System.getProperty("java.class.path")));
+      cmd.add(main.getName());
+      cmd.addAll(List.of(args));
+      Process p = new ProcessBuilder(cmd).inheritIO().start();
+      if (p.waitFor() != 0) {
+        throw new IllegalStateException(
+            main.getSimpleName() + " failed in its own JVM with exit " + p.exitValue());
+      }
+    }
+
+    /**
+     * The comparison of a run's rows with these: in this process, or, with a forked baseline, in a
+     * child JVM with the baseline's heap, since it holds the expected rows' values.
+     */
+    RowComparison compare(Path actual, Path work) throws IOException, InterruptedException {
+      if (!forked) {
+        return RowComparison.of(expected(), parquetRows(actual));
+      }
+      Path result = work.resolve("comparison.ser");
+      fork(ForkedComparison.class, heap, file.toString(), actual.toString(), result.toString());
+      try (ObjectInputStream in = new ObjectInputStream(Files.newInputStream(result))) {
+        return (RowComparison) in.readObject();
+      } catch (ClassNotFoundException e) {
+        throw new IllegalStateException(e);
+      }
     }
 
     Iterable<? extends IndexedRecord> expected() {
@@ -366,6 +419,21 @@ public final class Benchmark {
         e += r.getClicked() + r.getConverted();
       }
       return e;
+    }
+  }
+
+  /** The row comparison in a JVM of its own: args expected rows (Avro), actual dir, result file. */
+  public static final class ForkedComparison {
+    private ForkedComparison() {}
+
+    public static void main(String[] args) throws IOException {
+      BaselineResult expected = new BaselineResult();
+      expected.file = Path.of(args[0]);
+      RowComparison cmp = RowComparison.of(expected.expected(), parquetRows(Path.of(args[1])));
+      try (ObjectOutputStream out =
+          new ObjectOutputStream(Files.newOutputStream(Path.of(args[2])))) {
+        out.writeObject(cmp);
+      }
     }
   }
 

@@ -1,6 +1,7 @@
 package io.ctrbeam.baseline;
 
 import io.ctrbeam.schema.TrainingExample;
+import java.io.Serializable;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -15,7 +16,8 @@ import org.apache.avro.generic.IndexedRecord;
  * checksum per side, and the rows that differ. Doubles agree within 1e-9 relative (the parity bound
  * of the features); every other field must be equal.
  */
-public final class RowComparison {
+public final class RowComparison implements Serializable {
+  private static final long serialVersionUID = 1L;
   private static final double REL = 1e-9;
   private static final Schema SCHEMA = TrainingExample.getClassSchema();
 

@@ -41,6 +41,7 @@ public final class ReadmeSmoke {
         "--workDir=demo-output",
         "--workDir=demo-output --impressionsPerDay=3000 --users=400 --ads=80");
     SIZES.put("--impressionsPerDay=1000000", "--impressionsPerDay=3000");
+    SIZES.put("--impressions=10000000", "--impressions=3000");
     SIZES.put("--impressions=1000000", "--impressions=3000");
     SIZES.put("\"200000 1000 42 7\"", "\"20000 200 42 7\"");
   }
