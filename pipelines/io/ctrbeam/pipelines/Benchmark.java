@@ -26,7 +26,6 @@ import org.apache.avro.file.DataFileReader;
 import org.apache.avro.file.DataFileWriter;
 import org.apache.avro.generic.GenericData;
 import org.apache.avro.generic.GenericRecord;
-import org.apache.avro.generic.IndexedRecord;
 import org.apache.avro.specific.SpecificDatumReader;
 import org.apache.avro.specific.SpecificDatumWriter;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
@@ -62,9 +61,9 @@ public final class Benchmark {
   /** The generator arguments that made a work dir's logs, for {@code --reuseLogs}. */
   private static final String GENERATED = "_benchmark_generated.txt";
 
-  private static void checkSameLogs(Path marker, String[] generate) throws IOException {
+  private static void checkSameLogs(Path marker, String generatedWith) throws IOException {
     String made = Files.readString(marker);
-    if (!made.equals(String.join("\n", generate))) {
+    if (!made.equals(generatedWith)) {
       throw new IllegalArgumentException(
           "--reuseLogs: " + marker + " holds logs generated with other arguments: " + made);
     }
@@ -108,9 +107,10 @@ public final class Benchmark {
       "--format=jsonl",
       "--seed=" + a.getOrDefault("seed", "42")
     };
+    String generatedWith = String.join("\n", generate);
     if (Boolean.parseBoolean(a.getOrDefault("reuseLogs", "false"))
         && Files.exists(logs.resolve(GENERATED))) {
-      checkSameLogs(logs.resolve(GENERATED), generate);
+      checkSameLogs(logs.resolve(GENERATED), generatedWith);
       System.out.printf("reusing the %,d impressions in %s%n", n, logs);
     } else {
       System.out.printf("generating %,d impressions into %s%n", n, logs);
@@ -119,7 +119,7 @@ public final class Benchmark {
       } else {
         GenerateLogs.run(generate);
       }
-      Files.writeString(logs.resolve(GENERATED), String.join("\n", generate));
+      Files.writeString(logs.resolve(GENERATED), generatedWith);
     }
 
     Instant clock = Instant.now();
@@ -143,7 +143,7 @@ public final class Benchmark {
         .put("impressions_per_s", n / bm.wallS)
         .put("wall_s", bm.wallS);
     base.putPOJO("stages_s", bm.stages);
-    base.put("forked", bm.forked);
+    base.put("forked", bm.forked());
     ArrayNode runs = report.putArray("runs");
 
     Map<String, Double> ratios = new LinkedHashMap<>();
@@ -319,9 +319,10 @@ public final class Benchmark {
     long rows;
     long outcomes;
     Object stages;
-    boolean forked;
     private List<TrainingExample> inMemory;
     private Path file;
+
+    /** The child JVM's heap, or null when the baseline ran in this process. */
     private String heap;
 
     static BaselineResult inProcess(Path logs, Instant clock, boolean warmUp) {
@@ -359,7 +360,6 @@ public final class Benchmark {
       r.rows = s.get("rows").asLong();
       r.outcomes = s.get("outcomes").asLong();
       r.stages = s.get("stages_s");
-      r.forked = true;
       r.heap = heap;
       r.file = file;
       return r;
@@ -385,8 +385,8 @@ public final class Benchmark {
      * child JVM with the baseline's heap, since it holds the expected rows' values.
      */
     RowComparison compare(Path actual, Path work) throws IOException, InterruptedException {
-      if (!forked) {
-        return RowComparison.of(expected(), parquetRows(actual));
+      if (!forked()) {
+        return RowComparison.of(inMemory, parquetRows(actual));
       }
       Path result = work.resolve("comparison.ser");
       fork(ForkedComparison.class, heap, file.toString(), actual.toString(), result.toString());
@@ -397,20 +397,20 @@ public final class Benchmark {
       }
     }
 
-    Iterable<? extends IndexedRecord> expected() {
-      if (inMemory != null) {
-        return inMemory;
-      }
-      Iterable<TrainingExample> rows =
-          () -> {
-            try {
-              return new DataFileReader<>(
-                  file.toFile(), new SpecificDatumReader<>(TrainingExample.class));
-            } catch (IOException e) {
-              throw new UncheckedIOException(e);
-            }
-          };
-      return rows;
+    boolean forked() {
+      return heap != null;
+    }
+
+    /** The rows of an Avro file, read lazily. */
+    static Iterable<TrainingExample> avroRows(Path file) {
+      return () -> {
+        try {
+          return new DataFileReader<>(
+              file.toFile(), new SpecificDatumReader<>(TrainingExample.class));
+        } catch (IOException e) {
+          throw new UncheckedIOException(e);
+        }
+      };
     }
 
     static long countOutcomes(List<TrainingExample> rows) {
@@ -427,9 +427,9 @@ public final class Benchmark {
     private ForkedComparison() {}
 
     public static void main(String[] args) throws IOException {
-      BaselineResult expected = new BaselineResult();
-      expected.file = Path.of(args[0]);
-      RowComparison cmp = RowComparison.of(expected.expected(), parquetRows(Path.of(args[1])));
+      RowComparison cmp =
+          RowComparison.of(
+              BaselineResult.avroRows(Path.of(args[0])), parquetRows(Path.of(args[1])));
       try (ObjectOutputStream out =
           new ObjectOutputStream(Files.newOutputStream(Path.of(args[2])))) {
         out.writeObject(cmp);

@@ -43,8 +43,9 @@ public final class SweepItemBytes {
     }
     Map<String, List<AsOfElement<String>>> entities = BucketedAsOf.byEntity(decoded);
     decoded = null;
+    List<AsOfElement<String>> items = entities.values().iterator().next();
     EntityHistory history = new EntityHistory(1e-8);
-    for (AsOfElement<String> e : entities.values().iterator().next()) {
+    for (AsOfElement<String> e : items) {
       if (!e.isQuery()) {
         history.add(e.time, false, null);
       }
@@ -52,10 +53,7 @@ public final class SweepItemBytes {
     long after = usedAfterGc();
     System.out.printf(
         "%,d impressions of one entity: %.0f bytes each (items %,d, history %,d)%n",
-        n,
-        (after - before) / (double) n,
-        entities.values().iterator().next().size(),
-        history.keptEvents());
+        n, (after - before) / (double) n, items.size(), history.keptEvents());
   }
 
   private static long usedAfterGc() throws InterruptedException {
