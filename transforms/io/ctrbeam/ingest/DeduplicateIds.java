@@ -21,6 +21,7 @@ import org.apache.avro.Schema;
 import org.apache.avro.generic.IndexedRecord;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.beam.sdk.coders.ByteArrayCoder;
+import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.coders.CoderException;
 import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.coders.VarIntCoder;
@@ -54,7 +55,7 @@ import org.joda.time.Instant;
  *
  * <ul>
  *   <li><b>Bounded input</b>: a GroupByKey by bucket, then per id the records in event-time order
- *       (ties broken by their encoded bytes): the earliest is kept. No timers.
+ *       (ties broken by their Avro encoding): the earliest is kept. No timers.
  *   <li><b>Unbounded input</b>: a stateful DoFn per bucket holds {@code MapState<id, expiry>} and
  *       files each id by its expiry in a time index with one event-time GC timer per slice of
  *       1/1440 of the horizon (1 min at 24 h); a firing removes the ids of its slice whose expiry
@@ -134,7 +135,7 @@ public final class DeduplicateIds<T extends SpecificRecord>
                 "BucketById",
                 WithKeys.of((SerializableFunction<T, Integer>) r -> Buckets.of(k.id(r), b))
                     .withKeyType(TypeDescriptors.integers()))
-            .setCoder(KvCoder.of(VarIntCoder.of(), AvroCoder.specific(kind.recordClass())));
+            .setCoder(KvCoder.of(VarIntCoder.of(), kind.coder()));
     PCollectionTuple out;
     if (input.isBounded() == PCollection.IsBounded.BOUNDED) {
       out =
@@ -156,7 +157,7 @@ public final class DeduplicateIds<T extends SpecificRecord>
               ParDo.of(new KeepFirstArrivalFn<>(kind, horizon.getMillis(), recordsTag))
                   .withOutputTags(recordsTag, TupleTagList.of(DeadLetters.TAG)));
     }
-    out.get(recordsTag).setCoder(AvroCoder.specific(kind.recordClass()));
+    out.get(recordsTag).setCoder(kind.coder());
     out.get(DeadLetters.TAG).setCoder(AvroCoder.specific(DeadLetter.class));
     return IngestResult.of(out, recordsTag);
   }
@@ -208,13 +209,14 @@ public final class DeduplicateIds<T extends SpecificRecord>
   }
 
   /**
-   * Bounded: each record as its Avro bytes, so that the grouping copies bytes rather than re-coding
-   * records (DirectRunner clones a bucket's whole bag once per upstream bundle).
+   * Bounded: each record as its bytes ({@link RecordKind#coder}), so that the grouping copies bytes
+   * rather than re-coding records (DirectRunner clones a bucket's whole bag once per upstream
+   * bundle).
    */
   static final class EncodeFn<T extends SpecificRecord>
       extends DoFn<KV<Integer, T>, KV<Integer, byte[]>> {
     private final RecordKind<T> kind;
-    private transient AvroCoder<T> coder;
+    private transient Coder<T> coder;
 
     EncodeFn(RecordKind<T> kind) {
       this.kind = kind;
@@ -222,7 +224,7 @@ public final class DeduplicateIds<T extends SpecificRecord>
 
     @Setup
     public void setup() {
-      coder = AvroCoder.specific(kind.recordClass());
+      coder = kind.coder();
     }
 
     @ProcessElement
@@ -239,7 +241,8 @@ public final class DeduplicateIds<T extends SpecificRecord>
     private final long horizonMillis;
     private final TupleTag<T> recordsTag;
     private final Counter duplicates;
-    private transient AvroCoder<T> coder;
+    private transient Coder<T> coder;
+    private transient AvroCoder<T> avro;
     private transient Provenance.Slots slots;
     private transient boolean dropProvenance;
 
@@ -252,7 +255,8 @@ public final class DeduplicateIds<T extends SpecificRecord>
 
     @Setup
     public void setup() {
-      coder = AvroCoder.specific(kind.recordClass());
+      coder = kind.coder();
+      avro = AvroCoder.specific(kind.recordClass());
       slots = Provenance.Slots.of(kind.fullSchema());
       dropProvenance = dropsProvenance(slots, kind.fullSchema());
     }
@@ -260,18 +264,17 @@ public final class DeduplicateIds<T extends SpecificRecord>
     @ProcessElement
     public void process(@Element KV<Integer, Iterable<byte[]>> bucket, MultiOutputReceiver out)
         throws CoderException {
-      Map<String, List<Encoded<T>>> byId = new HashMap<>();
+      Map<String, List<T>> byId = new HashMap<>();
       for (byte[] bytes : bucket.getValue()) {
         T r = CoderUtils.decodeFromByteArray(coder, bytes);
-        byId.computeIfAbsent(kind.id(r), id -> new ArrayList<>(1)).add(new Encoded<>(r, bytes));
+        byId.computeIfAbsent(kind.id(r), id -> new ArrayList<>(1)).add(r);
       }
-      for (List<Encoded<T>> same : byId.values()) {
+      for (List<T> same : byId.values()) {
         if (same.size() > 1) {
           same.sort(this::compare);
         }
         long keptAt = Long.MIN_VALUE;
-        for (Encoded<T> e : same) {
-          T r = e.record;
+        for (T r : same) {
           long t = kind.eventTime(r).toEpochMilli();
           if (keptAt != Long.MIN_VALUE && t < keptAt + horizonMillis) {
             out.get(DeadLetters.TAG).output(duplicate(kind, slots, r, keptAt));
@@ -287,12 +290,18 @@ public final class DeduplicateIds<T extends SpecificRecord>
       }
     }
 
-    private int compare(Encoded<T> a, Encoded<T> b) {
-      int byTime = kind.eventTime(a.record).compareTo(kind.eventTime(b.record));
-      return byTime != 0 ? byTime : Arrays.compareUnsigned(a.bytes, b.bytes);
+    /** By event time, then (rare: only duplicates at the same time) by their Avro encoding. */
+    private int compare(T a, T b) {
+      int byTime = kind.eventTime(a).compareTo(kind.eventTime(b));
+      if (byTime != 0) {
+        return byTime;
+      }
+      try {
+        return Arrays.compareUnsigned(
+            CoderUtils.encodeToByteArray(avro, a), CoderUtils.encodeToByteArray(avro, b));
+      } catch (CoderException e) {
+        throw new IllegalStateException("cannot encode a " + kind.name() + " to break a tie", e);
+      }
     }
   }
-
-  /** A decoded record with its encoding (the tie-breaker among equal event times). */
-  private record Encoded<T>(T record, byte[] bytes) {}
 }

@@ -41,7 +41,7 @@ public final class IngestResult<T> extends TaggedOutputs implements DeadLetterSi
     String type = kind.stepSuffix();
     return of(
         new TupleTag<>(kind.name() + "Records"),
-        in.apply("No" + type, Create.empty(AvroCoder.specific(kind.recordClass()))),
+        in.apply("No" + type, Create.empty(kind.coder())),
         in.apply("No" + type + "DeadLetters", Create.empty(AvroCoder.specific(DeadLetter.class))));
   }
 

@@ -161,7 +161,7 @@ public final class ParseRecords<T extends SpecificRecord>
                     new ParseFn<>(
                         kind, clock, live(input) ? liveClock : null, writerSchemas, recordsTag))
                 .withOutputTags(recordsTag, TupleTagList.of(DeadLetters.TAG)));
-    out.get(recordsTag).setCoder(AvroCoder.specific(kind.recordClass()));
+    out.get(recordsTag).setCoder(kind.coder());
     out.get(DeadLetters.TAG).setCoder(AvroCoder.specific(DeadLetter.class));
     return IngestResult.of(out, recordsTag);
   }

@@ -2,6 +2,7 @@ package io.ctrbeam.ingest;
 
 import static org.apache.beam.vendor.guava.v32_1_2_jre.com.google.common.base.Preconditions.checkArgument;
 
+import io.ctrbeam.common.FastRecordCoder;
 import io.ctrbeam.schema.RawRecord;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -18,7 +19,6 @@ import org.apache.avro.Schema;
 import org.apache.avro.file.DataFileStream;
 import org.apache.avro.generic.GenericDatumReader;
 import org.apache.avro.generic.GenericRecord;
-import org.apache.beam.sdk.extensions.avro.coders.AvroCoder;
 import org.apache.beam.sdk.io.FileIO;
 import org.apache.beam.sdk.io.FileSystems;
 import org.apache.beam.sdk.io.fs.EmptyMatchTreatment;
@@ -89,7 +89,7 @@ public final class ReadRawRecords extends PTransform<PBegin, PCollection<RawReco
         .apply("MatchFiles", FileIO.match().filepattern(filePattern))
         .apply("ReadMatches", FileIO.readMatches())
         .apply("ReadRecords", ParDo.of(new ReadFileFn(format)))
-        .setCoder(AvroCoder.specific(RawRecord.class));
+        .setCoder(FastRecordCoder.forRecords(RawRecord.class));
   }
 
   /** The files the pattern matches now; throws IllegalArgumentException when there are none. */

@@ -1,5 +1,6 @@
 package io.ctrbeam.ingest;
 
+import io.ctrbeam.common.FastRecordCoder;
 import io.ctrbeam.common.Provenance;
 import io.ctrbeam.schema.AdMetadata;
 import io.ctrbeam.schema.Click;
@@ -10,6 +11,7 @@ import java.io.Serializable;
 import java.time.Instant;
 import org.apache.avro.Schema;
 import org.apache.avro.specific.SpecificRecord;
+import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.transforms.SerializableFunction;
 
 /**
@@ -164,6 +166,11 @@ public final class RecordKind<T extends SpecificRecord> implements Serializable 
 
   public Class<T> recordClass() {
     return recordClass;
+  }
+
+  /** The coder of these records between steps ({@link FastRecordCoder}, not Avro's schema walk). */
+  public Coder<T> coder() {
+    return FastRecordCoder.forRecords(recordClass);
   }
 
   /** The §1 field that is the record's event time: event_time or updated_at. */

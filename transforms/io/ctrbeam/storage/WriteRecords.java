@@ -8,7 +8,6 @@ import io.ctrbeam.common.RecordJson;
 import org.apache.avro.Schema;
 import org.apache.avro.specific.SpecificData;
 import org.apache.avro.specific.SpecificRecord;
-import org.apache.avro.specific.SpecificRecordBase;
 import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
@@ -238,11 +237,8 @@ public final class WriteRecords<T extends SpecificRecord>
         targetBytes);
   }
 
-  @SuppressWarnings("unchecked")
   private Coder<T> rowCoder() {
-    return SpecificRecordBase.class.isAssignableFrom(type)
-        ? (Coder<T>) FastRecordCoder.orAvro((Class<? extends SpecificRecordBase>) type)
-        : AvroCoder.specific(type);
+    return FastRecordCoder.forRecords(type);
   }
 
   /** The Avro schema of the written records. */

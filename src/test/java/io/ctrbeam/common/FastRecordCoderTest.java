@@ -5,8 +5,11 @@ import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import io.ctrbeam.schema.Click;
 import io.ctrbeam.schema.Impression;
+import io.ctrbeam.schema.RawRecord;
 import io.ctrbeam.schema.TrainingExample;
+import java.nio.ByteBuffer;
 import java.time.Instant;
 import java.util.List;
 import org.apache.beam.sdk.coders.CoderException;
@@ -55,6 +58,23 @@ class FastRecordCoderTest {
     }
     CoderProperties.coderDecodeEncodeEqual(TrainingRows.CODER, r);
     CoderProperties.coderSerializable(TrainingRows.CODER);
+  }
+
+  @Test
+  void bytesFieldsRoundTripFromTheirPositionAndEqualAvrosDecoding() throws Exception {
+    FastRecordCoder<RawRecord> coder = FastRecordCoder.of(RawRecord.class);
+    ByteBuffer payload = ByteBuffer.wrap(new byte[] {9, 0, -1, 42, 7});
+    payload.get(); // a reader has consumed one byte: only the remaining four are the value
+    RawRecord r =
+        RawRecord.newBuilder().setSource("topic-3").setSourceOffset(17L).setBytes(payload).build();
+    RawRecord back = CoderUtils.clone(coder, r);
+    assertThat(back.getBytes(), equalTo(ByteBuffer.wrap(new byte[] {0, -1, 42, 7})));
+    assertThat(payload.position(), equalTo(1));
+    assertThat(back, equalTo(CoderUtils.clone(AvroCoder.specific(RawRecord.class), r)));
+    r.setBytes(null);
+    r.setText("{}");
+    CoderProperties.coderDecodeEncodeEqual(coder, r);
+    assertThat(FastRecordCoder.forRecords(Click.class), equalTo(FastRecordCoder.of(Click.class)));
   }
 
   @Test
