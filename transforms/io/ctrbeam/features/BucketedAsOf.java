@@ -129,7 +129,7 @@ final class BucketedAsOf<E, S, V>
           }
           continue;
         }
-        items.sort(order(lookup.inclusive()));
+        items.sort(lookup.order());
         S state = lookup.newState();
         for (AsOfElement<E> i : items) {
           if (i.isQuery()) {
