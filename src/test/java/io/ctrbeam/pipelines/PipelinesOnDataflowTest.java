@@ -64,6 +64,8 @@ class PipelinesOnDataflowTest {
           "ReadClicks",
           "ReadConversions",
           "Label",
+          "AddFeatures/ProfileAsOfJoin",
+          "AddFeatures/AdMetadataAsOfJoin",
           "AddFeatures/AttachFeatures",
           "FeatureSnapshots",
           "Weigh",
@@ -75,11 +77,6 @@ class PipelinesOnDataflowTest {
         }) {
       assertThat(names, hasItem(startsWith(step + "/")));
     }
-    // Bounded, the profile and ad versions join the count features' grouping: no join of their own.
-    assertThat(names, hasItem("AddFeatures/ProfileVersionEvents"));
-    assertThat(names, hasItem("AddFeatures/AdMetadataVersionEvents"));
-    assertThat(names, hasItem("AddFeatures/CountFeatures/GroupByBucket"));
-    assertThat(names.stream().noneMatch(n -> n.contains("AsOfJoin")), is(true));
     // Bounded labeling is a GroupByKey per bucket, with no state or timer.
     assertThat(names, hasItem("Label/LabelClicks/GroupByBucket"));
     assertThat(names, hasItem("Label/LabelClicks/LabelBuckets"));
