@@ -9,6 +9,7 @@ import java.io.Serializable;
 import java.util.List;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.display.DisplayData;
+import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
 import org.joda.time.Duration;
 
@@ -29,11 +30,10 @@ import org.joda.time.Duration;
  * }</pre>
  *
  * <p>All four kinds are answered by one as-of grouping keyed by {@code kind|key} ({@link
- * AllKindsCountFeatures}); bounded, it also answers {@link #withEnrichment}'s profile and ad joins
- * ({@link CountsAndVersions}). Bounded input: a GroupByKey by hash bucket and an exact in-memory
- * sweep. Unbounded input: a stateful DoFn per bucket answers an example once the watermark passes
- * its timestamp (a positive arrives at its click time, a negative at t + label wait); history is
- * kept for window + label wait + allowed lateness and older events are folded into decayed sums.
+ * AllKindsCountFeatures}). Bounded input: a GroupByKey by hash bucket and an exact in-memory sweep.
+ * Unbounded input: a stateful DoFn per bucket answers an example once the watermark passes its
+ * timestamp (a positive arrives at its click time, a negative at t + label wait); history is kept
+ * for window + label wait + allowed lateness and older events are folded into decayed sums.
  */
 public final class AddPointInTimeFeatures
     extends PTransform<PCollection<TrainingExample>, PCollection<TrainingExample>> {
@@ -181,18 +181,21 @@ public final class AddPointInTimeFeatures
     PCollection<TrainingExample> labeled = BucketedAsOf.asOfInput("ExamplesGlobal", examples);
     PCollection<RowKey> keys = RowKey.of("RowKeys", labeled);
     long retention = config.labelWait().getMillis() + config.allowedLateness().getMillis();
-    AllKindsCountFeatures.Answers answers =
-        AllKindsCountFeatures.of(
+    List<AttachAnswers.AnswerSet<?>> sets = AllKindsCountFeatures.sets(params());
+    PCollection<KV<Integer, AttachAnswers.Part>> countParts =
+        AllKindsCountFeatures.parts(
             impressions == null ? null : BucketedAsOf.asOfInput("ImpressionsGlobal", impressions),
             keys,
             params(),
             retention,
             config.buckets(),
-            enrichment);
+            0);
+    if (enrichment != null) {
+      sets.addAll(enrichment.answerSets(keys));
+    }
     return labeled.apply(
         "AttachFeatures",
-        new AttachAnswers(
-            answers.sets(), List.of(answers.parts()), config.buckets(), config.statefulInBatch()));
+        new AttachAnswers(sets, List.of(countParts), config.buckets(), config.statefulInBatch()));
   }
 
   static String stepName(KeyKind kind) {

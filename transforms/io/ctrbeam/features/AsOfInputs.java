@@ -5,7 +5,6 @@ import io.ctrbeam.schema.Impression;
 import io.ctrbeam.schema.LabelCorrection;
 import java.util.List;
 import org.apache.beam.sdk.transforms.DoFn;
-import org.apache.beam.sdk.transforms.SerializableFunction;
 import org.apache.beam.sdk.values.KV;
 import org.joda.time.Instant;
 
@@ -23,37 +22,27 @@ final class AsOfInputs {
     return kind.label + "|" + key;
   }
 
-  /**
-   * Which kinds an events DoFn emits for, and how it names their keys. Events carry payloads of
-   * type {@code E}: null for an impression, {@code click} of its id for a click.
-   */
-  private abstract static class KindsFn<T, E> extends DoFn<T, KV<Integer, AsOfElement<E>>> {
+  /** Which kinds an events DoFn emits for, and how it names their keys. */
+  private abstract static class KindsFn<T> extends DoFn<T, KV<Integer, AsOfElement<String>>> {
     private final KeyKind[] kinds;
     private final boolean entities;
     private final int buckets;
-    private final SerializableFunction<String, E> click;
 
-    KindsFn(
-        List<KeyKind> kinds, boolean entities, int buckets, SerializableFunction<String, E> click) {
+    KindsFn(List<KeyKind> kinds, boolean entities, int buckets) {
       this.kinds = kinds.toArray(new KeyKind[0]);
       this.entities = entities;
       this.buckets = buckets;
-      this.click = click;
     }
 
-    /**
-     * Emits an event at {@code time} under each kind's key of the four given key parts: a click
-     * with id {@code clickId}, or an impression when it is null.
-     */
+    /** Emits {@code event} at {@code time} under each kind's key of the four given key parts. */
     final void emit(
         String user,
         String ad,
         String advertiser,
         String category,
         long time,
-        String clickId,
-        OutputReceiver<KV<Integer, AsOfElement<E>>> out) {
-      E event = clickId == null ? null : click.apply(clickId);
+        String event,
+        OutputReceiver<KV<Integer, AsOfElement<String>>> out) {
       for (KeyKind kind : kinds) {
         String key = kind.keyOf(user, ad, advertiser, category);
         if (key != null) {
@@ -64,19 +53,15 @@ final class AsOfInputs {
     }
   }
 
-  /** The payload of a click event in the steps whose payload is the click's id. */
-  static SerializableFunction<String, String> clickIds() {
-    return id -> id;
-  }
-
   /** One impression event per impression and kind with a key. */
-  static final class ImpressionEventsFn<E> extends KindsFn<Impression, E> {
+  static final class ImpressionEventsFn extends KindsFn<Impression> {
     ImpressionEventsFn(List<KeyKind> kinds, boolean entities, int buckets) {
-      super(kinds, entities, buckets, id -> null);
+      super(kinds, entities, buckets);
     }
 
     @ProcessElement
-    public void process(@Element Impression i, OutputReceiver<KV<Integer, AsOfElement<E>>> out) {
+    public void process(
+        @Element Impression i, OutputReceiver<KV<Integer, AsOfElement<String>>> out) {
       emit(
           i.getUserId(),
           i.getAdId(),
@@ -89,9 +74,9 @@ final class AsOfInputs {
   }
 
   /** One click event per positive row and kind, at its click_time, identified by impression_id. */
-  static final class ClickEventsFn extends KindsFn<RowKey, String> {
+  static final class ClickEventsFn extends KindsFn<RowKey> {
     ClickEventsFn(List<KeyKind> kinds, boolean entities, int buckets) {
-      super(kinds, entities, buckets, clickIds());
+      super(kinds, entities, buckets);
     }
 
     @ProcessElement
@@ -107,9 +92,9 @@ final class AsOfInputs {
    * a click moved earlier, taken back at its old time ({@link EntityHistory#retraction}) and
    * counted at its new one, under an id of its own.
    */
-  static final class CorrectionEventsFn extends KindsFn<LabelCorrection, String> {
+  static final class CorrectionEventsFn extends KindsFn<LabelCorrection> {
     CorrectionEventsFn(List<KeyKind> kinds, boolean entities, int buckets) {
-      super(kinds, entities, buckets, clickIds());
+      super(kinds, entities, buckets);
     }
 
     @ProcessElement
@@ -164,7 +149,7 @@ final class AsOfInputs {
    * positive) and one query per kind under {@link #kindQueryId} (a null key: bucket by that id).
    * One pass over the rows instead of two per kind.
    */
-  static final class RowItemsFn<E> extends KindsFn<RowKey, E> {
+  static final class RowItemsFn extends KindsFn<RowKey> {
     private final int buckets;
     private final boolean rowsAreImpressions;
 
@@ -172,15 +157,17 @@ final class AsOfInputs {
      * With {@code rowsAreImpressions} (one row per impression, bounded), each query also stands for
      * the row's impression event ({@link AsOfElement#queryAndImpression}).
      */
-    RowItemsFn(int buckets, boolean rowsAreImpressions, SerializableFunction<String, E> click) {
-      super(List.of(KeyKind.values()), true, buckets, click);
+    RowItemsFn(int buckets, boolean rowsAreImpressions) {
+      super(List.of(KeyKind.values()), true, buckets);
       this.buckets = buckets;
       this.rowsAreImpressions = rowsAreImpressions;
     }
 
     @ProcessElement
     public void process(
-        @Element RowKey e, @Timestamp Instant ts, OutputReceiver<KV<Integer, AsOfElement<E>>> out) {
+        @Element RowKey e,
+        @Timestamp Instant ts,
+        OutputReceiver<KV<Integer, AsOfElement<String>>> out) {
       if (e.hasClick()) {
         emit(e.user, e.ad, e.advertiser, e.category, e.clickTime, e.impressionId, out);
       }
@@ -194,8 +181,9 @@ final class AsOfInputs {
             KV.of(
                 bucket,
                 rowsAreImpressions
-                    ? AsOfElement.<E>queryAndImpression(entity, id, e.eventTime, ts.getMillis())
-                    : AsOfElement.<E>query(entity, id, e.eventTime, ts.getMillis())));
+                    ? AsOfElement.<String>queryAndImpression(
+                        entity, id, e.eventTime, ts.getMillis())
+                    : AsOfElement.<String>query(entity, id, e.eventTime, ts.getMillis())));
       }
     }
   }

@@ -2,7 +2,6 @@ package io.ctrbeam.features;
 
 import io.ctrbeam.schema.TrainingExample;
 import java.io.Serializable;
-import java.util.Comparator;
 import org.apache.beam.sdk.coders.Coder;
 
 /**
@@ -29,11 +28,6 @@ interface AsOfLookup<E, S, V> extends Serializable {
 
   /** True when a query at t sees events at t (as-of joins), false when only before t. */
   boolean inclusive();
-
-  /** The order of one entity's items in the bounded sweep: by time, ties as {@link #inclusive}. */
-  default Comparator<AsOfElement<E>> order() {
-    return BucketedAsOf.order(inclusive());
-  }
 
   /** The oldest state a query at t still needs: state up to this time may be folded. */
   long horizonFor(long t);

@@ -129,7 +129,7 @@ final class BucketedAsOf<E, S, V>
           }
           continue;
         }
-        items.sort(lookup.order());
+        items.sort(order(lookup.inclusive()));
         S state = lookup.newState();
         for (AsOfElement<E> i : items) {
           if (i.isQuery()) {

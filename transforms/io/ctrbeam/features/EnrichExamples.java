@@ -10,7 +10,6 @@ import io.ctrbeam.schema.UserProfile;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.beam.sdk.coders.Coder;
-import org.apache.beam.sdk.coders.CoderException;
 import org.apache.beam.sdk.coders.ListCoder;
 import org.apache.beam.sdk.coders.NullableCoder;
 import org.apache.beam.sdk.transforms.DoFn;
@@ -18,11 +17,9 @@ import org.apache.beam.sdk.transforms.Flatten;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.transforms.display.DisplayData;
-import org.apache.beam.sdk.util.CoderUtils;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionList;
-import org.checkerframework.checker.nullness.qual.Nullable;
 import org.joda.time.Duration;
 
 /**
@@ -100,31 +97,6 @@ public final class EnrichExamples
     sets.add(join("Profile", rows, profiles, new ProfileLookup(), KeyKind.USER, retention));
     sets.add(join("AdMetadata", rows, ads, new AdMetadataLookup(), KeyKind.AD, retention));
     return sets;
-  }
-
-  /** The lookup that fills the versions a kind's entity holds: profiles for users, ads for ads. */
-  @Nullable LatestVersionLookup<?> versionsOf(KeyKind kind) {
-    return kind == KeyKind.USER
-        ? new ProfileLookup()
-        : kind == KeyKind.AD ? new AdMetadataLookup() : null;
-  }
-
-  /**
-   * Bounded, for {@link CountsAndVersions}: every profile version as an event of the entity {@code
-   * user|id} and every ad version of {@code ad|id}, keyed as the count features key their entities.
-   */
-  List<PCollection<KV<Integer, AsOfElement<CountsAndVersions.Event>>>> entityVersionEvents(
-      int buckets) {
-    return List.of(
-        BucketedAsOf.asOfInput("ProfileVersionsGlobal", profiles)
-            .apply(
-                "ProfileVersionEvents",
-                ParDo.of(new EntityVersionEventsFn<>(new ProfileLookup(), KeyKind.USER, buckets))),
-        BucketedAsOf.asOfInput("AdMetadataVersionsGlobal", ads)
-            .apply(
-                "AdMetadataVersionEvents",
-                ParDo.of(
-                    new EntityVersionEventsFn<>(new AdMetadataLookup(), KeyKind.AD, buckets))));
   }
 
   private <R> AttachAnswers.AnswerSet<R> join(
@@ -219,16 +191,6 @@ public final class EnrichExamples
       int i = state == null ? -1 : latestAtOrBefore(state, t);
       return i < 0 ? null : state.get(i);
     }
-
-    private transient Coder<R> decoder;
-
-    /** {@link #fill} with a version encoded by {@link #eventCoder} (null: none). */
-    void fillEncoded(TrainingExample row, byte @Nullable [] encoded) throws CoderException {
-      if (encoded != null && decoder == null) {
-        decoder = eventCoder();
-      }
-      fill(row, encoded == null ? null : CoderUtils.decodeFromByteArray(decoder, encoded));
-    }
   }
 
   static final class ProfileLookup extends LatestVersionLookup<UserProfile> {
@@ -275,40 +237,6 @@ public final class EnrichExamples
     public void fill(TrainingExample e, AdMetadata r) {
       e.setAdMetaAdvertiserId(r == null ? null : r.getAdvertiserId());
       e.setAdMetaCategory(r == null ? null : r.getCategory());
-    }
-  }
-
-  /**
-   * One event per version, of its kind's entity ({@link AsOfInputs#entity}), at its updated_at, the
-   * version encoded.
-   */
-  static final class EntityVersionEventsFn<R>
-      extends DoFn<R, KV<Integer, AsOfElement<CountsAndVersions.Event>>> {
-    private final LatestVersionLookup<R> lookup;
-    private final KeyKind kind;
-    private final int buckets;
-    private transient Coder<R> coder;
-
-    EntityVersionEventsFn(LatestVersionLookup<R> lookup, KeyKind kind, int buckets) {
-      this.lookup = lookup;
-      this.kind = kind;
-      this.buckets = buckets;
-    }
-
-    @Setup
-    public void setup() {
-      coder = lookup.eventCoder();
-    }
-
-    @ProcessElement
-    public void process(
-        @Element R r, OutputReceiver<KV<Integer, AsOfElement<CountsAndVersions.Event>>> out)
-        throws CoderException {
-      String entity = AsOfInputs.entity(kind, lookup.idOf(r));
-      CountsAndVersions.Event e =
-          CountsAndVersions.Event.version(CoderUtils.encodeToByteArray(coder, r));
-      out.output(
-          KV.of(Buckets.of(entity, buckets), AsOfElement.event(entity, lookup.updatedAt(r), e)));
     }
   }
 

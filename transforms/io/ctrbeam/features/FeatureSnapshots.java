@@ -181,7 +181,7 @@ public final class FeatureSnapshots
                 BucketedAsOf.globalEarliest("ImpressionsGlobal", impressions)
                     .apply(
                         "ImpressionEvents",
-                        ParDo.of(new AsOfInputs.ImpressionEventsFn<String>(KINDS, true, buckets)))
+                        ParDo.of(new AsOfInputs.ImpressionEventsFn(KINDS, true, buckets)))
                     .setCoder(coder))
             .and(
                 RowKey.of("RowKeys", BucketedAsOf.globalEarliest("ExamplesGlobal", examples))
