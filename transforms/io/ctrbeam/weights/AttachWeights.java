@@ -4,7 +4,6 @@ import static org.apache.beam.vendor.guava.v32_1_2_jre.com.google.common.base.Pr
 
 import io.ctrbeam.common.TrainingRows;
 import io.ctrbeam.schema.TrainingExample;
-import org.apache.beam.sdk.extensions.avro.coders.AvroCoder;
 import org.apache.beam.sdk.metrics.Counter;
 import org.apache.beam.sdk.metrics.Metrics;
 import org.apache.beam.sdk.transforms.DoFn;
@@ -93,7 +92,7 @@ public final class AttachWeights
                 .withSideInput(PROPENSITIES, propensities)
                 .withSideInput(PLAN, plan)
                 .withOutputTags(EXAMPLES, TupleTagList.of(STATS)));
-    out.get(EXAMPLES).setCoder(AvroCoder.specific(TrainingExample.class));
+    out.get(EXAMPLES).setCoder(TrainingRows.CODER);
     out.get(STATS).setCoder(WeightStats.WeightStatsCoder.INSTANCE);
     return out;
   }
