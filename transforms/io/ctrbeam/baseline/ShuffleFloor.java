@@ -2,6 +2,7 @@ package io.ctrbeam.baseline;
 
 import io.ctrbeam.common.BatchGrouping;
 import io.ctrbeam.common.Buckets;
+import io.ctrbeam.common.GroupByBucket;
 import io.ctrbeam.common.TrainingRows;
 import io.ctrbeam.label.LabelEvent;
 import io.ctrbeam.label.LabelMode;
@@ -18,7 +19,6 @@ import org.apache.beam.sdk.coders.VarIntCoder;
 import org.apache.beam.sdk.coders.VarLongCoder;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.Flatten;
-import org.apache.beam.sdk.transforms.GroupByKey;
 import org.apache.beam.sdk.transforms.MapElements;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
@@ -91,19 +91,19 @@ public final class ShuffleFloor
     PCollection<KV<Integer, KV<String, TrainingExample>>> rows =
         BatchGrouping.globalWindow(
                 "GlobalWindow", in.apply("FlattenEvents", Flatten.pCollections()))
-            .apply("GroupByImpression", GroupByKey.create())
+            .apply("GroupByImpression", GroupByBucket.create())
             .apply("Rows", ParDo.of(new RowsFn()))
             .setCoder(ROWS_OR_ANSWERS);
     PCollection<KV<Integer, KV<String, TrainingExample>>> answers =
         rows.apply("EntityQueries", ParDo.of(new QueriesFn(buckets)))
             .setCoder(QUERIES)
-            .apply("GroupByEntity", GroupByKey.create())
+            .apply("GroupByEntity", GroupByBucket.create())
             .apply("Answers", ParDo.of(new AnswersFn(buckets)))
             .setCoder(ROWS_OR_ANSWERS);
     return PCollectionList.of(rows)
         .and(answers)
         .apply("FlattenRowsAndAnswers", Flatten.pCollections())
-        .apply("GroupByRow", GroupByKey.create())
+        .apply("GroupByRow", GroupByBucket.create())
         .apply("AttachNothing", ParDo.of(new AttachFn()))
         .setCoder(TrainingRows.CODER);
   }

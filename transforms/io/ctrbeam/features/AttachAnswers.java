@@ -2,6 +2,7 @@ package io.ctrbeam.features;
 
 import io.ctrbeam.common.BatchGrouping;
 import io.ctrbeam.common.Buckets;
+import io.ctrbeam.common.GroupByBucket;
 import io.ctrbeam.common.TrainingRows;
 import io.ctrbeam.schema.TrainingExample;
 import java.io.IOException;
@@ -26,7 +27,6 @@ import org.apache.beam.sdk.state.StateSpec;
 import org.apache.beam.sdk.state.StateSpecs;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.Flatten;
-import org.apache.beam.sdk.transforms.GroupByKey;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.util.CoderUtils;
@@ -125,7 +125,7 @@ final class AttachAnswers
     if (all.isBounded() == PCollection.IsBounded.BOUNDED && !statefulInBatch) {
       out =
           BatchGrouping.globalWindow("PartsGlobal", all)
-              .apply("GroupByRow", GroupByKey.create())
+              .apply("GroupByRow", GroupByBucket.create())
               .apply("AttachToRows", ParDo.of(new AttachFn(sets)));
     } else {
       out =

@@ -2,6 +2,7 @@ package io.ctrbeam.features;
 
 import io.ctrbeam.common.BatchGrouping;
 import io.ctrbeam.common.DueIndex;
+import io.ctrbeam.common.GroupByBucket;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -20,7 +21,6 @@ import org.apache.beam.sdk.state.TimerMap;
 import org.apache.beam.sdk.state.TimerSpec;
 import org.apache.beam.sdk.state.ValueState;
 import org.apache.beam.sdk.transforms.DoFn;
-import org.apache.beam.sdk.transforms.GroupByKey;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.transforms.windowing.GlobalWindows;
@@ -53,7 +53,7 @@ final class BucketedAsOf<E, S, V>
     if (items.isBounded() == PCollection.IsBounded.BOUNDED) {
       out =
           BatchGrouping.globalWindow("GlobalWindow", items)
-              .apply("GroupByBucket", GroupByKey.create())
+              .apply("GroupByBucket", GroupByBucket.create())
               .apply("SweepBucket", ParDo.of(new SweepFn<>(lookup)));
     } else {
       out =

@@ -5,6 +5,7 @@ import static org.apache.beam.vendor.guava.v32_1_2_jre.com.google.common.base.Pr
 import io.ctrbeam.common.BatchGrouping;
 import io.ctrbeam.common.Buckets;
 import io.ctrbeam.common.DeadLetters;
+import io.ctrbeam.common.GroupByBucket;
 import io.ctrbeam.common.Provenance;
 import io.ctrbeam.common.Reason;
 import io.ctrbeam.common.RecordJson;
@@ -28,7 +29,6 @@ import org.apache.beam.sdk.coders.VarIntCoder;
 import org.apache.beam.sdk.extensions.avro.coders.AvroCoder;
 import org.apache.beam.sdk.metrics.Counter;
 import org.apache.beam.sdk.transforms.DoFn;
-import org.apache.beam.sdk.transforms.GroupByKey;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.transforms.SerializableFunction;
@@ -145,7 +145,7 @@ public final class DeduplicateIds<T extends SpecificRecord>
               // End-of-window group timestamps (one sort on Flink, BatchGrouping); KeepEarliestFn
               // restamps each record with its event time, and no later grouping dates its output
               // by its inputs' timestamps.
-              .apply("GroupByBucket", GroupByKey.create())
+              .apply("GroupByBucket", GroupByBucket.create())
               .apply(
                   "KeepEarliest",
                   ParDo.of(new KeepEarliestFn<>(kind, horizon.getMillis(), recordsTag))

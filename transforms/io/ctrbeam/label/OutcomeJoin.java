@@ -4,6 +4,7 @@ import static org.apache.beam.vendor.guava.v32_1_2_jre.com.google.common.base.Pr
 
 import io.ctrbeam.common.BatchGrouping;
 import io.ctrbeam.common.Buckets;
+import io.ctrbeam.common.GroupByBucket;
 import io.ctrbeam.common.TrainingRows;
 import io.ctrbeam.schema.DeadLetter;
 import io.ctrbeam.schema.LabelCorrection;
@@ -14,7 +15,6 @@ import org.apache.beam.sdk.coders.VarLongCoder;
 import org.apache.beam.sdk.extensions.avro.coders.AvroCoder;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.Flatten;
-import org.apache.beam.sdk.transforms.GroupByKey;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.transforms.display.DisplayData;
@@ -84,7 +84,7 @@ public final class OutcomeJoin extends PTransform<PCollectionTuple, PCollectionT
     if (bounded && !statefulInBatch) {
       out =
           BatchGrouping.globalWindow("GlobalWindow", keyed)
-              .apply("GroupByBucket", GroupByKey.create())
+              .apply("GroupByBucket", GroupByBucket.create())
               .apply(
                   "LabelBuckets",
                   ParDo.of(new BatchLabelFn(rules, TAGS)).withOutputTags(ROWS, TAGS.additional()));

@@ -78,7 +78,7 @@ class PipelinesOnDataflowTest {
       assertThat(names, hasItem(startsWith(step + "/")));
     }
     // Bounded labeling is a GroupByKey per bucket, with no state or timer.
-    assertThat(names, hasItem("Label/LabelClicks/GroupByBucket"));
+    assertThat(names, hasItem("Label/LabelClicks/GroupByBucket/GroupByKey"));
     assertThat(names, hasItem("Label/LabelClicks/LabelBuckets"));
     assertThat(
         job.statefulSteps().stream().noneMatch(s -> s.name().startsWith("Label/")), is(true));
