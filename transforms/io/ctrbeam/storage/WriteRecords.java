@@ -16,7 +16,6 @@ import org.apache.beam.sdk.extensions.avro.io.AvroIO;
 import org.apache.beam.sdk.io.FileIO;
 import org.apache.beam.sdk.io.TextIO;
 import org.apache.beam.sdk.io.WriteFilesResult;
-import org.apache.beam.sdk.io.parquet.ParquetIO;
 import org.apache.beam.sdk.transforms.Contextful;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.SerializableFunction;
@@ -280,7 +279,7 @@ public final class WriteRecords<T extends SpecificRecord>
         write =
             write.via(
                 Contextful.fn(kv -> PlainRecords.toGeneric(kv.getValue())),
-                ParquetIO.sink(schema()));
+                ParquetSink.of(schema()));
         break;
       case AVRO:
         write =

@@ -5,6 +5,7 @@ import static org.hamcrest.Matchers.allOf;
 import static org.hamcrest.Matchers.containsInAnyOrder;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.greaterThanOrEqualTo;
+import static org.hamcrest.Matchers.is;
 import static org.hamcrest.Matchers.lessThanOrEqualTo;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
@@ -96,6 +97,16 @@ class WriteRecordsTest {
       assertThat(rs.getString(5), equalTo("2024-03-05"));
       assertThat(rs.getInt(6), equalTo(1));
       assertThat(rs.getDouble(7), equalTo(1.5));
+
+      // Snappy, as ParquetIO.sink writes, in every column chunk of every file
+      rs =
+          s.executeQuery(
+              "SELECT count(*), count(*) FILTER (WHERE compression = 'SNAPPY') FROM parquet_metadata('"
+                  + out
+                  + "/**/*.parquet')");
+      rs.next();
+      assertThat(rs.getLong(1) > 0, is(true));
+      assertThat(rs.getLong(2), equalTo(rs.getLong(1)));
     }
   }
 
