@@ -10,6 +10,7 @@ import org.apache.beam.sdk.transforms.MapElements;
 import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.transforms.Sum;
 import org.apache.beam.sdk.transforms.View;
+import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionView;
@@ -23,7 +24,6 @@ import org.apache.beam.vendor.guava.v32_1_2_jre.com.google.common.io.CountingOut
  * <partition>/part[-<file index>]}.
  */
 final class FileSharding {
-  private static final String COUNTS = "partitionCounts";
 
   private FileSharding() {}
 
@@ -62,7 +62,8 @@ final class FileSharding {
       PCollectionView<Map<String, Long>> filesView = files.apply("PartitionFiles", View.asMap());
       byFile =
           byPartition
-              .apply("AssignFiles", ParDo.of(new AssignFile<T>()).withSideInput(COUNTS, filesView))
+              .apply(
+                  "AssignFiles", ParDo.of(new AssignFile<T>(filesView)).withSideInputs(filesView))
               .setCoder(kvCoder);
     } else {
       byFile = byPartition.apply("FilePrefixes", ParDo.of(new FilePrefix<T>())).setCoder(kvCoder);
@@ -111,18 +112,36 @@ final class FileSharding {
     }
   }
 
-  /** Replaces the partition key by {@code <partition>/part-<file index>}, by record hash. */
+  /**
+   * Replaces the partition key by {@code <partition>/part-<file index>}, by record hash. The map is
+   * read once per bundle and window: DirectRunner rebuilds a map side input on every read.
+   */
   private static final class AssignFile<T> extends DoFn<KV<String, T>, KV<String, T>> {
+    private final PCollectionView<Map<String, Long>> counts;
+    private transient BoundedWindow window;
+    private transient Map<String, Long> filesPerPartition;
+
+    AssignFile(PCollectionView<Map<String, Long>> counts) {
+      this.counts = counts;
+    }
+
+    @StartBundle
+    public void start() {
+      window = null;
+    }
+
     @ProcessElement
-    public void process(
-        @Element KV<String, T> e,
-        @SideInput(COUNTS) Map<String, Long> filesPerPartition,
-        OutputReceiver<KV<String, T>> out) {
+    public void process(ProcessContext c, BoundedWindow w) {
+      if (!w.equals(window)) {
+        filesPerPartition = c.sideInput(counts);
+        window = w;
+      }
+      KV<String, T> e = c.element();
       long files = filesPerPartition.getOrDefault(e.getKey(), 1L);
       // Mixed so that records hashing alike in low bits still spread over files.
       long mixed = (e.getValue().hashCode() * 0x9E3779B97F4A7C15L) >>> 32;
       long index = Math.floorMod(mixed, files);
-      out.output(KV.of(String.format("%s-%05d", prefixOf(e.getKey()), index), e.getValue()));
+      c.output(KV.of(String.format("%s-%05d", prefixOf(e.getKey()), index), e.getValue()));
     }
   }
 }
