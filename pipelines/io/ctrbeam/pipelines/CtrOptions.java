@@ -1,5 +1,6 @@
 package io.ctrbeam.pipelines;
 
+import io.ctrbeam.common.Runners;
 import io.ctrbeam.label.LabelMode;
 import org.apache.beam.sdk.options.Default;
 import org.apache.beam.sdk.options.DefaultValueFactory;
@@ -100,11 +101,7 @@ public interface CtrOptions extends PipelineOptions {
 
     @Override
     public Integer create(PipelineOptions options) {
-      return isDirect(options) ? DIRECT : CLUSTER;
-    }
-
-    static boolean isDirect(PipelineOptions options) {
-      return options.getRunner().getSimpleName().contains("Direct");
+      return Runners.isDirect(options) ? DIRECT : CLUSTER;
     }
   }
 }

@@ -3,6 +3,7 @@ package io.ctrbeam.pipelines;
 import static com.google.common.base.Preconditions.checkArgument;
 
 import io.ctrbeam.common.Durations;
+import io.ctrbeam.common.Runners;
 import io.ctrbeam.features.AddPointInTimeFeatures;
 import io.ctrbeam.features.FeatureSnapshots;
 import io.ctrbeam.label.LabelImpressions;
@@ -112,7 +113,7 @@ public final class CtrTransforms {
         .withLabelWait(Durations.parse(o.getLabelWait()))
         .withBuckets(o.getBuckets())
         // Measured on Flink batch: one sort (stateful) beats a GroupByKey's combine plus sort.
-        .withStatefulInBatch(!CtrOptions.RunnerAwareBuckets.isDirect(o));
+        .withStatefulInBatch(!Runners.isDirect(o));
   }
 
   /** Per-key serving snapshots with the options' window, half-life and smoothing. */

@@ -97,7 +97,7 @@ public final class GroupByBucket<K, V>
         packing == Packing.ALWAYS
             || (packing == Packing.AUTO
                 && packable
-                && input.getPipeline().getOptions().getRunner().getSimpleName().contains("Direct"));
+                && Runners.isDirect(input.getPipeline().getOptions()));
     if (!pack) {
       return input.apply("GroupByKey", GroupByKey.create());
     }
