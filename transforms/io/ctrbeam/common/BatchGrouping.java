@@ -36,7 +36,8 @@ public final class BatchGrouping {
   }
 
   /**
-   * A DoFn after a bounded grouping: its outputs go back from the group's timestamp to their own.
+   * A DoFn whose outputs carry timestamps earlier than its input's: after a bounded grouping, they
+   * go back from the group's timestamp to their own; before one, a packed block keeps its earliest.
    */
   public abstract static class RestampingFn<InputT, OutputT> extends DoFn<InputT, OutputT> {
     @Override

@@ -29,7 +29,6 @@ import org.apache.beam.sdk.transforms.windowing.TimestampCombiner;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.WindowingStrategy;
-import org.joda.time.Duration;
 import org.joda.time.Instant;
 
 /**
@@ -115,7 +114,7 @@ public final class GroupByBucket<K, V>
   }
 
   /** Per key, the bundle's values as one block: each value nested-encoded, one after another. */
-  static final class PackFn<K, V> extends DoFn<KV<K, V>, KV<K, byte[]>> {
+  static final class PackFn<K, V> extends BatchGrouping.RestampingFn<KV<K, V>, KV<K, byte[]>> {
     private final Counter blocks = Metrics.counter(GroupByBucket.class, "packedBlocks");
     private final Coder<K> keyCoder;
     private final Coder<V> valueCoder;
@@ -139,11 +138,12 @@ public final class GroupByBucket<K, V>
     public void process(
         @Element KV<K, V> e, @Timestamp Instant ts, OutputReceiver<KV<K, byte[]>> out)
         throws IOException {
-      Block<K> b = open.computeIfAbsent(keyCoder.structuralValue(e.getKey()), s -> new Block<>());
-      b.add(e.getKey(), ts, latest);
+      Object key = keyCoder.structuralValue(e.getKey());
+      Block<K> b = open.computeIfAbsent(key, k -> new Block<>(e.getKey()));
+      b.add(ts, latest);
       valueCoder.encode(e.getValue(), b.bytes);
       if (b.bytes.size() >= maxBlockBytes) {
-        open.remove(keyCoder.structuralValue(e.getKey()));
+        open.remove(key);
         blocks.inc();
         out.outputWithTimestamp(KV.of(b.key, b.toBytes()), b.time);
       }
@@ -157,23 +157,19 @@ public final class GroupByBucket<K, V>
       }
       open = null;
     }
-
-    /** A block may carry a timestamp earlier than the element that closed it. */
-    @Override
-    @SuppressWarnings("deprecation")
-    public Duration getAllowedTimestampSkew() {
-      return Duration.millis(Long.MAX_VALUE);
-    }
   }
 
   /** One open block: its key, its values' bytes and the timestamp the group keeps. */
   private static final class Block<K> {
     final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-    K key;
+    final K key;
     Instant time;
 
-    void add(K k, Instant ts, boolean latest) {
-      key = k;
+    Block(K key) {
+      this.key = key;
+    }
+
+    void add(Instant ts, boolean latest) {
       time = time == null || (latest ? ts.isAfter(time) : ts.isBefore(time)) ? ts : time;
     }
 

@@ -72,17 +72,20 @@ class GroupByBucketTest {
   }
 
   private static PCollection<KV<Integer, String>> read(
-      Pipeline p, List<List<TimestampedValue<KV<Integer, String>>>> bundles, TimestampCombiner c) {
+      Pipeline p,
+      String name,
+      List<List<TimestampedValue<KV<Integer, String>>>> bundles,
+      TimestampCombiner c) {
     PCollectionList<KV<Integer, String>> parts = PCollectionList.empty(p);
     for (int b = 0; b < bundles.size(); b++) {
       parts =
           parts.and(
-              p.apply(c + "Bundle" + b, Create.timestamped(bundles.get(b)).withCoder(KV_CODER)));
+              p.apply(name + "Bundle" + b, Create.timestamped(bundles.get(b)).withCoder(KV_CODER)));
     }
     return parts
-        .apply(c + "Flatten", Flatten.pCollections())
+        .apply(name + "Flatten", Flatten.pCollections())
         .apply(
-            c + "Window",
+            name + "Window",
             Window.<KV<Integer, String>>into(new GlobalWindows()).withTimestampCombiner(c));
   }
 
@@ -111,17 +114,16 @@ class GroupByBucketTest {
     }
   }
 
-  @Test
-  void groupsAsABruteForceGroupingDoesPacked(TestPipeline p) {
-    groupsAsABruteForceGroupingDoes(p, Packing.ALWAYS);
+  /** Packed and plain, each in the same pipeline. */
+  private static final Packing[] BOTH = {Packing.ALWAYS, Packing.NEVER};
+
+  /** Blocks of ~64 bytes: several per key and bundle. */
+  private static GroupByBucket<Integer, String> grouping(Packing packing) {
+    return GroupByBucket.<Integer, String>create().withPacking(packing).withMaxBlockBytes(64);
   }
 
   @Test
-  void groupsAsABruteForceGroupingDoesPlain(TestPipeline p) {
-    groupsAsABruteForceGroupingDoes(p, Packing.NEVER);
-  }
-
-  private static void groupsAsABruteForceGroupingDoes(TestPipeline p, Packing packing) {
+  void groupsAsABruteForceGroupingDoes(TestPipeline p) {
     List<List<TimestampedValue<KV<Integer, String>>>> bundles = input();
     Map<Integer, List<String>> expected = new TreeMap<>();
     for (List<TimestampedValue<KV<Integer, String>>> b : bundles) {
@@ -138,27 +140,18 @@ class GroupByBucketTest {
           described.add(k + ": " + vs);
         });
 
-    PCollection<String> groups =
-        read(p, bundles, TimestampCombiner.END_OF_WINDOW)
-            // blocks of ~64 bytes: several per key and bundle
-            .apply(
-                GroupByBucket.<Integer, String>create().withPacking(packing).withMaxBlockBytes(64))
-            .apply(ParDo.of(new DescribeFn()));
-    PAssert.that(groups).containsInAnyOrder(described);
+    for (Packing packing : BOTH) {
+      PCollection<String> groups =
+          read(p, packing.name(), bundles, TimestampCombiner.END_OF_WINDOW)
+              .apply(packing + "Group", grouping(packing))
+              .apply(packing + "Describe", ParDo.of(new DescribeFn()));
+      PAssert.that(packing + " groups", groups).containsInAnyOrder(described);
+    }
     p.run().waitUntilFinish();
   }
 
   @Test
-  void groupTimestampsFollowTheTimestampCombinerPacked(TestPipeline p) {
-    groupTimestampsFollowTheTimestampCombiner(p, Packing.ALWAYS);
-  }
-
-  @Test
-  void groupTimestampsFollowTheTimestampCombinerPlain(TestPipeline p) {
-    groupTimestampsFollowTheTimestampCombiner(p, Packing.NEVER);
-  }
-
-  private static void groupTimestampsFollowTheTimestampCombiner(TestPipeline p, Packing packing) {
+  void groupTimestampsFollowTheTimestampCombiner(TestPipeline p) {
     List<List<TimestampedValue<KV<Integer, String>>>> bundles = input();
     Map<Integer, Long> earliest = new TreeMap<>();
     Map<Integer, Long> latest = new TreeMap<>();
@@ -168,28 +161,27 @@ class GroupByBucketTest {
         latest.merge(v.getValue().getKey(), v.getTimestamp().getMillis(), Math::max);
       }
     }
-    List<KV<Integer, Long>> endOfWindow = new ArrayList<>();
+    Map<Integer, Long> endOfWindow = new TreeMap<>();
     earliest
         .keySet()
-        .forEach(k -> endOfWindow.add(KV.of(k, GlobalWindow.INSTANCE.maxTimestamp().getMillis())));
-    GroupByBucket<Integer, String> grouping =
-        GroupByBucket.<Integer, String>create().withPacking(packing).withMaxBlockBytes(64);
+        .forEach(k -> endOfWindow.put(k, GlobalWindow.INSTANCE.maxTimestamp().getMillis()));
+    Map<TimestampCombiner, Map<Integer, Long>> expected =
+        Map.of(
+            TimestampCombiner.EARLIEST, earliest,
+            TimestampCombiner.LATEST, latest,
+            TimestampCombiner.END_OF_WINDOW, endOfWindow);
 
-    PAssert.that(
-            read(p, bundles, TimestampCombiner.EARLIEST)
-                .apply("GroupEarliest", grouping)
-                .apply("StampEarliest", ParDo.of(new StampFn())))
-        .containsInAnyOrder(kvs(earliest));
-    PAssert.that(
-            read(p, bundles, TimestampCombiner.LATEST)
-                .apply("GroupLatest", grouping)
-                .apply("StampLatest", ParDo.of(new StampFn())))
-        .containsInAnyOrder(kvs(latest));
-    PAssert.that(
-            read(p, bundles, TimestampCombiner.END_OF_WINDOW)
-                .apply("GroupEndOfWindow", grouping)
-                .apply("StampEndOfWindow", ParDo.of(new StampFn())))
-        .containsInAnyOrder(endOfWindow);
+    for (Packing packing : BOTH) {
+      for (Map.Entry<TimestampCombiner, Map<Integer, Long>> e : expected.entrySet()) {
+        String name = packing + "" + e.getKey();
+        PAssert.that(
+                name + " group timestamps",
+                read(p, name, bundles, e.getKey())
+                    .apply(name + "Group", grouping(packing))
+                    .apply(name + "Stamp", ParDo.of(new StampFn())))
+            .containsInAnyOrder(kvs(e.getValue()));
+      }
+    }
     p.run().waitUntilFinish();
   }
 
