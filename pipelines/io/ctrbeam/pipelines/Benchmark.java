@@ -51,7 +51,8 @@ import org.apache.parquet.hadoop.util.HadoopInputFile;
  * dir), {@code --seed}, {@code --baselineHeap} (e.g. 16g: the baseline runs in a child JVM with
  * that heap, and so do the generator and the row comparison: the pipeline's JVM holds only the
  * pipeline), {@code --liveHeapEvery} (seconds between forced full collections, to measure the
- * retained heap), {@code --stages}, {@code --reuseLogs} (take the logs an earlier run with the same
+ * retained heap), {@code --stages}, {@code --floorOnly} (only the floor cut, as the JVM's first
+ * job: what any design pays cold), {@code --reuseLogs} (take the logs an earlier run with the same
  * {@code --workDir}, {@code --impressions} and {@code --seed} generated). Any other {@code
  * --name=value} goes to both pipeline runs.
  */
@@ -85,7 +86,8 @@ public final class Benchmark {
             "baselineHeap",
             "liveHeapEvery",
             "reuseLogs",
-            "stages" ->
+            "stages",
+            "floorOnly" ->
             a.put(kv[0], kv.length > 1 ? kv[1] : "true");
         default -> extra.add(arg);
       }
@@ -176,6 +178,13 @@ public final class Benchmark {
           PipelineOptionsFactory.fromArgs(pipelineArgs)
               .withValidation()
               .as(TrainingDataOptions.class);
+      if (Boolean.parseBoolean(a.getOrDefault("floorOnly", "false"))) {
+        ObjectNode f = runs.addObject();
+        f.put("runner", runner).put("cut", "floor");
+        Measure m = runCut(TrainingDataPipeline.Stage.FLOOR, runner, pipelineArgs, work, f);
+        ratios.put(runner, m.wallS / bm.wallS);
+        continue;
+      }
       System.out.printf("running the batch pipeline on %s%n", runner);
       Measure m = Measure.start();
       TrainingDataPipeline.run(o).waitUntilFinish();
@@ -234,6 +243,13 @@ public final class Benchmark {
     Path reportFile = Path.of(a.getOrDefault("report", "benchmark.json"));
     json.writerWithDefaultPrettyPrinter().writeValue(reportFile.toFile(), report);
     System.out.println("report: " + reportFile.toAbsolutePath());
+    if (Boolean.parseBoolean(a.getOrDefault("floorOnly", "false"))) {
+      // No rows are written, so nothing is compared and no ratio is a rate.
+      ratios.forEach(
+          (runner, times) ->
+              System.out.printf("%s floor, cold = %.2f× the baseline's time%n", runner, times));
+      System.exit(0);
+    }
     StringBuilder last = new StringBuilder();
     for (String runner : new String[] {"flink", "direct"}) {
       if (ratios.containsKey(runner)) {
@@ -245,8 +261,8 @@ public final class Benchmark {
   }
 
   /**
-   * The pipeline cut after ingest, after labeling and after features, each run on its own and
-   * timed; the differences are what each stage adds.
+   * The pipeline cut after ingest, after labeling, after features and after weights, each run on
+   * its own and timed; the differences are what each stage adds.
    */
   private static ObjectNode stageByStage(String runner, String[] pipelineArgs, Path work) {
     ObjectNode times = new ObjectMapper().createObjectNode();
@@ -255,22 +271,41 @@ public final class Benchmark {
           TrainingDataPipeline.Stage.FLOOR,
           TrainingDataPipeline.Stage.INGEST,
           TrainingDataPipeline.Stage.LABEL,
-          TrainingDataPipeline.Stage.FEATURES
+          TrainingDataPipeline.Stage.FEATURES,
+          TrainingDataPipeline.Stage.WEIGHTS
         }) {
-      String name = stage.name().toLowerCase(java.util.Locale.ROOT);
-      TrainingDataOptions o =
-          PipelineOptionsFactory.fromArgs(pipelineArgs)
-              .withValidation()
-              .as(TrainingDataOptions.class);
-      o.setOutput(work.resolve("stage-" + runner + "-" + name).toString());
-      System.out.printf("running the batch pipeline on %s up to %s%n", runner, name);
-      Measure m = Measure.start();
-      TrainingDataPipeline.pipeline(o, stage).run().waitUntilFinish();
-      m.stop();
-      System.out.printf("%s up to %s: %.2f s wall, %.1f s cpu%n", runner, name, m.wallS, m.cpuS);
-      times.putObject(name).put("wall_s", m.wallS).put("cpu_s", m.cpuS);
+      runCut(
+          stage,
+          runner,
+          pipelineArgs,
+          work,
+          times.putObject(stage.name().toLowerCase(java.util.Locale.ROOT)));
     }
     return times;
+  }
+
+  /**
+   * Runs the pipeline cut after {@code stage}, timed; its wall and CPU seconds go into {@code to}.
+   */
+  private static Measure runCut(
+      TrainingDataPipeline.Stage stage,
+      String runner,
+      String[] pipelineArgs,
+      Path work,
+      ObjectNode to) {
+    String name = stage.name().toLowerCase(java.util.Locale.ROOT);
+    TrainingDataOptions o =
+        PipelineOptionsFactory.fromArgs(pipelineArgs)
+            .withValidation()
+            .as(TrainingDataOptions.class);
+    o.setOutput(work.resolve("stage-" + runner + "-" + name).toString());
+    System.out.printf("running the batch pipeline on %s up to %s%n", runner, name);
+    Measure m = Measure.start();
+    TrainingDataPipeline.pipeline(o, stage).run().waitUntilFinish();
+    m.stop();
+    System.out.printf("%s up to %s: %.2f s wall, %.1f s cpu%n", runner, name, m.wallS, m.cpuS);
+    to.put("wall_s", m.wallS).put("cpu_s", m.cpuS);
+    return m;
   }
 
   /** Every row of the Parquet files under {@code dir}. */

@@ -147,6 +147,8 @@ public final class TrainingDataPipeline {
     INGEST,
     LABEL,
     FEATURES,
+    /** Quality gate and weights, no training data written: the write adds ALL minus this. */
+    WEIGHTS,
     ALL
   }
 
@@ -204,6 +206,10 @@ public final class TrainingDataPipeline {
     }
 
     WeightResult weights = examples.apply("Weigh", CtrTransforms.weighting(o));
+    if (last == Stage.WEIGHTS) {
+      count(weights.examples(), "CountStageOutput0");
+      return null;
+    }
     weights
         .examples()
         .apply(

@@ -45,6 +45,23 @@ class TrainingDataPipelineTest {
   }
 
   /**
+   * The weights cut counts the rows the default downsampling keeps, and writes no training data.
+   */
+  @Test
+  void aGraphCutAfterWeightsCountsTheKeptRows(@TempDir Path dir) throws Exception {
+    PipelineFixtures.writeLogs(PipelineFixtures.smallWorld(), dir.resolve("logs"));
+    TrainingDataOptions o = PipelineFixtures.directOptions();
+    PipelineFixtures.pointAt(o, dir.resolve("logs"), dir.resolve("out"));
+    PipelineResult r = TrainingDataPipeline.pipeline(o, TrainingDataPipeline.Stage.WEIGHTS).run();
+    r.waitUntilFinish();
+    long kept =
+        PipelineFixtures.keptByDefaultSampling(PipelineFixtures.truthLabels(dir.resolve("logs")))
+            .size();
+    assertThat(MetricsReader.read(r, "stages").get("rows"), equalTo(kept));
+    assertThat(Files.exists(dir.resolve("out/training")), equalTo(false));
+  }
+
+  /**
    * The benchmark's floor graph groups every parsed impression's row, duplicates too (it reads
    * without dedup), and writes nothing.
    */
