@@ -148,6 +148,7 @@ public final class Benchmark {
     base.put("forked", bm.forked());
     ArrayNode runs = report.putArray("runs");
 
+    boolean floorOnly = Boolean.parseBoolean(a.getOrDefault("floorOnly", "false"));
     Map<String, Double> ratios = new LinkedHashMap<>();
     boolean allCorrect = true;
     for (String runner : new String[] {"flink", "direct"}) {
@@ -174,17 +175,17 @@ public final class Benchmark {
           runner.equals("direct")
               ? CtrJob.withDirectRunnerDefaults(pa.toArray(new String[0]))
               : pa.toArray(new String[0]);
-      TrainingDataOptions o =
-          PipelineOptionsFactory.fromArgs(pipelineArgs)
-              .withValidation()
-              .as(TrainingDataOptions.class);
-      if (Boolean.parseBoolean(a.getOrDefault("floorOnly", "false"))) {
+      if (floorOnly) {
         ObjectNode f = runs.addObject();
         f.put("runner", runner).put("cut", "floor");
         Measure m = runCut(TrainingDataPipeline.Stage.FLOOR, runner, pipelineArgs, work, f);
         ratios.put(runner, m.wallS / bm.wallS);
         continue;
       }
+      TrainingDataOptions o =
+          PipelineOptionsFactory.fromArgs(pipelineArgs)
+              .withValidation()
+              .as(TrainingDataOptions.class);
       System.out.printf("running the batch pipeline on %s%n", runner);
       Measure m = Measure.start();
       TrainingDataPipeline.run(o).waitUntilFinish();
@@ -243,7 +244,7 @@ public final class Benchmark {
     Path reportFile = Path.of(a.getOrDefault("report", "benchmark.json"));
     json.writerWithDefaultPrettyPrinter().writeValue(reportFile.toFile(), report);
     System.out.println("report: " + reportFile.toAbsolutePath());
-    if (Boolean.parseBoolean(a.getOrDefault("floorOnly", "false"))) {
+    if (floorOnly) {
       // No rows are written, so nothing is compared and no ratio is a rate.
       ratios.forEach(
           (runner, times) ->
