@@ -19,11 +19,12 @@ import org.apache.beam.sdk.options.PipelineOptionsFactory;
 
 /**
  * The main job, end to end over data it makes itself: generate logs with known truth → ingest and
- * validate → label → features → quality gate → position-bias weights and negative downsampling (to
- * 10% positives by default) → partitioned Parquet, dead letters and a run summary that compares
- * what it measured with the generator's truth, including the propensity table beside the true
- * examination. The first run's quality profile is kept in the working directory as the drift
- * reference of the next ones ({@code --driftFromDay=0} makes the next run drift); a breach exits 1.
+ * validate → label → position-bias weights and negative downsampling (to 10% positives by default)
+ * → features of the kept rows → quality gate → partitioned Parquet, dead letters and a run summary
+ * that compares what it measured with the generator's truth, including the propensity table beside
+ * the true examination. The first run's quality profile is kept in the working directory as the
+ * drift reference of the next ones ({@code --driftFromDay=0} makes the next run drift); a breach
+ * exits 1.
  *
  * <pre>How to run (DirectRunner):
  * mvn -q compile exec:java -Dexec.args="--workDir=demo-output --impressionsPerDay=100000"

@@ -94,13 +94,13 @@ public final class CtrTransforms {
   }
 
   /**
-   * For bounded rows: in {@code WAIT} mode each impression has one row, so the rows are the
-   * impression events ({@link AddPointInTimeFeatures#fromExamples}); other modes read {@code
-   * impressions}.
+   * For bounded rows: when every impression keeps its one row ({@code WAIT} mode, no downsampling),
+   * the rows are the impression events ({@link AddPointInTimeFeatures#fromExamples}); otherwise the
+   * features count {@code impressions}.
    */
   public static AddPointInTimeFeatures batchPointInTimeFeatures(
-      CtrOptions o, PCollection<Impression> impressions) {
-    return o.getLabelMode() == LabelMode.WAIT
+      TrainingDataOptions o, PCollection<Impression> impressions) {
+    return o.getLabelMode() == LabelMode.WAIT && o.getTargetPositiveRate() == 0
         ? pointInTimeFeatures(o, AddPointInTimeFeatures.fromExamples())
         : pointInTimeFeatures(o, impressions);
   }

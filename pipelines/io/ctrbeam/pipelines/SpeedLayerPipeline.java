@@ -95,8 +95,8 @@ public final class SpeedLayerPipeline {
   }
 
   /**
-   * Builds the graph: Kafka → ingest → label → features → Redis, Kafka and files; quality alerts
-   * per window.
+   * Builds the graph: Kafka → ingest → label → (weigh and sample) → features → Redis, Kafka and
+   * files; quality alerts per window.
    */
   public static void build(Pipeline p, SpeedLayerOptions o) {
     build(p, o, null);
@@ -148,17 +148,16 @@ public final class SpeedLayerPipeline {
             .withTtl(Durations.parse(o.getFeatureTtl())));
 
     if (!o.getLabelsTopic().isEmpty()) {
-      PCollection<TrainingExample> featured =
-          labels
-              .examples()
-              .apply("AddFeatures", CtrTransforms.pointInTimeFeatures(o, impressions.records()));
+      PCollection<TrainingExample> rows = labels.examples();
       if (!o.getPropensities().isEmpty()) {
-        featured = featured.apply("Weigh", weighting(o)).examples();
+        // As in the batch layer: weighed and downsampled before the features.
+        rows = rows.apply("Weigh", weighting(o)).examples();
       }
-      featured.apply(
-          "WriteLabelsToKafka",
-          WriteKafkaJson.<TrainingExample>to(o.getBootstrapServers(), o.getLabelsTopic())
-              .withKeyFn(TrainingExample::getImpressionId));
+      rows.apply("AddFeatures", CtrTransforms.pointInTimeFeatures(o, impressions.records()))
+          .apply(
+              "WriteLabelsToKafka",
+              WriteKafkaJson.<TrainingExample>to(o.getBootstrapServers(), o.getLabelsTopic())
+                  .withKeyFn(TrainingExample::getImpressionId));
     }
     if (writeFiles) {
       writeCorrections(labels.corrections(), out, fileWindow);

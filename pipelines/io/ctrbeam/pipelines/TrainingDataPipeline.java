@@ -130,8 +130,8 @@ public final class TrainingDataPipeline {
   }
 
   /**
-   * Builds the graph: read → label → features and enrichment → quality gate (combines only) → weigh
-   * and sample → write.
+   * Builds the graph: read → label → weigh and sample → features and enrichment of the kept rows →
+   * quality gate (combines only) → write.
    */
   public static Outputs build(Pipeline p, TrainingDataOptions o) {
     return build(p, o, Stage.ALL);
@@ -146,9 +146,10 @@ public final class TrainingDataPipeline {
     FLOOR,
     INGEST,
     LABEL,
-    FEATURES,
-    /** Quality gate and weights, no training data written: the write adds ALL minus this. */
+    /** Weights and downsampling: the kept rows. */
     WEIGHTS,
+    /** Features and the quality gate, no training data written: the write adds ALL minus this. */
+    FEATURES,
     ALL
   }
 
@@ -173,7 +174,11 @@ public final class TrainingDataPipeline {
       return cut(
           dl,
           ShuffleFloor.of(
-              impressions.records(), clicks.records(), conversions.records(), o.getBuckets()));
+              impressions.records(),
+              clicks.records(),
+              conversions.records(),
+              o.getBuckets(),
+              o.getTargetPositiveRate()));
     }
     if (last == Stage.INGEST) {
       return cut(dl, impressions.records(), clicks.records(), conversions.records());
@@ -190,33 +195,30 @@ public final class TrainingDataPipeline {
       return cut(dl, labels.examples());
     }
 
+    // Weighed and downsampled before the features: only the kept rows pay for them.
+    WeightResult weights = labels.examples().apply("Weigh", CtrTransforms.weighting(o));
+    if (last == Stage.WEIGHTS) {
+      return cut(dl, weights.examples());
+    }
     AddPointInTimeFeatures features =
         CtrTransforms.batchPointInTimeFeatures(o, impressions.records());
     if (!o.getUserProfiles().isEmpty() || !o.getAdMetadata().isEmpty()) {
       features = features.withEnrichment(enrichment(p, dl, o));
     }
-    PCollection<TrainingExample> examples = labels.examples().apply("AddFeatures", features);
-    if (last == Stage.FEATURES) {
-      return cut(dl, examples);
-    }
+    PCollection<TrainingExample> examples = weights.examples().apply("AddFeatures", features);
     PCollection<DeadLetter> allDeadLetters = dl.closeAndGet();
-
     if (o.getQualityGate()) {
       checkQuality(impressions, clicks, conversions, examples, allDeadLetters, o, out);
     }
-
-    WeightResult weights = examples.apply("Weigh", CtrTransforms.weighting(o));
-    if (last == Stage.WEIGHTS) {
-      count(weights.examples(), "CountStageOutput0");
+    if (last == Stage.FEATURES) {
+      count(examples, "CountStageOutput0");
       return null;
     }
-    weights
-        .examples()
-        .apply(
-            "WriteTrainingData",
-            WriteTrainingData.to(out + "/training")
-                .withFormat(outputFormat(o.getOutputFormat()))
-                .withTargetFileSize(ByteSizes.parse(o.getTargetFileSize())));
+    examples.apply(
+        "WriteTrainingData",
+        WriteTrainingData.to(out + "/training")
+            .withFormat(outputFormat(o.getOutputFormat()))
+            .withTargetFileSize(ByteSizes.parse(o.getTargetFileSize())));
     writeWeightReports(weights, out);
     labels
         .corrections()
@@ -240,7 +242,7 @@ public final class TrainingDataPipeline {
         .apply(
             "WriteLabelStats",
             TextIO.write().to(out + "/_reports/label_stats").withSuffix(".txt").withoutSharding());
-    return new Outputs(weights.examples(), labels.corrections(), allDeadLetters);
+    return new Outputs(examples, labels.corrections(), allDeadLetters);
   }
 
   /** Ends a cut graph: each collection's elements counted, dead letters written. */

@@ -51,9 +51,10 @@ import org.apache.beam.sdk.transforms.Combine.CombineFn;
  * Everything the batch pipeline writes, computed single-threaded in memory with no framework: the
  * benchmark's baseline, the best plain Java does on this machine. It reads JSON lines, applies the
  * ingest rules and the id dedup, labels clicks and conversions with {@link BatchLabeler}, applies
- * confidence with the default λ = ln(1000) / 24 h, then computes the point-in-time features of
- * every key kind with one sorted sweep each ({@link PointInTimeSweep}) and the as-of profile and ad
- * joins, and weighs and samples the rows as the weights package does.
+ * confidence with the default λ = ln(1000) / 24 h, weighs and samples the rows as the weights
+ * package does, then computes the kept rows' point-in-time features of every key kind with one
+ * sorted sweep each ({@link PointInTimeSweep}: every impression counts, and every click, since
+ * every positive is kept) and the as-of profile and ad joins.
  *
  * <p>It covers the pipeline's default options (WAIT, W = 30 min, T = 2 h, 7 d conversions, 24 h
  * window and half-life, α = 1, β = 49, EM propensities, IPW clip 20, 10% target positive rate).
@@ -98,19 +99,19 @@ public final class PlainJavaPipeline {
 
     List<TrainingExample> rows = label(imps, clicks, convs);
     long t2 = lap("label", t1);
+    rows = weigh(rows);
+    long t3 = lap("weights", t2);
     features(rows, imps);
-    long t3 = lap("features", t2);
+    long t4 = lap("features", t3);
     if (!profiles.isEmpty() || !ads.isEmpty()) {
       enrich(rows, profiles, ads);
     }
-    long t4 = lap("enrich", t3);
+    long t5 = lap("enrich", t4);
     profile(RecordFields.IMPRESSION, imps);
     profile(RecordFields.CLICK, clicks);
     profile(RecordFields.CONVERSION, convs);
     profile(RecordFields.TRAINING, rows);
-    long t5 = lap("quality", t4);
-    rows = weigh(rows);
-    lap("weights", t5);
+    lap("quality", t5);
     return rows;
   }
 

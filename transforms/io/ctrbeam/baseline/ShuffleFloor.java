@@ -12,19 +12,31 @@ import io.ctrbeam.schema.Click;
 import io.ctrbeam.schema.Conversion;
 import io.ctrbeam.schema.Impression;
 import io.ctrbeam.schema.TrainingExample;
+import io.ctrbeam.weights.SamplingPlan;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
 import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.coders.NullableCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.apache.beam.sdk.coders.VarIntCoder;
 import org.apache.beam.sdk.coders.VarLongCoder;
+import org.apache.beam.sdk.transforms.Count;
 import org.apache.beam.sdk.transforms.DoFn;
+import org.apache.beam.sdk.transforms.Filter;
 import org.apache.beam.sdk.transforms.Flatten;
 import org.apache.beam.sdk.transforms.MapElements;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.transforms.View;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionList;
+import org.apache.beam.sdk.values.PCollectionTuple;
+import org.apache.beam.sdk.values.PCollectionView;
+import org.apache.beam.sdk.values.TupleTag;
+import org.apache.beam.sdk.values.TupleTagList;
 import org.apache.beam.sdk.values.TypeDescriptor;
 
 /**
@@ -33,15 +45,18 @@ import org.apache.beam.sdk.values.TypeDescriptor;
  *
  * <ol>
  *   <li>by impression, with its clicks and conversions (labeling; id dedup can share it);
- *   <li>by entity, once per key kind: point-in-time features need each row's time at its user, ad,
- *       advertiser and category (one grouping keyed {@code kind|key} for all four);
- *   <li>by row again, with its four answers (attaching them).
+ *   <li>by entity, once per key kind: point-in-time features need each impression's time at its
+ *       user, ad, advertiser and category (one grouping keyed {@code kind|key} for all four);
+ *   <li>by row again, with its four answers (attaching them), for the rows that negative
+ *       downsampling keeps only: every row with a click, and the others at the rate of the run's
+ *       {@link SamplingPlan} (its positive rate counted, a combine).
  * </ol>
  *
  * Every simplification makes it cheaper than a real design: no labeling, features or enrichment are
  * computed, the entity elements carry only a row id and a time, the answers only a row id, and
  * click events, profiles, ads, weights and the Parquet write are left out. The rows keep their real
- * coder and size. Output: the rows, unchanged.
+ * coder and size. Output: the kept rows, unchanged. A group's rows are held while its clicks are
+ * found, which is small with the runner's fine buckets.
  */
 public final class ShuffleFloor
     extends PTransform<PCollectionList<KV<Integer, LabelEvent>>, PCollection<TrainingExample>> {
@@ -54,21 +69,28 @@ public final class ShuffleFloor
       KvCoder.of(VarIntCoder.of(), KvCoder.of(StringUtf8Coder.of(), VarLongCoder.of()));
 
   private static final TypeDescriptor<Outcome> OUTCOME = TypeDescriptor.of(Outcome.class);
+  private static final TupleTag<KV<Integer, KV<String, TrainingExample>>> KEPT =
+      new TupleTag<>() {};
+  private static final TupleTag<KV<Integer, KV<String, Long>>> ENTITY = new TupleTag<>() {};
 
   private final int buckets;
+  private final double targetPositiveRate;
 
-  private ShuffleFloor(int buckets) {
+  private ShuffleFloor(int buckets, double targetPositiveRate) {
     this.buckets = buckets;
+    this.targetPositiveRate = targetPositiveRate;
   }
 
   /**
-   * The floor over impressions, clicks and conversions, each keyed by the bucket of its impression.
+   * The floor over impressions, clicks and conversions, each keyed by the bucket of its impression;
+   * negatives are downsampled to {@code targetPositiveRate} (0: none) before the last grouping.
    */
   public static PCollection<TrainingExample> of(
       PCollection<Impression> imps,
       PCollection<Click> clicks,
       PCollection<Conversion> convs,
-      int buckets) {
+      int buckets,
+      double targetPositiveRate) {
     return PCollectionList.of(
             imps.apply("ImpressionEvents", ParDo.of(new ImpressionFn(buckets))).setCoder(EVENTS))
         .and(
@@ -83,7 +105,7 @@ public final class ShuffleFloor
                 .setCoder(Outcome.OutcomeCoder.of())
                 .apply("ConversionEvents", ParDo.of(new OutcomeFn(buckets)))
                 .setCoder(EVENTS))
-        .apply("ShuffleFloor", new ShuffleFloor(buckets));
+        .apply("ShuffleFloor", new ShuffleFloor(buckets, targetPositiveRate));
   }
 
   @Override
@@ -94,13 +116,25 @@ public final class ShuffleFloor
             .apply("GroupByImpression", GroupByBucket.create())
             .apply("Rows", ParDo.of(new RowsFn()))
             .setCoder(ROWS_OR_ANSWERS);
+    PCollectionView<Long> all = rows.apply("CountRows", Count.globally()).apply(View.asSingleton());
+    PCollectionView<Long> positives =
+        rows.apply("Positives", Filter.by(r -> r.getValue().getValue().getClicked() == 1))
+            .apply("CountPositives", Count.globally())
+            .apply(View.asSingleton());
+    PCollectionTuple sampled =
+        rows.apply(
+            "Sample",
+            ParDo.of(new SampleFn(buckets, targetPositiveRate, all, positives))
+                .withSideInputs(all, positives)
+                .withOutputTags(KEPT, TupleTagList.of(ENTITY)));
     PCollection<KV<Integer, KV<String, TrainingExample>>> answers =
-        rows.apply("EntityQueries", ParDo.of(new QueriesFn(buckets)))
+        sampled
+            .get(ENTITY)
             .setCoder(QUERIES)
             .apply("GroupByEntity", GroupByBucket.create())
             .apply("Answers", ParDo.of(new AnswersFn(buckets)))
             .setCoder(ROWS_OR_ANSWERS);
-    return PCollectionList.of(rows)
+    return PCollectionList.of(sampled.get(KEPT).setCoder(ROWS_OR_ANSWERS))
         .and(answers)
         .apply("FlattenRowsAndAnswers", Flatten.pCollections())
         .apply("GroupByRow", GroupByBucket.create())
@@ -138,40 +172,68 @@ public final class ShuffleFloor
     }
   }
 
-  /** Each group's rows, unlabeled, keyed as they came (by the bucket of their impression). */
+  /**
+   * Each group's rows, marked clicked when a click (or conversion) of theirs is in the group, keyed
+   * as they came (by the bucket of their impression).
+   */
   private static final class RowsFn
       extends DoFn<KV<Integer, Iterable<LabelEvent>>, KV<Integer, KV<String, TrainingExample>>> {
     @ProcessElement
     public void process(
         @Element KV<Integer, Iterable<LabelEvent>> group,
         OutputReceiver<KV<Integer, KV<String, TrainingExample>>> out) {
+      List<TrainingExample> rows = new ArrayList<>();
+      Set<String> clicked = new HashSet<>();
       for (LabelEvent e : group.getValue()) {
         if (e.primary() != null) {
-          out.output(KV.of(group.getKey(), KV.of(e.primary().getImpressionId(), e.primary())));
+          rows.add(e.primary());
+        } else {
+          clicked.add(e.outcome().primaryId());
         }
+      }
+      for (TrainingExample r : rows) {
+        r.setClicked(clicked.contains(r.getImpressionId()) ? 1 : 0);
+        out.output(KV.of(group.getKey(), KV.of(r.getImpressionId(), r)));
       }
     }
   }
 
-  /** A row id and time at each of the row's four entity keys. */
-  private static final class QueriesFn
-      extends DoFn<KV<Integer, KV<String, TrainingExample>>, KV<Integer, KV<String, Long>>> {
+  /**
+   * Keeps a row as {@link SamplingPlan#keep} does; every row's time goes to its four entity keys,
+   * with the row id only for a kept row (a query; the others are count events).
+   */
+  private static final class SampleFn
+      extends DoFn<
+          KV<Integer, KV<String, TrainingExample>>, KV<Integer, KV<String, TrainingExample>>> {
     private final int buckets;
+    private final double target;
+    private final PCollectionView<Long> all;
+    private final PCollectionView<Long> positives;
 
-    QueriesFn(int buckets) {
+    SampleFn(
+        int buckets, double target, PCollectionView<Long> all, PCollectionView<Long> positives) {
       this.buckets = buckets;
+      this.target = target;
+      this.all = all;
+      this.positives = positives;
     }
 
     @ProcessElement
-    public void process(
-        @Element KV<Integer, KV<String, TrainingExample>> row,
-        OutputReceiver<KV<Integer, KV<String, Long>>> out) {
+    public void process(@Element KV<Integer, KV<String, TrainingExample>> row, ProcessContext c) {
+      long n = c.sideInput(all);
+      SamplingPlan plan =
+          new SamplingPlan(n == 0 ? 0 : (double) c.sideInput(positives) / n, target, true);
       TrainingExample r = row.getValue().getValue();
-      KV<String, Long> query = KV.of(r.getImpressionId(), r.getEventTime().toEpochMilli());
-      out.output(KV.of(Buckets.of("user|" + r.getUserId(), buckets), query));
-      out.output(KV.of(Buckets.of("ad|" + r.getAdId(), buckets), query));
-      out.output(KV.of(Buckets.of("advertiser|" + r.getAdvertiserId(), buckets), query));
-      out.output(KV.of(Buckets.of("category|" + r.getAdCategory(), buckets), query));
+      boolean keep = plan.keep(r.getClicked() == 1, r.getImpressionId(), 0L);
+      if (keep) {
+        c.output(row);
+      }
+      KV<String, Long> entity =
+          KV.of(keep ? r.getImpressionId() : "", r.getEventTime().toEpochMilli());
+      c.output(ENTITY, KV.of(Buckets.of("user|" + r.getUserId(), buckets), entity));
+      c.output(ENTITY, KV.of(Buckets.of("ad|" + r.getAdId(), buckets), entity));
+      c.output(ENTITY, KV.of(Buckets.of("advertiser|" + r.getAdvertiserId(), buckets), entity));
+      c.output(ENTITY, KV.of(Buckets.of("category|" + r.getAdCategory(), buckets), entity));
     }
   }
 
@@ -190,7 +252,9 @@ public final class ShuffleFloor
         @Element KV<Integer, Iterable<KV<String, Long>>> group,
         OutputReceiver<KV<Integer, KV<String, TrainingExample>>> out) {
       for (KV<String, Long> q : group.getValue()) {
-        out.output(KV.of(Buckets.of(q.getKey(), buckets), KV.of(q.getKey(), null)));
+        if (!q.getKey().isEmpty()) {
+          out.output(KV.of(Buckets.of(q.getKey(), buckets), KV.of(q.getKey(), null)));
+        }
       }
     }
   }

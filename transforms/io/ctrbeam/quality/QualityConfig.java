@@ -9,6 +9,7 @@ import java.io.Serializable;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
@@ -39,6 +40,8 @@ public final class QualityConfig implements Serializable {
   public static final Set<String> LOWER_BOUNDS = Set.of("completeness", "uniqueness", "validity");
   public static final Set<String> UPPER_BOUNDS = Set.of("freshness_hours", "psi", "kl", "js");
   private static final String DEFAULTS = "*";
+  private static final List<String> WEIGHT_FIELDS =
+      List.of("position_propensity", "ipw_weight", "sampling_rate", "sampling_weight", "weight");
 
   private final Map<String, Map<String, Double>> thresholds;
   private final double epsilon;
@@ -52,7 +55,9 @@ public final class QualityConfig implements Serializable {
 
   /**
    * Contract §5: completeness 0.99, validity 0.999, freshness 24 h, PSI 0.2 (the start of
-   * "significant").
+   * "significant"). The training rows' weight columns are not gated on drift: they are the run's
+   * own estimates, re-fitted every run and reported in {@code propensities.json} and {@code
+   * weights.json}.
    */
   public static QualityConfig defaults() {
     Map<String, Double> d = new LinkedHashMap<>();
@@ -62,6 +67,11 @@ public final class QualityConfig implements Serializable {
     d.put("psi", 0.2);
     Map<String, Map<String, Double>> t = new HashMap<>();
     t.put(DEFAULTS, d);
+    for (String w : WEIGHT_FIELDS) {
+      Map<String, Double> noDrift = new LinkedHashMap<>();
+      noDrift.put("psi", null);
+      t.put("training." + w, noDrift);
+    }
     return new QualityConfig(t, Drift.DEFAULT_EPSILON, Drift.DEFAULT_ALPHA);
   }
 

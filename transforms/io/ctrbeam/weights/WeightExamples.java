@@ -23,10 +23,11 @@ import org.checkerframework.checker.nullness.qual.Nullable;
 import org.joda.time.Duration;
 
 /**
- * Position-bias weights and negative downsampling (contract §4) in one step before the write:
- * {@link EstimatePropensities} (a combine and a fit), a {@link SamplingPlan} from the run's
- * positive rate (or a given one), then {@link AttachWeights} with both as side inputs, and a {@link
- * WeightStats} summary. No training row is shuffled.
+ * Position-bias weights and negative downsampling (contract §4) in one step; none of its inputs is
+ * a feature, so the batch and speed layers run it before the features, on the labeled rows: {@link
+ * EstimatePropensities} (a combine and a fit), a {@link SamplingPlan} from the run's positive rate
+ * (or a given one), then {@link AttachWeights} with both as side inputs, and a {@link WeightStats}
+ * summary. No training row is shuffled.
  *
  * <pre>{@code
  * WeightResult w = examples.apply("Weigh", WeightExamples.create()

@@ -3,6 +3,8 @@ package io.ctrbeam.pipelines;
 import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.hasItem;
+import static org.hamcrest.Matchers.not;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import io.ctrbeam.testing.TestFiles;
@@ -39,6 +41,16 @@ class SpeedLayerWeightsTest {
     assertThat(
         steps(options("--propensities=p.json", "--observedPositiveRate=0.01")).contains("Weigh"),
         equalTo(true));
+  }
+
+  /** As in the batch layer, only the kept rows reach the features. */
+  @Test
+  void theFeaturesTakeTheWeighedRows() {
+    SpeedLayerOptions o = options("--propensities=p.json", "--observedPositiveRate=0.01");
+    Pipeline p = Pipeline.create(o);
+    SpeedLayerPipeline.build(p, o);
+    assertThat(TestFiles.producersOfInputs(p, "AddFeatures"), hasItem("Weigh"));
+    assertThat(TestFiles.producersOfInputs(p, "AddFeatures"), not(hasItem("Label")));
   }
 
   @Test

@@ -1,17 +1,18 @@
 package io.ctrbeam.pipelines;
 
 import static org.hamcrest.MatcherAssert.assertThat;
+import static org.hamcrest.Matchers.closeTo;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.empty;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.greaterThan;
+import static org.hamcrest.Matchers.greaterThanOrEqualTo;
 import static org.hamcrest.Matchers.hasItems;
+import static org.hamcrest.Matchers.lessThan;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import io.ctrbeam.common.MetricsReader;
-import io.ctrbeam.common.Reason;
 import io.ctrbeam.generate.GroundTruth;
-import io.ctrbeam.generate.RecordType;
 import io.ctrbeam.generate.WriteResult;
 import io.ctrbeam.ingest.ReadLogs;
 import java.nio.file.Files;
@@ -29,55 +30,60 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class TrainingDataPipelineTest {
 
-  /** The benchmark's graph cut after features emits one row per labeled impression, no file. */
-  @Test
-  void aGraphCutAfterFeaturesCountsItsRows(@TempDir Path dir) throws Exception {
-    GroundTruth truth =
-        PipelineFixtures.writeLogs(PipelineFixtures.smallWorld(), dir.resolve("logs")).truth();
-    TrainingDataOptions o = PipelineFixtures.directOptions();
-    PipelineFixtures.pointAt(o, dir.resolve("logs"), dir.resolve("out"));
-    PipelineResult r = TrainingDataPipeline.pipeline(o, TrainingDataPipeline.Stage.FEATURES).run();
-    r.waitUntilFinish();
-    assertThat(
-        MetricsReader.read(r, "stages").get("rows"),
-        equalTo(truth.positives() + truth.negatives()));
-    assertThat(Files.exists(dir.resolve("out/training")), equalTo(false));
-  }
-
   /**
    * The weights cut counts the rows the default downsampling keeps, and writes no training data.
    */
   @Test
   void aGraphCutAfterWeightsCountsTheKeptRows(@TempDir Path dir) throws Exception {
-    PipelineFixtures.writeLogs(PipelineFixtures.smallWorld(), dir.resolve("logs"));
+    assertACutCountsTheKeptRows(dir, TrainingDataPipeline.Stage.WEIGHTS);
+    assertThat(Files.exists(dir.resolve("out/_reports/quality.json")), equalTo(false));
+  }
+
+  /**
+   * The features cut (features of the kept rows and the quality gate) counts the kept rows too, and
+   * writes the quality report but no training data.
+   */
+  @Test
+  void aGraphCutAfterFeaturesCountsTheKeptRowsAndChecksThem(@TempDir Path dir) throws Exception {
+    assertACutCountsTheKeptRows(dir, TrainingDataPipeline.Stage.FEATURES);
+    assertThat(Files.exists(dir.resolve("out/_reports/quality.json")), equalTo(true));
+  }
+
+  private static void assertACutCountsTheKeptRows(Path dir, TrainingDataPipeline.Stage cut)
+      throws Exception {
+    GroundTruth truth =
+        PipelineFixtures.writeLogs(PipelineFixtures.smallWorld(), dir.resolve("logs")).truth();
     TrainingDataOptions o = PipelineFixtures.directOptions();
     PipelineFixtures.pointAt(o, dir.resolve("logs"), dir.resolve("out"));
-    PipelineResult r = TrainingDataPipeline.pipeline(o, TrainingDataPipeline.Stage.WEIGHTS).run();
+    PipelineResult r = TrainingDataPipeline.pipeline(o, cut).run();
     r.waitUntilFinish();
     long kept =
         PipelineFixtures.keptByDefaultSampling(PipelineFixtures.truthLabels(dir.resolve("logs")))
             .size();
+    assertThat(kept, lessThan(truth.positives() + truth.negatives()));
     assertThat(MetricsReader.read(r, "stages").get("rows"), equalTo(kept));
     assertThat(Files.exists(dir.resolve("out/training")), equalTo(false));
   }
 
   /**
-   * The benchmark's floor graph groups every parsed impression's row, duplicates too (it reads
-   * without dedup), and writes nothing.
+   * The benchmark's floor graph groups every parsed impression (duplicates too: it reads without
+   * dedup) and attaches to the rows the default downsampling keeps, within 10% of the truth's kept
+   * count (its clicks are any in the group), and writes nothing.
    */
   @Test
-  void theFloorGraphCarriesEveryParsedImpressionThroughItsGroupings(@TempDir Path dir)
-      throws Exception {
+  void theFloorGraphKeepsAboutTheRowsTheDownsamplingKeeps(@TempDir Path dir) throws Exception {
     GroundTruth truth =
         PipelineFixtures.writeLogs(PipelineFixtures.smallWorld(), dir.resolve("logs")).truth();
     TrainingDataOptions o = PipelineFixtures.directOptions();
     PipelineFixtures.pointAt(o, dir.resolve("logs"), dir.resolve("out"));
     PipelineResult r = TrainingDataPipeline.pipeline(o, TrainingDataPipeline.Stage.FLOOR).run();
     r.waitUntilFinish();
-    long duplicates = truth.injected(RecordType.IMPRESSION, Reason.DUPLICATE_ID);
-    assertThat(duplicates, greaterThan(0L));
-    assertThat(
-        MetricsReader.read(r, "stages").get("rows"), equalTo(truth.impressions() + duplicates));
+    long kept =
+        PipelineFixtures.keptByDefaultSampling(PipelineFixtures.truthLabels(dir.resolve("logs")))
+            .size();
+    long rows = MetricsReader.read(r, "stages").get("rows");
+    assertThat((double) rows, closeTo(kept, 0.1 * kept));
+    assertThat(rows, greaterThanOrEqualTo(truth.positives()));
     assertThat(Files.exists(dir.resolve("out/training")), equalTo(false));
   }
 

@@ -98,6 +98,24 @@ class QualityGateTest {
     assertThat(gate(devices(2000, 0.9, 2), ref, off).passed(), is(true));
   }
 
+  /** The weight columns are re-estimated every run: no drift gate on them unless a config asks. */
+  @Test
+  void theTrainingWeightColumnsAreNotGatedOnDriftByDefault() throws Exception {
+    QualityConfig d = QualityConfig.defaults();
+    for (String w :
+        new String[] {
+          "position_propensity", "ipw_weight", "sampling_rate", "sampling_weight", "weight"
+        }) {
+      assertThat(w, d.threshold("psi", "training", w, false), equalTo(null));
+    }
+    assertThat(d.threshold("psi", "training", "user_ctr_24h", false), equalTo(0.2));
+    assertThat(d.threshold("psi", "impression", "position", true), equalTo(0.2));
+    assertThat(d.threshold("completeness", "training", "weight", true), equalTo(0.99));
+    QualityConfig asked =
+        QualityConfig.parse("{\"fields\": {\"training.weight\": {\"psi\": 0.3}}}");
+    assertThat(asked.threshold("psi", "training", "weight", false), equalTo(0.3));
+  }
+
   @Test
   void aBadConfigIsRefusedWithWhatWasGot() {
     IllegalArgumentException e =

@@ -6,10 +6,16 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.stream.Stream;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.runners.TransformHierarchy;
+import org.apache.beam.sdk.values.PValue;
 
 /** What a test reads back: the JSON lines a job wrote, the step names of a graph. */
 public final class TestFiles {
@@ -55,6 +61,31 @@ public final class TestFiles {
             return CompositeBehavior.ENTER_TRANSFORM;
           }
         });
+    return names;
+  }
+
+  /**
+   * The full names of the top-level steps whose outputs are the inputs of the top-level step {@code
+   * step}.
+   */
+  public static Set<String> producersOfInputs(Pipeline p, String step) {
+    Map<PValue, String> producer = new HashMap<>();
+    Set<PValue> inputs = new HashSet<>();
+    p.traverseTopologically(
+        new Pipeline.PipelineVisitor.Defaults() {
+          @Override
+          public CompositeBehavior enterCompositeTransform(TransformHierarchy.Node node) {
+            if (!node.isRootNode() && node.getEnclosingNode().isRootNode()) {
+              node.getOutputs().values().forEach(o -> producer.put(o, node.getFullName()));
+              if (node.getFullName().equals(step)) {
+                inputs.addAll(node.getInputs().values());
+              }
+            }
+            return CompositeBehavior.ENTER_TRANSFORM;
+          }
+        });
+    Set<String> names = new TreeSet<>();
+    inputs.forEach(i -> names.add(producer.getOrDefault(i, "?")));
     return names;
   }
 }
