@@ -28,7 +28,8 @@ import org.joda.time.Instant;
  *   <li>A record whose event time is unreadable or implausible (before 2000, or more than 1 h past
  *       the clock; parsing dead-letters it) neither moves the watermark nor is late: it is stamped
  *       with the latest plausible event time.
- *   <li>The watermark never goes back, also across a restore.
+ *   <li>The watermark never goes back, also across a restore. The checkpoint keeps only the
+ *       watermark, so a restored policy needs two new records (or the idle timeout) to move it.
  * </ul>
  */
 final class EventTimeWatermarkPolicy extends TimestampPolicy<byte[], byte[]> {
