@@ -36,13 +36,37 @@ class SampledFeaturesTest {
 
   @Test
   void keptRowsCountEveryImpressionAndClickBeforeThem(@TempDir Path dir) throws Exception {
+    Map<String, long[]> truth = PipelineFixtures.truthLabels(runWithTarget(dir, 0.10));
+    long kept = PipelineFixtures.keptByDefaultSampling(truth).size();
+    assertThat("most negatives were dropped", kept * 3, lessThan((long) truth.size()));
+    assertThat(
+        "the written rows are the kept ones", assertFeaturesMatch(dir, truth), equalTo(kept));
+  }
+
+  /** Without downsampling every row is written, and the rows serve as the impression events. */
+  @Test
+  void withoutSamplingEveryRowIsFeaturedFromTheRowsThemselves(@TempDir Path dir) throws Exception {
+    Map<String, long[]> truth = PipelineFixtures.truthLabels(runWithTarget(dir, 0));
+    assertThat(assertFeaturesMatch(dir, truth), equalTo((long) truth.size()));
+  }
+
+  /** Generates the small world under {@code dir/logs}, runs the pipeline; returns the logs. */
+  private static Path runWithTarget(Path dir, double targetPositiveRate) throws Exception {
     Path logs = dir.resolve("logs");
     PipelineFixtures.writeLogs(PipelineFixtures.smallWorld(), logs);
     TrainingDataOptions o = PipelineFixtures.directOptions();
     PipelineFixtures.pointAt(o, logs, dir.resolve("out"));
+    o.setTargetPositiveRate(targetPositiveRate);
     TrainingDataPipeline.run(o).waitUntilFinish();
+    return logs;
+  }
 
-    Map<String, long[]> truth = PipelineFixtures.truthLabels(logs);
+  /**
+   * Asserts every written row's counts and decayed counts against the brute force; returns the
+   * number of rows.
+   */
+  private static long assertFeaturesMatch(Path dir, Map<String, long[]> truth) throws Exception {
+    Path logs = dir.resolve("logs");
     Map<String, Imp> byId = impressionsById(logs, truth);
     assertThat("every labeled impression found", byId.size(), equalTo(truth.size()));
 
@@ -87,10 +111,8 @@ class SampledFeaturesTest {
         }
       }
     }
-    long kept = PipelineFixtures.keptByDefaultSampling(truth).size();
-    assertThat("the written rows are the kept ones", (long) rows, equalTo(kept));
-    assertThat("most negatives were dropped", kept * 3, lessThan((long) truth.size()));
     assertThat(featured, greaterThan(rows));
+    return rows;
   }
 
   /**
