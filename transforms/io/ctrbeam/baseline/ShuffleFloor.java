@@ -22,11 +22,10 @@ import org.apache.beam.sdk.coders.NullableCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.apache.beam.sdk.coders.VarIntCoder;
 import org.apache.beam.sdk.coders.VarLongCoder;
-import org.apache.beam.sdk.transforms.Count;
 import org.apache.beam.sdk.transforms.DoFn;
-import org.apache.beam.sdk.transforms.Filter;
 import org.apache.beam.sdk.transforms.Flatten;
 import org.apache.beam.sdk.transforms.MapElements;
+import org.apache.beam.sdk.transforms.Mean;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.transforms.View;
@@ -38,6 +37,7 @@ import org.apache.beam.sdk.values.PCollectionView;
 import org.apache.beam.sdk.values.TupleTag;
 import org.apache.beam.sdk.values.TupleTagList;
 import org.apache.beam.sdk.values.TypeDescriptor;
+import org.apache.beam.sdk.values.TypeDescriptors;
 
 /**
  * The groupings that any Beam design of the batch layer needs, with no work inside them: a floor
@@ -116,16 +116,18 @@ public final class ShuffleFloor
             .apply("GroupByImpression", GroupByBucket.create())
             .apply("Rows", ParDo.of(new RowsFn()))
             .setCoder(ROWS_OR_ANSWERS);
-    PCollectionView<Long> all = rows.apply("CountRows", Count.globally()).apply(View.asSingleton());
-    PCollectionView<Long> positives =
-        rows.apply("Positives", Filter.by(r -> r.getValue().getValue().getClicked() == 1))
-            .apply("CountPositives", Count.globally())
+    PCollectionView<Double> positiveRate =
+        rows.apply(
+                "Clicked",
+                MapElements.into(TypeDescriptors.integers())
+                    .via(r -> r.getValue().getValue().getClicked()))
+            .apply("PositiveRate", Mean.globally())
             .apply(View.asSingleton());
     PCollectionTuple sampled =
         rows.apply(
             "Sample",
-            ParDo.of(new SampleFn(buckets, targetPositiveRate, all, positives))
-                .withSideInputs(all, positives)
+            ParDo.of(new SampleFn(buckets, targetPositiveRate, positiveRate))
+                .withSideInputs(positiveRate)
                 .withOutputTags(KEPT, TupleTagList.of(ENTITY)));
     PCollection<KV<Integer, KV<String, TrainingExample>>> answers =
         sampled
@@ -207,22 +209,21 @@ public final class ShuffleFloor
           KV<Integer, KV<String, TrainingExample>>, KV<Integer, KV<String, TrainingExample>>> {
     private final int buckets;
     private final double target;
-    private final PCollectionView<Long> all;
-    private final PCollectionView<Long> positives;
+    private final PCollectionView<Double> positiveRate;
+    private transient SamplingPlan plan;
 
-    SampleFn(
-        int buckets, double target, PCollectionView<Long> all, PCollectionView<Long> positives) {
+    SampleFn(int buckets, double target, PCollectionView<Double> positiveRate) {
       this.buckets = buckets;
       this.target = target;
-      this.all = all;
-      this.positives = positives;
+      this.positiveRate = positiveRate;
     }
 
     @ProcessElement
     public void process(@Element KV<Integer, KV<String, TrainingExample>> row, ProcessContext c) {
-      long n = c.sideInput(all);
-      SamplingPlan plan =
-          new SamplingPlan(n == 0 ? 0 : (double) c.sideInput(positives) / n, target, true);
+      if (plan == null) {
+        // One global window in a bounded run: one rate for the whole run.
+        plan = new SamplingPlan(c.sideInput(positiveRate), target, true);
+      }
       TrainingExample r = row.getValue().getValue();
       boolean keep = plan.keep(r.getClicked() == 1, r.getImpressionId(), 0L);
       if (keep) {

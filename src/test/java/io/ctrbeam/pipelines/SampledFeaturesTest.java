@@ -9,6 +9,7 @@ import static org.hamcrest.Matchers.lessThan;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.ctrbeam.features.KeyKind;
 import io.ctrbeam.generate.RecordType;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -29,7 +30,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class SampledFeaturesTest {
   private static final long DAY = 24 * 3_600_000L;
-  private static final String[] KINDS = {"user", "ad", "advertiser", "user_category"};
+  private static final KeyKind[] KINDS = KeyKind.values();
 
   /** One valid impression of the logs: its time and its four keys (null where a part is null). */
   private record Imp(long t, String[] keys) {}
@@ -86,24 +87,24 @@ class SampledFeaturesTest {
         Imp self = byId.get(id);
         for (int k = 0; k < KINDS.length; k++) {
           String key = self.keys()[k];
-          long imps24 = r.getLong(KINDS[k] + "_impressions_24h");
+          long imps24 = r.getLong(KINDS[k].label + "_impressions_24h");
           if (key == null) {
-            assertThat(id + " " + KINDS[k], r.wasNull(), equalTo(true));
+            assertThat(id + " " + KINDS[k].label, r.wasNull(), equalTo(true));
             continue;
           }
           double[] want = bruteForce(k, key, t, byId, truth);
-          assertThat(id + " " + KINDS[k] + " impressions", imps24, equalTo((long) want[0]));
+          assertThat(id + " " + KINDS[k].label + " impressions", imps24, equalTo((long) want[0]));
           assertThat(
-              id + " " + KINDS[k] + " clicks",
-              r.getLong(KINDS[k] + "_clicks_24h"),
+              id + " " + KINDS[k].label + " clicks",
+              r.getLong(KINDS[k].label + "_clicks_24h"),
               equalTo((long) want[1]));
           assertThat(
-              id + " " + KINDS[k] + " decayed impressions",
-              r.getDouble(KINDS[k] + "_decayed_impressions"),
+              id + " " + KINDS[k].label + " decayed impressions",
+              r.getDouble(KINDS[k].label + "_decayed_impressions"),
               closeTo(want[2], 1e-9 * Math.max(1, want[2])));
           assertThat(
-              id + " " + KINDS[k] + " decayed clicks",
-              r.getDouble(KINDS[k] + "_decayed_clicks"),
+              id + " " + KINDS[k].label + " decayed clicks",
+              r.getDouble(KINDS[k].label + "_decayed_clicks"),
               closeTo(want[3], 1e-9 * Math.max(1, want[3])));
           if (want[0] > 0) {
             featured++;
@@ -167,14 +168,15 @@ class SampledFeaturesTest {
           if (id == null || !truth.containsKey(id)) {
             continue;
           }
-          String user = text(n, "user_id");
-          String cat = text(n, "ad_category");
-          String[] keys = {
-            user,
-            text(n, "ad_id"),
-            text(n, "advertiser_id"),
-            user == null || cat == null ? null : user + "|" + cat
-          };
+          String[] keys = new String[KINDS.length];
+          for (int k = 0; k < KINDS.length; k++) {
+            keys[k] =
+                KINDS[k].keyOf(
+                    text(n, "user_id"),
+                    text(n, "ad_id"),
+                    text(n, "advertiser_id"),
+                    text(n, "ad_category"));
+          }
           Imp i = new Imp(n.path("event_time").asLong(), keys);
           out.merge(id, i, (a, b) -> a.t() <= b.t() ? a : b);
         }
