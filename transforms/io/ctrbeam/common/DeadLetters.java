@@ -22,6 +22,11 @@ public final class DeadLetters {
     return Metrics.counter(NAMESPACE, counterName(recordType, reason));
   }
 
+  /** The same counter, reported once per bundle (see {@link BundleCounter}). */
+  public static BundleCounter bundleCounter(String recordType, Reason reason) {
+    return BundleCounter.of(NAMESPACE, counterName(recordType, reason));
+  }
+
   public static String counterName(String recordType, Reason reason) {
     return recordType + "_" + reason.name();
   }

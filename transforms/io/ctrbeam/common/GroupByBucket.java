@@ -17,8 +17,6 @@ import org.apache.beam.sdk.coders.ByteArrayCoder;
 import org.apache.beam.sdk.coders.Coder;
 import org.apache.beam.sdk.coders.IterableCoder;
 import org.apache.beam.sdk.coders.KvCoder;
-import org.apache.beam.sdk.metrics.Counter;
-import org.apache.beam.sdk.metrics.Metrics;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.GroupByKey;
 import org.apache.beam.sdk.transforms.PTransform;
@@ -115,7 +113,8 @@ public final class GroupByBucket<K, V>
 
   /** Per key, the bundle's values as one block: each value nested-encoded, one after another. */
   static final class PackFn<K, V> extends BatchGrouping.RestampingFn<KV<K, V>, KV<K, byte[]>> {
-    private final Counter blocks = Metrics.counter(GroupByBucket.class, "packedBlocks");
+    private final BundleCounter blocks =
+        BundleCounter.of(GroupByBucket.class.getName(), "packedBlocks");
     private final Coder<K> keyCoder;
     private final Coder<V> valueCoder;
     private final int maxBlockBytes;
@@ -156,6 +155,7 @@ public final class GroupByBucket<K, V>
         c.output(KV.of(b.key, b.toBytes()), b.time, GlobalWindow.INSTANCE);
       }
       open = null;
+      blocks.flush();
     }
   }
 

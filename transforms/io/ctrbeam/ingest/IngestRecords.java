@@ -2,6 +2,7 @@ package io.ctrbeam.ingest;
 
 import static org.apache.beam.vendor.guava.v32_1_2_jre.com.google.common.base.Preconditions.checkArgument;
 
+import io.ctrbeam.common.BundleCounter;
 import io.ctrbeam.schema.AdMetadata;
 import io.ctrbeam.schema.Click;
 import io.ctrbeam.schema.Conversion;
@@ -12,8 +13,6 @@ import io.ctrbeam.schema.UserProfile;
 import java.time.Instant;
 import org.apache.avro.Schema;
 import org.apache.avro.specific.SpecificRecord;
-import org.apache.beam.sdk.metrics.Counter;
-import org.apache.beam.sdk.metrics.Metrics;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.Flatten;
 import org.apache.beam.sdk.transforms.PTransform;
@@ -128,16 +127,21 @@ public final class IngestRecords<T extends SpecificRecord>
 
   /** Passes records through, counting them. */
   static final class CountFn<T> extends DoFn<T, T> {
-    private final Counter counter;
+    private final BundleCounter counter;
 
     CountFn(String name) {
-      this.counter = Metrics.counter(IngestMetrics.NAMESPACE, name);
+      this.counter = BundleCounter.of(IngestMetrics.NAMESPACE, name);
     }
 
     @ProcessElement
     public void process(@Element T record, OutputReceiver<T> out) {
       counter.inc();
       out.output(record);
+    }
+
+    @FinishBundle
+    public void finishBundle() {
+      counter.flush();
     }
   }
 }

@@ -2,6 +2,7 @@ package io.ctrbeam.ingest;
 
 import static org.apache.beam.vendor.guava.v32_1_2_jre.com.google.common.base.Preconditions.checkArgument;
 
+import io.ctrbeam.common.BundleCounter;
 import io.ctrbeam.common.DeadLetters;
 import io.ctrbeam.common.Provenance;
 import io.ctrbeam.common.Reason;
@@ -26,8 +27,6 @@ import org.apache.avro.Schema;
 import org.apache.avro.generic.IndexedRecord;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.beam.sdk.extensions.avro.coders.AvroCoder;
-import org.apache.beam.sdk.metrics.Counter;
-import org.apache.beam.sdk.metrics.Metrics;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
@@ -199,11 +198,11 @@ public final class ParseRecords<T extends SpecificRecord>
 
     private final List<String> writerSchemas;
     private final TupleTag<T> recordsTag;
-    private final Counter in;
-    private final Counter valid;
+    private final BundleCounter in;
+    private final BundleCounter valid;
     private transient JsonRecordParser<T> json;
     private transient AvroPayloads avro;
-    private transient Map<Reason, Counter> deadLetterCounters;
+    private transient Map<Reason, BundleCounter> deadLetterCounters;
     private transient Provenance.Slots slots;
 
     ParseFn(
@@ -218,8 +217,8 @@ public final class ParseRecords<T extends SpecificRecord>
       this.liveClock = liveClock;
       this.writerSchemas = writerSchemas;
       this.recordsTag = recordsTag;
-      this.in = Metrics.counter(IngestMetrics.NAMESPACE, kind.name() + "_in");
-      this.valid = Metrics.counter(IngestMetrics.NAMESPACE, kind.name() + "_valid");
+      this.in = BundleCounter.of(IngestMetrics.NAMESPACE, kind.name() + "_in");
+      this.valid = BundleCounter.of(IngestMetrics.NAMESPACE, kind.name() + "_valid");
     }
 
     @Setup
@@ -233,7 +232,7 @@ public final class ParseRecords<T extends SpecificRecord>
       slots = Provenance.Slots.of(kind.fullSchema());
       deadLetterCounters = new EnumMap<>(Reason.class);
       for (Reason r : Reason.values()) {
-        deadLetterCounters.put(r, DeadLetters.counter(kind.name(), r));
+        deadLetterCounters.put(r, DeadLetters.bundleCounter(kind.name(), r));
       }
     }
 
@@ -268,6 +267,12 @@ public final class ParseRecords<T extends SpecificRecord>
         out.get(DeadLetters.TAG).output(deadLetter(raw, e.reason(), e.getMessage(), eventTime));
         deadLetterCounters.get(e.reason()).inc();
       }
+    }
+
+    @FinishBundle
+    public void finishBundle() {
+      BundleCounter.flushAll(in, valid);
+      deadLetterCounters.values().forEach(BundleCounter::flush);
     }
 
     private Fields read(RawRecord raw) throws InvalidRecordException {

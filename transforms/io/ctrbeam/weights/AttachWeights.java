@@ -2,10 +2,9 @@ package io.ctrbeam.weights;
 
 import static org.apache.beam.vendor.guava.v32_1_2_jre.com.google.common.base.Preconditions.checkArgument;
 
+import io.ctrbeam.common.BundleCounter;
 import io.ctrbeam.common.TrainingRows;
 import io.ctrbeam.schema.TrainingExample;
-import org.apache.beam.sdk.metrics.Counter;
-import org.apache.beam.sdk.metrics.Metrics;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
@@ -108,11 +107,11 @@ public final class AttachWeights
   private static final class WeighFn extends DoFn<TrainingExample, TrainingExample> {
     private final double maxIpwWeight;
     private final long seed;
-    private final Counter clipped = Metrics.counter(NAMESPACE, "ipw_clipped");
-    private final Counter positivesKept = Metrics.counter(NAMESPACE, "positives_kept");
-    private final Counter negativesKept = Metrics.counter(NAMESPACE, "negatives_kept");
-    private final Counter negativesDropped = Metrics.counter(NAMESPACE, "negatives_dropped");
-    private final Counter beyondTable = Metrics.counter(NAMESPACE, "position_beyond_table");
+    private final BundleCounter clipped = BundleCounter.of(NAMESPACE, "ipw_clipped");
+    private final BundleCounter positivesKept = BundleCounter.of(NAMESPACE, "positives_kept");
+    private final BundleCounter negativesKept = BundleCounter.of(NAMESPACE, "negatives_kept");
+    private final BundleCounter negativesDropped = BundleCounter.of(NAMESPACE, "negatives_dropped");
+    private final BundleCounter beyondTable = BundleCounter.of(NAMESPACE, "position_beyond_table");
 
     WeighFn(double maxIpwWeight, long seed) {
       this.maxIpwWeight = maxIpwWeight;
@@ -150,6 +149,11 @@ public final class AttachWeights
       w.setSamplingWeight(1.0 / rate);
       w.setWeight(ipw / rate);
       out.get(EXAMPLES).output(w);
+    }
+
+    @FinishBundle
+    public void finishBundle() {
+      BundleCounter.flushAll(clipped, positivesKept, negativesKept, negativesDropped, beyondTable);
     }
   }
 }
