@@ -3,6 +3,7 @@ package io.ctrbeam.pipelines;
 import static org.apache.beam.vendor.guava.v32_1_2_jre.com.google.common.base.Preconditions.checkArgument;
 
 import io.ctrbeam.baseline.ShuffleFloor;
+import io.ctrbeam.common.BundleCounter;
 import io.ctrbeam.common.ByteSizes;
 import io.ctrbeam.common.DeadLetterSink;
 import io.ctrbeam.common.Durations;
@@ -30,6 +31,7 @@ import io.ctrbeam.schema.UserProfile;
 import io.ctrbeam.storage.FileFormat;
 import io.ctrbeam.storage.WriteFeatureSnapshots;
 import io.ctrbeam.storage.WriteJsonLines;
+import io.ctrbeam.storage.WriteTextFile;
 import io.ctrbeam.storage.WriteTrainingData;
 import io.ctrbeam.weights.PropensityTable;
 import io.ctrbeam.weights.SamplingPlan;
@@ -40,9 +42,6 @@ import java.util.Locale;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.PipelineResult;
-import org.apache.beam.sdk.io.TextIO;
-import org.apache.beam.sdk.metrics.Counter;
-import org.apache.beam.sdk.metrics.Metrics;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.MapElements;
@@ -239,9 +238,7 @@ public final class TrainingDataPipeline {
         .apply(
             "FormatLabelStats",
             MapElements.into(TypeDescriptors.strings()).via(LabelStats::toTable))
-        .apply(
-            "WriteLabelStats",
-            TextIO.write().to(out + "/_reports/label_stats").withSuffix(".txt").withoutSharding());
+        .apply("WriteLabelStats", WriteTextFile.to(out + "/_reports/label_stats.txt"));
     return new Outputs(examples, labels.corrections(), allDeadLetters);
   }
 
@@ -259,11 +256,16 @@ public final class TrainingDataPipeline {
   }
 
   private static final class CountFn<T> extends DoFn<T, Void> {
-    private final Counter rows = Metrics.counter("stages", "rows");
+    private final BundleCounter rows = BundleCounter.of("stages", "rows");
 
     @ProcessElement
     public void process() {
       rows.inc();
+    }
+
+    @FinishBundle
+    public void finishBundle() {
+      rows.flush();
     }
   }
 
@@ -336,9 +338,7 @@ public final class TrainingDataPipeline {
       PCollection<T> one, SerializableFunction<T, String> json, String out, String name) {
     String step = CaseFormat.LOWER_UNDERSCORE.to(CaseFormat.UPPER_CAMEL, name);
     one.apply("Format" + step, MapElements.into(TypeDescriptors.strings()).via(json))
-        .apply(
-            "Write" + step + "Report",
-            TextIO.write().to(out + "/_reports/" + name).withSuffix(".json").withoutSharding());
+        .apply("Write" + step + "Report", WriteTextFile.to(out + "/_reports/" + name + ".json"));
   }
 
   static FileFormat outputFormat(String name) {

@@ -2,17 +2,12 @@ package io.ctrbeam.quality;
 
 import static org.apache.beam.vendor.guava.v32_1_2_jre.com.google.common.base.Preconditions.checkArgument;
 
+import io.ctrbeam.storage.WriteTextFile;
 import java.io.IOException;
-import java.io.OutputStream;
-import java.nio.channels.Channels;
-import java.nio.charset.StandardCharsets;
-import org.apache.beam.sdk.io.FileSystems;
-import org.apache.beam.sdk.io.fs.ResourceId;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.transforms.display.DisplayData;
-import org.apache.beam.sdk.util.MimeTypes;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PDone;
 
@@ -56,16 +51,9 @@ public final class WriteQualityReport extends PTransform<PCollection<QualityRepo
 
     @ProcessElement
     public void process(@Element QualityReport r) throws IOException {
-      write(directory + REPORT_JSON, QualityJson.write(r));
-      write(directory + PROFILE_JSON, QualityJson.write(r.profiles()));
-      write(directory + REPORT_HTML, QualityPage.render(r));
-    }
-  }
-
-  static void write(String path, String content) throws IOException {
-    ResourceId id = FileSystems.matchNewResource(path, false);
-    try (OutputStream out = Channels.newOutputStream(FileSystems.create(id, MimeTypes.TEXT))) {
-      out.write(content.getBytes(StandardCharsets.UTF_8));
+      WriteTextFile.write(directory + REPORT_JSON, QualityJson.write(r));
+      WriteTextFile.write(directory + PROFILE_JSON, QualityJson.write(r.profiles()));
+      WriteTextFile.write(directory + REPORT_HTML, QualityPage.render(r));
     }
   }
 
