@@ -51,10 +51,12 @@ import org.apache.parquet.hadoop.util.HadoopInputFile;
  * dir), {@code --seed}, {@code --baselineHeap} (e.g. 16g: the baseline runs in a child JVM with
  * that heap, and so do the generator and the row comparison: the pipeline's JVM holds only the
  * pipeline), {@code --liveHeapEvery} (seconds between forced full collections, to measure the
- * retained heap), {@code --stages}, {@code --floorOnly} (only the floor cut, as the JVM's first
- * job: what any design pays cold), {@code --reuseLogs} (take the logs an earlier run with the same
- * {@code --workDir}, {@code --impressions} and {@code --seed} generated). Any other {@code
- * --name=value} goes to both pipeline runs.
+ * retained heap), {@code --stages}, {@code --warm} (the whole pipeline once more after the cold
+ * run, in the same JVM, checked and reported as {@code warm}; the headline stays the cold run),
+ * {@code --floorOnly} (only the floor cut, as the JVM's first job: what any design pays cold),
+ * {@code --reuseLogs} (take the logs an earlier run with the same {@code --workDir}, {@code
+ * --impressions} and {@code --seed} generated). Any other {@code --name=value} goes to both
+ * pipeline runs.
  */
 public final class Benchmark {
   private Benchmark() {}
@@ -87,6 +89,7 @@ public final class Benchmark {
             "liveHeapEvery",
             "reuseLogs",
             "stages",
+            "warm",
             "floorOnly" ->
             a.put(kv[0], kv.length > 1 ? kv[1] : "true");
         default -> extra.add(arg);
@@ -213,21 +216,34 @@ public final class Benchmark {
           .put("cpu_s", m.cpuS)
           .put("peak_heap_bytes", m.peakHeap)
           .put("peak_live_heap_bytes", m.peakLiveHeap < 0 ? null : m.peakLiveHeap);
-      if (Boolean.parseBoolean(a.getOrDefault("stages", "false"))) {
-        // After the whole run, which (as without --stages) pays the JVM's warm-up.
-        ObjectNode stageTimes = stageByStage(runner, pipelineArgs, work);
-        // The whole pipeline once more, warm like the cut runs, so the differences compare.
+      boolean stages = Boolean.parseBoolean(a.getOrDefault("stages", "false"));
+      ObjectNode stageTimes = stages ? stageByStage(runner, pipelineArgs, work) : null;
+      if (stages || Boolean.parseBoolean(a.getOrDefault("warm", "false"))) {
+        // The whole pipeline once more in the same JVM, after the cold run (and the cuts).
+        Path warmOut = work.resolve("out-" + runner + "-warm");
         TrainingDataOptions again =
             PipelineOptionsFactory.fromArgs(pipelineArgs)
                 .withValidation()
                 .as(TrainingDataOptions.class);
-        again.setOutput(work.resolve("stage-" + runner + "-all").toString());
+        again.setOutput(warmOut.toString());
         Measure w = Measure.start();
         TrainingDataPipeline.run(again).waitUntilFinish();
         w.stop();
-        System.out.printf("%s whole, warm: %.2f s wall, %.1f s cpu%n", runner, w.wallS, w.cpuS);
-        stageTimes.putObject("all").put("wall_s", w.wallS).put("cpu_s", w.cpuS);
-        r.set("stages", stageTimes);
+        boolean warmCorrect = bm.compare(warmOut.resolve("training"), work).correct();
+        allCorrect &= warmCorrect;
+        double warmRate = n / w.wallS;
+        System.out.printf(
+            "%s whole, warm: %.2f s wall, %.1f s cpu, correct=%s, %,.0f impressions/s%n",
+            runner, w.wallS, w.cpuS, warmCorrect, warmRate);
+        ObjectNode warm = r.putObject("warm");
+        warm.put("wall_s", w.wallS).put("cpu_s", w.cpuS).put("correct", warmCorrect);
+        if (warmCorrect) {
+          warm.put("impressions_per_s", warmRate).put("ratio", warmRate / (n / bm.wallS));
+        }
+        if (stages) {
+          stageTimes.putObject("all").put("wall_s", w.wallS).put("cpu_s", w.cpuS);
+          r.set("stages", stageTimes);
+        }
       }
       System.out.printf(
           "%s: %.2f s wall, %.1f s cpu, peak heap %,d MB%s, correct=%s%s%n",

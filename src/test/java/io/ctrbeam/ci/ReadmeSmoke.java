@@ -43,6 +43,7 @@ public final class ReadmeSmoke {
     SIZES.put("--impressionsPerDay=1000000", "--impressionsPerDay=3000");
     SIZES.put("--impressions=10000000", "--impressions=3000");
     SIZES.put("--impressions=1000000", "--impressions=3000");
+    SIZES.put("--impressions=200000", "--impressions=3000");
     SIZES.put("\"200000 1000 42 7\"", "\"20000 200 42 7\"");
   }
 
