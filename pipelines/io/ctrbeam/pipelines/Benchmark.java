@@ -142,7 +142,8 @@ public final class Benchmark {
         .put("n", n)
         .put("cores", cores)
         .put("jvm", System.getProperty("java.vm.name") + " " + System.getProperty("java.version"))
-        .put("max_heap_bytes", Runtime.getRuntime().maxMemory());
+        .put("max_heap_bytes", Runtime.getRuntime().maxMemory())
+        .put("gc", String.join(", ", collectors()));
     ObjectNode base = report.putObject("baseline");
     base.put("events_per_s", (n + bm.outcomes) / bm.wallS)
         .put("impressions_per_s", n / bm.wallS)
@@ -189,6 +190,11 @@ public final class Benchmark {
           PipelineOptionsFactory.fromArgs(pipelineArgs)
               .withValidation()
               .as(TrainingDataOptions.class);
+      if (runner.equals("direct") && collectors().stream().anyMatch(c -> c.startsWith("G1"))) {
+        System.out.println(
+            "note: DirectRunner's batch runs took about a fifth less time with"
+                + " -XX:+UseParallelGC than with G1 here (README, \"Direct at 200k\")");
+      }
       System.out.printf("running the batch pipeline on %s%n", runner);
       Measure m = Measure.start();
       TrainingDataPipeline.run(o).waitUntilFinish();
@@ -275,6 +281,13 @@ public final class Benchmark {
     }
     System.out.println(last + "correct=" + allCorrect);
     System.exit(allCorrect ? 0 : 1);
+  }
+
+  /** The JVM's garbage collectors, as its MX beans name them (e.g. G1 Young Generation). */
+  private static List<String> collectors() {
+    List<String> names = new ArrayList<>();
+    ManagementFactory.getGarbageCollectorMXBeans().forEach(b -> names.add(b.getName()));
+    return names;
   }
 
   /**
