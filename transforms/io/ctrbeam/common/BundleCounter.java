@@ -11,7 +11,8 @@ import org.apache.beam.sdk.metrics.Metrics;
  * touched, so a per-element {@code inc()} costs more in the runner than in the DoFn.
  *
  * <p>The committed value is the same as with per-element increments: a failed bundle's increments
- * are dropped either way. One instance per DoFn instance; DoFns are not called concurrently.
+ * are dropped either way (runners discard a DoFn instance whose bundle failed). One instance per
+ * DoFn instance; DoFns are not called concurrently. Live progress sees the count per bundle.
  */
 public final class BundleCounter implements Serializable {
   private static final long serialVersionUID = 1L;
