@@ -59,7 +59,7 @@ class DataflowTranslationTest {
 
     assertThat(job.path("type").asText(), equalTo("JOB_TYPE_BATCH"));
     assertThat(names, hasItem(startsWith("WriteTrainingData/KeyByPartition")));
-    assertThat(names, hasItem(startsWith("WriteTrainingData/CountPerPartition")));
+    assertThat(names, hasItem(startsWith("WriteTrainingData/AmountPerPartition")));
     assertThat(names, hasItem(startsWith("WriteTrainingData/AssignFiles")));
     assertThat(names, hasItem(startsWith("WriteTrainingData/WritePARQUET")));
     assertThat(names, hasItem(startsWith("WriteDeadLetters/WriteJSONL")));

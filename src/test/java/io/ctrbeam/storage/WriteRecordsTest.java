@@ -254,6 +254,31 @@ class WriteRecordsTest {
   }
 
   @Test
+  void aPartitionSpanningTwoWindowsIsSizedPerWindow(TestPipeline p) throws Exception {
+    String out = tmp.resolve("stream-split").toString();
+    List<TrainingExample> in = new ArrayList<>();
+    for (int i = 0; i < 60; i++) {
+      in.add(SampleRecords.example("m" + i, SampleRecords.T0 + i * 60_000L, "FR", 0));
+    }
+    p.apply(hourly(in))
+        .apply(
+            "WriteTrainingData",
+            WriteTrainingData.to(out)
+                .withFixedWindows(Duration.standardMinutes(30))
+                .withTargetRecordsPerFile(10));
+    p.run().waitUntilFinish();
+
+    assertThat(
+        partitionCounts(out, ".parquet"),
+        equalTo(Map.of("date=2024-03-05/hour=00/country=FR", 60L)));
+    // 30 records per window at 10 a file: at most 3 files each. Counted over the whole partition
+    // (60), each window would spread over 6.
+    assertThat(
+        (long) files(out, ".parquet").size(),
+        allOf(greaterThanOrEqualTo(4L), lessThanOrEqualTo(6L)));
+  }
+
+  @Test
   void unboundedInputWithoutWindowsIsRefused(TestPipeline p) {
     p.enableAbandonedNodeEnforcement(false);
     TestStream<TrainingExample> stream =
