@@ -15,10 +15,10 @@ import org.apache.beam.sdk.extensions.avro.coders.AvroCoder;
 import org.apache.beam.sdk.extensions.avro.io.AvroIO;
 import org.apache.beam.sdk.io.FileIO;
 import org.apache.beam.sdk.io.TextIO;
-import org.apache.beam.sdk.io.WriteFilesResult;
 import org.apache.beam.sdk.transforms.Contextful;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.SerializableFunction;
+import org.apache.beam.sdk.transforms.Values;
 import org.apache.beam.sdk.transforms.WithKeys;
 import org.apache.beam.sdk.transforms.display.DisplayData;
 import org.apache.beam.sdk.transforms.windowing.DefaultTrigger;
@@ -35,8 +35,10 @@ import org.joda.time.Duration;
  * {@code FileSystems} (local paths, {@code gs://}, {@code s3://}).
  *
  * <p>Files are named {@code <partition>/part[-<file>][-<window>][-<pane>]-<shard>-of-<n><suffix>}.
- * Bounded input is written once at the end; unbounded input must be windowed (by {@link
- * #withFixedWindows} or upstream) and is written once per window and pane.
+ * Bounded input is written once at the end, at one file a key by {@link WriteAndCommitFiles}
+ * (staged, then moved into place in one step); unbounded input must be windowed (by {@link
+ * #withFixedWindows} or upstream) and is written once per window and pane by FileIO. The output is
+ * the names of the files written.
  *
  * <p>File size: by default one file per partition and window ({@link #withNumShards} sets another
  * count; 0 lets the runner choose, bounded input only, which on DirectRunner means a file per
@@ -52,7 +54,7 @@ import org.joda.time.Duration;
  * }</pre>
  */
 public final class WriteRecords<T extends SpecificRecord>
-    extends PTransform<PCollection<T>, WriteFilesResult<String>> {
+    extends PTransform<PCollection<T>, PCollection<String>> {
   private final Class<T> type;
   private final @Nullable String outputDir;
   private final FileFormat format;
@@ -246,7 +248,7 @@ public final class WriteRecords<T extends SpecificRecord>
   }
 
   @Override
-  public WriteFilesResult<String> expand(PCollection<T> input) {
+  public PCollection<String> expand(PCollection<T> input) {
     checkArgument(outputDir != null, "call to(outputDir) before applying %s", getName());
     PCollection<T> windowed =
         windowing == null ? input : input.apply(windowing.name(), windowing.<T>window());
@@ -267,39 +269,55 @@ public final class WriteRecords<T extends SpecificRecord>
         FileSharding.assign(
             byPartition, AvroCoder.specific(type), targetRecordsPerFile, targetFileBytes);
 
+    int shards =
+        targetRecordsPerFile > 0 || targetFileBytes > 0
+            ? 1
+            : (numShards == 0 && unbounded ? 1 : numShards);
+    boolean oneCommit =
+        !unbounded
+            && shards == 1
+            && windowed.getWindowingStrategy().getWindowFn() instanceof GlobalWindows;
+    switch (format) {
+      case PARQUET:
+        return write(byFile, oneCommit, shards, PlainRecords::toGeneric, ParquetSink.of(schema()));
+      case AVRO:
+        return write(byFile, oneCommit, shards, PlainRecords::toGeneric, AvroIO.sink(schema()));
+      case JSONL:
+        return write(byFile, oneCommit, shards, RecordJson::allFields, TextIO.sink());
+      default:
+        throw new IllegalArgumentException("format must be PARQUET, AVRO or JSONL, got " + format);
+    }
+  }
+
+  /**
+   * Bounded input in the global window at one file a key: {@link WriteAndCommitFiles}. Windowed or
+   * unbounded input, or several shards a key: FileIO's dynamic write.
+   */
+  private <OutputT> PCollection<String> write(
+      PCollection<KV<String, T>> byFile,
+      boolean oneCommit,
+      int shards,
+      SerializableFunction<T, OutputT> toOutput,
+      FileIO.Sink<OutputT> sink) {
+    String step = "Write" + format.name();
     String suffix = format.suffix();
+    if (oneCommit) {
+      return byFile.apply(step, new WriteAndCommitFiles<>(outputDir, suffix, toOutput, sink));
+    }
     FileIO.Write<String, KV<String, T>> write =
         FileIO.<String, KV<String, T>>writeDynamic()
             .by(KV::getKey)
             .withDestinationCoder(StringUtf8Coder.of())
             .to(outputDir)
-            .withNaming(prefix -> FileIO.Write.defaultNaming(prefix, suffix));
-    switch (format) {
-      case PARQUET:
-        write =
-            write.via(
-                Contextful.fn(kv -> PlainRecords.toGeneric(kv.getValue())),
-                ParquetSink.of(schema()));
-        break;
-      case AVRO:
-        write =
-            write.via(
-                Contextful.fn(kv -> PlainRecords.toGeneric(kv.getValue())), AvroIO.sink(schema()));
-        break;
-      case JSONL:
-        write = write.via(Contextful.fn(kv -> RecordJson.allFields(kv.getValue())), TextIO.sink());
-        break;
-      default:
-        checkArgument(false, "format must be PARQUET, AVRO or JSONL, got %s", format);
-    }
-    int shards =
-        targetRecordsPerFile > 0 || targetFileBytes > 0
-            ? 1
-            : (numShards == 0 && unbounded ? 1 : numShards);
+            .withNaming(prefix -> FileIO.Write.defaultNaming(prefix, suffix))
+            .via(Contextful.fn(kv -> toOutput.apply(kv.getValue())), sink);
     if (shards > 0) {
       write = write.withNumShards(shards);
     }
-    return byFile.apply("Write" + format.name(), write);
+    return byFile
+        .apply(step, write)
+        .getPerDestinationOutputFilenames()
+        .apply(step + "FileNames", Values.create());
   }
 
   @Override
