@@ -29,7 +29,7 @@ public final class CtrTransforms {
    */
   public static LabelImpressions labeling(CtrOptions o) {
     Duration w = Durations.parse(o.getAttributionWindow());
-    Duration t = Durations.parse(o.getLabelWait());
+    Duration t = labelWait(o);
     checkArgument(
         !t.isShorterThan(w),
         "--labelWait (%s) must be at least --attributionWindow (%s)",
@@ -40,8 +40,8 @@ public final class CtrTransforms {
             .withAttributionWindow(w)
             .withLabelWait(t)
             .withMode(o.getLabelMode())
-            .withConversionWindow(Durations.parse(o.getConversionWindow()))
-            .withConversionWait(Durations.parse(o.getConversionWindow()))
+            .withConversionWindow(conversionWindow(o))
+            .withConversionWait(conversionWindow(o))
             .withAllowedLateness(Durations.parse(o.getAllowedLateness()))
             .withBuckets(o.getBuckets());
     if (o.getLabelMode() == LabelMode.ELAPSED) {
@@ -107,10 +107,10 @@ public final class CtrTransforms {
 
   private static AddPointInTimeFeatures pointInTimeFeatures(
       CtrOptions o, AddPointInTimeFeatures base) {
-    return base.withWindow(Durations.parse(o.getFeatureWindow()))
-        .withHalfLife(Durations.parse(o.getHalfLife()))
+    return base.withWindow(featureWindow(o))
+        .withHalfLife(halfLife(o))
         .withSmoothing(o.getSmoothingAlpha(), o.getSmoothingBeta())
-        .withLabelWait(Durations.parse(o.getLabelWait()))
+        .withLabelWait(labelWait(o))
         .withBuckets(o.getBuckets())
         // Measured on Flink batch: one sort (stateful) beats a GroupByKey's combine plus sort.
         .withStatefulInBatch(!Runners.isDirect(o));
@@ -120,10 +120,30 @@ public final class CtrTransforms {
   public static FeatureSnapshots snapshots(
       FeatureSnapshots base, CtrOptions o, PCollection<Impression> impressions) {
     return base.from(impressions)
-        .withWindow(Durations.parse(o.getFeatureWindow()))
-        .withHalfLife(Durations.parse(o.getHalfLife()))
+        .withWindow(featureWindow(o))
+        .withHalfLife(halfLife(o))
         .withSmoothing(o.getSmoothingAlpha(), o.getSmoothingBeta())
         .withBuckets(o.getBuckets());
+  }
+
+  /** {@code --labelWait}: T, how long a negative waits for its click. */
+  public static Duration labelWait(CtrOptions o) {
+    return Durations.parse(o.getLabelWait());
+  }
+
+  /** {@code --conversionWindow}: how long after its click a conversion counts. */
+  static Duration conversionWindow(CtrOptions o) {
+    return Durations.parse(o.getConversionWindow());
+  }
+
+  /** {@code --featureWindow}: the sliding window of the count features. */
+  static Duration featureWindow(CtrOptions o) {
+    return Durations.parse(o.getFeatureWindow());
+  }
+
+  /** {@code --halfLife}: the decayed features' half-life. */
+  static Duration halfLife(CtrOptions o) {
+    return Durations.parse(o.getHalfLife());
   }
 
   /** Comma-separated ISO instants. */

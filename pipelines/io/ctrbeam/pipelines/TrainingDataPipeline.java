@@ -6,7 +6,6 @@ import io.ctrbeam.baseline.ShuffleFloor;
 import io.ctrbeam.common.BundleCounter;
 import io.ctrbeam.common.ByteSizes;
 import io.ctrbeam.common.DeadLetterSink;
-import io.ctrbeam.common.Durations;
 import io.ctrbeam.features.AddPointInTimeFeatures;
 import io.ctrbeam.features.EnrichExamples;
 import io.ctrbeam.features.FeatureSnapshots;
@@ -290,7 +289,7 @@ public final class TrainingDataPipeline {
     IngestResult<AdMetadata> ads =
         dl.register(p.apply("ReadAdMetadata", readAds.withFormat(o.getInputFormat())));
     return EnrichExamples.of(profiles.records(), ads.records())
-        .withLabelWait(Durations.parse(o.getLabelWait()))
+        .withLabelWait(CtrTransforms.labelWait(o))
         .withBuckets(o.getBuckets());
   }
 
