@@ -49,7 +49,9 @@ class TrainingDataPipelineFlinkIT {
     assertThat(result.waitUntilFinish(), equalTo(PipelineResult.State.DONE));
     RunSummary summary = RunSummary.of(result, o.getOutput());
     System.out.print(progress.toString(StandardCharsets.UTF_8));
-    ProgressLines.check(progress.toString(StandardCharsets.UTF_8), summary, 2);
+    // Task managers report counts once a heartbeat, and this small job can read and label all of
+    // its records before the first report: growth is checked on Direct (ProgressTest).
+    ProgressLines.check(progress.toString(StandardCharsets.UTF_8), summary, 2, false);
 
     assertThat(summary.label("clicked_positive"), equalTo(logs.truth().positives()));
     PipelineFixtures.assertAccounting(summary, logs.truth());
