@@ -227,13 +227,7 @@ class WriteRecordsTest {
           SampleRecords.example(
               "w" + i, SampleRecords.T0 + (i / 40) * 3_600_000L + i * 1_000L, "FR", 0));
     }
-    p.apply(hourly(in))
-        .apply(
-            "WriteTrainingData",
-            WriteTrainingData.to(out)
-                .withFixedWindows(Duration.standardHours(1))
-                .withTargetRecordsPerFile(10));
-    p.run().waitUntilFinish();
+    writeWindowedAtTenAFile(p, in, out, Duration.standardHours(1));
 
     assertThat(
         partitionCounts(out, ".parquet"),
@@ -260,13 +254,7 @@ class WriteRecordsTest {
     for (int i = 0; i < 60; i++) {
       in.add(SampleRecords.example("m" + i, SampleRecords.T0 + i * 60_000L, "FR", 0));
     }
-    p.apply(hourly(in))
-        .apply(
-            "WriteTrainingData",
-            WriteTrainingData.to(out)
-                .withFixedWindows(Duration.standardMinutes(30))
-                .withTargetRecordsPerFile(10));
-    p.run().waitUntilFinish();
+    writeWindowedAtTenAFile(p, in, out, Duration.standardMinutes(30));
 
     assertThat(
         partitionCounts(out, ".parquet"),
@@ -362,6 +350,16 @@ class WriteRecordsTest {
   }
 
   // The examples hour by hour from T0, the watermark passing each hour's end after it.
+  /** Streams {@code in} hour by hour and writes it in fixed windows at 10 records a file. */
+  private static void writeWindowedAtTenAFile(
+      TestPipeline p, List<TrainingExample> in, String out, Duration window) {
+    p.apply(hourly(in))
+        .apply(
+            "WriteTrainingData",
+            WriteTrainingData.to(out).withFixedWindows(window).withTargetRecordsPerFile(10));
+    p.run().waitUntilFinish();
+  }
+
   private static TestStream<TrainingExample> hourly(List<TrainingExample> in) {
     TestStream.Builder<TrainingExample> stream =
         TestStream.create(AvroCoder.of(TrainingExample.class));
